@@ -60,10 +60,10 @@ fn main() {
     }
     let load_s = t.elapsed().as_secs_f64();
     let during = rss_bytes().unwrap_or(before);
-    let rehashing = db.keys.is_rehashing();
+    let rehashing = db.is_rehashing();
     while db.cron(true, 1000) {}
     let after = rss_bytes().unwrap_or(before);
-    let entries: usize = db.keys.iter().map(|e| e.memory_usage()).sum();
+    let entries: usize = db.iter().map(|e| e.memory_usage()).sum();
     let slab = ferredis::alloc::slab::stats();
     let per = |b: usize| b as f64 / n.max(1) as f64;
     println!("keys loaded:              {n} (key:%012d -> val%d) in {load_s:.2} s");
@@ -72,7 +72,7 @@ fn main() {
         "  right after loading:    {:.1} bytes/key  (table still rehashing: {rehashing})",
         per(during.saturating_sub(before))
     );
-    println!("  table slots:            {:.1} bytes/key  ({} slots)", per(db.keys.table_bytes()), db.keys.capacity());
+    println!("  table slots:            {:.1} bytes/key  ({} slots)", per(db.table_bytes()), db.buckets());
     println!("  entries (packed):       {:.1} bytes/key", per(entries));
     println!("  slab pages:             {:.1} bytes/key", per(slab.page_bytes));
     if slot_index {

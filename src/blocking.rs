@@ -210,7 +210,7 @@ impl Blocking {
         if self.waiting.is_empty() {
             return;
         }
-        let is_stream = |d: &Db, k: &[u8]| d.keys.get(k).is_some_and(|e| e.obj_type() == ObjType::Stream);
+        let is_stream = |d: &Db, k: &[u8]| d.find(k).is_some_and(|e| e.obj_type() == ObjType::Stream);
         self.signal_where(db, |k| is_stream(emptied, k) && !replaced_with.is_some_and(|r| is_stream(r, k)));
     }
 

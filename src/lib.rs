@@ -35,7 +35,13 @@
 //! 5. **Execute.** The handler gets a `Ctx` (the calling client and the server state, behind views: see below) and
 //!    the zero-copy `Args`. Lookups go through `keyspace::db::Db` (lazy expiry) over `keyspace::dict::Dict`, an open-addressing
 //!    table with incremental rehashing whose entries (`keyspace::object::Entry`) pack header, key, TTL and value
-//!    into one slab chunk.
+//!    into one slab chunk. A lookup is handed what it needs besides the key, a `keyspace::db::LookupClock` (the
+//!    command's time, lazy expiry's mode, the keyspace events to record), which `ServerState::lookup_clock` builds
+//!    from the state's fields (`lazy_expiry`, set by `call_with` before each command; `db_events`): the keyspace
+//!    reads no global to decide whether a due key is deleted, hidden or live. `Db`'s table is private to
+//!    [`keyspace`]: iterating, sampling, scanning and bulk loading are `Db` methods (Redis's `dbIterator`,
+//!    `dictGetSomeKeys`, `dictScan`, `dbAdd`), so the TTL count, the slot index and the field-expiry index see
+//!    every change; debug builds check them (`Db::check_invariants`).
 //! 6. **Reply.** Handlers write typed replies into the client's output through `resp::reply::Reply`, which
 //!    encodes RESP2 or RESP3 as the client's `HELLO` chose.
 //! 7. **Write.** Before the loop sleeps, pending replies are written straight to their sockets; a client whose
@@ -214,8 +220,8 @@
 //! what it holds, who sets it and when, who reads it, and why it is a global. They are of a few kinds: per thread
 //! by nature (the allocator's and the slab's books, scratch buffers, private random generators); read in a signal
 //! handler or a forked child, where no state is in reach (the log, crash reports, the shutdown signal, a child's
-//! progress reports); read far below any `ServerState`, by a table, a database or the allocator (expiry switches,
-//! the slot index, the growth limit); derived once from constant data and read-only after (the command table's
+//! progress reports); read far below any `ServerState`, by a table, a database or the allocator (the
+//! flags that a database logged a deletion or an event, the slot index, the growth limit); derived once from constant data and read-only after (the command table's
 //! indexes); or DEBUG's test switches. `tests/layers.rs` (`every_global_cell_is_documented_and_indexed`) fails on
 //! a thread-local or mutable static in `src/` that lacks its doc comment or its line here, and on a line here
 //! that names no cell; cells compiled only for unit tests are left out. A static inside a function is named by
@@ -252,11 +258,8 @@
 //!   `keyspace::dict::BULK_LOAD` (migrate at once while loading: start and end of a load);
 //!   `keyspace::dict::COLLECTIONS_RESIZE` (collections may shrink: a child starts or ends);
 //!   `keyspace::dict::fresh_seed::STATE` and `keyspace::dict::process_seed::SEED` (hash seeds: each new table, the
-//!   first one); `keyspace::db::events::MASK` (which events databases record: after every command);
-//!   `keyspace::db::events::PENDING` (some database recorded one: a `Db`, cleared by the notification drain);
-//!   `keyspace::db::EXPIRE_PAUSED` (lazy expiry leaves due keys in place: before every command, pause changes);
-//!   `keyspace::db::EXPIRE_OFF` (due keys stay live for a master's commands or a load: before every command);
-//!   `keyspace::db::EXPIRED_PENDING` (some database logged a deletion: a `Db`, cleared after every command);
+//!   first one); `keyspace::db::events::PENDING` (some database recorded an event: a `Db`, cleared by the
+//!   notification drain); `keyspace::db::EXPIRED_PENDING` (some database logged a deletion: a `Db`, cleared after every command);
 //!   `keyspace::slots::ENABLED` (keep the slot index: cluster start-up); `keyspace::object::LFU_RNG` (the LFU
 //!   lottery: each LFU touch); `keyspace::types::stream::NEXT_PACKED_ID` (compressed stream node ids: each node
 //!   compressed); `keyspace::types::stream::EXPANDED` (the last expanded stream node: each read of one).

@@ -53,7 +53,7 @@ fn key_is_expired(db: &Db, key: &[u8], now_ms: i64) -> bool {
 
 /// Whether `key` is physically in `db` (logically expired keys included, like `dictFind`).
 fn key_present(db: &Db, key: &[u8]) -> bool {
-    db.keys.get(key).is_some()
+    db.find(key).is_some()
 }
 
 impl WatchTable {

@@ -19,7 +19,7 @@ pub mod sentinel;
 pub mod tracking;
 
 use crate::config::Config;
-use crate::keyspace::db::Db;
+use crate::keyspace::db::{Db, LazyExpiry, LookupClock};
 use crate::net::client::ClientTable;
 use crate::util::Rng;
 use std::collections::HashMap;
@@ -402,6 +402,13 @@ pub struct ServerState {
     pub stats: Stats,
     /// Wall clock cached at the start of each command, so a command sees one time for all its keys.
     pub now_ms: i64,
+    /// What lazy expiry does with a due key: set by `Server::call_with` before every command (from the pause, the
+    /// role, the client and loading) and by whatever starts or ends a pause; see [`LazyExpiry`]. Read only
+    /// through [`ServerState::lookup_clock`], which hands it to the databases' lookups.
+    pub lazy_expiry: LazyExpiry,
+    /// The keyspace events the databases record (`expired`, `new`: [`crate::keyspace::db::events`]), kept in step
+    /// with `notify-keyspace-events` by `notify::sync` after every command and before each active-expiry cycle.
+    pub db_events: u8,
     /// Redis's 24-bit LRU clock (seconds resolution), refreshed by the cron.
     pub lru_clock: u32,
     pub rng: Rng,
@@ -704,7 +711,17 @@ impl ServerState {
             migrate_sockets: Default::default(),
             #[cfg(debug_assertions)]
             door_settled: Vec::new(),
+            lazy_expiry: Default::default(),
+            db_events: 0,
         }
+    }
+
+    /// What a database lookup needs besides the key (see [`LookupClock`]): the command's time, lazy expiry's mode
+    /// and the events to record, read from the state's fields. Handed to `Db::lookup` and its kin by the command
+    /// context, the blocking machinery and active expiry, so the keyspace reads no global.
+    #[inline]
+    pub fn lookup_clock(&self) -> LookupClock {
+        LookupClock { now_ms: self.now_ms, expiry: self.lazy_expiry, events: self.db_events }
     }
 
     /// [`Clients::queue_write`].
@@ -768,7 +785,7 @@ impl ServerState {
         }
         let allowed = pid.is_none();
         for db in self.dbs.iter_mut() {
-            db.keys.set_resize_allowed(allowed);
+            db.set_resize_allowed(allowed);
         }
         crate::keyspace::dict::set_collections_resize_allowed(allowed);
     }

@@ -784,7 +784,7 @@ fn bitop(ctx: &mut Ctx, args: Args) {
             .iter_mut()
             .zip(&present)
             .enumerate()
-            .map(|(j, (buf, &here))| match db.keys.get(args.get(3 + j)).and_then(|e| e.as_str()) {
+            .map(|(j, (buf, &here))| match db.find(args.get(3 + j)).and_then(|e| e.as_str()) {
                 _ if !here => &b""[..],
                 Some(StrRef::Bytes(b)) => b,
                 // An int-encoded source reads as its decimal text.

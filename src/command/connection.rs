@@ -1048,14 +1048,14 @@ fn client_pause(ctx: &mut Ctx, args: Args) {
     let end_ms = if timeout_ms > 0 { timeout_ms.checked_add(now).unwrap_or(0) } else { 0 };
     ctx.server().pause.pause(mode, end_ms);
     // Commands after this one in the same EXEC see the pause too.
-    crate::keyspace::db::set_expire_paused(ctx.server().pause.mode_at(now) != crate::state::PauseMode::Off);
+    ctx.server().lazy_expiry.paused = ctx.server().pause.mode_at(now) != crate::state::PauseMode::Off;
     ctx.reply().ok();
 }
 
 /// CLIENT UNPAUSE
 fn client_unpause(ctx: &mut Ctx, _args: Args) {
     ctx.server().pause.unpause();
-    crate::keyspace::db::set_expire_paused(ctx.server().pause.writes_held());
+    ctx.server().lazy_expiry.paused = ctx.server().pause.writes_held();
     ctx.reply().ok();
 }
 

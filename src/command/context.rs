@@ -33,7 +33,7 @@
 pub mod door;
 
 use super::{lookup, Args};
-use crate::keyspace::db::Db;
+use crate::keyspace::db::{Db, LookupClock};
 use crate::keyspace::object::{Entry, ValueKind};
 use crate::net::client::ClientState;
 use crate::resp::reply::Reply;
@@ -182,6 +182,13 @@ impl<'a> Ctx<'a> {
         self.srv.now_ms
     }
 
+    /// What a database lookup needs besides the key (the command's time, lazy expiry's mode, the events to
+    /// record: `ServerState::lookup_clock`), for a handler that works on a `Db` itself.
+    #[inline]
+    pub fn lookup_clock(&self) -> LookupClock {
+        self.srv.lookup_clock()
+    }
+
     /// `proto-max-bulk-len`: the largest string a command may build (Redis's `checkStringLength`).
     #[inline]
     pub fn proto_max_bulk_len(&self) -> u64 {
@@ -293,15 +300,15 @@ impl<'a> Ctx<'a> {
         } else {
             crate::state::evict::touch(srv)
         };
-        let now = srv.now_ms;
+        let clock = srv.lookup_clock();
         let ServerState { dbs, rng, stats, tracking, .. } = &mut **srv;
         // A tracking client's read is remembered after the command: the keyspace's hash of the key is kept for it.
         let found = if client.has(crate::net::client::flags::TRACKING) {
-            let (found, hk) = dbs[client.db].lookup_hashed(key, now);
+            let (found, hk) = dbs[client.db].lookup_hashed(key, clock);
             tracking.note_lookup(key, hk);
             found
         } else {
-            dbs[client.db].lookup(key, now)
+            dbs[client.db].lookup(key, clock)
         };
         let found = match found {
             Some(e) => {
@@ -321,9 +328,9 @@ impl<'a> Ctx<'a> {
     /// OBJECT, ...): expires it lazily and counts a keyspace hit or miss.
     #[inline]
     pub fn lookup_notouch(&mut self, key: &[u8]) -> Option<&Entry> {
-        let now = self.srv.now_ms;
+        let clock = self.srv.lookup_clock();
         let ServerState { dbs, stats, .. } = &mut *self.srv;
-        match dbs[self.client.db].lookup(key, now) {
+        match dbs[self.client.db].lookup(key, clock) {
             Some(e) => {
                 stats.keyspace_hits += 1;
                 Some(e)
@@ -339,8 +346,9 @@ impl<'a> Ctx<'a> {
     /// `dbRandomKey`).
     #[inline]
     pub fn random_key(&mut self, now_ms: i64) -> Option<Vec<u8>> {
+        let clock = LookupClock { now_ms, ..self.srv.lookup_clock() };
         let ServerState { dbs, rng, .. } = &mut *self.srv;
-        dbs[self.client.db].random_key(rng, now_ms)
+        dbs[self.client.db].random_key(rng, clock)
     }
 
     /// Looks a key up for writing: expires it lazily and touches it, without hit/miss counting. The entry is
@@ -354,9 +362,9 @@ impl<'a> Ctx<'a> {
     #[inline]
     fn write_entry_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
         let Ctx { client, srv } = self;
-        let now = srv.now_ms;
+        let clock = srv.lookup_clock();
         let touch = crate::state::evict::touch(srv);
-        let found = match srv.dbs[client.db].lookup(key, now) {
+        let found = match srv.dbs[client.db].lookup(key, clock) {
             Some(e) => {
                 touch.apply(e);
                 Some(e)

@@ -292,7 +292,7 @@ fn digest_value(ctx: &mut Ctx, args: Args) {
     r.array(args.len() - 2);
     for key in args.iter().skip(2) {
         // Like Redis, no lookup: logically expired keys still count.
-        let d = db.keys.get(key).map_or([0; DIGEST_LEN], key_digest);
+        let d = db.find(key).map_or([0; DIGEST_LEN], key_digest);
         r.simple(&to_hex(&d));
     }
 }
@@ -481,11 +481,11 @@ pub fn key_digest(e: &Entry) -> [u8; DIGEST_LEN] {
 pub fn dataset_digest(dbs: &[crate::keyspace::db::Db]) -> [u8; DIGEST_LEN] {
     let mut fin = [0u8; DIGEST_LEN];
     for (j, db) in dbs.iter().enumerate() {
-        if db.keys.is_empty() {
+        if db.is_empty() {
             continue;
         }
         mix_digest(&mut fin, &(j as u32).to_be_bytes());
-        for e in db.keys.iter() {
+        for e in db.iter() {
             let mut d = [0u8; DIGEST_LEN];
             mix_digest(&mut d, e.key());
             object_digest(&mut d, e);
@@ -516,7 +516,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
         let db = &mut ctx.server().dbs[dbi];
         let mem_cap = (crate::sys::process::total_system_memory() / 64).max(1 << 20);
         let want = (count as u64).min(mem_cap) as usize;
-        db.keys.reserve(want.saturating_sub(db.len()));
+        db.reserve(want.saturating_sub(db.len()));
     }
     let valsize = if args.len() == 5 {
         match positive_long(ctx.reply(), args.get(4)) {
@@ -541,7 +541,8 @@ fn populate(ctx: &mut Ctx, args: Args) {
     let mut num = [0u8; 24];
     let watched = !ctx.server().watches.is_empty();
     // With `new` keyspace events wanted, every key goes through Db::insert, which records them.
-    let notify_new = crate::state::notify::logging(crate::state::notify::LOG_NEW);
+    let clock = ctx.server_ref().lookup_clock();
+    let notify_new = clock.events & crate::state::notify::LOG_NEW != 0;
     for j in 0..count {
         let digits = crate::util::itoa_buf(j, &mut num);
         key.clear();
@@ -559,16 +560,16 @@ fn populate(ctx: &mut Ctx, args: Args) {
         e.set_lru(lru);
         let db = &mut ctx.server().dbs[dbi];
         if notify_new {
-            if db.lookup(&key, now).is_some() {
+            if db.lookup(&key, clock).is_some() {
                 continue;
             }
-            db.insert(e);
+            db.set_key(e, clock.events);
         } else if let Err(e) = db.insert_new(e) {
             // The key exists, unless its TTL is due: then Redis's lookupKeyWrite deletes it and the key is created.
-            if db.lookup(&key, now).is_some() {
+            if db.lookup(&key, clock).is_some() {
                 continue;
             }
-            db.insert(e);
+            db.set_key(e, clock.events);
         }
         if watched {
             // Nothing counted, nothing propagated (as Redis): only WATCH hears of the new key.
@@ -656,7 +657,7 @@ fn protocol(r: &mut Reply, name: &[u8]) {
 fn object(ctx: &mut Ctx, key: &[u8]) {
     let line = {
         let srv = ctx.server_ref();
-        srv.dbs[ctx.client().db].keys.get(key).map(|e| {
+        srv.dbs[ctx.client().db].find(key).map(|e| {
             let refcount = if is_shared_int(&srv.config, e) { i32::MAX } else { 1 };
             let serialized = crate::persist::rdb::serialized_len(e);
             let mut line = format!(
@@ -684,7 +685,7 @@ fn object(ctx: &mut Ctx, key: &[u8]) {
 /// DEBUG SDSLEN key: the sds figures Redis would have for the key and its string value (lengths, spare room and
 /// allocation sizes in Redis's memory model, the one MEMORY USAGE reports in).
 fn sdslen(ctx: &mut Ctx, key: &[u8]) {
-    let line = ctx.server_ref().dbs[ctx.client().db].keys.get(key).map(|e| {
+    let line = ctx.server_ref().dbs[ctx.client().db].find(key).map(|e| {
         let raw_or_emb = matches!(e.encoding(), Encoding::Raw | Encoding::Embstr);
         if e.value().is_some() || !raw_or_emb {
             return None;
@@ -721,15 +722,15 @@ fn sdslen(ctx: &mut Ctx, key: &[u8]) {
 
 /// Looks a key up as Redis's OBJECT/DEBUG do (`objectCommandLookup`): expires it if due, no LRU touch.
 fn lookup_no_touch<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a Entry> {
-    let now = ctx.server().now_ms;
+    let clock = ctx.server_ref().lookup_clock();
     let db = ctx.client().db;
-    let found = ctx.server().dbs[db].lookup(key, now).is_some();
+    let found = ctx.server().dbs[db].lookup(key, clock).is_some();
     if found {
         ctx.server().stats.keyspace_hits += 1;
     } else {
         ctx.server().stats.keyspace_misses += 1;
     }
-    ctx.server().dbs[db].keys.get(key)
+    ctx.server().dbs[db].find(key)
 }
 
 /// DEBUG LISTPACK key: prints the listpack of a hash or sorted set to stdout.
@@ -837,8 +838,12 @@ fn print_stdout(text: &str) {
 /// gives the dict's probing work since it was created ([`crate::keyspace::dict::ProbeWork`]): what the insertion-order
 /// tests read to check that no order makes inserts expensive.
 fn ht_stats_text<E: crate::keyspace::dict::DictEntry>(d: &crate::keyspace::dict::Dict<E>) -> String {
+    table_stats_text(&d.stats(), d.probe_work())
+}
+
+/// [`ht_stats_text`] from a table's statistics and probing work (the keyspace's come from [`crate::keyspace::db::Db::table_stats`]).
+fn table_stats_text(stats: &[crate::keyspace::dict::TableStats], w: crate::keyspace::dict::ProbeWork) -> String {
     use std::fmt::Write;
-    let stats = d.stats();
     let mut s = String::new();
     for (i, t) in stats.iter().enumerate() {
         let name = if i == 0 { "main hash table" } else { "rehashing target" };
@@ -864,7 +869,6 @@ fn ht_stats_text<E: crate::keyspace::dict::DictEntry>(d: &crate::keyspace::dict:
             let _ = writeln!(s, "   {k}{more}: {n} ({:.2}%)", n as f64 / t.size as f64 * 100.0);
         }
     }
-    let w = d.probe_work();
     let _ = writeln!(
         s,
         "Probe work: inserts={} displacement={} moves={} rebuilds={}",
@@ -882,7 +886,8 @@ fn htstats(ctx: &mut Ctx, arg: &[u8]) {
     }
     let db = &ctx.server().dbs[dbid as usize];
     let mut text = String::from("[Dictionary HT]\n");
-    text.push_str(&ht_stats_text(&db.keys));
+    let (stats, work) = db.table_stats();
+    text.push_str(&table_stats_text(&stats, work));
     // TTLs live in the keyspace entries: there is no separate table to describe, only the count.
     text.push_str("[Expires HT]\nHash table 0 stats (main hash table):\n");
     if db.expires_len() == 0 {

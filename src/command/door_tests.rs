@@ -34,7 +34,7 @@ fn an_empty_collection_left_behind_is_caught() {
     let mut h = Harness::new();
     assert_eq!(h.run(&["sadd", "s", "a"]), ":1\r\n");
     // Emptied behind the door's back, then reported as a handler would.
-    if let Some(Value::Set(s)) = h.srv.dbs[0].keys.get_mut(b"s".as_slice()).and_then(|e| e.value_mut()) {
+    if let Some(Value::Set(s)) = h.srv.dbs[0].find_mut(b"s".as_slice()).and_then(|e| e.value_mut()) {
         s.remove(b"a");
     }
     h.srv.door_settled.push((0, b"s".to_vec()));

@@ -620,7 +620,7 @@ fn keys(ctx: &mut Ctx, args: Args) {
     let now = ctx.now_ms();
     let (db, r) = ctx.db_and_reply();
     let mut found: Vec<&[u8]> = Vec::new();
-    for e in db.keys.iter() {
+    for e in db.iter() {
         let k = e.key();
         if !(all || glob_match(pattern, k, false)) {
             continue;
@@ -699,7 +699,7 @@ fn scan(ctx: &mut Ctx, args: Args) {
     let mut batch: Vec<Vec<u8>> = Vec::new();
     // One bucket, then up to 10 * COUNT more while the batch is short, as Redis bounds a step over a sparse table.
     let count = usize::try_from(count).unwrap_or(usize::MAX);
-    let next = ctx.db_ref().keys.scan_count(cursor, count, count.saturating_mul(10).saturating_add(1), |e| {
+    let next = ctx.db_ref().scan_count(cursor, count, count.saturating_mul(10).saturating_add(1), |e| {
         batch.push(e.key().to_vec());
         true
     });
@@ -1121,7 +1121,7 @@ fn object_lookup<'c>(ctx: &'c mut Ctx, args: Args) -> Option<&'c Entry> {
         ctx.reply().null();
         return None;
     }
-    ctx.db_ref().keys.get(args.get(2))
+    ctx.db_ref().find(args.get(2))
 }
 
 /// OBJECT ENCODING key
@@ -1160,7 +1160,7 @@ fn object_refcount(ctx: &mut Ctx, args: Args) {
     if object_lookup(ctx, args).is_none() {
         return;
     }
-    let shared = ctx.db_ref().keys.get(args.get(2)).is_some_and(|e| is_shared_int(ctx.config(), e));
+    let shared = ctx.db_ref().find(args.get(2)).is_some_and(|e| is_shared_int(ctx.config(), e));
     ctx.reply().int(if shared { i32::MAX as i64 } else { 1 });
 }
 

@@ -79,12 +79,12 @@ impl MemFigures {
         f.repl_allocated = f.repl_buffers + replicas;
         f.aof_buffer = srv.prop.aof.as_ref().map_or(0, |w| w.buffer_bytes() as u64);
         let mut tables = 0u64;
-        for db in srv.dbs.iter().filter(|d| !d.keys.is_empty()) {
-            let main = db.keys.table_bytes() as u64;
+        for db in srv.dbs.iter().filter(|d| !d.is_empty()) {
+            let main = db.table_bytes() as u64;
             // TTLs live in the entries: 8 bytes each, no table of their own.
             let expires = db.expires_len() as u64 * 8;
             tables += main + expires;
-            f.keys += db.keys.len() as u64;
+            f.keys += db.len() as u64;
             f.dbs.push((db.id, main, expires));
         }
         f.overhead = f.startup + f.clients_normal + f.repl_allocated + f.aof_buffer + tables;
@@ -220,9 +220,9 @@ pub fn memory_usage(ctx: &mut Ctx, args: Args) {
         }
     }
     // Like Redis, this peeks at the table directly: no expiry, no LRU touch, no hit/miss accounting.
-    let keys = &ctx.server_ref().dbs[ctx.client().db].keys;
-    let slot = keys.table_bytes() / keys.capacity().max(1);
-    match keys.get(args.get(2)).map(|e| entry_usage(e, slot, samples)) {
+    let db = &ctx.server_ref().dbs[ctx.client().db];
+    let slot = db.table_bytes() / db.buckets().max(1);
+    match db.find(args.get(2)).map(|e| entry_usage(e, slot, samples)) {
         Some(n) => ctx.reply().int(n as i64),
         None => ctx.reply().null(),
     }

@@ -13,7 +13,7 @@ fn harness(flags: &str) -> Harness {
     h.srv.config.notify_keyspace_events = nc::parse(flags.as_bytes()).unwrap();
     h.client.reply.proto = Proto::Resp3;
     crate::state::pubsub::subscribe(&mut h.srv, &mut h.client, Kind::Pattern, b"__key*@0__:*");
-    sync(&h.srv);
+    sync(&mut h.srv);
     h
 }
 

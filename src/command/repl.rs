@@ -151,7 +151,7 @@ fn failover(ctx: &mut Ctx, args: Args) {
         force: req.force,
     };
     srv.pause.set_failover(true);
-    crate::keyspace::db::set_expire_paused(true);
+    srv.lazy_expiry.paused = true;
     ctx.reply().ok();
 }
 

@@ -289,7 +289,7 @@ pub(crate) fn bulk_ref(r: &mut Reply, s: StrRef<'_>) {
 /// The value stored at `key` without touching it (callers looked it up already).
 #[inline]
 pub(crate) fn peek_value<'a>(db: &'a Db, key: &[u8]) -> Option<&'a Value> {
-    db.keys.get(key).and_then(|e| e.value())
+    db.find(key).and_then(|e| e.value())
 }
 
 /// Options of SSCAN/HSCAN/ZSCAN after the cursor.

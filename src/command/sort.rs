@@ -236,7 +236,7 @@ fn sort_key_kind(ctx: &mut Ctx, key: &[u8]) -> Result<Option<u8>, ()> {
 fn load_sort_items(ctx: &Ctx, key: &[u8], kind: Option<u8>, o: &SortOptions) -> (Vec<Item>, i64, i64) {
     let (dontsort, desc) = (o.dontsort, o.desc);
     let mut items: Vec<Item> = Vec::new();
-    let value = ctx.db_ref().keys.get(key).and_then(|e| e.value());
+    let value = ctx.db_ref().find(key).and_then(|e| e.value());
     let len = value.map_or(0, |v| v.len()) as i64;
     let mut start = o.limit_start.max(0);
     let mut end = if o.limit_count < 0 { len - 1 } else { start.saturating_add(o.limit_count).saturating_sub(1) };

@@ -1062,7 +1062,7 @@ fn reply_xread(ctx: &mut Ctx, args: Args, streams_arg: usize, ids: &[StreamId], 
             r.array(2);
         }
         r.bulk(key);
-        let stream = db.keys.get(key).and_then(|e| e.value()).and_then(|v| match v {
+        let stream = db.find(key).and_then(|e| e.value()).and_then(|v| match v {
             crate::keyspace::object::Value::Stream(s) => Some(&**s),
             _ => None,
         });

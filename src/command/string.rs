@@ -380,13 +380,13 @@ pub(super) fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_tt
     let lfu = ctx.lfu_policy();
     let lru = ctx.fresh_lru();
     let touch = ctx.write_touch(touch_old);
-    let now = ctx.now_ms();
+    let clock = ctx.lookup_clock();
     let key = w.key();
     let db = ctx.db_for_write(w);
     // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
     // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
     let big = |e: &crate::keyspace::object::Entry| e.free_effort() > crate::keyspace::object::FREE_EFFORT_THRESHOLD;
-    if let Some(e) = db.keys.get_mut(key) {
+    if let Some(e) = db.find_mut(key) {
         // (A hash filed for field expiry goes the slow way, which unfiles it.)
         if !e.has_expire() && !big(e) && !e.is_filed_hash() {
             e.set_string(val);
@@ -398,8 +398,8 @@ pub(super) fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_tt
             return;
         }
     }
-    let exists = db.keys.get(key).is_some() && !db.expire_if_needed(key, now);
-    if let Some(old_lru) = db.keys.get(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
+    let exists = db.find(key).is_some() && !db.expire_if_needed(key, clock);
+    if let Some(old_lru) = db.find(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
         let mut e = Entry::new_string(key, val);
         e.set_lru(old_lru);
         if lfu {
@@ -408,13 +408,13 @@ pub(super) fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_tt
             e.set_lru(lru);
         }
         if keep_ttl {
-            db.insert_keep_ttl(e);
+            db.insert_keep_ttl(e, clock.events);
         } else {
-            db.insert(e);
+            db.set_key(e, clock.events);
         }
     } else if exists {
         db.unfile_hash(key);
-        if let Some(e) = db.keys.get_mut(key) {
+        if let Some(e) = db.find_mut(key) {
             e.set_string(val);
             if lfu {
                 touch.apply(e);
@@ -428,7 +428,7 @@ pub(super) fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_tt
     } else {
         let mut e = Entry::new_string(key, val);
         e.set_lru(lru);
-        db.insert(e);
+        db.set_key(e, clock.events);
     }
 }
 

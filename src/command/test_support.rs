@@ -84,11 +84,3 @@ impl Harness {
         out
     }
 }
-
-impl Drop for Harness {
-    /// CLIENT PAUSE sets a per-thread flag (see [`crate::keyspace::db::set_expire_paused`]); tests that run later on the same
-    /// test thread must not inherit it.
-    fn drop(&mut self) {
-        crate::keyspace::db::set_expire_paused(false);
-    }
-}

@@ -5,15 +5,27 @@
 //! ```
 //!
 //! A key's TTL lives in its entry (see [`Entry`]): there is no second table, so a TTL costs 8 bytes instead of a
-//! table slot plus a record with its own copy of the key (51 bytes/key before this layout, measured by
-//! `benches/memory.rs`). `expires` counts the keys with a TTL (`INFO keyspace`); the active expiry cycle walks the
-//! keyspace itself with a cursor and looks at the entries that carry a TTL (`expire`, the active cycle).
+//! table slot plus a record with its own copy of the key (`benches/memory.rs` measures it). `expires` counts the
+//! keys with a TTL (`INFO keyspace`); the active expiry cycle walks the keyspace itself with a cursor
+//! ([`Db::expire_scan_step`]) and looks at the entries that carry a TTL (`state::expire`, the active cycle).
 //!
-//! Invariants: `expires` equals the number of entries whose `has_expire()` is true. Keys without a TTL cost one
-//! probe per lookup and one flag test.
+//! The table is private to the keyspace: everything else reaches keys through `Db`'s methods, named after Redis's
+//! (`lookup` for `lookupKey`, `set_key` for `setKey`, `insert_with_expire` for `dbAdd` in a load, `find` for
+//! `dbFind`, `iter` for `dbIterator`, `scan`, `random_key`, `sample`, `reserve` for `dictExpand`), so every change
+//! of a key's presence, TTL or hash-field TTLs passes the code that keeps the indexes below.
 //!
-//! Tested by the unit and property tests at the end of this file (invariant above checked after random
-//! operation sequences against a model with TTLs and a moving clock).
+//! A lookup gets what it needs besides the key as a [`LookupClock`]: the time, lazy expiry's mode ([`LazyExpiry`]:
+//! delete a due key, hide it, or keep it live) and the keyspace events to record. The server state builds it
+//! (`ServerState::lookup_clock`); no lookup reads a global.
+//!
+//! Invariants, checked by [`Db::check_invariants`] in debug builds (the cron, the tests) and per changed key by
+//! [`Db::check_key`] (the door): `expires` equals the number of entries whose `has_expire()` is true; the slot
+//! index, when kept, counts every key under its slot; a hash filed in the field-expiry index (`hexpires`) is there
+//! under the time it remembers, which is no later than its earliest field TTL. Keys without a TTL cost one probe
+//! per lookup and one flag test.
+//!
+//! Tested by the unit and property tests at the end of this file (the invariants checked after random operation
+//! sequences against a model with TTLs and a moving clock) and by `slots/tests.rs`.
 
 #![forbid(unsafe_code)]
 
@@ -24,7 +36,7 @@ use crate::util::Rng;
 
 pub struct Db {
     pub id: usize,
-    pub keys: Dict<Entry>,
+    pub(super) keys: Dict<Entry>,
     /// Number of keys with a TTL.
     expires: usize,
     /// Keys deleted because their TTL passed, lazily or by the active cycle (`INFO stats` `expired_keys` is the sum
@@ -33,7 +45,7 @@ pub struct Db {
     /// Running average TTL of sampled keys, for `INFO keyspace` (`avg_ttl`).
     pub avg_ttl_ms: i64,
     /// Where the active expiry cycle resumes its scan of the keyspace.
-    pub expire_cursor: u64,
+    expire_cursor: u64,
     /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
     /// configured; see [`events`]).
     pub events: Vec<(u8, Vec<u8>)>,
@@ -54,16 +66,18 @@ pub struct Db {
     /// remembers it (`Hash::filed`). Inserting a hash with TTLs files it, removing it unfiles it; a command that
     /// gives a field an earlier TTL refiles it ([`Db::refile_hash`]). An entry whose key no longer holds that hash
     /// filed at that time is stale and dropped when reached.
-    pub hexpires: std::collections::BTreeSet<(u64, Box<[u8]>)>,
+    hexpires: std::collections::BTreeSet<(u64, Box<[u8]>)>,
 }
 
 /// The database side of two keyspace notifications, `expired` and `new`, which happen below the command layer
-/// where there is no context to notify through: a [`Db`] appends them to its `events` log while they are wanted,
-/// and `notify` publishes the log after every command and active-expiry cycle.
+/// where there is no context to notify through: a [`Db`] appends them to its `events` log when the caller's
+/// [`LookupClock::events`] (or an insert's `events` argument) asks for them, and `notify` publishes the log after
+/// every command and active-expiry cycle.
 ///
-/// Two thread-locals (the keyspace lives on the main thread): the mask of wanted kinds, written only by
-/// `notify::sync` from `notify-keyspace-events` after every command, and the flag that some `Db` holds events,
-/// set here when one is recorded and cleared by `notify::drain` when it publishes them.
+/// Which kinds are wanted is the server state's (`ServerState::db_events`, kept in step with
+/// `notify-keyspace-events` by `notify::sync`) and is passed in. One thread-local remains, written only: the flag
+/// that some `Db` holds events, set here when one is recorded and cleared by `notify::drain` when it publishes
+/// them (the keyspace lives on the main thread).
 pub mod events {
     use std::cell::Cell;
 
@@ -72,24 +86,9 @@ pub mod events {
     pub const LOG_NEW: u8 = 2;
 
     thread_local! {
-        /// The kinds databases record ([`LOG_EXPIRED`], [`LOG_NEW`]): written through [`set_mask`] by
-        /// `state::notify::sync` only, after every command and before each active-expiry cycle.
-        static MASK: Cell<u8> = const { Cell::new(0) };
         /// Some database holds recorded events: set by [`mark_pending`] (a `Db` recording an event), cleared
         /// through [`clear_pending`] by `state::notify::drain`.
         static PENDING: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// Which kinds to record from now on (`notify::sync`).
-    #[inline]
-    pub fn set_mask(mask: u8) {
-        MASK.with(|m| m.set(mask));
-    }
-
-    /// Whether events of `kind` are being recorded.
-    #[inline]
-    pub fn logging(kind: u8) -> bool {
-        MASK.with(|m| m.get() & kind != 0)
     }
 
     /// A database recorded an event.
@@ -132,29 +131,44 @@ pub enum Deletion {
     Evicted,
 }
 
-thread_local! {
-    /// Set while CLIENT PAUSE holds (any mode): lazy expiry then reports a due key as missing but leaves it in
-    /// place, as Redis does, so the dataset stays static during a pause, and on a replica or during a load. Set
-    /// through [`set_expire_paused`]: by `Server::call_with` before each command; by whatever starts or ends a
-    /// pause (CLIENT PAUSE/UNPAUSE, FAILOVER and its end in `Server::repl_clear_failover`, a cluster manual
-    /// failover in `Server::cluster_effect`, the shutdown's wait in `Server::prepare_for_shutdown` and
-    /// `Server::cancel_shutdown`); cleared and restored around `state::expire::expire_replica_keys`; cleared by
-    /// tests (the handler harness's drop, a few unit tests) so that later tests on the thread start clear. Active
-    /// expiry checks the pause itself. A thread-local because lazy expiry runs inside [`Db`]'s lookups, which see no
-    /// server state; the keyspace lives on the main thread, and test threads keep their own.
-    static EXPIRE_PAUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// Set while a replica runs a command of its master: keys whose TTL has passed are still live for it (the
-    /// master decides when they go and sends DEL), as Redis's `expireIfNeeded` for the master client, and while
-    /// an AOF loads. Set through [`set_expire_off`] by `Server::call_with` before each command of a replica or a
-    /// load; cleared by `Server::end_loading`, by `state::repl::unset_master` (promotion), and around
-    /// `state::expire::expire_replica_keys`. A thread-local as [`EXPIRE_PAUSED`] is.
-    static EXPIRE_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// What lazy expiry does with a key whose TTL has passed, as the server decides it before each command (Redis's
+/// `expireIfNeeded` reads the same facts from its globals: a pause, the role, the client, loading). Kept in the
+/// server state (`ServerState::lazy_expiry`) and handed to every lookup inside a [`LookupClock`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LazyExpiry {
+    /// Set while CLIENT PAUSE holds (any mode), on a replica and during a load: a due key is reported missing
+    /// but left in place, as Redis does, so the dataset stays static. Written by `Server::call_with` before each
+    /// command and by whatever starts or ends a pause (CLIENT PAUSE/UNPAUSE, FAILOVER and its end in
+    /// `Server::repl_clear_failover`, a cluster manual failover in `Server::cluster_effect`, the shutdown's wait
+    /// in `Server::prepare_for_shutdown` and `Server::cancel_shutdown`); cleared and restored around
+    /// `state::expire::expire_replica_keys`. Active expiry checks the pause itself.
+    pub paused: bool,
+    /// With `paused`: the due key is still live, for a replica running a command of its master (the master decides
+    /// when keys go and sends DEL, as Redis's `expireIfNeeded` for the master client) and while an AOF loads.
+    /// Written by `Server::call_with` before each command of a replica or a load; cleared by
+    /// `Server::end_loading`, by `state::repl::unset_master` (promotion), and around
+    /// `state::expire::expire_replica_keys`.
+    pub off: bool,
 }
 
-/// See `EXPIRE_OFF`.
-#[inline]
-pub fn set_expire_off(off: bool) {
-    EXPIRE_OFF.with(|p| p.set(off));
+/// What a lookup needs besides the key: the command's time, lazy expiry's mode and which keyspace events the
+/// database records ([`events`]). Built by the server state from its fields (`ServerState::lookup_clock`) and
+/// passed in, so that no lookup reads a global. `Copy` and two words: it costs what the bare time did.
+#[derive(Debug, Clone, Copy)]
+pub struct LookupClock {
+    /// The time TTLs are compared with (the command's start; the active cycle's own reading).
+    pub now_ms: i64,
+    pub expiry: LazyExpiry,
+    /// Event kinds to record ([`events::LOG_EXPIRED`], [`events::LOG_NEW`]); 0 records none.
+    pub events: u8,
+}
+
+impl LookupClock {
+    /// A clock at `now_ms` that deletes due keys and records no events (tests, tools, loaders).
+    #[inline]
+    pub const fn at(now_ms: i64) -> LookupClock {
+        LookupClock { now_ms, expiry: LazyExpiry { paused: false, off: false }, events: 0 }
+    }
 }
 
 /// Set when some Db's `expired_log` is not empty, so the server's per-command check is one load instead of a walk
@@ -170,23 +184,6 @@ static EXPIRED_PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::Atomi
 pub fn take_expired_pending() -> bool {
     use std::sync::atomic::Ordering::Relaxed;
     EXPIRED_PENDING.load(Relaxed) && EXPIRED_PENDING.swap(false, Relaxed)
-}
-
-/// See `EXPIRE_PAUSED`.
-#[inline]
-pub fn set_expire_paused(paused: bool) {
-    EXPIRE_PAUSED.with(|p| p.set(paused));
-}
-
-/// Whether expired keys are left in place (see `EXPIRE_OFF`).
-#[inline]
-pub fn expire_off() -> bool {
-    EXPIRE_OFF.with(|p| p.get())
-}
-
-#[inline]
-pub fn expire_paused() -> bool {
-    EXPIRE_PAUSED.with(|p| p.get())
 }
 
 impl Db {
@@ -414,24 +411,24 @@ impl Db {
         self.keys.get(key).and_then(|e| e.expire_ms())
     }
 
-    /// Deletes `key` if its TTL has passed. Returns true when the key is expired (during CLIENT PAUSE it is left in
-    /// place: see [`set_expire_paused`]).
-    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+    /// Deletes `key` if its TTL has passed at `clock.now_ms`. Returns true when the key is expired (during CLIENT
+    /// PAUSE it is left in place, and on a replica's master link it is still live: see [`LazyExpiry`]).
+    pub fn expire_if_needed(&mut self, key: &[u8], clock: LookupClock) -> bool {
         // The active expiry cycle's deletions move a rebuild on, as they do without the index.
         self.step_logged_rebuild();
         match self.keys.find(key) {
-            Some(p) => self.expire_at_if_needed(p, now_ms),
+            Some(p) => self.expire_at_if_needed(p, clock),
             None => false,
         }
     }
 
     /// [`Db::expire_if_needed`] for the entry at slot `p` (from [`Dict::find`]).
-    fn expire_at_if_needed(&mut self, p: crate::keyspace::dict::Pos, now_ms: i64) -> bool {
+    fn expire_at_if_needed(&mut self, p: crate::keyspace::dict::Pos, clock: LookupClock) -> bool {
         let Some(e) = self.keys.at(p) else { return false };
         match e.expire_ms() {
-            Some(t) if t <= now_ms => {
-                if expire_paused() {
-                    return !EXPIRE_OFF.with(|p| p.get());
+            Some(t) if t <= clock.now_ms => {
+                if clock.expiry.paused {
+                    return !clock.expiry.off;
                 }
                 if let Some(ix) = &mut self.slots {
                     ix.sync(&mut self.keys);
@@ -445,7 +442,7 @@ impl Db {
                     self.unfile(&e);
                     self.expires -= 1;
                     self.expired_keys += 1;
-                    self.log_event(events::LOG_EXPIRED, e.key());
+                    self.log_event(clock.events, events::LOG_EXPIRED, e.key());
                     self.expired_log.push((e.key().to_vec(), Deletion::Expired));
                     EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
                     if e.free_effort() > FREE_EFFORT_THRESHOLD {
@@ -463,10 +460,10 @@ impl Db {
 
     /// Looks a key up, deleting it first when its TTL has passed. One probe of `keys`; the TTL is in the entry.
     #[inline]
-    pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+    pub fn lookup(&mut self, key: &[u8], clock: LookupClock) -> Option<&mut Entry> {
         let p = self.keys.find(key)?;
-        // Still live only for a replica's master (see `EXPIRE_OFF`); deleted or hidden otherwise.
-        if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= now_ms) && self.expire_at_if_needed(p, now_ms) {
+        // Still live only for a replica's master (see `LazyExpiry::off`); deleted or hidden otherwise.
+        if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
             return None;
         }
         self.keys.at_mut(p)
@@ -475,12 +472,12 @@ impl Db {
     /// [`Db::lookup`], also handing out the key's hash (client-side caching's table reuses it). Kept apart from
     /// it so that the plain lookup's code does not carry the hash out.
     #[inline]
-    pub fn lookup_hashed(&mut self, key: &[u8], now_ms: i64) -> (Option<&mut Entry>, HashedKey) {
+    pub fn lookup_hashed(&mut self, key: &[u8], clock: LookupClock) -> (Option<&mut Entry>, HashedKey) {
         let (p, hk) = self.keys.find_hashed(key);
         let Some(p) = p else { return (None, hk) };
-        // Still live only for a replica's master (see `EXPIRE_OFF`); deleted or hidden otherwise.
-        if self.keys.at(p).is_some_and(|e| e.expire_ms().is_some_and(|t| t <= now_ms))
-            && self.expire_at_if_needed(p, now_ms)
+        // Still live only for a replica's master (see `LazyExpiry::off`); deleted or hidden otherwise.
+        if self.keys.at(p).is_some_and(|e| e.expire_ms().is_some_and(|t| t <= clock.now_ms))
+            && self.expire_at_if_needed(p, clock)
         {
             return (None, hk);
         }
@@ -498,8 +495,8 @@ impl Db {
     }
 
     /// Whether a live key exists (expiring it if due).
-    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
-        self.lookup(key, now_ms).is_some()
+    pub fn contains(&mut self, key: &[u8], clock: LookupClock) -> bool {
+        self.lookup(key, clock).is_some()
     }
 
     /// A replaced entry goes back to the caller, unless it is big: then it waits in [`Db::garbage`].
@@ -517,12 +514,20 @@ impl Db {
         }
     }
 
-    /// Adds or overwrites a key; the old TTL is dropped (Redis's `setKey` without KEEPTTL).
-    /// Returns the replaced entry (a big one goes to [`Db::garbage`] instead).
-    pub fn insert(&mut self, mut e: Entry) -> Option<Entry> {
+    /// Adds or overwrites a key; the old TTL is dropped. No keyspace event: loads, tools and tests; a command's
+    /// write goes through [`Db::set_key`]. Returns the replaced entry (a big one goes to [`Db::garbage`] instead).
+    #[inline]
+    pub fn insert(&mut self, e: Entry) -> Option<Entry> {
+        self.set_key(e, 0)
+    }
+
+    /// Adds or overwrites a key; the old TTL is dropped (Redis's `setKey` without KEEPTTL). A key that was not
+    /// there is recorded as a `new` event when `events` asks for it ([`LookupClock::events`]). Returns the replaced
+    /// entry (a big one goes to [`Db::garbage`] instead).
+    pub fn set_key(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         e.set_expire(None);
         self.file_new(&mut e);
-        let new_key = events::logging(events::LOG_NEW).then(|| e.key().to_vec());
+        let new_key = (events & events::LOG_NEW != 0).then(|| e.key().to_vec());
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
@@ -576,18 +581,18 @@ impl Db {
         old
     }
 
-    /// Records an `expired`/`new` event for keyspace notifications ([`events`]) when such notifications are wanted.
+    /// Records an `expired`/`new` event for keyspace notifications ([`events`]) when `wanted` asks for its kind.
     #[inline]
-    fn log_event(&mut self, kind: u8, key: &[u8]) {
-        if events::logging(kind) {
+    fn log_event(&mut self, wanted: u8, kind: u8, key: &[u8]) {
+        if wanted & kind != 0 {
             self.events.push((kind, key.to_vec()));
             events::mark_pending();
         }
     }
 
-    /// Adds or overwrites a key keeping the old key's TTL, if any (a big replaced entry goes to
-    /// [`Db::garbage`]).
-    pub fn insert_keep_ttl(&mut self, mut e: Entry) -> Option<Entry> {
+    /// Adds or overwrites a key keeping the old key's TTL, if any (Redis's `setKey` with KEEPTTL; a big replaced
+    /// entry goes to [`Db::garbage`]). A new key is a `new` event when `events` asks for it.
+    pub fn insert_keep_ttl(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         self.file_new(&mut e);
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
             e.set_expire(slot.expire_ms());
@@ -595,10 +600,7 @@ impl Db {
             return self.overwritten(Some(old));
         }
         e.set_expire(None);
-        if events::logging(events::LOG_NEW) {
-            self.events.push((events::LOG_NEW, e.key().to_vec()));
-            events::mark_pending();
-        }
+        self.log_event(events, events::LOG_NEW, e.key());
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
@@ -709,15 +711,22 @@ impl Db {
 
     /// A random live key, skipping (and deleting) expired ones a bounded number of times, like Redis's
     /// `dbRandomKey` (which gives up on a database where every key is expired and returns one anyway).
-    pub fn random_key(&mut self, rng: &mut Rng, now_ms: i64) -> Option<Vec<u8>> {
+    pub fn random_key(&mut self, rng: &mut Rng, clock: LookupClock) -> Option<Vec<u8>> {
         for _ in 0..100 {
             let e = self.keys.random(rng)?;
             let key = e.key().to_vec();
-            if !e.has_expire() || !self.expire_if_needed(&key, now_ms) {
+            if !e.has_expire() || !self.expire_if_needed(&key, clock) {
                 return Some(key);
             }
         }
         self.keys.random(rng).map(|e| e.key().to_vec())
+    }
+
+    /// One step of the active expiry cycle's walk over the keyspace (Redis's `dictScan` of `db->expires`): calls
+    /// `f` for each entry of the next bucket, resuming where the previous step stopped.
+    #[inline]
+    pub fn expire_scan_step<F: FnMut(&Entry)>(&mut self, f: F) {
+        self.expire_cursor = self.keys.scan(self.expire_cursor, f);
     }
 
     /// One SCAN step over the keyspace (see [`Dict::scan`]): calls `f` for each entry of the visited bucket,
@@ -743,12 +752,52 @@ impl Db {
         std::mem::swap(&mut self.hexpires, &mut other.hexpires);
     }
 
-    /// The TTL count the header promises (`expires` = entries carrying a TTL), checked in debug builds on
-    /// databases small enough to scan.
-    fn debug_check_expires(&self) {
-        if cfg!(debug_assertions) && self.keys.len() <= 10_000 {
-            let n = self.keys.iter().filter(|e| e.has_expire()).count();
-            debug_assert_eq!(n, self.expires, "db {}: the TTL count is off", self.id);
+    /// Checks the invariants the header states, in debug builds (release builds compile it to nothing): the TTL
+    /// count equals the entries carrying a TTL, the slot index counts every key under its slot, and every hash
+    /// filed in the field-expiry index is found there under the time it remembers, no later than its earliest
+    /// field TTL. The scans run on databases small enough (10,000 keys) that the cron can afford them.
+    pub fn check_invariants(&self) {
+        if !cfg!(debug_assertions) || self.keys.len() > 10_000 {
+            return;
+        }
+        let mut with_ttl = 0;
+        for e in self.keys.iter() {
+            with_ttl += e.has_expire() as usize;
+            self.check_filed(e);
+        }
+        debug_assert_eq!(with_ttl, self.expires, "db {}: the TTL count is off", self.id);
+        if let Some(ix) = &self.slots {
+            ix.check_counts(&self.keys);
+        }
+    }
+
+    /// The per-key part of [`Db::check_invariants`], cheap enough for every key a command changed (the door's
+    /// check when a handler's context goes away): a hash's filing in the field-expiry index.
+    pub fn check_key(&self, key: &[u8]) {
+        if cfg!(debug_assertions) {
+            if let Some(e) = self.keys.get(key) {
+                self.check_filed(e);
+            }
+        }
+    }
+
+    fn check_filed(&self, e: &Entry) {
+        if let Some(crate::keyspace::object::Value::Hash(h)) = e.value() {
+            let (filed, due) = (h.filed(), h.expiry_hint());
+            if filed != 0 {
+                debug_assert!(
+                    self.hexpires.contains(&(filed, Box::<[u8]>::from(e.key()))),
+                    "db {}: hash {:?} filed at {filed} is not in the field-expiry index",
+                    self.id,
+                    String::from_utf8_lossy(e.key())
+                );
+            }
+            debug_assert!(
+                due == 0 || (filed != 0 && filed <= due),
+                "db {}: hash {:?} with fields due at {due} is filed at {filed}",
+                self.id,
+                String::from_utf8_lossy(e.key())
+            );
         }
     }
 
@@ -756,7 +805,7 @@ impl Db {
     /// and spend up to `budget_us` on incremental rehashing (Redis's `databasesCron` with `activerehashing`).
     /// Returns true when rehash work was done.
     pub fn cron(&mut self, resize_allowed: bool, budget_us: u64) -> bool {
-        self.debug_check_expires();
+        self.check_invariants();
         self.keys.set_resize_allowed(resize_allowed);
         if resize_allowed {
             self.keys.resize_if_needed();
@@ -793,6 +842,133 @@ impl Db {
         rehashing
     }
 
+    // --- The table's own operations, for the server's processes (expiry, eviction, defragmentation, persistence,
+    // DEBUG and MEMORY): what Redis reaches through `dictFind`, `dbIterator`, `dictScan`, `dictGetSomeKeys` and
+    // `dictExpand` on `db->dict`. None of them changes a key's presence or TTL, so none touches the TTL count, the
+    // slot index or the field-expiry index; changes go through the inserts, removals and TTL setters above.
+
+    /// The entry stored under `key`, its TTL passed or not, without expiring it or stepping a rehash (Redis's
+    /// `dbFind`): for callers that looked the key up already, or that must see the table as it is (DEBUG, MEMORY
+    /// USAGE, the eviction pool, WATCH's existence check).
+    #[inline]
+    pub fn find(&self, key: &[u8]) -> Option<&Entry> {
+        self.keys.get(key)
+    }
+
+    /// [`Db::find`] for changing a value in place (a handler's write through the door, active field expiry,
+    /// tests). The caller changes neither the key nor its TTL (that is [`Db::set_expire`] / [`Db::persist`]'s), and
+    /// follows a change to a hash's field TTLs with [`Db::refile_hash`]: the TTL count and the field-expiry index
+    /// depend on it (checked by [`Db::check_invariants`] in debug builds).
+    #[inline]
+    pub fn find_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.keys.get_mut(key)
+    }
+
+    /// Every entry, in table order, expired-but-undeleted ones included (Redis's `dbIterator`): DEBUG DIGEST,
+    /// KEYS, the RDB and AOF writers.
+    #[inline]
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.keys.iter()
+    }
+
+    /// One SCAN call's worth of steps (see [`Dict::scan_count`]): `f` sees each entry of the visited buckets and
+    /// returns whether it counts towards `count`; returns the next cursor (0 at the end).
+    #[inline]
+    pub fn scan_count<F: FnMut(&Entry) -> bool>(&self, cursor: u64, count: usize, max_steps: usize, f: F) -> u64 {
+        self.keys.scan_count(cursor, count, max_steps, f)
+    }
+
+    /// A random entry, its TTL passed or not (Redis's `dictGetFairRandomKey`: eviction's `allkeys-random`).
+    #[inline]
+    pub fn random_entry(&self, rng: &mut Rng) -> Option<&Entry> {
+        self.keys.random(rng)
+    }
+
+    /// Calls `f` on up to `n` entries from a random place (Redis's `dictGetSomeKeys`); returns how many it saw.
+    #[inline]
+    pub fn sample<F: FnMut(&Entry)>(&self, n: usize, rng: &mut Rng, f: F) -> usize {
+        self.keys.sample(n, rng, f)
+    }
+
+    /// One step of the active defragmenter's walk (see [`Dict::walk_mut`]): `f` may move an entry's allocations,
+    /// never its key or TTL. Returns the next cursor (0 at the end).
+    #[inline]
+    pub fn defrag_step<F: FnMut(&mut Entry)>(&mut self, cursor: usize, max: usize, f: F) -> usize {
+        self.keys.walk_mut(cursor, max, f)
+    }
+
+    /// Reallocates the table when it is far larger than its keys need (the defragmenter's pass end).
+    #[inline]
+    pub fn compact_table(&mut self) -> bool {
+        self.keys.compact()
+    }
+
+    /// Bytes the table takes (its slots, not the entries).
+    #[inline]
+    pub fn table_bytes(&self) -> usize {
+        self.keys.table_bytes()
+    }
+
+    /// Slots of the table (Redis's `dictBuckets`).
+    #[inline]
+    pub fn buckets(&self) -> usize {
+        self.keys.capacity()
+    }
+
+    /// The tables' fill and probe statistics and the probing work so far (DEBUG HTSTATS).
+    pub fn table_stats(&self) -> (Vec<crate::keyspace::dict::TableStats>, crate::keyspace::dict::ProbeWork) {
+        (self.keys.stats(), self.keys.probe_work())
+    }
+
+    /// Whether the table is being migrated to a new size.
+    #[inline]
+    pub fn is_rehashing(&self) -> bool {
+        self.keys.is_rehashing()
+    }
+
+    /// Whether a shrink waits for its clustering check (see `Dict::shrink_to`).
+    #[inline]
+    pub fn shrink_waiting(&self) -> bool {
+        self.keys.shrink_waiting()
+    }
+
+    /// Whether the table may resize now (not while a child process shares memory).
+    #[inline]
+    pub fn set_resize_allowed(&mut self, allowed: bool) {
+        self.keys.set_resize_allowed(allowed);
+    }
+
+    /// Starts a resize if the fill calls for one (the tables' cron).
+    #[inline]
+    pub fn resize_if_needed(&mut self) {
+        self.keys.resize_if_needed();
+    }
+
+    /// Grows the table for `additional` more keys ahead of a bulk load (Redis's `dictExpand`: RDB's RESIZEDB,
+    /// DEBUG POPULATE).
+    #[inline]
+    pub fn reserve(&mut self, additional: usize) {
+        self.keys.reserve(additional);
+    }
+
+    /// Finishes a migration begun by [`Db::reserve`] at once (the RDB loader, after each insert).
+    #[inline]
+    pub fn finish_rehash_now(&mut self) {
+        self.keys.finish_rehash_now();
+    }
+
+    /// Hashes `key` for a later [`Db::insert_hashed_with_expire`] and fetches its slot into the cache.
+    #[inline]
+    pub fn hash_ahead(&self, key: &[u8]) -> HashedKey {
+        self.keys.hash_ahead(key)
+    }
+
+    /// Fetches `key`'s slot into the cache (the AOF loader, a command ahead).
+    #[inline]
+    pub fn prefetch_key(&self, key: &[u8]) {
+        self.keys.prefetch_key(key);
+    }
+
     /// Bytes used by the database's table and entries. Walks every key (O(n)): for `DEBUG`/tests, not for INFO.
     pub fn memory_usage(&self) -> usize {
         self.keys.table_bytes() + self.keys.iter().map(|e| e.memory_usage()).sum::<usize>()
@@ -809,6 +985,7 @@ mod tests {
 
     fn check(db: &Db) {
         assert_eq!(db.keys.iter().filter(|e| e.has_expire()).count(), db.expires_len(), "TTL count mismatch");
+        db.check_invariants();
     }
 
     #[test]
@@ -821,10 +998,10 @@ mod tests {
         assert!(db.set_expire(b"a", 2000));
         assert_eq!(db.expires_len(), 1);
         assert_eq!(db.expire_of(b"a"), Some(2000));
-        assert!(db.lookup(b"a", 1999).is_some());
+        assert!(db.lookup(b"a", LookupClock::at(1999)).is_some());
         assert!(db.peek(b"a", 2000).is_none());
         assert!(db.is_expired(b"a", 2000));
-        assert!(db.lookup(b"a", 2000).is_none());
+        assert!(db.lookup(b"a", LookupClock::at(2000)).is_none());
         assert_eq!(db.expired_keys, 1);
         assert!(db.is_empty());
         assert_eq!(db.expires_len(), 0);
@@ -836,7 +1013,7 @@ mod tests {
         let mut db = Db::new(0);
         db.insert(Entry::new_string(b"a", b"1"));
         db.set_expire(b"a", 5000);
-        db.insert_keep_ttl(Entry::new_string(b"a", b"2"));
+        db.insert_keep_ttl(Entry::new_string(b"a", b"2"), 0);
         assert_eq!(db.expire_of(b"a"), Some(5000));
         check(&db);
         db.insert(Entry::new_string(b"a", b"3"));
@@ -846,14 +1023,12 @@ mod tests {
         assert!(db.persist(b"a"));
         assert!(!db.persist(b"a"));
         check(&db);
-        let got = db.lookup(b"a", 0).and_then(|e| e.as_str()).map(|s| s.to_vec());
+        let got = db.lookup(b"a", LookupClock::at(0)).and_then(|e| e.as_str()).map(|s| s.to_vec());
         assert_eq!(got, Some(b"3".to_vec()));
     }
 
     #[test]
     fn random_key_skips_expired() {
-        // The pause flag is per thread and other tests on this test thread may have left it set.
-        set_expire_paused(false);
         let mut db = Db::new(0);
         for i in 0..50 {
             let k = format!("dead{i}");
@@ -865,7 +1040,7 @@ mod tests {
         // Which entry comes up first depends on the per-process hash seed: over 20 calls some expired key is
         // certainly met (and deleted) on the way, while every answer is the live key.
         for _ in 0..20 {
-            assert_eq!(db.random_key(&mut rng, 100), Some(b"alive".to_vec()));
+            assert_eq!(db.random_key(&mut rng, LookupClock::at(100)), Some(b"alive".to_vec()));
         }
         assert!(db.len() < 51);
         check(&db);
@@ -875,10 +1050,10 @@ mod tests {
     fn lookup_mutation_sticks() {
         let mut db = Db::new(0);
         db.insert(Entry::new_int(b"n", 1));
-        db.lookup(b"n", 0).unwrap().set_int(2);
-        assert_eq!(db.lookup(b"n", 0).unwrap().as_str(), Some(StrRef::Int(2)));
-        db.lookup(b"n", 0).unwrap().set_string(&[b'z'; 200]);
-        assert_eq!(db.lookup(b"n", 0).unwrap().as_str().unwrap().len(), 200);
+        db.lookup(b"n", LookupClock::at(0)).unwrap().set_int(2);
+        assert_eq!(db.lookup(b"n", LookupClock::at(0)).unwrap().as_str(), Some(StrRef::Int(2)));
+        db.lookup(b"n", LookupClock::at(0)).unwrap().set_string(&[b'z'; 200]);
+        assert_eq!(db.lookup(b"n", LookupClock::at(0)).unwrap().as_str().unwrap().len(), 200);
     }
 
     #[test]
@@ -945,15 +1120,15 @@ mod tests {
                     Op::SetKeepTtl(k, v) => {
                         let k = vec![b'k', k];
                         live(&mut m, &k, now);
-                        db.expire_if_needed(&k, now);
-                        db.insert_keep_ttl(Entry::new_string(&k, &[v]));
+                        db.expire_if_needed(&k, LookupClock::at(now));
+                        db.insert_keep_ttl(Entry::new_string(&k, &[v]), 0);
                         let ttl = m.get(&k).and_then(|x| x.1);
                         m.insert(k, (vec![v], ttl));
                     }
                     Op::Expire(k, t) => {
                         let k = vec![b'k', k];
                         live(&mut m, &k, now);
-                        db.expire_if_needed(&k, now);
+                        db.expire_if_needed(&k, LookupClock::at(now));
                         let ok = db.set_expire(&k, now + t);
                         prop_assert_eq!(ok, m.contains_key(&k));
                         if let Some(x) = m.get_mut(&k) { x.1 = Some(now + t); }
@@ -961,20 +1136,20 @@ mod tests {
                     Op::Persist(k) => {
                         let k = vec![b'k', k];
                         live(&mut m, &k, now);
-                        db.expire_if_needed(&k, now);
+                        db.expire_if_needed(&k, LookupClock::at(now));
                         let had = m.get_mut(&k).map(|x| x.1.take().is_some()).unwrap_or(false);
                         prop_assert_eq!(db.persist(&k), had);
                     }
                     Op::Del(k) => {
                         let k = vec![b'k', k];
                         live(&mut m, &k, now);
-                        db.expire_if_needed(&k, now);
+                        db.expire_if_needed(&k, LookupClock::at(now));
                         prop_assert_eq!(db.remove(&k).is_some(), m.remove(&k).is_some());
                     }
                     Op::Get(k) => {
                         let k = vec![b'k', k];
                         live(&mut m, &k, now);
-                        let got = db.lookup(&k, now).map(|e| e.as_str().unwrap().to_vec());
+                        let got = db.lookup(&k, LookupClock::at(now)).map(|e| e.as_str().unwrap().to_vec());
                         prop_assert_eq!(got, m.get(&k).map(|x| x.0.clone()));
                     }
                     Op::Tick(d) => now += d,

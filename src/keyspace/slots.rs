@@ -526,6 +526,19 @@ impl SlotIndex {
         self.cur.slot(slot).len() + self.old.as_ref().map_or(0, |g| g.slot(slot).len())
     }
 
+    /// Debug builds: the index holds as many keys as the dict, and each slot as many as the dict has in it (a
+    /// scan: [`crate::keyspace::db::Db::check_invariants`] runs it on small databases only).
+    pub(super) fn check_counts(&self, keys: &Dict<Entry>) {
+        debug_assert_eq!(self.total(), keys.len(), "slot index: key count is off");
+        let mut want = vec![0usize; SLOTS];
+        for e in keys.iter() {
+            want[key_hash_slot(e.key())] += 1;
+        }
+        for (s, n) in want.iter().enumerate() {
+            debug_assert_eq!(self.count(s), *n, "slot index: slot {s} count is off");
+        }
+    }
+
     /// Bytes the index takes (its arrays and their headers).
     pub fn bytes(&self) -> usize {
         std::mem::size_of::<SlotIndex>()

@@ -38,7 +38,7 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
         let mut nb = [0u8; 24];
         let id = crate::util::itoa_buf(db.id as i64, &mut nb).to_vec();
         encode_multibulk_into(&mut out, [b"SELECT".as_slice(), &id].into_iter());
-        for e in db.keys.iter() {
+        for e in db.iter() {
             crate::persist::child_info::key_done();
             let key = e.key();
             let expire = if e.has_expire() { db.expire_of(key) } else { None };

@@ -169,7 +169,7 @@ impl aof::LoadTarget for Replayer<'_> {
     fn prefetch(&mut self, argv: &[Vec<u8>]) {
         // Most commands' first argument is their key; for the others this is a harmless miss.
         if let (Some(key), Some(db)) = (argv.get(1), self.srv.state.dbs.get(self.fake.db)) {
-            db.keys.prefetch_key(key);
+            db.prefetch_key(key);
         }
     }
 
@@ -741,10 +741,10 @@ impl Server {
         // A reload brings back about what was there: each database's table is sized for its old key count at once
         // instead of growing (and migrating every key) step by step while the commands replay. A file with fewer
         // keys leaves the table emptier than the 3/4 limit, and the cron shrinks it below 1/10 full.
-        let sizes: Vec<usize> = self.state.dbs.iter().map(|db| db.keys.len()).collect();
+        let sizes: Vec<usize> = self.state.dbs.iter().map(|db| db.len()).collect();
         self.state.empty_data(None, crate::state::Emptying::Refill);
         for (db, n) in self.state.dbs.iter_mut().zip(sizes) {
-            db.keys.reserve(n);
+            db.reserve(n);
         }
         self.state.functions.flush();
         // Redis reads the manifest from disk again (sequence numbers restart from what it names) and removes the

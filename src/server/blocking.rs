@@ -217,7 +217,8 @@ impl Server {
                     let plus = b.stream.as_ref().is_some_and(|w| w.last_entry.contains(&true));
                     let now = crate::util::now_ms();
                     self.state.now_ms = now;
-                    let serves = match self.state.dbs.get_mut(db).and_then(|d| d.lookup(&key, now)) {
+                    let clock = self.state.lookup_clock();
+                    let serves = match self.state.dbs.get_mut(db).and_then(|d| d.lookup(&key, clock)) {
                         _ if kind == BlockKind::StreamGroup => true,
                         None => continue,
                         Some(e) => {

@@ -256,16 +256,15 @@ impl Server {
         // A replica never deletes expired keys itself (its master's DELs do), as during CLIENT PAUSE.
         let replica = self.state.repl.is_replica();
         let loading = self.state.persist.stats.loading;
-        crate::keyspace::db::set_expire_paused(
-            self.state.pause.mode_at(self.state.now_ms) != crate::state::PauseMode::Off || replica || loading,
-        );
+        self.state.lazy_expiry.paused =
+            self.state.pause.mode_at(self.state.now_ms) != crate::state::PauseMode::Off || replica || loading;
         // Its master's commands see keys past their TTL as live (the master's DEL removes them), and so do the
         // commands of an AOF being loaded (Redis's keyIsExpired is false while loading: `RPUSH l a`,
         // `PEXPIREAT l <past>`, `RPUSH l b` loads a two-element list that expires once the load is over).
         // Only a replica or a load sets it (nothing to write per command otherwise): promotion and the end of a
         // load clear it.
         if replica || loading {
-            crate::keyspace::db::set_expire_off(loading || c.has(flags::MASTER));
+            self.state.lazy_expiry.off = loading || c.has(flags::MASTER);
         }
         // Handlers that might read commandstats (INFO, CONFIG RESETSTAT, a script calling INFO: none of them a
         // write or fast command) must see everything counted so far.

@@ -344,9 +344,8 @@ impl Server {
             }
             Effect::PauseWrites(on) => {
                 self.state.pause.set_failover(on);
-                crate::keyspace::db::set_expire_paused(
-                    self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off,
-                );
+                self.state.lazy_expiry.paused =
+                    self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off;
             }
         }
     }

@@ -125,7 +125,7 @@ impl Server {
                 for (j, db) in self.state.dbs.iter().enumerate() {
                     let (used, vkeys) = (db.len(), db.expires_len());
                     if used > 0 || vkeys > 0 {
-                        log_verbose!("DB {j}: {used} keys ({vkeys} volatile) in {} slots HT.", db.keys.capacity());
+                        log_verbose!("DB {j}: {used} keys ({vkeys} volatile) in {} slots HT.", db.buckets());
                     }
                 }
             }

@@ -218,7 +218,7 @@ impl Server {
         crate::keyspace::dict::set_bulk_load(false);
         // Keys past their TTL were live for the replayed commands; from now on they expire (a replica sets it
         // again before each command of its master).
-        crate::keyspace::db::set_expire_off(false);
+        self.state.lazy_expiry.off = false;
         self.state.persist.stats.loading = false;
         self.state.persist.stats.loading_start = None;
     }

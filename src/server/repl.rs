@@ -926,9 +926,7 @@ impl Server {
     fn repl_clear_failover(&mut self) {
         self.state.repl.failover = Default::default();
         self.state.pause.set_failover(false);
-        crate::keyspace::db::set_expire_paused(
-            self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off,
-        );
+        self.state.lazy_expiry.paused = self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off;
     }
 
     /// Closes the master client and any handshake in progress.

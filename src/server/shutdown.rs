@@ -133,7 +133,7 @@ impl Server {
                 crate::state::repl::drain_feed(&mut self.state, running);
             }
             self.state.pause.set_shutdown(true);
-            crate::keyspace::db::set_expire_paused(true);
+            self.state.lazy_expiry.paused = true;
             log_notice!("Waiting for replicas before shutting down.");
             return false;
         }
@@ -224,7 +224,7 @@ impl Server {
         if was_initiated {
             self.state.pause.set_shutdown(false);
             let paused = self.state.pause.mode_at(crate::util::now_ms()) != PauseMode::Off;
-            crate::keyspace::db::set_expire_paused(paused);
+            self.state.lazy_expiry.paused = paused;
         }
     }
 

@@ -173,7 +173,7 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
             return;
         }
         let st = &mut state.defrag.stats;
-        let next = state.dbs[db].keys.walk_mut(cursor, SLOTS_PER_CHECK, |e| {
+        let next = state.dbs[db].defrag_step(cursor, SLOTS_PER_CHECK, |e| {
             let (h, m) = e.defrag();
             st.hits += h as u64;
             st.misses += m as u64;
@@ -185,7 +185,7 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
         });
         if next == 0 {
             // The table itself may be far larger than its keys need after the deletes.
-            state.dbs[db].keys.compact();
+            state.dbs[db].compact_table();
             state.defrag.walk = (db + 1, 0);
         } else {
             state.defrag.walk = (db, next);

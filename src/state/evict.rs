@@ -220,7 +220,7 @@ fn pick_from_pool(srv: &mut ServerState, policy: MaxmemoryPolicy, allkeys: bool)
         // score and no access happens meanwhile, so this ends.
         while let Some((pooled, key, db)) = evict.pool.pop_best() {
             let d = &dbs[db];
-            let now = d.keys.get(&key).filter(|e| allkeys || e.has_expire()).map(|e| score.score(e));
+            let now = d.find(&key).filter(|e| allkeys || e.has_expire()).map(|e| score.score(e));
             match now {
                 Some(cur) if cur < pooled => {
                     evict.pool.offer(cur, &key, db);
@@ -247,7 +247,7 @@ fn pick_random(srv: &mut ServerState, allkeys: bool) -> Option<(Vec<u8>, usize)>
         let j = evict.next_db;
         let db = &dbs[j];
         if allkeys {
-            if let Some(e) = db.keys.random(rng) {
+            if let Some(e) = db.random_entry(rng) {
                 return Some((e.key().to_vec(), j));
             }
             continue;
@@ -257,12 +257,12 @@ fn pick_random(srv: &mut ServerState, allkeys: bool) -> Option<(Vec<u8>, usize)>
         }
         // A random key with a TTL: a few uniform draws, then a bounded walk from a random slot.
         for _ in 0..16 {
-            if let Some(e) = db.keys.random(rng).filter(|e| e.has_expire()) {
+            if let Some(e) = db.random_entry(rng).filter(|e| e.has_expire()) {
                 return Some((e.key().to_vec(), j));
             }
         }
         let mut found = None;
-        db.keys.sample(db.len().min(VOLATILE_WALK_MAX * 16), rng, |e| {
+        db.sample(db.len().min(VOLATILE_WALK_MAX * 16), rng, |e| {
             if found.is_none() && e.has_expire() {
                 found = Some(e.key().to_vec());
             }

@@ -19,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::keyspace::db::{LazyExpiry, LookupClock};
 use crate::state::ServerState;
 
 pub mod cycle;
@@ -155,6 +156,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
         }
         let cur = state.expire_cycle.current_db;
         state.expire_cycle.current_db = cur.wrapping_add(1);
+        let mode = state.lookup_clock();
         let db = &mut state.dbs[cur % ndbs];
         loop {
             let num = db.expires_len() as u64;
@@ -164,12 +166,13 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
             }
             // A very sparse table makes sampling expensive; wait for the cron to shrink it, unless the shrink itself
             // waits for its clustering check (a big table's is read a slice per cron call; see `Dict::shrink_to`).
-            let keys = db.keys.len() as u64;
-            let slots = db.keys.capacity() as u64;
-            if slots > crate::keyspace::dict::MIN_SIZE as u64 && keys * 100 / slots < 1 && !db.keys.shrink_waiting() {
+            let keys = db.len() as u64;
+            let slots = db.buckets() as u64;
+            if slots > crate::keyspace::dict::MIN_SIZE as u64 && keys * 100 / slots < 1 && !db.shrink_waiting() {
                 break;
             }
             let now_ms = crate::util::now_ms().max(state.now_ms);
+            let clock = LookupClock { now_ms, ..mode };
             let num = num.min(keys_per_loop);
             // TTLs live in the keyspace entries, so the walk also passes keys without one: with a share f of keys
             // carrying a TTL, `num` samples take about num/f entries. The bucket bound grows with 1/f (up to 16×
@@ -181,7 +184,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
             let mut buckets = 0;
             while sampled < num && buckets < max_buckets {
                 expired_keys.clear();
-                db.expire_cursor = db.keys.scan(db.expire_cursor, |x| {
+                db.expire_scan_step(|x| {
                     let Some(when) = x.expire_ms() else { return };
                     sampled += 1;
                     let ttl = when - now_ms;
@@ -194,7 +197,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
                     }
                 });
                 for k in &expired_keys {
-                    if db.expire_if_needed(k, now_ms) {
+                    if db.expire_if_needed(k, clock) {
                         expired += 1;
                     }
                 }
@@ -268,7 +271,7 @@ const BUCKETS_PER_STEP: usize = 4096;
 /// next iteration's `before_sleep` comes before the loop polls again, so a fast call there would add its 1 ms to
 /// the slow call's 2 ms in one hold of the loop (PINGs waiting 3.5 ms and more in the benchmark).
 pub fn field_expire_cycle(state: &mut ServerState, fast: bool) {
-    if !state.active_expire_enabled || state.dbs.iter().all(|d| d.hexpires.is_empty()) {
+    if !state.active_expire_enabled || state.dbs.iter().all(|d| !d.has_field_ttls()) {
         return;
     }
     if state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off {
@@ -296,8 +299,7 @@ fn field_expire_steps(state: &mut ServerState, fast: bool) {
             }
             let Some(key) = state.dbs[i].take_due_hash(now.max(0) as u64) else { break };
             let db = &mut state.dbs[i];
-            let Some(crate::keyspace::object::Value::Hash(h)) = db.keys.get_mut(&key).and_then(|e| e.value_mut())
-            else {
+            let Some(crate::keyspace::object::Value::Hash(h)) = db.find_mut(&key).and_then(|e| e.value_mut()) else {
                 continue;
             };
             let mut gone: Vec<Vec<u8>> = Vec::new();
@@ -365,7 +367,7 @@ fn tables_cron(state: &mut ServerState) {
     }
     let resize_allowed = state.persist.child_pid.is_none();
     for db in state.dbs.iter_mut() {
-        db.keys.set_resize_allowed(resize_allowed);
+        db.set_resize_allowed(resize_allowed);
     }
     if !resize_allowed {
         return;
@@ -374,7 +376,7 @@ fn tables_cron(state: &mut ServerState) {
     for _ in 0..per_call {
         let i = state.expire_cycle.resize_db % ndbs;
         state.expire_cycle.resize_db = i + 1;
-        state.dbs[i].keys.resize_if_needed();
+        state.dbs[i].resize_if_needed();
     }
     if state.config.activerehashing {
         state.expire_cycle.rehash_credit_us = CRON_REHASH_US;
@@ -451,9 +453,8 @@ pub fn remember_replica_keys(
 pub fn expire_replica_keys(state: &mut ServerState) {
     let now = crate::util::now_ms();
     let tracked = std::mem::take(&mut state.repl.keys_with_expire);
-    let (paused, off) = (crate::keyspace::db::expire_paused(), crate::keyspace::db::expire_off());
-    crate::keyspace::db::set_expire_paused(false);
-    crate::keyspace::db::set_expire_off(false);
+    // The remembered keys go whatever the mode: due is due for the replica's own writes.
+    let clock = LookupClock { now_ms: now, expiry: LazyExpiry::default(), events: state.db_events };
     let mut keep = std::collections::HashMap::with_capacity(tracked.len());
     for (key, mask) in tracked {
         let mut left = 0u64;
@@ -464,7 +465,7 @@ pub fn expire_replica_keys(state: &mut ServerState) {
             let d = &mut state.dbs[db];
             match d.expire_of(&key) {
                 Some(t) if t <= now => {
-                    d.expire_if_needed(&key, now);
+                    d.expire_if_needed(&key, clock);
                 }
                 Some(_) => left |= 1 << db,
                 None => {}
@@ -474,8 +475,6 @@ pub fn expire_replica_keys(state: &mut ServerState) {
             keep.insert(key, left);
         }
     }
-    crate::keyspace::db::set_expire_paused(paused);
-    crate::keyspace::db::set_expire_off(off);
     state.repl.keys_with_expire = keep;
     state.drain_expired(true);
 }
@@ -554,7 +553,7 @@ mod tests {
         }
         s.dbs[0].insert(Entry::new_value(b"h", Value::Hash(h)));
         s.dbs[0].refile_hash(b"h");
-        let hlen = |s: &ServerState| match s.dbs[0].keys.get(b"h").and_then(|e| e.value()) {
+        let hlen = |s: &ServerState| match s.dbs[0].find(b"h").and_then(|e| e.value()) {
             Some(Value::Hash(h)) => h.len(),
             _ => 0,
         };
@@ -600,7 +599,7 @@ mod tests {
                 active_expire_cycle_with_effort(&mut s, CycleKind::Slow, effort);
             }
             proptest::prop_assert_eq!(s.dbs[0].len(), live);
-            let stale = s.dbs[0].keys.iter().filter(|x| x.expire_ms().is_some_and(|t| t <= now)).count();
+            let stale = s.dbs[0].iter().filter(|x| x.expire_ms().is_some_and(|t| t <= now)).count();
             proptest::prop_assert_eq!(stale, 0);
         }
     }
@@ -702,8 +701,8 @@ mod tests {
         for i in 0..5000 {
             s.dbs[1].insert(Entry::new_string(format!("k{i}").as_bytes(), b"v"));
         }
-        while s.dbs[1].keys.rehash_step(1000) {}
-        let big = s.dbs[1].keys.table_bytes();
+        while s.dbs[1].rehash_for_us(1000) {}
+        let big = s.dbs[1].table_bytes();
         for i in 0..4990 {
             s.dbs[1].remove(format!("k{i}").as_bytes());
         }
@@ -711,12 +710,12 @@ mod tests {
         for _ in 0..10 {
             databases_cron(&mut s);
         }
-        assert_eq!(s.dbs[1].keys.table_bytes(), big, "no resize while a child shares memory");
+        assert_eq!(s.dbs[1].table_bytes(), big, "no resize while a child shares memory");
         s.persist.child_pid = None;
         for _ in 0..100 {
             databases_cron(&mut s);
         }
-        assert!(s.dbs[1].keys.table_bytes() < big / 16);
+        assert!(s.dbs[1].table_bytes() < big / 16);
         assert_eq!(s.dbs[1].len(), 10);
     }
 
@@ -725,7 +724,7 @@ mod tests {
         let mut s = state();
         // A big table in the middle of a migration.
         let mut n = 0;
-        while !(s.dbs[0].keys.is_rehashing() && s.dbs[0].len() > 100_000) {
+        while !(s.dbs[0].is_rehashing() && s.dbs[0].len() > 100_000) {
             s.dbs[0].insert(Entry::new_string(format!("key:{n}").as_bytes(), b"v"));
             n += 1;
         }
@@ -740,7 +739,7 @@ mod tests {
         // The cron grants its millisecond and spends the first slice of it; the rest goes in more slices, each
         // taking what it spent off the grant, so the grant ends.
         let mut calls = 0;
-        while s.dbs[0].keys.is_rehashing() {
+        while s.dbs[0].is_rehashing() {
             tables_cron(&mut s);
             calls += 1;
             let mut slices = 1;

@@ -26,13 +26,14 @@
 #![forbid(unsafe_code)]
 
 use crate::config::notify as nc;
-pub use crate::keyspace::db::events::{logging, pending, LOG_EXPIRED, LOG_NEW};
+pub use crate::keyspace::db::events::{pending, LOG_EXPIRED, LOG_NEW};
 use crate::net::client::ClientState;
 use crate::state::ServerState;
 
-/// Brings the Db recording switch in line with `notify-keyspace-events` (cheap; run after every command).
+/// Brings the kinds the databases record ([`ServerState::db_events`]) in line with `notify-keyspace-events` (cheap;
+/// run after every command).
 #[inline]
-pub fn sync(srv: &ServerState) {
+pub fn sync(srv: &mut ServerState) {
     let f = srv.config.notify_keyspace_events;
     let mut mask = 0;
     if f & (nc::KEYSPACE | nc::KEYEVENT) != 0 || !srv.config.keyspace_events_stream.is_empty() {
@@ -43,7 +44,7 @@ pub fn sync(srv: &ServerState) {
             mask |= LOG_NEW;
         }
     }
-    crate::keyspace::db::events::set_mask(mask);
+    srv.db_events = mask;
 }
 
 /// After a command: sync the switch and publish what the databases recorded. `me` is the client that ran it.
@@ -158,13 +159,14 @@ pub fn feed(srv: &mut ServerState, event: &str, key: &[u8], db: usize, field: Op
     } else {
         srv.lru_clock
     };
+    let events = srv.db_events;
     let db0 = &mut srv.dbs[0];
     if fresh {
         let mut e = Entry::new_value(&fkey, Value::Stream(Box::new(Stream::new())));
         e.set_lru(lru);
-        db0.insert(e);
+        db0.set_key(e, events);
     }
-    let appended = match db0.keys.get_mut(&fkey).and_then(|e| e.value_mut()) {
+    let appended = match db0.find_mut(&fkey).and_then(|e| e.value_mut()) {
         Some(Value::Stream(s)) => match s.append(&fv, IdSpec::Auto, now, limits) {
             Ok(id) => {
                 s.trim(&Trim { strategy: TrimStrategy::MaxLen(maxlen), approx: false, limit: 0 });
@@ -192,6 +194,6 @@ pub fn feed(srv: &mut ServerState, event: &str, key: &[u8], db: usize, field: Op
 
 /// Whether database 0 lacks `key` (an expired one counts as missing and is deleted, as a write's lookup does).
 fn db0_missing(srv: &mut ServerState, key: &[u8]) -> bool {
-    let now = srv.now_ms;
-    srv.dbs[0].lookup(key, now).is_none()
+    let clock = srv.lookup_clock();
+    srv.dbs[0].lookup(key, clock).is_none()
 }

@@ -63,7 +63,7 @@ pub fn unset_master(srv: &mut ServerState) {
         return;
     }
     srv.config.extra.remove("replicaof");
-    crate::keyspace::db::set_expire_off(false);
+    srv.lazy_expiry.off = false;
     // Sub-replicas and a former master may continue our history under the old ID.
     shift_replid(srv);
     if srv.repl.backlog.is_none() {

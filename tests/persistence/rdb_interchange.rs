@@ -133,7 +133,7 @@ fn entry_view(e: &Entry, expire: Option<i64>) -> String {
 fn db_view(dbs: &[Db]) -> View {
     let mut out = View::new();
     for (i, db) in dbs.iter().enumerate() {
-        for e in db.keys.iter() {
+        for e in db.iter() {
             let k = String::from_utf8(e.key().to_vec()).expect("test keys are UTF-8");
             out.insert((i, k), entry_view(e, db.expire_of(e.key())));
         }

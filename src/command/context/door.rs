@@ -213,7 +213,7 @@ impl Ctx<'_> {
             self.insert(&w, e);
         }
         let Ctx { client, srv } = self;
-        let e = srv.dbs[w.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
+        let e = srv.dbs[w.db].find_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
         match e {
             Some(v) => Ok((v, &mut client.reply, w)),
             None => {
@@ -231,7 +231,7 @@ impl Ctx<'_> {
     ) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
         let Ctx { client, srv } = self;
         let srv = &mut **srv;
-        let v = srv.dbs[w.db].keys.get_mut(w.key).and_then(|e| e.value_mut()).and_then(T::of);
+        let v = srv.dbs[w.db].find_mut(w.key).and_then(|e| e.value_mut()).and_then(T::of);
         (v, &mut srv.rng, &mut client.reply)
     }
 }
@@ -260,13 +260,13 @@ impl Ctx<'_> {
     /// The entry of the key of `w` (no expiry, no touch: the caller looked it up already).
     #[inline]
     pub fn entry_mut(&mut self, w: &KeyWrite) -> Option<&mut Entry> {
-        self.srv.dbs[w.db].keys.get_mut(w.key)
+        self.srv.dbs[w.db].find_mut(w.key)
     }
 
     /// The entry of the key of `w` with the reply sink.
     #[inline]
     pub fn entry_reply(&mut self, w: &KeyWrite) -> (Option<&mut Entry>, &mut Reply) {
-        (self.srv.dbs[w.db].keys.get_mut(w.key), &mut self.client.reply)
+        (self.srv.dbs[w.db].find_mut(w.key), &mut self.client.reply)
     }
 
     /// The database of the key of `w`, for a write to that key in several steps that the operations here do not
@@ -276,18 +276,20 @@ impl Ctx<'_> {
         &mut self.srv.dbs[w.db]
     }
 
-    /// Adds or overwrites the key of `w` with `e`, dropping any TTL ([`crate::keyspace::db::Db::insert`]).
+    /// Adds or overwrites the key of `w` with `e`, dropping any TTL ([`crate::keyspace::db::Db::set_key`]).
     #[inline]
     pub fn insert(&mut self, w: &KeyWrite, e: Entry) -> Option<Entry> {
         debug_assert_eq!(e.key(), w.key, "an entry inserted under another key's write");
-        self.srv.dbs[w.db].insert(e)
+        let events = self.srv.db_events;
+        self.srv.dbs[w.db].set_key(e, events)
     }
 
     /// Overwrites the key of `w` with `e`, keeping its TTL ([`crate::keyspace::db::Db::insert_keep_ttl`]).
     #[inline]
     pub fn insert_keep_ttl(&mut self, w: &KeyWrite, e: Entry) -> Option<Entry> {
         debug_assert_eq!(e.key(), w.key, "an entry inserted under another key's write");
-        self.srv.dbs[w.db].insert_keep_ttl(e)
+        let events = self.srv.db_events;
+        self.srv.dbs[w.db].insert_keep_ttl(e, events)
     }
 
     /// Adds or overwrites the key of `w` with `e`, which carries its own TTL
@@ -321,7 +323,7 @@ impl Ctx<'_> {
     /// deleted.
     pub fn delete_if_empty(&mut self, w: &KeyWrite) -> bool {
         let db = &mut self.srv.dbs[w.db];
-        let empty = db.keys.get(w.key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
+        let empty = db.find(w.key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
         if empty {
             db.delete(w.key);
         }
@@ -380,18 +382,18 @@ impl Ctx<'_> {
     /// through the database's deletion log, as any expiry). Returns whether the key is expired.
     #[inline]
     pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
-        let now = self.srv.now_ms;
+        let clock = self.srv.lookup_clock();
         let db = self.client.db;
-        self.srv.dbs[db].expire_if_needed(key, now)
+        self.srv.dbs[db].expire_if_needed(key, clock)
     }
 
     /// Looks `key` up in the selected database for reading, expiring it lazily, without touching it or counting a
     /// hit or a miss (SMOVE's check of a member when source and destination are the same key).
     #[inline]
     pub fn lookup_quiet(&mut self, key: &[u8]) -> Option<&Entry> {
-        let now = self.srv.now_ms;
+        let clock = self.srv.lookup_clock();
         let db = self.client.db;
-        self.srv.dbs[db].lookup(key, now).map(|e| &*e)
+        self.srv.dbs[db].lookup(key, clock).map(|e| &*e)
     }
 
     /// A typed value for reading (no expiry, no touch: the caller looked it up already) plus the server's RNG
@@ -400,15 +402,15 @@ impl Ctx<'_> {
     pub fn read_with_rng<T: ValueKind>(&mut self, key: &[u8]) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
         let Ctx { client, srv } = self;
         let srv = &mut **srv;
-        let v = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
+        let v = srv.dbs[client.db].find_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
         (v, &mut srv.rng, &mut client.reply)
     }
 
     /// Whether `key` exists in database `db`, expiring it lazily (MOVE's and COPY's destination).
     #[inline]
     pub fn exists_in(&mut self, db: usize, key: &[u8]) -> bool {
-        let now = self.srv.now_ms;
-        self.srv.dbs[db].lookup(key, now).is_some()
+        let clock = self.srv.lookup_clock();
+        self.srv.dbs[db].lookup(key, clock).is_some()
     }
 
     /// The absolute expire time of `key` in the selected database, if it has one (no lookup side effects).
@@ -419,7 +421,7 @@ impl Ctx<'_> {
 }
 
 /// Debug builds, when a handler's [`Ctx`] goes away: no key settled as changed holds an empty list, hash, set or
-/// sorted set (a stream may be empty).
+/// sorted set (a stream may be empty), and each passes [`crate::keyspace::db::Db::check_key`].
 #[cfg(debug_assertions)]
 pub(in crate::command) fn check_settled(srv: &mut crate::state::ServerState) {
     use crate::keyspace::object::Value;
@@ -427,7 +429,10 @@ pub(in crate::command) fn check_settled(srv: &mut crate::state::ServerState) {
         return;
     }
     for (db, key) in std::mem::take(&mut srv.door_settled) {
-        let Some(v) = srv.dbs.get(db).and_then(|d| d.keys.get(key.as_slice())).and_then(|e| e.value()) else {
+        if let Some(d) = srv.dbs.get(db) {
+            d.check_key(&key);
+        }
+        let Some(v) = srv.dbs.get(db).and_then(|d| d.find(key.as_slice())).and_then(|e| e.value()) else {
             continue;
         };
         let collection = matches!(v, Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_));

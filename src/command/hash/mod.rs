@@ -389,9 +389,10 @@ enum Past {
 }
 
 fn past_mode(ctx: &Ctx) -> Past {
-    if crate::keyspace::db::expire_off() {
+    let lazy = ctx.lookup_clock().expiry;
+    if lazy.off {
         Past::Live
-    } else if !ctx.deletes_already_expired() || crate::keyspace::db::expire_paused() {
+    } else if !ctx.deletes_already_expired() || lazy.paused {
         Past::Hide
     } else {
         Past::Delete
@@ -401,7 +402,7 @@ fn past_mode(ctx: &Ctx) -> Past {
 /// The time fields are judged at: the command's time, or the beginning of time for a replica's master link (no
 /// field is past for it).
 fn field_now(ctx: &Ctx) -> i64 {
-    if crate::keyspace::db::expire_off() {
+    if ctx.lookup_clock().expiry.off {
         i64::MIN
     } else {
         ctx.now_ms()
@@ -502,7 +503,7 @@ fn hash_mut<'c>(ctx: &'c mut Ctx, w: &KeyWrite) -> Option<&'c mut Hash> {
 /// The hash at `key` in the selected db, for reading, without expiry of the key or counting (the caller looked
 /// it up).
 fn hash_ref<'c>(ctx: &'c Ctx, key: &[u8]) -> Option<&'c Hash> {
-    match ctx.db_ref().keys.get(key).and_then(|e| e.value()) {
+    match ctx.db_ref().find(key).and_then(|e| e.value()) {
         Some(crate::keyspace::object::Value::Hash(h)) => Some(h),
         _ => None,
     }

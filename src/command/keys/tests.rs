@@ -168,12 +168,12 @@ fn keyspace_stats_and_no_touch() {
     assert_eq!(h.srv.stats.keyspace_hits, hits + 2);
     assert_eq!(h.srv.stats.keyspace_misses, misses + 2);
     h.run(&["set", "k", "v"]);
-    h.srv.dbs[0].keys.get_mut(b"k".as_slice()).unwrap().set_lru(5);
+    h.srv.dbs[0].find_mut(b"k".as_slice()).unwrap().set_lru(5);
     assert_eq!(h.run(&["client", "no-touch", "on"]), "+OK\r\n");
     h.run(&["get", "k"]);
-    assert_eq!(h.srv.dbs[0].keys.get(b"k".as_slice()).unwrap().lru(), 5);
+    assert_eq!(h.srv.dbs[0].find(b"k".as_slice()).unwrap().lru(), 5);
     assert_eq!(h.run(&["touch", "k"]), ":1\r\n");
-    assert_eq!(h.srv.dbs[0].keys.get(b"k".as_slice()).unwrap().lru(), h.srv.lru_clock);
+    assert_eq!(h.srv.dbs[0].find(b"k".as_slice()).unwrap().lru(), h.srv.lru_clock);
     assert!(h.client.has(crate::net::client::flags::NO_TOUCH));
 }
 

@@ -32,9 +32,9 @@ fn sampling_estimates_big_collections() {
     // Same-sized members: the 5-sample estimate is close to the full count.
     assert!((five / all - 1.0).abs() < 0.05, "five {five} all {all}");
     // The full count is the entry's own accounting plus the slot and malloc's 16 bytes per 32-byte member.
-    let keys = &h.srv.dbs[0].keys;
-    let slot = keys.table_bytes() / keys.capacity();
-    assert_eq!(all as usize, keys.get(b"s").unwrap().memory_usage() + slot + 2000 * 16);
+    let db = &h.srv.dbs[0];
+    let slot = db.table_bytes() / db.buckets();
+    assert_eq!(all as usize, db.find(b"s").unwrap().memory_usage() + slot + 2000 * 16);
 }
 
 #[test]
@@ -43,7 +43,7 @@ fn entry_chunk_estimate_matches_layout() {
     let mut h = Harness::new();
     for key in ["k", "a-longer-key-name", &"k".repeat(100)] {
         h.run(&["rpush", key, "a", "b"]);
-        let e = h.srv.dbs[0].keys.get(key.as_bytes()).unwrap();
+        let e = h.srv.dbs[0].find(key.as_bytes()).unwrap();
         let exact = e.memory_usage();
         // A listpack is not sampled and has no out-of-line elements, so the two must agree.
         assert_eq!(entry_usage(e, 0, 1), exact, "key {key}");

@@ -150,7 +150,7 @@ mod tests {
     }
 
     fn with_stream<T>(h: &mut Harness, f: impl FnOnce(&Stream) -> T) -> T {
-        match h.srv.dbs[0].keys.get_mut(b"s".as_slice()).and_then(|e| e.value_mut()) {
+        match h.srv.dbs[0].find_mut(b"s".as_slice()).and_then(|e| e.value_mut()) {
             Some(Value::Stream(s)) => f(s),
             _ => panic!("no stream at s"),
         }
@@ -390,7 +390,7 @@ mod tests {
         assert!(h.run(&["xinfo", "groups", "s"]).contains("lag\r\n:"));
         // MKSTREAM's new stream has had no entries.
         h.run(&["xgroup", "create", "new", "g", "$", "MKSTREAM", "ENTRIESREAD", "5"]);
-        match h.srv.dbs[0].keys.get_mut(b"new".as_slice()).and_then(|e| e.value_mut()) {
+        match h.srv.dbs[0].find_mut(b"new".as_slice()).and_then(|e| e.value_mut()) {
             Some(Value::Stream(s)) => assert_eq!(s.groups.get(b"g".as_slice()).map(|g| g.entries_read), Some(0)),
             _ => panic!("no stream at new"),
         }

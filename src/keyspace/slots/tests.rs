@@ -3,7 +3,7 @@
 //! guard rebuilds, clears and swaps, and random sequences of them).
 
 use super::*;
-use crate::keyspace::db::Db;
+use crate::keyspace::db::{Db, LookupClock};
 use crate::keyspace::dict::hash_with;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +17,7 @@ fn indexed() -> Db {
 /// Everything the index says, against a scan: per-slot counts and key sets.
 fn check_all(db: &Db) {
     db.check_slot_index();
+    db.check_invariants();
     let mut by_slot: BTreeMap<usize, BTreeSet<Vec<u8>>> = BTreeMap::new();
     for e in db.keys.iter() {
         by_slot.entry(key_hash_slot(e.key())).or_default().insert(e.key().to_vec());
@@ -159,7 +160,7 @@ fn a_guard_rebuild_is_followed_move_by_move() {
             if i % 3 == 0 && removed.insert(i / 2) {
                 assert!(db.remove(&keys[i / 2]).is_some());
             }
-            assert!(db.lookup(&keys[i / 3], 0).is_some() || removed.contains(&(i / 3)));
+            assert!(db.lookup(&keys[i / 3], LookupClock::at(0)).is_some() || removed.contains(&(i / 3)));
             if during % 499 == 1 {
                 assert!(follows(&db));
                 check_all(&db);
@@ -240,7 +241,7 @@ fn swap_take_and_loads() {
     assert!(loaded.insert_new(Entry::new_string(b"pop", b"v")).is_ok());
     assert!(loaded.insert_new(Entry::new_string(b"pop", b"w")).is_err());
     check_all(&loaded);
-    assert!(loaded.lookup(b"ttl", 10).is_none() || crate::keyspace::db::expire_paused());
+    assert!(loaded.lookup(b"ttl", LookupClock::at(10)).is_none());
     check_all(&loaded);
 }
 
@@ -286,16 +287,15 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn index_matches_scan(ops in proptest::collection::vec(op(), 1..600)) {
-        crate::keyspace::db::set_expire_paused(false);
         let mut db = indexed();
         let mut now = 0i64;
         for (n, o) in ops.into_iter().enumerate() {
             match o {
                 Op::Set(k) => { db.insert(Entry::new_string(&key(k), b"v")); }
-                Op::SetKeepTtl(k) => { db.insert_keep_ttl(Entry::new_string(&key(k), b"w")); }
+                Op::SetKeepTtl(k) => { db.insert_keep_ttl(Entry::new_string(&key(k), b"w"), 0); }
                 Op::Expire(k, t) => { db.set_expire(&key(k), now + t); }
                 Op::Del(k) => { db.remove(&key(k)); }
-                Op::Get(k) => { db.lookup(&key(k), now); }
+                Op::Get(k) => { db.lookup(&key(k), LookupClock::at(now)); }
                 Op::Rename(a, b) => {
                     if let Some(e) = db.remove(&key(a)) {
                         let ttl = e.expire_ms();

@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use std::io::{self, BufRead};
 
 mod value;
-use value::{finish_resize, Loader};
+use value::Loader;
 
 /// What the trailer said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -675,7 +675,7 @@ impl<'a> DbSink<'a> {
     fn place(&mut self, k: HashedKey, e: Entry) -> Result<(), String> {
         let Some(db) = self.dbs.get_mut(self.cur) else { return Err("no database selected".into()) };
         let old = db.insert_hashed_with_expire(k, e);
-        finish_resize(&mut db.keys);
+        db.finish_rehash_now();
         if let Some(old) = old {
             if !self.allow_dup {
                 let k = String::from_utf8_lossy(old.key());
@@ -700,14 +700,14 @@ impl LoadSink for DbSink<'_> {
     /// [`RESIZE_HINT_MAX`] keys grow as usual for the rest.
     fn resize_db(&mut self, keys: u64, _expires: u64) {
         if let Some(db) = self.dbs.get_mut(self.cur) {
-            db.keys.reserve(keys.min(RESIZE_HINT_MAX) as usize);
+            db.reserve(keys.min(RESIZE_HINT_MAX) as usize);
         }
     }
 
     /// The key is hashed and its slot fetched into the cache while its value is parsed.
     #[inline]
     fn begin_key(&mut self, _rdb_type: u8, key: &[u8]) {
-        self.next = self.dbs.get(self.cur).map(|db| db.keys.hash_ahead(key));
+        self.next = self.dbs.get(self.cur).map(|db| db.hash_ahead(key));
     }
 
     fn select_db(&mut self, db: u64, _offset: u64) -> Result<(), String> {
@@ -730,7 +730,7 @@ impl LoadSink for DbSink<'_> {
         // begin_key hashed this key (the reader calls it just before); any other caller gets it hashed here.
         let k = match self.next.take() {
             Some(k) => k,
-            None => db.keys.hash_ahead(e.key()),
+            None => db.hash_ahead(e.key()),
         };
         if self.pending.len() == LOAD_AHEAD {
             if let Some((k0, e0)) = self.pending.pop_front() {

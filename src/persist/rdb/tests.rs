@@ -86,7 +86,7 @@ fn stream_value(n: u64) -> Value {
 fn describe(dbs: &[Db]) -> BTreeMap<(usize, Vec<u8>), Desc> {
     let mut out = BTreeMap::new();
     for (i, db) in dbs.iter().enumerate() {
-        for e in db.keys.iter() {
+        for e in db.iter() {
             let d = (e.obj_type().name().to_string(), e.encoding(), elements(e), db.expire_of(e.key()));
             out.insert((i, e.key().to_vec()), d);
         }
@@ -229,8 +229,8 @@ fn compression_shrinks_and_expired_keys_drop() {
     let opts = LoadOptions { now_ms: 2_000_000_000_000, ..LoadOptions::default() };
     let (back, st) = load(&packed, &opts).unwrap();
     assert_eq!(st.expired_skipped, 1);
-    assert!(back[0].keys.get(b"zset-sk").is_none());
-    assert!(back[0].keys.get(b"emb").is_some());
+    assert!(back[0].find(b"zset-sk").is_none());
+    assert!(back[0].find(b"emb").is_some());
 }
 
 #[test]
@@ -293,8 +293,8 @@ fn lru_and_lfu_stamps() {
     let bytes = save(std::slice::from_ref(&db), &opts);
     let lo = LoadOptions { lru_clock: 5000, ..keep_all() };
     let (back, _) = load(&bytes, &lo).unwrap();
-    assert_eq!(back[0].keys.get(b"a").unwrap().lru(), 5000 - 300);
-    assert_eq!(back[0].keys.get(b"b").unwrap().lru(), 5000 - 1300 - 5);
+    assert_eq!(back[0].find(b"a").unwrap().lru(), 5000 - 300);
+    assert_eq!(back[0].find(b"b").unwrap().lru(), 5000 - 1300 - 5);
 
     // LFU: counter 200 written (decay 0 minutes), loaded with the current minutes.
     let now = 90 * 60_000;
@@ -312,10 +312,10 @@ fn lru_and_lfu_stamps() {
     .unwrap();
     let lo = LoadOptions { lfu: true, now_ms: now + 120_000, ..keep_all() };
     let (back, _) = load(&out, &lo).unwrap();
-    assert_eq!(back[0].keys.get(b"f").unwrap().lru(), (crate::keyspace::object::lfu_minutes(now + 120_000) << 8) | 200);
+    assert_eq!(back[0].find(b"f").unwrap().lru(), (crate::keyspace::object::lfu_minutes(now + 120_000) << 8) | 200);
     // No stamp: LFU policy gives the init value, LRU the clock.
     let (back, _) = load(&save(std::slice::from_ref(&db), &SaveOptions::default()), &lo).unwrap();
-    assert_eq!(back[0].keys.get(b"f").unwrap().lru() & 255, crate::keyspace::object::LFU_INIT_VAL);
+    assert_eq!(back[0].find(b"f").unwrap().lru() & 255, crate::keyspace::object::LFU_INIT_VAL);
     // apply_lru_lfu underflow wraps like Redis.
     let mut e = Entry::new_string(b"x", b"1");
     assert!(apply_lru_lfu(&mut e, false, None, Some(20), 10, 0));
@@ -397,9 +397,9 @@ fn redis_made_file_loads() {
     ];
     let (dbs, st) = load(&file, &keep_all()).unwrap();
     assert_eq!(st.keys, 3);
-    assert_eq!(elements(dbs[0].keys.get(b"foo").unwrap()), ["bar"]);
+    assert_eq!(elements(dbs[0].find(b"foo").unwrap()), ["bar"]);
     assert_eq!(dbs[0].expire_of(b"k2"), Some(1_795_424_354_396));
-    assert_eq!(elements(dbs[3].keys.get(b"l").unwrap()), ["a", "b", "c"]);
+    assert_eq!(elements(dbs[3].find(b"l").unwrap()), ["a", "b", "c"]);
     let (_, st) = load(&file, &LoadOptions { now_ms: 1_795_424_354_397, ..LoadOptions::default() }).unwrap();
     assert_eq!((st.keys, st.expired_skipped), (2, 1));
     let mut bad = file;
@@ -428,7 +428,7 @@ fn redis_made_file_loads() {
     dbs[0].insert(Entry::new_string(b"k2", b"old"));
     let st = read_rdb(&mut &file[..], &mut dbs, &LoadOptions { allow_dup: true, ..keep_all() }).unwrap();
     assert_eq!(st.keys, 3);
-    assert_eq!(elements(dbs[3].keys.get(b"l").unwrap()), ["a", "b", "c"]);
+    assert_eq!(elements(dbs[3].find(b"l").unwrap()), ["a", "b", "c"]);
     assert_eq!(dbs[3].expire_of(b"l"), None);
     assert_eq!(dbs[0].expire_of(b"k2"), Some(1_795_424_354_396));
     assert_eq!(describe(&dbs).len(), 3);
@@ -496,8 +496,8 @@ fn compressed_lists_save_and_load_compressed() {
     for depth in [0i64, 1, 2] {
         let opts = LoadOptions { thresholds: th(depth), ..keep_all() };
         let (back, _) = load(&bytes, &opts).unwrap();
-        let e = back[0].keys.get(b"l").unwrap();
-        assert_eq!(elements(e), elements(dbs[0].keys.get(b"l").unwrap()));
+        let e = back[0].find(b"l").unwrap();
+        assert_eq!(elements(e), elements(dbs[0].find(b"l").unwrap()));
         let Some(Value::List(got)) = e.value() else { panic!("a list") };
         let got_lzf = lzf_of(got);
         assert_eq!(got_lzf.len(), before.len());
@@ -514,7 +514,7 @@ fn compressed_lists_save_and_load_compressed() {
         }
     }
     // DUMP/RESTORE carries the compressed form too.
-    let e = dbs[0].keys.get(b"l").unwrap();
+    let e = dbs[0].find(b"l").unwrap();
     let payload = dump_payload(e);
     let back = restore_payload(b"l", &payload, &th(1), true).unwrap();
     assert_eq!(elements(&back), elements(e));
@@ -648,7 +648,7 @@ fn held_back_inserts_keep_every_key_and_find_duplicates() {
     for db in [0usize, 5] {
         assert_eq!(dbs[db].len(), 40);
         for i in 0..40 {
-            assert_eq!(elements(dbs[db].keys.get(format!("k{i}").as_bytes()).unwrap()), [format!("v{db}.{i}")]);
+            assert_eq!(elements(dbs[db].find(format!("k{i}").as_bytes()).unwrap()), [format!("v{db}.{i}")]);
         }
     }
     // k3 again, five keys after the first one: both are still held back when the second is read.
@@ -662,7 +662,7 @@ fn held_back_inserts_keep_every_key_and_find_duplicates() {
     let e = load(&f, &keep_all()).err().expect("must fail");
     assert!(e.msg.contains("RDB has duplicated key 'k3' in DB 0"), "{e}");
     let (dbs, _) = load(&f, &LoadOptions { allow_dup: true, ..keep_all() }).unwrap();
-    assert_eq!(elements(dbs[0].keys.get(b"k3").unwrap()), ["second"]);
+    assert_eq!(elements(dbs[0].find(b"k3").unwrap()), ["second"]);
     assert_eq!(dbs[0].len(), 6);
 }
 
@@ -729,7 +729,7 @@ fn legacy_encodings_load() {
     let file = v9_file(&b);
     let (dbs, st) = load(&file, &keep_all()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(st.keys, 10);
-    let el = |k: &[u8]| elements(dbs[0].keys.get(k).unwrap_or_else(|| panic!("{k:?}")));
+    let el = |k: &[u8]| elements(dbs[0].find(k).unwrap_or_else(|| panic!("{k:?}")));
     let mut want: Vec<String> = ints.iter().map(|v| v.to_string()).collect();
     want.push(String::from_utf8(long.clone()).unwrap());
     want.push("tail".into());
@@ -743,8 +743,8 @@ fn legacy_encodings_load() {
     assert_eq!(el(b"oldzset"), ["m3=-inf", "m1=1.5", "m2=inf"]);
     assert_eq!(el(b"oldhash"), ["f=v"]);
     assert_eq!(dbs[0].expire_of(b"old-expire"), Some(2_000_000_000_000));
-    assert_eq!(dbs[0].keys.get(b"zm").unwrap().encoding(), Encoding::ListPack);
-    assert_eq!(dbs[0].keys.get(b"oldzset").unwrap().encoding(), Encoding::ListPack);
+    assert_eq!(dbs[0].find(b"zm").unwrap().encoding(), Encoding::ListPack);
+    assert_eq!(dbs[0].find(b"oldzset").unwrap().encoding(), Encoding::ListPack);
     // Broken ziplists: wrong prevlen, tail, count, truncated entry, duplicate hash field.
     let good = ziplist(&[Zl::S(b"f"), Zl::S(b"v")]);
     let mut bad_prev = good.clone();
@@ -816,7 +816,7 @@ fn stream_records_and_their_corruptions() {
     let good = items(b"4", b"2");
     for ty in [15u8, 19] {
         let (dbs, _) = load(&v9_file(&record(ty, &key, &good, 2, &[0, 1], &[0, 1])), &keep_all()).unwrap();
-        let Some(Value::Stream(st)) = dbs[0].keys.get(b"s").and_then(|e| e.value()) else { panic!("no stream") };
+        let Some(Value::Stream(st)) = dbs[0].find(b"s").and_then(|e| e.value()) else { panic!("no stream") };
         let ids: Vec<StreamId> = st.range(StreamId::MIN, StreamId::MAX, false).map(|e| e.id).collect();
         assert_eq!(ids, [StreamId::new(5, 0), StreamId::new(5, 1)]);
         assert_eq!((st.entries_added, st.first_id, st.last_id), (2, StreamId::new(5, 0), StreamId::new(5, 1)));
@@ -843,7 +843,7 @@ fn stream_records_and_their_corruptions() {
     }
     // Without sanitizing, a pending entry nobody owns is dropped rather than kept half-made.
     let (dbs, _) = load(&v9_file(&record(19, &key, &good, 2, &[0, 1], &[0])), &keep_all()).unwrap();
-    let Some(Value::Stream(st)) = dbs[0].keys.get(b"s").and_then(|e| e.value()) else { panic!("no stream") };
+    let Some(Value::Stream(st)) = dbs[0].find(b"s").and_then(|e| e.value()) else { panic!("no stream") };
     assert!(st.groups.get(&b"g"[..]).unwrap().check());
     // A stream's length without nodes.
     let mut b = vec![19u8];
@@ -863,7 +863,7 @@ fn closed_stream_nodes_load_compressed_and_a_bad_one_is_found_when_read() {
         st.append(&[b"field", v.as_bytes()], IdSpec::Explicit(StreamId::new(7, i)), 0, NodeLimits::default()).unwrap();
     }
     let all = |s: &Stream| s.range(StreamId::MIN, StreamId::MAX, false).map(|e| (e.id, e.fields())).collect::<Vec<_>>();
-    let stream_of = |dbs: &[Db]| match dbs[0].keys.get(b"s").and_then(|e| e.value()) {
+    let stream_of = |dbs: &[Db]| match dbs[0].find(b"s").and_then(|e| e.value()) {
         Some(Value::Stream(s)) => (**s).clone(),
         _ => panic!("no stream"),
     };
@@ -937,7 +937,7 @@ fn unsupported_types_and_opcodes() {
     let (dbs, st) = load(&v9_file(&b), &keep_all()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((st.functions.len(), st.module_aux_skipped, st.keys), (1, 1, 1));
     assert_eq!(st.functions[0], b"#!lua name=lib\nredis.register_function('f', function() return 1 end)");
-    assert!(dbs[0].keys.get(b"after").is_some());
+    assert!(dbs[0].find(b"after").is_some());
     // Empty values are skipped, as Redis does.
     let mut b = vec![1];
     rdb_str(&mut b, b"empty-list");
@@ -1048,7 +1048,7 @@ proptest! {
         prop_assert_eq!(describe(&dbs), describe(&back));
         // DUMP/RESTORE of each value gives the same value.
         for db in &dbs {
-            for e in db.keys.iter() {
+            for e in db.iter() {
                 let r = restore_payload(e.key(), &dump_payload(e), &th, true).unwrap();
                 prop_assert_eq!(elements(&r), elements(e));
                 prop_assert_eq!(r.encoding(), e.encoding());
@@ -1130,7 +1130,7 @@ proptest! {
         }
         // A real payload with a few bytes changed.
         let dbs = small_dataset();
-        let entries: Vec<&Entry> = dbs[0].keys.iter().collect();
+        let entries: Vec<&Entry> = dbs[0].iter().collect();
         let e = entries[pick % entries.len()];
         let mut real = dump_payload(e);
         let body_len = real.len() - 10;

@@ -436,7 +436,7 @@ fn write_counted(w: &mut dyn Write, dbs: &[Db], now_ms: i64, opts: &SaveOptions)
         enc.byte(op::RESIZEDB);
         enc.len(db.len() as u64);
         enc.len(db.expires_len() as u64);
-        for e in db.keys.iter() {
+        for e in db.iter() {
             let expire = e.expire_ms();
             enc.key_value(e, expire, opts.stamp, opts.lfu_decay_time, now_ms);
             crate::persist::child_info::key_done();
