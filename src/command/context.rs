@@ -31,14 +31,15 @@
 #![forbid(unsafe_code)]
 
 pub mod door;
+pub mod lookup;
 
 use super::{lookup, Args};
 use crate::keyspace::db::Db;
-use crate::keyspace::object::{Entry, ValueKind};
 use crate::net::client::ClientState;
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
 pub use door::KeyWrite;
+pub use lookup::Access;
 
 /// What a handler can reach: the calling client and the server state, through the views below (see the module
 /// docs).
@@ -79,20 +80,20 @@ impl<'a> Ctx<'a> {
         Ctx { client, srv }
     }
 
-    /// The whole server: the one view beyond the narrow ones, for the families that act on the server as a whole
-    /// (see the module docs). Data-type handlers never take it.
+    /// The whole server, to read: the one view beyond the narrow ones, for the families that act on the server as
+    /// a whole (see the module docs). Data-type handlers never take it.
     #[inline]
-    pub fn server(&mut self) -> &mut ServerState {
+    pub fn server(&self) -> &ServerState {
         self.srv
     }
 
-    /// [`Ctx::server`] for reading.
+    /// [`Ctx::server`] to change.
     #[inline]
-    pub fn server_ref(&self) -> &ServerState {
+    pub fn server_mut(&mut self) -> &mut ServerState {
         self.srv
     }
 
-    /// [`Ctx::server`] beside the calling client, for the whole-server families that work on both at once.
+    /// [`Ctx::server_mut`] beside the calling client, for the whole-server families that work on both at once.
     #[inline]
     pub fn client_and_server(&mut self) -> (&mut ClientState, &mut ServerState) {
         (self.client, self.srv)
@@ -114,12 +115,6 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn config(&self) -> &crate::config::Config {
         &self.srv.config
-    }
-
-    /// The counters of `INFO stats` (keyspace hits and misses, ...).
-    #[inline]
-    pub fn stats_mut(&mut self) -> &mut crate::state::Stats {
-        &mut self.srv.stats
     }
 
     /// The counters of `INFO stats` (to read) beside the calling client's reply: LATENCY HISTOGRAM.
@@ -173,7 +168,7 @@ impl<'a> Ctx<'a> {
     /// The client's selected database, for reading several keys at once (no expiry, no touch: the caller looked
     /// them up already).
     #[inline]
-    pub fn db_ref(&self) -> &Db {
+    pub fn db(&self) -> &Db {
         &self.srv.dbs[self.client.db]
     }
 
@@ -230,7 +225,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The selected database (for reading, as [`Ctx::db_ref`]) together with the reply sink.
+    /// The selected database (for reading, as [`Ctx::db`]) together with the reply sink.
     #[inline]
     pub fn db_and_reply(&mut self) -> (&Db, &mut Reply) {
         (&self.srv.dbs[self.client.db], &mut self.client.reply)
@@ -253,117 +248,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Whether `maxmemory-policy` is an LFU one (an overwritten value keeps its counter).
-    #[inline]
-    pub fn lfu_policy(&self) -> bool {
-        self.srv.config.maxmemory_policy.is_lfu()
-    }
-
-    /// What a write access does to an existing key's LRU/LFU field (`touch_old` false: the caller's own lookup
-    /// already counted it; CLIENT NO-TOUCH skips it).
-    #[inline]
-    pub fn write_touch(&self, touch_old: bool) -> crate::keyspace::evict::Touch {
-        if !touch_old || self.client.has(crate::net::client::flags::NO_TOUCH) {
-            crate::keyspace::evict::Touch::Skip
-        } else {
-            crate::state::evict::touch(self.srv)
-        }
-    }
-
-    /// Looks a key up for reading: expires it lazily, counts a hit or a miss, and touches its LRU/LFU field.
-    #[inline]
-    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.read_reply(key).0
-    }
-
-    /// [`Ctx::lookup_read`], also handing out the reply sink so the handler can answer while it holds the entry.
-    #[inline]
-    pub fn read_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
-        let (e, r, _) = self.read_reply_rng(key);
-        (e, r)
-    }
-
-    /// [`Ctx::read_reply`], also lending the server's random generator (HRANDFIELD and friends pick while they
-    /// hold the entry).
-    #[inline]
-    pub fn read_reply_rng(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply, &mut crate::util::Rng) {
-        let Ctx { client, srv } = self;
-        let touch = if client.has(crate::net::client::flags::NO_TOUCH) {
-            crate::keyspace::evict::Touch::Skip
-        } else {
-            crate::state::evict::touch(srv)
-        };
-        let now = srv.now_ms;
-        let ServerState { dbs, rng, stats, tracking, .. } = &mut **srv;
-        // A tracking client's read is remembered after the command: the keyspace's hash of the key is kept for it.
-        let found = if client.has(crate::net::client::flags::TRACKING) {
-            let (found, hk) = dbs[client.db].lookup_hashed(key, now);
-            tracking.note_lookup(key, hk);
-            found
-        } else {
-            dbs[client.db].lookup(key, now)
-        };
-        let found = match found {
-            Some(e) => {
-                stats.keyspace_hits += 1;
-                touch.apply(e);
-                Some(e)
-            }
-            None => {
-                stats.keyspace_misses += 1;
-                None
-            }
-        };
-        (found, &mut client.reply, rng)
-    }
-
-    /// Looks a key up for reading without touching its LRU/LFU field (Redis's `LOOKUP_NOTOUCH`: TYPE, EXISTS,
-    /// OBJECT, ...): expires it lazily and counts a keyspace hit or miss.
-    #[inline]
-    pub fn lookup_notouch(&mut self, key: &[u8]) -> Option<&Entry> {
-        let now = self.srv.now_ms;
-        let ServerState { dbs, stats, .. } = &mut *self.srv;
-        match dbs[self.client.db].lookup(key, now) {
-            Some(e) => {
-                stats.keyspace_hits += 1;
-                Some(e)
-            }
-            None => {
-                stats.keyspace_misses += 1;
-                None
-            }
-        }
-    }
-
     /// A random key of the selected database (RANDOMKEY), expiring the due keys it draws (Redis's
     /// `dbRandomKey`).
     #[inline]
     pub fn random_key(&mut self, now_ms: i64) -> Option<Vec<u8>> {
         let ServerState { dbs, rng, .. } = &mut *self.srv;
         dbs[self.client.db].random_key(rng, now_ms)
-    }
-
-    /// Looks a key up for writing: expires it lazily and touches it, without hit/miss counting. The entry is
-    /// for reading: a change goes through a write handle ([`Ctx::write_reply`], see [`door`]).
-    #[inline]
-    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&Entry> {
-        self.write_entry_reply(key).0.map(|e| &*e)
-    }
-
-    /// [`Ctx::lookup_write`] plus the reply sink, for the door's lookups.
-    #[inline]
-    fn write_entry_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
-        let Ctx { client, srv } = self;
-        let now = srv.now_ms;
-        let touch = crate::state::evict::touch(srv);
-        let found = match srv.dbs[client.db].lookup(key, now) {
-            Some(e) => {
-                touch.apply(e);
-                Some(e)
-            }
-            None => None,
-        };
-        (found, &mut client.reply)
     }
 
     /// Whether the client's user may read every key with this command (SORT's BY and GET patterns: Redis's
@@ -497,19 +387,6 @@ impl<'a> Ctx<'a> {
     pub fn thresholds(&self) -> crate::keyspace::types::Thresholds {
         crate::keyspace::thresholds(&self.srv.config)
     }
-
-    /// Looks up a key that must hold a `T` for reading (hit/miss counted, touched). `Ok(None)` when missing;
-    /// `Err(WrongType)` after replying WRONGTYPE. The reply sink comes along so the handler can answer while borrowing.
-    pub fn read_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), WrongType> {
-        let (e, r) = self.read_reply(key);
-        typed(e, r)
-    }
-
-    /// Sets a fresh entry's LRU/LFU field as Redis's `createObject` does.
-    #[inline]
-    pub fn init_lru(&self, e: &mut Entry) {
-        e.set_lru(self.fresh_lru());
-    }
 }
 
 /// Keyspace notifications from handlers (the machinery is in [`crate::state::notify`]).
@@ -576,20 +453,3 @@ impl Drop for Ctx<'_> {
 /// The key held another type; WRONGTYPE has already been replied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WrongType;
-
-/// Narrows a looked-up entry to a `T`, replying WRONGTYPE for any other type.
-fn typed<'e, T: ValueKind>(
-    e: Option<&'e mut Entry>,
-    r: &'e mut Reply,
-) -> Result<(Option<&'e mut T>, &'e mut Reply), WrongType> {
-    match e {
-        None => Ok((None, r)),
-        Some(e) => match e.value_mut().and_then(T::of) {
-            Some(v) => Ok((Some(v), r)),
-            None => {
-                r.err_wrongtype();
-                Err(WrongType)
-            }
-        },
-    }
-}

@@ -12,6 +12,7 @@
 use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, TimeoutReply};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
 use crate::keyspace::types::list::List;
@@ -388,7 +389,7 @@ fn push_generic(ctx: &mut Ctx, args: Args, front: bool, only_existing: bool) {
     }
     r.int(list.len() as i64);
     ctx.notify(nc::LIST, push_event(front), key);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
 }
 
 // ---- pops ------------------------------------------------------------------------------------------------------
@@ -468,7 +469,7 @@ fn finish_removal_counted(ctx: &mut Ctx, mut w: KeyWrite, event: &str, emptied: 
     let key = w.key();
     ctx.notify(nc::LIST, event, key);
     if emptied {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, changes);
@@ -611,7 +612,7 @@ fn blmpop_keys(args: Args) -> Vec<usize> {
 
 /// LLEN key
 fn llen(ctx: &mut Ctx, args: Args) {
-    match ctx.read_typed::<List>(args.get(1)) {
+    match ctx.lookup_typed::<List>(Access::READ, args.get(1)) {
         Err(_) => {}
         Ok((l, r)) => r.int(l.map_or(0, |l| l.len() as i64)),
     }
@@ -621,7 +622,7 @@ fn llen(ctx: &mut Ctx, args: Args) {
 fn lrange(ctx: &mut Ctx, args: Args) {
     let Some(start) = int_arg(ctx.reply(), args.get(2)) else { return };
     let Some(end) = int_arg(ctx.reply(), args.get(3)) else { return };
-    let (list, r) = match ctx.read_typed::<List>(args.get(1)) {
+    let (list, r) = match ctx.lookup_typed::<List>(Access::READ, args.get(1)) {
         Err(_) => return,
         Ok((None, r)) => {
             r.array(0);
@@ -641,7 +642,7 @@ fn lrange(ctx: &mut Ctx, args: Args) {
 /// LINDEX key index
 fn lindex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let (list, r) = match ctx.read_typed::<List>(key) {
+    let (list, r) = match ctx.lookup_typed::<List>(Access::READ, key) {
         Err(_) => return,
         Ok((None, r)) => {
             r.null();
@@ -697,7 +698,7 @@ fn lpos(ctx: &mut Ctx, args: Args) {
     if rank == i64::MIN {
         rank = -1;
     }
-    let (list, r) = match ctx.read_typed::<List>(args.get(1)) {
+    let (list, r) = match ctx.lookup_typed::<List>(Access::READ, args.get(1)) {
         Err(_) => return,
         Ok((None, r)) => {
             if count.is_some() {
@@ -742,7 +743,7 @@ fn lset(ctx: &mut Ctx, args: Args) {
     if list.set(index, args.get(3), &th) {
         r.ok();
         ctx.notify(nc::LIST, "lset", key);
-        ctx.modified(&mut w);
+        ctx.changed(&mut w, 1);
     } else {
         r.error("ERR index out of range");
         w.untouched();
@@ -772,7 +773,7 @@ fn linsert(ctx: &mut Ctx, args: Args) {
     if list.insert_pivot(args.get(3), args.get(4), before, &th) {
         r.int(list.len() as i64);
         ctx.notify(nc::LIST, "linsert", key);
-        ctx.modified(&mut w);
+        ctx.changed(&mut w, 1);
     } else {
         r.int(-1);
         w.untouched();
@@ -844,7 +845,7 @@ fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from_left: bool, to_left: boo
             return Moved::NoSource;
         }
     }
-    if ctx.probe_write::<List>(dst).is_err() {
+    if ctx.lookup_typed::<List>(Access::WRITE, dst).map(|(v, _)| v.is_some()).is_err() {
         return Moved::Done;
     }
     let th = ctx.thresholds();
@@ -861,7 +862,7 @@ fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from_left: bool, to_left: boo
     d.push(&v, to_left, &th);
     r.bulk(&v);
     ctx.notify(nc::LIST, push_event(to_left), dst);
-    ctx.modified(&mut to);
+    ctx.changed(&mut to, 1);
     let emptied = match ctx.write_typed::<List>(src) {
         Ok((l, _, w)) => {
             w.untouched();

@@ -92,7 +92,7 @@ pub mod test_support;
 pub mod zset;
 
 pub use crate::args::{Args, OwnedArgs};
-pub use context::{door, Ctx, KeyWrite, WrongType};
+pub use context::{door, Access, Ctx, KeyWrite, WrongType};
 
 pub use crate::command_spec::{
     all_commands, count, flag, init_full_names, is_exec, lookup, lookup_sub, resolve_sub, sub_full_name, table,

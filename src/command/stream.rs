@@ -28,6 +28,7 @@ use super::blocking::block_with;
 use super::shared::{int_arg, ms_timeout_arg, reply_help};
 use super::{flag, Args, Command, Ctx, FindKeys, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
 use crate::keyspace::types::stream::{
@@ -651,7 +652,7 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     }
     let key = args.get(1);
     if a.nomkstream {
-        match ctx.probe_write::<Stream>(key) {
+        match ctx.lookup_typed::<Stream>(Access::WRITE, key).map(|(v, _)| v.is_some()) {
             Err(_) => return,
             Ok(false) => {
                 ctx.reply().null();
@@ -711,7 +712,7 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         None
     };
     ctx.notify(nc::STREAM, "xadd", key);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
     if trimmed > 0 {
         ctx.notify(nc::STREAM, "xtrim", key);
     }
@@ -798,7 +799,7 @@ fn xsetid(ctx: &mut Ctx, args: Args) {
         }
     }
     let key = args.get(1);
-    let Ok((s, r)) = ctx.write_unsignalled::<Stream>(key) else { return };
+    let Ok((s, r)) = groups::group_state(ctx, Access::WRITE, key) else { return };
     let Some(s) = s else {
         r.err_no_such_key();
         return;
@@ -880,7 +881,7 @@ fn range_generic(ctx: &mut Ctx, args: Args, rev: bool) {
             return;
         }
     }
-    let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(1)) else { return };
+    let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, args.get(1)) else { return };
     let Some(s) = s else {
         r.array(0);
         return;
@@ -895,7 +896,7 @@ fn range_generic(ctx: &mut Ctx, args: Args, rev: bool) {
 
 /// XLEN key
 fn xlen(ctx: &mut Ctx, args: Args) {
-    if let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(1)) {
+    if let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, args.get(1)) {
         r.int(s.map_or(0, |s| s.length as i64));
     }
 }
@@ -987,7 +988,7 @@ fn parse_xread_ids(
     for k in 0..n {
         let key = args.get(o.streams_arg + k);
         let id_arg = args.get(o.streams_arg + n + k);
-        let last = match ctx.read_typed::<Stream>(key) {
+        let last = match ctx.lookup_typed::<Stream>(Access::READ, key) {
             Err(_) => return None,
             Ok((s, r)) => {
                 if let Some((gname, _)) = o.group {
@@ -1100,7 +1101,7 @@ fn xread(ctx: &mut Ctx, args: Args) {
     let mut served = Vec::new();
     for (k, &gt) in ids.iter().enumerate() {
         let key = args.get(streams_arg + k);
-        if let Ok((Some(s), _)) = ctx.read_typed::<Stream>(key) {
+        if let Ok((Some(s), _)) = ctx.lookup_typed::<Stream>(Access::READ, key) {
             if s.length > 0 && s.last_valid_id() > gt {
                 served.push(k);
             }
@@ -1129,7 +1130,7 @@ fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
     let Some(mut gt) = pos.and_then(|p| wait.ids.get(p).copied()) else { return };
     let plus = pos.is_some_and(|p| wait.last_entry.get(p).copied().unwrap_or(false));
     let (deadline, keys) = (b.deadline_ms, b.keys.clone());
-    let last = match ctx.read_typed::<Stream>(&key) {
+    let last = match ctx.lookup_typed::<Stream>(Access::READ, &key) {
         Ok((Some(s), r)) if plus => {
             // `+` is resolved now: served when the stream's last entry is still its last id (not deleted); a
             // stream created empty (XGROUP CREATE .. MKSTREAM) has no id before its last: Redis 7.4's error.
@@ -1151,7 +1152,7 @@ fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
         block_with(ctx, args, &keys, deadline, BlockKind::Stream, TimeoutReply::NullArray, Some(wait));
         return;
     }
-    let Ok((Some(s), r)) = ctx.read_typed::<Stream>(&key) else { return };
+    let Ok((Some(s), r)) = ctx.lookup_typed::<Stream>(Access::READ, &key) else { return };
     if r.is_resp3() {
         r.map(1);
     } else {
@@ -1206,7 +1207,7 @@ fn xinfo_stream(ctx: &mut Ctx, args: Args) {
             count = if n < 0 { 10 } else { n };
         }
     }
-    let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(2)) else { return };
+    let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, args.get(2)) else { return };
     let Some(s) = s else {
         r.err_no_such_key();
         return;

@@ -5,6 +5,7 @@
 
 use super::super::{Args, Ctx};
 use super::{expire_fields_now, field_now, hash_mut, hash_ref, past_mode, reply_values, Past};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::types::hash::{Hash, Lookup};
 use crate::util::parse_i64;
@@ -37,7 +38,7 @@ fn parse_fields<'a>(ctx: &mut Ctx, args: Args<'a>, at: usize, numfields_err: &st
 fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i64) {
     use crate::keyspace::types::hash::{SetTtl, TtlCond, MAX_EXPIRE_MS};
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some(t) = parse_i64(args.get(2)) else {
         ctx.reply().err_not_int();
         return;
@@ -101,10 +102,10 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
     if updated.len() + deleted == 0 {
         return w.untouched();
     }
-    ctx.refile_hash(&w);
+    ctx.door(&w).refile_hash();
     ctx.changed(&mut w, (updated.len() + deleted) as u64);
     if emptied {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::HASH, "hdel", key);
         ctx.notify(nc::GENERIC, "del", key);
     } else {
@@ -150,7 +151,7 @@ pub(super) fn hpexpireat(ctx: &mut Ctx, args: Args) {
 fn httl_generic(ctx: &mut Ctx, args: Args, base: i64, unit_ms: i64) {
     let key = args.get(1);
     let now = ctx.now_ms();
-    let exists = match ctx.read_typed::<Hash>(key) {
+    let exists = match ctx.lookup_typed::<Hash>(Access::READ, key) {
         Err(_) => return,
         Ok((h, _)) => h.is_some(),
     };
@@ -197,7 +198,7 @@ pub(super) fn hpexpiretime(ctx: &mut Ctx, args: Args) {
 /// HPERSIST key FIELDS numfields field [field ...]: 1 removed, -1 no TTL, -2 no such field (or its TTL passed).
 pub(super) fn hpersist(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
     let now = ctx.now_ms();
     let mut out = Vec::with_capacity(fields.len());
@@ -225,7 +226,7 @@ pub(super) fn hpersist(ctx: &mut Ctx, args: Args) {
         r.int(v);
     }
     if changed > 0 {
-        ctx.refile_hash(&w);
+        ctx.door(&w).refile_hash();
         ctx.notify(nc::HASH, "hpersist", key);
         ctx.changed(&mut w, changed);
     } else {
@@ -282,7 +283,7 @@ fn parse_ttl_opt(ctx: &mut Ctx, args: Args, i: usize, word: &str, name: &str) ->
 /// propagated as HDEL of the fields that were there.
 pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
     let now = field_now(ctx);
     let mode = past_mode(ctx);
@@ -318,7 +319,7 @@ pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
     }
     ctx.notify(nc::HASH, "hdel", key);
     if hash_mut(ctx, &w).is_some_and(|h| h.is_empty()) {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, deleted.len() as u64);
@@ -447,7 +448,7 @@ fn propagate_hgetex(ctx: &mut Ctx, key: &[u8], opt: TtlOpt, applied: &TtlApplied
 /// Propagated as HPEXPIREAT / HPERSIST / HDEL of the fields each applied to.
 pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some((opt, i)) = parse_hgetex_opt(ctx, args) else { return };
     let Some(fields) = parse_fields(ctx, args, i, "Number of fields must be a positive integer") else { return };
     let now = field_now(ctx);
@@ -474,10 +475,10 @@ pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
     if changes == 0 {
         return w.untouched();
     }
-    ctx.refile_hash(&w);
+    ctx.door(&w).refile_hash();
     propagate_hgetex(ctx, key, opt, &applied);
     if emptied {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, changes);
@@ -559,7 +560,7 @@ fn hsetex_condition(ctx: &mut Ctx, key: &[u8], exists: bool, fields: &[&[u8]], f
 /// the absolute time (PXAT), or as HDEL when the time had passed.
 pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some(HsetexOptions { fnx, fxx, opt, fields_at: i, n }) = parse_hsetex_options(ctx, args) else { return };
     let pairs_at = i + 2;
     let fields: Vec<&[u8]> = (0..n).map(|k| args.get(pairs_at + 2 * k)).collect();
@@ -594,7 +595,7 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
     }
     let emptied = h.is_empty();
     r.int(1);
-    ctx.refile_hash(&w);
+    ctx.door(&w).refile_hash();
     ctx.notify(nc::HASH, "hset", key);
     match opt {
         TtlOpt::At(_) if past => {
@@ -614,7 +615,7 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
         _ => {}
     }
     if emptied {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, n as u64);

@@ -2,6 +2,7 @@
 //! ZREVRANGE/ZRANGEBYSCORE/ZRANGEBYLEX forms) and removal by range (ZREMRANGEBYRANK/SCORE/LEX).
 
 use super::*;
+use crate::command::Access;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The ZRANGE family.
@@ -164,7 +165,7 @@ pub(super) fn zrange_generic(
         std::mem::swap(&mut minidx, &mut maxidx);
     }
     let Some(range) = parse_zrange_range(ctx, args.get(minidx), args.get(maxidx), o.rangetype) else { return };
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(key) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, key) else { return };
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut size_hint = 0usize;
     match z {
