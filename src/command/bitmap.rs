@@ -342,7 +342,8 @@ fn bit_offset(ctx: &mut Ctx, a: &[u8], width: u32) -> Option<u64> {
     match off {
         Some(n)
             if n >= 0
-                && (crate::net::client::must_obey(ctx.client()) || ((n >> 3) as u64) < ctx.proto_max_bulk_len()) =>
+                && (crate::net::client::must_obey(ctx.client())
+                    || ((n >> 3) as u64) < ctx.settings().proto_max_bulk_len()) =>
         {
             Some(n as u64)
         }
@@ -415,7 +416,7 @@ fn with_bits<'k>(
     f: &mut dyn FnMut(&mut [u8], &mut Reply, bool) -> u64,
 ) -> Option<(u64, KeyWrite<'k>)> {
     let need = (max_bit >> 3) as usize + 1;
-    let lru = ctx.fresh_lru();
+    let lru = ctx.settings().fresh_lru();
     let (e, r, w) = ctx.write(key);
     if let Some(e) = e {
         if e.raw_capacity().is_none() {
@@ -742,7 +743,7 @@ fn bitop_store(ctx: &mut Ctx, dest: &[u8], result: Vec<u8>) {
     let event = if len > 0 {
         // Redis's setKey: a write lookup of the old value (touched; under LFU the new value keeps its counter),
         // the TTL dropped, the result a fresh raw string.
-        let fresh = ctx.fresh_lru();
+        let fresh = ctx.settings().fresh_lru();
         let old_lru = ctx.lookup(Access::WRITE, dest).0.map(|e| e.lru());
         let mut e = Entry::new_raw(dest, result);
         e.set_lru(if ctx.config().maxmemory_policy.is_lfu() { old_lru.unwrap_or(fresh) } else { fresh });

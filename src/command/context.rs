@@ -32,6 +32,7 @@
 
 pub mod door;
 pub mod lookup;
+pub mod views;
 
 use super::{lookup, Args};
 use crate::keyspace::db::Db;
@@ -123,40 +124,10 @@ impl<'a> Ctx<'a> {
         (&self.srv.stats, &mut self.client.reply)
     }
 
-    /// Redis's 24-bit LRU clock (an object's idle time is measured against it).
-    #[inline]
-    pub fn lru_clock(&self) -> u32 {
-        self.srv.lru_clock
-    }
-
     /// The server's random generator.
     #[inline]
     pub fn rng(&mut self) -> &mut crate::util::Rng {
         &mut self.srv.rng
-    }
-
-    /// Replication: the role, the link, the offsets (to read).
-    #[inline]
-    pub fn repl(&self) -> &crate::repl::Repl {
-        &self.srv.repl
-    }
-
-    /// Whether the server runs in cluster mode (`cluster-enabled yes`).
-    #[inline]
-    pub fn in_cluster(&self) -> bool {
-        self.srv.cluster.is_some()
-    }
-
-    /// Whether the server runs as a Sentinel.
-    #[inline]
-    pub fn sentinel_mode(&self) -> bool {
-        self.srv.sentinel.is_some()
-    }
-
-    /// The number of databases.
-    #[inline]
-    pub fn db_count(&self) -> usize {
-        self.srv.dbs.len()
     }
 
     /// The calling client's reply sink.
@@ -177,75 +148,10 @@ impl<'a> Ctx<'a> {
         self.srv.now_ms
     }
 
-    /// `proto-max-bulk-len`: the largest string a command may build (Redis's `checkStringLength`).
-    #[inline]
-    pub fn proto_max_bulk_len(&self) -> u64 {
-        self.srv.config.proto_max_bulk_len.max(0) as u64
-    }
-
-    /// Whether a command that sets an expiry time already in the past deletes the key at once (Redis's
-    /// `checkAlreadyExpired`): never on a replica (its master sends the DEL), nor while an AOF is loaded.
-    #[inline]
-    pub fn deletes_already_expired(&self) -> bool {
-        !self.srv.repl.is_replica() && !self.srv.persist.stats.loading
-    }
-
-    /// Whether this call is serving a client that was blocked on a key (its propagated form can differ).
-    #[inline]
-    pub fn serving_blocked(&self) -> bool {
-        self.srv.blocking.serving.is_some()
-    }
-
-    /// While the server serves clients blocked on one ready key: that key.
-    #[inline]
-    pub fn serving_key(&self) -> Option<&[u8]> {
-        self.srv.blocking.serving.as_deref()
-    }
-
-    /// Asks the server to block the calling client once this call returns (`command::blocking::block`).
-    #[inline]
-    pub fn request_block(&mut self, wait: crate::blocking::Blocked) {
-        self.srv.blocking.request = Some(wait);
-    }
-
-    /// When this call serves this client after it blocked on a key: the key that became ready and the client's
-    /// wait (XREAD re-checks its ids against it).
-    #[inline]
-    pub fn served_wait(&self) -> Option<(&[u8], &crate::blocking::Blocked)> {
-        let key = self.srv.blocking.serving.as_deref()?;
-        Some((key, self.srv.blocking.clients.get(&self.client.id)?))
-    }
-
-    /// The node limits a stream grows with (`stream-node-max-bytes`, `stream-node-max-entries`).
-    #[inline]
-    pub fn stream_limits(&self) -> crate::keyspace::types::stream::NodeLimits {
-        crate::keyspace::types::stream::NodeLimits {
-            max_bytes: self.srv.config.stream_node_max_bytes.max(0) as usize,
-            max_entries: self.srv.config.stream_node_max_entries,
-        }
-    }
-
     /// The selected database (for reading, as [`Ctx::db`]) together with the reply sink.
     #[inline]
     pub fn db_and_reply(&mut self) -> (&Db, &mut Reply) {
         (&self.srv.dbs[self.client.db], &mut self.client.reply)
-    }
-
-    /// Whether what this call propagates goes anywhere (AOF on or replicas attached): lets a handler skip building
-    /// a long replacement stream nobody reads.
-    #[inline]
-    pub fn propagating(&self) -> bool {
-        self.srv.prop.enabled
-    }
-
-    /// The LRU/LFU field a freshly created object gets (Redis's `createObject`).
-    #[inline]
-    pub fn fresh_lru(&self) -> u32 {
-        if self.srv.config.maxmemory_policy.is_lfu() {
-            crate::keyspace::object::lfu_init(self.srv.now_ms)
-        } else {
-            self.srv.lru_clock
-        }
     }
 
     /// A random key of the selected database (RANDOMKEY), expiring the due keys it draws (Redis's
@@ -277,15 +183,6 @@ impl<'a> Ctx<'a> {
     // `ServerState::key_changed`). No handler touches `dirty`, WATCH or the blocking registry itself (whole
     // databases go through `ServerState::empty_data` / `swap_dbs` / `replace_dbs`). Keyspace events are the
     // handler's own (`Ctx::notify`), since their names are per command.
-
-    /// Wakes the clients blocked on `key` in the selected db without counting a change or touching WATCH
-    /// (Redis's `signalKeyAsReady` alone: XGROUP DESTROY answers the group's blocked readers).
-    #[inline]
-    pub fn signal_ready(&mut self, key: &[u8]) {
-        if self.srv.blocking.any_waiting() {
-            self.srv.blocking.signal(self.client.db, key);
-        }
-    }
 
     /// Empties database `which`, or all of them (FLUSHDB, FLUSHALL), through the state's door for whole-database
     /// changes (`ServerState::empty_data`: WATCH, tracking and the tables' freeing as `how` says). Returns the
@@ -323,69 +220,11 @@ impl<'a> Ctx<'a> {
         &mut self.srv.migrate_sockets
     }
 
-    /// CLIENT UNBLOCK's view: the registry of clients blocked on keys or streams, which it asks to unblock one.
-    pub fn blocking_mut(&mut self) -> &mut crate::blocking::Blocking {
-        &mut self.srv.blocking
-    }
-
-    /// Whether client `id` waits in a SHUTDOWN for its replicas to catch up.
-    pub fn waits_in_shutdown(&self, id: u64) -> bool {
-        self.srv.shutdown.blocked.iter().any(|&(x, _)| x == id)
-    }
-
     /// Counts changes that are not one key's (SWAPDB, FLUSHDB's removed keys, FUNCTION LOAD/DELETE/FLUSH), for
     /// save points and propagation.
     #[inline]
     pub fn count_changes(&mut self, n: u64) {
         self.srv.persist.dirty += n;
-    }
-
-    /// Propagates this command as `argv` instead of its own arguments (Redis's `rewriteClientCommandVector`):
-    /// the replay-safe form (PEXPIREAT for a relative expiry, LPOP for BLPOP, ...). Takes effect only if the
-    /// command changed the dataset.
-    pub fn rewrite<S: AsRef<[u8]>>(&mut self, argv: &[S]) {
-        if self.srv.prop.enabled {
-            self.srv.prop.call.rewrite = Some(argv.iter().map(|a| a.as_ref().to_vec()).collect());
-        }
-    }
-
-    /// Propagates `argv` in the selected database as part of this command's effects (Redis's `alsoPropagate`).
-    pub fn also_propagate<S: AsRef<[u8]>>(&mut self, argv: &[S]) {
-        let db = self.client.db;
-        self.srv.prop.also(db, argv, crate::propagate::TARGET_ALL);
-    }
-
-    /// The command's own arguments are not propagated (it propagated its effects with [`Ctx::also_propagate`]).
-    pub fn prevent_propagation(&mut self) {
-        if self.srv.prop.enabled {
-            self.srv.prop.call.prevent = true;
-        }
-    }
-
-    /// Propagates the command even if it changed nothing (FLUSHALL of an empty server, as Redis).
-    pub fn force_propagation(&mut self) {
-        if self.srv.prop.enabled {
-            self.srv.prop.call.force = true;
-        }
-    }
-
-    /// Propagates the command to replicas only, even though it changed nothing (PUBLISH, as Redis's
-    /// `forceCommandPropagation(c, PROPAGATE_REPL)`).
-    pub fn force_propagation_to_replicas(&mut self) {
-        if self.srv.prop.enabled {
-            self.srv.prop.call.force = true;
-            self.srv.prop.call.force_targets = crate::propagate::TARGET_REPL;
-        }
-    }
-
-    /// `DEL` or `UNLINK` for a deletion the server decides on (expiry): Redis's `propagateDeletion`.
-    pub fn del_verb(&self) -> &'static [u8] {
-        self.srv.expire_del_verb()
-    }
-
-    /// The collection conversion thresholds from the current config.
-    pub fn thresholds(&self) -> crate::keyspace::types::Thresholds {
-        crate::keyspace::thresholds(&self.srv.config)
     }
 }
 

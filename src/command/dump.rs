@@ -106,7 +106,7 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR Invalid TTL value, must be >= 0");
         return;
     }
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let sanitize = sanitize_dump_payload(ctx);
     let mut e = match rdb::restore_payload(key, args.get(3), &th, sanitize) {
         Ok(e) => e,
@@ -122,33 +122,33 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(now);
     }
-    if ttl != 0 && ttl <= now && !ctx.repl().is_replica() {
+    if ttl != 0 && ttl <= now && !ctx.settings().repl().is_replica() {
         // Already expired: the key is not created (and a replaced one is simply deleted).
         ctx.settle(&mut w, deleted as u64);
         if deleted {
             ctx.notify(nc::GENERIC, "del", key);
             let verb: &[u8] = if ctx.config().lazyfree_lazy_server_del { b"UNLINK" } else { b"DEL" };
-            ctx.rewrite(&[verb, key]);
+            ctx.propagation().rewrite(&[verb, key]);
         }
         ctx.reply().ok();
         return;
     }
     let lfu = ctx.config().maxmemory_policy.is_lfu();
-    let clock = ctx.lru_clock();
+    let clock = ctx.settings().lru_clock();
     let idle = idle.map(|v| v as u64);
     let freq = freq.map(|v| v as u8);
     rdb::read::apply_lru_lfu(&mut e, lfu, freq, idle, clock, now);
     ctx.door(&w).insert(e);
     if ttl != 0 {
         ctx.door(&w).set_expire(ttl);
-        if !absttl && ctx.propagating() {
+        if !absttl && ctx.propagation().enabled() {
             // Propagated with the absolute time: `RESTORE key <unix ms> payload [options] ABSTTL`.
             let mut nb = [0u8; 24];
             let at = crate::util::itoa_buf(ttl, &mut nb).to_vec();
             let mut argv: Vec<&[u8]> = args.iter().collect();
             argv[2] = &at;
             argv.push(b"ABSTTL");
-            ctx.rewrite(&argv);
+            ctx.propagation().rewrite(&argv);
         }
     }
     ctx.changed(&mut w, 1);

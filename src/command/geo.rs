@@ -317,9 +317,9 @@ fn geoadd(ctx: &mut Ctx, args: Args) {
         zadd.push(args.get(i + 2));
         i += 3;
     }
-    if ctx.propagating() {
+    if ctx.propagation().enabled() {
         let argv: Vec<&[u8]> = zadd.args().iter().collect();
-        ctx.rewrite(&argv);
+        ctx.propagation().rewrite(&argv);
     }
     super::zset::zadd(ctx, zadd.args());
 }
@@ -660,7 +660,7 @@ fn found_to_zset(found: &[Found], storedist: bool, th: &Thresholds) -> ZSet {
 
 /// Redis's `georadiusGeneric`: `src` is the source key's index.
 fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(src)) else { return };
     let mut o = GeoOptions {
         store: None,

@@ -164,7 +164,7 @@ fn pfadd(ctx: &mut Ctx, args: Args) {
             let mut buf = hll::new_sparse();
             let res = add_all(&mut buf, &args, lim, 1);
             let mut e = Entry::new_raw(key, buf);
-            e.set_lru(ctx.fresh_lru());
+            e.set_lru(ctx.settings().fresh_lru());
             ctx.door(&w).insert(e);
             (res, w)
         }
@@ -250,7 +250,7 @@ fn pfmerge(ctx: &mut Ctx, args: Args) {
     let mut w = ctx.open_write(dest);
     if ctx.lookup(Access::WRITE, dest).0.is_none() {
         let mut e = Entry::new_raw(dest, hll::new_sparse());
-        e.set_lru(ctx.fresh_lru());
+        e.set_lru(ctx.settings().fresh_lru());
         ctx.door(&w).insert(e);
     }
     let Some(buf) = ctx.door(&w).entry_mut().and_then(|e| e.raw_mut()) else { return w.untouched() };

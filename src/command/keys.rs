@@ -466,7 +466,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
 
 /// Validates a database index the way Redis's `selectDb` does.
 fn db_index(ctx: &Ctx, id: i32) -> Option<usize> {
-    if id < 0 || id as usize >= ctx.db_count() {
+    if id < 0 || id as usize >= ctx.settings().db_count() {
         None
     } else {
         Some(id as usize)
@@ -537,7 +537,7 @@ fn delifeq(ctx: &mut Ctx, args: Args) {
     let lazy = ctx.config().lazyfree_lazy_user_del;
     if ctx.unlink_key(key, lazy) {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.rewrite(&[b"DEL".as_slice(), key]);
+        ctx.propagation().rewrite(&[b"DEL".as_slice(), key]);
     }
     ctx.reply().int(1);
 }
@@ -804,21 +804,21 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
     ctx.changed(&mut w, 1);
     // A replica never deletes on its own (Redis's checkAlreadyExpired): the master's DEL follows. Nor does an
     // AOF being loaded: a later command of the file may still write to the key.
-    if when <= now && ctx.deletes_already_expired() {
+    if when <= now && ctx.settings().deletes_already_expired() {
         ctx.door(&w).delete_expired_by_command();
         ctx.notify(nc::GENERIC, "del", key);
-        let verb = ctx.del_verb();
-        ctx.rewrite(&[verb, key]);
+        let verb = ctx.settings().del_verb();
+        ctx.propagation().rewrite(&[verb, key]);
     } else {
         ctx.door(&w).set_expire(when);
         ctx.notify(nc::GENERIC, "expire", key);
         // Propagated as PEXPIREAT with the absolute time, options kept.
-        if ctx.propagating() {
+        if ctx.propagation().enabled() {
             let mut nb = [0u8; 24];
             let ms = crate::util::itoa_buf(when, &mut nb);
             let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, ms];
             argv.extend(args.iter().skip(3));
-            ctx.rewrite(&argv);
+            ctx.propagation().rewrite(&argv);
         }
     }
     ctx.reply().int(1);
@@ -946,7 +946,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
         }
         j += 1;
     }
-    if ctx.in_cluster() && (src_db != 0 || dst_db != 0) {
+    if ctx.settings().in_cluster() && (src_db != 0 || dst_db != 0) {
         ctx.reply().error("ERR Copying to another database is not allowed in cluster mode");
         return;
     }
@@ -954,7 +954,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR source and destination objects are the same");
         return;
     }
-    let lru = ctx.fresh_lru();
+    let lru = ctx.settings().fresh_lru();
     let Some(copy) = ctx.lookup(Access::READ, src).0.map(|e| e.clone_with_key(dst)) else {
         ctx.reply().int(0);
         return;
@@ -988,7 +988,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
 /// SELECT index
 fn select(ctx: &mut Ctx, args: Args) {
     let Some(id) = i32_arg(ctx.reply(), args.get(1), None) else { return };
-    if id != 0 && ctx.in_cluster() {
+    if id != 0 && ctx.settings().in_cluster() {
         ctx.reply().error("ERR SELECT is not allowed in cluster mode");
         return;
     }
@@ -1003,7 +1003,7 @@ fn select(ctx: &mut Ctx, args: Args) {
 
 /// SWAPDB index1 index2
 fn swapdb(ctx: &mut Ctx, args: Args) {
-    if ctx.in_cluster() {
+    if ctx.settings().in_cluster() {
         ctx.reply().error("ERR SWAPDB is not allowed in cluster mode");
         return;
     }
@@ -1020,7 +1020,7 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
 
 /// MOVE key db
 fn move_cmd(ctx: &mut Ctx, args: Args) {
-    if ctx.in_cluster() {
+    if ctx.settings().in_cluster() {
         ctx.reply().error("ERR MOVE is not allowed in cluster mode");
         return;
     }
@@ -1092,7 +1092,7 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
     let removed = ctx.empty_data(Some(db), emptying(lazy));
     ctx.count_changes(removed);
     // Propagated even when the database was already empty, as Redis.
-    ctx.force_propagation();
+    ctx.propagation().force();
     ctx.reply().ok();
 }
 
@@ -1103,7 +1103,7 @@ fn flushall(ctx: &mut Ctx, args: Args) {
     // One change per key removed (Redis 7.0.15 no longer counts the flush itself); propagated even on an empty
     // dataset.
     ctx.count_changes(removed);
-    ctx.force_propagation();
+    ctx.propagation().force();
     // With save points configured, Redis saves the (now empty) dataset right away.
     ctx.request_action(crate::state::Action::SaveAfterFlushAll);
     ctx.reply().ok();
@@ -1152,7 +1152,7 @@ fn object_idletime(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    let idle = idle_ms(ctx.lru_clock(), lru) / 1000;
+    let idle = idle_ms(ctx.settings().lru_clock(), lru) / 1000;
     ctx.reply().int(idle as i64);
 }
 

@@ -370,7 +370,7 @@ fn rpushx(ctx: &mut Ctx, args: Args) {
 
 fn push_generic(ctx: &mut Ctx, args: Args, front: bool, only_existing: bool) {
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let found = if only_existing {
         match ctx.write_typed::<List>(key) {
             Err(_) => return,
@@ -518,7 +518,7 @@ fn mpop_from(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<boo
     // LMPOP and BLMPOP replay as `LPOP|RPOP key <popped>`.
     let mut nb = [0u8; 24];
     let popped = crate::util::itoa_buf(n as i64, &mut nb);
-    ctx.rewrite(&[pop_verb(front), key, popped]);
+    ctx.propagation().rewrite(&[pop_verb(front), key, popped]);
     Ok(true)
 }
 
@@ -730,7 +730,7 @@ fn lpos(ctx: &mut Ctx, args: Args) {
 /// LSET key index element
 fn lset(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let (list, r, mut w) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
         Ok((None, r, _)) => {
@@ -761,7 +761,7 @@ fn linsert(ctx: &mut Ctx, args: Args) {
         return;
     };
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let (list, r, mut w) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
         Ok((None, r, _)) => {
@@ -848,7 +848,7 @@ fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from_left: bool, to_left: boo
     if ctx.lookup_typed::<List>(Access::WRITE, dst).map(|(v, _)| v.is_some()).is_err() {
         return Moved::Done;
     }
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     // Each lookup below is an access of its own (LFU counts them), as in Redis.
     let Ok((Some(l), _, from)) = ctx.write_typed::<List>(src) else { return Moved::Done };
     let Some(v) = l.pop(from_left) else {
@@ -927,7 +927,7 @@ fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
         r.bulk(&v);
         let emptied = list.is_empty();
         finish_removal(ctx, w, pop_event(front), emptied);
-        ctx.rewrite(&[pop_verb(front), key]);
+        ctx.propagation().rewrite(&[pop_verb(front), key]);
         return;
     }
     let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
@@ -953,12 +953,12 @@ fn blmove_generic(ctx: &mut Ctx, args: Args, from: bool, to: bool, timeout: &[u8
         // Replayed as LMOVE/RPOPLPUSH: served at once with the sides as the client spelled them, served after
         // blocking with Redis's own lowercase words.
         if args.is(0, "brpoplpush") {
-            ctx.rewrite(&[b"RPOPLPUSH".as_slice(), src, dst]);
-        } else if ctx.serving_blocked() {
+            ctx.propagation().rewrite(&[b"RPOPLPUSH".as_slice(), src, dst]);
+        } else if ctx.blocking().serving_key().is_some() {
             let side = |left: bool| if left { b"left".as_slice() } else { b"right".as_slice() };
-            ctx.rewrite(&[b"LMOVE".as_slice(), src, dst, side(from), side(to)]);
+            ctx.propagation().rewrite(&[b"LMOVE".as_slice(), src, dst, side(from), side(to)]);
         } else {
-            ctx.rewrite(&[b"LMOVE".as_slice(), src, dst, args.get(3), args.get(4)]);
+            ctx.propagation().rewrite(&[b"LMOVE".as_slice(), src, dst, args.get(3), args.get(4)]);
         }
         return;
     }

@@ -167,7 +167,7 @@ fn migrate_pipeline<'a>(
     }
     // Keys that expired since the lookup are left out (their TTL is taken against the clock now).
     let now = crate::util::now_ms();
-    let cluster = ctx.in_cluster();
+    let cluster = ctx.settings().in_cluster();
     let mut sent: Vec<&[u8]> = Vec::with_capacity(keys.len());
     let db = ctx.db();
     for &k in keys {
@@ -272,7 +272,7 @@ fn migrate_finish(ctx: &mut Ctx, replies: RestoreReplies) {
         let mut argv: Vec<&[u8]> = Vec::with_capacity(replies.moved.len() + 1);
         argv.push(b"DEL");
         argv.extend_from_slice(&replies.moved);
-        ctx.rewrite(&argv);
+        ctx.propagation().rewrite(&argv);
     }
     if let Some(e) = replies.target_error {
         let e = String::from_utf8_lossy(&e);

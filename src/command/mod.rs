@@ -132,7 +132,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
 
     fn families() -> impl Iterator<Item = &'static [Command]> {
         // Read at run time, not gathered in a static: a static initializer that copies these references may get
-        // its own copy of the entries, and entries are compared by address (ACL ids, `is_exec`).
+        // its own copy of the entries, and entries are compared by address (ACL ids).
         [
             string::COMMANDS,
             string_cond::COMMANDS,
@@ -167,10 +167,5 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             sentinel::COMMANDS,
         ]
         .into_iter()
-    }
-
-    #[inline]
-    fn exec() -> &'static Command {
-        &multi::COMMANDS[1]
     }
 }

@@ -238,7 +238,7 @@ fn publish(ctx: &mut Ctx, args: Args) {
         // In a cluster every node hears it over the bus (Redis's clusterPropagatePublish).
         Some(cl) => crate::cluster::bus::publish(cl, args.get(1), args.get(2), false),
         // Replicas get it too (their subscribers hear it), the AOF does not.
-        None => ctx.force_propagation_to_replicas(),
+        None => ctx.propagation().force_to_replicas(),
     }
     ctx.reply().int(n as i64);
 }
@@ -250,7 +250,7 @@ fn spublish(ctx: &mut Ctx, args: Args) {
     match ctx.server_mut().cluster.as_deref_mut() {
         // The nodes of this shard hear it over the bus.
         Some(cl) => crate::cluster::bus::publish(cl, args.get(1), args.get(2), true),
-        None => ctx.force_propagation_to_replicas(),
+        None => ctx.propagation().force_to_replicas(),
     }
     ctx.reply().int(n as i64);
 }

@@ -408,7 +408,7 @@ fn set_of(v: &Value) -> Option<&Set> {
 /// SADD key member [member ...]
 fn sadd(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let Ok((set, r, mut w)) = ctx.write_or_create::<Set>(key, || Set::new_for(args.get(2))) else { return };
     let mut added = 0i64;
     for m in args.iter().skip(2) {
@@ -518,14 +518,14 @@ fn spop(ctx: &mut Ctx, args: Args) {
         removed_from(ctx, w, popped.len() as u64, nc::SET, "spop");
         // Replayed as a DEL of the whole set, or as SREMs of what was popped (batches of 1024), as Redis.
         if whole {
-            ctx.rewrite(&[b"DEL".as_slice(), key]);
-        } else if ctx.propagating() {
+            ctx.propagation().rewrite(&[b"DEL".as_slice(), key]);
+        } else if ctx.propagation().enabled() {
             for chunk in popped.chunks(1024) {
                 let mut argv: Vec<&[u8]> = vec![b"SREM", key];
                 argv.extend(chunk.iter().map(|m| m.as_slice()));
-                ctx.also_propagate(&argv);
+                ctx.propagation().also(&argv);
             }
-            ctx.prevent_propagation();
+            ctx.propagation().prevent();
         }
         return;
     }
@@ -542,7 +542,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
     }
     removed_from(ctx, w, 1, nc::SET, "spop");
     if let Some(m) = popped {
-        ctx.rewrite(&[b"SREM".as_slice(), key, &m]);
+        ctx.propagation().rewrite(&[b"SREM".as_slice(), key, &m]);
     }
 }
 
@@ -638,7 +638,7 @@ fn smove(ctx: &mut Ctx, args: Args) {
         return;
     };
     removed_from(ctx, from, 1, nc::SET, "srem");
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let Ok((d, r, mut to)) = ctx.write_or_create::<Set>(dst, || Set::new_for(member)) else { return };
     let added = d.add(member, &th);
     r.int(1);
@@ -832,7 +832,7 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
         }
         return;
     }
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let db = ctx.db();
     let s = match op {
         Op::Union => union_set(db, keys, &th),

@@ -118,7 +118,7 @@ pub(crate) fn ms_timeout_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
 /// then emits the keyspace event `event` of `class`.
 pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event: &str) {
     let mut e = Entry::new_value(key, v);
-    e.set_lru(ctx.fresh_lru());
+    e.set_lru(ctx.settings().fresh_lru());
     let mut w = ctx.open_write(key);
     ctx.door(&w).insert(e);
     ctx.changed(&mut w, 1);

@@ -356,7 +356,7 @@ fn sort_reply(ctx: &mut Ctx, items: &[Item], gets: &[&[u8]], outputlen: u64) {
 /// SORT ... STORE: stores the elements (or their GET projections, "" for missing ones) as a list at `dst`, or
 /// deletes `dst` when there are none, and replies with the count.
 fn sort_store(ctx: &mut Ctx, dst: &[u8], items: &[Item], gets: &[&[u8]], outputlen: u64) {
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let mut list = List::new();
     for it in items {
         if gets.is_empty() {

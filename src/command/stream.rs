@@ -599,7 +599,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
         limit as u64
     } else if approx {
         // At most 100 nodes' worth of work per call (C's arithmetic, then the clamps).
-        let l = 100i64.wrapping_mul(ctx.stream_limits().max_entries);
+        let l = 100i64.wrapping_mul(ctx.settings().stream_limits().max_entries);
         (if l <= 0 { 10_000 } else { l.min(1_000_000) }) as u64
     } else {
         0
@@ -661,9 +661,9 @@ fn xadd(ctx: &mut Ctx, args: Args) {
             Ok(true) => {}
         }
     }
-    let limits = ctx.stream_limits();
+    let limits = ctx.settings().stream_limits();
     let now = ctx.now_ms().max(0) as u64;
-    let propagating = ctx.propagating();
+    let propagating = ctx.propagation().enabled();
     let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
     if s.last_id == StreamId::MAX {
         r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
@@ -717,7 +717,7 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         ctx.notify(nc::STREAM, "xtrim", key);
     }
     if let Some(argv) = argv {
-        ctx.rewrite(&argv);
+        ctx.propagation().rewrite(&argv);
     }
 }
 
@@ -740,7 +740,7 @@ fn xtrim(ctx: &mut Ctx, args: Args) {
     rewrite_trim(&mut argv, s, &a);
     ctx.notify(nc::STREAM, "xtrim", key);
     if t.approx {
-        ctx.rewrite(&argv);
+        ctx.propagation().rewrite(&argv);
     }
     ctx.changed(&mut w, deleted);
 }
@@ -1080,7 +1080,7 @@ fn reply_xread(ctx: &mut Ctx, args: Args, streams_arg: usize, ids: &[StreamId], 
 fn xread(ctx: &mut Ctx, args: Args) {
     // XREAD and XREADGROUP share this handler, told apart as Redis does (by the name's length).
     let xreadgroup = args.get(0).len() == 10;
-    if ctx.served_wait().is_some() {
+    if ctx.blocking().served_wait().is_some() {
         if xreadgroup {
             xreadgroup_serve_blocked(ctx, args);
         } else {
@@ -1124,7 +1124,7 @@ fn xread(ctx: &mut Ctx, args: Args) {
 /// A blocked XREAD re-run for the one key that changed (`serveClientsBlockedOnStreamKey`): answers with that
 /// stream's entries after the awaited id when its last id passed it, else waits on.
 fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
-    let Some((key, b)) = ctx.served_wait() else { return };
+    let Some((key, b)) = ctx.blocking().served_wait() else { return };
     let key = key.to_vec();
     let (Some(wait), pos) = (b.stream.clone(), b.keys.iter().position(|k| *k == key)) else { return };
     let Some(mut gt) = pos.and_then(|p| wait.ids.get(p).copied()) else { return };

@@ -503,14 +503,14 @@ fn set_rewrite(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, wh
     if let Some(when_ms) = when_ms {
         let mut nb = [0u8; 24];
         let ms = crate::util::itoa_buf(when_ms, &mut nb);
-        ctx.rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
+        ctx.propagation().rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
     } else if flags & F_COND != 0 {
         // The condition held here, so the replica (or an AOF, or a Redis 7.0 replica, which knows no IFEQ) is
         // given the plain store: `SET key value [KEEPTTL]`.
         if flags & F_KEEPTTL != 0 {
-            ctx.rewrite(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
+            ctx.propagation().rewrite(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
         } else {
-            ctx.rewrite(&[b"SET".as_slice(), key, val]);
+            ctx.propagation().rewrite(&[b"SET".as_slice(), key, val]);
         }
     } else if flags & F_GET != 0 {
         let kept: Vec<&[u8]> = args
@@ -519,7 +519,7 @@ fn set_rewrite(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, wh
             .filter(|&(j, a)| j < 3 || !a.eq_ignore_ascii_case(b"get"))
             .map(|(_, a)| a)
             .collect();
-        ctx.rewrite(&kept);
+        ctx.propagation().rewrite(&kept);
     }
 }
 
@@ -725,7 +725,7 @@ fn getset(ctx: &mut Ctx, args: Args) {
     ctx.changed(&mut w, 1);
     ctx.notify(nc::STRING, "set", key);
     // Propagated as a SET, as Redis 7.0 (so a replica counts it as one).
-    ctx.rewrite(&[b"SET".as_slice(), key, args.get(2)]);
+    ctx.propagation().rewrite(&[b"SET".as_slice(), key, args.get(2)]);
 }
 
 /// GETDEL key
@@ -736,7 +736,7 @@ fn getdel(ctx: &mut Ctx, args: Args) {
     }
     if ctx.delete_key(key) {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.rewrite(&[b"DEL".as_slice(), key]);
+        ctx.propagation().rewrite(&[b"DEL".as_slice(), key]);
     }
 }
 
@@ -769,23 +769,23 @@ fn getex(ctx: &mut Ctx, args: Args) {
         reply_str(r, e);
     }
     // Redis's checkAlreadyExpired: never on a replica, nor while an AOF is loaded.
-    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && ctx.deletes_already_expired() {
+    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && ctx.settings().deletes_already_expired() {
         ctx.door(&w).delete_expired_by_command();
         ctx.changed(&mut w, 1);
         ctx.notify(nc::GENERIC, "del", key);
-        let verb = ctx.del_verb();
-        ctx.rewrite(&[verb, key]);
+        let verb = ctx.settings().del_verb();
+        ctx.propagation().rewrite(&[verb, key]);
     } else if expire.is_some() {
         ctx.door(&w).set_expire(when_ms);
         ctx.changed(&mut w, 1);
         ctx.notify(nc::GENERIC, "expire", key);
         let mut nb = [0u8; 24];
         let ms = crate::util::itoa_buf(when_ms, &mut nb);
-        ctx.rewrite(&[b"PEXPIREAT".as_slice(), key, ms]);
+        ctx.propagation().rewrite(&[b"PEXPIREAT".as_slice(), key, ms]);
     } else if flags & F_PERSIST != 0 && ctx.door(&w).persist() {
         ctx.changed(&mut w, 1);
         ctx.notify(nc::GENERIC, "persist", key);
-        ctx.rewrite(&[b"PERSIST".as_slice(), key]);
+        ctx.propagation().rewrite(&[b"PERSIST".as_slice(), key]);
     } else {
         w.untouched();
     }
@@ -793,7 +793,7 @@ fn getex(ctx: &mut Ctx, args: Args) {
 
 /// Checks that a string of `len + extra` bytes stays within `proto-max-bulk-len` (Redis's `checkStringLength`).
 fn check_string_length(ctx: &mut Ctx, len: u64, extra: u64) -> bool {
-    let max = ctx.proto_max_bulk_len();
+    let max = ctx.settings().proto_max_bulk_len();
     match len.checked_add(extra) {
         Some(total) if total <= max => true,
         _ => {
@@ -820,7 +820,7 @@ fn append(ctx: &mut Ctx, args: Args) {
     let total = match cur_len {
         None => {
             let mut e = Entry::new_string(key, val);
-            e.set_lru(ctx.fresh_lru());
+            e.set_lru(ctx.settings().fresh_lru());
             ctx.door(&w).insert(e);
             val.len()
         }
@@ -857,7 +857,7 @@ fn strlen(ctx: &mut Ctx, args: Args) {
 
 /// Redis's `incrDecrCommand`: adds `incr` to the integer at `key` (0 when missing), keeping its TTL.
 fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) {
-    let lru = ctx.fresh_lru();
+    let lru = ctx.settings().fresh_lru();
     let (e, r, mut w) = ctx.write(key);
     match e {
         Some(e) => {
@@ -943,7 +943,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     }
     let text = sum.to_human_string();
     r.bulk(&text);
-    let lru = ctx.fresh_lru();
+    let lru = ctx.settings().fresh_lru();
     let mut e = Entry::new_embstr(key, &text);
     e.set_lru(lru);
     // A long result is a fresh raw sds, untrimmed.
@@ -953,7 +953,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     ctx.changed(&mut w, 1);
     ctx.notify(nc::STRING, "incrbyfloat", key);
     // Replayed as the result, so float rounding on the other side cannot diverge.
-    ctx.rewrite(&[b"SET".as_slice(), key, &text, b"KEEPTTL"]);
+    ctx.propagation().rewrite(&[b"SET".as_slice(), key, &text, b"KEEPTTL"]);
 }
 
 /// Resolves GETRANGE's inclusive `start..=end` (negative = from the end) against a string of `len` bytes.
@@ -1029,7 +1029,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             buf[off..].copy_from_slice(val);
             let total = buf.len();
             let mut e = Entry::new_raw(key, buf);
-            e.set_lru(ctx.fresh_lru());
+            e.set_lru(ctx.settings().fresh_lru());
             // A fresh, untrimmed sds in Redis.
             super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(total));
             let mut w = ctx.open_write(key);
@@ -1221,7 +1221,7 @@ fn lcs(ctx: &mut Ctx, args: Args) {
     let cols = b.len() + 1;
     let cells = (a.len() as u64 + 1) * cols as u64;
     let table_bytes = cells.saturating_mul(4);
-    if table_bytes > ctx.proto_max_bulk_len() {
+    if table_bytes > ctx.settings().proto_max_bulk_len() {
         ctx.reply().error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
         return;
     }

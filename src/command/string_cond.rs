@@ -218,7 +218,7 @@ fn delex(ctx: &mut Ctx, args: Args) {
     let lazy = ctx.config().lazyfree_lazy_user_del;
     if deleted && ctx.unlink_key(key, lazy) {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.rewrite(&[b"DEL".as_slice(), key]);
+        ctx.propagation().rewrite(&[b"DEL".as_slice(), key]);
         ctx.reply().int(1)
     } else {
         ctx.reply().int(0)
@@ -280,15 +280,15 @@ fn msetex(ctx: &mut Ctx, args: Args) {
         if let Some(when) = when {
             ctx.door(&w).set_expire(when);
             ctx.notify(nc::GENERIC, "expire", key);
-            ctx.also_propagate(&[b"SET".as_slice(), key, val, b"PXAT", crate::util::itoa_buf(when, &mut nb)]);
+            ctx.propagation().also(&[b"SET".as_slice(), key, val, b"PXAT", crate::util::itoa_buf(when, &mut nb)]);
         } else if keep_ttl {
-            ctx.also_propagate(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
+            ctx.propagation().also(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
         } else {
-            ctx.also_propagate(&[b"SET".as_slice(), key, val]);
+            ctx.propagation().also(&[b"SET".as_slice(), key, val]);
         }
         ctx.notify(nc::STRING, "set", key);
     }
-    ctx.prevent_propagation();
+    ctx.propagation().prevent();
     ctx.reply().int(1);
 }
 

@@ -203,7 +203,7 @@ impl Ctx<'_> {
         let w = self.open_write(key);
         if !exists {
             let mut e = Entry::new_value(key, make().into_value());
-            e.set_lru(self.fresh_lru());
+            e.set_lru(self.settings().fresh_lru());
             self.door(&w).insert(e);
         }
         match self.door(&w).typed_mut::<T>() {

@@ -78,7 +78,7 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
         return;
     }
     let now = ctx.now_ms();
-    let delete_past = ctx.deletes_already_expired();
+    let delete_past = ctx.settings().deletes_already_expired();
     let mut w = ctx.open_write(key);
     let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
     h.prepare_ttls();
@@ -97,7 +97,7 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
     let deleted = results.iter().filter(|r| **r == SetTtl::Deleted).count();
     for (f, _) in fields.iter().zip(&results).filter(|(_, r)| **r == SetTtl::Deleted) {
         ctx.count_expired_fields(1);
-        ctx.also_propagate(&[&b"HDEL"[..], key, f]);
+        ctx.propagation().also(&[&b"HDEL"[..], key, f]);
     }
     if updated.len() + deleted == 0 {
         return w.untouched();
@@ -112,7 +112,7 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
         ctx.notify(nc::HASH, if deleted > 0 { "hdel" } else { "hexpire" }, key);
     }
     if updated.is_empty() {
-        ctx.prevent_propagation();
+        ctx.propagation().prevent();
         return;
     }
     let when_s = when.to_string();
@@ -124,7 +124,7 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
     argv.push(args.get(at));
     argv.push(n_s.as_bytes());
     argv.extend(updated.iter().copied());
-    ctx.rewrite(&argv);
+    ctx.propagation().rewrite(&argv);
 }
 
 pub(super) fn hexpire(ctx: &mut Ctx, args: Args) {
@@ -314,7 +314,7 @@ pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
         expire_fields_now(ctx, key, &expired);
     }
     if deleted.is_empty() {
-        ctx.prevent_propagation();
+        ctx.propagation().prevent();
         return w.untouched();
     }
     ctx.notify(nc::HASH, "hdel", key);
@@ -325,7 +325,7 @@ pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
     ctx.changed(&mut w, deleted.len() as u64);
     let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
     argv.extend(deleted.iter().copied());
-    ctx.rewrite(&argv);
+    ctx.propagation().rewrite(&argv);
 }
 
 /// Parses HGETEX's expiry option (at most one) up to FIELDS: the option and the index FIELDS should be at; None
@@ -423,7 +423,7 @@ fn propagate_hgetex(ctx: &mut Ctx, key: &[u8], opt: TtlOpt, applied: &TtlApplied
             let (w, n) = (when.to_string(), set.len().to_string());
             let mut argv: Vec<&[u8]> = vec![b"HPEXPIREAT", key, w.as_bytes(), b"FIELDS", n.as_bytes()];
             argv.extend(set.iter().copied());
-            ctx.also_propagate(&argv);
+            ctx.propagation().also(&argv);
             ctx.notify(nc::HASH, "hexpire", key);
         }
     }
@@ -431,13 +431,13 @@ fn propagate_hgetex(ctx: &mut Ctx, key: &[u8], opt: TtlOpt, applied: &TtlApplied
         let n = persisted.len().to_string();
         let mut argv: Vec<&[u8]> = vec![b"HPERSIST", key, b"FIELDS", n.as_bytes()];
         argv.extend(persisted.iter().copied());
-        ctx.also_propagate(&argv);
+        ctx.propagation().also(&argv);
         ctx.notify(nc::HASH, "hpersist", key);
     }
     if !gone.is_empty() {
         let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
         argv.extend(gone.iter().copied());
-        ctx.also_propagate(&argv);
+        ctx.propagation().also(&argv);
         ctx.count_expired_fields(gone.len() as u64);
         ctx.notify(nc::HASH, "hexpired", key);
     }
@@ -462,11 +462,11 @@ pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
     if mode == Past::Delete {
         expire_fields_now(ctx, key, &read.expired);
     }
-    ctx.prevent_propagation();
+    ctx.propagation().prevent();
     if read.live.is_empty() || opt == TtlOpt::None {
         return w.untouched();
     }
-    let delete_past = ctx.deletes_already_expired();
+    let delete_past = ctx.settings().deletes_already_expired();
     let cmd_now = ctx.now_ms();
     let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
     let applied = apply_ttl_opt(h, read.live, opt, delete_past, cmd_now);
@@ -567,11 +567,11 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
     let now = field_now(ctx);
     if (fnx || fxx) && !hsetex_condition(ctx, key, exists, &fields, fnx, now) {
         ctx.reply().int(0);
-        ctx.prevent_propagation();
+        ctx.propagation().prevent();
         return;
     }
-    let th = ctx.thresholds();
-    let delete_past = ctx.deletes_already_expired();
+    let th = ctx.settings().thresholds();
+    let delete_past = ctx.settings().deletes_already_expired();
     let cmd_now = ctx.now_ms();
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     h.convert_for_args(args.iter().skip(pairs_at), &th);
@@ -603,14 +603,14 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
             ctx.notify(nc::HASH, "hexpired", key);
             let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
             argv.extend(fields.iter().copied());
-            ctx.rewrite(&argv);
+            ctx.propagation().rewrite(&argv);
         }
         TtlOpt::At(when) => {
             ctx.notify(nc::HASH, "hexpire", key);
             let when = when.to_string();
             let mut argv: Vec<&[u8]> = vec![b"HSETEX", key, b"PXAT", when.as_bytes()];
             argv.extend(args.iter().skip(i));
-            ctx.rewrite(&argv);
+            ctx.propagation().rewrite(&argv);
         }
         _ => {}
     }

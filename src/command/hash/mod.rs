@@ -392,7 +392,7 @@ enum Past {
 fn past_mode(ctx: &Ctx) -> Past {
     if crate::keyspace::db::expire_off() {
         Past::Live
-    } else if !ctx.deletes_already_expired() || crate::keyspace::db::expire_paused() {
+    } else if !ctx.settings().deletes_already_expired() || crate::keyspace::db::expire_paused() {
         Past::Hide
     } else {
         Past::Delete
@@ -423,7 +423,7 @@ fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
     }
     let emptied = h.is_empty();
     ctx.count_expired_fields(1);
-    ctx.also_propagate(&[&b"HDEL"[..], key, field]);
+    ctx.propagation().also(&[&b"HDEL"[..], key, field]);
     ctx.notify_fields(nc::HASH, "hexpired", key, &[field]);
     if emptied {
         ctx.notify(nc::GENERIC, "del", key);
@@ -480,7 +480,7 @@ fn expire_all_due(ctx: &mut Ctx, key: &[u8]) -> bool {
         h.remove(f);
         emptied = h.is_empty();
         ctx.count_expired_fields(1);
-        ctx.also_propagate(&[&b"HDEL"[..], key, f]);
+        ctx.propagation().also(&[&b"HDEL"[..], key, f]);
     }
     let fields: Vec<&[u8]> = due.iter().map(|f| f.as_slice()).collect();
     ctx.notify_fields(nc::HASH, "hexpired", key, &fields);
@@ -546,7 +546,7 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
         return;
     }
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     h.convert_for_args(args.iter().skip(2), &th);
     let mut created = 0;
@@ -584,7 +584,7 @@ fn clear_expired_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) {
 /// HSETNX key field value
 fn hsetnx(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     clear_expired_field(ctx, key, args.get(2));
     let now = field_now(ctx);
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
@@ -641,7 +641,7 @@ fn hincrby(ctx: &mut Ctx, args: Args) {
     };
     let key = args.get(1);
     let field = args.get(2);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     clear_expired_field(ctx, key, field);
     let now = field_now(ctx);
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
@@ -677,7 +677,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     }
     let key = args.get(1);
     let field = args.get(2);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     clear_expired_field(ctx, key, field);
     let now = field_now(ctx);
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
@@ -704,7 +704,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     r.bulk(&text);
     ctx.notify(nc::HASH, "hincrbyfloat", key);
     ctx.changed(&mut w, 1);
-    ctx.rewrite(&[b"HSET".as_slice(), key, field, &text]);
+    ctx.propagation().rewrite(&[b"HSET".as_slice(), key, field, &text]);
 }
 
 // ---- reads -----------------------------------------------------------------------------------------------------

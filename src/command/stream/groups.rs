@@ -177,7 +177,7 @@ pub(super) fn xgroup_destroy(ctx: &mut Ctx, args: Args) {
     ctx.count_changes(1);
     ctx.notify(nc::STREAM, "xgroup-destroy", key);
     // Its blocked XREADGROUP readers answer NOGROUP.
-    ctx.signal_ready(key);
+    ctx.blocking().signal_ready(key);
 }
 
 /// XGROUP CREATECONSUMER key group consumer
@@ -451,7 +451,7 @@ pub(super) fn xreadgroup_now(
     if resp3 {
         body.proto = crate::resp::reply::Proto::Resp3;
     }
-    let mut effects = GroupEffects::new(ctx.propagating());
+    let mut effects = GroupEffects::new(ctx.propagation().enabled());
     let mut served = 0;
     for (k, &key) in keys.iter().enumerate() {
         let Ok((Some(s), _)) = group_state(ctx, Access::READ, key) else { continue };
@@ -498,7 +498,7 @@ pub(super) fn xreadgroup_now(
 /// `unblockDeletedStreamReadgroupClients`): the key gone or of another type and the group destroyed are errors;
 /// entries past the group's last delivered id are served; else it waits on.
 pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
-    let Some((key, b)) = ctx.served_wait() else { return };
+    let Some((key, b)) = ctx.blocking().served_wait() else { return };
     let key = key.to_vec();
     let Some(wait) = b.stream.clone() else { return };
     let (deadline, keys) = (b.deadline_ms, b.keys.clone());
@@ -518,7 +518,7 @@ pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
         i += 1;
     }
     let now = ctx.now_ms();
-    let mut effects = GroupEffects::new(ctx.propagating());
+    let mut effects = GroupEffects::new(ctx.propagation().enabled());
     {
         let w = ctx.open_write(&key);
         let (s, _, r) = ctx.door(&w).typed_mut::<Stream>();
@@ -575,13 +575,13 @@ impl GroupEffects {
     }
 
     fn apply(self, ctx: &mut Ctx) {
-        ctx.prevent_propagation();
+        ctx.propagation().prevent();
         ctx.count_changes(self.changes);
         for key in &self.created {
             ctx.notify(nc::STREAM, "xgroup-createconsumer", key);
         }
         for argv in &self.propagate {
-            ctx.also_propagate(argv);
+            ctx.propagation().also(argv);
         }
     }
 }
@@ -904,7 +904,7 @@ pub(super) fn xclaim(ctx: &mut Ctx, args: Args) {
         }
     }
     let Some((minidle, ids, o)) = parse_xclaim_options(ctx, args, now) else { return };
-    let mut fx = GroupEffects::new(ctx.propagating());
+    let mut fx = GroupEffects::new(ctx.propagation().enabled());
     {
         let Ok((Some(s), r)) = group_state(ctx, Access::READ, key) else { return };
         let Some(mut g) = s.groups.remove(gname) else { return };
@@ -1009,7 +1009,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx, args: Args) {
     let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
     let Some((minidle, start, mut count, justid)) = parse_xautoclaim_options(ctx, args) else { return };
     let now = ctx.now_ms();
-    let mut fx = GroupEffects::new(ctx.propagating());
+    let mut fx = GroupEffects::new(ctx.propagation().enabled());
     {
         let Ok((s, r)) = group_state(ctx, Access::READ, key) else { return };
         let Some(s) = s.filter(|s| s.groups.contains_key(gname)) else {

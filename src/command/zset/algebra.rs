@@ -229,7 +229,7 @@ fn diff(srcs: &[(Src, f64)]) -> Vec<(Vec<u8>, f64)> {
 fn store_algebra(ctx: &mut Ctx, dst: &[u8], out: &[(Vec<u8>, f64)], op: Op) {
     let n = out.len();
     if n > 0 {
-        let th: Thresholds = ctx.thresholds();
+        let th: Thresholds = ctx.settings().thresholds();
         let max_len = out.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
         let mut z = ZSet::with_hints(n, max_len, &th);
         for (m, s) in out {

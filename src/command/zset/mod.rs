@@ -756,7 +756,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
         let Some(s) = score_arg(ctx.reply(), args.get(idx + 2 * j), None) else { return };
         scores.push(s);
     }
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let Ok(exists) = ctx.lookup_typed::<ZSet>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     if !exists && flags.xx {
         if flags.incr {

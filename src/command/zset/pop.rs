@@ -79,11 +79,11 @@ pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64,
         // BZPOPMIN/BZPOPMAX replay as `ZPOPMIN|ZPOPMAX key`, ZMPOP/BZMPOP as `ZPOPMIN|ZPOPMAX key <popped>`.
         let verb: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
         if given < 0 {
-            ctx.rewrite(&[verb, key]);
+            ctx.propagation().rewrite(&[verb, key]);
         } else {
             let mut nb = [0u8; 24];
             let c = crate::util::itoa_buf(n as i64, &mut nb);
-            ctx.rewrite(&[verb, key, c]);
+            ctx.propagation().rewrite(&[verb, key, c]);
         }
     }
     true

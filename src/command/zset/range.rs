@@ -134,7 +134,7 @@ fn collect_range(z: &ZSet, range: &Range, o: &ZrangeOptions, out: &mut Vec<(Vec<
 
 /// ZRANGESTORE: stores the members found at `dst` (or deletes it when there are none) and replies their count.
 fn store_range(ctx: &mut Ctx, dst: &[u8], out: &[(Vec<u8>, f64)], size_hint: usize) {
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let n = out.len();
     if n > 0 {
         let mut dz = ZSet::with_hints(size_hint, 0, &th);
