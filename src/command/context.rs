@@ -5,33 +5,42 @@
 //! can touch reads off the methods it calls.
 //!
 //! - The calling client: [`Ctx::reply`], [`Ctx::client`], [`Ctx::client_mut`].
-//! - Keys: the lookups ([`Ctx::lookup_read`], [`Ctx::read_typed`], [`Ctx::db_ref`], ...) and the door for
-//!   single keys ([`door`]: every write goes through a settled `KeyWrite`).
-//! - Reads of the server's settings and clock: [`Ctx::config`], [`Ctx::now_ms`], [`Ctx::lru_clock`],
-//!   [`Ctx::thresholds`], [`Ctx::stream_limits`], ...; and of its role: [`Ctx::repl`], [`Ctx::in_cluster`],
-//!   [`Ctx::sentinel_mode`].
-//! - Small services: [`Ctx::stats_mut`] (and [`Ctx::stats_and_reply`]), [`Ctx::rng`], the propagation requests
-//!   ([`Ctx::rewrite`], [`Ctx::also_propagate`], ...), keyspace events ([`Ctx::notify`]), server actions
-//!   ([`Ctx::request_action`]).
+//! - Keys: the one lookup, [`Ctx::lookup`] with an [`Access`] (read, write, no-touch, quiet, held: Redis's
+//!   `LOOKUP_*` flags, documented in one place, [`access`]), and its typed forms [`Ctx::lookup_typed`] and
+//!   [`Ctx::lookup_rng`]; they hand out shared references. [`Ctx::db`] and [`Ctx::db_and_reply`] read several
+//!   keys at once after their lookups. Every change goes through the door for single keys ([`door`]: a write
+//!   lookup or [`Ctx::open_write`] hands out a `KeyWrite`, the operations on its key are its [`door::Door`], and
+//!   the handle is settled).
+//! - Reads of the server's settings, clock and role: [`Ctx::config`], [`Ctx::now_ms`], and [`Ctx::settings`]
+//!   ([`views::Settings`]: the LRU clock, conversion thresholds, stream limits, replication role, cluster or
+//!   sentinel mode, ...).
+//! - Small services: [`Ctx::stats_and_reply`], [`Ctx::rng`], [`Ctx::propagation`] (the propagation requests,
+//!   [`views::Propagation`]), keyspace events ([`Ctx::notify`]), server actions ([`Ctx::request_action`]), changes
+//!   that are not one key's ([`Ctx::count_changes`]).
 //! - Whole databases: [`Ctx::empty_data`] and [`Ctx::swap_dbs`] (FLUSHDB, FLUSHALL, SWAPDB), through the state's
 //!   door for whole-database changes.
 //! - One part for one family: [`Ctx::scripts`] (SCRIPT, FUNCTION: the script engines and the lazy-free thread),
 //!   [`Ctx::transaction`] (MULTI, EXEC, WATCH: the watch table beside the databases), [`Ctx::migrate_sockets`]
-//!   (MIGRATE), [`Ctx::blocking_mut`] and [`Ctx::waits_in_shutdown`] (CLIENT UNBLOCK).
-//! - The whole server, the one exception: [`Ctx::server`] (with [`Ctx::server_ref`] to read it and
-//!   [`Ctx::client_and_server`] to hold the client beside it). It is for the families that act on the server as a
+//!   (MIGRATE), [`Ctx::blocking`] (the blocking commands and CLIENT UNBLOCK: [`views::Blocking`]).
+//! - The whole server, the one exception: [`Ctx::server`] to read it, [`Ctx::server_mut`] to change it and
+//!   [`Ctx::client_and_server`] to hold the client beside it. It is for the families that act on the server as a
 //!   whole, each listed with why in `tests/layers.rs` (`WHOLE_SERVER_FAMILIES`), which fails when any other file
 //!   takes it: CONFIG, DEBUG, INFO, MEMORY, ACL, CLIENT and the connection commands (HELLO, AUTH, RESET, ...),
 //!   replication (REPLICAOF, SYNC, PSYNC, WAIT, FAILOVER, ROLE), CLUSTER, SENTINEL, the admin commands
 //!   (SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, ...) and pub/sub (delivery writes to other clients).
+//!
+//! One naming rule: an accessor `x()` lends `&`, `x_mut()` lends `&mut` ([`Ctx::client`] / [`Ctx::client_mut`],
+//! [`Ctx::server`] / [`Ctx::server_mut`], [`door::Door::entry_mut`]). A view named after what it groups
+//! ([`Ctx::settings`], [`Ctx::propagation`], [`Ctx::blocking`], [`Ctx::scripts`], [`Ctx::transaction`],
+//! [`Ctx::door`]) borrows exactly the parts its methods use.
 //!
 //! The views are `#[inline]` borrows of fields (the lookups are the keyspace's own calls), so a handler pays
 //! nothing for going through one. This module names no command family: the families build on it.
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod door;
-pub mod lookup;
 pub mod views;
 
 use super::{lookup, Args};
@@ -39,8 +48,8 @@ use crate::keyspace::db::Db;
 use crate::net::client::ClientState;
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
+pub use access::Access;
 pub use door::KeyWrite;
-pub use lookup::Access;
 
 /// What a handler can reach: the calling client and the server state, through the views below (see the module
 /// docs).

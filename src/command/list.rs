@@ -457,7 +457,7 @@ fn pop_generic(ctx: &mut Ctx, args: Args, front: bool) {
 }
 
 /// After a removal from the list written through `w`: the keyspace event, deletion of the key when the handler
-/// emptied it (one lookup fewer than [`Ctx::delete_if_empty`]) with its `del` event, and the settlement.
+/// emptied it (one lookup fewer than [`door::Door::delete_if_empty`](super::door::Door::delete_if_empty)) with its `del` event, and the settlement.
 #[inline]
 fn finish_removal(ctx: &mut Ctx, w: KeyWrite, event: &str, emptied: bool) {
     finish_removal_counted(ctx, w, event, emptied, 1);

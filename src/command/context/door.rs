@@ -1,10 +1,11 @@
 //! The door for single keys: how a handler changes a key and reports the change.
 //!
 //! A handler never gets the whole database mutably. It changes one key through a [`KeyWrite`], a handle naming
-//! the key (and its database) that the write lookups hand out ([`Ctx::write_typed`], [`Ctx::write_or_create`],
-//! [`Ctx::write_reply`]) or that [`Ctx::open_write`] opens for a key about to be created, replaced or moved. The
-//! keyspace operations below ([`Ctx::insert`], [`Ctx::remove`], [`Ctx::set_expire`], [`Ctx::entry_mut`], ...)
-//! take the handle and act on its key only.
+//! the key (and its database) that the write lookups hand out ([`Ctx::write`], [`Ctx::write_typed`],
+//! [`Ctx::write_or_create`]: [`Access::WRITE`] lookups that lend the value mutably beside the handle) or that
+//! [`Ctx::open_write`] opens for a key about to be created, replaced or moved. The keyspace operations on the
+//! handle's key are the methods of its [`Door`] (`ctx.door(&w)`: [`Door::insert`], [`Door::remove`],
+//! [`Door::set_expire`], [`Door::entry_mut`], [`Door::store_string`], ...), which act on that key only.
 //!
 //! A handle must be settled before it goes away, saying what the write did:
 //!
@@ -14,6 +15,8 @@
 //! - [`Ctx::settle`]`(&mut w, n)`: `n` changes, where 0 means nothing happened (SADD of present members), so
 //!   nothing is signalled, as Redis.
 //! - [`KeyWrite::untouched`]: nothing changed (an error after the lookup, a condition that did not hold).
+//! - [`KeyWrite::unsignalled`]: a change Redis counts (the handler calls [`Ctx::count_changes`]) but does not
+//!   signal: a stream's consumer-group state and XSETID only.
 //!
 //! Settling may come before the last keyspace operation on the key (EXPIRE records before it deletes), so it
 //! borrows the handle. A handle from a lookup that found nothing has nothing to settle, unless the handler
@@ -24,9 +27,9 @@
 //! release builds the handle is a key slice and a database index, and the check compiles away.
 //!
 //! Debug builds also check the keyspace invariant the collection types rely on: no command leaves an empty
-//! collection under a key (a removal that empties one deletes the key, [`Ctx::delete_if_empty`]). Every key a
-//! settlement reports is remembered (`ServerState::door_settled`), and when the handler's [`Ctx`] goes away each of them must be absent or
-//! hold something (`check_settled`).
+//! collection under a key (a removal that empties one deletes the key, [`Door::delete_if_empty`]). Every key a
+//! settlement reports is remembered (`ServerState::door_settled`), and when the handler's [`Ctx`] goes away each
+//! of them must be absent or hold something (`check_settled`).
 //!
 //! Two shortcuts open, act and settle in one call, for the common whole-key writes: [`Ctx::delete_key`] (DEL's
 //! and GETDEL's deletion) and [`Ctx::unlink_key`] (DEL and UNLINK, freeing as `lazyfree-lazy-user-del` says).
