@@ -30,8 +30,6 @@ pub trait Supplier {
     type Handler: Copy + 'static;
     /// The families' `COMMANDS` slices, in table order (the order of `COMMAND`, `COMMAND LIST` and ACL ids).
     fn families() -> impl Iterator<Item = &'static [Command]>;
-    /// The EXEC entry (the server runs EXEC's queue itself, and several checks look at what EXEC would run).
-    fn exec() -> &'static Command;
 }
 
 /// The one implementor of [`Supplier`] (in `command/mod.rs`).
@@ -79,6 +77,10 @@ pub mod flag {
     /// Also in sentinel mode's table (Redis's `CMD_SENTINEL`, hidden from COMMAND INFO as there): PING, INFO,
     /// ROLE, CLIENT, ACL, the pub/sub commands... A top-level flag; subcommands come with their container.
     pub const SENTINEL: u64 = 1 << 23;
+    /// EXEC: the server runs the calling client's queued commands through its own call path, and several checks
+    /// (admission, OOM, cluster redirection, CLIENT PAUSE) look at what the queue would run. Ours, hidden from
+    /// COMMAND INFO (not in [`NAMES`]); found by [`super::is_exec`].
+    pub const EXEC: u64 = 1 << 24;
 
     /// Names in `COMMAND INFO` order.
     pub const NAMES: &[(u64, &str)] = &[
@@ -549,10 +551,11 @@ pub fn sees_other_clients(cmd: &Command, full_name: &str) -> bool {
     TOPS.get_or_init(|| all_commands().filter(|c| c.has(flag::SEES_CLIENTS)).map(|c| c.name).collect()).contains(&top)
 }
 
-/// Whether `cmd` is the EXEC table entry (the server intercepts it to run queued commands through its call path).
+/// Whether `cmd` is EXEC (the server intercepts it to run queued commands through its call path): the entry
+/// flagged [`flag::EXEC`].
 #[inline]
 pub fn is_exec(cmd: &Command) -> bool {
-    std::ptr::eq(cmd, CommandLayer::exec())
+    cmd.flags & flag::EXEC != 0
 }
 
 // --- The name table ------------------------------------------------------------------------------------------
@@ -946,12 +949,13 @@ mod tests {
     }
 
     #[test]
-    fn exec_is_found_by_address() {
+    fn exec_is_found_by_its_flag() {
         assert!(is_exec(lookup(b"EXEC").unwrap()));
         assert!(!is_exec(lookup(b"multi").unwrap()));
-        // A copy of the entry is another command as far as the address goes.
-        let copy = Command { ..*lookup(b"exec").unwrap() };
-        assert!(!is_exec(&copy));
+        // One entry carries the flag, and COMMAND INFO does not show it.
+        assert_eq!(all_commands().filter(|c| is_exec(c)).count(), 1);
+        assert!(flag::NAMES.iter().all(|&(f, _)| f != flag::EXEC));
+        assert!(all_commands().flat_map(|c| c.subcommands).all(|s| !is_exec(s)));
     }
 
     #[test]

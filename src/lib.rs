@@ -84,21 +84,25 @@
 //!   script's call (`scriptCall`, the same checks with the script's own order, texts and exemptions as flags);
 //!   refusals are counted in one place.
 //! - **One propagation path.** `call_with` compares `dirty` before and after the handler; a handler that must be
-//!   replayed in another form asks through its `Ctx` (`rewrite`, `also_propagate`, `prevent_propagation`,
-//!   `force_propagation`), and [`propagate`] turns one execution unit into one command or a MULTI … EXEC block,
+//!   replayed in another form asks through its `Ctx`'s propagation view (`ctx.propagation()`: `rewrite`, `also`,
+//!   `prevent`, `force`), and [`propagate`] turns one execution unit into one command or a MULTI … EXEC block,
 //!   for the AOF and the replication stream alike. Expired and evicted keys become DEL/UNLINK there, through
 //!   `ServerState::drain_expired`, run after every command and cycle. Nothing is recorded while no consumer
 //!   exists, so a server without AOF or replicas pays a branch.
 //! - **Handlers do not write `dirty`, the WATCH table or the blocking registry themselves**: they report through
-//!   the doors. A handler has no mutable access to a whole database: it changes a key through a `KeyWrite`
-//!   handle (`command::door`) that must be settled (`Ctx::changed`, `Ctx::settle`) or declared untouched before
-//!   it is dropped, which debug builds check at run time. Keyspace events are not part of a door: each command names its own (`Ctx::notify`), in the order
+//!   the doors. A handler has no mutable access to a whole database. It reads a key through one lookup,
+//!   `Ctx::lookup`, whose `Access` says what the lookup does besides finding the key (lazy expiry, LRU/LFU touch,
+//!   hit/miss counting, tracking: Redis's `LOOKUP_*` flags, tabled in `command/context/access.rs`), and which hands
+//!   out shared references only; it changes a key through a `KeyWrite` handle (`command::door`: the write lookups
+//!   lend the value mutably beside it, and `ctx.door(&w)` holds the operations on its key) that must be settled
+//!   (`Ctx::changed`, `Ctx::settle`) or declared untouched before it is dropped, which debug builds check at run
+//!   time. Keyspace events are not part of a door: each command names its own (`Ctx::notify`), in the order
 //!   Redis emits them (`expired` and `new` come from `Db`'s event log, `evicted` from eviction).
 //! - **A handler sees the server through views.** `Ctx`'s client and server state are private to
-//!   `command::context`; a handler calls named views as narrow as its use (`reply`, `client`, the lookups,
-//!   `config`, `now_ms`, `stats_mut`, `repl`, ...), all inlined field borrows. The families that act on the server
-//!   as a whole (CONFIG, DEBUG, CLIENT, INFO, replication, CLUSTER, ...) take the one whole-server view,
-//!   `Ctx::server` (with `server_ref` and `client_and_server`); every other file of `command/` (the data types,
+//!   `command::context`; a handler calls named views as narrow as its use (`reply`, `client`, `lookup`, `config`,
+//!   `now_ms`, `settings`, `propagation`, ...), all inlined field borrows (an accessor `x()` lends `&`, `x_mut()`
+//!   `&mut`). The families that act on the server as a whole (CONFIG, DEBUG, CLIENT, INFO, replication, CLUSTER,
+//!   ...) take the one whole-server view, `Ctx::server` / `Ctx::server_mut` (and `client_and_server`); every other file of `command/` (the data types,
 //!   keys and FLUSHALL/SWAPDB, SCRIPT and FUNCTION, CLIENT UNBLOCK, LATENCY) never does: `tests/layers.rs` lists
 //!   the families that may, with why, so a reshaping of `ServerState` does not reach the rest.
 //! - **The handler harness** (`command::test_support`, built for tests and the `test-harness` feature) runs commands

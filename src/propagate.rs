@@ -2,7 +2,7 @@
 //! to the same result (Redis's `alsoPropagate` / `propagatePendingCommands`).
 //!
 //! ```text
-//!   handler ──ctx.rewrite / ctx.also_propagate / ctx.prevent_propagation──┐
+//!   handler ──ctx.propagation(): rewrite / also / prevent───────────────────┐
 //!   lazy and active expiry (Db::take_expired) ──DEL/UNLINK────────────────┤
 //!   Server::call: dirty moved? → the command's own (or rewritten) argv ───┤
 //!                                                                         ▼

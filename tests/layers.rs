@@ -358,7 +358,7 @@ const DATA_FAMILIES: &[&str] = &[
 
 /// `Ctx`'s whole-server view, the exception kept for the families that act on the server as a whole (see
 /// `src/command/context.rs`).
-const WHOLE_SERVER_VIEW: &[&str] = &[".server()", ".server_ref()", ".client_and_server()"];
+const WHOLE_SERVER_VIEW: &[&str] = &[".server()", ".server_mut()", ".client_and_server()"];
 
 /// Whether `line` takes `Ctx`'s whole-server view.
 fn takes_whole_server_view(line: &str) -> bool {

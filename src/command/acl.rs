@@ -188,7 +188,7 @@ pub fn log_denial(ctx: &mut Ctx, reason: Reason, object: Vec<u8>, username: Opti
         client_info: super::client_info::client_line(c, now, Some(cmd), false),
     };
     let max = ctx.config().acllog_max_len.max(0) as usize;
-    ctx.server().acl.add_log(entry, max);
+    ctx.server_mut().acl.add_log(entry, max);
 }
 
 /// Moves the clients of `gone` users back to the unauthenticated default user and queues them for closing
@@ -207,13 +207,13 @@ fn detach_clients(ctx: &mut Ctx, gone: &[UserId]) {
             victims.push(c.id);
         }
     };
-    for c in ctx.server().clients.by_fd.iter_mut().flatten() {
+    for c in ctx.server_mut().clients.by_fd.iter_mut().flatten() {
         if c.state.id != me {
             detach(&mut c.state);
         }
     }
     detach(ctx.client_mut());
-    ctx.server().actions.extend(victims.into_iter().map(Action::KillClient));
+    ctx.server_mut().actions.extend(victims.into_iter().map(Action::KillClient));
 }
 
 /// Closes the pub/sub clients of user `id` whose subscriptions the new rules no longer allow
@@ -239,7 +239,7 @@ fn kill_pubsub_clients_if_needed(ctx: &mut Ctx, id: UserId, new: &User, old: &Us
         None => false,
     };
     let mut victims: Vec<u64> = ctx
-        .server_ref()
+        .server()
         .clients
         .by_fd
         .iter()
@@ -250,7 +250,7 @@ fn kill_pubsub_clients_if_needed(ctx: &mut Ctx, id: UserId, new: &User, old: &Us
     if ctx.client().user_id == id && violates(ctx.client()) {
         victims.push(ctx.client().id);
     }
-    ctx.server().actions.extend(victims.into_iter().map(Action::KillClient));
+    ctx.server_mut().actions.extend(victims.into_iter().map(Action::KillClient));
 }
 
 /// ACL SETUSER username [rule ...]
@@ -261,17 +261,17 @@ fn acl_setuser(ctx: &mut Ctx, args: Args) {
         return;
     }
     let ops: Vec<Vec<u8>> = (3..args.len()).map(|i| args.get(i).to_vec()).collect();
-    let env = acl::RuleEnv::of(&ctx.server().config);
-    match ctx.server().acl.id_of(name) {
+    let env = acl::RuleEnv::of(&ctx.server_mut().config);
+    match ctx.server_mut().acl.id_of(name) {
         Some(id) => {
-            let Some(old) = ctx.server().acl.user(id).cloned() else { return };
+            let Some(old) = ctx.server_mut().acl.user(id).cloned() else { return };
             let mut new = old.clone();
             if let Err(e) = new.apply_all(&ops, env) {
                 ctx.reply().error(&format!("ERR {e}"));
                 return;
             }
             kill_pubsub_clients_if_needed(ctx, id, &new, &old);
-            if let Some(u) = ctx.server().acl.user_mut(id) {
+            if let Some(u) = ctx.server_mut().acl.user_mut(id) {
                 *u = new;
             }
         }
@@ -281,7 +281,7 @@ fn acl_setuser(ctx: &mut Ctx, args: Args) {
                 ctx.reply().error(&format!("ERR {e}"));
                 return;
             }
-            ctx.server().acl.insert(new);
+            ctx.server_mut().acl.insert(new);
         }
     }
     ctx.reply().ok();
@@ -295,7 +295,7 @@ fn acl_deluser(ctx: &mut Ctx, args: Args) {
     }
     let mut gone = Vec::new();
     for i in 2..args.len() {
-        if let Some(id) = ctx.server().acl.remove(args.get(i)) {
+        if let Some(id) = ctx.server_mut().acl.remove(args.get(i)) {
             gone.push(id);
         }
     }
@@ -315,7 +315,7 @@ fn reply_selector(r: &mut crate::resp::reply::Reply, s: &acl::Selector) {
 
 /// ACL GETUSER username
 fn acl_getuser(ctx: &mut Ctx, args: Args) {
-    let Some(u) = ctx.server().acl.by_name(args.get(2)).cloned() else {
+    let Some(u) = ctx.server_mut().acl.by_name(args.get(2)).cloned() else {
         ctx.reply().null();
         return;
     };
@@ -344,7 +344,7 @@ fn acl_getuser(ctx: &mut Ctx, args: Args) {
 /// ACL LIST
 fn acl_list(ctx: &mut Ctx, _args: Args) {
     let lines: Vec<Vec<u8>> = ctx
-        .server_ref()
+        .server()
         .acl
         .users()
         .map(|(_, u)| {
@@ -364,7 +364,7 @@ fn acl_list(ctx: &mut Ctx, _args: Args) {
 
 /// ACL USERS
 fn acl_users(ctx: &mut Ctx, _args: Args) {
-    let names: Vec<Vec<u8>> = ctx.server().acl.users().map(|(_, u)| u.name.clone()).collect();
+    let names: Vec<Vec<u8>> = ctx.server_mut().acl.users().map(|(_, u)| u.name.clone()).collect();
     let r = ctx.reply();
     r.array(names.len());
     for n in &names {
@@ -389,10 +389,10 @@ fn acl_load(ctx: &mut Ctx, _args: Args) {
         ctx.reply().error(NO_ACL_FILE);
         return;
     }
-    let env = acl::RuleEnv::of(&ctx.server().config);
+    let env = acl::RuleEnv::of(&ctx.server_mut().config);
     match acl::load_file(&path, env) {
         Ok(users) => {
-            let gone = ctx.server().acl.replace_all(users, env);
+            let gone = ctx.server_mut().acl.replace_all(users, env);
             detach_clients(ctx, &gone);
             ctx.reply().ok();
         }
@@ -407,7 +407,7 @@ fn acl_save(ctx: &mut Ctx, _args: Args) {
         ctx.reply().error(NO_ACL_FILE);
         return;
     }
-    if acl::save_file(&ctx.server().acl, &path) {
+    if acl::save_file(&ctx.server_mut().acl, &path) {
         ctx.reply().ok();
     } else {
         ctx.reply()
@@ -422,7 +422,7 @@ fn acl_cat(ctx: &mut Ctx, args: Args) {
         return;
     }
     // SENTINEL's entries exist only in sentinel mode.
-    let sentinel = ctx.server().sentinel.is_some();
+    let sentinel = ctx.server_mut().sentinel.is_some();
     let r = ctx.reply();
     if args.len() == 2 {
         r.array(acl::registry::CATEGORIES.len());
@@ -478,7 +478,7 @@ fn acl_genpass(ctx: &mut Ctx, args: Args) {
     let from_os = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut raw));
     if from_os.is_err() {
         for b in raw.iter_mut() {
-            *b = ctx.server().rng.next_u64() as u8;
+            *b = ctx.server_mut().rng.next_u64() as u8;
         }
     }
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -500,7 +500,7 @@ fn acl_log(ctx: &mut Ctx, args: Args) {
     let mut count: i64 = 10;
     if args.len() == 3 {
         if args.is(2, "reset") {
-            ctx.server().acl.log.clear();
+            ctx.server_mut().acl.log.clear();
             ctx.reply().ok();
             return;
         }
@@ -513,8 +513,8 @@ fn acl_log(ctx: &mut Ctx, args: Args) {
         }
     }
     let now = crate::util::now_ms();
-    let n = (count as usize).min(ctx.server().acl.log.len());
-    let entries: Vec<acl::LogEntry> = ctx.server().acl.log.iter().take(n).cloned().collect();
+    let n = (count as usize).min(ctx.server_mut().acl.log.len());
+    let entries: Vec<acl::LogEntry> = ctx.server_mut().acl.log.iter().take(n).cloned().collect();
     let r = ctx.reply();
     r.array(n);
     for e in &entries {
@@ -538,14 +538,14 @@ fn acl_log(ctx: &mut Ctx, args: Args) {
 
 /// ACL DRYRUN username command [arg ...]
 fn acl_dryrun(ctx: &mut Ctx, args: Args) {
-    let Some(u) = ctx.server_ref().acl.by_name(args.get(2)) else {
+    let Some(u) = ctx.server().acl.by_name(args.get(2)) else {
         let n = String::from_utf8_lossy(args.get(2)).into_owned();
         ctx.reply().error(&format!("ERR User '{n}' not found"));
         return;
     };
     let sub = args.skip(3);
     // The commands of this server's mode (a sentinel's are not in the normal table).
-    let sentinel = ctx.server_ref().sentinel.is_some();
+    let sentinel = ctx.server().sentinel.is_some();
     let mut cmd = super::commands::lookup_top_in(sub.get(0), sentinel);
     if let Some(c) = cmd {
         if !c.subcommands.is_empty() && sub.len() >= 2 {

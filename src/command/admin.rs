@@ -320,7 +320,7 @@ fn time(ctx: &mut Ctx, _args: Args) {
 
 /// LASTSAVE
 fn lastsave(ctx: &mut Ctx, _args: Args) {
-    let t = ctx.server().persist.lastsave_s;
+    let t = ctx.server_mut().persist.lastsave_s;
     ctx.reply().int(t);
 }
 
@@ -356,10 +356,10 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
     if abort {
         // A signal not acted on yet is simply forgotten; a wait for replicas is cancelled by the event loop, which
         // answers the clients blocked in SHUTDOWN.
-        let initiated = ctx.server().shutdown.initiated();
+        let initiated = ctx.server_mut().shutdown.initiated();
         let signalled = crate::state::ShutdownState::cancel_signal();
         if initiated {
-            ctx.server().actions.push(Action::AbortShutdown);
+            ctx.server_mut().actions.push(Action::AbortShutdown);
         }
         if initiated || signalled {
             crate::log_notice!("Shutdown manually aborted.");
@@ -374,23 +374,23 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
         return;
     }
     // While a busy script lets clients in, only SHUTDOWN NOSAVE may stop the server.
-    if !flags.nosave && ctx.server().scripting.is_timedout() {
-        let msg = ctx.server().scripting.busy_error();
+    if !flags.nosave && ctx.server_mut().scripting.is_timedout() {
+        let msg = ctx.server_mut().scripting.busy_error();
         ctx.reply().error(msg);
         return;
     }
-    ctx.server().actions.push(Action::Shutdown(flags));
+    ctx.server_mut().actions.push(Action::Shutdown(flags));
 }
 
 /// SAVE
 fn save(ctx: &mut Ctx, _args: Args) {
-    if ctx.server().persist.child_kind() == Some(crate::persist::engine::ChildKind::Rdb) {
+    if ctx.server_mut().persist.child_kind() == Some(crate::persist::engine::ChildKind::Rdb) {
         ctx.reply().error("ERR Background save already in progress");
         return;
     }
     // Counted when it starts, saved or not (FLUSHALL's and SHUTDOWN's saves are not counted), as Redis.
-    ctx.server().persist.stats.rdb_saves += 1;
-    if ctx.server().save_now() {
+    ctx.server_mut().persist.stats.rdb_saves += 1;
+    if ctx.server_mut().save_now() {
         ctx.reply().ok();
     } else {
         ctx.reply().error("ERR");
@@ -409,21 +409,21 @@ fn bgsave(ctx: &mut Ctx, args: Args) {
     };
     // Inside EXEC the fork waits for the transaction to end, as in Redis.
     let in_exec = ctx.client().has(cf::MULTI);
-    match ctx.server().persist.child_kind() {
+    match ctx.server_mut().persist.child_kind() {
         Some(crate::persist::engine::ChildKind::Rdb) => ctx.reply().error("ERR Background save already in progress"),
         Some(_) if !(schedule || in_exec) => ctx.reply().error(
             "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to \
              schedule a BGSAVE whenever possible.",
         ),
         Some(_) => {
-            ctx.server().persist.bgsave_scheduled = true;
+            ctx.server_mut().persist.bgsave_scheduled = true;
             ctx.reply().simple("Background saving scheduled");
         }
         None if in_exec => {
-            ctx.server().persist.bgsave_scheduled = true;
+            ctx.server_mut().persist.bgsave_scheduled = true;
             ctx.reply().simple("Background saving scheduled");
         }
-        None => match ctx.server().start_bgsave() {
+        None => match ctx.server_mut().start_bgsave() {
             Ok(_) => ctx.reply().simple("Background saving started"),
             Err(_) => ctx.reply().error("ERR"),
         },
@@ -431,14 +431,14 @@ fn bgsave(ctx: &mut Ctx, args: Args) {
 }
 
 fn schedule_aof_rewrite(ctx: &mut Ctx) {
-    ctx.server().persist.aof_rewrite_scheduled = true;
-    ctx.server().persist.stats.aof_rewrites_consecutive_failures = 0;
+    ctx.server_mut().persist.aof_rewrite_scheduled = true;
+    ctx.server_mut().persist.stats.aof_rewrites_consecutive_failures = 0;
     ctx.reply().simple("Background append only file rewriting scheduled");
 }
 
 /// BGREWRITEAOF
 fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
-    match ctx.server().persist.child_kind() {
+    match ctx.server_mut().persist.child_kind() {
         Some(crate::persist::engine::ChildKind::Aof) => {
             ctx.reply().error("ERR Background append only file rewriting already in progress")
         }
@@ -447,8 +447,8 @@ fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
         None if ctx.client().has(cf::MULTI) => schedule_aof_rewrite(ctx),
         None => {
             // The server forks right after this command: it owns the AOF files the rewrite switches.
-            ctx.server().persist.aof_rewrite_scheduled = true;
-            ctx.server().actions.push(Action::StartAofRewrite);
+            ctx.server_mut().persist.aof_rewrite_scheduled = true;
+            ctx.server_mut().actions.push(Action::StartAofRewrite);
             ctx.reply().simple("Background append only file rewriting started");
         }
     }
@@ -466,7 +466,7 @@ fn monitor(ctx: &mut Ctx, _args: Args) {
     }
     ctx.client_mut().flags |= cf::MONITOR;
     let id = ctx.client().id;
-    ctx.server().clients.monitors.push(id);
+    ctx.server_mut().clients.monitors.push(id);
     ctx.reply().ok();
 }
 
@@ -524,13 +524,13 @@ fn reply_log_entries(
 
 /// SLOWLOG LEN
 fn slowlog_len(ctx: &mut Ctx, _args: Args) {
-    let n = ctx.server().commandlog.slow.entries.len();
+    let n = ctx.server_mut().commandlog.slow.entries.len();
     ctx.reply().int(n as i64);
 }
 
 /// SLOWLOG RESET
 fn slowlog_reset(ctx: &mut Ctx, _args: Args) {
-    ctx.server().commandlog.slow.entries.clear();
+    ctx.server_mut().commandlog.slow.entries.clear();
     ctx.reply().ok();
 }
 
@@ -600,14 +600,14 @@ fn commandlog_get(ctx: &mut Ctx, args: Args) {
 /// COMMANDLOG LEN <SLOW | LARGE-REQUEST | LARGE-REPLY>
 fn commandlog_len(ctx: &mut Ctx, args: Args) {
     let Some(t) = log_type_arg(ctx.reply(), args.get(2)) else { return };
-    let n = log_of(ctx.server(), t).len();
+    let n = log_of(ctx.server_mut(), t).len();
     ctx.reply().int(n as i64);
 }
 
 /// COMMANDLOG RESET <SLOW | LARGE-REQUEST | LARGE-REPLY>
 fn commandlog_reset(ctx: &mut Ctx, args: Args) {
     let Some(t) = log_type_arg(ctx.reply(), args.get(2)) else { return };
-    log_of(ctx.server(), t).clear();
+    log_of(ctx.server_mut(), t).clear();
     ctx.reply().ok();
 }
 

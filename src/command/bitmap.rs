@@ -25,6 +25,7 @@
 
 use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
@@ -341,7 +342,8 @@ fn bit_offset(ctx: &mut Ctx, a: &[u8], width: u32) -> Option<u64> {
     match off {
         Some(n)
             if n >= 0
-                && (crate::net::client::must_obey(ctx.client()) || ((n >> 3) as u64) < ctx.proto_max_bulk_len()) =>
+                && (crate::net::client::must_obey(ctx.client())
+                    || ((n >> 3) as u64) < ctx.settings().proto_max_bulk_len()) =>
         {
             Some(n as u64)
         }
@@ -414,8 +416,8 @@ fn with_bits<'k>(
     f: &mut dyn FnMut(&mut [u8], &mut Reply, bool) -> u64,
 ) -> Option<(u64, KeyWrite<'k>)> {
     let need = (max_bit >> 3) as usize + 1;
-    let lru = ctx.fresh_lru();
-    let (e, r, w) = ctx.write_reply(key);
+    let lru = ctx.settings().fresh_lru();
+    let (e, r, w) = ctx.write(key);
     if let Some(e) = e {
         if e.raw_capacity().is_none() {
             // Not raw: an int or embstr string becomes a new raw copy (`dbUnshareStringValue`).
@@ -450,7 +452,7 @@ fn with_bits<'k>(
     e.set_lru(lru);
     super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(need));
     let w = ctx.open_write(key);
-    ctx.insert(&w, e);
+    ctx.door(&w).insert(e);
     Some((out, w))
 }
 
@@ -491,7 +493,7 @@ fn setbit(ctx: &mut Ctx, args: Args) {
 /// GETBIT key offset
 fn getbit(ctx: &mut Ctx, args: Args) {
     let Some(off) = bit_offset(ctx, args.get(2), 0) else { return };
-    let (e, r) = ctx.read_reply(args.get(1));
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
     let Some(e) = e else {
         r.int(0);
         return;
@@ -520,7 +522,7 @@ fn index_unit(r: &mut Reply, a: &[u8]) -> Option<bool> {
 
 /// BITCOUNT key [start end [BYTE | BIT]]
 fn bitcount(ctx: &mut Ctx, args: Args) {
-    let (e, r) = ctx.read_reply(args.get(1));
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
     let Some(e) = e else {
         r.int(0);
         return;
@@ -568,7 +570,7 @@ fn bitpos(ctx: &mut Ctx, args: Args) {
         }
         None => return,
     };
-    let (e, r) = ctx.read_reply(args.get(1));
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
     // A missing key is an endless run of zeros.
     let Some(e) = e else {
         r.int(if bit { -1 } else { 0 });
@@ -663,7 +665,7 @@ fn bitop_sources_present(ctx: &mut Ctx, args: Args) -> Option<Vec<bool>> {
     let n = args.len() - 3;
     let mut present = vec![false; n];
     for (j, found) in present.iter_mut().enumerate() {
-        let (e, r) = ctx.read_reply(args.get(3 + j));
+        let (e, r) = ctx.lookup(Access::READ, args.get(3 + j));
         let Some(e) = e else { continue };
         if e.as_str().is_none() {
             r.err_wrongtype();
@@ -741,14 +743,14 @@ fn bitop_store(ctx: &mut Ctx, dest: &[u8], result: Vec<u8>) {
     let event = if len > 0 {
         // Redis's setKey: a write lookup of the old value (touched; under LFU the new value keeps its counter),
         // the TTL dropped, the result a fresh raw string.
-        let fresh = ctx.fresh_lru();
-        let old_lru = ctx.lookup_write(dest).map(|e| e.lru());
+        let fresh = ctx.settings().fresh_lru();
+        let old_lru = ctx.lookup(Access::WRITE, dest).0.map(|e| e.lru());
         let mut e = Entry::new_raw(dest, result);
-        e.set_lru(if ctx.lfu_policy() { old_lru.unwrap_or(fresh) } else { fresh });
+        e.set_lru(if ctx.config().maxmemory_policy.is_lfu() { old_lru.unwrap_or(fresh) } else { fresh });
         super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(len));
         let mut w = ctx.open_write(dest);
-        ctx.insert(&w, e);
-        ctx.modified(&mut w);
+        ctx.door(&w).insert(e);
+        ctx.changed(&mut w, 1);
         Some((nc::STRING, "set"))
     } else {
         // Redis's dbDelete, without a lookup first.
@@ -779,7 +781,7 @@ fn bitop(ctx: &mut Ctx, args: Args) {
     let Some(present) = bitop_sources_present(ctx, args) else { return };
     let mut ints = vec![[0u8; 24]; present.len()];
     let result = {
-        let db = ctx.db_ref();
+        let db = ctx.db();
         let srcs: Vec<&[u8]> = ints
             .iter_mut()
             .zip(&present)
@@ -903,7 +905,7 @@ fn parse_bitfield_ops(ctx: &mut Ctx, args: Args) -> Option<FieldOps> {
 
 /// BITFIELD with GETs only: replies each over the string at `key`, which is not created.
 fn bitfield_read(ctx: &mut Ctx, key: &[u8], ops: &[FieldOp]) {
-    let (e, r) = ctx.read_reply(key);
+    let (e, r) = ctx.lookup(Access::READ, key);
     let mut tmp = [0u8; 24];
     let p: &[u8] = match e {
         None => b"",

@@ -43,8 +43,8 @@ pub fn timeout_deadline(arg: &[u8], now_ms: i64) -> Result<i64, &'static str> {
 /// Whether a (re-)running blocking command may consider `key`: always, except while the server serves one
 /// particular ready key.
 #[inline]
-pub fn may_serve(ctx: &Ctx, key: &[u8]) -> bool {
-    ctx.serving_key().is_none_or(|k| k == key)
+pub fn may_serve(ctx: &mut Ctx, key: &[u8]) -> bool {
+    ctx.blocking().serving_key().is_none_or(|k| k == key)
 }
 
 /// Asks the server to block the calling client on `keys` until `deadline_ms` (0 = forever). A client that may not
@@ -72,7 +72,7 @@ pub fn block_with(
         owned.push(a);
     }
     let db = ctx.client().db;
-    ctx.request_block(Blocked {
+    ctx.blocking().request(Blocked {
         db,
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         deadline_ms,
@@ -108,9 +108,9 @@ pub fn client_unblock(ctx: &mut Ctx, args: Args) {
     // WAIT's clients are blocked too (Redis 7.0 unblocks them with their acknowledgement count, or the error). A
     // client blocked in SHUTDOWN takes only the ERROR form: a SHUTDOWN has no timeout reply (Redis 7.0.15 panics
     // on "Unknown btype" there), so TIMEOUT answers 0 and leaves it waiting for the shutdown's own outcome.
-    let in_shutdown = ctx.waits_in_shutdown(id);
-    let waiting = ctx.repl().waiting.iter().any(|w| w.id == id) || (in_shutdown && error);
-    let b = ctx.blocking_mut();
+    let in_shutdown = ctx.blocking().waits_in_shutdown(id);
+    let waiting = ctx.settings().repl().waiting.iter().any(|w| w.id == id) || (in_shutdown && error);
+    let b = ctx.blocking().registry_mut();
     if (b.is_blocked(id) || waiting) && !b.unblock_requests.iter().any(|&(x, _)| x == id) {
         b.unblock_requests.push((id, error));
         ctx.reply().int(1);

@@ -23,10 +23,10 @@ const DISABLED: &str = "ERR This instance has cluster support disabled";
 
 /// The cluster, or the disabled error.
 fn cluster<'a>(ctx: &'a mut Ctx) -> Option<&'a mut Cluster> {
-    if ctx.server().cluster.is_none() {
+    if ctx.server_mut().cluster.is_none() {
         ctx.reply().error(DISABLED);
     }
-    ctx.server().cluster.as_deref_mut()
+    ctx.server_mut().cluster.as_deref_mut()
 }
 
 fn lookup(cl: &Cluster, id: &[u8]) -> Option<NodeIdx> {
@@ -165,7 +165,7 @@ fn meet(ctx: &mut Ctx, args: Args) {
         return;
     }
     let now = ctx.now_ms();
-    let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
     match cluster::bus::meet(cl, &ip, port as u16, cport as u16, now) {
         Ok(()) => ctx.reply().ok(),
         Err(e) if e.starts_with("ERR ") => ctx.reply().error(&e),
@@ -205,7 +205,7 @@ enum SlotMetric {
 }
 
 fn slot_metric(ctx: &Ctx, slot: usize, m: SlotMetric) -> u64 {
-    let Some(st) = ctx.server_ref().cluster.as_deref().map(|cl| cl.slot_stats[slot]) else { return 0 };
+    let Some(st) = ctx.server().cluster.as_deref().map(|cl| cl.slot_stats[slot]) else { return 0 };
     match m {
         SlotMetric::KeyCount => keys_in_slot(ctx, slot) as u64,
         SlotMetric::CpuUsec => st.cpu_usec,
@@ -250,7 +250,7 @@ fn slot_stats(ctx: &mut Ctx, args: Args) {
             ctx.reply().error(&format!("ERR Start slot number {start} is greater than end slot number {end}"));
             return;
         }
-        let Some(cl) = ctx.server().cluster.as_deref() else { return };
+        let Some(cl) = ctx.server_mut().cluster.as_deref() else { return };
         let slots: Vec<usize> = (start..=end).filter(|&s| cl.my_shard_owns(s)).collect();
         ctx.reply().array(slots.len());
         for s in slots {
@@ -301,7 +301,7 @@ fn slot_stats(ctx: &mut Ctx, args: Args) {
             }
             i += 1;
         }
-        let Some(cl) = ctx.server().cluster.as_deref() else { return };
+        let Some(cl) = ctx.server_mut().cluster.as_deref() else { return };
         let owned: Vec<usize> = (0..SLOTS).filter(|&s| cl.my_shard_owns(s)).collect();
         let mut keyed: Vec<(u64, usize)> = owned.iter().map(|&s| (slot_metric(ctx, s, metric), s)).collect();
         // By the metric, ties by ascending slot (Valkey's comparators).
@@ -335,7 +335,7 @@ fn replica_available(cl: &Cluster, i: NodeIdx, my_offset: i64) -> bool {
 /// `addNodeToNodeReply`).
 fn node_entry(ctx: &mut Ctx, i: NodeIdx) {
     let kind = ctx.config().stored_str("cluster-preferred-endpoint-type").to_string();
-    let Some(n) = ctx.server().cluster.as_deref().and_then(|cl| cl.node(i)) else { return };
+    let Some(n) = ctx.server_mut().cluster.as_deref().and_then(|cl| cl.node(i)) else { return };
     let (ip, hostname, port, id) = (n.ip.clone(), n.hostname.clone(), n.port, n.id);
     let r = ctx.reply();
     r.array(4);
@@ -382,7 +382,7 @@ fn slots(ctx: &mut Ctx, _args: Args) {
     if cluster(ctx).is_none() {
         return;
     }
-    let srv = ctx.server_ref();
+    let srv = ctx.server();
     let Some(cl) = srv.cluster.as_deref() else { return };
     let my_offset = crate::repl::replica_offset(&srv.repl);
     let entries: Vec<(usize, usize, NodeIdx, Vec<NodeIdx>)> = slot_runs(cl)
@@ -409,14 +409,14 @@ fn slots(ctx: &mut Ctx, _args: Args) {
 
 /// One node of a CLUSTER SHARDS shard (Redis's `addNodeDetailsToShardReply`).
 fn shard_node(ctx: &mut Ctx, i: NodeIdx) {
-    let Some(cl) = ctx.server_ref().cluster.as_deref() else { return };
+    let Some(cl) = ctx.server().cluster.as_deref() else { return };
     let Some(n) = cl.node(i) else { return };
-    let endpoint = cluster::redirect::endpoint(&ctx.server_ref().config, n).to_string();
+    let endpoint = cluster::redirect::endpoint(&ctx.server().config, n).to_string();
     let offset = if i == cl.myself {
         if n.is_replica() {
-            crate::repl::replica_offset(&ctx.server_ref().repl)
+            crate::repl::replica_offset(&ctx.server().repl)
         } else {
-            ctx.server_ref().repl.master_repl_offset
+            ctx.server().repl.master_repl_offset
         }
     } else {
         n.repl_offset
@@ -482,7 +482,7 @@ fn shards(ctx: &mut Ctx, _args: Args) {
 /// Unsubscribes the shard channels of the slots this command took from our shard, before its own reply (Redis
 /// does it inside `clusterDelSlot`).
 fn drop_lost_channels(ctx: &mut Ctx) {
-    if ctx.server().cluster.as_deref().is_some_and(|cl| !cl.lost_slots.is_empty()) {
+    if ctx.server_mut().cluster.as_deref().is_some_and(|cl| !cl.lost_slots.is_empty()) {
         let (client, srv) = ctx.client_and_server();
         crate::state::pubsub::drop_lost_shard_slots(srv, Some(client));
     }
@@ -493,11 +493,11 @@ fn flushslots(ctx: &mut Ctx, _args: Args) {
     if cluster(ctx).is_none() {
         return;
     }
-    if !ctx.server().dbs[0].is_empty() {
+    if !ctx.server_mut().dbs[0].is_empty() {
         ctx.reply().error("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
         return;
     }
-    let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
     let me = cl.myself;
     for s in 0..SLOTS {
         if cl.slots[s] == me {
@@ -512,7 +512,7 @@ fn flushslots(ctx: &mut Ctx, _args: Args) {
 /// Marks `first..=last` in `seen`, refusing a slot already (un)assigned or named twice (Redis's
 /// `checkSlotAssignmentsOrReply`).
 fn check_slots(ctx: &mut Ctx, seen: &mut [u8], del: bool, first: usize, last: usize) -> bool {
-    let Some(cl) = ctx.server().cluster.as_deref() else { return false };
+    let Some(cl) = ctx.server_mut().cluster.as_deref() else { return false };
     for (s, mark) in seen.iter_mut().enumerate().take(last + 1).skip(first) {
         let err = if del && cl.slots[s] == NO_NODE {
             Some(format!("ERR Slot {s} is already unassigned"))
@@ -535,7 +535,7 @@ fn check_slots(ctx: &mut Ctx, seen: &mut [u8], del: bool, first: usize, last: us
 /// Assigns (or unassigns) the marked slots to `myself`, clearing their importing marks (Redis's
 /// `clusterUpdateSlots`).
 fn update_slots(ctx: &mut Ctx, seen: &[u8], del: bool) {
-    let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
     let me = cl.myself;
     for (s, _) in seen.iter().enumerate().filter(|(_, &m)| m != 0) {
         cl.importing_from[s] = NO_NODE;
@@ -598,7 +598,7 @@ fn addslotsrange(ctx: &mut Ctx, args: Args) {
 
 /// Keys of `slot` in database 0 (the only one cluster mode uses).
 fn keys_in_slot(ctx: &Ctx, slot: usize) -> usize {
-    ctx.server_ref().dbs.first().map_or(0, |db| db.count_keys_in_slot(slot))
+    ctx.server().dbs.first().map_or(0, |db| db.count_keys_in_slot(slot))
 }
 
 /// CLUSTER SETSLOT slot IMPORTING node | MIGRATING node | STABLE | NODE node
@@ -613,11 +613,11 @@ fn setslot(ctx: &mut Ctx, args: Args) {
     let idtext = || String::from_utf8_lossy(crate::util::c_str(id)).into_owned();
     let (action, n) = (args.get(3), args.len());
     let is = |w: &str| action.eq_ignore_ascii_case(w.as_bytes());
-    let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
     let me = cl.myself;
     // The node an action names: known, and a master.
     let target = |ctx: &mut Ctx, unknown: String| -> Option<NodeIdx> {
-        let cl = ctx.server().cluster.as_deref()?;
+        let cl = ctx.server_mut().cluster.as_deref()?;
         let Some(t) = lookup(cl, id) else {
             ctx.reply().error(&unknown);
             return None;
@@ -634,7 +634,7 @@ fn setslot(ctx: &mut Ctx, args: Args) {
             return;
         }
         let Some(t) = target(ctx, format!("ERR I don't know about node {}", idtext())) else { return };
-        let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+        let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
         cl.migrating_to[slot] = t;
     } else if is("importing") && n == 5 {
         if cl.slots[slot] == me {
@@ -642,7 +642,7 @@ fn setslot(ctx: &mut Ctx, args: Args) {
             return;
         }
         let Some(t) = target(ctx, format!("ERR I don't know about node {}", idtext())) else { return };
-        let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+        let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
         cl.importing_from[slot] = t;
     } else if is("stable") && n == 4 {
         cl.importing_from[slot] = NO_NODE;
@@ -652,7 +652,7 @@ fn setslot(ctx: &mut Ctx, args: Args) {
         let keys = keys_in_slot(ctx, slot);
         let allow_migration = ctx.config().stored_bool("cluster-allow-replica-migration");
         let now_ms = ctx.now_ms();
-        let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+        let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
         if cl.slots[slot] == me && t != me && keys != 0 {
             ctx.reply().error(&format!(
                 "ERR Can't assign hashslot {slot} to a different node while I still hold keys for this hash slot."
@@ -673,22 +673,22 @@ fn setslot(ctx: &mut Ctx, args: Args) {
             cluster::bus::set_my_master(cl, t, now_ms);
             cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE | todo::FSYNC_CONFIG);
         }
-        let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+        let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
         if t == me && cl.importing_from[slot] != NO_NODE {
             // The slot was migrated by hand: a new epoch lets the new owner win over the old one's claim.
             if cluster_state::bump_epoch(cl) {
                 crate::log_warning!("configEpoch updated after importing slot {slot}");
             }
             cl.importing_from[slot] = NO_NODE;
-            let now = ctx.server().now_ms;
-            let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+            let now = ctx.server_mut().now_ms;
+            let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
             cluster::bus::broadcast_pong(cl, now);
         }
     } else {
         ctx.reply().error("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
         return;
     }
-    let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
     cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
     drop_lost_channels(ctx);
     ctx.reply().ok();
@@ -801,7 +801,7 @@ fn getkeysinslot(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR Invalid slot or number of keys");
         return;
     }
-    let keys = ctx.server().dbs.first().map(|db| db.keys_in_slot(slot as usize, max as usize)).unwrap_or_default();
+    let keys = ctx.server_mut().dbs.first().map(|db| db.keys_in_slot(slot as usize, max as usize)).unwrap_or_default();
     ctx.reply().bulk_array(keys.iter().map(|k| &k[..]));
 }
 
@@ -841,12 +841,12 @@ fn replicate(ctx: &mut Ctx, args: Args) {
     }
     let me_master = cl.me().is_master();
     let my_slots = cl.me().numslots;
-    if me_master && (my_slots != 0 || !ctx.server().dbs[0].is_empty()) {
+    if me_master && (my_slots != 0 || !ctx.server_mut().dbs[0].is_empty()) {
         ctx.reply().error("ERR To set a master the node must be empty and without assigned slots.");
         return;
     }
-    let now = ctx.server().now_ms;
-    let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+    let now = ctx.server_mut().now_ms;
+    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
     cluster::bus::set_my_master(cl, n, now);
     cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
     ctx.reply().ok();
@@ -916,7 +916,7 @@ fn failover(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE");
         return;
     }
-    match cluster::failover::start_manual(ctx.server().cluster.as_deref_mut(), how) {
+    match cluster::failover::start_manual(ctx.server_mut().cluster.as_deref_mut(), how) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(&e),
     }
@@ -928,7 +928,7 @@ fn set_config_epoch(ctx: &mut Ctx, args: Args) {
         return;
     }
     let Some(epoch) = super::shared::int_arg(ctx.reply(), args.get(2)) else { return };
-    let Some(cl) = ctx.server().cluster.as_deref_mut() else { return };
+    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
     if epoch < 0 {
         ctx.reply().error(&format!("ERR Invalid config epoch specified: {epoch}"));
     } else if cl.len() > 1 {
@@ -966,11 +966,11 @@ fn reset(ctx: &mut Ctx, args: Args) {
     };
     let me_master = cl.me().is_master();
     let db = ctx.client().db;
-    if me_master && ctx.server().dbs.get(db).is_some_and(|d| !d.is_empty()) {
+    if me_master && ctx.server_mut().dbs.get(db).is_some_and(|d| !d.is_empty()) {
         ctx.reply().error("ERR CLUSTER RESET can't be called with master nodes containing keys");
         return;
     }
-    cluster_state::reset(ctx.server(), hard);
+    cluster_state::reset(ctx.server_mut(), hard);
     drop_lost_channels(ctx);
     ctx.reply().ok();
 }

@@ -314,7 +314,7 @@ fn write_key_spec(r: &mut Reply, s: &KeySpecDef) {
 
 /// COMMAND
 fn command_all(ctx: &mut Ctx, _args: Args) {
-    let all = tops(ctx.sentinel_mode());
+    let all = tops(ctx.settings().sentinel_mode());
     let r = ctx.reply();
     r.array(all.len());
     for c in all {
@@ -324,7 +324,7 @@ fn command_all(ctx: &mut Ctx, _args: Args) {
 
 /// COMMAND COUNT
 fn command_count(ctx: &mut Ctx, _args: Args) {
-    let n = if ctx.sentinel_mode() { tops(true).len() } else { super::count() };
+    let n = if ctx.settings().sentinel_mode() { tops(true).len() } else { super::count() };
     ctx.reply().int(n as i64);
 }
 
@@ -334,7 +334,7 @@ fn command_info(ctx: &mut Ctx, args: Args) {
         command_all(ctx, args);
         return;
     }
-    let sentinel = ctx.sentinel_mode();
+    let sentinel = ctx.settings().sentinel_mode();
     let r = ctx.reply();
     r.array(args.len() - 2);
     for name in args.iter().skip(2) {
@@ -347,7 +347,7 @@ fn command_info(ctx: &mut Ctx, args: Args) {
 
 /// COMMAND DOCS [command-name ...]
 fn command_docs(ctx: &mut Ctx, args: Args) {
-    let sentinel = ctx.sentinel_mode();
+    let sentinel = ctx.settings().sentinel_mode();
     let found: Vec<(&'static Command, String)> = if args.len() == 2 {
         tops(sentinel).into_iter().map(|c| (c, c.name.to_string())).collect()
     } else {
@@ -509,7 +509,7 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
 
 /// COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]
 fn command_list(ctx: &mut Ctx, args: Args) {
-    let all = every_command_in(ctx.sentinel_mode());
+    let all = every_command_in(ctx.settings().sentinel_mode());
     let names: Vec<&str> = if args.len() == 2 {
         all.iter().map(|(_, n)| n.as_str()).collect()
     } else if args.len() == 5 && args.is(2, "filterby") {

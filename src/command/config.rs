@@ -111,7 +111,7 @@ fn config_get(ctx: &mut Ctx, args: Args) {
             found.push((name.to_vec(), value));
         }
     };
-    let cfg = &ctx.server().config;
+    let cfg = &ctx.server_mut().config;
     for pat in args.iter().skip(2) {
         if !is_pattern(pat) {
             // An exact name answers under the spelling it was asked with, as Redis does.
@@ -154,7 +154,7 @@ fn set_failed(name: &[u8], why: &str) -> String {
 fn check_config_pairs<'a>(ctx: &mut Ctx, args: Args<'a>) -> Option<ConfigPairs<'a>> {
     let local = is_local_client(ctx.client());
     let mut pairs: ConfigPairs = Vec::new();
-    let loading = ctx.server().persist.stats.loading || ctx.server().persist.stats.async_loading;
+    let loading = ctx.server_mut().persist.stats.loading || ctx.server_mut().persist.stats.async_loading;
     let mut deny_loading = false;
     let mut i = 2;
     while i + 1 < args.len() {
@@ -207,7 +207,7 @@ fn set_config_values(ctx: &mut Ctx, pairs: &ConfigPairs) -> Result<(), String> {
         } else {
             vec![value.to_vec()]
         };
-        if let Err(why) = ctx.server().config.set(d, &values) {
+        if let Err(why) = ctx.server_mut().config.set(d, &values) {
             return Err(set_failed(name, &why));
         }
     }
@@ -221,7 +221,7 @@ fn config_set_followups(ctx: &mut Ctx, pairs: &ConfigPairs) {
     // `clusterUpdateMyself*` apply functions): CLUSTER NODES/SLOTS right after the CONFIG SET show them.
     if pairs.iter().any(|(d, _, _)| d.name.starts_with("cluster-announce-") || d.name == "cluster-replica-no-failover")
     {
-        let srv = ctx.server();
+        let srv = ctx.server_mut();
         if let Some(cl) = srv.cluster.as_deref_mut() {
             crate::state::cluster::sync_myself(cl, &srv.config);
         }
@@ -229,14 +229,14 @@ fn config_set_followups(ctx: &mut Ctx, pairs: &ConfigPairs) {
     // A new repl-backlog-size holds from the next byte fed, which trims to it (Redis's
     // `resizeReplicationBacklog`): a PSYNC right after may already find its offset gone.
     if pairs.iter().any(|(d, _, _)| d.name == "repl-backlog-size") {
-        let size = crate::repl::backlog::configured_size(&ctx.server().config);
-        if let Some(b) = ctx.server().repl.backlog.as_mut() {
+        let size = crate::repl::backlog::configured_size(&ctx.server_mut().config);
+        if let Some(b) = ctx.server_mut().repl.backlog.as_mut() {
             b.set_size(size);
         }
-        crate::state::repl::trim_backlog(ctx.server());
+        crate::state::repl::trim_backlog(ctx.server_mut());
     }
     if pairs.iter().any(|(d, _, _)| d.name == "tracking-table-max-keys") {
-        ctx.server().tracking.limit_changed();
+        ctx.server_mut().tracking.limit_changed();
     }
 }
 
@@ -254,9 +254,8 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().error(&msg);
         return;
     }
-    crate::crash_report::raise_watchdog_period(&mut ctx.server().config);
-    if let Err((directive, why)) = apply_runtime(&ctx.server_ref().config, &before, ctx.server_ref().repl.is_replica())
-    {
+    crate::crash_report::raise_watchdog_period(&mut ctx.server_mut().config);
+    if let Err((directive, why)) = apply_runtime(&ctx.server().config, &before, ctx.server().repl.is_replica()) {
         let name = pairs.iter().find(|(d, _, _)| d.name == directive).map_or(directive.as_bytes(), |p| p.1);
         let msg = set_failed(name, &why);
         restore(ctx, before);
@@ -280,7 +279,7 @@ fn apply_listeners<'a>(
     before: &config::Config,
     pairs: &[(&'static Directive, &'a [u8], &'a [u8])],
 ) -> Result<(), (&'a [u8], &'static str)> {
-    let cfg = &ctx.server().config;
+    let cfg = &ctx.server_mut().config;
     if cfg.port == before.port && cfg.bind == before.bind {
         return Ok(());
     }
@@ -288,7 +287,7 @@ fn apply_listeners<'a>(
         return Ok(());
     };
     let (port, bind, backlog) = (cfg.port, cfg.bind.clone(), cfg.tcp_backlog);
-    if ctx.server().listeners.rebind_tcp(port, &bind, backlog).is_err() {
+    if ctx.server_mut().listeners.rebind_tcp(port, &bind, backlog).is_err() {
         let why = if d.name == "port" {
             "Unable to listen on this port. Check server logs."
         } else {
@@ -296,9 +295,9 @@ fn apply_listeners<'a>(
         };
         return Err((name, why));
     }
-    ctx.server().actions.push(crate::state::Action::ListenersChanged);
+    ctx.server_mut().actions.push(crate::state::Action::ListenersChanged);
     // The title shows the listening address and port.
-    crate::proctitle::apply(&ctx.server().config);
+    crate::proctitle::apply(&ctx.server_mut().config);
     Ok(())
 }
 
@@ -363,29 +362,30 @@ fn restore(ctx: &mut Ctx, before: config::Config) {
     }
     let title_changed = before.proc_title_template != ctx.config().proc_title_template;
     let oom_before = crate::oom::Setting::of(&before);
-    let oom_changed = oom_before != crate::oom::Setting::of(&ctx.server().config);
-    ctx.server().config = before;
+    let oom_changed = oom_before != crate::oom::Setting::of(&ctx.server_mut().config);
+    ctx.server_mut().config = before;
     if oom_changed {
         // A later step failed after the new score was set: back to the old one (a failure is logged), as Redis's
         // rollback does.
-        let class = if ctx.server().repl.is_replica() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
+        let class =
+            if ctx.server_mut().repl.is_replica() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
         let _ = crate::oom::apply(oom_before, class);
     }
     if title_changed {
-        crate::proctitle::apply(&ctx.server().config);
+        crate::proctitle::apply(&ctx.server_mut().config);
     }
-    apply_crash_settings(&ctx.server().config);
+    apply_crash_settings(&ctx.server_mut().config);
 }
 
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx, _args: Args) {
-    ctx.server().stats = Default::default();
-    crate::state::expire::reset_expire_stats(ctx.server());
-    ctx.server().lazyfree.reset_stats();
-    let r = &mut ctx.server().repl;
+    ctx.server_mut().stats = Default::default();
+    crate::state::expire::reset_expire_stats(ctx.server_mut());
+    ctx.server_mut().lazyfree.reset_stats();
+    let r = &mut ctx.server_mut().repl;
     (r.sync_full, r.sync_partial_ok, r.sync_partial_err) = (0, 0, 0);
     // CLUSTER SLOT-STATS' counters (Valkey's resetClusterStats).
-    if let Some(cl) = ctx.server().cluster.as_deref_mut() {
+    if let Some(cl) = ctx.server_mut().cluster.as_deref_mut() {
         cl.slot_stats.fill(Default::default());
     }
     ctx.reply().ok();
@@ -395,13 +395,13 @@ fn config_resetstat(ctx: &mut Ctx, _args: Args) {
 fn config_rewrite(ctx: &mut Ctx, _args: Args) {
     // Users go to the config file unless an ACL file holds them (Redis's rewriteConfigUserOption).
     let users: Option<Vec<String>> = ctx.config().stored_str("aclfile").is_empty().then(|| {
-        ctx.server()
+        ctx.server_mut()
             .acl
             .users()
             .map(|(_, u)| format!("user {} {}", String::from_utf8_lossy(&u.name), u.describe()))
             .collect()
     });
-    match config::rewrite_with_users(&ctx.server().config, users.as_deref()) {
+    match config::rewrite_with_users(&ctx.server_mut().config, users.as_deref()) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(&format!("ERR {e}")),
     }

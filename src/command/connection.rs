@@ -335,7 +335,7 @@ fn quit(ctx: &mut Ctx, _args: Args) {
 
 /// Whether new connections are authenticated: the default user is nopass and enabled.
 fn nopass(ctx: &Ctx) -> bool {
-    crate::acl::default_user_nopass(&ctx.server_ref().acl)
+    crate::acl::default_user_nopass(&ctx.server().acl)
 }
 
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name, not a monitor, replies on, NO-TOUCH off as in
@@ -343,7 +343,7 @@ fn nopass(ctx: &Ctx) -> bool {
 fn reset(ctx: &mut Ctx, _args: Args) {
     let id = ctx.client().id;
     if ctx.client().has(cf::MONITOR) {
-        ctx.server().clients.monitors.retain(|&m| m != id);
+        ctx.server_mut().clients.monitors.retain(|&m| m != id);
     }
     let (client, srv) = ctx.client_and_server();
     crate::command::multi::discard_transaction(client, &mut srv.watches);
@@ -369,7 +369,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
 /// be nopass or have `pass` among its password hashes (compared in constant time). A failure is logged in the
 /// ACL LOG with reason `auth`; the password never is.
 fn authenticate(ctx: &mut Ctx, args: Args, user: &[u8], pass: &[u8]) -> bool {
-    let acl = &ctx.server().acl;
+    let acl = &ctx.server_mut().acl;
     let found = acl.id_of(user).and_then(|id| acl.user(id).map(|u| (id, u)));
     let ok = match found {
         Some((id, u)) if !u.has(crate::acl::user::USER_DISABLED) && u.password_ok(pass) => Some(id),
@@ -401,7 +401,7 @@ fn auth(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
-        if ctx.server().acl.default_user().has(crate::acl::user::USER_NOPASS) {
+        if ctx.server_mut().acl.default_user().has(crate::acl::user::USER_NOPASS) {
             ctx.reply().error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             return;
         }
@@ -478,8 +478,8 @@ fn hello(ctx: &mut Ctx, args: Args) {
         ctx.reply().proto = Proto::Resp2;
     }
     let id = ctx.client().id;
-    let mode: &[u8] = if ctx.server().cluster.is_some() { b"cluster" } else { b"standalone" };
-    let role: &[u8] = if ctx.server().repl.is_replica() { b"replica" } else { b"master" };
+    let mode: &[u8] = if ctx.server_mut().cluster.is_some() { b"cluster" } else { b"standalone" };
+    let role: &[u8] = if ctx.server_mut().repl.is_replica() { b"replica" } else { b"master" };
     let r = ctx.reply();
     r.map(7);
     r.bulk(b"server");
@@ -643,7 +643,7 @@ fn client_type(c: &ClientState) -> ClientType {
 
 /// Every connection, the caller included, in id (creation) order.
 fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
-    let mut v: Vec<&ClientState> = ctx.server_ref().clients.by_fd.iter().flatten().map(|c| &c.state).collect();
+    let mut v: Vec<&ClientState> = ctx.server().clients.by_fd.iter().flatten().map(|c| &c.state).collect();
     if !v.iter().any(|c| c.id == ctx.client().id) {
         v.push(ctx.client());
     }
@@ -653,7 +653,7 @@ fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
 
 /// CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]
 fn client_list(ctx: &mut Ctx, args: Args) {
-    let now = ctx.server().now_ms;
+    let now = ctx.server_mut().now_ms;
     let me = ctx.client().id;
     // Inside EXEC, Redis shows the transaction's command for the caller.
     let my_cmd = if ctx.client().has(cf::DENY_BLOCKING) { "exec" } else { "client|list" };
@@ -666,12 +666,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         };
         for c in all_clients(ctx) {
             if client_type(c) == t {
-                out.push_str(&client_line(
-                    c,
-                    now,
-                    (c.id == me).then_some(my_cmd),
-                    ctx.server_ref().watches.is_dirty(c.id),
-                ));
+                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.server().watches.is_dirty(c.id)));
                 out.push('\n');
             }
         }
@@ -689,12 +684,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         let clients = all_clients(ctx);
         for id in ids {
             if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
-                out.push_str(&client_line(
-                    c,
-                    now,
-                    (c.id == me).then_some(my_cmd),
-                    ctx.server_ref().watches.is_dirty(c.id),
-                ));
+                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.server().watches.is_dirty(c.id)));
                 out.push('\n');
             }
         }
@@ -703,7 +693,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         return;
     } else {
         for c in all_clients(ctx) {
-            out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.server_ref().watches.is_dirty(c.id)));
+            out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.server().watches.is_dirty(c.id)));
             out.push('\n');
         }
     }
@@ -712,10 +702,10 @@ fn client_list(ctx: &mut Ctx, args: Args) {
 
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx, _args: Args) {
-    let dirty = ctx.server_ref().watches.is_dirty(ctx.client().id);
+    let dirty = ctx.server().watches.is_dirty(ctx.client().id);
     // Inside EXEC, Redis shows the transaction's command.
     let cmd = if ctx.client().has(cf::DENY_BLOCKING) { "exec" } else { "client|info" };
-    let mut line = client_line(ctx.client(), ctx.server_ref().now_ms, Some(cmd), dirty);
+    let mut line = client_line(ctx.client(), ctx.server().now_ms, Some(cmd), dirty);
     line.push('\n');
     ctx.reply().verbatim("txt", line.as_bytes());
 }
@@ -777,7 +767,7 @@ fn parse_kill_filters<'a>(ctx: &mut Ctx, args: Args<'a>, f: &mut KillFilter<'a>)
         } else if args.is(i, "laddr") {
             f.laddr = Some(v);
         } else if args.is(i, "user") {
-            match ctx.server().acl.id_of(v) {
+            match ctx.server_mut().acl.id_of(v) {
                 Some(u) => f.user = Some(u),
                 None => {
                     let n = String::from_utf8_lossy(v).into_owned();
@@ -829,7 +819,7 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
     } else if !parse_kill_filters(ctx, args, &mut f) {
         return;
     }
-    let now = ctx.server().now_ms;
+    let now = ctx.server_mut().now_ms;
     let me = ctx.client().id;
     let mut victims = Vec::new();
     let mut kill_me = false;
@@ -847,7 +837,7 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
         }
     }
     let killed = victims.len() + kill_me as usize;
-    ctx.server().actions.extend(victims.into_iter().map(Action::KillClient));
+    ctx.server_mut().actions.extend(victims.into_iter().map(Action::KillClient));
     if kill_me {
         ctx.client_mut().flags |= cf::CLOSE_AFTER_REPLY;
     }
@@ -883,8 +873,8 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
                 return;
             };
             redirect = id;
-            let exists =
-                id > 0 && (id as u64 == ctx.client().id || ctx.server().clients.id_to_fd.contains_key(&(id as u64)));
+            let exists = id > 0
+                && (id as u64 == ctx.client().id || ctx.server_mut().clients.id_to_fd.contains_key(&(id as u64)));
             if !exists {
                 ctx.reply().error("ERR The client ID you want redirect to does not exist");
                 return;
@@ -1042,20 +1032,20 @@ fn client_pause(ctx: &mut Ctx, args: Args) {
         }
     }
     let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(2)) else { return };
-    let now = ctx.server().now_ms;
+    let now = ctx.server_mut().now_ms;
     // A deadline past the i64 range is, as in Redis 7.0 (whose addition wraps it into the past), a pause that has
     // already ended: accepted, and it pauses nothing new.
     let end_ms = if timeout_ms > 0 { timeout_ms.checked_add(now).unwrap_or(0) } else { 0 };
-    ctx.server().pause.pause(mode, end_ms);
+    ctx.server_mut().pause.pause(mode, end_ms);
     // Commands after this one in the same EXEC see the pause too.
-    ctx.server().lazy_expiry.paused = ctx.server().pause.mode_at(now) != crate::state::PauseMode::Off;
+    ctx.server_mut().lazy_expiry.paused = ctx.server_mut().pause.mode_at(now) != crate::state::PauseMode::Off;
     ctx.reply().ok();
 }
 
 /// CLIENT UNPAUSE
 fn client_unpause(ctx: &mut Ctx, _args: Args) {
-    ctx.server().pause.unpause();
-    ctx.server().lazy_expiry.paused = ctx.server().pause.writes_held();
+    ctx.server_mut().pause.unpause();
+    ctx.server_mut().lazy_expiry.paused = ctx.server_mut().pause.writes_held();
     ctx.reply().ok();
 }
 

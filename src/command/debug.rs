@@ -223,7 +223,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else if is("populate") && (3..=5).contains(&argc) {
         populate(ctx, args);
     } else if is("digest") && argc == 2 {
-        let d = dataset_digest(&ctx.server().dbs);
+        let d = dataset_digest(&ctx.server_mut().dbs);
         ctx.reply().simple(&to_hex(&d));
     } else if is("digest-value") && argc >= 2 {
         digest_value(ctx, args);
@@ -233,10 +233,10 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         sleep(args.get(2));
         ctx.reply().ok();
     } else if is("set-disable-deny-scripts") && argc == 3 {
-        ctx.server().debug.disable_deny_scripts = crate::util::atoll(args.get(2)) != 0;
+        ctx.server_mut().debug.disable_deny_scripts = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("set-active-expire") && argc == 3 {
-        ctx.server().active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
+        ctx.server_mut().active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("quicklist-packed-threshold") && argc == 3 {
         set_packed_threshold(ctx, args.get(2));
@@ -256,17 +256,17 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         htstats_key(ctx, args.get(2));
     } else if is("change-repl-id") && argc == 2 {
         crate::log::log(LogLevel::Warning, "Changing replication IDs after receiving DEBUG change-repl-id");
-        ctx.server().repl.replid = crate::state::random_hex(&mut ctx.server().rng, 40);
+        ctx.server_mut().repl.replid = crate::state::random_hex(&mut ctx.server_mut().rng, 40);
         ctx.reply().ok();
     } else if is("stringmatch-test") && argc == 2 {
-        stringmatch_fuzz(&mut ctx.server().rng);
+        stringmatch_fuzz(&mut ctx.server_mut().rng);
         ctx.reply().simple("Apparently Redis did not crash: test passed");
     } else if is("config-rewrite-force-all") && argc == 2 {
         rewrite_force_all(ctx);
     } else if is("client-eviction") && argc == 2 {
         client_eviction(ctx);
     } else if is("pause-cron") && argc == 3 {
-        ctx.server().debug.pause_cron = crate::util::atoll(args.get(2)) != 0;
+        ctx.server_mut().debug.pause_cron = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("replybuffer") && argc == 4 {
         replybuffer(ctx, args);
@@ -301,7 +301,7 @@ fn digest_value(ctx: &mut Ctx, args: Args) {
 fn set_packed_threshold(ctx: &mut Ctx, arg: &[u8]) {
     match crate::config::parse_memory(arg).and_then(packed_threshold) {
         Some(sz) => {
-            ctx.server().debug.packed_threshold = sz;
+            ctx.server_mut().debug.packed_threshold = sz;
             ctx.reply().ok();
         }
         None => ctx.reply().error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
@@ -312,8 +312,8 @@ fn set_packed_threshold(ctx: &mut Ctx, arg: &[u8]) {
 fn replicate(ctx: &mut Ctx, args: Args) {
     // The arguments go to the replication stream as a command, as is, in the database the stream has
     // selected (not to the AOF); nothing while we are a replica or have no backlog.
-    if !ctx.server().repl.is_replica() {
-        if let Some(f) = ctx.server().prop.repl.as_mut() {
+    if !ctx.server_mut().repl.is_replica() {
+        if let Some(f) = ctx.server_mut().prop.repl.as_mut() {
             let argv: Vec<&[u8]> = (2..args.len()).map(|i| args.get(i)).collect();
             crate::resp::encode_command(&mut f.buf, &argv);
         }
@@ -336,14 +336,14 @@ fn client_eviction(ctx: &mut Ctx) {
     if ctx.config().maxmemory_clients == 0 {
         ctx.reply().error("ERR maxmemory-clients is disabled.");
     } else {
-        let text = ctx.server().clients.mem.debug_text();
+        let text = ctx.server_mut().clients.mem.debug_text();
         ctx.reply().verbatim("txt", text.as_bytes());
     }
 }
 
 /// `DEBUG CONFIG-REWRITE-FORCE-ALL`: CONFIG REWRITE writing every option, defaults included.
 fn rewrite_force_all(ctx: &mut Ctx) {
-    match config_rewrite_force_all(&ctx.server().config) {
+    match config_rewrite_force_all(&ctx.server_mut().config) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
     }
@@ -360,7 +360,7 @@ pub fn persistence(ctx: &mut Ctx, args: Args) {
             let Some(d) = int_arg(ctx.reply(), args.get(2)) else { return };
             delay_ms = d.max(0);
         }
-        ctx.server().actions.push(crate::state::Action::DebugRestart { save: is("restart"), delay_ms });
+        ctx.server_mut().actions.push(crate::state::Action::DebugRestart { save: is("restart"), delay_ms });
     } else if is("reload") {
         let (mut merge, mut noflush, mut nosave) = (false, false, false);
         for o in args.iter().skip(2) {
@@ -375,19 +375,19 @@ pub fn persistence(ctx: &mut Ctx, args: Args) {
                 return;
             }
         }
-        match ctx.server().debug_reload(nosave, noflush, merge) {
+        match ctx.server_mut().debug_reload(nosave, noflush, merge) {
             Ok(()) => ctx.reply().ok(),
             Err(e) => ctx.reply().error(e),
         }
     } else if is("loadaof") {
-        ctx.server().actions.push(crate::state::Action::DebugLoadAof);
+        ctx.server_mut().actions.push(crate::state::Action::DebugLoadAof);
     } else if is("aof-flush-sleep") {
         if args.len() != 3 {
             err_subcommand_syntax(ctx.reply(), "debug", sub);
             return;
         }
         let Some(us) = int_arg(ctx.reply(), args.get(2)) else { return };
-        ctx.server().persist.aof_flush_sleep_us = us.max(0) as u64;
+        ctx.server_mut().persist.aof_flush_sleep_us = us.max(0) as u64;
         ctx.reply().ok();
     } else {
         err_subcommand_syntax(ctx.reply(), "debug", sub);
@@ -513,7 +513,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
     {
         // Redis's dictExpand(count) (before the size is even parsed). Capped so that an absurd count cannot make
         // the table allocation itself fail: POPULATE could never fill more keys than memory holds anyway.
-        let db = &mut ctx.server().dbs[dbi];
+        let db = &mut ctx.server_mut().dbs[dbi];
         let mem_cap = (crate::sys::process::total_system_memory() / 64).max(1 << 20);
         let want = (count as u64).min(mem_cap) as usize;
         db.reserve(want.saturating_sub(db.len()));
@@ -533,15 +533,15 @@ fn populate(ctx: &mut Ctx, args: Args) {
     }
     let prefix: &[u8] = if args.len() == 3 { b"key" } else { args.get(3) };
     let prefix = &prefix[..memchr::memchr(0, prefix).unwrap_or(prefix.len())];
-    let now = ctx.server().now_ms;
+    let now = ctx.server_mut().now_ms;
     let lfu = ctx.config().maxmemory_policy.is_lfu();
-    let lru = if lfu { crate::keyspace::object::lfu_init(now) } else { ctx.server().lru_clock };
+    let lru = if lfu { crate::keyspace::object::lfu_init(now) } else { ctx.server_mut().lru_clock };
     let mut key = Vec::with_capacity(POPULATE_KEY_MAX + 1);
     let mut val = Vec::with_capacity(valsize.max(32));
     let mut num = [0u8; 24];
-    let watched = !ctx.server().watches.is_empty();
-    // With `new` keyspace events wanted, every key goes through Db::insert, which records them.
-    let clock = ctx.server_ref().lookup_clock();
+    let watched = !ctx.server_mut().watches.is_empty();
+    // With `new` keyspace events wanted, every key goes through Db::set_key, which records them.
+    let clock = ctx.settings().lookup_clock();
     let notify_new = clock.events & crate::state::notify::LOG_NEW != 0;
     for j in 0..count {
         let digits = crate::util::itoa_buf(j, &mut num);
@@ -558,7 +558,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
         }
         let mut e = Entry::new_embstr(&key, &val);
         e.set_lru(lru);
-        let db = &mut ctx.server().dbs[dbi];
+        let db = &mut ctx.server_mut().dbs[dbi];
         if notify_new {
             if db.lookup(&key, clock).is_some() {
                 continue;
@@ -656,7 +656,7 @@ fn protocol(r: &mut Reply, name: &[u8]) {
 /// DEBUG OBJECT key: Redis's one-line summary; lists add the quicklist figures.
 fn object(ctx: &mut Ctx, key: &[u8]) {
     let line = {
-        let srv = ctx.server_ref();
+        let srv = ctx.server();
         srv.dbs[ctx.client().db].find(key).map(|e| {
             let refcount = if is_shared_int(&srv.config, e) { i32::MAX } else { 1 };
             let serialized = crate::persist::rdb::serialized_len(e);
@@ -685,7 +685,7 @@ fn object(ctx: &mut Ctx, key: &[u8]) {
 /// DEBUG SDSLEN key: the sds figures Redis would have for the key and its string value (lengths, spare room and
 /// allocation sizes in Redis's memory model, the one MEMORY USAGE reports in).
 fn sdslen(ctx: &mut Ctx, key: &[u8]) {
-    let line = ctx.server_ref().dbs[ctx.client().db].find(key).map(|e| {
+    let line = ctx.server().dbs[ctx.client().db].find(key).map(|e| {
         let raw_or_emb = matches!(e.encoding(), Encoding::Raw | Encoding::Embstr);
         if e.value().is_some() || !raw_or_emb {
             return None;
@@ -722,15 +722,15 @@ fn sdslen(ctx: &mut Ctx, key: &[u8]) {
 
 /// Looks a key up as Redis's OBJECT/DEBUG do (`objectCommandLookup`): expires it if due, no LRU touch.
 fn lookup_no_touch<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a Entry> {
-    let clock = ctx.server_ref().lookup_clock();
+    let clock = ctx.server().lookup_clock();
     let db = ctx.client().db;
-    let found = ctx.server().dbs[db].lookup(key, clock).is_some();
+    let found = ctx.server_mut().dbs[db].lookup(key, clock).is_some();
     if found {
-        ctx.server().stats.keyspace_hits += 1;
+        ctx.server_mut().stats.keyspace_hits += 1;
     } else {
-        ctx.server().stats.keyspace_misses += 1;
+        ctx.server_mut().stats.keyspace_misses += 1;
     }
-    ctx.server().dbs[db].find(key)
+    ctx.server_mut().dbs[db].find(key)
 }
 
 /// DEBUG LISTPACK key: prints the listpack of a hash or sorted set to stdout.
@@ -880,11 +880,11 @@ fn table_stats_text(stats: &[crate::keyspace::dict::TableStats], w: crate::keysp
 /// DEBUG HTSTATS dbid
 fn htstats(ctx: &mut Ctx, arg: &[u8]) {
     let Some(dbid) = int_arg(ctx.reply(), arg) else { return };
-    if dbid < 0 || dbid >= ctx.server().dbs.len() as i64 {
+    if dbid < 0 || dbid >= ctx.server_mut().dbs.len() as i64 {
         ctx.reply().error("ERR Out of range database");
         return;
     }
-    let db = &ctx.server().dbs[dbid as usize];
+    let db = &ctx.server_mut().dbs[dbid as usize];
     let mut text = String::from("[Dictionary HT]\n");
     let (stats, work) = db.table_stats();
     text.push_str(&table_stats_text(&stats, work));
@@ -948,7 +948,7 @@ fn packed_threshold(sz: u64) -> Option<u64> {
 
 /// DEBUG CLUSTERLINK KILL to|from|all node-id: closes bus links to or from a node (the bus reconnects).
 fn clusterlink_kill(ctx: &mut Ctx, args: Args) {
-    let Some(cl) = ctx.server().cluster.as_deref_mut() else {
+    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else {
         ctx.reply().error("ERR Debug option only available for cluster mode enabled setup!");
         return;
     };
@@ -1061,7 +1061,7 @@ fn stringmatch_fuzz(rng: &mut crate::util::Rng) {
 /// INFO all and CLIENT LIST rendered now, for a report written on the main thread (ASSERT, PANIC, OOM).
 fn live_report_text(ctx: &Ctx) -> String {
     let info = crate::command::info::info_all_text(ctx);
-    let list = crate::command::client_info::client_list_text(ctx.server_ref(), Some(ctx.client()), usize::MAX);
+    let list = crate::command::client_info::client_list_text(ctx.server(), Some(ctx.client()), usize::MAX);
     crate::crash_report::report_text(&info, &list)
 }
 

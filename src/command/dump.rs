@@ -3,6 +3,7 @@
 
 use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, KeySpecDef, BASE, ONE_KEY};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::persist::rdb;
 
@@ -55,7 +56,7 @@ pub fn sanitize_dump_payload(ctx: &Ctx) -> bool {
 /// DUMP key
 fn dump(ctx: &mut Ctx, args: Args) {
     let compression = ctx.config().stored_bool("rdbcompression");
-    let (e, r) = ctx.read_reply(args.get(1));
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
     match e {
         Some(e) => r.bulk(&rdb::dump_payload_with(e, compression)),
         None => r.null(),
@@ -96,7 +97,7 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
         }
         j += 1;
     }
-    if !replace && ctx.lookup_write(key).is_some() {
+    if !replace && ctx.lookup(Access::WRITE, key).0.is_some() {
         ctx.reply().error("BUSYKEY Target key name already exists.");
         return;
     }
@@ -105,7 +106,7 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR Invalid TTL value, must be >= 0");
         return;
     }
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let sanitize = sanitize_dump_payload(ctx);
     let mut e = match rdb::restore_payload(key, args.get(3), &th, sanitize) {
         Ok(e) => e,
@@ -116,41 +117,41 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     };
     // With REPLACE the old value goes whatever its TTL (Redis's dbDelete, no lazy-expiry check first).
     let mut w = ctx.open_write(key);
-    let deleted = replace && ctx.delete(&w);
+    let deleted = replace && ctx.door(&w).delete();
     let now = ctx.now_ms();
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(now);
     }
-    if ttl != 0 && ttl <= now && !ctx.repl().is_replica() {
+    if ttl != 0 && ttl <= now && !ctx.settings().repl().is_replica() {
         // Already expired: the key is not created (and a replaced one is simply deleted).
         ctx.settle(&mut w, deleted as u64);
         if deleted {
             ctx.notify(nc::GENERIC, "del", key);
             let verb: &[u8] = if ctx.config().lazyfree_lazy_server_del { b"UNLINK" } else { b"DEL" };
-            ctx.rewrite(&[verb, key]);
+            ctx.propagation().rewrite(&[verb, key]);
         }
         ctx.reply().ok();
         return;
     }
     let lfu = ctx.config().maxmemory_policy.is_lfu();
-    let clock = ctx.lru_clock();
+    let clock = ctx.settings().lru_clock();
     let idle = idle.map(|v| v as u64);
     let freq = freq.map(|v| v as u8);
     rdb::read::apply_lru_lfu(&mut e, lfu, freq, idle, clock, now);
-    ctx.insert(&w, e);
+    ctx.door(&w).insert(e);
     if ttl != 0 {
-        ctx.set_expire(&w, ttl);
-        if !absttl && ctx.propagating() {
+        ctx.door(&w).set_expire(ttl);
+        if !absttl && ctx.propagation().enabled() {
             // Propagated with the absolute time: `RESTORE key <unix ms> payload [options] ABSTTL`.
             let mut nb = [0u8; 24];
             let at = crate::util::itoa_buf(ttl, &mut nb).to_vec();
             let mut argv: Vec<&[u8]> = args.iter().collect();
             argv[2] = &at;
             argv.push(b"ABSTTL");
-            ctx.rewrite(&argv);
+            ctx.propagation().rewrite(&argv);
         }
     }
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
     ctx.notify(nc::GENERIC, "restore", key);
     ctx.reply().ok();
 }

@@ -13,6 +13,7 @@
 
 use super::shared::{delete_key, store_value};
 use super::{flag, Args, Command, Ctx, FindKeys, Group, KeySpecDef, OwnedArgs, BASE, ONE_KEY};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::{StrRef, Value};
 use crate::keyspace::types::geo::{self, Shape, ShapeKind};
@@ -316,9 +317,9 @@ fn geoadd(ctx: &mut Ctx, args: Args) {
         zadd.push(args.get(i + 2));
         i += 3;
     }
-    if ctx.propagating() {
+    if ctx.propagation().enabled() {
         let argv: Vec<&[u8]> = zadd.args().iter().collect();
-        ctx.rewrite(&argv);
+        ctx.propagation().rewrite(&argv);
     }
     super::zset::zadd(ctx, zadd.args());
 }
@@ -341,8 +342,7 @@ fn geodist(ctx: &mut Ctx, args: Args) {
         }
         _ => 1.0,
     };
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
-    let z = z.map(|z| &*z);
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     match (member_pos(z, args.get(2)), member_pos(z, args.get(3))) {
         (Some([x1, y1]), Some([x2, y2])) => reply_distance(r, geo::distance(x1, y1, x2, y2) / to_meter),
         _ => r.null(),
@@ -351,7 +351,7 @@ fn geodist(ctx: &mut Ctx, args: Args) {
 
 /// GEOHASH key [member ...]
 fn geohash(ctx: &mut Ctx, args: Args) {
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     r.array(args.len() - 2);
     for m in args.iter().skip(2) {
         match z.as_ref().and_then(|z| z.score(m)) {
@@ -363,7 +363,7 @@ fn geohash(ctx: &mut Ctx, args: Args) {
 
 /// GEOPOS key [member ...]
 fn geopos(ctx: &mut Ctx, args: Args) {
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     r.array(args.len() - 2);
     for m in args.iter().skip(2) {
         match z.as_ref().and_then(|z| z.score(m)) {
@@ -660,9 +660,8 @@ fn found_to_zset(found: &[Found], storedist: bool, th: &Thresholds) -> ZSet {
 
 /// Redis's `georadiusGeneric`: `src` is the source key's index.
 fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
-    let th = ctx.thresholds();
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(src)) else { return };
-    let z = z.map(|z| &*z);
+    let th = ctx.settings().thresholds();
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(src)) else { return };
     let mut o = GeoOptions {
         store: None,
         storedist: false,

@@ -13,6 +13,7 @@
 //! PFSELFTEST draws its random registers and element seed from a generator of its own (Redis uses `rand()`).
 
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, StrRef};
 use crate::keyspace::types::hll::{self, Corrupt, Limits, REGISTERS};
@@ -149,7 +150,7 @@ fn add_all(buf: &mut Vec<u8>, args: &Args, lim: Limits, created: u64) -> Result<
 fn pfadd(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let lim = limits(ctx);
-    let (res, mut w) = match ctx.write_reply(key) {
+    let (res, mut w) = match ctx.write(key) {
         (Some(e), r, w) => {
             if !is_hll(e, r) {
                 return w.untouched();
@@ -163,8 +164,8 @@ fn pfadd(ctx: &mut Ctx, args: Args) {
             let mut buf = hll::new_sparse();
             let res = add_all(&mut buf, &args, lim, 1);
             let mut e = Entry::new_raw(key, buf);
-            ctx.init_lru(&mut e);
-            ctx.insert(&w, e);
+            e.set_lru(ctx.settings().fresh_lru());
+            ctx.door(&w).insert(e);
             (res, w)
         }
     };
@@ -188,7 +189,7 @@ fn pfadd(ctx: &mut Ctx, args: Args) {
 fn merge_keys<'a>(ctx: &mut Ctx, keys: impl Iterator<Item = &'a [u8]>, max: &mut [u8; REGISTERS]) -> Option<bool> {
     let mut dense = false;
     for key in keys {
-        let (e, r) = ctx.read_reply(key);
+        let (e, r) = ctx.lookup(Access::READ, key);
         let Some(e) = e else { continue };
         if !is_hll(e, r) {
             return None;
@@ -213,7 +214,7 @@ fn pfcount(ctx: &mut Ctx, args: Args) {
         return;
     }
     let key = args.get(1);
-    let (e, r) = ctx.read_reply(key);
+    let (e, r) = ctx.lookup(Access::READ, key);
     let Some(e) = e else {
         r.int(0);
         return;
@@ -221,7 +222,7 @@ fn pfcount(ctx: &mut Ctx, args: Args) {
     if !is_hll(e, r) {
         return;
     }
-    let Some(buf) = e.raw_mut() else { return };
+    let buf = sketch(e);
     if let Some(card) = hll::cached(buf) {
         r.int(card as i64);
         return;
@@ -229,11 +230,13 @@ fn pfcount(ctx: &mut Ctx, args: Args) {
     match hll::count(buf) {
         Err(Corrupt) => r.error(INVALID),
         Ok(card) => {
-            hll::set_cached(buf, card);
             r.int(card as i64);
             // The cached cardinality is a change of the string (Redis signals it and counts it).
             let mut w = ctx.open_write(key);
-            ctx.modified(&mut w);
+            if let Some(buf) = ctx.door(&w).entry_mut().and_then(|e| e.raw_mut()) {
+                hll::set_cached(buf, card);
+            }
+            ctx.changed(&mut w, 1);
         }
     }
 }
@@ -245,12 +248,12 @@ fn pfmerge(ctx: &mut Ctx, args: Args) {
     let dest = args.get(1);
     let lim = limits(ctx);
     let mut w = ctx.open_write(dest);
-    if ctx.lookup_write(dest).is_none() {
+    if ctx.lookup(Access::WRITE, dest).0.is_none() {
         let mut e = Entry::new_raw(dest, hll::new_sparse());
-        ctx.init_lru(&mut e);
-        ctx.insert(&w, e);
+        e.set_lru(ctx.settings().fresh_lru());
+        ctx.door(&w).insert(e);
     }
-    let Some(buf) = ctx.entry_mut(&w).and_then(|e| e.raw_mut()) else { return w.untouched() };
+    let Some(buf) = ctx.door(&w).entry_mut().and_then(|e| e.raw_mut()) else { return w.untouched() };
     let was_sparse = buf[4] == hll::SPARSE;
     if use_dense && hll::to_dense(buf).is_err() {
         ctx.reply().error(INVALID);
@@ -258,7 +261,7 @@ fn pfmerge(ctx: &mut Ctx, args: Args) {
     }
     hll::store_max(buf, &max, lim);
     promoted(buf, was_sparse);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
     ctx.notify(nc::STRING, "pfadd", dest);
     ctx.reply().ok();
 }
@@ -268,7 +271,7 @@ fn pfdebug(ctx: &mut Ctx, args: Args) {
     // Redis compares the subcommand as a C string: it ends at the first NUL byte.
     let raw = args.get(1);
     let sub = &raw[..memchr::memchr(0, raw).unwrap_or(raw.len())];
-    let (e, r, w) = ctx.write_reply(args.get(2));
+    let (e, r, w) = ctx.write(args.get(2));
     // Whatever PFDEBUG converts is no change in WATCH's sense (a conversion only counts towards `dirty`, below).
     w.untouched();
     let Some(e) = e else {

@@ -76,7 +76,7 @@ const ALL_SECTIONS: &[&str] = &[
 
 /// INFO [section [section ...]]
 fn info(ctx: &mut Ctx, args: Args) {
-    if ctx.server().sentinel.is_some() {
+    if ctx.server_mut().sentinel.is_some() {
         return sentinel_info(ctx, args);
     }
     let mut wanted: Vec<&str> = Vec::new();
@@ -98,7 +98,7 @@ fn info(ctx: &mut Ctx, args: Args) {
         }
     }
     let used = crate::alloc::used_memory();
-    let peak = &mut ctx.server().stats.peak_memory;
+    let peak = &mut ctx.server_mut().stats.peak_memory;
     *peak = (*peak).max(used);
     let text = info_text(ctx, &wanted);
     ctx.reply().verbatim("txt", text.as_bytes());
@@ -125,7 +125,7 @@ fn sentinel_info(ctx: &mut Ctx, args: Args) {
         if !text.is_empty() {
             text.push_str("\r\n");
         }
-        if let Some(s) = ctx.server().sentinel.as_deref() {
+        if let Some(s) = ctx.server_mut().sentinel.as_deref() {
             text.push_str(&super::sentinel::info_section(s, crate::util::now_ms()));
         }
     }
@@ -147,7 +147,7 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
         if !out.is_empty() {
             out.push_str("\r\n");
         }
-        let srv = ctx.server_ref();
+        let srv = ctx.server();
         match *section {
             "server" => server(&mut out, srv),
             "clients" => clients(&mut out, srv, ctx.client()),

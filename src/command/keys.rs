@@ -5,6 +5,7 @@ use super::shared::reply_help;
 use super::shared::{i32_arg, int_arg};
 use super::string::err_expire_time;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, ONE_KEY};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::Entry;
 use crate::util::glob_match;
@@ -465,7 +466,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
 
 /// Validates a database index the way Redis's `selectDb` does.
 fn db_index(ctx: &Ctx, id: i32) -> Option<usize> {
-    if id < 0 || id as usize >= ctx.db_count() {
+    if id < 0 || id as usize >= ctx.settings().db_count() {
         None
     } else {
         Some(id as usize)
@@ -504,7 +505,7 @@ fn del_generic(ctx: &mut Ctx, args: Args, lazy: bool) {
     let mut n = 0;
     for i in 1..args.len() {
         let key = args.get(i);
-        ctx.expire_if_needed(key);
+        ctx.lookup(Access::QUIET, key);
         if ctx.unlink_key(key, lazy) {
             ctx.notify(nc::GENERIC, "del", key);
             n += 1;
@@ -519,7 +520,7 @@ fn del_generic(ctx: &mut Ctx, args: Args, lazy: bool) {
 fn delifeq(ctx: &mut Ctx, args: Args) {
     let (key, value) = (args.get(1), args.get(2));
     let mut nb = [0u8; 24];
-    let matched = match ctx.lookup_write(key) {
+    let matched = match ctx.lookup(Access::WRITE, key).0 {
         None => false,
         Some(e) => match e.as_str() {
             Some(s) => s.bytes(&mut nb) == value,
@@ -536,7 +537,7 @@ fn delifeq(ctx: &mut Ctx, args: Args) {
     let lazy = ctx.config().lazyfree_lazy_user_del;
     if ctx.unlink_key(key, lazy) {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.rewrite(&[b"DEL".as_slice(), key]);
+        ctx.propagation().rewrite(&[b"DEL".as_slice(), key]);
     }
     ctx.reply().int(1);
 }
@@ -545,7 +546,7 @@ fn delifeq(ctx: &mut Ctx, args: Args) {
 fn exists(ctx: &mut Ctx, args: Args) {
     let mut n = 0;
     for i in 1..args.len() {
-        if ctx.lookup_notouch(args.get(i)).is_some() {
+        if ctx.lookup(Access::READ_NOTOUCH, args.get(i)).0.is_some() {
             n += 1;
         }
     }
@@ -554,13 +555,13 @@ fn exists(ctx: &mut Ctx, args: Args) {
 
 /// TYPE key
 fn type_cmd(ctx: &mut Ctx, args: Args) {
-    let name = ctx.lookup_notouch(args.get(1)).map_or("none", |e| e.obj_type().name());
+    let name = ctx.lookup(Access::READ_NOTOUCH, args.get(1)).0.map_or("none", |e| e.obj_type().name());
     ctx.reply().simple(name);
 }
 
 fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     let (src, dst) = (args.get(1), args.get(2));
-    if ctx.lookup_write(src).is_none() {
+    if ctx.lookup(Access::WRITE, src).0.is_none() {
         ctx.reply().err_no_such_key();
         return;
     }
@@ -572,27 +573,27 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
         }
         return;
     }
-    let dst_exists = ctx.lookup_write(dst).is_some();
+    let dst_exists = ctx.lookup(Access::WRITE, dst).0.is_some();
     if dst_exists && nx {
         ctx.reply().int(0);
         return;
     }
     let (mut from, mut to) = (ctx.open_write(src), ctx.open_write(dst));
-    let expire = ctx.expire_of(src);
-    let Some(old) = ctx.remove(&from) else {
+    let expire = ctx.db().expire_of(src);
+    let Some(old) = ctx.door(&from).remove() else {
         from.untouched();
         to.untouched();
         return;
     };
     if dst_exists {
-        ctx.delete(&to);
+        ctx.door(&to).delete();
     }
-    ctx.insert(&to, old.with_key(dst));
+    ctx.door(&to).insert(old.with_key(dst));
     if let Some(when) = expire {
-        ctx.set_expire(&to, when);
+        ctx.door(&to).set_expire(when);
     }
     // Both keys changed, but Redis counts a rename as one change.
-    ctx.modified(&mut from);
+    ctx.changed(&mut from, 1);
     ctx.changed(&mut to, 0);
     ctx.notify(nc::GENERIC, "rename_from", src);
     ctx.notify(nc::GENERIC, "rename_to", dst);
@@ -699,7 +700,7 @@ fn scan(ctx: &mut Ctx, args: Args) {
     let mut batch: Vec<Vec<u8>> = Vec::new();
     // One bucket, then up to 10 * COUNT more while the batch is short, as Redis bounds a step over a sparse table.
     let count = usize::try_from(count).unwrap_or(usize::MAX);
-    let next = ctx.db_ref().scan_count(cursor, count, count.saturating_mul(10).saturating_add(1), |e| {
+    let next = ctx.db().scan_count(cursor, count, count.saturating_mul(10).saturating_add(1), |e| {
         batch.push(e.key().to_vec());
         true
     });
@@ -710,12 +711,12 @@ fn scan(ctx: &mut Ctx, args: Args) {
             }
         }
         if let Some(t) = type_name {
-            let name = ctx.lookup_notouch(k).map_or("none", |e| e.obj_type().name());
+            let name = ctx.lookup(Access::READ_NOTOUCH, k).0.map_or("none", |e| e.obj_type().name());
             if !t.eq_ignore_ascii_case(name.as_bytes()) {
                 return false;
             }
         }
-        !ctx.expire_if_needed(k)
+        ctx.lookup(Access::QUIET, k).0.is_some()
     });
     let r = ctx.reply();
     r.array(2);
@@ -781,13 +782,13 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
         return;
     }
     when += base_ms;
-    if ctx.lookup_write(key).is_none() {
+    if ctx.lookup(Access::WRITE, key).0.is_none() {
         ctx.reply().int(0);
         return;
     }
     if flags != 0 {
         // No TTL counts as an infinite one.
-        let current = ctx.expire_of(key);
+        let current = ctx.db().expire_of(key);
         let refuse = (flags & EXP_NX != 0 && current.is_some())
             || (flags & EXP_XX != 0 && current.is_none())
             || (flags & EXP_GT != 0 && current.is_none_or(|c| when <= c))
@@ -800,24 +801,24 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
     let now = ctx.now_ms();
     // Recorded before the deletion below (WATCH sees the key still present).
     let mut w = ctx.open_write(key);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
     // A replica never deletes on its own (Redis's checkAlreadyExpired): the master's DEL follows. Nor does an
     // AOF being loaded: a later command of the file may still write to the key.
-    if when <= now && ctx.deletes_already_expired() {
-        ctx.delete_expired_by_command(&w);
+    if when <= now && ctx.settings().deletes_already_expired() {
+        ctx.door(&w).delete_expired_by_command();
         ctx.notify(nc::GENERIC, "del", key);
-        let verb = ctx.del_verb();
-        ctx.rewrite(&[verb, key]);
+        let verb = ctx.settings().del_verb();
+        ctx.propagation().rewrite(&[verb, key]);
     } else {
-        ctx.set_expire(&w, when);
+        ctx.door(&w).set_expire(when);
         ctx.notify(nc::GENERIC, "expire", key);
         // Propagated as PEXPIREAT with the absolute time, options kept.
-        if ctx.propagating() {
+        if ctx.propagation().enabled() {
             let mut nb = [0u8; 24];
             let ms = crate::util::itoa_buf(when, &mut nb);
             let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, ms];
             argv.extend(args.iter().skip(3));
-            ctx.rewrite(&argv);
+            ctx.propagation().rewrite(&argv);
         }
     }
     ctx.reply().int(1);
@@ -848,12 +849,12 @@ fn pexpireat(ctx: &mut Ctx, args: Args) {
 /// Redis's `ttlGenericCommand`.
 fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
     let key = args.get(1);
-    if ctx.lookup_notouch(key).is_none() {
+    if ctx.lookup(Access::READ_NOTOUCH, key).0.is_none() {
         ctx.reply().int(-2);
         return;
     }
     let now = ctx.now_ms();
-    let v = match ctx.expire_of(key) {
+    let v = match ctx.db().expire_of(key) {
         None => -1,
         Some(when) => {
             let t = if absolute { when } else { when.saturating_sub(now).max(0) };
@@ -893,8 +894,8 @@ fn pexpiretime(ctx: &mut Ctx, args: Args) {
 fn persist(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let mut w = ctx.open_write(key);
-    if ctx.lookup_write(key).is_some() && ctx.persist(&w) {
-        ctx.modified(&mut w);
+    if ctx.lookup(Access::WRITE, key).0.is_some() && ctx.door(&w).persist() {
+        ctx.changed(&mut w, 1);
         ctx.notify(nc::GENERIC, "persist", key);
         ctx.reply().int(1);
     } else {
@@ -911,7 +912,7 @@ fn touch(ctx: &mut Ctx, args: Args) {
     ctx.client_mut().flags &= !crate::net::client::flags::NO_TOUCH;
     let mut n = 0;
     for i in 1..args.len() {
-        if ctx.lookup_read(args.get(i)).is_some() {
+        if ctx.lookup(Access::READ, args.get(i)).0.is_some() {
             n += 1;
         }
     }
@@ -945,7 +946,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
         }
         j += 1;
     }
-    if ctx.in_cluster() && (src_db != 0 || dst_db != 0) {
+    if ctx.settings().in_cluster() && (src_db != 0 || dst_db != 0) {
         ctx.reply().error("ERR Copying to another database is not allowed in cluster mode");
         return;
     }
@@ -953,12 +954,12 @@ fn copy(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR source and destination objects are the same");
         return;
     }
-    let lru = ctx.fresh_lru();
-    let Some(copy) = ctx.lookup_read(src).map(|e| e.clone_with_key(dst)) else {
+    let lru = ctx.settings().fresh_lru();
+    let Some(copy) = ctx.lookup(Access::READ, src).0.map(|e| e.clone_with_key(dst)) else {
         ctx.reply().int(0);
         return;
     };
-    let expire = ctx.expire_of(src);
+    let expire = ctx.db().expire_of(src);
     let mut w = ctx.open_write_in(dst_db, dst);
     if ctx.exists_in(dst_db, dst) {
         if !replace {
@@ -966,7 +967,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
             ctx.reply().int(0);
             return;
         }
-        ctx.delete(&w);
+        ctx.door(&w).delete();
     }
     let mut copy = copy;
     copy.set_lru(lru);
@@ -975,11 +976,11 @@ fn copy(ctx: &mut Ctx, args: Args) {
     if let Some(len) = copy.raw_capacity().and_then(|_| copy.as_str()).map(|s| s.len()) {
         super::admin::set_raw_capacity(&mut copy, super::admin::sds_new_alloc(len));
     }
-    ctx.insert(&w, copy);
+    ctx.door(&w).insert(copy);
     if let Some(when) = expire {
-        ctx.set_expire(&w, when);
+        ctx.door(&w).set_expire(when);
     }
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
     ctx.notify_db(nc::GENERIC, "copy_to", dst, dst_db);
     ctx.reply().int(1);
 }
@@ -987,7 +988,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
 /// SELECT index
 fn select(ctx: &mut Ctx, args: Args) {
     let Some(id) = i32_arg(ctx.reply(), args.get(1), None) else { return };
-    if id != 0 && ctx.in_cluster() {
+    if id != 0 && ctx.settings().in_cluster() {
         ctx.reply().error("ERR SELECT is not allowed in cluster mode");
         return;
     }
@@ -1002,7 +1003,7 @@ fn select(ctx: &mut Ctx, args: Args) {
 
 /// SWAPDB index1 index2
 fn swapdb(ctx: &mut Ctx, args: Args) {
-    if ctx.in_cluster() {
+    if ctx.settings().in_cluster() {
         ctx.reply().error("ERR SWAPDB is not allowed in cluster mode");
         return;
     }
@@ -1019,7 +1020,7 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
 
 /// MOVE key db
 fn move_cmd(ctx: &mut Ctx, args: Args) {
-    if ctx.in_cluster() {
+    if ctx.settings().in_cluster() {
         ctx.reply().error("ERR MOVE is not allowed in cluster mode");
         return;
     }
@@ -1033,7 +1034,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR source and destination objects are the same");
         return;
     }
-    if ctx.lookup_write(key).is_none() {
+    if ctx.lookup(Access::WRITE, key).0.is_none() {
         ctx.reply().int(0);
         return;
     }
@@ -1042,17 +1043,17 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (mut from, mut to) = (ctx.open_write(key), ctx.open_write_in(dst, key));
-    let expire = ctx.expire_of(key);
-    let Some(e) = ctx.remove(&from) else {
+    let expire = ctx.db().expire_of(key);
+    let Some(e) = ctx.door(&from).remove() else {
         from.untouched();
         to.untouched();
         return;
     };
-    ctx.insert(&to, e);
+    ctx.door(&to).insert(e);
     if let Some(when) = expire {
-        ctx.set_expire(&to, when);
+        ctx.door(&to).set_expire(when);
     }
-    ctx.modified(&mut from);
+    ctx.changed(&mut from, 1);
     ctx.changed(&mut to, 0);
     ctx.notify(nc::GENERIC, "move_from", key);
     ctx.notify_db(nc::GENERIC, "move_to", key, dst);
@@ -1091,7 +1092,7 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
     let removed = ctx.empty_data(Some(db), emptying(lazy));
     ctx.count_changes(removed);
     // Propagated even when the database was already empty, as Redis.
-    ctx.force_propagation();
+    ctx.propagation().force();
     ctx.reply().ok();
 }
 
@@ -1102,7 +1103,7 @@ fn flushall(ctx: &mut Ctx, args: Args) {
     // One change per key removed (Redis 7.0.15 no longer counts the flush itself); propagated even on an empty
     // dataset.
     ctx.count_changes(removed);
-    ctx.force_propagation();
+    ctx.propagation().force();
     // With save points configured, Redis saves the (now empty) dataset right away.
     ctx.request_action(crate::state::Action::SaveAfterFlushAll);
     ctx.reply().ok();
@@ -1110,18 +1111,18 @@ fn flushall(ctx: &mut Ctx, args: Args) {
 
 /// DBSIZE
 fn dbsize(ctx: &mut Ctx, _args: Args) {
-    let n = ctx.db_ref().len();
+    let n = ctx.db().len();
     ctx.reply().int(n as i64);
 }
 
 /// Looks up OBJECT's key (no touch); replies null when missing.
 fn object_lookup<'c>(ctx: &'c mut Ctx, args: Args) -> Option<&'c Entry> {
-    let found = ctx.lookup_notouch(args.get(2)).is_some();
+    let found = ctx.lookup(Access::READ_NOTOUCH, args.get(2)).0.is_some();
     if !found {
         ctx.reply().null();
         return None;
     }
-    ctx.db_ref().find(args.get(2))
+    ctx.db().find(args.get(2))
 }
 
 /// OBJECT ENCODING key
@@ -1151,7 +1152,7 @@ fn object_idletime(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    let idle = idle_ms(ctx.lru_clock(), lru) / 1000;
+    let idle = idle_ms(ctx.settings().lru_clock(), lru) / 1000;
     ctx.reply().int(idle as i64);
 }
 
@@ -1160,7 +1161,7 @@ fn object_refcount(ctx: &mut Ctx, args: Args) {
     if object_lookup(ctx, args).is_none() {
         return;
     }
-    let shared = ctx.db_ref().find(args.get(2)).is_some_and(|e| is_shared_int(ctx.config(), e));
+    let shared = ctx.db().find(args.get(2)).is_some_and(|e| is_shared_int(ctx.config(), e));
     ctx.reply().int(if shared { i32::MAX as i64 } else { 1 });
 }
 

@@ -12,6 +12,7 @@
 use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, TimeoutReply};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
 use crate::keyspace::types::list::List;
@@ -369,7 +370,7 @@ fn rpushx(ctx: &mut Ctx, args: Args) {
 
 fn push_generic(ctx: &mut Ctx, args: Args, front: bool, only_existing: bool) {
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let found = if only_existing {
         match ctx.write_typed::<List>(key) {
             Err(_) => return,
@@ -388,7 +389,7 @@ fn push_generic(ctx: &mut Ctx, args: Args, front: bool, only_existing: bool) {
     }
     r.int(list.len() as i64);
     ctx.notify(nc::LIST, push_event(front), key);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
 }
 
 // ---- pops ------------------------------------------------------------------------------------------------------
@@ -456,7 +457,7 @@ fn pop_generic(ctx: &mut Ctx, args: Args, front: bool) {
 }
 
 /// After a removal from the list written through `w`: the keyspace event, deletion of the key when the handler
-/// emptied it (one lookup fewer than [`Ctx::delete_if_empty`]) with its `del` event, and the settlement.
+/// emptied it (one lookup fewer than [`door::Door::delete_if_empty`](super::door::Door::delete_if_empty)) with its `del` event, and the settlement.
 #[inline]
 fn finish_removal(ctx: &mut Ctx, w: KeyWrite, event: &str, emptied: bool) {
     finish_removal_counted(ctx, w, event, emptied, 1);
@@ -468,7 +469,7 @@ fn finish_removal_counted(ctx: &mut Ctx, mut w: KeyWrite, event: &str, emptied: 
     let key = w.key();
     ctx.notify(nc::LIST, event, key);
     if emptied {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, changes);
@@ -517,7 +518,7 @@ fn mpop_from(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<boo
     // LMPOP and BLMPOP replay as `LPOP|RPOP key <popped>`.
     let mut nb = [0u8; 24];
     let popped = crate::util::itoa_buf(n as i64, &mut nb);
-    ctx.rewrite(&[pop_verb(front), key, popped]);
+    ctx.propagation().rewrite(&[pop_verb(front), key, popped]);
     Ok(true)
 }
 
@@ -611,7 +612,7 @@ fn blmpop_keys(args: Args) -> Vec<usize> {
 
 /// LLEN key
 fn llen(ctx: &mut Ctx, args: Args) {
-    match ctx.read_typed::<List>(args.get(1)) {
+    match ctx.lookup_typed::<List>(Access::READ, args.get(1)) {
         Err(_) => {}
         Ok((l, r)) => r.int(l.map_or(0, |l| l.len() as i64)),
     }
@@ -621,7 +622,7 @@ fn llen(ctx: &mut Ctx, args: Args) {
 fn lrange(ctx: &mut Ctx, args: Args) {
     let Some(start) = int_arg(ctx.reply(), args.get(2)) else { return };
     let Some(end) = int_arg(ctx.reply(), args.get(3)) else { return };
-    let (list, r) = match ctx.read_typed::<List>(args.get(1)) {
+    let (list, r) = match ctx.lookup_typed::<List>(Access::READ, args.get(1)) {
         Err(_) => return,
         Ok((None, r)) => {
             r.array(0);
@@ -641,7 +642,7 @@ fn lrange(ctx: &mut Ctx, args: Args) {
 /// LINDEX key index
 fn lindex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let (list, r) = match ctx.read_typed::<List>(key) {
+    let (list, r) = match ctx.lookup_typed::<List>(Access::READ, key) {
         Err(_) => return,
         Ok((None, r)) => {
             r.null();
@@ -697,7 +698,7 @@ fn lpos(ctx: &mut Ctx, args: Args) {
     if rank == i64::MIN {
         rank = -1;
     }
-    let (list, r) = match ctx.read_typed::<List>(args.get(1)) {
+    let (list, r) = match ctx.lookup_typed::<List>(Access::READ, args.get(1)) {
         Err(_) => return,
         Ok((None, r)) => {
             if count.is_some() {
@@ -729,7 +730,7 @@ fn lpos(ctx: &mut Ctx, args: Args) {
 /// LSET key index element
 fn lset(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let (list, r, mut w) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
         Ok((None, r, _)) => {
@@ -742,7 +743,7 @@ fn lset(ctx: &mut Ctx, args: Args) {
     if list.set(index, args.get(3), &th) {
         r.ok();
         ctx.notify(nc::LIST, "lset", key);
-        ctx.modified(&mut w);
+        ctx.changed(&mut w, 1);
     } else {
         r.error("ERR index out of range");
         w.untouched();
@@ -760,7 +761,7 @@ fn linsert(ctx: &mut Ctx, args: Args) {
         return;
     };
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let (list, r, mut w) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
         Ok((None, r, _)) => {
@@ -772,7 +773,7 @@ fn linsert(ctx: &mut Ctx, args: Args) {
     if list.insert_pivot(args.get(3), args.get(4), before, &th) {
         r.int(list.len() as i64);
         ctx.notify(nc::LIST, "linsert", key);
-        ctx.modified(&mut w);
+        ctx.changed(&mut w, 1);
     } else {
         r.int(-1);
         w.untouched();
@@ -844,10 +845,10 @@ fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from_left: bool, to_left: boo
             return Moved::NoSource;
         }
     }
-    if ctx.probe_write::<List>(dst).is_err() {
+    if ctx.lookup_typed::<List>(Access::WRITE, dst).map(|(v, _)| v.is_some()).is_err() {
         return Moved::Done;
     }
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     // Each lookup below is an access of its own (LFU counts them), as in Redis.
     let Ok((Some(l), _, from)) = ctx.write_typed::<List>(src) else { return Moved::Done };
     let Some(v) = l.pop(from_left) else {
@@ -861,7 +862,7 @@ fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from_left: bool, to_left: boo
     d.push(&v, to_left, &th);
     r.bulk(&v);
     ctx.notify(nc::LIST, push_event(to_left), dst);
-    ctx.modified(&mut to);
+    ctx.changed(&mut to, 1);
     let emptied = match ctx.write_typed::<List>(src) {
         Ok((l, _, w)) => {
             w.untouched();
@@ -926,7 +927,7 @@ fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
         r.bulk(&v);
         let emptied = list.is_empty();
         finish_removal(ctx, w, pop_event(front), emptied);
-        ctx.rewrite(&[pop_verb(front), key]);
+        ctx.propagation().rewrite(&[pop_verb(front), key]);
         return;
     }
     let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
@@ -952,12 +953,12 @@ fn blmove_generic(ctx: &mut Ctx, args: Args, from: bool, to: bool, timeout: &[u8
         // Replayed as LMOVE/RPOPLPUSH: served at once with the sides as the client spelled them, served after
         // blocking with Redis's own lowercase words.
         if args.is(0, "brpoplpush") {
-            ctx.rewrite(&[b"RPOPLPUSH".as_slice(), src, dst]);
-        } else if ctx.serving_blocked() {
+            ctx.propagation().rewrite(&[b"RPOPLPUSH".as_slice(), src, dst]);
+        } else if ctx.blocking().serving_key().is_some() {
             let side = |left: bool| if left { b"left".as_slice() } else { b"right".as_slice() };
-            ctx.rewrite(&[b"LMOVE".as_slice(), src, dst, side(from), side(to)]);
+            ctx.propagation().rewrite(&[b"LMOVE".as_slice(), src, dst, side(from), side(to)]);
         } else {
-            ctx.rewrite(&[b"LMOVE".as_slice(), src, dst, args.get(3), args.get(4)]);
+            ctx.propagation().rewrite(&[b"LMOVE".as_slice(), src, dst, args.get(3), args.get(4)]);
         }
         return;
     }

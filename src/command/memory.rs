@@ -220,7 +220,7 @@ pub fn memory_usage(ctx: &mut Ctx, args: Args) {
         }
     }
     // Like Redis, this peeks at the table directly: no expiry, no LRU touch, no hit/miss accounting.
-    let db = &ctx.server_ref().dbs[ctx.client().db];
+    let db = &ctx.server().dbs[ctx.client().db];
     let slot = db.table_bytes() / db.buckets().max(1);
     match db.find(args.get(2)).map(|e| entry_usage(e, slot, samples)) {
         Some(n) => ctx.reply().int(n as i64),
@@ -230,8 +230,8 @@ pub fn memory_usage(ctx: &mut Ctx, args: Args) {
 
 /// MEMORY STATS
 pub fn memory_stats(ctx: &mut Ctx, _args: Args) {
-    let f = MemFigures::collect(ctx.server_ref(), ctx.client().conn.tot_mem);
-    let functions_caches = ctx.server().functions.overhead_memory() as i64;
+    let f = MemFigures::collect(ctx.server(), ctx.client().conn.tot_mem);
+    let functions_caches = ctx.server_mut().functions.overhead_memory() as i64;
     let r = ctx.reply();
     r.map(27 + f.dbs.len());
     let int = |r: &mut crate::resp::reply::Reply, k: &str, v: i64| {
@@ -353,8 +353,8 @@ pub fn doctor_report(f: &MemFigures, clients: usize) -> String {
 
 /// MEMORY DOCTOR
 pub fn memory_doctor(ctx: &mut Ctx, _args: Args) {
-    let f = MemFigures::collect(ctx.server_ref(), ctx.client().conn.tot_mem);
-    let clients = 1 + ctx.server().clients.by_fd.iter().flatten().count();
+    let f = MemFigures::collect(ctx.server(), ctx.client().conn.tot_mem);
+    let clients = 1 + ctx.server_mut().clients.by_fd.iter().flatten().count();
     let report = doctor_report(&f, clients);
     ctx.reply().verbatim("txt", report.as_bytes());
 }

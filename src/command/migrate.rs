@@ -9,6 +9,7 @@
 //! ```
 
 use super::{flag, Args, BeginSearch, Command, Ctx, FindKeys, Group, KeySpec, KeySpecDef, BASE};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::net::migrate::{Cached, IoFail};
 use crate::persist::rdb;
@@ -166,9 +167,9 @@ fn migrate_pipeline<'a>(
     }
     // Keys that expired since the lookup are left out (their TTL is taken against the clock now).
     let now = crate::util::now_ms();
-    let cluster = ctx.in_cluster();
+    let cluster = ctx.settings().in_cluster();
     let mut sent: Vec<&[u8]> = Vec::with_capacity(keys.len());
-    let db = ctx.db_ref();
+    let db = ctx.db();
     for &k in keys {
         let Some(e) = db.peek(k, i64::MIN) else { continue };
         let mut ttl = 0;
@@ -271,7 +272,7 @@ fn migrate_finish(ctx: &mut Ctx, replies: RestoreReplies) {
         let mut argv: Vec<&[u8]> = Vec::with_capacity(replies.moved.len() + 1);
         argv.push(b"DEL");
         argv.extend_from_slice(&replies.moved);
-        ctx.rewrite(&argv);
+        ctx.propagation().rewrite(&argv);
     }
     if let Some(e) = replies.target_error {
         let e = String::from_utf8_lossy(&e);
@@ -296,8 +297,10 @@ fn migrate(ctx: &mut Ctx, args: Args) {
     }
     let timeout = Duration::from_millis(timeout as u64);
     // The keys that exist now (an expired one is deleted by the lookup, as for any read).
-    let keys: Vec<&[u8]> =
-        (o.first_key..o.first_key + o.num_keys).map(|i| args.get(i)).filter(|k| ctx.lookup_read(k).is_some()).collect();
+    let keys: Vec<&[u8]> = (o.first_key..o.first_key + o.num_keys)
+        .map(|i| args.get(i))
+        .filter(|k| ctx.lookup(Access::READ, k).0.is_some())
+        .collect();
     if keys.is_empty() {
         ctx.reply().simple("NOKEY");
         return;

@@ -7,10 +7,11 @@
 //!
 //! [`Ctx`] (`command/context.rs`) holds the calling client and the server state in private fields: a handler
 //! reaches them only through its named views, each as narrow as its use: the reply sink and the client
-//! ([`Ctx::reply`], [`Ctx::client`]), the keys (the lookups, and the door below), the settings and clock it reads
-//! ([`Ctx::config`], [`Ctx::now_ms`], ...), a few services ([`Ctx::stats_mut`], [`Ctx::rng`], propagation,
-//! keyspace events). The families that act on the server as a whole (CONFIG, DEBUG, CLIENT, INFO, replication,
-//! CLUSTER, ...) take the one whole-server view, [`Ctx::server`], documented as the exception; every other
+//! ([`Ctx::reply`], [`Ctx::client`]), the keys (the one lookup, [`Ctx::lookup`], and the door below), the settings
+//! and clock it reads ([`Ctx::config`], [`Ctx::now_ms`], [`Ctx::settings`]), a few services ([`Ctx::rng`],
+//! [`Ctx::propagation`], keyspace events). The families that act on the server as a whole (CONFIG, DEBUG, CLIENT,
+//! INFO, replication, CLUSTER, ...) take the one whole-server view, [`Ctx::server`] / [`Ctx::server_mut`],
+//! documented as the exception; every other
 //! family (the data types, the keyspace commands, SCRIPT and FUNCTION, ...) never does, and `tests/layers.rs`
 //! keeps it so (its `WHOLE_SERVER_FAMILIES` lists the files that may, with why). The fields are private to `context` (the struct, its views and the door), not
 //! to this module, so the handlers' files cannot bypass the views.
@@ -21,11 +22,14 @@
 //!
 //! # The door for single keys
 //!
-//! A handler reads through [`Ctx::lookup_read`], [`Ctx::read_typed`] and [`Ctx::db_ref`], and changes a key only
-//! through [`door`]: there is no mutable access to a whole database on [`Ctx`]. A write lookup
-//! ([`Ctx::write_typed`], [`Ctx::write_or_create`], [`Ctx::write_reply`]) or [`Ctx::open_write`] hands out a
-//! [`KeyWrite`] for the key; the keyspace operations (insert, remove, delete, set or drop a TTL, the entry itself)
-//! take it, and before it goes away it is settled:
+//! A handler reads a key through the one lookup, [`Ctx::lookup`] (and its typed forms [`Ctx::lookup_typed`],
+//! [`Ctx::lookup_rng`]), with an [`Access`] that says what the lookup does besides finding the key, as Redis's
+//! `lookupKey` takes `LOOKUP_*` flags (the table is in `command/context/access.rs`); every lookup hands out shared
+//! references. It changes a key only through [`door`]: there is no mutable access to a whole database on [`Ctx`].
+//! A write lookup ([`Ctx::write`], [`Ctx::write_typed`], [`Ctx::write_or_create`]) or [`Ctx::open_write`] hands
+//! out a [`KeyWrite`] for the key; the keyspace operations on that key (insert, remove, delete, set or drop a TTL,
+//! the entry itself, SET's store) are the methods of its [`door::Door`] (`ctx.door(&w)`), and before the handle
+//! goes away it is settled:
 //!
 //! ```text
 //!  let (set, r, mut w) = ctx.write_or_create::<Set>(key, ..)?     w: KeyWrite { key, db }, open
@@ -41,8 +45,8 @@
 //! dropped while open panics in debug builds, and the test suites run every handler path they reach through it.
 //! In release builds the handle is a key slice and a database index, settled at no cost. Deleting a whole key
 //! has shortcuts that open, act and settle at once ([`Ctx::delete_key`], [`Ctx::unlink_key`]), and the writes
-//! Redis counts without signalling the key (a stream's consumer groups, XSETID) use [`Ctx::write_unsignalled`]
-//! and [`Ctx::count_changes`]. Keyspace events stay with the handler ([`Ctx::notify`]), in Redis's order, since
+//! Redis counts without signalling the key (a stream's consumer groups, XSETID) settle their handle as
+//! [`KeyWrite::unsignalled`] and count with [`Ctx::count_changes`]. Keyspace events stay with the handler ([`Ctx::notify`]), in Redis's order, since
 //! their names differ per command.
 
 #![forbid(unsafe_code)]
@@ -92,7 +96,7 @@ pub mod test_support;
 pub mod zset;
 
 pub use crate::args::{Args, OwnedArgs};
-pub use context::{door, Ctx, KeyWrite, WrongType};
+pub use context::{door, views, Access, Ctx, KeyWrite, WrongType};
 
 pub use crate::command_spec::{
     all_commands, count, flag, init_full_names, is_exec, lookup, lookup_sub, resolve_sub, sub_full_name, table,
@@ -132,7 +136,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
 
     fn families() -> impl Iterator<Item = &'static [Command]> {
         // Read at run time, not gathered in a static: a static initializer that copies these references may get
-        // its own copy of the entries, and entries are compared by address (ACL ids, `is_exec`).
+        // its own copy of the entries, and entries are compared by address (ACL ids).
         [
             string::COMMANDS,
             string_cond::COMMANDS,
@@ -167,10 +171,5 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             sentinel::COMMANDS,
         ]
         .into_iter()
-    }
-
-    #[inline]
-    fn exec() -> &'static Command {
-        &multi::COMMANDS[1]
     }
 }

@@ -25,7 +25,7 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "multi", since: "1.2.0", summary: "Mark the start of a transaction block", handler: multi, ..TX },
     Command {
         name: "exec",
-        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::SKIP_SLOWLOG,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::SKIP_SLOWLOG | flag::EXEC,
         acl: "slow transaction",
         since: "1.2.0",
         summary: "Execute all commands issued after MULTI",

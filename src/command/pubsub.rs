@@ -234,11 +234,11 @@ fn sunsubscribe(ctx: &mut Ctx, args: Args) {
 fn publish(ctx: &mut Ctx, args: Args) {
     let (client, srv) = ctx.client_and_server();
     let n = pubsub::publish(srv, Some(client), false, args.get(1), args.get(2));
-    match ctx.server().cluster.as_deref_mut() {
+    match ctx.server_mut().cluster.as_deref_mut() {
         // In a cluster every node hears it over the bus (Redis's clusterPropagatePublish).
         Some(cl) => crate::cluster::bus::publish(cl, args.get(1), args.get(2), false),
         // Replicas get it too (their subscribers hear it), the AOF does not.
-        None => ctx.force_propagation_to_replicas(),
+        None => ctx.propagation().force_to_replicas(),
     }
     ctx.reply().int(n as i64);
 }
@@ -247,10 +247,10 @@ fn publish(ctx: &mut Ctx, args: Args) {
 fn spublish(ctx: &mut Ctx, args: Args) {
     let (client, srv) = ctx.client_and_server();
     let n = pubsub::publish(srv, Some(client), true, args.get(1), args.get(2));
-    match ctx.server().cluster.as_deref_mut() {
+    match ctx.server_mut().cluster.as_deref_mut() {
         // The nodes of this shard hear it over the bus.
         Some(cl) => crate::cluster::bus::publish(cl, args.get(1), args.get(2), true),
-        None => ctx.force_propagation_to_replicas(),
+        None => ctx.propagation().force_to_replicas(),
     }
     ctx.reply().int(n as i64);
 }
@@ -297,7 +297,7 @@ fn pubsub_shardnumsub(ctx: &mut Ctx, args: Args) {
 
 /// PUBSUB NUMPAT
 fn pubsub_numpat(ctx: &mut Ctx, _args: Args) {
-    let n = ctx.server().pubsub.len(Kind::Pattern);
+    let n = ctx.server_mut().pubsub.len(Kind::Pattern);
     ctx.reply().int(n as i64);
 }
 

@@ -125,7 +125,7 @@ fn failover(ctx: &mut Ctx, args: Args) {
         Ok(r) => r,
         Err(e) => return ctx.reply().error(&e),
     };
-    let srv = ctx.server();
+    let srv = ctx.server_mut();
     if req.abort {
         if srv.repl.failover.state == State::None {
             ctx.reply().error("ERR No failover in progress.");
@@ -164,14 +164,14 @@ fn peer_ip(addr: &str) -> String {
 /// `PSYNC replid offset FAILOVER`: our master hands its role over to us; false once an error was replied.
 fn psync_failover(ctx: &mut Ctx, args: Args) -> bool {
     // Our master hands its role over to us: promote now, so the PSYNC below continues its history.
-    if args.get(1) != ctx.server().repl.replid.as_bytes() {
+    if args.get(1) != ctx.server_mut().repl.replid.as_bytes() {
         ctx.reply().error("ERR PSYNC FAILOVER replid must match my replid.");
         return false;
     }
-    if ctx.server().repl.is_replica() {
-        crate::state::repl::unset_master(ctx.server());
-        ctx.server().repl.requests.push(Request::DropMasterLink);
-        let who = crate::command::client_info::client_info_string(ctx.client(), ctx.server_ref().now_ms);
+    if ctx.server_mut().repl.is_replica() {
+        crate::state::repl::unset_master(ctx.server_mut());
+        ctx.server_mut().repl.requests.push(Request::DropMasterLink);
+        let who = crate::command::client_info::client_info_string(ctx.client(), ctx.server().now_ms);
         crate::log_notice!("MASTER MODE enabled (failover request from '{who}')");
     }
     true
@@ -180,11 +180,11 @@ fn psync_failover(ctx: &mut Ctx, args: Args) -> bool {
 /// The states in which SYNC and PSYNC are refused (failing over, no link to our master, pending output, a
 /// filtered replica without EOF marks); false once the error was replied.
 fn sync_allowed(ctx: &mut Ctx) -> bool {
-    if ctx.server().repl.failover.state != repl::failover::State::None {
+    if ctx.server_mut().repl.failover.state != repl::failover::State::None {
         ctx.reply().error("NOMASTERLINK Can't SYNC while failing over");
         return false;
     }
-    let r = &ctx.server().repl;
+    let r = &ctx.server_mut().repl;
     if r.is_replica() && r.master_client.is_none() {
         ctx.reply().error("NOMASTERLINK Can't SYNC while not connected with my master");
         return false;
@@ -194,7 +194,7 @@ fn sync_allowed(ctx: &mut Ctx) -> bool {
         return false;
     }
     let id = ctx.client().id;
-    let filtered = ctx.server().repl.replconf.iter().any(|(i, r)| *i == id && r.req != 0 && !r.capa_eof);
+    let filtered = ctx.server_mut().repl.replconf.iter().any(|(i, r)| *i == id && r.req != 0 && !r.capa_eof);
     if filtered {
         // A filtered payload is always made on a socket (never over the snapshot file), so it needs EOF marks.
         ctx.reply().error("ERR Filtered replica requires EOF capability");
@@ -262,14 +262,14 @@ fn sync(ctx: &mut Ctx, args: Args) {
         return;
     }
     let id = ctx.client().id;
-    let info = ctx.server().repl.take_replconf(id);
+    let info = ctx.server_mut().repl.take_replconf(id);
     let mut replica = Replica {
         announced_ip: info.announced_ip.clone(),
         listening_port: info.listening_port,
         capa_eof: info.capa_eof,
         rdb_only: info.rdb_only,
         req: info.req,
-        ..Replica::new(id, ctx.client().fd, peer_ip(&ctx.client().addr), ctx.server().now_ms)
+        ..Replica::new(id, ctx.client().fd, peer_ip(&ctx.client().addr), ctx.server_mut().now_ms)
     };
     let who = replica.name();
     crate::log_notice!("Replica {who} asks for synchronization");
@@ -281,14 +281,14 @@ fn sync(ctx: &mut Ctx, args: Args) {
             return;
         };
         let replid = String::from_utf8_lossy(args.get(1)).into_owned();
-        match crate::state::repl::psync_decision(ctx.server(), &replid, offset, &who) {
+        match crate::state::repl::psync_decision(ctx.server_mut(), &replid, offset, &who) {
             PsyncOutcome::Continue => {
                 accept_partial(ctx, replica, offset, &who, info.capa_psync2);
                 return;
             }
             PsyncOutcome::Full { counts_as_error } => {
                 if counts_as_error {
-                    ctx.server().repl.sync_partial_err += 1;
+                    ctx.server_mut().repl.sync_partial_err += 1;
                 }
             }
         }
@@ -314,7 +314,7 @@ fn replconf(ctx: &mut Ctx, args: Args) {
                 ctx.reply().error("ERR value is not an integer or out of range");
                 return;
             };
-            ctx.server().repl.replconf_mut(id).listening_port = port.clamp(0, 65535) as u16;
+            ctx.server_mut().repl.replconf_mut(id).listening_port = port.clamp(0, 65535) as u16;
         } else if opt.eq_ignore_ascii_case(b"ip-address") {
             if val.len() >= 46 {
                 let msg =
@@ -322,9 +322,9 @@ fn replconf(ctx: &mut Ctx, args: Args) {
                 ctx.reply().error(&msg);
                 return;
             }
-            ctx.server().repl.replconf_mut(id).announced_ip = Some(String::from_utf8_lossy(val).into_owned());
+            ctx.server_mut().repl.replconf_mut(id).announced_ip = Some(String::from_utf8_lossy(val).into_owned());
         } else if opt.eq_ignore_ascii_case(b"capa") {
-            let info = ctx.server().repl.replconf_mut(id);
+            let info = ctx.server_mut().repl.replconf_mut(id);
             if val.eq_ignore_ascii_case(b"eof") {
                 info.capa_eof = true;
             } else if val.eq_ignore_ascii_case(b"psync2") {
@@ -335,10 +335,10 @@ fn replconf(ctx: &mut Ctx, args: Args) {
             if !ctx.client().has(flags::REPLICA) {
                 return;
             }
-            let now = ctx.server().now_ms;
+            let now = ctx.server_mut().now_ms;
             // Redis 7.2+ replicas with their AOF on add `FACK <aofoffset>`: the offset their AOF fsynced.
             let fack = (args.len() > j + 3 && args.is(j + 2, "fack")).then(|| crate::util::parse_i64(args.get(j + 3)));
-            if let (Some(off), Some(r)) = (crate::util::parse_i64(val), ctx.server().repl.replica_mut(id)) {
+            if let (Some(off), Some(r)) = (crate::util::parse_i64(val), ctx.server_mut().repl.replica_mut(id)) {
                 if off > r.ack_off {
                     r.ack_off = off;
                 }
@@ -353,16 +353,17 @@ fn replconf(ctx: &mut Ctx, args: Args) {
             return;
         } else if opt.eq_ignore_ascii_case(b"getack") {
             // From our master: answer with our offset, even though the master's commands get no replies.
-            if ctx.server().repl.master_client.is_some_and(|(mid, _)| mid == id) {
+            if ctx.server_mut().repl.master_client.is_some_and(|(mid, _)| mid == id) {
                 ctx.reply().enabled = true;
-                let ack = repl::ack_command(ctx.server().repl.master_repl_offset, ctx.server().repl.fsynced_reploff);
+                let ack =
+                    repl::ack_command(ctx.server_mut().repl.master_repl_offset, ctx.server_mut().repl.fsynced_reploff);
                 ctx.reply().raw_bytes(&ack);
             }
             return;
         } else if opt.eq_ignore_ascii_case(b"rdb-only") {
             // The payload and nothing after it (redis-cli --rdb).
             match crate::util::parse_i64(val) {
-                Some(v @ 0..=1) => ctx.server().repl.replconf_mut(id).rdb_only = v == 1,
+                Some(v @ 0..=1) => ctx.server_mut().repl.replconf_mut(id).rdb_only = v == 1,
                 Some(_) => return ctx.reply().error("ERR value is out of range, value must between 0 and 1"),
                 None => return ctx.reply().error("ERR value is not an integer or out of range"),
             }
@@ -372,7 +373,7 @@ fn replconf(ctx: &mut Ctx, args: Args) {
                 ctx.reply().error("ERR Missing rdb-filter-only values");
                 return;
             };
-            let info = ctx.server().repl.replconf_mut(id);
+            let info = ctx.server_mut().repl.replconf_mut(id);
             info.req = repl::REQ_EXCLUDE_DATA | repl::REQ_EXCLUDE_FUNCTIONS;
             for f in filters {
                 if f.eq_ignore_ascii_case(b"functions") {
@@ -435,7 +436,7 @@ fn role(ctx: &mut Ctx, _args: Args) {
 /// WAIT numreplicas timeout: blocks until that many replicas acknowledged the stream up to the client's last write
 /// (`woff`), or the timeout in milliseconds passes (0 = forever); replies how many did.
 fn wait(ctx: &mut Ctx, args: Args) {
-    if ctx.server().repl.is_replica() {
+    if ctx.server_mut().repl.is_replica() {
         ctx.reply().error(
             "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is \
              configured to be writable (which is not the default) writes to replicas are just local and are not \
@@ -447,18 +448,18 @@ fn wait(ctx: &mut Ctx, args: Args) {
     let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(2)) else { return };
     // The client's own last write, not the whole stream: other clients' later writes do not make it wait longer.
     let offset = ctx.client().woff;
-    let acked = crate::state::repl::acks_for(ctx.server(), offset);
+    let acked = crate::state::repl::acks_for(ctx.server_mut(), offset);
     if acked >= numreplicas || ctx.client().has(flags::DENY_BLOCKING | flags::MULTI) {
         ctx.reply().int(acked);
         return;
     }
-    let deadline_ms = if timeout_ms > 0 { ctx.server().now_ms.saturating_add(timeout_ms) } else { 0 };
+    let deadline_ms = if timeout_ms > 0 { ctx.server_mut().now_ms.saturating_add(timeout_ms) } else { 0 };
     ctx.client_mut().flags |= flags::BLOCKED;
-    ctx.server().clients.num_blocked += 1;
+    ctx.server_mut().clients.num_blocked += 1;
     let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
     let w = Waiter { id: ctx.client().id, fd: ctx.client().fd, offset, numreplicas, numlocal: None, deadline_ms, args };
-    ctx.server().repl.waiting.push(w);
-    ctx.server().repl.get_ack = true;
+    ctx.server_mut().repl.waiting.push(w);
+    ctx.server_mut().repl.get_ack = true;
 }
 
 /// The error of WAITAOF asking for a local fsync while the AOF is off (also to a waiter when it goes off).
@@ -472,7 +473,7 @@ fn waitaof(ctx: &mut Ctx, args: Args) {
     let Some(numlocal) = range_long_arg(ctx.reply(), args.get(1), 0, 1, None) else { return };
     let Some(numreplicas) = positive_long_arg(ctx.reply(), args.get(2), None) else { return };
     let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(3)) else { return };
-    if ctx.server().repl.is_replica() {
+    if ctx.server_mut().repl.is_replica() {
         ctx.reply().error(
             "ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just \
              local and are not propagated.",
@@ -484,15 +485,15 @@ fn waitaof(ctx: &mut Ctx, args: Args) {
         return;
     }
     let offset = ctx.client().woff;
-    let now = crate::state::repl::wait_outcome(ctx.server(), offset, Some(numlocal));
+    let now = crate::state::repl::wait_outcome(ctx.server_mut(), offset, Some(numlocal));
     let repl::WaitOutcome::Aof { local, replicas } = now else { return };
     if (replicas >= numreplicas && local >= numlocal) || ctx.client().has(flags::DENY_BLOCKING | flags::MULTI) {
         now.reply(ctx.reply());
         return;
     }
-    let deadline_ms = if timeout_ms > 0 { ctx.server().now_ms.saturating_add(timeout_ms) } else { 0 };
+    let deadline_ms = if timeout_ms > 0 { ctx.server_mut().now_ms.saturating_add(timeout_ms) } else { 0 };
     ctx.client_mut().flags |= flags::BLOCKED;
-    ctx.server().clients.num_blocked += 1;
+    ctx.server_mut().clients.num_blocked += 1;
     let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
     let w = Waiter {
         id: ctx.client().id,
@@ -503,25 +504,25 @@ fn waitaof(ctx: &mut Ctx, args: Args) {
         deadline_ms,
         args,
     };
-    ctx.server().repl.waiting.push(w);
-    ctx.server().repl.get_ack = true;
+    ctx.server_mut().repl.waiting.push(w);
+    ctx.server_mut().repl.get_ack = true;
 }
 
 /// REPLICAOF host port | NO ONE (and SLAVEOF)
 fn replicaof(ctx: &mut Ctx, args: Args) {
     // Cluster nodes follow the master CLUSTER REPLICATE or a failover names.
-    if ctx.server().cluster.is_some() {
+    if ctx.server_mut().cluster.is_some() {
         ctx.reply().error("ERR REPLICAOF not allowed in cluster mode.");
         return;
     }
-    if ctx.server().repl.failover.state != repl::failover::State::None {
+    if ctx.server_mut().repl.failover.state != repl::failover::State::None {
         ctx.reply().error("ERR REPLICAOF not allowed while failing over.");
         return;
     }
     if args.is(1, "no") && args.is(2, "one") {
-        if ctx.server().repl.is_replica() {
-            ctx.server().repl.requests.push(Request::UnsetMaster);
-            let who = crate::command::client_info::client_info_string(ctx.client(), ctx.server_ref().now_ms);
+        if ctx.server_mut().repl.is_replica() {
+            ctx.server_mut().repl.requests.push(Request::UnsetMaster);
+            let who = crate::command::client_info::client_info_string(ctx.client(), ctx.server().now_ms);
             crate::log_notice!("MASTER MODE enabled (user request from '{who}')");
         }
         ctx.reply().ok();
@@ -537,7 +538,12 @@ fn replicaof(ctx: &mut Ctx, args: Args) {
     };
     let host = String::from_utf8_lossy(args.get(1)).into_owned();
     let addr = MasterAddr { host, port: port as u16 };
-    if ctx.server().repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&addr.host) && m.port == addr.port)
+    if ctx
+        .server_mut()
+        .repl
+        .master
+        .as_ref()
+        .is_some_and(|m| m.host.eq_ignore_ascii_case(&addr.host) && m.port == addr.port)
     {
         crate::log_notice!(
             "REPLICAOF would result into synchronization with the master we are already connected with. No \
@@ -546,12 +552,12 @@ fn replicaof(ctx: &mut Ctx, args: Args) {
         ctx.reply().raw_bytes(b"+OK Already connected to specified master\r\n");
         return;
     }
-    let who = crate::command::client_info::client_info_string(ctx.client(), ctx.server_ref().now_ms);
+    let who = crate::command::client_info::client_info_string(ctx.client(), ctx.server().now_ms);
     crate::log_notice!("REPLICAOF {}:{} enabled (user request from '{who}')", addr.host, addr.port);
-    let was_master = !ctx.server().repl.is_replica();
-    ctx.server().repl.master = Some(addr.clone());
-    ctx.server().repl.link_state = repl::LinkState::Connect;
-    ctx.server().repl.requests.push(Request::SetMaster(addr, was_master));
+    let was_master = !ctx.server_mut().repl.is_replica();
+    ctx.server_mut().repl.master = Some(addr.clone());
+    ctx.server_mut().repl.link_state = repl::LinkState::Connect;
+    ctx.server_mut().repl.requests.push(Request::SetMaster(addr, was_master));
     ctx.reply().ok();
 }
 

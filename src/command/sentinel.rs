@@ -154,7 +154,7 @@ pub static COMMANDS: &[Command] = &[Command {
 
 /// The sentinel state; the SENTINEL command exists only in sentinel mode, where it is always set.
 fn state<'a>(ctx: &'a mut Ctx) -> Option<&'a mut Sentinel> {
-    ctx.server().sentinel.as_deref_mut()
+    ctx.server_mut().sentinel.as_deref_mut()
 }
 
 fn arg(args: &Args, i: usize) -> String {
@@ -738,7 +738,7 @@ fn config(ctx: &mut Ctx, args: Args) {
 
 fn config_get(ctx: &mut Ctx, args: Args) {
     let pattern = args.get(3).to_vec();
-    let Some(s) = ctx.server().sentinel.as_deref() else { return };
+    let Some(s) = ctx.server_mut().sentinel.as_deref() else { return };
     let all: [(&str, String); 6] = [
         ("resolve-hostnames", if s.resolve_hostnames { "yes" } else { "no" }.into()),
         ("announce-hostnames", if s.announce_hostnames { "yes" } else { "no" }.into()),

@@ -7,6 +7,7 @@
 
 use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::db::Db;
 use crate::keyspace::object::{StrRef, Value};
@@ -407,7 +408,7 @@ fn set_of(v: &Value) -> Option<&Set> {
 /// SADD key member [member ...]
 fn sadd(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let Ok((set, r, mut w)) = ctx.write_or_create::<Set>(key, || Set::new_for(args.get(2))) else { return };
     let mut added = 0i64;
     for m in args.iter().skip(2) {
@@ -449,13 +450,13 @@ fn srem(ctx: &mut Ctx, args: Args) {
 
 /// SISMEMBER key member
 fn sismember(ctx: &mut Ctx, args: Args) {
-    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    let Ok((set, r)) = ctx.lookup_typed::<Set>(Access::READ, args.get(1)) else { return };
     r.int(set.is_some_and(|s| s.contains(args.get(2))) as i64);
 }
 
 /// SMISMEMBER key member [member ...]
 fn smismember(ctx: &mut Ctx, args: Args) {
-    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    let Ok((set, r)) = ctx.lookup_typed::<Set>(Access::READ, args.get(1)) else { return };
     r.array(args.len() - 2);
     for m in args.iter().skip(2) {
         r.int(set.as_ref().is_some_and(|s| s.contains(m)) as i64);
@@ -464,13 +465,13 @@ fn smismember(ctx: &mut Ctx, args: Args) {
 
 /// SCARD key
 fn scard(ctx: &mut Ctx, args: Args) {
-    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    let Ok((set, r)) = ctx.lookup_typed::<Set>(Access::READ, args.get(1)) else { return };
     r.int(set.map_or(0, |s| s.len()) as i64);
 }
 
 /// SMEMBERS key
 fn smembers(ctx: &mut Ctx, args: Args) {
-    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    let Ok((set, r)) = ctx.lookup_typed::<Set>(Access::READ, args.get(1)) else { return };
     match set {
         None => r.set(0),
         Some(s) => {
@@ -498,7 +499,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
             r.set(0);
             return w.untouched();
         }
-        let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(&w) else { return w.untouched() };
+        let (Some(set), rng, r) = ctx.door(&w).typed_mut::<Set>() else { return w.untouched() };
         let whole = count as u64 >= set.len() as u64;
         let popped: Vec<Vec<u8>> = if whole {
             // Everything goes: Redis replies the whole set in its own order and deletes the key.
@@ -517,14 +518,14 @@ fn spop(ctx: &mut Ctx, args: Args) {
         removed_from(ctx, w, popped.len() as u64, nc::SET, "spop");
         // Replayed as a DEL of the whole set, or as SREMs of what was popped (batches of 1024), as Redis.
         if whole {
-            ctx.rewrite(&[b"DEL".as_slice(), key]);
-        } else if ctx.propagating() {
+            ctx.propagation().rewrite(&[b"DEL".as_slice(), key]);
+        } else if ctx.propagation().enabled() {
             for chunk in popped.chunks(1024) {
                 let mut argv: Vec<&[u8]> = vec![b"SREM", key];
                 argv.extend(chunk.iter().map(|m| m.as_slice()));
-                ctx.also_propagate(&argv);
+                ctx.propagation().also(&argv);
             }
-            ctx.prevent_propagation();
+            ctx.propagation().prevent();
         }
         return;
     }
@@ -533,7 +534,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
         r.null();
         return;
     }
-    let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(&w) else { return w.untouched() };
+    let (Some(set), rng, r) = ctx.door(&w).typed_mut::<Set>() else { return w.untouched() };
     let popped = set.pop_random(rng);
     match &popped {
         Some(m) => r.bulk(m),
@@ -541,7 +542,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
     }
     removed_from(ctx, w, 1, nc::SET, "spop");
     if let Some(m) = popped {
-        ctx.rewrite(&[b"SREM".as_slice(), key, &m]);
+        ctx.propagation().rewrite(&[b"SREM".as_slice(), key, &m]);
     }
 }
 
@@ -553,12 +554,12 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
         return;
     }
     if args.len() == 2 {
-        let Ok((set, r)) = ctx.read_typed::<Set>(key) else { return };
+        let Ok((set, r)) = ctx.lookup_typed::<Set>(Access::READ, key) else { return };
         if set.is_none() {
             r.null();
             return;
         }
-        let (Some(set), rng, r) = ctx.read_with_rng::<Set>(key) else { return };
+        let Ok((Some(set), r, rng)) = ctx.lookup_rng::<Set>(Access::HELD, key) else { return };
         match set.random(rng) {
             Some(m) => bulk_ref(r, m),
             None => r.null(),
@@ -567,12 +568,12 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
     }
     let Some(l) = range_long_arg(ctx.reply(), args.get(2), -i64::MAX, i64::MAX, None) else { return };
     let (count, uniq) = if l >= 0 { (l as u64, true) } else { (l.unsigned_abs(), false) };
-    let Ok((set, r)) = ctx.read_typed::<Set>(key) else { return };
+    let Ok((set, r)) = ctx.lookup_typed::<Set>(Access::READ, key) else { return };
     if set.is_none() || count == 0 {
         r.array(0);
         return;
     }
-    let (Some(set), rng, r) = ctx.read_with_rng::<Set>(key) else { return };
+    let Ok((Some(set), r, rng)) = ctx.lookup_rng::<Set>(Access::HELD, key) else { return };
     if !uniq || count == 1 {
         // Redis's loop stops once the client is flagged for closing (its output limit).
         r.cap_unbounded(UNBOUNDED_REPLY_MAX_BYTES);
@@ -600,9 +601,9 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
 /// SMOVE source destination member
 fn smove(ctx: &mut Ctx, args: Args) {
     let (src, dst, member) = (args.get(1), args.get(2), args.get(3));
-    let Ok(src_exists) = ctx.probe_write::<Set>(src) else { return };
+    let Ok(src_exists) = ctx.lookup_typed::<Set>(Access::WRITE, src).map(|(v, _)| v.is_some()) else { return };
     // Redis looks both keys up before checking types, but a missing source answers 0 first.
-    let dst_kind = ctx.lookup_write(dst).map(|e| matches!(e.value(), Some(Value::Set(_))));
+    let dst_kind = ctx.lookup(Access::WRITE, dst).0.map(|e| matches!(e.value(), Some(Value::Set(_))));
     if !src_exists {
         ctx.reply().int(0);
         return;
@@ -612,7 +613,12 @@ fn smove(ctx: &mut Ctx, args: Args) {
         return;
     }
     if src == dst {
-        let is = ctx.lookup_quiet(src).and_then(|e| e.value()).and_then(set_of).is_some_and(|s| s.contains(member));
+        let is = ctx
+            .lookup(Access::QUIET, src)
+            .0
+            .and_then(|e| e.value())
+            .and_then(set_of)
+            .is_some_and(|s| s.contains(member));
         ctx.reply().int(is as i64);
         return;
     }
@@ -632,7 +638,7 @@ fn smove(ctx: &mut Ctx, args: Args) {
         return;
     };
     removed_from(ctx, from, 1, nc::SET, "srem");
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let Ok((d, r, mut to)) = ctx.write_or_create::<Set>(dst, || Set::new_for(member)) else { return };
     let added = d.add(member, &th);
     r.int(1);
@@ -649,7 +655,7 @@ fn sscan(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR invalid cursor");
         return;
     };
-    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    let Ok((set, r)) = ctx.lookup_typed::<Set>(Access::READ, args.get(1)) else { return };
     let Some(set) = set else {
         reply_empty_scan(r);
         return;
@@ -686,7 +692,11 @@ enum Op {
 fn lookup_sets(ctx: &mut Ctx, keys: &[&[u8]], write: bool) -> Option<Vec<bool>> {
     let mut found = Vec::with_capacity(keys.len());
     for k in keys {
-        let res = if write { ctx.probe_write::<Set>(k) } else { ctx.read_typed::<Set>(k).map(|(s, _)| s.is_some()) };
+        let res = if write {
+            ctx.lookup_typed::<Set>(Access::WRITE, k).map(|(v, _)| v.is_some())
+        } else {
+            ctx.lookup_typed::<Set>(Access::READ, k).map(|(s, _)| s.is_some())
+        };
         match res {
             Ok(exists) => found.push(exists),
             Err(_) => return None,
@@ -811,7 +821,7 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
     }
     if dst.is_none() && op == Op::Inter {
         // SINTER replies in the smallest input's order, without building a set.
-        let members = inter_members(ctx.db_ref(), keys, 0);
+        let members = inter_members(ctx.db(), keys, 0);
         let r = ctx.reply();
         if members.len() != 0 {
             r.deferred_len();
@@ -822,8 +832,8 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
         }
         return;
     }
-    let th = ctx.thresholds();
-    let db = ctx.db_ref();
+    let th = ctx.settings().thresholds();
+    let db = ctx.db();
     let s = match op {
         Op::Union => union_set(db, keys, &th),
         Op::Inter => build_set(&inter_members(db, keys, 0), &th),
@@ -921,7 +931,7 @@ fn sintercard(ctx: &mut Ctx, args: Args) {
         return;
     }
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let n = inter_members(ctx.db_ref(), &keys, limit).len();
+    let n = inter_members(ctx.db(), &keys, limit).len();
     ctx.reply().int(n as i64);
 }
 

@@ -118,10 +118,10 @@ pub(crate) fn ms_timeout_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
 /// then emits the keyspace event `event` of `class`.
 pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event: &str) {
     let mut e = Entry::new_value(key, v);
-    ctx.init_lru(&mut e);
+    e.set_lru(ctx.settings().fresh_lru());
     let mut w = ctx.open_write(key);
-    ctx.insert(&w, e);
-    ctx.modified(&mut w);
+    ctx.door(&w).insert(e);
+    ctx.changed(&mut w, 1);
     ctx.notify(class, event, key);
 }
 
@@ -142,7 +142,7 @@ pub(crate) fn removed_from(ctx: &mut Ctx, mut w: KeyWrite, removed: u64, class: 
     let key = w.key();
     ctx.changed(&mut w, removed.max(1));
     ctx.notify(class, event, key);
-    if ctx.delete_if_empty(&w) {
+    if ctx.door(&w).delete_if_empty() {
         ctx.notify(nc::GENERIC, "del", key);
     }
 }

@@ -9,6 +9,7 @@
 
 use super::shared::{delete_key, long_arg, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use crate::command::Access;
 use crate::keyspace::object::{StrRef, Value};
 use crate::keyspace::types::hash::Hash;
 use crate::keyspace::types::list::List;
@@ -113,7 +114,7 @@ fn lookup_by_pattern(ctx: &mut Ctx, pattern: &[u8], elem: &[u8]) -> Option<Vec<u
     key.extend_from_slice(elem);
     key.extend_from_slice(&pattern[star + 1..star + 1 + postfix_len]);
     let now = ctx.now_ms();
-    let e = ctx.lookup_read(&key)?;
+    let e = ctx.lookup(Access::READ, &key).0?;
     match field {
         Some(f) => match e.value() {
             Some(Value::Hash(h)) => hash_get(h, f, now),
@@ -217,7 +218,7 @@ fn parse_sort_options<'a>(ctx: &mut Ctx, args: Args<'a>, readonly: bool) -> Opti
 
 /// The type of the sorted key: 0 list, 1 set, 2 sorted set, None when missing; Err once WRONGTYPE was replied.
 fn sort_key_kind(ctx: &mut Ctx, key: &[u8]) -> Result<Option<u8>, ()> {
-    Ok(match ctx.lookup_read(key) {
+    Ok(match ctx.lookup(Access::READ, key).0 {
         None => None,
         Some(e) => match e.value() {
             Some(Value::List(_)) => Some(0u8),
@@ -236,7 +237,7 @@ fn sort_key_kind(ctx: &mut Ctx, key: &[u8]) -> Result<Option<u8>, ()> {
 fn load_sort_items(ctx: &Ctx, key: &[u8], kind: Option<u8>, o: &SortOptions) -> (Vec<Item>, i64, i64) {
     let (dontsort, desc) = (o.dontsort, o.desc);
     let mut items: Vec<Item> = Vec::new();
-    let value = ctx.db_ref().find(key).and_then(|e| e.value());
+    let value = ctx.db().find(key).and_then(|e| e.value());
     let len = value.map_or(0, |v| v.len()) as i64;
     let mut start = o.limit_start.max(0);
     let mut end = if o.limit_count < 0 { len - 1 } else { start.saturating_add(o.limit_count).saturating_sub(1) };
@@ -355,7 +356,7 @@ fn sort_reply(ctx: &mut Ctx, items: &[Item], gets: &[&[u8]], outputlen: u64) {
 /// SORT ... STORE: stores the elements (or their GET projections, "" for missing ones) as a list at `dst`, or
 /// deletes `dst` when there are none, and replies with the count.
 fn sort_store(ctx: &mut Ctx, dst: &[u8], items: &[Item], gets: &[&[u8]], outputlen: u64) {
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let mut list = List::new();
     for it in items {
         if gets.is_empty() {
@@ -391,7 +392,7 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
     if kind == Some(2) {
         // An encoding change only (as Redis's SORT does): no change in WATCH's sense, nothing counted.
         let w = ctx.open_write(key);
-        if let Some(Value::ZSet(z)) = ctx.entry_mut(&w).and_then(|e| e.value_mut()) {
+        if let Some(Value::ZSet(z)) = ctx.door(&w).entry_mut().and_then(|e| e.value_mut()) {
             z.convert_to_skiplist();
         }
         w.untouched();

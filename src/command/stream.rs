@@ -28,6 +28,7 @@ use super::blocking::block_with;
 use super::shared::{int_arg, ms_timeout_arg, reply_help};
 use super::{flag, Args, Command, Ctx, FindKeys, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
 use crate::keyspace::types::stream::{
@@ -598,7 +599,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
         limit as u64
     } else if approx {
         // At most 100 nodes' worth of work per call (C's arithmetic, then the clamps).
-        let l = 100i64.wrapping_mul(ctx.stream_limits().max_entries);
+        let l = 100i64.wrapping_mul(ctx.settings().stream_limits().max_entries);
         (if l <= 0 { 10_000 } else { l.min(1_000_000) }) as u64
     } else {
         0
@@ -651,7 +652,7 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     }
     let key = args.get(1);
     if a.nomkstream {
-        match ctx.probe_write::<Stream>(key) {
+        match ctx.lookup_typed::<Stream>(Access::WRITE, key).map(|(v, _)| v.is_some()) {
             Err(_) => return,
             Ok(false) => {
                 ctx.reply().null();
@@ -660,9 +661,9 @@ fn xadd(ctx: &mut Ctx, args: Args) {
             Ok(true) => {}
         }
     }
-    let limits = ctx.stream_limits();
+    let limits = ctx.settings().stream_limits();
     let now = ctx.now_ms().max(0) as u64;
-    let propagating = ctx.propagating();
+    let propagating = ctx.propagation().enabled();
     let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
     if s.last_id == StreamId::MAX {
         r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
@@ -711,12 +712,12 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         None
     };
     ctx.notify(nc::STREAM, "xadd", key);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
     if trimmed > 0 {
         ctx.notify(nc::STREAM, "xtrim", key);
     }
     if let Some(argv) = argv {
-        ctx.rewrite(&argv);
+        ctx.propagation().rewrite(&argv);
     }
 }
 
@@ -739,7 +740,7 @@ fn xtrim(ctx: &mut Ctx, args: Args) {
     rewrite_trim(&mut argv, s, &a);
     ctx.notify(nc::STREAM, "xtrim", key);
     if t.approx {
-        ctx.rewrite(&argv);
+        ctx.propagation().rewrite(&argv);
     }
     ctx.changed(&mut w, deleted);
 }
@@ -798,7 +799,7 @@ fn xsetid(ctx: &mut Ctx, args: Args) {
         }
     }
     let key = args.get(1);
-    let Ok((s, r)) = ctx.write_unsignalled::<Stream>(key) else { return };
+    let Ok((s, r)) = groups::group_state(ctx, Access::WRITE, key) else { return };
     let Some(s) = s else {
         r.err_no_such_key();
         return;
@@ -880,7 +881,7 @@ fn range_generic(ctx: &mut Ctx, args: Args, rev: bool) {
             return;
         }
     }
-    let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(1)) else { return };
+    let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, args.get(1)) else { return };
     let Some(s) = s else {
         r.array(0);
         return;
@@ -895,7 +896,7 @@ fn range_generic(ctx: &mut Ctx, args: Args, rev: bool) {
 
 /// XLEN key
 fn xlen(ctx: &mut Ctx, args: Args) {
-    if let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(1)) {
+    if let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, args.get(1)) {
         r.int(s.map_or(0, |s| s.length as i64));
     }
 }
@@ -987,7 +988,7 @@ fn parse_xread_ids(
     for k in 0..n {
         let key = args.get(o.streams_arg + k);
         let id_arg = args.get(o.streams_arg + n + k);
-        let last = match ctx.read_typed::<Stream>(key) {
+        let last = match ctx.lookup_typed::<Stream>(Access::READ, key) {
             Err(_) => return None,
             Ok((s, r)) => {
                 if let Some((gname, _)) = o.group {
@@ -1079,7 +1080,7 @@ fn reply_xread(ctx: &mut Ctx, args: Args, streams_arg: usize, ids: &[StreamId], 
 fn xread(ctx: &mut Ctx, args: Args) {
     // XREAD and XREADGROUP share this handler, told apart as Redis does (by the name's length).
     let xreadgroup = args.get(0).len() == 10;
-    if ctx.served_wait().is_some() {
+    if ctx.blocking().served_wait().is_some() {
         if xreadgroup {
             xreadgroup_serve_blocked(ctx, args);
         } else {
@@ -1100,7 +1101,7 @@ fn xread(ctx: &mut Ctx, args: Args) {
     let mut served = Vec::new();
     for (k, &gt) in ids.iter().enumerate() {
         let key = args.get(streams_arg + k);
-        if let Ok((Some(s), _)) = ctx.read_typed::<Stream>(key) {
+        if let Ok((Some(s), _)) = ctx.lookup_typed::<Stream>(Access::READ, key) {
             if s.length > 0 && s.last_valid_id() > gt {
                 served.push(k);
             }
@@ -1123,13 +1124,13 @@ fn xread(ctx: &mut Ctx, args: Args) {
 /// A blocked XREAD re-run for the one key that changed (`serveClientsBlockedOnStreamKey`): answers with that
 /// stream's entries after the awaited id when its last id passed it, else waits on.
 fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
-    let Some((key, b)) = ctx.served_wait() else { return };
+    let Some((key, b)) = ctx.blocking().served_wait() else { return };
     let key = key.to_vec();
     let (Some(wait), pos) = (b.stream.clone(), b.keys.iter().position(|k| *k == key)) else { return };
     let Some(mut gt) = pos.and_then(|p| wait.ids.get(p).copied()) else { return };
     let plus = pos.is_some_and(|p| wait.last_entry.get(p).copied().unwrap_or(false));
     let (deadline, keys) = (b.deadline_ms, b.keys.clone());
-    let last = match ctx.read_typed::<Stream>(&key) {
+    let last = match ctx.lookup_typed::<Stream>(Access::READ, &key) {
         Ok((Some(s), r)) if plus => {
             // `+` is resolved now: served when the stream's last entry is still its last id (not deleted); a
             // stream created empty (XGROUP CREATE .. MKSTREAM) has no id before its last: Redis 7.4's error.
@@ -1151,7 +1152,7 @@ fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
         block_with(ctx, args, &keys, deadline, BlockKind::Stream, TimeoutReply::NullArray, Some(wait));
         return;
     }
-    let Ok((Some(s), r)) = ctx.read_typed::<Stream>(&key) else { return };
+    let Ok((Some(s), r)) = ctx.lookup_typed::<Stream>(Access::READ, &key) else { return };
     if r.is_resp3() {
         r.map(1);
     } else {
@@ -1206,7 +1207,7 @@ fn xinfo_stream(ctx: &mut Ctx, args: Args) {
             count = if n < 0 { 10 } else { n };
         }
     }
-    let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(2)) else { return };
+    let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, args.get(2)) else { return };
     let Some(s) = s else {
         r.err_no_such_key();
         return;

@@ -6,6 +6,7 @@
 use super::shared::int_arg;
 use super::string_cond::{cond_flag, cond_of, judge_key, ExtKind, Judged};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
@@ -354,7 +355,7 @@ fn reply_str(r: &mut Reply, e: &Entry) -> bool {
 
 /// Redis's `getGenericCommand`: replies the value (or null); false after a WRONGTYPE error.
 fn get_generic(ctx: &mut Ctx, key: &[u8]) -> bool {
-    let (e, r) = ctx.read_reply(key);
+    let (e, r) = ctx.lookup(Access::READ, key);
     match e {
         None => {
             r.null();
@@ -364,72 +365,10 @@ fn get_generic(ctx: &mut Ctx, key: &[u8]) -> bool {
     }
 }
 
-/// Stores `val` as the string value of `key` (Redis's `setKey`): overwrites in place when the key exists, dropping
-/// its TTL unless `keep_ttl`. An expired key is treated as absent.
-///
-/// Overwriting counts as one access of the old key (Redis's `setKey` looks it up for writing): under LFU the value
-/// keeps the old counter after that touch, as `dbOverwrite` does; otherwise it gets the current LRU clock.
-///
-/// The key is that of `w`, which the caller settles.
+/// Stores `val` as the string value of the key of `w` (Redis's `setKey`, [`super::context::door::Door::store_string`]),
+/// counting the overwrite as one access of the old key. The caller settles `w`.
 pub(crate) fn store_string(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_ttl: bool) {
-    store_string_with(ctx, w, val, keep_ttl, true)
-}
-
-/// [`store_string`]; `touch_old`: false when the caller's own lookup already counted the access.
-pub(super) fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_ttl: bool, touch_old: bool) {
-    let lfu = ctx.lfu_policy();
-    let lru = ctx.fresh_lru();
-    let touch = ctx.write_touch(touch_old);
-    let clock = ctx.lookup_clock();
-    let key = w.key();
-    let db = ctx.db_for_write(w);
-    // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
-    // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
-    let big = |e: &crate::keyspace::object::Entry| e.free_effort() > crate::keyspace::object::FREE_EFFORT_THRESHOLD;
-    if let Some(e) = db.find_mut(key) {
-        // (A hash filed for field expiry goes the slow way, which unfiles it.)
-        if !e.has_expire() && !big(e) && !e.is_filed_hash() {
-            e.set_string(val);
-            if lfu {
-                touch.apply(e);
-            } else {
-                e.set_lru(lru);
-            }
-            return;
-        }
-    }
-    let exists = db.find(key).is_some() && !db.expire_if_needed(key, clock);
-    if let Some(old_lru) = db.find(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
-        let mut e = Entry::new_string(key, val);
-        e.set_lru(old_lru);
-        if lfu {
-            touch.apply(&mut e);
-        } else {
-            e.set_lru(lru);
-        }
-        if keep_ttl {
-            db.insert_keep_ttl(e, clock.events);
-        } else {
-            db.set_key(e, clock.events);
-        }
-    } else if exists {
-        db.unfile_hash(key);
-        if let Some(e) = db.find_mut(key) {
-            e.set_string(val);
-            if lfu {
-                touch.apply(e);
-            } else {
-                e.set_lru(lru);
-            }
-            if !keep_ttl && e.has_expire() {
-                db.persist(key);
-            }
-        }
-    } else {
-        let mut e = Entry::new_string(key, val);
-        e.set_lru(lru);
-        db.set_key(e, clock.events);
-    }
+    ctx.door(w).store_string(val, keep_ttl, true)
 }
 
 // Flags of the extended SET/GETEX syntax.
@@ -564,14 +503,14 @@ fn set_rewrite(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, wh
     if let Some(when_ms) = when_ms {
         let mut nb = [0u8; 24];
         let ms = crate::util::itoa_buf(when_ms, &mut nb);
-        ctx.rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
+        ctx.propagation().rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
     } else if flags & F_COND != 0 {
         // The condition held here, so the replica (or an AOF, or a Redis 7.0 replica, which knows no IFEQ) is
         // given the plain store: `SET key value [KEEPTTL]`.
         if flags & F_KEEPTTL != 0 {
-            ctx.rewrite(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
+            ctx.propagation().rewrite(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
         } else {
-            ctx.rewrite(&[b"SET".as_slice(), key, val]);
+            ctx.propagation().rewrite(&[b"SET".as_slice(), key, val]);
         }
     } else if flags & F_GET != 0 {
         let kept: Vec<&[u8]> = args
@@ -580,7 +519,7 @@ fn set_rewrite(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, wh
             .filter(|&(j, a)| j < 3 || !a.eq_ignore_ascii_case(b"get"))
             .map(|(_, a)| a)
             .collect();
-        ctx.rewrite(&kept);
+        ctx.propagation().rewrite(&kept);
     }
 }
 
@@ -637,7 +576,7 @@ fn set_generic(
     let conditional = flags & (F_NX | F_XX | F_COND) != 0;
     if flags & (F_NX | F_XX) != 0 {
         // This lookup counts as the access (the store below does not count another), as in Redis.
-        let found = ctx.lookup_write(key).is_some();
+        let found = ctx.lookup(Access::WRITE, key).0.is_some();
         if (flags & F_NX != 0 && found) || (flags & F_XX != 0 && !found) {
             if flags & F_GET == 0 {
                 if int_reply {
@@ -650,12 +589,12 @@ fn set_generic(
         }
     }
     let mut w = ctx.open_write(key);
-    store_string_with(ctx, &w, val, flags & F_KEEPTTL != 0, !conditional);
-    ctx.modified(&mut w);
+    ctx.door(&w).store_string(val, flags & F_KEEPTTL != 0, !conditional);
+    ctx.changed(&mut w, 1);
     if expire.is_some() {
         // As in Redis 7.0, an absolute time already in the past is stored like any other: the key is then
         // expired lazily or by the active cycle.
-        ctx.set_expire(&w, when_ms);
+        ctx.door(&w).set_expire(when_ms);
     }
     ctx.notify(nc::STRING, "set", key);
     if expire.is_some() {
@@ -694,7 +633,7 @@ fn set_key_flags(args: Args) -> Vec<(usize, &'static str)> {
 
 /// GET key
 fn get(ctx: &mut Ctx, args: Args) {
-    let (e, r) = ctx.read_reply(args.get(1));
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
     match e {
         None => r.null(),
         Some(e) => {
@@ -729,7 +668,7 @@ fn psetex(ctx: &mut Ctx, args: Args) {
 fn mget(ctx: &mut Ctx, args: Args) {
     ctx.reply().array(args.len() - 1);
     for i in 1..args.len() {
-        let (e, r) = ctx.read_reply(args.get(i));
+        let (e, r) = ctx.lookup(Access::READ, args.get(i));
         match e.and_then(|e| e.as_str()) {
             Some(StrRef::Bytes(b)) => r.bulk(b),
             Some(StrRef::Int(n)) => r.bulk_int(n),
@@ -746,7 +685,7 @@ fn mset_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     }
     if nx {
         for i in (1..args.len()).step_by(2) {
-            if ctx.lookup_write(args.get(i)).is_some() {
+            if ctx.lookup(Access::WRITE, args.get(i)).0.is_some() {
                 ctx.reply().int(0);
                 return;
             }
@@ -755,7 +694,7 @@ fn mset_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     for i in (1..args.len()).step_by(2) {
         let mut w = ctx.open_write(args.get(i));
         store_string(ctx, &w, args.get(i + 1), false);
-        ctx.modified(&mut w);
+        ctx.changed(&mut w, 1);
         ctx.notify(nc::STRING, "set", args.get(i));
     }
     if nx {
@@ -783,10 +722,10 @@ fn getset(ctx: &mut Ctx, args: Args) {
     }
     let mut w = ctx.open_write(key);
     store_string(ctx, &w, args.get(2), false);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
     ctx.notify(nc::STRING, "set", key);
     // Propagated as a SET, as Redis 7.0 (so a replica counts it as one).
-    ctx.rewrite(&[b"SET".as_slice(), key, args.get(2)]);
+    ctx.propagation().rewrite(&[b"SET".as_slice(), key, args.get(2)]);
 }
 
 /// GETDEL key
@@ -797,7 +736,7 @@ fn getdel(ctx: &mut Ctx, args: Args) {
     }
     if ctx.delete_key(key) {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.rewrite(&[b"DEL".as_slice(), key]);
+        ctx.propagation().rewrite(&[b"DEL".as_slice(), key]);
     }
 }
 
@@ -807,7 +746,7 @@ fn getex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let now = ctx.now_ms();
     {
-        let (e, r) = ctx.read_reply(key);
+        let (e, r) = ctx.lookup(Access::READ, key);
         let Some(e) = e else {
             r.null();
             return;
@@ -825,28 +764,28 @@ fn getex(ctx: &mut Ctx, args: Args) {
         }
     }
     // Reply before the expire may delete the key.
-    let (e, r, mut w) = ctx.write_reply(key);
+    let (e, r, mut w) = ctx.write(key);
     if let Some(e) = e {
         reply_str(r, e);
     }
     // Redis's checkAlreadyExpired: never on a replica, nor while an AOF is loaded.
-    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && ctx.deletes_already_expired() {
-        ctx.delete_expired_by_command(&w);
-        ctx.modified(&mut w);
+    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && ctx.settings().deletes_already_expired() {
+        ctx.door(&w).delete_expired_by_command();
+        ctx.changed(&mut w, 1);
         ctx.notify(nc::GENERIC, "del", key);
-        let verb = ctx.del_verb();
-        ctx.rewrite(&[verb, key]);
+        let verb = ctx.settings().del_verb();
+        ctx.propagation().rewrite(&[verb, key]);
     } else if expire.is_some() {
-        ctx.set_expire(&w, when_ms);
-        ctx.modified(&mut w);
+        ctx.door(&w).set_expire(when_ms);
+        ctx.changed(&mut w, 1);
         ctx.notify(nc::GENERIC, "expire", key);
         let mut nb = [0u8; 24];
         let ms = crate::util::itoa_buf(when_ms, &mut nb);
-        ctx.rewrite(&[b"PEXPIREAT".as_slice(), key, ms]);
-    } else if flags & F_PERSIST != 0 && ctx.persist(&w) {
-        ctx.modified(&mut w);
+        ctx.propagation().rewrite(&[b"PEXPIREAT".as_slice(), key, ms]);
+    } else if flags & F_PERSIST != 0 && ctx.door(&w).persist() {
+        ctx.changed(&mut w, 1);
         ctx.notify(nc::GENERIC, "persist", key);
-        ctx.rewrite(&[b"PERSIST".as_slice(), key]);
+        ctx.propagation().rewrite(&[b"PERSIST".as_slice(), key]);
     } else {
         w.untouched();
     }
@@ -854,7 +793,7 @@ fn getex(ctx: &mut Ctx, args: Args) {
 
 /// Checks that a string of `len + extra` bytes stays within `proto-max-bulk-len` (Redis's `checkStringLength`).
 fn check_string_length(ctx: &mut Ctx, len: u64, extra: u64) -> bool {
-    let max = ctx.proto_max_bulk_len();
+    let max = ctx.settings().proto_max_bulk_len();
     match len.checked_add(extra) {
         Some(total) if total <= max => true,
         _ => {
@@ -867,7 +806,7 @@ fn check_string_length(ctx: &mut Ctx, len: u64, extra: u64) -> bool {
 /// APPEND key value
 fn append(ctx: &mut Ctx, args: Args) {
     let (key, val) = (args.get(1), args.get(2));
-    let cur_len = match ctx.lookup_write(key) {
+    let cur_len = match ctx.lookup(Access::WRITE, key).0 {
         None => None,
         Some(e) => match e.as_str() {
             Some(s) => Some(s.len()),
@@ -881,8 +820,8 @@ fn append(ctx: &mut Ctx, args: Args) {
     let total = match cur_len {
         None => {
             let mut e = Entry::new_string(key, val);
-            e.set_lru(ctx.fresh_lru());
-            ctx.insert(&w, e);
+            e.set_lru(ctx.settings().fresh_lru());
+            ctx.door(&w).insert(e);
             val.len()
         }
         Some(len) => {
@@ -890,7 +829,7 @@ fn append(ctx: &mut Ctx, args: Args) {
                 w.untouched();
                 return;
             }
-            let Some(buf) = ctx.entry_mut(&w).and_then(|e| e.raw_mut()) else {
+            let Some(buf) = ctx.door(&w).entry_mut().and_then(|e| e.raw_mut()) else {
                 w.untouched();
                 return;
             };
@@ -899,14 +838,14 @@ fn append(ctx: &mut Ctx, args: Args) {
             buf.len()
         }
     };
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
     ctx.notify(nc::STRING, "append", key);
     ctx.reply().int(total as i64);
 }
 
 /// STRLEN key
 fn strlen(ctx: &mut Ctx, args: Args) {
-    let (e, r) = ctx.read_reply(args.get(1));
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
     match e {
         None => r.int(0),
         Some(e) => match e.as_str() {
@@ -918,8 +857,8 @@ fn strlen(ctx: &mut Ctx, args: Args) {
 
 /// Redis's `incrDecrCommand`: adds `incr` to the integer at `key` (0 when missing), keeping its TTL.
 fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) {
-    let lru = ctx.fresh_lru();
-    let (e, r, mut w) = ctx.write_reply(key);
+    let lru = ctx.settings().fresh_lru();
+    let (e, r, mut w) = ctx.write(key);
     match e {
         Some(e) => {
             let Some(s) = e.as_str() else {
@@ -941,10 +880,10 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) {
             r.int(incr);
             let mut e = Entry::new_int(key, incr);
             e.set_lru(lru);
-            ctx.insert(&w, e);
+            ctx.door(&w).insert(e);
         }
     }
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
     ctx.notify(nc::STRING, "incrby", key);
 }
 
@@ -981,7 +920,7 @@ fn decrby(ctx: &mut Ctx, args: Args) {
 fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     use super::longdouble::F80;
     let key = args.get(1);
-    let (e, r, mut w) = ctx.write_reply(key);
+    let (e, r, mut w) = ctx.write(key);
     let cur = match e {
         None => Some(F80::ZERO),
         Some(e) => match e.as_str() {
@@ -1004,17 +943,17 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     }
     let text = sum.to_human_string();
     r.bulk(&text);
-    let lru = ctx.fresh_lru();
+    let lru = ctx.settings().fresh_lru();
     let mut e = Entry::new_embstr(key, &text);
     e.set_lru(lru);
     // A long result is a fresh raw sds, untrimmed.
     super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(text.len()));
     // The result replaces the value but keeps the TTL (dbOverwrite).
-    ctx.insert_keep_ttl(&w, e);
-    ctx.modified(&mut w);
+    ctx.door(&w).insert_keep_ttl(e);
+    ctx.changed(&mut w, 1);
     ctx.notify(nc::STRING, "incrbyfloat", key);
     // Replayed as the result, so float rounding on the other side cannot diverge.
-    ctx.rewrite(&[b"SET".as_slice(), key, &text, b"KEEPTTL"]);
+    ctx.propagation().rewrite(&[b"SET".as_slice(), key, &text, b"KEEPTTL"]);
 }
 
 /// Resolves GETRANGE's inclusive `start..=end` (negative = from the end) against a string of `len` bytes.
@@ -1040,7 +979,7 @@ fn substr_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 fn getrange(ctx: &mut Ctx, args: Args) {
     let Some(start) = int_arg(ctx.reply(), args.get(2)) else { return };
     let Some(end) = int_arg(ctx.reply(), args.get(3)) else { return };
-    let (e, r) = ctx.read_reply(args.get(1));
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
     let Some(e) = e else {
         r.bulk(b"");
         return;
@@ -1066,7 +1005,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
         return;
     }
     let offset_u = offset as u64;
-    let cur_len = match ctx.lookup_write(key) {
+    let cur_len = match ctx.lookup(Access::WRITE, key).0 {
         None => None,
         Some(e) => match e.as_str() {
             Some(s) => Some(s.len()),
@@ -1090,12 +1029,12 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             buf[off..].copy_from_slice(val);
             let total = buf.len();
             let mut e = Entry::new_raw(key, buf);
-            e.set_lru(ctx.fresh_lru());
+            e.set_lru(ctx.settings().fresh_lru());
             // A fresh, untrimmed sds in Redis.
             super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(total));
             let mut w = ctx.open_write(key);
-            ctx.insert(&w, e);
-            ctx.modified(&mut w);
+            ctx.door(&w).insert(e);
+            ctx.changed(&mut w, 1);
             ctx.notify(nc::STRING, "setrange", key);
             ctx.reply().int(total as i64);
         }
@@ -1109,14 +1048,14 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             }
             let off = offset_u as usize;
             let mut w = ctx.open_write(key);
-            let Some(buf) = ctx.entry_mut(&w).and_then(|e| e.raw_mut()) else { return w.untouched() };
+            let Some(buf) = ctx.door(&w).entry_mut().and_then(|e| e.raw_mut()) else { return w.untouched() };
             if buf.len() < off + val.len() {
                 super::admin::sds_reserve(buf, off + val.len() - buf.len());
                 buf.resize(off + val.len(), 0);
             }
             buf[off..off + val.len()].copy_from_slice(val);
             let total = buf.len();
-            ctx.modified(&mut w);
+            ctx.changed(&mut w, 1);
             ctx.notify(nc::STRING, "setrange", key);
             ctx.reply().int(total as i64);
         }
@@ -1136,7 +1075,7 @@ fn lcs_values(ctx: &mut Ctx, args: Args) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut a_val = Vec::new();
     let mut b_val = Vec::new();
     for (i, out) in [(1usize, &mut a_val), (2, &mut b_val)] {
-        if let Some(e) = ctx.lookup_read(args.get(i)) {
+        if let Some(e) = ctx.lookup(Access::READ, args.get(i)).0 {
             match e.as_str() {
                 Some(s) => *out = s.to_vec(),
                 None => {
@@ -1282,7 +1221,7 @@ fn lcs(ctx: &mut Ctx, args: Args) {
     let cols = b.len() + 1;
     let cells = (a.len() as u64 + 1) * cols as u64;
     let table_bytes = cells.saturating_mul(4);
-    if table_bytes > ctx.proto_max_bulk_len() {
+    if table_bytes > ctx.settings().proto_max_bulk_len() {
         ctx.reply().error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
         return;
     }

@@ -8,8 +8,9 @@
 //! replays (`DEL`, `SET ... PXAT`), as SET's conditions and DELIFEQ already are.
 
 use super::shared::range_long_arg;
-use super::string::{expire_ms, parse_ext, store_string_with, F_IFDEQ, F_IFDNE, F_IFEQ, F_IFNE, F_KEEPTTL, F_NX, F_XX};
+use super::string::{expire_ms, parse_ext, F_IFDEQ, F_IFDNE, F_IFEQ, F_IFNE, F_KEEPTTL, F_NX, F_XX};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use crate::command::Access;
 use crate::command_spec::{BeginSearch, FindKeys};
 use crate::config::notify as nc;
 use crate::keyspace::object::Entry;
@@ -158,14 +159,14 @@ pub(super) fn judge(e: Option<&Entry>, cond: Cond) -> Judged {
 /// [`judge`] for SET's condition on `key`, with Redis 8.4's lookups: a write lookup finds the key, then a read
 /// lookup (a keyspace hit) reads the value compared.
 pub(super) fn judge_key(ctx: &mut Ctx, key: &[u8], cond: Cond) -> Judged {
-    let found = ctx.lookup_write(key).is_some();
-    let e = if found { ctx.lookup_read(key).map(|e| &*e) } else { None };
+    let found = ctx.lookup(Access::WRITE, key).0.is_some();
+    let e = if found { ctx.lookup(Access::READ, key).0 } else { None };
     judge(e, cond)
 }
 
 /// DIGEST key: the value's digest as a bulk string, null for a missing key, WRONGTYPE for another type.
 fn digest(ctx: &mut Ctx, args: Args) {
-    let (e, r) = ctx.read_reply(args.get(1));
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
     match e.map(|e| e.as_str()) {
         None => r.null(),
         Some(None) => r.err_wrongtype(),
@@ -191,17 +192,17 @@ fn delex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let deleted = match args.len() {
         2 => {
-            ctx.expire_if_needed(key);
+            ctx.lookup(Access::QUIET, key);
             true
         }
         4 => {
             let (word, arg) = (args.get(2), args.get(3));
             // None: the key is missing, so `:0`; Some(Err(..)): the error to reply.
             // Redis 8.4 looks the key up as a read (a keyspace hit or miss).
-            let judged = ctx.lookup_read(key).map(|e| match (e.as_str().is_some(), cond_flag(word)) {
+            let judged = ctx.lookup(Access::READ, key).0.map(|e| match (e.as_str().is_some(), cond_flag(word)) {
                 (false, _) => Err(ERR_DELEX_TYPE),
                 (true, 0) => Err(ERR_DELEX_COND),
-                (true, f) => match judge(Some(&*e), cond_of(f, arg)) {
+                (true, f) => match judge(Some(e), cond_of(f, arg)) {
                     Judged::BadDigest => Err(ERR_DIGEST),
                     j => Ok(j == Judged::Holds),
                 },
@@ -217,7 +218,7 @@ fn delex(ctx: &mut Ctx, args: Args) {
     let lazy = ctx.config().lazyfree_lazy_user_del;
     if deleted && ctx.unlink_key(key, lazy) {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.rewrite(&[b"DEL".as_slice(), key]);
+        ctx.propagation().rewrite(&[b"DEL".as_slice(), key]);
         ctx.reply().int(1)
     } else {
         ctx.reply().int(0)
@@ -263,8 +264,8 @@ fn msetex(ctx: &mut Ctx, args: Args) {
     let conditional = flags & (F_NX | F_XX) != 0;
     // As Redis 8.4: NX looks each key up as a write, XX as a read (a keyspace hit or miss).
     for k in (2..end).step_by(2) {
-        if (flags & F_NX != 0 && ctx.lookup_write(args.get(k)).is_some())
-            || (flags & F_XX != 0 && ctx.lookup_read(args.get(k)).is_none())
+        if (flags & F_NX != 0 && ctx.lookup(Access::WRITE, args.get(k)).0.is_some())
+            || (flags & F_XX != 0 && ctx.lookup(Access::READ, args.get(k)).0.is_none())
         {
             return ctx.reply().int(0);
         }
@@ -274,20 +275,20 @@ fn msetex(ctx: &mut Ctx, args: Args) {
     for k in (2..end).step_by(2) {
         let (key, val) = (args.get(k), args.get(k + 1));
         let mut w = ctx.open_write(key);
-        store_string_with(ctx, &w, val, keep_ttl, !conditional);
-        ctx.modified(&mut w);
+        ctx.door(&w).store_string(val, keep_ttl, !conditional);
+        ctx.changed(&mut w, 1);
         if let Some(when) = when {
-            ctx.set_expire(&w, when);
+            ctx.door(&w).set_expire(when);
             ctx.notify(nc::GENERIC, "expire", key);
-            ctx.also_propagate(&[b"SET".as_slice(), key, val, b"PXAT", crate::util::itoa_buf(when, &mut nb)]);
+            ctx.propagation().also(&[b"SET".as_slice(), key, val, b"PXAT", crate::util::itoa_buf(when, &mut nb)]);
         } else if keep_ttl {
-            ctx.also_propagate(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
+            ctx.propagation().also(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
         } else {
-            ctx.also_propagate(&[b"SET".as_slice(), key, val]);
+            ctx.propagation().also(&[b"SET".as_slice(), key, val]);
         }
         ctx.notify(nc::STRING, "set", key);
     }
-    ctx.prevent_propagation();
+    ctx.propagation().prevent();
     ctx.reply().int(1);
 }
 

@@ -180,6 +180,8 @@ impl Value {
 pub trait ValueKind: Sized {
     const TYPE: ObjType;
     fn of(v: &mut Value) -> Option<&mut Self>;
+    /// [`ValueKind::of`] for reading.
+    fn of_ref(v: &Value) -> Option<&Self>;
     fn into_value(self) -> Value;
 }
 
@@ -189,6 +191,13 @@ macro_rules! value_kind {
             const TYPE: ObjType = ObjType::$ot;
             #[inline]
             fn of(v: &mut Value) -> Option<&mut Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn of_ref(v: &Value) -> Option<&Self> {
                 match v {
                     Value::$variant(x) => Some(x),
                     _ => None,
@@ -209,6 +218,13 @@ impl ValueKind for crate::keyspace::types::stream::Stream {
     const TYPE: ObjType = ObjType::Stream;
     #[inline]
     fn of(v: &mut Value) -> Option<&mut Self> {
+        match v {
+            Value::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+    #[inline]
+    fn of_ref(v: &Value) -> Option<&Self> {
         match v {
             Value::Stream(s) => Some(s),
             _ => None,

@@ -147,11 +147,8 @@ impl Server {
                 command::info::info_all_text(&ctx)
             };
             // Rendered once a second: bounded so that thousands of clients cost no visible pause.
-            let list = command::client_info::client_list_text(
-                ctx.server_ref(),
-                None,
-                crate::crash_report::SNAPSHOT_MAX_CLIENTS,
-            );
+            let list =
+                command::client_info::client_list_text(ctx.server(), None, crate::crash_report::SNAPSHOT_MAX_CLIENTS);
             crate::crash_report::publish_snapshot(crate::crash_report::report_text(&info, &list));
         }
     }

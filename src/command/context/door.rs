@@ -1,10 +1,11 @@
 //! The door for single keys: how a handler changes a key and reports the change.
 //!
 //! A handler never gets the whole database mutably. It changes one key through a [`KeyWrite`], a handle naming
-//! the key (and its database) that the write lookups hand out ([`Ctx::write_typed`], [`Ctx::write_or_create`],
-//! [`Ctx::write_reply`]) or that [`Ctx::open_write`] opens for a key about to be created, replaced or moved. The
-//! keyspace operations below ([`Ctx::insert`], [`Ctx::remove`], [`Ctx::set_expire`], [`Ctx::entry_mut`], ...)
-//! take the handle and act on its key only.
+//! the key (and its database) that the write lookups hand out ([`Ctx::write`], [`Ctx::write_typed`],
+//! [`Ctx::write_or_create`]: [`Access::WRITE`] lookups that lend the value mutably beside the handle) or that
+//! [`Ctx::open_write`] opens for a key about to be created, replaced or moved. The keyspace operations on the
+//! handle's key are the methods of its [`Door`] (`ctx.door(&w)`: [`Door::insert`], [`Door::remove`],
+//! [`Door::set_expire`], [`Door::entry_mut`], [`Door::store_string`], ...), which act on that key only.
 //!
 //! A handle must be settled before it goes away, saying what the write did:
 //!
@@ -14,6 +15,8 @@
 //! - [`Ctx::settle`]`(&mut w, n)`: `n` changes, where 0 means nothing happened (SADD of present members), so
 //!   nothing is signalled, as Redis.
 //! - [`KeyWrite::untouched`]: nothing changed (an error after the lookup, a condition that did not hold).
+//! - [`KeyWrite::unsignalled`]: a change Redis counts (the handler calls [`Ctx::count_changes`]) but does not
+//!   signal: a stream's consumer-group state and XSETID only.
 //!
 //! Settling may come before the last keyspace operation on the key (EXPIRE records before it deletes), so it
 //! borrows the handle. A handle from a lookup that found nothing has nothing to settle, unless the handler
@@ -24,15 +27,15 @@
 //! release builds the handle is a key slice and a database index, and the check compiles away.
 //!
 //! Debug builds also check the keyspace invariant the collection types rely on: no command leaves an empty
-//! collection under a key (a removal that empties one deletes the key, [`Ctx::delete_if_empty`]). Every key a
-//! settlement reports is remembered (`ServerState::door_settled`), and when the handler's [`Ctx`] goes away each of them must be absent or
-//! hold something (`check_settled`).
+//! collection under a key (a removal that empties one deletes the key, [`Door::delete_if_empty`]). Every key a
+//! settlement reports is remembered (`ServerState::door_settled`), and when the handler's [`Ctx`] goes away each
+//! of them must be absent or hold something (`check_settled`).
 //!
 //! Two shortcuts open, act and settle in one call, for the common whole-key writes: [`Ctx::delete_key`] (DEL's
 //! and GETDEL's deletion) and [`Ctx::unlink_key`] (DEL and UNLINK, freeing as `lazyfree-lazy-user-del` says).
 //! Keyspace events stay with the handler ([`Ctx::notify`]): their names differ per command.
 
-use super::{Ctx, WrongType};
+use super::{Access, Ctx, WrongType};
 use crate::keyspace::object::{Entry, ValueKind};
 use crate::resp::reply::Reply;
 
@@ -80,6 +83,14 @@ impl<'k> KeyWrite<'k> {
         self.close();
     }
 
+    /// The write changed state Redis counts (the handler calls [`Ctx::count_changes`]) but does not signal: a
+    /// stream's consumer-group state (XGROUP SETID/DESTROY/CREATECONSUMER/DELCONSUMER, XACK, XCLAIM,
+    /// XREADGROUP's deliveries) and XSETID. Nothing else may settle this way.
+    #[inline]
+    pub fn unsignalled(mut self) {
+        self.close();
+    }
+
     #[inline]
     fn close(&mut self) {
         #[cfg(debug_assertions)]
@@ -113,12 +124,6 @@ impl Ctx<'_> {
         #[cfg(debug_assertions)]
         self.srv.door_settled.push((w.db, w.key.to_vec()));
         self.key_changed(w.db, w.key, n);
-    }
-
-    /// [`Ctx::changed`] with one change: the usual single-key write.
-    #[inline]
-    pub fn modified(&mut self, w: &mut KeyWrite) {
-        self.changed(w, 1);
     }
 
     /// `n` changes to the key of `w`; 0 means the write changed nothing and nothing is signalled.
@@ -162,25 +167,25 @@ impl Ctx<'_> {
         KeyWrite::new(key, db, true)
     }
 
-    /// Looks a key up for writing ([`Ctx::lookup_write`]: lazy expiry, touch) and hands out its entry with the
-    /// reply sink and a handle, open when the key exists.
+    /// Looks a key up for writing ([`Access::WRITE`]: lazy expiry, touch) and hands out its entry with the reply
+    /// sink and a handle, open when the key exists.
     #[inline]
-    pub fn write_reply<'k>(&mut self, key: &'k [u8]) -> (Option<&mut Entry>, &mut Reply, KeyWrite<'k>) {
+    pub fn write<'k>(&mut self, key: &'k [u8]) -> (Option<&mut Entry>, &mut Reply, KeyWrite<'k>) {
         let db = self.client.db;
-        let (found, r) = self.write_entry_reply(key);
+        let (found, r, _) = self.find(Access::WRITE, key);
         let w = KeyWrite::new(key, db, found.is_some());
         (found, r, w)
     }
 
-    /// Looks up a key that must hold a `T` for writing (lazy expiry, touch). `Err(WrongType)` after replying
-    /// WRONGTYPE. The handle is open when the key exists.
+    /// [`Ctx::write`] of a key that must hold a `T`. `Err(WrongType)` after replying WRONGTYPE. The handle is open
+    /// when the key exists.
     #[inline]
     pub fn write_typed<'k, T: ValueKind>(
         &mut self,
         key: &'k [u8],
     ) -> Result<(Option<&mut T>, &mut Reply, KeyWrite<'k>), WrongType> {
-        let (e, r, mut w) = self.write_reply(key);
-        match super::typed(e, r) {
+        let (e, r, mut w) = self.write(key);
+        match typed_mut(e, r) {
             Ok((v, r)) => Ok((v, r, w)),
             Err(e) => {
                 w.close();
@@ -189,174 +194,206 @@ impl Ctx<'_> {
         }
     }
 
-    /// Whether a key that must hold a `T` exists, looked up for writing (lazy expiry, touch) by a command that
-    /// checks its keys before it writes any. `Err(WrongType)` after replying WRONGTYPE.
-    #[inline]
-    pub fn probe_write<T: ValueKind>(&mut self, key: &[u8]) -> Result<bool, WrongType> {
-        let (e, r) = self.write_entry_reply(key);
-        super::typed::<T>(e, r).map(|(v, _)| v.is_some())
-    }
-
-    /// Looks up a key that must hold a `T` for writing, creating it with `make` when missing. `Err(WrongType)`
-    /// after replying WRONGTYPE. The handle is always open.
+    /// [`Ctx::write_typed`], creating the key with `make` when missing. `Err(WrongType)` after replying
+    /// WRONGTYPE. The handle is always open.
     #[inline]
     pub fn write_or_create<'k, T: ValueKind>(
         &mut self,
         key: &'k [u8],
         make: impl FnOnce() -> T,
     ) -> Result<(&mut T, &mut Reply, KeyWrite<'k>), WrongType> {
-        let exists = self.probe_write::<T>(key)?;
+        let exists = self.lookup_typed::<T>(Access::WRITE, key)?.0.is_some();
         let w = self.open_write(key);
         if !exists {
             let mut e = Entry::new_value(key, make().into_value());
-            self.init_lru(&mut e);
-            self.insert(&w, e);
+            e.set_lru(self.settings().fresh_lru());
+            self.door(&w).insert(e);
         }
-        let Ctx { client, srv } = self;
-        let e = srv.dbs[w.db].find_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
-        match e {
-            Some(v) => Ok((v, &mut client.reply, w)),
-            None => {
+        match self.door(&w).typed_mut::<T>() {
+            (Some(v), _, r) => Ok((v, r, w)),
+            (None, ..) => {
                 w.untouched();
                 Err(WrongType)
             }
         }
     }
 
-    /// The typed value of the key of `w` (no expiry, no touch: the write lookup did both) plus the server's RNG
-    /// and the reply sink, for random picks and pops.
-    pub fn typed_with_rng<T: ValueKind>(
-        &mut self,
-        w: &KeyWrite,
-    ) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
-        let Ctx { client, srv } = self;
-        let srv = &mut **srv;
-        let v = srv.dbs[w.db].find_mut(w.key).and_then(|e| e.value_mut()).and_then(T::of);
-        (v, &mut srv.rng, &mut client.reply)
+    /// The door of the key of `w`: the keyspace operations on that key ([`Door`]).
+    #[inline]
+    pub fn door<'k>(&mut self, w: &KeyWrite<'k>) -> Door<'_, 'k> {
+        Door { srv: self.srv, client: self.client, key: w.key, db: w.db }
     }
 }
 
-/// Writes Redis counts without signalling the key.
-impl Ctx<'_> {
-    /// [`Ctx::write_typed`] without a handle, for the writes Redis counts (`dirty`, with [`Ctx::count_changes`])
-    /// but does not signal: a stream's consumer-group state (XGROUP SETID/DESTROY/CREATECONSUMER/DELCONSUMER,
-    /// XACK, XCLAIM, XREADGROUP's deliveries) and XSETID. Nothing else may use it.
-    pub fn write_unsignalled<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), WrongType> {
-        let (e, r) = self.write_entry_reply(key);
-        super::typed(e, r)
-    }
-
-    /// [`Ctx::read_with_rng`] for the same writes as [`Ctx::write_unsignalled`] (a blocked XREADGROUP served).
-    pub fn unsignalled_with_rng<T: ValueKind>(
-        &mut self,
-        key: &[u8],
-    ) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
-        self.read_with_rng(key)
-    }
+/// The keyspace operations on the key of an open write ([`Ctx::door`]). None of them reports the change: the
+/// handle's settlement does.
+pub struct Door<'c, 'k> {
+    srv: &'c mut crate::state::ServerState,
+    client: &'c mut crate::net::client::ClientState,
+    key: &'k [u8],
+    db: usize,
 }
 
-/// Keyspace operations on the key of an open write. None of them reports the change: the handle's settlement does.
-impl Ctx<'_> {
-    /// The entry of the key of `w` (no expiry, no touch: the caller looked it up already).
+impl<'c> Door<'c, '_> {
     #[inline]
-    pub fn entry_mut(&mut self, w: &KeyWrite) -> Option<&mut Entry> {
-        self.srv.dbs[w.db].find_mut(w.key)
+    fn db_mut(self) -> &'c mut crate::keyspace::db::Db {
+        &mut self.srv.dbs[self.db]
     }
 
-    /// The entry of the key of `w` with the reply sink.
+    /// The entry (no expiry, no touch: the write lookup did both).
     #[inline]
-    pub fn entry_reply(&mut self, w: &KeyWrite) -> (Option<&mut Entry>, &mut Reply) {
-        (self.srv.dbs[w.db].find_mut(w.key), &mut self.client.reply)
+    pub fn entry_mut(self) -> Option<&'c mut Entry> {
+        let key = self.key;
+        self.db_mut().find_mut(key)
     }
 
-    /// The database of the key of `w`, for a write to that key in several steps that the operations here do not
-    /// cover (SET's overwrite in place, which keeps its single probe). Only the key of `w` may change through it.
+    /// The value if it is a `T` (no expiry, no touch) plus the server's RNG and the reply sink, for random picks
+    /// and pops.
     #[inline]
-    pub fn db_for_write(&mut self, w: &KeyWrite) -> &mut crate::keyspace::db::Db {
-        &mut self.srv.dbs[w.db]
+    pub fn typed_mut<T: ValueKind>(self) -> (Option<&'c mut T>, &'c mut crate::util::Rng, &'c mut Reply) {
+        let srv = self.srv;
+        let v = srv.dbs[self.db].find_mut(self.key).and_then(|e| e.value_mut()).and_then(T::of);
+        (v, &mut srv.rng, &mut self.client.reply)
     }
 
-    /// Adds or overwrites the key of `w` with `e`, dropping any TTL ([`crate::keyspace::db::Db::set_key`]).
+    /// Adds or overwrites the key with `e`, dropping any TTL ([`crate::keyspace::db::Db::set_key`]).
     #[inline]
-    pub fn insert(&mut self, w: &KeyWrite, e: Entry) -> Option<Entry> {
-        debug_assert_eq!(e.key(), w.key, "an entry inserted under another key's write");
+    pub fn insert(self, e: Entry) -> Option<Entry> {
+        debug_assert_eq!(e.key(), self.key, "an entry inserted under another key's write");
         let events = self.srv.db_events;
-        self.srv.dbs[w.db].set_key(e, events)
+        self.db_mut().set_key(e, events)
     }
 
-    /// Overwrites the key of `w` with `e`, keeping its TTL ([`crate::keyspace::db::Db::insert_keep_ttl`]).
+    /// Overwrites the key with `e`, keeping its TTL ([`crate::keyspace::db::Db::insert_keep_ttl`]).
     #[inline]
-    pub fn insert_keep_ttl(&mut self, w: &KeyWrite, e: Entry) -> Option<Entry> {
-        debug_assert_eq!(e.key(), w.key, "an entry inserted under another key's write");
+    pub fn insert_keep_ttl(self, e: Entry) -> Option<Entry> {
+        debug_assert_eq!(e.key(), self.key, "an entry inserted under another key's write");
         let events = self.srv.db_events;
-        self.srv.dbs[w.db].insert_keep_ttl(e, events)
+        self.db_mut().insert_keep_ttl(e, events)
     }
 
-    /// Adds or overwrites the key of `w` with `e`, which carries its own TTL
-    /// ([`crate::keyspace::db::Db::insert_with_expire`]).
+    /// Removes the key and hands its entry back ([`crate::keyspace::db::Db::remove`]).
     #[inline]
-    pub fn insert_with_expire(&mut self, w: &KeyWrite, e: Entry) -> Option<Entry> {
-        debug_assert_eq!(e.key(), w.key, "an entry inserted under another key's write");
-        self.srv.dbs[w.db].insert_with_expire(e)
+    pub fn remove(self) -> Option<Entry> {
+        let key = self.key;
+        self.db_mut().remove(key)
     }
 
-    /// Removes the key of `w` and hands its entry back ([`crate::keyspace::db::Db::remove`]).
+    /// Deletes the key ([`crate::keyspace::db::Db::delete`]). Returns whether it existed.
     #[inline]
-    pub fn remove(&mut self, w: &KeyWrite) -> Option<Entry> {
-        self.srv.dbs[w.db].remove(w.key)
+    pub fn delete(self) -> bool {
+        let key = self.key;
+        self.db_mut().delete(key)
     }
 
-    /// Deletes the key of `w` ([`crate::keyspace::db::Db::delete`]). Returns whether it existed.
-    #[inline]
-    pub fn delete(&mut self, w: &KeyWrite) -> bool {
-        self.srv.dbs[w.db].delete(w.key)
-    }
-
-    /// Deletes the key of `w`, expired by a TTL in the past that a command gave it
+    /// Deletes the key, expired by a TTL in the past that a command gave it
     /// ([`crate::keyspace::db::Db::delete_expired_by_command`]).
     #[inline]
-    pub fn delete_expired_by_command(&mut self, w: &KeyWrite) -> bool {
-        self.srv.dbs[w.db].delete_expired_by_command(w.key)
+    pub fn delete_expired_by_command(self) -> bool {
+        let key = self.key;
+        self.db_mut().delete_expired_by_command(key)
     }
 
-    /// Deletes the key of `w` when its collection became empty (after pops and removals). Returns whether it was
+    /// Deletes the key when its collection became empty (after pops and removals). Returns whether it was
     /// deleted.
-    pub fn delete_if_empty(&mut self, w: &KeyWrite) -> bool {
-        let db = &mut self.srv.dbs[w.db];
-        let empty = db.find(w.key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
+    pub fn delete_if_empty(self) -> bool {
+        let key = self.key;
+        let db = self.db_mut();
+        let empty = db.find(key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
         if empty {
-            db.delete(w.key);
+            db.delete(key);
         }
         empty
     }
 
-    /// Gives the key of `w` an absolute expire time. Returns false when the key does not exist.
+    /// Gives the key an absolute expire time. Returns false when the key does not exist.
     #[inline]
-    pub fn set_expire(&mut self, w: &KeyWrite, when_ms: i64) -> bool {
-        self.srv.dbs[w.db].set_expire(w.key, when_ms)
+    pub fn set_expire(self, when_ms: i64) -> bool {
+        let key = self.key;
+        self.db_mut().set_expire(key, when_ms)
     }
 
-    /// Removes the TTL of the key of `w`. Returns true when there was one.
+    /// Removes the key's TTL. Returns true when there was one.
     #[inline]
-    pub fn persist(&mut self, w: &KeyWrite) -> bool {
-        self.srv.dbs[w.db].persist(w.key)
+    pub fn persist(self) -> bool {
+        let key = self.key;
+        self.db_mut().persist(key)
     }
 
-    /// Files the hash at the key of `w` again for field expiry after its fields' TTLs changed
+    /// Files the hash at the key again for field expiry after its fields' TTLs changed
     /// ([`crate::keyspace::db::Db::refile_hash`]).
     #[inline]
-    pub fn refile_hash(&mut self, w: &KeyWrite) {
-        self.srv.dbs[w.db].refile_hash(w.key);
+    pub fn refile_hash(self) {
+        let key = self.key;
+        self.db_mut().refile_hash(key);
+    }
+
+    /// Stores `val` as the key's string value (Redis's `setKey`): overwrites in place when the key exists,
+    /// dropping its TTL unless `keep_ttl`. An expired key is treated as absent.
+    ///
+    /// Overwriting counts as one access of the old key (Redis's `setKey` looks it up for writing; `touch_old`
+    /// false when the caller's own lookup already counted it, and CLIENT NO-TOUCH skips it): under LFU the value
+    /// keeps the old counter after that touch, as `dbOverwrite` does; otherwise it gets the current LRU clock.
+    pub fn store_string(self, val: &[u8], keep_ttl: bool, touch_old: bool) {
+        use crate::keyspace::evict::Touch;
+        let srv = self.srv;
+        let lfu = srv.config.maxmemory_policy.is_lfu();
+        let lru = if lfu { crate::keyspace::object::lfu_init(srv.now_ms) } else { srv.lru_clock };
+        let touch = if !touch_old || self.client.has(crate::net::client::flags::NO_TOUCH) {
+            Touch::Skip
+        } else {
+            crate::state::evict::touch(srv)
+        };
+        // The one access of the overwritten value: LFU keeps (and touches) its counter, LRU takes the clock.
+        let stamp = |e: &mut Entry| if lfu { touch.apply(e) } else { e.set_lru(lru) };
+        let clock = srv.lookup_clock();
+        let key = self.key;
+        let db = &mut srv.dbs[self.db];
+        // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
+        // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
+        let big = |e: &Entry| e.free_effort() > crate::keyspace::object::FREE_EFFORT_THRESHOLD;
+        if let Some(e) = db.find_mut(key) {
+            // (A hash filed for field expiry goes the slow way, which unfiles it.)
+            if !e.has_expire() && !big(e) && !e.is_filed_hash() {
+                e.set_string(val);
+                stamp(e);
+                return;
+            }
+        }
+        let exists = db.find(key).is_some() && !db.expire_if_needed(key, clock);
+        if let Some(old_lru) = db.find(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
+            let mut e = Entry::new_string(key, val);
+            e.set_lru(old_lru);
+            stamp(&mut e);
+            if keep_ttl {
+                db.insert_keep_ttl(e, clock.events);
+            } else {
+                db.set_key(e, clock.events);
+            }
+        } else if exists {
+            db.unfile_hash(key);
+            if let Some(e) = db.find_mut(key) {
+                e.set_string(val);
+                stamp(e);
+                if !keep_ttl && e.has_expire() {
+                    db.persist(key);
+                }
+            }
+        } else {
+            let mut e = Entry::new_string(key, val);
+            e.set_lru(lru);
+            db.set_key(e, clock.events);
+        }
     }
 }
 
-/// Whole-key writes that open, act and settle in one call, and lookups that change nothing.
+/// Whole-key writes that open, act and settle in one call.
 impl Ctx<'_> {
     /// Deletes `key` from the selected database (Redis's `dbDelete`, big values freed as
     /// `lazyfree-lazy-server-del` says) and records one change when it existed. Returns whether it existed.
     pub fn delete_key(&mut self, key: &[u8]) -> bool {
         let mut w = self.open_write(key);
-        let deleted = self.delete(&w);
+        let deleted = self.door(&w).delete();
         self.settle(&mut w, deleted as u64);
         deleted
     }
@@ -365,10 +402,10 @@ impl Ctx<'_> {
     /// records one change when it existed. Returns whether it existed.
     pub fn unlink_key(&mut self, key: &[u8], lazy: bool) -> bool {
         let mut w = self.open_write(key);
-        match self.remove(&w) {
+        match self.door(&w).remove() {
             Some(e) => {
                 self.srv.lazyfree.free_deleted(e, lazy);
-                self.modified(&mut w);
+                self.changed(&mut w, 1);
                 true
             }
             None => {
@@ -378,45 +415,29 @@ impl Ctx<'_> {
         }
     }
 
-    /// Deletes `key` from the selected database if its TTL has passed (lazy expiry: the deletion is reported
-    /// through the database's deletion log, as any expiry). Returns whether the key is expired.
-    #[inline]
-    pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
-        let clock = self.srv.lookup_clock();
-        let db = self.client.db;
-        self.srv.dbs[db].expire_if_needed(key, clock)
-    }
-
-    /// Looks `key` up in the selected database for reading, expiring it lazily, without touching it or counting a
-    /// hit or a miss (SMOVE's check of a member when source and destination are the same key).
-    #[inline]
-    pub fn lookup_quiet(&mut self, key: &[u8]) -> Option<&Entry> {
-        let clock = self.srv.lookup_clock();
-        let db = self.client.db;
-        self.srv.dbs[db].lookup(key, clock).map(|e| &*e)
-    }
-
-    /// A typed value for reading (no expiry, no touch: the caller looked it up already) plus the server's RNG
-    /// and the reply sink, for random picks (SRANDMEMBER, ZRANDMEMBER). A pop goes through
-    /// [`Ctx::typed_with_rng`], which wants an open write.
-    pub fn read_with_rng<T: ValueKind>(&mut self, key: &[u8]) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
-        let Ctx { client, srv } = self;
-        let srv = &mut **srv;
-        let v = srv.dbs[client.db].find_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
-        (v, &mut srv.rng, &mut client.reply)
-    }
-
-    /// Whether `key` exists in database `db`, expiring it lazily (MOVE's and COPY's destination).
+    /// Whether `key` exists in database `db`, expiring it lazily (MOVE's and COPY's destination, before they open
+    /// a write there).
     #[inline]
     pub fn exists_in(&mut self, db: usize, key: &[u8]) -> bool {
         let clock = self.srv.lookup_clock();
         self.srv.dbs[db].lookup(key, clock).is_some()
     }
+}
 
-    /// The absolute expire time of `key` in the selected database, if it has one (no lookup side effects).
-    #[inline]
-    pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
-        self.db_ref().expire_of(key)
+/// Narrows a looked-up entry to a `T` to change, replying WRONGTYPE for any other type.
+fn typed_mut<'e, T: ValueKind>(
+    e: Option<&'e mut Entry>,
+    r: &'e mut Reply,
+) -> Result<(Option<&'e mut T>, &'e mut Reply), WrongType> {
+    match e {
+        None => Ok((None, r)),
+        Some(e) => match e.value_mut().and_then(T::of) {
+            Some(v) => Ok((Some(v), r)),
+            None => {
+                r.err_wrongtype();
+                Err(WrongType)
+            }
+        },
     }
 }
 

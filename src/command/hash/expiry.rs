@@ -5,6 +5,7 @@
 
 use super::super::{Args, Ctx};
 use super::{expire_fields_now, field_now, hash_mut, hash_ref, past_mode, reply_values, Past};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::types::hash::{Hash, Lookup};
 use crate::util::parse_i64;
@@ -37,7 +38,7 @@ fn parse_fields<'a>(ctx: &mut Ctx, args: Args<'a>, at: usize, numfields_err: &st
 fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i64) {
     use crate::keyspace::types::hash::{SetTtl, TtlCond, MAX_EXPIRE_MS};
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some(t) = parse_i64(args.get(2)) else {
         ctx.reply().err_not_int();
         return;
@@ -77,7 +78,7 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
         return;
     }
     let now = ctx.now_ms();
-    let delete_past = ctx.deletes_already_expired();
+    let delete_past = ctx.settings().deletes_already_expired();
     let mut w = ctx.open_write(key);
     let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
     h.prepare_ttls();
@@ -96,22 +97,22 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
     let deleted = results.iter().filter(|r| **r == SetTtl::Deleted).count();
     for (f, _) in fields.iter().zip(&results).filter(|(_, r)| **r == SetTtl::Deleted) {
         ctx.count_expired_fields(1);
-        ctx.also_propagate(&[&b"HDEL"[..], key, f]);
+        ctx.propagation().also(&[&b"HDEL"[..], key, f]);
     }
     if updated.len() + deleted == 0 {
         return w.untouched();
     }
-    ctx.refile_hash(&w);
+    ctx.door(&w).refile_hash();
     ctx.changed(&mut w, (updated.len() + deleted) as u64);
     if emptied {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::HASH, "hdel", key);
         ctx.notify(nc::GENERIC, "del", key);
     } else {
         ctx.notify(nc::HASH, if deleted > 0 { "hdel" } else { "hexpire" }, key);
     }
     if updated.is_empty() {
-        ctx.prevent_propagation();
+        ctx.propagation().prevent();
         return;
     }
     let when_s = when.to_string();
@@ -123,7 +124,7 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
     argv.push(args.get(at));
     argv.push(n_s.as_bytes());
     argv.extend(updated.iter().copied());
-    ctx.rewrite(&argv);
+    ctx.propagation().rewrite(&argv);
 }
 
 pub(super) fn hexpire(ctx: &mut Ctx, args: Args) {
@@ -150,7 +151,7 @@ pub(super) fn hpexpireat(ctx: &mut Ctx, args: Args) {
 fn httl_generic(ctx: &mut Ctx, args: Args, base: i64, unit_ms: i64) {
     let key = args.get(1);
     let now = ctx.now_ms();
-    let exists = match ctx.read_typed::<Hash>(key) {
+    let exists = match ctx.lookup_typed::<Hash>(Access::READ, key) {
         Err(_) => return,
         Ok((h, _)) => h.is_some(),
     };
@@ -197,7 +198,7 @@ pub(super) fn hpexpiretime(ctx: &mut Ctx, args: Args) {
 /// HPERSIST key FIELDS numfields field [field ...]: 1 removed, -1 no TTL, -2 no such field (or its TTL passed).
 pub(super) fn hpersist(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
     let now = ctx.now_ms();
     let mut out = Vec::with_capacity(fields.len());
@@ -225,7 +226,7 @@ pub(super) fn hpersist(ctx: &mut Ctx, args: Args) {
         r.int(v);
     }
     if changed > 0 {
-        ctx.refile_hash(&w);
+        ctx.door(&w).refile_hash();
         ctx.notify(nc::HASH, "hpersist", key);
         ctx.changed(&mut w, changed);
     } else {
@@ -282,7 +283,7 @@ fn parse_ttl_opt(ctx: &mut Ctx, args: Args, i: usize, word: &str, name: &str) ->
 /// propagated as HDEL of the fields that were there.
 pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
     let now = field_now(ctx);
     let mode = past_mode(ctx);
@@ -313,18 +314,18 @@ pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
         expire_fields_now(ctx, key, &expired);
     }
     if deleted.is_empty() {
-        ctx.prevent_propagation();
+        ctx.propagation().prevent();
         return w.untouched();
     }
     ctx.notify(nc::HASH, "hdel", key);
     if hash_mut(ctx, &w).is_some_and(|h| h.is_empty()) {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, deleted.len() as u64);
     let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
     argv.extend(deleted.iter().copied());
-    ctx.rewrite(&argv);
+    ctx.propagation().rewrite(&argv);
 }
 
 /// Parses HGETEX's expiry option (at most one) up to FIELDS: the option and the index FIELDS should be at; None
@@ -422,7 +423,7 @@ fn propagate_hgetex(ctx: &mut Ctx, key: &[u8], opt: TtlOpt, applied: &TtlApplied
             let (w, n) = (when.to_string(), set.len().to_string());
             let mut argv: Vec<&[u8]> = vec![b"HPEXPIREAT", key, w.as_bytes(), b"FIELDS", n.as_bytes()];
             argv.extend(set.iter().copied());
-            ctx.also_propagate(&argv);
+            ctx.propagation().also(&argv);
             ctx.notify(nc::HASH, "hexpire", key);
         }
     }
@@ -430,13 +431,13 @@ fn propagate_hgetex(ctx: &mut Ctx, key: &[u8], opt: TtlOpt, applied: &TtlApplied
         let n = persisted.len().to_string();
         let mut argv: Vec<&[u8]> = vec![b"HPERSIST", key, b"FIELDS", n.as_bytes()];
         argv.extend(persisted.iter().copied());
-        ctx.also_propagate(&argv);
+        ctx.propagation().also(&argv);
         ctx.notify(nc::HASH, "hpersist", key);
     }
     if !gone.is_empty() {
         let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
         argv.extend(gone.iter().copied());
-        ctx.also_propagate(&argv);
+        ctx.propagation().also(&argv);
         ctx.count_expired_fields(gone.len() as u64);
         ctx.notify(nc::HASH, "hexpired", key);
     }
@@ -447,7 +448,7 @@ fn propagate_hgetex(ctx: &mut Ctx, key: &[u8], opt: TtlOpt, applied: &TtlApplied
 /// Propagated as HPEXPIREAT / HPERSIST / HDEL of the fields each applied to.
 pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some((opt, i)) = parse_hgetex_opt(ctx, args) else { return };
     let Some(fields) = parse_fields(ctx, args, i, "Number of fields must be a positive integer") else { return };
     let now = field_now(ctx);
@@ -461,11 +462,11 @@ pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
     if mode == Past::Delete {
         expire_fields_now(ctx, key, &read.expired);
     }
-    ctx.prevent_propagation();
+    ctx.propagation().prevent();
     if read.live.is_empty() || opt == TtlOpt::None {
         return w.untouched();
     }
-    let delete_past = ctx.deletes_already_expired();
+    let delete_past = ctx.settings().deletes_already_expired();
     let cmd_now = ctx.now_ms();
     let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
     let applied = apply_ttl_opt(h, read.live, opt, delete_past, cmd_now);
@@ -474,10 +475,10 @@ pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
     if changes == 0 {
         return w.untouched();
     }
-    ctx.refile_hash(&w);
+    ctx.door(&w).refile_hash();
     propagate_hgetex(ctx, key, opt, &applied);
     if emptied {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, changes);
@@ -559,18 +560,18 @@ fn hsetex_condition(ctx: &mut Ctx, key: &[u8], exists: bool, fields: &[&[u8]], f
 /// the absolute time (PXAT), or as HDEL when the time had passed.
 pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     let Some(HsetexOptions { fnx, fxx, opt, fields_at: i, n }) = parse_hsetex_options(ctx, args) else { return };
     let pairs_at = i + 2;
     let fields: Vec<&[u8]> = (0..n).map(|k| args.get(pairs_at + 2 * k)).collect();
     let now = field_now(ctx);
     if (fnx || fxx) && !hsetex_condition(ctx, key, exists, &fields, fnx, now) {
         ctx.reply().int(0);
-        ctx.prevent_propagation();
+        ctx.propagation().prevent();
         return;
     }
-    let th = ctx.thresholds();
-    let delete_past = ctx.deletes_already_expired();
+    let th = ctx.settings().thresholds();
+    let delete_past = ctx.settings().deletes_already_expired();
     let cmd_now = ctx.now_ms();
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     h.convert_for_args(args.iter().skip(pairs_at), &th);
@@ -594,7 +595,7 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
     }
     let emptied = h.is_empty();
     r.int(1);
-    ctx.refile_hash(&w);
+    ctx.door(&w).refile_hash();
     ctx.notify(nc::HASH, "hset", key);
     match opt {
         TtlOpt::At(_) if past => {
@@ -602,19 +603,19 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
             ctx.notify(nc::HASH, "hexpired", key);
             let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
             argv.extend(fields.iter().copied());
-            ctx.rewrite(&argv);
+            ctx.propagation().rewrite(&argv);
         }
         TtlOpt::At(when) => {
             ctx.notify(nc::HASH, "hexpire", key);
             let when = when.to_string();
             let mut argv: Vec<&[u8]> = vec![b"HSETEX", key, b"PXAT", when.as_bytes()];
             argv.extend(args.iter().skip(i));
-            ctx.rewrite(&argv);
+            ctx.propagation().rewrite(&argv);
         }
         _ => {}
     }
     if emptied {
-        ctx.delete(&w);
+        ctx.door(&w).delete();
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, n as u64);

@@ -6,6 +6,7 @@
 
 use super::longdouble::F80;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, KeyWrite, BASE, ONE_KEY};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
 use crate::keyspace::types::hash::{Hash, Lookup};
@@ -389,10 +390,10 @@ enum Past {
 }
 
 fn past_mode(ctx: &Ctx) -> Past {
-    let lazy = ctx.lookup_clock().expiry;
+    let lazy = ctx.settings().lookup_clock().expiry;
     if lazy.off {
         Past::Live
-    } else if !ctx.deletes_already_expired() || lazy.paused {
+    } else if !ctx.settings().deletes_already_expired() || lazy.paused {
         Past::Hide
     } else {
         Past::Delete
@@ -402,7 +403,7 @@ fn past_mode(ctx: &Ctx) -> Past {
 /// The time fields are judged at: the command's time, or the beginning of time for a replica's master link (no
 /// field is past for it).
 fn field_now(ctx: &Ctx) -> i64 {
-    if ctx.lookup_clock().expiry.off {
+    if ctx.settings().lookup_clock().expiry.off {
         i64::MIN
     } else {
         ctx.now_ms()
@@ -423,11 +424,11 @@ fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
     }
     let emptied = h.is_empty();
     ctx.count_expired_fields(1);
-    ctx.also_propagate(&[&b"HDEL"[..], key, field]);
+    ctx.propagation().also(&[&b"HDEL"[..], key, field]);
     ctx.notify_fields(nc::HASH, "hexpired", key, &[field]);
     if emptied {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.delete(&w);
+        ctx.door(&w).delete();
     }
     // The field expiry is propagated as its own HDEL: no change of the command's own is counted.
     ctx.changed(&mut w, 0);
@@ -480,13 +481,13 @@ fn expire_all_due(ctx: &mut Ctx, key: &[u8]) -> bool {
         h.remove(f);
         emptied = h.is_empty();
         ctx.count_expired_fields(1);
-        ctx.also_propagate(&[&b"HDEL"[..], key, f]);
+        ctx.propagation().also(&[&b"HDEL"[..], key, f]);
     }
     let fields: Vec<&[u8]> = due.iter().map(|f| f.as_slice()).collect();
     ctx.notify_fields(nc::HASH, "hexpired", key, &fields);
     if emptied {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.delete(&w);
+        ctx.door(&w).delete();
     }
     ctx.changed(&mut w, 0);
     emptied
@@ -494,7 +495,7 @@ fn expire_all_due(ctx: &mut Ctx, key: &[u8]) -> bool {
 
 /// The hash written through `w`, without expiry of the key or counting (the caller looked it up).
 fn hash_mut<'c>(ctx: &'c mut Ctx, w: &KeyWrite) -> Option<&'c mut Hash> {
-    match ctx.entry_mut(w).and_then(|e| e.value_mut()) {
+    match ctx.door(w).entry_mut().and_then(|e| e.value_mut()) {
         Some(crate::keyspace::object::Value::Hash(h)) => Some(h),
         _ => None,
     }
@@ -503,7 +504,7 @@ fn hash_mut<'c>(ctx: &'c mut Ctx, w: &KeyWrite) -> Option<&'c mut Hash> {
 /// The hash at `key` in the selected db, for reading, without expiry of the key or counting (the caller looked
 /// it up).
 fn hash_ref<'c>(ctx: &'c Ctx, key: &[u8]) -> Option<&'c Hash> {
-    match ctx.db_ref().find(key).and_then(|e| e.value()) {
+    match ctx.db().find(key).and_then(|e| e.value()) {
         Some(crate::keyspace::object::Value::Hash(h)) => Some(h),
         _ => None,
     }
@@ -513,7 +514,7 @@ fn hash_ref<'c>(ctx: &'c Ctx, key: &[u8]) -> Option<&'c Hash> {
 /// `Ok(None)` when the field is missing (or expired); `Err` after a WRONGTYPE reply.
 fn read_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> Result<Option<Vec<u8>>, super::WrongType> {
     let now = field_now(ctx);
-    let expired = match ctx.read_typed::<Hash>(key)? {
+    let expired = match ctx.lookup_typed::<Hash>(Access::READ, key)? {
         (None, _) => return Ok(None),
         (Some(h), _) => match h.lookup(field, now) {
             Lookup::Live(v) => return Ok(Some(v.to_vec())),
@@ -546,7 +547,7 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
         return;
     }
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     h.convert_for_args(args.iter().skip(2), &th);
     let mut created = 0;
@@ -563,7 +564,7 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
         r.int(created);
     }
     ctx.notify(nc::HASH, "hset", key);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
 }
 
 /// Looks a field up for a writer about to set it (HSETNX, HINCRBY*): a field whose TTL passed is deleted first by
@@ -573,7 +574,7 @@ fn clear_expired_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) {
     // The write lookup (it expires the key itself if due); a value of another type is left to the caller's
     // typed lookup, which answers WRONGTYPE.
     let expired = matches!(
-        ctx.lookup_write(key).and_then(|e| e.value()),
+        ctx.lookup(Access::WRITE, key).0.and_then(|e| e.value()),
         Some(crate::keyspace::object::Value::Hash(h)) if matches!(h.lookup(field, now), Lookup::Expired)
     );
     if expired && past_mode(ctx) == Past::Delete {
@@ -584,7 +585,7 @@ fn clear_expired_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) {
 /// HSETNX key field value
 fn hsetnx(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     clear_expired_field(ctx, key, args.get(2));
     let now = field_now(ctx);
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
@@ -596,7 +597,7 @@ fn hsetnx(ctx: &mut Ctx, args: Args) {
     h.set(args.get(2), args.get(3), &th);
     r.int(1);
     ctx.notify(nc::HASH, "hset", key);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
 }
 
 /// HDEL key field [field ...] (a field whose TTL passed but is still there counts as deleted, as in Redis).
@@ -624,10 +625,10 @@ fn hdel(ctx: &mut Ctx, args: Args) {
         let emptied = h.is_empty();
         ctx.notify(nc::HASH, "hdel", key);
         if emptied {
-            ctx.delete(&w);
+            ctx.door(&w).delete();
             ctx.notify(nc::GENERIC, "del", key);
         }
-        ctx.modified(&mut w);
+        ctx.changed(&mut w, 1);
     } else {
         w.untouched();
     }
@@ -641,7 +642,7 @@ fn hincrby(ctx: &mut Ctx, args: Args) {
     };
     let key = args.get(1);
     let field = args.get(2);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     clear_expired_field(ctx, key, field);
     let now = field_now(ctx);
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
@@ -662,7 +663,7 @@ fn hincrby(ctx: &mut Ctx, args: Args) {
     h.set_int(field, sum, &th);
     r.int(sum);
     ctx.notify(nc::HASH, "hincrby", key);
-    ctx.modified(&mut w);
+    ctx.changed(&mut w, 1);
 }
 
 /// HINCRBYFLOAT key field increment (keeps the field's TTL)
@@ -677,7 +678,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     }
     let key = args.get(1);
     let field = args.get(2);
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     clear_expired_field(ctx, key, field);
     let now = field_now(ctx);
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
@@ -703,8 +704,8 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     h.set_keep_ttl(field, &text, &th);
     r.bulk(&text);
     ctx.notify(nc::HASH, "hincrbyfloat", key);
-    ctx.modified(&mut w);
-    ctx.rewrite(&[b"HSET".as_slice(), key, field, &text]);
+    ctx.changed(&mut w, 1);
+    ctx.propagation().rewrite(&[b"HSET".as_slice(), key, field, &text]);
 }
 
 // ---- reads -----------------------------------------------------------------------------------------------------
@@ -712,7 +713,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
 /// HGET key field
 fn hget(ctx: &mut Ctx, args: Args) {
     let now = field_now(ctx);
-    let expired = match ctx.read_typed::<Hash>(args.get(1)) {
+    let expired = match ctx.lookup_typed::<Hash>(Access::READ, args.get(1)) {
         Err(_) => return,
         Ok((h, r)) => match h.map(|h| h.lookup(args.get(2), now)) {
             Some(Lookup::Live(v)) => {
@@ -740,7 +741,7 @@ fn hmget(ctx: &mut Ctx, args: Args) {
     let now = field_now(ctx);
     let mut due: Vec<&[u8]> = Vec::new();
     {
-        let Ok((h, r)) = ctx.read_typed::<Hash>(key) else { return };
+        let Ok((h, r)) = ctx.lookup_typed::<Hash>(Access::READ, key) else { return };
         r.array(args.len() - 2);
         for f in args.iter().skip(2) {
             match h.as_ref().map(|h| h.lookup(f, now)) {
@@ -760,7 +761,7 @@ fn hmget(ctx: &mut Ctx, args: Args) {
 
 /// HLEN key (fields whose TTL passed but are not yet deleted count, as in Redis 7.4)
 fn hlen(ctx: &mut Ctx, args: Args) {
-    if let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) {
+    if let Ok((h, r)) = ctx.lookup_typed::<Hash>(Access::READ, args.get(1)) {
         r.int(h.map_or(0, |h| h.len() as i64));
     }
 }
@@ -782,7 +783,7 @@ fn hexists(ctx: &mut Ctx, args: Args) {
 /// HGETALL key (fields whose TTL passed are left out)
 fn hgetall(ctx: &mut Ctx, args: Args) {
     let now = field_now(ctx);
-    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
+    let Ok((h, r)) = ctx.lookup_typed::<Hash>(Access::READ, args.get(1)) else { return };
     let Some(h) = h else {
         r.map(0);
         return;
@@ -807,7 +808,7 @@ fn hvals(ctx: &mut Ctx, args: Args) {
 /// HKEYS (`fields`) or HVALS: one half of each pair whose TTL has not passed, as an array.
 fn reply_live_halves(ctx: &mut Ctx, args: Args, fields: bool) {
     let now = field_now(ctx);
-    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
+    let Ok((h, r)) = ctx.lookup_typed::<Hash>(Access::READ, args.get(1)) else { return };
     let Some(h) = h else {
         r.array(0);
         return;
@@ -833,11 +834,11 @@ fn reply_pick(r: &mut Reply, f: StrRef<'_>, v: StrRef<'_>, withvalues: bool) {
 fn hrandfield(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     if args.len() == 2 {
-        if ctx.probe_write::<Hash>(key).is_err() {
+        if ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()).is_err() {
             return;
         }
         expire_all_due(ctx, key);
-        let Ok((h, r, rng)) = read_hash_rng(ctx, key) else { return };
+        let Ok((h, r, rng)) = ctx.lookup_rng::<Hash>(Access::READ, key) else { return };
         match h.and_then(|h| h.random(rng)) {
             Some((f, _)) => reply_str(r, f),
             None => r.null(),
@@ -868,11 +869,11 @@ fn hrandfield(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR value is out of range");
         return;
     }
-    if ctx.probe_write::<Hash>(key).is_err() {
+    if ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()).is_err() {
         return;
     }
     expire_all_due(ctx, key);
-    let Ok((h, r, rng)) = read_hash_rng(ctx, key) else { return };
+    let Ok((h, r, rng)) = ctx.lookup_rng::<Hash>(Access::READ, key) else { return };
     let Some(h) = h else {
         r.array(0);
         return;
@@ -900,24 +901,6 @@ fn hrandfield(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// [`Ctx::read_typed`] for a hash, also lending the server's random generator.
-#[allow(clippy::type_complexity)]
-fn read_hash_rng<'c>(
-    ctx: &'c mut Ctx,
-    key: &[u8],
-) -> Result<(Option<&'c Hash>, &'c mut Reply, &'c mut crate::util::Rng), super::WrongType> {
-    match ctx.read_reply_rng(key) {
-        (None, r, rng) => Ok((None, r, rng)),
-        (Some(e), r, rng) => match e.value() {
-            Some(crate::keyspace::object::Value::Hash(h)) => Ok((Some(h), r, rng)),
-            _ => {
-                r.err_wrongtype();
-                Err(super::WrongType)
-            }
-        },
-    }
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count] \[NOVALUES\] (NOVALUES: Redis 7.4; fields whose TTL passed are
 /// left out)
 fn hscan(ctx: &mut Ctx, args: Args) {
@@ -926,7 +909,7 @@ fn hscan(ctx: &mut Ctx, args: Args) {
         return;
     };
     let now = field_now(ctx);
-    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
+    let Ok((h, r)) = ctx.lookup_typed::<Hash>(Access::READ, args.get(1)) else { return };
     // Options are checked even for a missing key (Redis 7.0 parses them before looking at the value).
     let Some(opts) = super::set::parse_scan_opts(r, args, 3, Some("novalues")) else { return };
     let novalues = opts.flag;

@@ -9,6 +9,7 @@ use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::command::admin::err_subcommand_syntax;
 use crate::command::blocking::block_with;
 use crate::command::shared::{int_arg, long_arg, reply_help};
+use crate::command::Access;
 use crate::command::{Args, Ctx};
 use crate::config::notify as nc;
 use crate::keyspace::types::stream::{
@@ -73,7 +74,7 @@ fn xgroup_prelude(ctx: &mut Ctx, args: Args, create: bool, setid: bool) -> Optio
         }
     }
     let (key, group) = (args.get(2), args.get(3));
-    let (s, r) = ctx.write_unsignalled::<Stream>(key).ok()?;
+    let (s, r) = group_state(ctx, Access::WRITE, key).ok()?;
     let exists = s.is_some();
     if !mkstream {
         let Some(s) = s else {
@@ -108,7 +109,7 @@ pub(super) fn xgroup_create(ctx: &mut Ctx, args: Args) {
     }
     let (key, group) = (args.get(2), args.get(3));
     let id = if args.get(4) == b"$" {
-        match ctx.write_unsignalled::<Stream>(key) {
+        match group_state(ctx, Access::WRITE, key) {
             Ok((Some(s), _)) => s.last_id,
             _ => StreamId::MIN,
         }
@@ -145,7 +146,7 @@ pub(super) fn xgroup_setid(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (key, group) = (args.get(2), args.get(3));
-    let Ok((Some(s), r)) = ctx.write_unsignalled::<Stream>(key) else { return };
+    let Ok((Some(s), r)) = group_state(ctx, Access::WRITE, key) else { return };
     let id = if args.get(4) == b"$" {
         s.last_id
     } else {
@@ -167,7 +168,7 @@ pub(super) fn xgroup_destroy(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (key, group) = (args.get(2), args.get(3));
-    let Ok((Some(s), r)) = ctx.write_unsignalled::<Stream>(key) else { return };
+    let Ok((Some(s), r)) = group_state(ctx, Access::WRITE, key) else { return };
     if s.groups.remove(group).is_none() {
         r.int(0);
         return;
@@ -176,7 +177,7 @@ pub(super) fn xgroup_destroy(ctx: &mut Ctx, args: Args) {
     ctx.count_changes(1);
     ctx.notify(nc::STREAM, "xgroup-destroy", key);
     // Its blocked XREADGROUP readers answer NOGROUP.
-    ctx.signal_ready(key);
+    ctx.blocking().signal_ready(key);
 }
 
 /// XGROUP CREATECONSUMER key group consumer
@@ -186,7 +187,7 @@ pub(super) fn xgroup_createconsumer(ctx: &mut Ctx, args: Args) {
     }
     let (key, group, name) = (args.get(2), args.get(3), args.get(4));
     let now = ctx.now_ms();
-    let Ok((Some(s), r)) = ctx.write_unsignalled::<Stream>(key) else { return };
+    let Ok((Some(s), r)) = group_state(ctx, Access::WRITE, key) else { return };
     let Some(g) = s.groups.get_mut(group) else { return };
     if g.consumers.contains_key(name) {
         r.int(0);
@@ -204,7 +205,7 @@ pub(super) fn xgroup_delconsumer(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (key, group, name) = (args.get(2), args.get(3), args.get(4));
-    let Ok((Some(s), r)) = ctx.write_unsignalled::<Stream>(key) else { return };
+    let Ok((Some(s), r)) = group_state(ctx, Access::WRITE, key) else { return };
     let Some(g) = s.groups.get_mut(group) else { return };
     let Some(c) = g.consumers.remove(name) else {
         r.int(0);
@@ -220,7 +221,7 @@ pub(super) fn xgroup_delconsumer(ctx: &mut Ctx, args: Args) {
 
 /// XINFO GROUPS key
 pub(super) fn xinfo_groups(ctx: &mut Ctx, args: Args) {
-    let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(2)) else { return };
+    let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, args.get(2)) else { return };
     let Some(s) = s else {
         r.err_no_such_key();
         return;
@@ -242,7 +243,7 @@ pub(super) fn xinfo_groups(ctx: &mut Ctx, args: Args) {
 pub(super) fn xinfo_consumers(ctx: &mut Ctx, args: Args) {
     let (key, group) = (args.get(2), args.get(3));
     let now = ctx.now_ms();
-    let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
+    let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, key) else { return };
     let Some(s) = s else {
         r.err_no_such_key();
         return;
@@ -266,7 +267,7 @@ pub(super) fn xinfo_consumers(ctx: &mut Ctx, args: Args) {
 /// XACK key group id [id ...]
 pub(super) fn xack(ctx: &mut Ctx, args: Args) {
     let (key, group) = (args.get(1), args.get(2));
-    let Ok((s, r)) = ctx.write_unsignalled::<Stream>(key) else { return };
+    let Ok((s, r)) = group_state(ctx, Access::WRITE, key) else { return };
     let Some(g) = s.and_then(|s| s.groups.get_mut(group)) else {
         r.int(0);
         return;
@@ -412,7 +413,7 @@ pub(super) fn xpending(ctx: &mut Ctx, args: Args) {
     };
     let (key, group) = (args.get(1), args.get(2));
     let now = ctx.now_ms();
-    let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
+    let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, key) else { return };
     let Some(g) = s.and_then(|s| s.groups.get(group)) else {
         r.error(&format!("NOGROUP No such key '{}' or consumer group '{}'", c_text(key), c_text(group)));
         return;
@@ -450,10 +451,10 @@ pub(super) fn xreadgroup_now(
     if resp3 {
         body.proto = crate::resp::reply::Proto::Resp3;
     }
-    let mut effects = GroupEffects::new(ctx.propagating());
+    let mut effects = GroupEffects::new(ctx.propagation().enabled());
     let mut served = 0;
     for (k, &key) in keys.iter().enumerate() {
-        let Ok((Some(s), _)) = ctx.read_typed::<Stream>(key) else { continue };
+        let Ok((Some(s), _)) = group_state(ctx, Access::READ, key) else { continue };
         let Some(g) = s.groups.get(gname) else { continue };
         let history = ids[k] != StreamId::MAX;
         let gt = if history {
@@ -497,7 +498,7 @@ pub(super) fn xreadgroup_now(
 /// `unblockDeletedStreamReadgroupClients`): the key gone or of another type and the group destroyed are errors;
 /// entries past the group's last delivered id are served; else it waits on.
 pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
-    let Some((key, b)) = ctx.served_wait() else { return };
+    let Some((key, b)) = ctx.blocking().served_wait() else { return };
     let key = key.to_vec();
     let Some(wait) = b.stream.clone() else { return };
     let (deadline, keys) = (b.deadline_ms, b.keys.clone());
@@ -517,9 +518,11 @@ pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
         i += 1;
     }
     let now = ctx.now_ms();
-    let mut effects = GroupEffects::new(ctx.propagating());
+    let mut effects = GroupEffects::new(ctx.propagation().enabled());
     {
-        let (s, _, r) = ctx.unsignalled_with_rng::<Stream>(&key);
+        let w = ctx.open_write(&key);
+        let (s, _, r) = ctx.door(&w).typed_mut::<Stream>();
+        w.unsignalled();
         let Some(s) = s else {
             r.error("UNBLOCKED the stream key no longer exists");
             return;
@@ -572,13 +575,13 @@ impl GroupEffects {
     }
 
     fn apply(self, ctx: &mut Ctx) {
-        ctx.prevent_propagation();
+        ctx.propagation().prevent();
         ctx.count_changes(self.changes);
         for key in &self.created {
             ctx.notify(nc::STREAM, "xgroup-createconsumer", key);
         }
         for argv in &self.propagate {
-            ctx.also_propagate(argv);
+            ctx.propagation().also(argv);
         }
     }
 }
@@ -894,16 +897,16 @@ pub(super) fn xclaim(ctx: &mut Ctx, args: Args) {
     let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
     let now = ctx.now_ms();
     {
-        let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
+        let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, key) else { return };
         if !s.is_some_and(|s| s.groups.contains_key(gname)) {
             err_nogroup_key_or_group(r, key, gname);
             return;
         }
     }
     let Some((minidle, ids, o)) = parse_xclaim_options(ctx, args, now) else { return };
-    let mut fx = GroupEffects::new(ctx.propagating());
+    let mut fx = GroupEffects::new(ctx.propagation().enabled());
     {
-        let Ok((Some(s), r)) = ctx.read_typed::<Stream>(key) else { return };
+        let Ok((Some(s), r)) = group_state(ctx, Access::READ, key) else { return };
         let Some(mut g) = s.groups.remove(gname) else { return };
         let mut propagate_last_id = false;
         if o.last_id > g.last_id {
@@ -1006,9 +1009,9 @@ pub(super) fn xautoclaim(ctx: &mut Ctx, args: Args) {
     let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
     let Some((minidle, start, mut count, justid)) = parse_xautoclaim_options(ctx, args) else { return };
     let now = ctx.now_ms();
-    let mut fx = GroupEffects::new(ctx.propagating());
+    let mut fx = GroupEffects::new(ctx.propagation().enabled());
     {
-        let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
+        let Ok((s, r)) = group_state(ctx, Access::READ, key) else { return };
         let Some(s) = s.filter(|s| s.groups.contains_key(gname)) else {
             err_nogroup_key_or_group(r, key, gname);
             return;
@@ -1065,4 +1068,22 @@ pub(super) fn xautoclaim(ctx: &mut Ctx, args: Args) {
         }
     }
     fx.apply(ctx);
+}
+
+/// The stream at `key` looked up as `access`, to change its consumer-group state: a write Redis counts (the caller
+/// counts it with [`Ctx::count_changes`]) but does not signal, settled as [`KeyWrite::unsignalled`].
+///
+/// [`KeyWrite::unsignalled`]: crate::command::KeyWrite::unsignalled
+pub(super) fn group_state<'c>(
+    ctx: &'c mut Ctx,
+    access: Access,
+    key: &[u8],
+) -> Result<(Option<&'c mut Stream>, &'c mut Reply), crate::command::WrongType> {
+    if ctx.lookup_typed::<Stream>(access, key)?.0.is_none() {
+        return Ok((None, ctx.reply()));
+    }
+    let w = ctx.open_write(key);
+    let (s, _, r) = ctx.door(&w).typed_mut::<Stream>();
+    w.unsignalled();
+    Ok((s, r))
 }

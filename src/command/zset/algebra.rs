@@ -1,6 +1,7 @@
 //! The algebra: ZUNION/ZINTER/ZDIFF, their STORE forms and ZINTERCARD, with WEIGHTS and AGGREGATE.
 
 use super::*;
+use crate::command::Access;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The algebra.
@@ -82,7 +83,7 @@ fn algebra_keys<'a>(ctx: &mut Ctx, args: Args<'a>, dst: Option<&[u8]>, numkeys_i
     let setnum = setnum as usize;
     let keys: Vec<&[u8]> = (numkeys_idx + 1..numkeys_idx + 1 + setnum).map(|i| args.get(i)).collect();
     for k in &keys {
-        let e = if dst.is_some() { ctx.lookup_write(k) } else { ctx.lookup_read(k).map(|e| &*e) };
+        let e = ctx.lookup(if dst.is_some() { Access::WRITE } else { Access::READ }, k).0;
         if let Some(e) = e {
             if !matches!(e.value(), Some(Value::Set(_) | Value::ZSet(_))) {
                 ctx.reply().err_wrongtype();
@@ -228,7 +229,7 @@ fn diff(srcs: &[(Src, f64)]) -> Vec<(Vec<u8>, f64)> {
 fn store_algebra(ctx: &mut Ctx, dst: &[u8], out: &[(Vec<u8>, f64)], op: Op) {
     let n = out.len();
     if n > 0 {
-        let th: Thresholds = ctx.thresholds();
+        let th: Thresholds = ctx.settings().thresholds();
         let max_len = out.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
         let mut z = ZSet::with_hints(n, max_len, &th);
         for (m, s) in out {
@@ -255,7 +256,7 @@ pub(super) fn zalgebra(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, numkeys_id
         return;
     };
 
-    let db = ctx.db_ref();
+    let db = ctx.db();
     let mut srcs: Vec<(Src, f64)> = keys
         .iter()
         .zip(&o.weights)

@@ -17,6 +17,7 @@ use super::set::{
 use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, NO_KEYS, ONE_KEY};
 use crate::blocking::{BlockKind, TimeoutReply};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::{StrRef, Value};
 use crate::keyspace::types::set::Set;
@@ -707,7 +708,7 @@ fn clamp_ranks(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 
 /// The sorted set written through `w`, without touching it (callers looked it up already).
 fn zset_in<'a>(ctx: &'a mut Ctx, w: &KeyWrite) -> Option<&'a mut ZSet> {
-    ctx.entry_mut(w).and_then(|e| e.value_mut()).and_then(|v| match v {
+    ctx.door(w).entry_mut().and_then(|e| e.value_mut()).and_then(|v| match v {
         Value::ZSet(z) => Some(z),
         _ => None,
     })
@@ -755,8 +756,8 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
         let Some(s) = score_arg(ctx.reply(), args.get(idx + 2 * j), None) else { return };
         scores.push(s);
     }
-    let th = ctx.thresholds();
-    let Ok(exists) = ctx.probe_write::<ZSet>(key) else { return };
+    let th = ctx.settings().thresholds();
+    let Ok(exists) = ctx.lookup_typed::<ZSet>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
     if !exists && flags.xx {
         if flags.incr {
             ctx.reply().null();
@@ -847,13 +848,13 @@ fn zrem(ctx: &mut Ctx, args: Args) {
 
 /// ZCARD key
 fn zcard(ctx: &mut Ctx, args: Args) {
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     r.int(z.map_or(0, |z| z.len()) as i64);
 }
 
 /// ZSCORE key member
 fn zscore(ctx: &mut Ctx, args: Args) {
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     match z.and_then(|z| z.score(args.get(2))) {
         Some(s) => r.double(s),
         None => r.null(),
@@ -862,7 +863,7 @@ fn zscore(ctx: &mut Ctx, args: Args) {
 
 /// ZMSCORE key member [member ...]
 fn zmscore(ctx: &mut Ctx, args: Args) {
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     r.array(args.len() - 2);
     for m in args.iter().skip(2) {
         match z.as_ref().and_then(|z| z.score(m)) {
@@ -886,7 +887,7 @@ fn zrank_generic(ctx: &mut Ctx, args: Args, rev: bool) {
         ctx.reply().err_syntax();
         return;
     }
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     let member = args.get(2);
     let found = z.and_then(|z| Some((z.rank(member, rev)?, z.score(member)?)));
     match (found, with_score) {
@@ -980,14 +981,14 @@ fn zrevrank(ctx: &mut Ctx, args: Args) {
 /// ZCOUNT key min max
 fn zcount(ctx: &mut Ctx, args: Args) {
     let Some(range) = parse_score_range(ctx.reply(), args.get(2), args.get(3)) else { return };
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     r.int(z.map_or(0, |z| z.count_in_score_range(&range)) as i64);
 }
 
 /// ZLEXCOUNT key min max
 fn zlexcount(ctx: &mut Ctx, args: Args) {
     let Some(range) = parse_lex_range(ctx.reply(), args.get(2), args.get(3)) else { return };
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     r.int(z.map_or(0, |z| z.count_in_lex_range(&range)) as i64);
 }
 
@@ -1000,7 +1001,7 @@ fn zscan(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR invalid cursor");
         return;
     };
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, args.get(1)) else { return };
     let Some(z) = z else {
         reply_empty_scan(r);
         return;

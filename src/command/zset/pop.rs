@@ -1,6 +1,7 @@
 //! Pops: ZPOPMIN/ZPOPMAX, ZMPOP and their blocking forms (BZPOPMIN/BZPOPMAX/BZMPOP), and ZRANDMEMBER.
 
 use super::*;
+use crate::command::Access;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Pops.
@@ -78,11 +79,11 @@ pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64,
         // BZPOPMIN/BZPOPMAX replay as `ZPOPMIN|ZPOPMAX key`, ZMPOP/BZMPOP as `ZPOPMIN|ZPOPMAX key <popped>`.
         let verb: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
         if given < 0 {
-            ctx.rewrite(&[verb, key]);
+            ctx.propagation().rewrite(&[verb, key]);
         } else {
             let mut nb = [0u8; 24];
             let c = crate::util::itoa_buf(n as i64, &mut nb);
-            ctx.rewrite(&[verb, key, c]);
+            ctx.propagation().rewrite(&[verb, key, c]);
         }
     }
     true
@@ -223,12 +224,12 @@ pub(super) fn bzmpop(ctx: &mut Ctx, args: Args) {
 pub(super) fn zrandmember(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     if args.len() == 2 {
-        let Ok((z, r)) = ctx.read_typed::<ZSet>(key) else { return };
+        let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, key) else { return };
         if z.is_none() {
             r.null();
             return;
         }
-        let (Some(z), rng, r) = ctx.read_with_rng::<ZSet>(key) else { return };
+        let Ok((Some(z), r, rng)) = ctx.lookup_rng::<ZSet>(Access::HELD, key) else { return };
         match z.random(rng) {
             Some((m, _)) => bulk_ref(r, m),
             None => r.null(),
@@ -248,12 +249,12 @@ pub(super) fn zrandmember(ctx: &mut Ctx, args: Args) {
         }
     }
     let (count, uniq) = if l >= 0 { (l as u64, true) } else { (l.unsigned_abs(), false) };
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(key) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, key) else { return };
     if z.is_none() || count == 0 {
         r.array(0);
         return;
     }
-    let (Some(z), rng, r) = ctx.read_with_rng::<ZSet>(key) else { return };
+    let Ok((Some(z), r, rng)) = ctx.lookup_rng::<ZSet>(Access::HELD, key) else { return };
     let resp3 = r.is_resp3();
     let emit = |r: &mut Reply, m: StrRef<'_>, s: f64| {
         if withscores && resp3 {

@@ -2,6 +2,7 @@
 //! ZREVRANGE/ZRANGEBYSCORE/ZRANGEBYLEX forms) and removal by range (ZREMRANGEBYRANK/SCORE/LEX).
 
 use super::*;
+use crate::command::Access;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The ZRANGE family.
@@ -133,7 +134,7 @@ fn collect_range(z: &ZSet, range: &Range, o: &ZrangeOptions, out: &mut Vec<(Vec<
 
 /// ZRANGESTORE: stores the members found at `dst` (or deletes it when there are none) and replies their count.
 fn store_range(ctx: &mut Ctx, dst: &[u8], out: &[(Vec<u8>, f64)], size_hint: usize) {
-    let th = ctx.thresholds();
+    let th = ctx.settings().thresholds();
     let n = out.len();
     if n > 0 {
         let mut dz = ZSet::with_hints(size_hint, 0, &th);
@@ -164,7 +165,7 @@ pub(super) fn zrange_generic(
         std::mem::swap(&mut minidx, &mut maxidx);
     }
     let Some(range) = parse_zrange_range(ctx, args.get(minidx), args.get(maxidx), o.rangetype) else { return };
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(key) else { return };
+    let Ok((z, r)) = ctx.lookup_typed::<ZSet>(Access::READ, key) else { return };
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut size_hint = 0usize;
     match z {
