@@ -13,7 +13,8 @@
 //! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets, hashes
 //!   and sorted sets, with their small/large encodings and conversions, and the stream (listpack nodes in Redis's
 //!   stream layout under an ordered index, consumer groups).
-//! - [`db`]: one database: keys, TTLs, lazy expiry, and the single-key door's storage half (`Db::delete`).
+//! - [`db`]: one database: keys, TTLs, lazy expiry, and the single-key door's storage half (`Db::delete`). Its
+//!   table is private to this module; lookups are handed a `LookupClock` (time, lazy expiry's mode, events).
 //! - [`slots`]: the per-slot key index of cluster mode, kept by `Db`'s inserts and removes.
 //! - [`hash_slot`]: a key's hash slot (CRC16 of the key or its `{tag}`), for the slot index and the cluster.
 //! - [`evict`]: `maxmemory` eviction's data: the candidate pool, key-access touching, the policies' scores.

@@ -7,8 +7,8 @@
 //!
 //! Two events are produced below the command layer, where no context exists: `expired` (every TTL deletion, lazy
 //! or active) and `new` (a key added to a database). The [`Db`](crate::keyspace::db::Db) records them in its `events` log
-//! only while such notifications are wanted (a thread-local switch kept in step with the configuration by
-//! [`sync`]), and they are published before the next handler event and after every command ([`after_command`])
+//! only while such notifications are wanted (`ServerState::db_events`, kept in step with the configuration by
+//! [`sync`] and handed to the lookups and inserts in a [`LookupClock`](crate::keyspace::db::LookupClock)), and they are published before the next handler event and after every command ([`after_command`])
 //! or active-expire cycle, so subscribers see them in Redis's order (`expired` before the command's own event).
 //!
 //! So events take three routes, each for a reason: a handler's own events through `Ctx::notify` (the event name is
