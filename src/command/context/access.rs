@@ -93,13 +93,36 @@ impl Ctx<'_> {
     }
 
     /// The lookup itself, shared with the door's write lookups (which hand the entry out mutably beside a
-    /// `KeyWrite`).
-    #[inline]
+    /// `KeyWrite`). The two common accesses have their own copies of the code with the access folded in, called
+    /// from every site (a few instructions fewer per lookup than one copy testing the flags).
+    #[inline(always)]
     pub(super) fn find(
         &mut self,
         access: Access,
         key: &[u8],
     ) -> (Option<&mut Entry>, &mut Reply, &mut crate::util::Rng) {
+        match access {
+            Access::READ => self.find_read(key),
+            Access::WRITE => self.find_write(key),
+            _ => self.find_as(access, key),
+        }
+    }
+
+    /// [`Ctx::find`] for [`Access::READ`].
+    #[inline]
+    fn find_read(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply, &mut crate::util::Rng) {
+        self.find_as(Access::READ, key)
+    }
+
+    /// [`Ctx::find`] for [`Access::WRITE`].
+    #[inline]
+    fn find_write(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply, &mut crate::util::Rng) {
+        self.find_as(Access::WRITE, key)
+    }
+
+    /// The lookup's code, for any access.
+    #[inline(always)]
+    fn find_as(&mut self, access: Access, key: &[u8]) -> (Option<&mut Entry>, &mut Reply, &mut crate::util::Rng) {
         let Ctx { client, srv } = self;
         if access.has(Access::HELD_BIT) {
             let ServerState { dbs, rng, .. } = &mut **srv;
