@@ -102,17 +102,17 @@
 //!
 //! ```text
 //!  ┌──────────────────────────────────────────────────────────────────────────────────────────────────────┐
-//!  │ server   server.rs + server/<part>.rs: the loop's handler; start-up (startup), the connections     │
+//!  │ server   server/mod.rs + server/<part>.rs: the loop's handler; start-up (startup), the connections     │
 //!  │          (clients), the cron (cron), the call path (call) and each feature's I/O (acl, aof,          │
 //!  │          blocking, cluster, detached, io_home, persist, repl, repl_load, scripting, sentinel,        │
 //!  │          shutdown, tx_pause)                                                                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ funnel   admission: what a command must pass, for clients and for redis.call                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ command  command/<family>.rs: the handlers; command/mod.rs: the table; command/context.rs: Ctx and   │
+//!  │ command  command/<family>.rs: the handlers; command/mod.rs: the table; command/context/mod.rs: Ctx and   │
 //!  │          its views; command/context/door.rs: the single-key door                                     │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ state    state.rs: ServerState (the whole-database door, ServerState::key_changed);                  │
+//!  │ state    state/mod.rs: ServerState (the whole-database door, ServerState::key_changed);                  │
 //!  │          state/<service>.rs: the operations that need more than their own service's data:            │
 //!  │          notify, expire, evict, defrag, pubsub, cluster (start-up, redirection checks), ...          │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
@@ -163,7 +163,7 @@
 //! conditions a run is refused under (`scripting::run::Conditions`: stale or read-only replica, too few replicas,
 //! a failed save, over `maxmemory`), gathered from `ServerState` methods. The data a state operation keeps
 //! between calls (the expire cycle's position, the defragmenter's progress) lives in a file of its own below the
-//! operation (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state.rs`
+//! operation (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state/mod.rs`
 //! (the test asserts it). Unit tests that drive a whole server through the handler harness live in a `tests.rs`
 //! beside the file they test, so the production file does not import the server. What does not hold yet (the
 //! `UPWARD` list names each import): the handler harness itself builds a whole server. The client holds the
@@ -289,6 +289,11 @@
 //! From the bottom up. Binaries: `ferredis-server` (`src/main.rs`), `ferredis-cli` (`src/bin/ferredis-cli/`, its
 //! own code, using only [`util`], [`config`]'s version strings, `net::resolve` and the cluster slot hash),
 //! `ferredis-check-rdb` and `ferredis-check-aof`.
+//!
+//! One layout for every module: a module with children is a folder that holds its `mod.rs` (`state/mod.rs`
+//! beside `state/expire/`), and a module without children is one file (`state/notify.rs`); never a `foo.rs`
+//! beside a `foo/` folder. The crate had both; the folder form was the more common and is the one kept
+//! (`tests/layers.rs`, `a_module_with_children_is_a_folder_with_its_mod_rs`, holds it).
 //!
 //! - [`sys`]: system calls: the poller trait with its epoll and kqueue backends, sockets, fork and daemonizing,
 //!   the process's memory and CPU readings, the async-signal-safe half of crash reports, the process title,

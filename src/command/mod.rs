@@ -5,7 +5,7 @@
 //!
 //! # What a handler sees
 //!
-//! [`Ctx`] (`command/context.rs`) holds the calling client and the server state in private fields: a handler
+//! [`Ctx`] (`command/context/mod.rs`) holds the calling client and the server state in private fields: a handler
 //! reaches them only through its named views, each as narrow as its use: the reply sink and the client
 //! ([`Ctx::reply`], [`Ctx::client`]), the keys (the lookups, and the door below), the settings and clock it reads
 //! ([`Ctx::config`], [`Ctx::now_ms`], ...), a few services ([`Ctx::stats_mut`], [`Ctx::rng`], propagation,

@@ -1,4 +1,4 @@
-//! The dispatcher's transaction and CLIENT PAUSE hooks, kept apart from the network code in `server.rs`.
+//! The dispatcher's transaction and CLIENT PAUSE hooks, kept apart from the network code in `server/mod.rs`.
 //!
 //! - MULTI: commands of a client in MULTI are queued by [`crate::command::multi::queue_hook`]; EXEC runs each queued
 //!   command through [`Server::call`] (commandstats, slowlog, MONITOR per command, then EXEC itself).

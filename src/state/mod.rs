@@ -298,7 +298,7 @@ pub struct ShutdownState {
 }
 
 /// The signal that asked for shutdown (0 = none): set by the server's SIGTERM/SIGINT handler
-/// (`on_shutdown_signal` in `server.rs`), read and cleared by its cron (`Server::shutdown_cron`), cleared when a
+/// (`on_shutdown_signal` in `server/mod.rs`), read and cleared by its cron (`Server::shutdown_cron`), cleared when a
 /// shutdown is cancelled (`Server::cancel_shutdown`) and by SHUTDOWN ABORT ([`ShutdownState::cancel_signal`]). A
 /// static because a signal handler writes it.
 pub static SHUTDOWN_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
@@ -336,7 +336,7 @@ pub struct CommandLog {
     pub next_id: u64,
 }
 /// Test switches of Redis's DEBUG command that tune the server's own work. Set only by their DEBUG subcommands
-/// (`command/debug.rs`); read by the server's crons.
+/// (`command/debug/mod.rs`); read by the server's crons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DebugSwitches {
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged `noscript` (Redis's test hook).
