@@ -195,7 +195,7 @@
 //! - **Persistence forks, as Redis**, and the formats are Redis 7.0's byte for byte (RDB 10, the multi-part AOF),
 //!   so files move between the two servers in both directions ([`persist`]).
 //! - **Eviction, client eviction and output limits are Redis's approximations**, kept honest: the 16-candidate
-//!   pool (`keyspace::evict`), client memory buckets (`net::client_evict`), and output-buffer limits checked as a
+//!   pool (`state::evict::pool`), client memory buckets (`state::evict::clients`), and output-buffer limits checked as a
 //!   reply is built (`resp::reply`).
 //! - **Unsafe code is fenced in.** The modules that need none carry `#![forbid(unsafe_code)]` (the command
 //!   handlers, scripting and [`lua`], ACL, cluster, Sentinel, replication, RESP, the collection types...). The rest

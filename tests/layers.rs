@@ -263,9 +263,8 @@ fn lower_layers_do_not_name_upper_ones() {
 /// holds the whole server state).
 const TABLE_READERS: &[&str] = &[
     "acl",
-    "keyspace/evict.rs",
     "state/expire",
-    "state/evict.rs",
+    "state/evict",
     "scripting",
     "config",
     "state/mod.rs",

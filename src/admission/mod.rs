@@ -139,7 +139,7 @@ impl Refusal {
             Reason::Protected => protected_text(full_name).into(),
             Reason::NoAuth => NOAUTH.into(),
             Reason::Acl(d) => acl::noperm_message(d, full_name).into(),
-            Reason::Oom => crate::keyspace::evict::OOM_ERR.into(),
+            Reason::Oom => crate::state::evict::pool::OOM_ERR.into(),
             Reason::ReadOnlyReplica => READONLY.into(),
             Reason::TooFewReplicas => NOREPLICAS.into(),
             Reason::Stale => MASTERDOWN.into(),
@@ -182,7 +182,7 @@ impl Refusal {
             Reason::ReadOnlyReplica => coded(READONLY),
             Reason::TooFewReplicas => coded(NOREPLICAS),
             Reason::DiskError(msg) => coded(msg),
-            Reason::Oom => coded(crate::keyspace::evict::OOM_ERR),
+            Reason::Oom => coded(crate::state::evict::pool::OOM_ERR),
             // Dispatcher refusals: a script never gets them.
             Reason::Protected => coded(protected_text(self.found.map_or("", |(_, n)| n))),
             Reason::NoAuth => coded(NOAUTH),

@@ -9,9 +9,9 @@ use super::{
 use crate::command::{self, Args};
 use crate::event_loop::EventLoop;
 use crate::net::client::{client_memory_of, flags, Client, ClientState, Tracked};
-use crate::net::client_evict;
 use crate::net::io_threads;
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
+use crate::state::evict::clients as client_evict;
 use crate::sys::poller::Interest;
 use crate::sys::socket;
 use crate::{log_notice, log_verbose, log_warning};

@@ -4,7 +4,7 @@ use super::{Server, CONFIG_MAX_HZ, MAX_CLIENTS_PER_CLOCK_TICK, REPLY_BUF_KEEP, S
 use crate::command::{self, Ctx};
 use crate::event_loop::{EventLoop, TimerNext};
 use crate::net::client::{flags, ClientState};
-use crate::net::client_evict::{self};
+use crate::state::evict::clients as client_evict;
 use crate::sys::socket;
 use crate::{log_verbose, log_warning};
 use std::os::fd::RawFd;

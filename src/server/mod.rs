@@ -32,9 +32,9 @@
 use crate::command::{self, Args};
 use crate::config::Config;
 use crate::event_loop::{EventHandler, EventLoop, TimerNext};
-use crate::net::client_evict::{self};
 use crate::net::io_loops;
 use crate::resp::reply::Reply;
+use crate::state::evict::clients as client_evict;
 use crate::state::ServerState;
 use crate::sys::poller::Interest;
 use crate::sys::socket;

@@ -431,8 +431,8 @@ pub struct ServerState {
     pub shutdown: ShutdownState,
     /// The propagation path (AOF feed; later replicas): see [`crate::propagate`].
     pub prop: crate::propagate::Propagation,
-    /// `maxmemory` eviction: the candidate pool and the background eviction timer (see [`crate::keyspace::evict`]).
-    pub evict: crate::keyspace::evict::Evictor,
+    /// `maxmemory` eviction: the candidate pool and the background eviction timer (see [`crate::state::evict::pool`]).
+    pub evict: crate::state::evict::pool::Evictor,
     /// RDB saves, the AOF, the forked child, and the changes since the last save (see
     /// [`crate::persist::engine`]).
     pub persist: crate::persist::engine::Persist,
@@ -493,8 +493,8 @@ pub struct Clients {
     pub pending_push: Vec<i32>,
     /// When the first client entered `pending_push` (meaningful while it is not empty).
     pub pending_push_since: std::time::Instant,
-    /// Client memory by bucket, for `maxmemory-clients` (see [`crate::net::client_evict`]).
-    pub mem: crate::net::client_evict::ClientMem,
+    /// Client memory by bucket, for `maxmemory-clients` (see [`crate::state::evict::clients`]).
+    pub mem: crate::state::evict::clients::ClientMem,
     /// How a client is written in the log (CLIENT LIST's line; set by the server, see `net::client::ClientInfoFn`).
     pub info: crate::net::client::ClientInfoFn,
 }
@@ -971,7 +971,7 @@ impl ServerState {
     }
 
     /// Handles the keys expiry or eviction deleted since the last call (lazily inside a command, by the active
-    /// cycle, or by [`crate::keyspace::evict`]): invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK`
+    /// cycle, or by [`crate::state::evict::pool`]): invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK`
     /// with `lazyfree-lazy-expire` / `lazyfree-lazy-eviction`), as Redis's `deleteExpiredKeyAndPropagate` and
     /// `performEvictions`. `standalone`: each deletion is its own unit (active expiry);
     /// otherwise they join the running command's unit.
@@ -1012,7 +1012,7 @@ impl ServerState {
             for (k, why) in &keys {
                 let verb = match why {
                     crate::keyspace::db::Deletion::Expired => self.expire_del_verb(),
-                    crate::keyspace::db::Deletion::Evicted => crate::keyspace::evict::del_verb(&self.config),
+                    crate::keyspace::db::Deletion::Evicted => crate::state::evict::pool::del_verb(&self.config),
                 };
                 // No `dirty` for expiry or eviction, as Redis's deleteExpiredKeyAndPropagate and performEvictions.
                 self.key_changed(i, k, 0, 0);

@@ -141,7 +141,7 @@ struct Out<'a> {
     now_ms: i64,
     info: ClientInfoFn,
     /// Client-eviction accounting and its limit (`maxmemory-clients`, 0 = off).
-    client_mem: &'a mut crate::net::client_evict::ClientMem,
+    client_mem: &'a mut crate::state::evict::clients::ClientMem,
     evict_limit: u64,
 }
 
@@ -228,7 +228,7 @@ fn leave_shard(c: &mut ClientState, name: &[u8]) -> bool {
 /// The registry and what delivery needs of the rest of the server state.
 fn split(srv: &mut ServerState) -> (&mut Registry, Sink<'_>) {
     let srv_info = srv.clients.info;
-    let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
+    let evict_limit = crate::state::evict::clients::limit_bytes(&srv.config);
     let ServerState {
         pubsub,
         clients:

@@ -113,7 +113,7 @@ fn write(srv: &mut ServerState, me: &mut Option<&mut ClientState>, w: Where, par
             }
         }
         Where::Fd(fd) => {
-            let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
+            let evict_limit = crate::state::evict::clients::limit_bytes(&srv.config);
             let (info, now_ms) = (srv.clients.info, srv.now_ms);
             let ServerState {
                 clients: crate::state::Clients { by_fd: clients, mem: client_mem, .. },

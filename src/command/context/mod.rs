@@ -262,9 +262,9 @@ impl<'a> Ctx<'a> {
     /// What a write access does to an existing key's LRU/LFU field (`touch_old` false: the caller's own lookup
     /// already counted it; CLIENT NO-TOUCH skips it).
     #[inline]
-    pub fn write_touch(&self, touch_old: bool) -> crate::keyspace::evict::Touch {
+    pub fn write_touch(&self, touch_old: bool) -> crate::state::evict::pool::Touch {
         if !touch_old || self.client.has(crate::net::client::flags::NO_TOUCH) {
-            crate::keyspace::evict::Touch::Skip
+            crate::state::evict::pool::Touch::Skip
         } else {
             crate::state::evict::touch(self.srv)
         }
@@ -289,7 +289,7 @@ impl<'a> Ctx<'a> {
     pub fn read_reply_rng(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply, &mut crate::util::Rng) {
         let Ctx { client, srv } = self;
         let touch = if client.has(crate::net::client::flags::NO_TOUCH) {
-            crate::keyspace::evict::Touch::Skip
+            crate::state::evict::pool::Touch::Skip
         } else {
             crate::state::evict::touch(srv)
         };

@@ -483,7 +483,7 @@ pub(crate) fn is_shared_int(config: &crate::config::Config, e: &Entry) -> bool {
 
 /// Idle time of an entry in milliseconds from its LRU field (Redis's `estimateObjectIdleTime`).
 pub(crate) fn idle_ms(lru_clock: u32, lru: u32) -> u64 {
-    crate::keyspace::evict::estimate_idle_ms(lru_clock, lru)
+    crate::state::evict::pool::estimate_idle_ms(lru_clock, lru)
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ pub struct Client {
     pub pre: preparsed::Preparsed,
     /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
     pub obuf_soft_limit_reached_s: i64,
-    /// Client-eviction bookkeeping (`maxmemory-clients`, see [`crate::net::client_evict`]).
+    /// Client-eviction bookkeeping (`maxmemory-clients`, see [`crate::state::evict::clients`]).
     pub mem: Tracked,
     /// What an I/O thread wrote for it since the main thread last had it (see [`crate::net::io_loops`]).
     pub written: Written,
@@ -188,7 +188,7 @@ pub struct Client {
     pub io_period: u32,
 }
 
-/// What client eviction (`net::client_evict`) remembers of one client.
+/// What client eviction (`state::evict::clients`) remembers of one client.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Tracked {
     /// Memory counted in the total the last time the client was updated; 0 = not tracked.
@@ -276,7 +276,7 @@ pub fn output_figures(reply: &Reply) -> (usize, usize, usize) {
 /// so the allocation is the honest figure), the client structure, the parser's scratch space, the MULTI queue, the
 /// subscriptions' bookkeeping, watched keys and BCAST tracking prefixes. The arguments of the running command are
 /// not added again: they are slices of the query buffer, where Redis copies them out. Client eviction
-/// (`net::client_evict`) adds this figure up.
+/// (`state::evict::clients`) adds this figure up.
 pub fn client_memory(c: &Client) -> usize {
     client_memory_of(c.query.capacity(), &c.state, c.scratch.capacity(), c.spans.capacity())
 }

@@ -1,16 +1,28 @@
-//! `maxmemory` eviction, the operations on the server state (the data and the policy maths are
-//! `crate::keyspace::evict`): the touch a lookup applies, the memory over the limit, Redis's `performEvictions`
-//! with the victim choice per policy, the OOM check before a command, and the background eviction timer.
+//! Eviction, in one folder (Redis's `evict.c`, and 7.0's client eviction from `networking.c`):
+//!
+//! - this file: `maxmemory` eviction's operations on the server state: the touch a lookup applies, the memory
+//!   over the limit, Redis's `performEvictions` with the victim choice per policy, the OOM check before a
+//!   command, and the background eviction timer;
+//! - [`pool`]: its data and maths: the header's LRU/LFU bit layout, the candidate pool, the touch, the scores
+//!   (what `ServerState` holds, so it names nothing of the state);
+//! - [`clients`]: client eviction (`maxmemory-clients`): client memory by bucket, the biggest closed first.
+//!
+//! The folder sits in the state layer, because its operations need the whole state (the databases, the
+//! clients, the statistics); the data files below them import nothing of `state/mod.rs`, so the state can hold
+//! them without an import cycle. What each client keeps for client eviction (`Tracked`) is part of the client.
 
 #![forbid(unsafe_code)]
 
+pub mod clients;
+pub mod pool;
+
 use crate::config::MaxmemoryPolicy;
-use crate::keyspace::evict::{
+use crate::keyspace::object::Entry;
+use crate::net::client::ClientState;
+use crate::state::evict::pool::{
     estimate_idle_ms, eviction_time_limit_us, populate, EvictResult, Touch, EMPTY_ROUNDS_MAX, KEYS_PER_TIME_CHECK,
     VOLATILE_WALK_MAX,
 };
-use crate::keyspace::object::Entry;
-use crate::net::client::ClientState;
 use crate::state::ServerState;
 use std::time::Instant;
 
@@ -37,7 +49,7 @@ fn safe_to_evict(srv: &ServerState) -> bool {
 /// command may grow it (denyoom, or EXEC of a queue holding one), or the client is queueing a transaction
 /// (anything but EXEC, DISCARD, QUIT and RESET).
 ///
-/// [`OOM_ERR`]: crate::keyspace::evict::OOM_ERR
+/// [`OOM_ERR`]: crate::state::evict::pool::OOM_ERR
 pub fn rejects_command(
     srv: &mut ServerState,
     c: &mut ClientState,
