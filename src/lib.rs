@@ -390,7 +390,6 @@ pub mod sha256;
 pub mod state;
 pub mod supervise;
 pub mod sys;
-pub mod tracking;
 pub mod util;
 pub mod xxh3;
 

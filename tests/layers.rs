@@ -271,7 +271,7 @@ const TABLE_READERS: &[&str] = &[
     "keyspace/db.rs",
     "multi.rs",
     "net",
-    "tracking",
+    "state/tracking",
     "command_spec.rs",
 ];
 
@@ -509,7 +509,6 @@ const BANDS: &[(&str, &[&str])] = &[
         &[
             "net",
             "pubsub.rs",
-            "tracking",
             "blocking.rs",
             "multi.rs",
             "propagate.rs",

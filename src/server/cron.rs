@@ -68,7 +68,7 @@ impl Server {
         }
         // Freed tracking slots become reusable once their bits are swept from the table.
         if self.state.tracking.sweeping() {
-            self.state.tracking.sweep_step(crate::tracking::SWEEP_BUDGET);
+            self.state.tracking.sweep_step(crate::state::tracking::tracker::SWEEP_BUDGET);
         }
         // Ten times a second while a FAILOVER runs, so its handshake moves on quickly (as Redis's serverCron).
         let repl_period = if self.state.repl.failover.state == crate::repl::failover::State::None { 1000 } else { 100 };

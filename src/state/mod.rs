@@ -4,7 +4,9 @@
 //! narrow views are all a data-type handler sees of it, and whose one whole-server view the administrative
 //! families take.
 
-#![forbid(unsafe_code)]
+// No `unsafe` in the state; the one exception below it is the tracking table's unchecked indexing, which
+// allows it in its own file (`tracking/tracker/table.rs`).
+#![deny(unsafe_code)]
 
 // The operations that work on the whole state, one file per service (`src/state/`): they sit above the
 // services whose data the state holds, so those services never name `ServerState`.
@@ -455,8 +457,8 @@ pub struct ServerState {
     /// The listening sockets (see [`crate::net::listen`]); CONFIG SET port/bind replaces the TCP ones.
     pub listeners: crate::net::listen::Listeners,
     /// Client-side caching: tracked keys, BCAST prefixes, invalidations waiting to be sent (see
-    /// [`crate::tracking`]).
-    pub tracking: crate::tracking::Tracking,
+    /// [`crate::state::tracking`]).
+    pub tracking: crate::state::tracking::tracker::Tracking,
     /// MIGRATE's cached connections to its targets.
     pub migrate_sockets: crate::net::migrate::Sockets,
     /// Debug builds: the keys (database, key) a handler settled as changed, checked against the keyspace

@@ -143,7 +143,11 @@ impl Ctx<'_> {
         // Invalidations for other clients are written at once, as Redis writes them (the running client's own
         // wait for its reply).
         if self.srv.tracking.has_outbox() {
-            crate::state::tracking::deliver(self.srv, Some(&mut *self.client), crate::tracking::Flush::Now);
+            crate::state::tracking::deliver(
+                self.srv,
+                Some(&mut *self.client),
+                crate::state::tracking::tracker::Flush::Now,
+            );
         }
     }
 }

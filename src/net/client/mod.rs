@@ -14,7 +14,7 @@
 //! The per-client data of the modules that act on clients lives in leaves below this file that name nothing of the
 //! client, so those modules import the client and the client none of them: [`subs`] (the Pub/Sub subscriptions,
 //! kept by `pubsub` and `state::pubsub`), [`tracking`] (the client-side caching settings and slot, kept by
-//! `tracking` and `state::tracking`), [`preparsed`] (the commands an I/O thread parsed ahead, filled by
+//! `state::tracking`), [`preparsed`] (the commands an I/O thread parsed ahead, filled by
 //! `io_threads::preparse`). The two small records client eviction and the I/O loops keep of a client ([`Tracked`],
 //! [`Written`]) are defined here, and so is what a client costs in memory ([`client_memory`]), beside what it
 //! measures.
@@ -139,7 +139,7 @@ pub struct ClientState {
     pub watched_keys: usize,
     /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
     pub subs: Option<Box<subs::ClientSubs>>,
-    /// Client-side caching: where invalidations go and the BCAST prefixes (see [`crate::tracking`]).
+    /// Client-side caching: where invalidations go and the BCAST prefixes (see [`crate::state::tracking`]).
     pub tracking: tracking::ClientTracking,
 }
 

@@ -67,7 +67,7 @@ pub fn rejects_command(
     let prev = srv.tracking.enter(c.id, false);
     let result = perform_evictions(srv, Some(&mut *c));
     srv.tracking.leave(prev);
-    crate::state::tracking::deliver(srv, Some(c), crate::tracking::Flush::Now);
+    crate::state::tracking::deliver(srv, Some(c), crate::state::tracking::tracker::Flush::Now);
     result == EvictResult::Fail && reject
 }
 

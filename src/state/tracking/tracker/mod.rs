@@ -32,8 +32,8 @@
 //! This file holds the data: the table, the prefixes and the outbox, with the operations on those alone. What each
 //! client keeps (its settings and its tracking slot) is part of the client ([`crate::net::client::tracking`]),
 //! which so imports nothing of this file. The operations on the whole server state (delivering the outbox to the
-//! clients, the BCAST messages before the loop sleeps, the `tracking-table-max-keys` pass) are in
-//! [`crate::state::tracking`].
+//! clients, the BCAST messages before the loop sleeps, the `tracking-table-max-keys` pass) are in the folder's
+//! [`mod.rs`](crate::state::tracking).
 
 use crate::args::Args;
 use crate::command_spec::{flag, Command, Group};

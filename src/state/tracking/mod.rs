@@ -1,13 +1,21 @@
-//! Client-side caching operations on the whole server state: delivering the invalidation outbox to the clients
-//! (through their redirections, with the output-limit check a push needs), the BCAST messages gathered for
-//! each prefix before the loop sleeps, and the `tracking-table-max-keys` pass. This is the operations half of
-//! [`crate::tracking`], which holds the data (the table, the prefixes, the outbox) and describes the whole.
+//! Client-side caching (CLIENT TRACKING), in one folder (Redis's `tracking.c`):
+//!
+//! - this file: the operations on the whole server state: delivering the invalidation outbox to the clients
+//!   (through their redirections, with the output-limit check a push needs), the BCAST messages gathered for each
+//!   prefix before the loop sleeps, and the `tracking-table-max-keys` pass;
+//! - [`tracker`]: the data (the table, the prefixes, the outbox) with the operations on those alone, and the
+//!   picture of the whole, with the tracked-keys table itself below it (`tracker/table.rs`).
+//!
+//! The data files import nothing of `state/mod.rs`, so the state holds them without an import cycle. What each
+//! client keeps (its settings and its tracking slot, [`crate::net::client::tracking`]) is part of the client,
+//! below this folder, because the tracker acts on clients; the CLIENT TRACKING/CACHING/GETREDIR/TRACKINGINFO
+//! handlers are in `command/connection.rs`, as Redis keeps them in `networking.c`.
 
-#![forbid(unsafe_code)]
+pub mod tracker;
 
 use crate::net::client::{flags as cf, ClientState};
+use crate::state::tracking::tracker::{keys_array, Flush, Msg, DEFERRED, KEY, LOOP};
 use crate::state::ServerState;
-use crate::tracking::{keys_array, Flush, Msg, DEFERRED, KEY, LOOP};
 use std::rc::Rc;
 /// Keeps the table within `tracking-table-max-keys` by invalidating random keys (Redis's `trackingLimitUsedSlots`):
 /// 100 keys per pass, 100 more each pass that ends still over the limit.
@@ -16,8 +24,8 @@ pub fn limit_used_slots(srv: &mut ServerState) {
 }
 
 /// [`limit_used_slots`] before client `c`'s command (Redis's `processCommand`), its messages delivered at once.
-/// Callers test [`Tracking::take_limit_due`](crate::tracking::Tracking::take_limit_due) and
-/// [`Tracking::over_limit`](crate::tracking::Tracking::over_limit) first (a pass under the limit only
+/// Callers test [`Tracking::take_limit_due`](crate::state::tracking::tracker::Tracking::take_limit_due) and
+/// [`Tracking::over_limit`](crate::state::tracking::tracker::Tracking::over_limit) first (a pass under the limit only
 /// resets the round count, which a pass over it does not need).
 #[cold]
 pub fn limit_before_command(srv: &mut ServerState, c: &mut ClientState) {

@@ -28,6 +28,9 @@
 //!   walks a plain vector from its end (entries moved by removals only ever come from the end, which the walk
 //!   has visited; new entries go to the end too, and carry no swept bits).
 
+// The probe loop indexes unchecked (each block says why the index is in bounds).
+#![allow(unsafe_code)]
+
 use super::TrackedKey;
 use crate::keyspace::dict::{fresh_seed, hash_with, HashedKey};
 use crate::keyspace::types::SmallBytes;
