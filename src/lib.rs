@@ -380,7 +380,6 @@ pub mod persist;
 pub mod proctitle;
 pub mod propagate;
 pub mod pubsub;
-pub mod repl;
 pub mod resp;
 pub mod scripting;
 pub mod sentinel;

@@ -13,7 +13,7 @@
 //!                                     consumers: the AOF writer (RESP, SELECT when the db changes, written
 //!                                     before replies go out) and the replication feed (`ReplFeed`: the same
 //!                                     ops with their own SELECT state, drained by the server into the
-//!                                     backlog and the replicas after each command; see `crate::repl`)
+//!                                     backlog and the replicas after each command; see `crate::state::repl`)
 //! ```
 //!
 //! Invariants: ops are recorded only while a consumer exists (`enabled`), so a server without AOF pays nothing but

@@ -321,7 +321,7 @@ fn slot_stats(ctx: &mut Ctx, args: Args) {
 }
 
 /// A replica CLUSTER SLOTS lists: not failing, and past its first sync (Redis's `isReplicaAvailable`; for
-/// ourselves `my_offset`, our own [`crate::repl::replica_offset`], as a node keeps no gossip about itself).
+/// ourselves `my_offset`, our own [`crate::state::repl::roles::replica_offset`], as a node keeps no gossip about itself).
 fn replica_available(cl: &Cluster, i: NodeIdx, my_offset: i64) -> bool {
     let Some(n) = cl.node(i) else { return false };
     if n.has(nf::FAIL) {
@@ -384,7 +384,7 @@ fn slots(ctx: &mut Ctx, _args: Args) {
     }
     let srv = ctx.server_ref();
     let Some(cl) = srv.cluster.as_deref() else { return };
-    let my_offset = crate::repl::replica_offset(&srv.repl);
+    let my_offset = crate::state::repl::roles::replica_offset(&srv.repl);
     let entries: Vec<(usize, usize, NodeIdx, Vec<NodeIdx>)> = slot_runs(cl)
         .into_iter()
         .map(|(a, b, owner)| {
@@ -414,7 +414,7 @@ fn shard_node(ctx: &mut Ctx, i: NodeIdx) {
     let endpoint = cluster::redirect::endpoint(&ctx.server_ref().config, n).to_string();
     let offset = if i == cl.myself {
         if n.is_replica() {
-            crate::repl::replica_offset(&ctx.server_ref().repl)
+            crate::state::repl::roles::replica_offset(&ctx.server_ref().repl)
         } else {
             ctx.server_ref().repl.master_repl_offset
         }

@@ -254,7 +254,7 @@ impl Server {
         }
         c.refresh_conn_stats(0, true, el.interest(fd).is_writable());
         let has_output = c.state.reply.pending_len() > 0
-            || (c.state.has(flags::REPLICA) && crate::repl::stream_pending(&self.state.repl, c.state.id));
+            || (c.state.has(flags::REPLICA) && crate::state::repl::roles::stream_pending(&self.state.repl, c.state.id));
         if has_output && !c.pending_write && !el.interest(fd).is_writable() {
             c.pending_write = true;
             self.state.clients.pending_write.push(fd);
@@ -554,7 +554,8 @@ impl Server {
         }
         self.track_client_mem(&mut c);
         let registered = el.interest(fd).is_writable();
-        let replica_stream = c.state.has(flags::REPLICA) && crate::repl::stream_pending(&self.state.repl, c.state.id);
+        let replica_stream =
+            c.state.has(flags::REPLICA) && crate::state::repl::roles::stream_pending(&self.state.repl, c.state.id);
         if c.state.reply.pending_len() == 0 && !replica_stream {
             if registered {
                 let _ = el.remove_interest(fd, Interest::WRITABLE);

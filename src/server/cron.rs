@@ -71,7 +71,8 @@ impl Server {
             self.state.tracking.sweep_step(crate::state::tracking::tracker::SWEEP_BUDGET);
         }
         // Ten times a second while a FAILOVER runs, so its handshake moves on quickly (as Redis's serverCron).
-        let repl_period = if self.state.repl.failover.state == crate::repl::failover::State::None { 1000 } else { 100 };
+        let repl_period =
+            if self.state.repl.failover.state == crate::state::repl::failover::State::None { 1000 } else { 100 };
         if self.run_with_period(repl_period) {
             self.repl_cron(el);
         } else if self.state.repl.master_client.is_some() {

@@ -438,8 +438,8 @@ pub struct ServerState {
     /// RDB saves, the AOF, the forked child, and the changes since the last save (see
     /// [`crate::persist::engine`]).
     pub persist: crate::persist::engine::Persist,
-    /// Replication, both roles (see [`crate::repl`]).
-    pub repl: crate::repl::Repl,
+    /// Replication, both roles (see [`crate::state::repl`]).
+    pub repl: crate::state::repl::roles::Repl,
     /// Redis Cluster, when `cluster-enabled yes` (see [`crate::cluster`]).
     pub cluster: Option<Box<crate::cluster::Cluster>>,
     /// Sentinel mode's state (`--sentinel`; see [`crate::sentinel`]).
@@ -632,7 +632,7 @@ impl ServerState {
     pub fn stale_replica(&self) -> bool {
         let r = &self.repl;
         r.master.is_some()
-            && r.link_state != crate::repl::LinkState::Connected
+            && r.link_state != crate::state::repl::roles::LinkState::Connected
             && !self.config.stored_bool("replica-serve-stale-data")
     }
 
@@ -669,7 +669,7 @@ impl ServerState {
         let dbs = (0..config.databases.max(1)).map(Db::new).collect();
         let mut rng = Rng::from_entropy();
         let run_id = random_hex(&mut rng, 40);
-        let repl = crate::repl::Repl { replid: random_hex(&mut rng, 40), ..Default::default() };
+        let repl = crate::state::repl::roles::Repl { replid: random_hex(&mut rng, 40), ..Default::default() };
         let acl = crate::acl::Acl::for_config(&config);
         ServerState {
             active_expire_enabled: config.active_expire_enabled,
@@ -746,8 +746,8 @@ impl ServerState {
     pub fn replica_buffer_bytes(&self) -> u64 {
         let mut n = 0u64;
         if let Some(b) = self.repl.backlog.as_ref() {
-            let size = crate::repl::backlog::configured_size(&self.config);
-            let counted = size + (size / (16 * 1024) + 1) * crate::repl::backlog::BLOCK_OVERHEAD;
+            let size = crate::state::repl::backlog::configured_size(&self.config);
+            let counted = size + (size / (16 * 1024) + 1) * crate::state::repl::backlog::BLOCK_OVERHEAD;
             n += b.mem().saturating_sub(counted) as u64;
         }
         for r in &self.repl.replicas {

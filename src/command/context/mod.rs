@@ -142,7 +142,7 @@ impl<'a> Ctx<'a> {
 
     /// Replication: the role, the link, the offsets (to read).
     #[inline]
-    pub fn repl(&self) -> &crate::repl::Repl {
+    pub fn repl(&self) -> &crate::state::repl::roles::Repl {
         &self.srv.repl
     }
 

@@ -70,7 +70,7 @@ impl MemFigures {
         }
         f.clients_normal = normal;
         f.repl_buffers = srv.repl.backlog.as_ref().map_or(0, |b| b.mem() as u64);
-        let size = crate::repl::backlog::configured_size(&srv.config) as u64;
+        let size = crate::state::repl::backlog::configured_size(&srv.config) as u64;
         (f.repl_backlog, f.clients_slaves) = if !srv.repl.replicas.is_empty() && f.repl_buffers > size {
             (size, f.repl_buffers - size)
         } else {

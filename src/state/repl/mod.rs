@@ -1,15 +1,31 @@
-//! Replication operations on the whole server state (Redis's `replication.c`, the parts that reach beyond the
-//! replication data): feeding the stream to the backlog and the replicas, creating and trimming the backlog,
-//! the replication IDs, the PSYNC decision, promotion (REPLICAOF NO ONE), the `min-replicas-*` count and what an
-//! RDB save records. This is the operations half of [`crate::repl`], which holds the data (the replicas, the
-//! backlog, the master link) and describes both roles.
+//! Replication, both roles (Redis's `replication.c`), in one folder:
+//!
+//! - this file: the operations on the whole server state: feeding the stream to the backlog and the replicas,
+//!   creating and trimming the backlog, the replication IDs, the PSYNC decision, promotion (REPLICAOF NO ONE),
+//!   the `min-replicas-*` count and what an RDB save records;
+//! - [`roles`]: the data (the IDs and offsets, the replicas fed, the master link) and the picture of both roles;
+//! - [`backlog`]: the shared replication buffer; [`replica`]: the replica's side of the link (the handshake, the
+//!   payload); [`failover`]: FAILOVER's state machine.
+//!
+//! The data files import nothing of `state/mod.rs`, so the state holds them without an import cycle. Two parts
+//! of the feature live elsewhere, by layer: its event-loop side (`server/repl.rs`: sockets, the fork of a full
+//! sync, the replica's link and cron; `server/repl_load.rs`: loading a received payload) is `impl Server`, which
+//! only the server layer can name, and the handlers (REPLICAOF, SYNC/PSYNC, REPLCONF, WAIT, FAILOVER, ROLE) are a
+//! command family, `command/repl.rs`.
 
 #![forbid(unsafe_code)]
 
+pub mod backlog;
+pub mod failover;
+pub mod replica;
+pub mod roles;
+
 use crate::net::client::flags;
-use crate::repl::backlog::{self, Backlog};
-use crate::repl::{pinned_offset, LinkState, PsyncOutcome, Replica, ReplicaState, FEED_BUF_KEEP, NULL_REPLID};
+use crate::state::repl::roles::{
+    pinned_offset, LinkState, PsyncOutcome, Replica, ReplicaState, FEED_BUF_KEEP, NULL_REPLID,
+};
 use crate::state::ServerState;
+use backlog::Backlog;
 
 /// Re-reads `min-replicas-*` and recounts the good replicas (Redis's `refreshGoodSlavesCount`): called by the
 /// cron, after CONFIG, and when a replica comes online or leaves.
@@ -34,10 +50,10 @@ pub fn aof_acks_for(srv: &ServerState, offset: i64) -> i64 {
 }
 
 /// What a WAIT (`numlocal` None) or WAITAOF waiting for `offset` would answer now.
-pub fn wait_outcome(srv: &ServerState, offset: i64, numlocal: Option<i64>) -> crate::repl::WaitOutcome {
+pub fn wait_outcome(srv: &ServerState, offset: i64, numlocal: Option<i64>) -> roles::WaitOutcome {
     match numlocal {
-        None => crate::repl::WaitOutcome::Replicas(acks_for(srv, offset)),
-        Some(_) => crate::repl::WaitOutcome::Aof {
+        None => roles::WaitOutcome::Replicas(acks_for(srv, offset)),
+        Some(_) => roles::WaitOutcome::Aof {
             local: i64::from(srv.repl.fsynced_reploff >= offset),
             replicas: aof_acks_for(srv, offset),
         },

@@ -45,18 +45,14 @@
 //!
 //! This file holds the data: the IDs and offsets, the replicas, the master link, with the functions that read
 //! them alone. The operations on the whole server state (feeding the stream, the backlog's life, the IDs, PSYNC,
-//! promotion) are in [`crate::state::repl`].
+//! promotion) are in the folder's [`mod.rs`](crate::state::repl).
 //!
-//! Tested by the unit tests here, in backlog.rs and in `state::repl`, and end to end against Redis 7.0 by
+//! Tested by the unit tests here, in backlog.rs and in the folder's `mod.rs`, and end to end against Redis 7.0 by
 //! tests/replication/replication.rs (both directions, partial resync, promotion).
 
 #![forbid(unsafe_code)]
 
-pub mod backlog;
-pub mod failover;
-pub mod replica;
-
-use backlog::Backlog;
+use super::backlog::Backlog;
 
 /// A replication ID of "no ID" (`replid2` when there is no previous history).
 pub const NULL_REPLID: &str = "0000000000000000000000000000000000000000";
@@ -255,7 +251,7 @@ pub struct Repl {
     pub master: Option<MasterAddr>,
     pub link_state: LinkState,
     /// The handshake / transfer connection while it is not yet the master client.
-    pub link: Option<Box<replica::MasterLink>>,
+    pub link: Option<Box<super::replica::MasterLink>>,
     /// The master client once the link is up: (client id, fd).
     pub master_client: Option<(u64, i32)>,
     /// Bytes the master client ran that are not yet fed (held while it is inside MULTI, as Redis does).
@@ -307,7 +303,7 @@ pub struct Repl {
     /// A WAIT needs fresh acknowledgements: `REPLCONF GETACK *` goes into the stream before the loop sleeps.
     pub get_ack: bool,
     /// FAILOVER in progress, if any.
-    pub failover: failover::Failover,
+    pub failover: super::failover::Failover,
     /// A zero-delay timer keeping the loop turning while a disk RDB is queued to replicas a window at a time.
     pub bulk_timer: Option<u64>,
     /// Replica side: a received RDB is being loaded (the link is out of `link` meanwhile, so the cron must not

@@ -16,7 +16,7 @@
 //!
 //! Tested by the unit tests below and end to end by tests/replication/replication.rs (ferredis and Redis 7.0 replicas).
 
-use super::{Replica, ReplicaState};
+use super::roles::{Replica, ReplicaState};
 
 /// Where a failover stands (INFO's `master_failover_state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
