@@ -38,7 +38,7 @@
 //! (`busy-poll-us` is ignored).
 
 use crate::net::client::Client;
-use crate::net::io_threads::{preparse, read_step, write_step, ReadOut};
+use crate::net::io::{preparse, read_step, write_step, ReadOut};
 use crate::resp::parse::Limits;
 use crate::sys::poller::{Event, Interest, Poller};
 use crate::sys::socket;

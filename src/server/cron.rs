@@ -212,10 +212,15 @@ impl Server {
             // A client that stays above its soft output limit without new output is only seen here (Redis's
             // clientsCron closes it at once, with its own log line).
             let limits = &self.state.config.client_output_buffer_limit;
-            if crate::pubsub::output_limit_bytes(&c.state) > 0
+            if crate::net::output_limit::output_limit_bytes(&c.state) > 0
                 && !c.state.has(flags::CLOSE_ASAP)
-                && crate::pubsub::output_limit_reached(&c.state, &mut c.obuf_soft_limit_reached_s, limits, now_ms)
-                    .is_some()
+                && crate::net::output_limit::output_limit_reached(
+                    &c.state,
+                    &mut c.obuf_soft_limit_reached_s,
+                    limits,
+                    now_ms,
+                )
+                .is_some()
             {
                 log_warning!(
                     "Client {} closed for overcoming of output buffer limits.",

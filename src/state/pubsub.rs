@@ -9,7 +9,8 @@
 
 use crate::config::ClientBufferLimit;
 use crate::net::client::{flags, Client, ClientInfoFn, ClientState};
-use crate::pubsub::{check_output_limits, counts, encode, Encoded, Kind, Registry, Subscriber};
+use crate::net::output_limit::check_output_limits;
+use crate::pubsub::{counts, encode, Encoded, Kind, Registry, Subscriber};
 use crate::state::{ServerState, Stats};
 
 /// Adds a subscription. Returns false when the client already had it.

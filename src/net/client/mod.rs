@@ -15,7 +15,7 @@
 //! client, so those modules import the client and the client none of them: [`subs`] (the Pub/Sub subscriptions,
 //! kept by `pubsub` and `state::pubsub`), [`tracking`] (the client-side caching settings and slot, kept by
 //! `state::tracking`), [`preparsed`] (the commands an I/O thread parsed ahead, filled by
-//! `io_threads::preparse`). The two small records client eviction and the I/O loops keep of a client ([`Tracked`],
+//! `io::preparse`). The two small records client eviction and the I/O loops keep of a client ([`Tracked`],
 //! [`Written`]) are defined here, and so is what a client costs in memory ([`client_memory`]), beside what it
 //! measures.
 

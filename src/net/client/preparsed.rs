@@ -8,7 +8,7 @@
 //! ```
 //!
 //! A leaf: it names nothing of the client, so the client holds it while `io_threads` and `io_loops`, which act on
-//! clients, import the client, one way. Tested through `io_threads::preparse` (its unit tests) and end to end by
+//! clients, import the client, one way. Tested through `io::preparse` (its unit tests) and end to end by
 //! the I/O-thread tests of tests/protocol.
 
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError};

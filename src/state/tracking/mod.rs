@@ -132,7 +132,13 @@ fn write(srv: &mut ServerState, me: &mut Option<&mut ClientState>, w: Where, par
             let Some(Some(c)) = clients.get_mut(fd) else { return };
             append(&mut c.state);
             let limits = &config.client_output_buffer_limit;
-            crate::pubsub::check_output_limits(c, limits, now_ms, &mut stats.client_outbuf_limit_disconnections, info);
+            crate::net::output_limit::check_output_limits(
+                c,
+                limits,
+                now_ms,
+                &mut stats.client_outbuf_limit_disconnections,
+                info,
+            );
             if evict_limit > 0 {
                 client_mem.update(c, evict_limit);
             }
