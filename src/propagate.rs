@@ -3,8 +3,8 @@
 //!
 //! ```text
 //!   handler ──ctx.rewrite / ctx.also_propagate / ctx.prevent_propagation──┐
-//!   lazy and active expiry (Db::take_expired) ──DEL/UNLINK────────────────┤
-//!   Server::call: dirty moved? → the command's own (or rewritten) argv ───┤
+//!   expiry and eviction (Db's deletion log, drained) ──DEL/UNLINK─────────┤
+//!   Server::call_with: dirty moved? → the command's own (or rewritten) argv ┤
 //!                                                                         ▼
 //!                                     ops of one execution unit (a command, or EXEC with its queue)
 //!                                                                         │ end of the unit: one op as is,
@@ -15,6 +15,10 @@
 //!                                     ops with their own SELECT state, drained by the server into the
 //!                                     backlog and the replicas after each command; see `crate::state::repl`)
 //! ```
+//!
+//! The deletion log is [`Db::expired_log`](crate::keyspace::db::Db::expired_log), drained by
+//! [`ServerState::drain_expired`](crate::state::ServerState::drain_expired); the funnel that compares `dirty` is
+//! `Server::call_with` (`server/call.rs`).
 //!
 //! Invariants: ops are recorded only while a consumer exists (`enabled`), so a server without AOF pays nothing but
 //! a branch; the command's own argv is never copied in the common case (one op, no rewrite): it is encoded straight

@@ -497,7 +497,7 @@ pub struct Clients {
     pub pending_push_since: std::time::Instant,
     /// Client memory by bucket, for `maxmemory-clients` (see [`crate::state::evict::clients`]).
     pub mem: crate::state::evict::clients::ClientMem,
-    /// How a client is written in the log (CLIENT LIST's line; set by the server, see `net::client::ClientInfoFn`).
+    /// How a client is written in the log (CLIENT LIST's line; set by the server, see [`ClientInfoFn`](crate::net::client::ClientInfoFn)).
     pub info: crate::net::client::ClientInfoFn,
 }
 

@@ -307,11 +307,11 @@ const TRACKING_PREFIX_BYTES: usize = 32;
 const WATCHED_KEY_BYTES: usize = 56;
 
 /// Formats a client for the log as Redis's `catClientInfoString` (its CLIENT LIST line). The full formatter lives
-/// in the command layer (`command::client_info`); lower layers that log a client (output limits in `pubsub`) get
-/// it through `ServerState::client_info`, set by the server.
+/// in the command layer (`command::client_info`); lower layers that log a client (the output-buffer limits of
+/// [`crate::net::output_limit`]) get it through [`Clients::info`](crate::state::Clients::info), set by the server.
 pub type ClientInfoFn = fn(&ClientState, i64) -> String;
 
-/// The few fields a lower layer can format on its own (the default of `ServerState::client_info`).
+/// The few fields a lower layer can format on its own (the default of [`Clients::info`](crate::state::Clients::info)).
 pub fn short_info(c: &ClientState, _now_ms: i64) -> String {
     format!(
         "id={} addr={} laddr={} fd={} name={}",

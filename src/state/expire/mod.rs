@@ -37,11 +37,8 @@ pub const SLOW_TIME_PERC: u64 = 25;
 /// (`SLOW_TIME_PERC` of the cron period) to slices of at most this long, run between event passes with the loop
 /// not sleeping meanwhile ([`expire_slice`]), and after that the stale keys to the fast cycles (1 ms each, at most
 /// one per 2 ms, between event batches) until the estimated stale share falls below the acceptable one. An idle
-/// server thus expires at Redis's pace or faster, and a busy one never waits more than a slice. Measured on the
-/// tail bench's expire5m (5M keys expiring together, two runs each): with a 5 ms cap the prober's p99 was
-/// 6.7-7.5 ms and its p99.9 7.9-8.3; with 1 ms, 2.8 and 5.0-5.2, the keys gone in 5.4 s instead of 4.7 (Redis:
-/// over 20 s). Without the slices an idle server, whose loop wakes only for the cron, spent 1 ms of every 100 on
-/// expiry: a million keys expiring together took 12 s (Redis 4 s).
+/// server thus expires at Redis's pace or faster, and a busy one never waits more than a slice (the figures behind
+/// the 1 ms: `benches/README.md`, "Active expiry").
 pub const SLOW_MAX_US: u64 = 1_000;
 /// Stale-key percentage that keeps a database's loop going, at effort 1.
 pub const ACCEPTABLE_STALE: u64 = 10;
