@@ -110,7 +110,7 @@
 //!  │ funnel   admission: what a command must pass, for clients and for redis.call                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ command  command/<family>.rs: the handlers; command/mod.rs: the table; command/context/: Ctx and     │
-//!  │          its views; command/context/door.rs: the single-key door                                     │
+//!  │          its views; command/context/door/: the single-key door                                       │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ state    state/mod.rs: ServerState (the whole-database door, ServerState::key_changed);              │
 //!  │          state/<feature>/: a feature whose operations need the whole state, in one folder: the       │
@@ -167,8 +167,9 @@
 //! a failed save, over `maxmemory`), gathered from `ServerState` methods. The data a state operation keeps
 //! between calls (the expire cycle's position, the defragmenter's progress) lives in a file of its own below the
 //! operation (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state/mod.rs`
-//! (the test asserts it). Unit tests that drive a whole server through the handler harness live in a `tests.rs`
-//! beside the file they test, so the production file does not import the server. What does not hold yet (the
+//! (the test asserts it). Unit tests that drive a whole server through the handler harness live in the tested
+//! module's folder as `tests.rs`, so the production file does not import the server (`tests/README.md`, "Where a
+//! test goes"). What does not hold yet (the
 //! `UPWARD` list names each import): the handler harness itself builds a whole server. The client holds the
 //! per-client data of the services that act on clients (its subscriptions, tracking settings, commands parsed
 //! ahead) as types from leaves below it that name nothing of the client (`net/client/`), so `pubsub`,

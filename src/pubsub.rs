@@ -23,7 +23,7 @@
 //! (subscribe, unsubscribe, publish, dropping the shard channels of lost slots) are in [`crate::state::pubsub`].
 //!
 //! Tested by the unit tests below (message encodings), by those of `state::pubsub` (registry
-//! bookkeeping, delivery) and end to end by tests/protocol/pubsub_*.rs.
+//! bookkeeping, delivery) and end to end by tests/pubsub/.
 //!
 //! [`ClientSubs`]: crate::net::client::subs::ClientSubs
 

@@ -935,6 +935,33 @@ fn a_module_with_children_is_a_folder_with_its_mod_rs() {
     assert!(found.is_empty(), "move each to its folder's mod.rs (`git mv foo.rs foo/mod.rs`):\n{}", found.join("\n"));
 }
 
+/// Unit tests sit with the module they test: in a `mod tests` at the end of its file, or in `tests.rs` in its
+/// folder (`foo/tests.rs` for `foo/mod.rs`), declared as `mod tests;` (no `#[path]`). The one exception the bands
+/// force: a module below the handlers whose tests drive a whole server through the handler harness (which is in
+/// `command/`) keeps them in `command/`, named after it.
+const TESTS_ABOVE_THEIR_MODULE: &[(&str, &str)] = &[("command/notify_tests.rs", "state/notify.rs")];
+
+#[test]
+fn unit_tests_sit_with_their_module() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    rust_files(&src, &mut all);
+    let mut found = Vec::new();
+    for f in &all {
+        let rel = f.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+        let name = rel.rsplit('/').next().unwrap_or("");
+        let listed = TESTS_ABOVE_THEIR_MODULE.iter().any(|(t, m)| *t == rel && src.join(m).is_file());
+        if name.ends_with("_tests.rs") && !listed {
+            found.push(format!("src/{rel}: move it to the tested module's folder as tests.rs"));
+        }
+        let text = without_comments(&std::fs::read_to_string(f).expect("read source"));
+        if text.contains("#[path") && !rel.starts_with("bin/") {
+            found.push(format!("src/{rel}: a #[path] module (use the folder layout instead)"));
+        }
+    }
+    assert!(found.is_empty(), "unit tests away from their module:\n{}", found.join("\n"));
+}
+
 #[test]
 fn the_import_graph_points_down_and_has_no_large_cycle() {
     let g = Graph::build();
@@ -1461,7 +1488,7 @@ fn every_global_cell_is_documented_and_indexed() {
 /// the crate docs' request-path diagram), so that a change the server makes behind the handlers' backs cannot
 /// slip in without its report.
 const KEY_CHANGED_CALLERS: &[(&str, usize, &str)] = &[
-    ("command/context/door.rs", 3, "the handlers' door: Ctx::changed, Ctx::settle and their shared step"),
+    ("command/context/door/mod.rs", 3, "the handlers' door: Ctx::changed, Ctx::settle and their shared step"),
     ("state/mod.rs", 1, "drain_expired: the deletion logs of expiry and eviction"),
     ("state/expire/mod.rs", 1, "active expiry of hash fields: a hash that lost fields, or was deleted"),
     ("server/cluster.rs", 1, "a slot's keys deleted when the slot is lost"),

@@ -300,9 +300,8 @@ pub unsafe fn free_maybe_later(ptr: *mut u8, layout: Layout) {
 /// they wake: a block handed over then waits for the CPU the loop holds instead of taking it (and the thread
 /// yields after every step of the block, [`drop_pages`]). Under the normal policy the kernel let the woken thread
 /// take the CPU from the loop at once when both share one CPU (a server pinned to a core, a busy machine), and
-/// keep it for the whole block: the emptied 1.5M-slot table of a hash whose million fields expired (50 MiB of
-/// touched pages) held the loop off its CPU for 4-10 ms, measured in the loop's own scheduler statistics around
-/// that step (0.2 ms run, 4.4 ms waiting on the run queue; `benches/hash_field_expiry.sh`). Not `SCHED_IDLE`,
+/// keep it for the whole block: the emptied table of a hash whose million fields expired held the loop off its
+/// CPU for milliseconds (the figures: `benches/README.md`, "Hash-field expiry"). Not `SCHED_IDLE`,
 /// which would never preempt the loop either: a thread that gets the CPU only when nothing else wants it can be
 /// starved while it holds the memory-map lock the loop then waits for (an `mprotect` of the slab, a `brk`), behind
 /// every other process of the CPU; a batch thread keeps its fair share. Dropping to `SCHED_BATCH` needs no

@@ -37,7 +37,7 @@
 //! ```
 //!
 //! Settling is the only route to `ServerState::key_changed` from a handler (the method that reaches it is private
-//! to [`door`], `command/context/door.rs`). The type system cannot prove that a handle was settled, so the check is at run time: a handle
+//! to [`door`], `command/context/door/mod.rs`). The type system cannot prove that a handle was settled, so the check is at run time: a handle
 //! dropped while open panics in debug builds, and the test suites run every handler path they reach through it.
 //! In release builds the handle is a key slice and a database index, settled at no cost. Deleting a whole key
 //! has shortcuts that open, act and settle at once ([`Ctx::delete_key`], [`Ctx::unlink_key`]), and the writes
@@ -58,8 +58,6 @@ pub mod config;
 pub mod connection;
 mod context;
 pub mod debug;
-#[cfg(test)]
-mod door_tests;
 pub mod dump;
 pub mod function;
 pub mod geo;

@@ -1351,3 +1351,6 @@ impl Lua {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

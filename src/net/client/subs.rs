@@ -5,7 +5,7 @@
 //! which act on clients, import the client, one way. The registry's side of each subscription (who listens to a
 //! name) is `pubsub::Registry`; `state::pubsub` keeps the two in step, and `pubsub` states the invariants.
 //!
-//! Tested through its users: the unit tests of `state::pubsub` and end to end by tests/protocol/pubsub_*.rs.
+//! Tested through its users: the unit tests of `state::pubsub` and end to end by tests/pubsub/.
 
 #![forbid(unsafe_code)]
 

@@ -20,7 +20,7 @@
 //!
 //! The server updates a client after each command, after a read and after a write while a limit is set, and every
 //! client once a second from the cron (so turning the limit on with CONFIG SET reaches idle clients); it evicts
-//! before each command and before sleeping. Tested by the unit tests below and `tests/protocol/client_eviction.rs`.
+//! before each command and before sleeping. Tested by the unit tests below and `tests/operations/client_eviction.rs`.
 
 use crate::config::Config;
 use crate::net::client::{client_memory, flags, Client, Tracked};

@@ -6,10 +6,10 @@
 use std::any::Any;
 use std::rc::Rc;
 
-use super::heap::Function;
-use super::proto::{LocVar, Proto};
-use super::value::{ErrorKind, LuaError, Value};
-use super::Lua;
+use crate::lua::heap::Function;
+use crate::lua::proto::{LocVar, Proto};
+use crate::lua::value::{ErrorKind, LuaError, Value};
+use crate::lua::Lua;
 
 struct Undump<'a> {
     b: &'a [u8],
@@ -242,7 +242,7 @@ fn state() -> Lua {
     l.register(g, "select", n_select);
     l.register(g, "next", n_next);
     l.register(g, "pairs", n_pairs);
-    super::lib::coroutine::open(&mut l);
+    crate::lua::lib::coroutine::open(&mut l);
     l
 }
 

@@ -292,5 +292,4 @@ fn msetex(ctx: &mut Ctx, args: Args) {
 }
 
 #[cfg(test)]
-#[path = "string_cond_tests.rs"]
 mod tests;

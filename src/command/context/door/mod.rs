@@ -445,20 +445,4 @@ pub(in crate::command) fn check_settled(srv: &mut crate::state::ServerState) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::KeyWrite;
-
-    #[test]
-    #[cfg(debug_assertions)]
-    #[should_panic(expected = "neither settled nor declared untouched")]
-    fn an_open_write_dropped_unsettled_panics() {
-        let w = KeyWrite::new(b"k", 0, true);
-        drop(w);
-    }
-
-    #[test]
-    fn a_write_with_nothing_to_settle_or_declared_untouched_drops_quietly() {
-        drop(KeyWrite::new(b"k", 0, false));
-        KeyWrite::new(b"k", 0, true).untouched();
-    }
-}
+mod tests;

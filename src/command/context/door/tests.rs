@@ -1,7 +1,22 @@
-//! Handler-level tests of the door for single keys ([`super::door`]), beside the unit tests of the handle in
-//! `context/door.rs` (kept apart so that the door does not import the server the harness runs).
+//! Tests of the door for single keys ([`super`]): the handle's own checks, and handler-level tests through the
+//! harness (in a file of their own so that the door does not import the server the harness runs).
 
+use super::KeyWrite;
 use crate::command::test_support::Harness;
+
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "neither settled nor declared untouched")]
+fn an_open_write_dropped_unsettled_panics() {
+    let w = KeyWrite::new(b"k", 0, true);
+    drop(w);
+}
+
+#[test]
+fn a_write_with_nothing_to_settle_or_declared_untouched_drops_quietly() {
+    drop(KeyWrite::new(b"k", 0, false));
+    KeyWrite::new(b"k", 0, true).untouched();
+}
 
 /// What settling does to `dirty`: a write that changed nothing counts nothing, a change counts its elements,
 /// and the shortcuts count one deletion.
@@ -38,5 +53,5 @@ fn an_empty_collection_left_behind_is_caught() {
         s.remove(b"a");
     }
     h.srv.door_settled.push((0, b"s".to_vec()));
-    super::door::check_settled(&mut h.srv);
+    super::check_settled(&mut h.srv);
 }
