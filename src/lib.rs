@@ -28,14 +28,14 @@
 //! 2. **Parse.** `resp::parse` is a resumable, zero-copy parser for RESP multibulk and inline requests: it keeps its
 //!    progress between reads, so a request arriving byte by byte is scanned once, and it returns argument spans
 //!    into the query buffer. With I/O threads, steps 1, 2 and 7 run on the thread that owns the connection.
-//! 3. **Look up.** `CommandTable::resolve` ([`command_spec`]) finds the table entry: name, arity, flags, key
-//!    specs, ACL categories and handler.
+//! 3. **Look up.** [`CommandTable::resolve`](crate::command_spec::CommandTable::resolve) ([`command_spec`]) finds the
+//!    table entry: name, arity, flags, key specs, ACL categories and handler.
 //! 4. **Admit.** [`admission`] runs Redis's `processCommand` checks in one sequence (arity, authentication, ACL,
 //!    cluster redirection, OOM, MISCONF, replica and loading rules...), then CLIENT PAUSE and MULTI queueing.
-//! 5. **Execute.** The handler gets a `Ctx` (the calling client and the server state, behind views: see below) and
-//!    the zero-copy `Args`. Lookups go through `keyspace::db::Db` (lazy expiry) over `keyspace::dict::Dict`, an open-addressing
-//!    table with incremental rehashing whose entries (`keyspace::object::Entry`) pack header, key, TTL and value
-//!    into one slab chunk.
+//! 5. **Execute.** The handler gets a `Ctx` (the calling client and the server state, behind views: see below) and the
+//!    zero-copy `Args`. Lookups go through `keyspace::db::Db` (lazy expiry) over `keyspace::dict::Dict`, an
+//!    open-addressing table with incremental rehashing whose entries (`keyspace::object::Entry`) pack header, key, TTL
+//!    and value into one slab chunk.
 //! 6. **Reply.** Handlers write typed replies into the client's output through `resp::reply::Reply`, which
 //!    encodes RESP2 or RESP3 as the client's `HELLO` chose.
 //! 7. **Write.** Before the loop sleeps, pending replies are written straight to their sockets; a client whose
@@ -49,8 +49,8 @@
 //! # The call path and the doors
 //!
 //! Every command, whoever sends it, runs through one funnel (`server/call.rs`), and every change to the dataset is
-//! reported through one of two doors. Everything that must follow a change (WATCH, blocked clients, client-side caching) hangs off
-//! these places and nothing else.
+//! reported through one of two doors. Everything that must follow a change (WATCH, blocked clients, client-side
+//! caching) hangs off these places and nothing else.
 //!
 //! ```text
 //!  client / master stream / AOF load / handler harness ──▶ Server::call_checked: admission::admit(Client)
@@ -79,22 +79,24 @@
 //!   refusals are counted in one place.
 //! - **One propagation path.** `call_with` compares `dirty` before and after the handler; a handler that must be
 //!   replayed in another form asks through its `Ctx` (`rewrite`, `also_propagate`, `prevent_propagation`,
-//!   `force_propagation`), and [`propagate`] turns one execution unit into one command or a MULTI … EXEC block,
-//!   for the AOF and the replication stream alike. Expired and evicted keys become DEL/UNLINK there, through
-//!   `ServerState::drain_expired`, run after every command and cycle. Nothing is recorded while no consumer
-//!   exists, so a server without AOF or replicas pays a branch.
-//! - **Handlers do not write `dirty`, the WATCH table or the blocking registry themselves**: they report through
-//!   the doors. A handler has no mutable access to a whole database: it changes a key through a `KeyWrite`
-//!   handle (`command::door`) that must be settled (`Ctx::changed`, `Ctx::settle`) or declared untouched before
-//!   it is dropped, which debug builds check at run time. Keyspace events are not part of a door: each command names its own (`Ctx::notify`), in the order
-//!   Redis emits them (`expired` and `new` come from `Db`'s event log, `evicted` from eviction).
-//! - **A handler sees the server through views.** `Ctx`'s client and server state are private to
-//!   `command::context`; a handler calls named views as narrow as its use (`reply`, `client`, the lookups,
-//!   `config`, `now_ms`, `stats_mut`, `repl`, ...), all inlined field borrows. The families that act on the server
-//!   as a whole (CONFIG, DEBUG, CLIENT, INFO, replication, CLUSTER, ...) take the one whole-server view,
-//!   `Ctx::server` (with `server_ref` and `client_and_server`); every other file of `command/` (the data types,
-//!   keys and FLUSHALL/SWAPDB, SCRIPT and FUNCTION, CLIENT UNBLOCK, LATENCY) never does: `tests/layers.rs` lists
-//!   the families that may, with why, so a reshaping of `ServerState` does not reach the rest.
+//!   `force_propagation`), and [`propagate`] turns one execution unit into one command or a MULTI … EXEC block, for the
+//!   AOF and the replication stream alike. Expired and evicted keys become DEL/UNLINK there, through
+//!   [`ServerState::drain_expired`](crate::state::ServerState::drain_expired), run after every command and cycle.
+//!   Nothing is recorded while no consumer exists, so a server without AOF or replicas pays a branch.
+//! - **Handlers do not write `dirty`, the WATCH table or the blocking registry themselves**: they report through the
+//!   doors. A handler has no mutable access to a whole database: it changes a key through a `KeyWrite` handle
+//!   (`command::door`) that must be settled ([`Ctx::changed`](crate::command::Ctx::changed),
+//!   [`Ctx::settle`](crate::command::Ctx::settle)) or declared untouched before it is dropped, which debug builds check
+//!   at run time. Keyspace events are not part of a door: each command names its own
+//!   ([`Ctx::notify`](crate::command::Ctx::notify)), in the order Redis emits them (`expired` and `new` come from
+//!   `Db`'s event log, `evicted` from eviction).
+//! - **A handler sees the server through views.** `Ctx`'s client and server state are private to `command::context`; a
+//!   handler calls named views as narrow as its use (`reply`, `client`, the lookups, `config`, `now_ms`, `stats_mut`,
+//!   `repl`, ...), all inlined field borrows. The families that act on the server as a whole (CONFIG, DEBUG, CLIENT,
+//!   INFO, replication, CLUSTER, ...) take the one whole-server view, [`Ctx::server`](crate::command::Ctx::server)
+//!   (with `server_ref` and `client_and_server`); every other file of `command/` (the data types, keys and
+//!   FLUSHALL/SWAPDB, SCRIPT and FUNCTION, CLIENT UNBLOCK, LATENCY) never does: `tests/layers.rs` lists the families
+//!   that may, with why, so a reshaping of `ServerState` does not reach the rest.
 //! - **The handler harness** (`command::test_support`, built for tests and the `test-harness` feature) runs commands
 //!   through a server without sockets (`server/detached.rs`), the same call path as a client's.
 //!
@@ -130,14 +132,14 @@
 //!  └──────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
-//! The direction is down. A service keeps its data (what `ServerState` holds) and the functions that need only
-//! that data; a function that needs the whole state (publishing to other clients, evicting keys, expiring them)
-//! is an operation in the state layer, above every service, so no service names `ServerState` and the state can
-//! hold their data without a cycle. A feature that is mostly such operations lives whole in the state layer, as
-//! a folder (`state/repl/`, `state/tracking/`, `state/evict/`): its operations in the folder's `mod.rs`, its data
-//! in files below them that import nothing of `state/mod.rs`. See "Where each feature lives" below. Where a lower layer must make an upper one act, it records the fact and
-//! the upper one drains it (the databases' `events` log for `expired` and `new` notifications; the dirty keys for
-//! tracking and WATCH).
+//! The direction is down. A service keeps its data (what `ServerState` holds) and the functions that need only that
+//! data; a function that needs the whole state (publishing to other clients, evicting keys, expiring them) is an
+//! operation in the state layer, above every service, so no service names `ServerState` and the state can hold their
+//! data without a cycle. A feature that is mostly such operations lives whole in the state layer, as a folder
+//! (`state/repl/`, `state/tracking/`, `state/evict/`): its operations in the folder's `mod.rs`, its data in files below
+//! them that import nothing of `state/mod.rs`. See "Where each feature lives" below. Where a lower layer must make an
+//! upper one act, it records the fact and the upper one drains it (the databases' `events` log for `expired` and `new`
+//! notifications; the dirty keys for tracking and WATCH).
 //!
 //! `tests/layers.rs` holds the code to this:
 //!
@@ -151,36 +153,38 @@
 //!   types, db.rs, lazyfree.rs, slots.rs, hash_slot.rs}`) never name `command`, `server`, `state`, `scripting`,
 //!   `acl`, `persist`, `config`, `admission`, `blocking`, `multi`, `propagate` or `pubsub`, not even in a doc
 //!   link;
-//! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers
-//!   read it, never [`command`]; a data-type family (string, list, hash, set, zset, sort, stream, bitmap, hll,
-//!   geo) reaches the server only through `Ctx`'s narrow views, never its whole-server view (`Ctx::server`);
+//! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers read it,
+//!   never [`command`]; a data-type family (string, list, hash, set, zset, sort, stream, bitmap, hll, geo) reaches the
+//!   server only through `Ctx`'s narrow views, never its whole-server view
+//!   ([`Ctx::server`](crate::command::Ctx::server));
 //! - [`config`] names none of the layers that read it: the owners of a directive's rules check it through a
 //!   trait the configuration declares (`UserDirectives`, implemented by [`acl`]; `TitleTemplates`, by
 //!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
 //! - no source file passes 1,500 lines, and no function 100 but those its `LONG_FUNCTIONS` list names, each group
 //!   with why (hot loops, ports of one C function, flat tables, model-walking property tests).
 //!
-//! `redis.call` reaches admission through the host (`ScriptHost::call_command`, implemented by the server), so
-//! scripting never names admission; nor does it name the server state: the host hands a script the parts it
-//! touches (its scripting state, the function libraries, the configuration, the ACL users, the clock) and the
-//! conditions a run is refused under (`scripting::run::Conditions`: stale or read-only replica, too few replicas,
-//! a failed save, over `maxmemory`), gathered from `ServerState` methods. The data a state operation keeps
-//! between calls (the expire cycle's position, the defragmenter's progress) lives in a file of its own below the
-//! operation (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state/mod.rs`
-//! (the test asserts it). Unit tests that drive a whole server through the handler harness live in the tested
-//! module's folder as `tests.rs`, so the production file does not import the server (`tests/README.md`, "Where a
-//! test goes"). What does not hold yet (the
-//! `UPWARD` list names each import): the handler harness itself builds a whole server. The client holds the
-//! per-client data of the services that act on clients (its subscriptions, tracking settings, commands parsed
+//! `redis.call` reaches admission through the host
+//! ([`ScriptHost::call_command`](crate::scripting::ScriptHost::call_command), implemented by the server), so scripting
+//! never names admission; nor does it name the server state: the host hands a script the parts it touches (its
+//! scripting state, the function libraries, the configuration, the ACL users, the clock) and the conditions a run is
+//! refused under (`scripting::run::Conditions`: stale or read-only replica, too few replicas, a failed save, over
+//! `maxmemory`), gathered from `ServerState` methods. The data a state operation keeps between calls (the expire
+//! cycle's position, the defragmenter's progress) lives in a file of its own below the operation
+//! (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state/mod.rs` (the test
+//! asserts it). Unit tests that drive a whole server through the handler harness live in the tested module's folder as
+//! `tests.rs`, so the production file does not import the server (`tests/README.md`, "Where a test goes"). What does
+//! not hold yet (the `UPWARD` list names each import): the handler harness itself builds a whole server. The client
+//! holds the per-client data of the services that act on clients (its subscriptions, tracking settings, commands parsed
 //! ahead) as types from leaves below it that name nothing of the client (`net/client/`), so `pubsub`,
-//! `state::tracking`, client eviction and the I/O threads import the client one way. The cycles left are families whose files name
-//! each other (the collection types, the Lua compiler: at most 8 files).
+//! `state::tracking`, client eviction and the I/O threads import the client one way. The cycles left are families whose
+//! files name each other (the collection types, the Lua compiler: at most 8 files).
 //!
-//! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
-//! kind of key change reports through a settled `KeyWrite` (one key, `command::door`) or
-//! `ServerState::empty_data`/`swap_dbs` (whole databases), and whatever must follow every key change goes into
-//! `ServerState::key_changed`; a new admission rule goes into [`admission`]; a feature's model, its commands and
-//! its server-side I/O are `<feature>` (or `state/<feature>/`), `command/<feature>.rs` and `server/<feature>.rs`.
+//! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new kind of
+//! key change reports through a settled `KeyWrite` (one key, `command::door`) or
+//! [`ServerState::empty_data`](crate::state::ServerState::empty_data)/`swap_dbs` (whole databases), and whatever must
+//! follow every key change goes into [`ServerState::key_changed`](crate::state::ServerState::key_changed); a new
+//! admission rule goes into [`admission`]; a feature's model, its commands and its server-side I/O are `<feature>` (or
+//! `state/<feature>/`), `command/<feature>.rs` and `server/<feature>.rs`.
 //!
 //! # Where each feature lives
 //!
@@ -233,17 +237,17 @@
 //!
 //! # Global state outside `ServerState`
 //!
-//! What the server works on is `ServerState`, passed down explicitly (to a handler, through `Ctx`'s views). The cells below are the exceptions:
-//! thread-locals and mutable statics (atomics, locks, once-cells). Each one's doc comment, at its definition, says
-//! what it holds, who sets it and when, who reads it, and why it is a global. They are of a few kinds: per thread
-//! by nature (the allocator's and the slab's books, scratch buffers, private random generators); read in a signal
-//! handler or a forked child, where no state is in reach (the log, crash reports, the shutdown signal, a child's
-//! progress reports); read far below any `ServerState`, by a table, a database or the allocator (expiry switches,
-//! the slot index, the growth limit); derived once from constant data and read-only after (the command table's
-//! indexes); or DEBUG's test switches. `tests/layers.rs` (`every_global_cell_is_documented_and_indexed`) fails on
-//! a thread-local or mutable static in `src/` that lacks its doc comment or its line here, and on a line here
-//! that names no cell; cells compiled only for unit tests are left out. A static inside a function is named by
-//! its module and function (`util::debug_delay::STATE`).
+//! What the server works on is `ServerState`, passed down explicitly (to a handler, through `Ctx`'s views). The cells
+//! below are the exceptions: thread-locals and mutable statics (atomics, locks, once-cells). Each one's doc comment, at
+//! its definition, says what it holds, who sets it and when, who reads it, and why it is a global. They are of a few
+//! kinds: per thread by nature (the allocator's and the slab's books, scratch buffers, private random generators); read
+//! in a signal handler or a forked child, where no state is in reach (the log, crash reports, the shutdown signal, a
+//! child's progress reports); read far below any `ServerState`, by a table, a database or the allocator (expiry
+//! switches, the slot index, the growth limit); derived once from constant data and read-only after (the command
+//! table's indexes); or DEBUG's test switches. `tests/layers.rs` (`every_global_cell_is_documented_and_indexed`) fails
+//! on a thread-local or mutable static in `src/` that lacks its doc comment or its line here, and on a line here that
+//! names no cell; cells compiled only for unit tests are left out. A static inside a function is named by its module
+//! and function (`util::debug_delay::STATE`).
 //!
 //! - Allocation: `alloc::COUNTER` (bytes of live allocations and a call count: every allocation and free, any
 //!   thread); `alloc::RELEASER` (the release thread's queue: made by the first big deferred free);

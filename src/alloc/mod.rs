@@ -193,11 +193,11 @@ pub fn allocator_stats() -> (u64, u64, u64) {
 }
 
 /// While set, [`allocator_stats`] reports the resident set as `active` instead of walking malloc's arenas with
-/// `mallinfo2`, which costs tens of milliseconds on a heap fragmented by many small objects. The cron's
-/// once-a-second crash-report snapshot renders INFO under [`CheapAllocatorStats`]; INFO and MEMORY commands
-/// keep the exact figures. Set and cleared only by [`CheapAllocatorStats::enter`] and its drop, around the
-/// snapshot in `Server::refresh_crash_snapshot`. A static because [`allocator_stats`] is reached from INFO's
-/// rendering, which has no parameter for it.
+/// `mallinfo2`, which costs tens of milliseconds on a heap fragmented by many small objects. The cron's once-a-second
+/// crash-report snapshot renders INFO under [`CheapAllocatorStats`]; INFO and MEMORY commands keep the exact figures.
+/// Set and cleared only by [`CheapAllocatorStats::enter`] and its drop, around the snapshot in
+/// [`Server::refresh_crash_snapshot`](crate::server::Server::refresh_crash_snapshot). A static because
+/// [`allocator_stats`] is reached from INFO's rendering, which has no parameter for it.
 static CHEAP_ALLOCATOR_STATS: AtomicBool = AtomicBool::new(false);
 
 /// Scope in which [`allocator_stats`] takes its O(1) path (see `CHEAP_ALLOCATOR_STATS`).

@@ -6,14 +6,14 @@
 //! # What a handler sees
 //!
 //! [`Ctx`] (`command/context/mod.rs`) holds the calling client and the server state in private fields: a handler
-//! reaches them only through its named views, each as narrow as its use: the reply sink and the client
-//! ([`Ctx::reply`], [`Ctx::client`]), the keys (the lookups, and the door below), the settings and clock it reads
-//! ([`Ctx::config`], [`Ctx::now_ms`], ...), a few services ([`Ctx::stats_mut`], [`Ctx::rng`], propagation,
-//! keyspace events). The families that act on the server as a whole (CONFIG, DEBUG, CLIENT, INFO, replication,
-//! CLUSTER, ...) take the one whole-server view, [`Ctx::server`], documented as the exception; every other
-//! family (the data types, the keyspace commands, SCRIPT and FUNCTION, ...) never does, and `tests/layers.rs`
-//! keeps it so (its `WHOLE_SERVER_FAMILIES` lists the files that may, with why). The fields are private to `context` (the struct, its views and the door), not
-//! to this module, so the handlers' files cannot bypass the views.
+//! reaches them only through its named views, each as narrow as its use: the reply sink and the client ([`Ctx::reply`],
+//! [`Ctx::client`]), the keys (the lookups, and the door below), the settings and clock it reads ([`Ctx::config`],
+//! [`Ctx::now_ms`], ...), a few services ([`Ctx::stats_mut`], [`Ctx::rng`], propagation, keyspace events). The families
+//! that act on the server as a whole (CONFIG, DEBUG, CLIENT, INFO, replication, CLUSTER, ...) take the one whole-server
+//! view, [`Ctx::server`], documented as the exception; every other family (the data types, the keyspace commands,
+//! SCRIPT and FUNCTION, ...) never does, and `tests/layers.rs` keeps it so (its `WHOLE_SERVER_FAMILIES` lists the files
+//! that may, with why). The fields are private to `context` (the struct, its views and the door), not to this module,
+//! so the handlers' files cannot bypass the views.
 //!
 //! What a command is (name, arity, flags, key specs, ACL categories, docs) and the name table are the
 //! handler-free leaf [`crate::command_spec`], which the layers below this one read; it is re-exported here. This
@@ -36,14 +36,14 @@
 //!      └─▶ ServerState::key_changed: dirty += n, WATCH, blocked clients, tracking invalidation (sent at once)
 //! ```
 //!
-//! Settling is the only route to `ServerState::key_changed` from a handler (the method that reaches it is private
-//! to [`door`], `command/context/door/mod.rs`). The type system cannot prove that a handle was settled, so the check is at run time: a handle
-//! dropped while open panics in debug builds, and the test suites run every handler path they reach through it.
-//! In release builds the handle is a key slice and a database index, settled at no cost. Deleting a whole key
-//! has shortcuts that open, act and settle at once ([`Ctx::delete_key`], [`Ctx::unlink_key`]), and the writes
-//! Redis counts without signalling the key (a stream's consumer groups, XSETID) use [`Ctx::write_unsignalled`]
-//! and [`Ctx::count_changes`]. Keyspace events stay with the handler ([`Ctx::notify`]), in Redis's order, since
-//! their names differ per command.
+//! Settling is the only route to [`ServerState::key_changed`](crate::state::ServerState::key_changed) from a handler
+//! (the method that reaches it is private to [`door`], `command/context/door/mod.rs`). The type system cannot prove
+//! that a handle was settled, so the check is at run time: a handle dropped while open panics in debug builds, and the
+//! test suites run every handler path they reach through it. In release builds the handle is a key slice and a database
+//! index, settled at no cost. Deleting a whole key has shortcuts that open, act and settle at once
+//! ([`Ctx::delete_key`], [`Ctx::unlink_key`]), and the writes Redis counts without signalling the key (a stream's
+//! consumer groups, XSETID) use [`Ctx::write_unsignalled`] and [`Ctx::count_changes`]. Keyspace events stay with the
+//! handler ([`Ctx::notify`]), in Redis's order, since their names differ per command.
 
 #![forbid(unsafe_code)]
 

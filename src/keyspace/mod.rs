@@ -13,7 +13,8 @@
 //! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets, hashes
 //!   and sorted sets, with their small/large encodings and conversions, and the stream (listpack nodes in Redis's
 //!   stream layout under an ordered index, consumer groups).
-//! - [`db`]: one database: keys, TTLs, lazy expiry, and the single-key door's storage half (`Db::delete`).
+//! - [`db`]: one database: keys, TTLs, lazy expiry, and the single-key door's storage half
+//!   ([`Db::delete`](crate::keyspace::db::Db::delete)).
 //! - [`slots`]: the per-slot key index of cluster mode, kept by `Db`'s inserts and removes.
 //! - [`hash_slot`]: a key's hash slot (CRC16 of the key or its `{tag}`), for the slot index and the cluster.
 //! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).

@@ -93,7 +93,8 @@ enum ToLoop {
 
 /// From an I/O thread to the main thread.
 pub enum FromLoop {
-    /// A read found data (its complete commands parsed into `Client::pre`), the end of the stream, or an error.
+    /// A read found data (its complete commands parsed into [`Client::pre`](crate::net::client::Client::pre)), the end
+    /// of the stream, or an error.
     Read(Box<Client>, ReadOut),
     /// Writing the reply failed: the client is to be closed.
     WriteFailed(Box<Client>, io::Error),

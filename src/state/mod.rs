@@ -497,7 +497,8 @@ pub struct Clients {
     pub pending_push_since: std::time::Instant,
     /// Client memory by bucket, for `maxmemory-clients` (see [`crate::state::evict::clients`]).
     pub mem: crate::state::evict::clients::ClientMem,
-    /// How a client is written in the log (CLIENT LIST's line; set by the server, see [`ClientInfoFn`](crate::net::client::ClientInfoFn)).
+    /// How a client is written in the log (CLIENT LIST's line; set by the server, see
+    /// [`ClientInfoFn`](crate::net::client::ClientInfoFn)).
     pub info: crate::net::client::ClientInfoFn,
 }
 
@@ -860,14 +861,15 @@ impl ServerState {
     // --- The single-key door -----------------------------------------------------------------------------------
 
     /// Key `key` of database `db` changed (set, overwritten, deleted, expired, evicted, renamed, moved, restored):
-    /// counts `changes` towards `dirty`, invalidates WATCHes of the key (Redis's `signalModifiedKey`), wakes
-    /// clients blocked on it and invalidates it for client-side caching (`by`: the id of the client whose command
-    /// changed it, 0 for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it by
-    /// settling a `command::KeyWrite` (`Ctx::changed`, `Ctx::settle`); expiry and eviction through
+    /// counts `changes` towards `dirty`, invalidates WATCHes of the key (Redis's `signalModifiedKey`), wakes clients
+    /// blocked on it and invalidates it for client-side caching (`by`: the id of the client whose command changed it, 0
+    /// for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it by settling a
+    /// `command::KeyWrite` (`Ctx::changed`, `Ctx::settle`); expiry and eviction through
     /// [`ServerState::drain_expired`], which turns the databases' deletion logs into calls here; the server's own
-    /// writes outside any command (active expiry of hash fields, a lost slot's keys, the keyspace-events stream)
-    /// call it directly, and `tests/layers.rs` (`single_key_changes_are_reported_from_known_places`) holds the list
-    /// of callers. The cluster's slot index does not hang off it: `Db`'s insert and remove keep it.
+    /// writes outside any command (active expiry of hash fields, a lost slot's keys, the keyspace-events stream) call
+    /// it directly, and `tests/layers.rs`
+    /// (`single_key_changes_are_reported_from_known_places`) holds the list of callers. The cluster's slot index does
+    /// not hang off it: `Db`'s insert and remove keep it.
     #[inline]
     pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64, by: u64) {
         self.persist.dirty += changes;
@@ -972,11 +974,11 @@ impl ServerState {
         }
     }
 
-    /// Handles the keys expiry or eviction deleted since the last call (lazily inside a command, by the active
-    /// cycle, or by [`crate::state::evict::pool`]): invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK`
+    /// Handles the keys expiry or eviction deleted since the last call (lazily inside a command, by the active cycle,
+    /// or by [`crate::state::evict::pool`]): invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK`
     /// with `lazyfree-lazy-expire` / `lazyfree-lazy-eviction`), as Redis's `deleteExpiredKeyAndPropagate` and
-    /// `performEvictions`. `standalone`: each deletion is its own unit (active expiry);
-    /// otherwise they join the running command's unit.
+    /// `performEvictions`. `standalone`: each deletion is its own unit (active expiry); otherwise they join the running
+    /// command's unit.
     #[inline]
     pub fn drain_expired(&mut self, standalone: bool) {
         if crate::keyspace::db::take_expired_pending() {

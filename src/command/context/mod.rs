@@ -398,14 +398,15 @@ impl<'a> Ctx<'a> {
     }
 
     /// Empties database `which`, or all of them (FLUSHDB, FLUSHALL), through the state's door for whole-database
-    /// changes (`ServerState::empty_data`: WATCH, tracking and the tables' freeing as `how` says). Returns the
-    /// keys removed.
+    /// changes ([`ServerState::empty_data`](crate::state::ServerState::empty_data): WATCH, tracking and the tables'
+    /// freeing as `how` says). Returns the keys removed.
     pub fn empty_data(&mut self, which: Option<usize>, how: crate::state::Emptying) -> u64 {
         self.srv.empty_data(which, how)
     }
 
     /// SWAPDB: databases `a` and `b` trade contents, through the state's door for whole-database changes
-    /// (`ServerState::swap_dbs`: WATCH, and the clients blocked on keys that now hold data).
+    /// ([`ServerState::swap_dbs`](crate::state::ServerState::swap_dbs): WATCH, and the clients blocked on keys that now
+    /// hold data).
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         self.srv.swap_dbs(a, b)
     }

@@ -11,10 +11,10 @@
 //!   (Redis 7.0 does not mix the expire time itself). Equal to redis-server's digest for the same data
 //!   (`tests/operations/debug_cmd.rs`).
 //! - **POPULATE** inserts straight into the keyspace with the table reserved up front.
-//! - The switches live in the server state: PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD and REPLYBUFFER in
-//!   [`DebugSwitches`] (`ServerState::debug`), read by the server's crons; SET-DISABLE-DENY-SCRIPTS in
-//!   `DebugSwitches::disable_deny_scripts`, which admission reads; SET-SKIP-CHECKSUM-VALIDATION in the RDB
-//!   loader's own switch ([`skip_checksum_validation`]).
+//! - The switches live in the server state: PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD and REPLYBUFFER in [`DebugSwitches`]
+//!   ([`ServerState::debug`](crate::state::ServerState::debug)), read by the server's crons; SET-DISABLE-DENY-SCRIPTS
+//!   in [`DebugSwitches::disable_deny_scripts`](crate::state::DebugSwitches::disable_deny_scripts), which admission
+//!   reads; SET-SKIP-CHECKSUM-VALIDATION in the RDB loader's own switch ([`skip_checksum_validation`]).
 //! - ASSERT, PANIC and OOM log Redis's crash lines and abort (or `exit(1)` with `use-exit-on-panic yes`); SEGFAULT
 //!   raises SIGSEGV.
 //!

@@ -12,23 +12,22 @@
 //!   fragment f = hash bits 63..47 (which say where the key's home slot in the dict is) | bits 6..0 (its tag)
 //! ```
 //!
-//! Redis 7.0 threads every key of a slot on a doubly linked list kept in the dict entries (16 bytes per key).
-//! Here a key costs one 3-byte fragment of its hash under the keyspace dict's seed: 17 high bits that pin its home
-//! position in the dict to 1/131072 of the table (the home is monotonic in the hash; about 12 table slots at 1M
-//! keys) and the 7 low bits its control byte holds. Listing a slot walks its fragments; each one names a short
-//! stretch of the dict ([`Dict::for_each_in_hash_range`]) whose control bytes are read, and only the entries with
-//! a matching one are dereferenced and checked (real hash and slot): about one entry read per key listed. Nothing points at
-//! entries or dict positions, so rehashing, backward-shift deletes, defrag moves and TTL reallocations cannot make
-//! it stale. Only a new dict seed can (the dict was emptied, or rebuilt under a new seed by its probe guard or a
-//! clustering shrink). An emptied dict needs nothing. A rebuild is an incremental migration from the old table
-//! (old seed) to the new one, and the index follows it move by move: meanwhile it keeps two generations of
-//! fragments, the old table's keys under the old seed and the new table's under the new, and the dict's move log
-//! ([`crate::keyspace::dict::MoveLog`], on for this dict) hands it each key a step moved (its slot and both
-//! hashes), which it takes from the old generation to the new after the call that moved it. The work thus
-//! follows the migration's bounded steps; no door recomputes the index. A key noted for removal is looked up in
-//! the generation of the table that holds it. Listing reads each generation's fragments in its own table.
-//! When the index is behind the dict (a cron shrink began a rebuild, and no door or rehash slice came since),
-//! listing falls back to a scan.
+//! Redis 7.0 threads every key of a slot on a doubly linked list kept in the dict entries (16 bytes per key). Here a
+//! key costs one 3-byte fragment of its hash under the keyspace dict's seed: 17 high bits that pin its home position in
+//! the dict to 1/131072 of the table (the home is monotonic in the hash; about 12 table slots at 1M keys) and the 7 low
+//! bits its control byte holds. Listing a slot walks its fragments; each one names a short stretch of the dict
+//! ([`Dict::for_each_in_hash_range`]) whose control bytes are read, and only the entries with a matching one are
+//! dereferenced and checked (real hash and slot): about one entry read per key listed. Nothing points at entries or
+//! dict positions, so rehashing, backward-shift deletes, defrag moves and TTL reallocations cannot make it stale. Only
+//! a new dict seed can (the dict was emptied, or rebuilt under a new seed by its probe guard or a clustering shrink).
+//! An emptied dict needs nothing. A rebuild is an incremental migration from the old table (old seed) to the new one,
+//! and the index follows it move by move: meanwhile it keeps two generations of fragments, the old table's keys under
+//! the old seed and the new table's under the new, and the dict's move log ([`crate::keyspace::dict::MoveLog`], on for
+//! this dict) hands it each key a step moved (its slot and both hashes), which it takes from the old generation to the
+//! new after the call that moved it. The work thus follows the migration's bounded steps; no door recomputes the index.
+//! A key noted for removal is looked up in the generation of the table that holds it. Listing reads each generation's
+//! fragments in its own table. When the index is behind the dict (a cron shrink began a rebuild, and no door or rehash
+//! slice came since), listing falls back to a scan.
 //!
 //! The doors: every insert and remove of [`Db`](super::db::Db) (`insert*`, `remove`, lazy expiry, `clear`,
 //! `take_keys`, `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. The
@@ -62,11 +61,13 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 static ENABLED: AtomicBool = AtomicBool::new(false);
 #[cfg(test)]
 thread_local! {
-    /// `ENABLED` under test: one per test thread, set by `Db::enable_slot_index` as `ENABLED` is.
+    /// `ENABLED` under test: one per test thread, set by
+    /// [`Db::enable_slot_index`](crate::keyspace::db::Db::enable_slot_index) as `ENABLED` is.
     static ENABLED_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Turns the index on for every database made from now on (see `ENABLED`); `Db::enable_slot_index` calls it.
+/// Turns the index on for every database made from now on (see `ENABLED`);
+/// [`Db::enable_slot_index`](crate::keyspace::db::Db::enable_slot_index) calls it.
 pub(super) fn set_enabled() {
     #[cfg(not(test))]
     ENABLED.store(true, Relaxed);

@@ -246,7 +246,7 @@ fn state() -> Lua {
     l
 }
 
-/// Which compiler the helpers use: ours (`Lua::load`) or the reference `luac5.1`.
+/// Which compiler the helpers use: ours ([`Lua::load`](crate::lua::Lua::load)) or the reference `luac5.1`.
 #[derive(Clone, Copy)]
 enum Via {
     Load,

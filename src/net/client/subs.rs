@@ -1,5 +1,6 @@
-//! What one client keeps of Pub/Sub: its subscriptions ([`ClientSubs`], held in `ClientState::subs`), one
-//! insertion-ordered [`NameSet`] per [`Kind`] of namespace (channels, patterns, shard channels).
+//! What one client keeps of Pub/Sub: its subscriptions ([`ClientSubs`], held in
+//! [`ClientState::subs`](crate::net::client::ClientState::subs)), one insertion-ordered [`NameSet`] per [`Kind`] of
+//! namespace (channels, patterns, shard channels).
 //!
 //! A leaf: it names nothing of the client, so the client holds these sets while `pubsub` and `state::pubsub`,
 //! which act on clients, import the client, one way. The registry's side of each subscription (who listens to a

@@ -14,9 +14,10 @@
 //!        {ids}    {ids}                    {ids}
 //! ```
 //!
-//! Invariants: `total` is the sum of `Tracked::mem` over every tracked client (evictable or not, as Redis sums
-//! `stat_clients_type_memory` of normal and pub/sub clients); a client is in exactly the bucket its `Tracked::bucket`
-//! names, or in none when it is `None`. Every tracked client is forgotten ([`ClientMem::forget`]) before it is freed.
+//! Invariants: `total` is the sum of [`Tracked::mem`](crate::net::client::Tracked::mem) over every tracked client
+//! (evictable or not, as Redis sums `stat_clients_type_memory` of normal and pub/sub clients); a client is in exactly
+//! the bucket its [`Tracked::bucket`](crate::net::client::Tracked::bucket) names, or in none when it is `None`. Every
+//! tracked client is forgotten ([`ClientMem::forget`]) before it is freed.
 //!
 //! The server updates a client after each command, after a read and after a write while a limit is set, and every
 //! client once a second from the cron (so turning the limit on with CONFIG SET reaches idle clients); it evicts

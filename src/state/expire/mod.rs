@@ -13,9 +13,10 @@
 //!                                   time limit or the estimated stale share is above the acceptable one
 //! ```
 //!
-//! The cycle keeps its small cross-call state (next database, whether the last cycle ran out of time, when the
-//! last fast cycle ran) in [`Cycle`], `ServerState::expire_cycle` (Redis keeps it in function statics). Tested by the unit tests below (keys with a past TTL disappear without being accessed; the fast
-//! cycle's gating; statistics).
+//! The cycle keeps its small cross-call state (next database, whether the last cycle ran out of time, when the last
+//! fast cycle ran) in [`Cycle`], [`ServerState::expire_cycle`](crate::state::ServerState::expire_cycle) (Redis keeps it
+//! in function statics). Tested by the unit tests below (keys with a past TTL disappear without being accessed; the
+//! fast cycle's gating; statistics).
 
 #![forbid(unsafe_code)]
 
@@ -385,10 +386,10 @@ pub fn rehash_pending(state: &ServerState) -> bool {
     state.expire_cycle.rehash_credit_us > 0
 }
 
-/// Spends up to [`REHASH_SLICE_US`] of the cron's rehash grant on the first database (of [`DBS_PER_CALL`] from
-/// where the last call stopped) whose table migrates (the resize decisions stay with the cron's `tables_cron`), and
-/// takes what it spent off the grant; a grant with no migration left to work on is dropped. Called by the cron after its grant and before the loop polls again
-/// (`before_sleep`), after the pass's replies are written.
+/// Spends up to [`REHASH_SLICE_US`] of the cron's rehash grant on the first database (of [`DBS_PER_CALL`] from where
+/// the last call stopped) whose table migrates (the resize decisions stay with the cron's `tables_cron`), and takes
+/// what it spent off the grant; a grant with no migration left to work on is dropped. Called by the cron after its
+/// grant and before the loop polls again (`before_sleep`), after the pass's replies are written.
 pub fn rehash_slice(state: &mut ServerState) {
     let credit = state.expire_cycle.rehash_credit_us;
     let ndbs = state.dbs.len();

@@ -1,6 +1,7 @@
-//! The replication buffer (Redis 7.0's shared replication buffer): one list of blocks holding the replication
-//! stream, shared by the backlog and every replica's output. A byte is stored once however many replicas still
-//! have to send it; each replica only keeps the offset of the next byte it sends (`Replica::stream_off`).
+//! The replication buffer (Redis 7.0's shared replication buffer): one list of blocks holding the replication stream,
+//! shared by the backlog and every replica's output. A byte is stored once however many replicas still have to send it;
+//! each replica only keeps the offset of the next byte it sends
+//! ([`Replica::stream_off`](crate::state::repl::roles::Replica::stream_off)).
 //!
 //! ```text
 //!   blocks (oldest first):  [start=101 ····full····][start=16485 ····full····][start=32869 ··used··|free]

@@ -23,10 +23,10 @@
 //! `Drop` panics when it was neither settled nor declared untouched, so every path the tests run is checked. In
 //! release builds the handle is a key slice and a database index, and the check compiles away.
 //!
-//! Debug builds also check the keyspace invariant the collection types rely on: no command leaves an empty
-//! collection under a key (a removal that empties one deletes the key, [`Ctx::delete_if_empty`]). Every key a
-//! settlement reports is remembered (`ServerState::door_settled`), and when the handler's [`Ctx`] goes away each of them must be absent or
-//! hold something (`check_settled`).
+//! Debug builds also check the keyspace invariant the collection types rely on: no command leaves an empty collection
+//! under a key (a removal that empties one deletes the key, [`Ctx::delete_if_empty`]). Every key a settlement reports
+//! is remembered ([`ServerState::door_settled`](crate::state::ServerState::door_settled)), and when the handler's
+//! [`Ctx`] goes away each of them must be absent or hold something (`check_settled`).
 //!
 //! Two shortcuts open, act and settle in one call, for the common whole-key writes: [`Ctx::delete_key`] (DEL's
 //! and GETDEL's deletion) and [`Ctx::unlink_key`] (DEL and UNLINK, freeing as `lazyfree-lazy-user-del` says).

@@ -756,9 +756,9 @@ impl std::ops::Deref for NodeLp<'_> {
 
 thread_local! {
     /// The last compressed node expanded on this thread, by [`Packed::id`]: consecutive reads of one closed node
-    /// (XRANGE pages, consumers of a group reading behind the tail, trims of the first node) expand it once.
-    /// Filled and read only by `Packed::expand`. A per-thread cache keyed by a process-unique id, so it can never
-    /// answer for another node; it holds no state a command could observe.
+    /// (XRANGE pages, consumers of a group reading behind the tail, trims of the first node) expand it once. Filled and
+    /// read only by [`Packed::expand`](crate::keyspace::types::stream::Packed::expand). A per-thread cache keyed by a
+    /// process-unique id, so it can never answer for another node; it holds no state a command could observe.
     static EXPANDED: RefCell<Option<(u64, Rc<Listpack>)>> = const { RefCell::new(None) };
 }
 

@@ -117,8 +117,8 @@ impl TrackedKey {
     }
 }
 
-/// `SmallBytes::new`, with keys of 4 to 16 bytes copied as two overlapping words (no `memcpy` call: a new key's
-/// entry is on a tracking client's read path).
+/// [`SmallBytes::new`](crate::keyspace::types::SmallBytes::new), with keys of 4 to 16 bytes copied as two overlapping
+/// words (no `memcpy` call: a new key's entry is on a tracking client's read path).
 #[inline]
 fn small_bytes(b: &[u8]) -> SmallBytes {
     let n = b.len();
@@ -307,7 +307,8 @@ impl Tracking {
         !self.outbox.is_empty()
     }
 
-    /// Whether [`before_sleep`](crate::state::tracking::before_sleep) has work: BCAST keys to broadcast or messages waiting.
+    /// Whether [`before_sleep`](crate::state::tracking::before_sleep) has work: BCAST keys to broadcast or messages
+    /// waiting.
     #[inline]
     pub fn has_work(&self) -> bool {
         self.bcast_pending || !self.outbox.is_empty()

@@ -10,13 +10,13 @@
 //! ```
 //!
 //! * **The keyspace lookup's hash is reused.** A tracking client's read looks its key up in the keyspace first
-//!   (`Db::lookup_hashed`), which hashes it with that dict's seed; the read path keeps the hash
-//!   ([`super::Tracking::note_lookup`]) and the table, whose seed is the keyspace's when it fills (it adopts the
-//!   seed of the first hash it is given while empty), takes its low 32 bits (`spread`). A key hashed under
-//!   another seed (another database's, or one that changed) is hashed again here. Taking the low half is what
-//!   keeps a shared seed harmless: the keyspace's homes and SCAN order come from the hash's top bits, and keys
-//!   read in that order would otherwise all land at the front of this table as it grows (the insertion-order
-//!   hazard of `keyspace/dict`); the low half is independent of them (the hash's last step mixes every bit).
+//!   ([`Db::lookup_hashed`](crate::keyspace::db::Db::lookup_hashed)), which hashes it with that dict's seed; the read
+//!   path keeps the hash ([`super::Tracking::note_lookup`]) and the table, whose seed is the keyspace's when it fills
+//!   (it adopts the seed of the first hash it is given while empty), takes its low 32 bits (`spread`). A key hashed
+//!   under another seed (another database's, or one that changed) is hashed again here. Taking the low half is what
+//!   keeps a shared seed harmless: the keyspace's homes and SCAN order come from the hash's top bits, and keys read in
+//!   that order would otherwise all land at the front of this table as it grows (the insertion-order hazard of
+//!   `keyspace/dict`); the low half is independent of them (the hash's last step mixes every bit).
 //! * **Probes compare the stored 32 hash bits first**, so a key is compared (and its entry touched) only when
 //!   they match: a hit dereferences one entry, a miss almost never one.
 //! * **Growth moves only the 8-byte slots**: the home slot comes from the stored bits, so doubling rebuilds the
