@@ -32,10 +32,10 @@
 //!    table entry: name, arity, flags, key specs, ACL categories and handler.
 //! 4. **Admit.** [`admission`] runs Redis's `processCommand` checks in one sequence (arity, authentication, ACL,
 //!    cluster redirection, OOM, MISCONF, replica and loading rules...), then CLIENT PAUSE and MULTI queueing.
-//! 5. **Execute.** The handler gets a `Ctx` (the calling client and the server state, behind views: see below) and the
-//!    zero-copy `Args`. Lookups go through `keyspace::db::Db` (lazy expiry) over `keyspace::dict::Dict`, an
-//!    open-addressing table with incremental rehashing whose entries (`keyspace::object::Entry`) pack header, key, TTL
-//!    and value into one slab chunk.
+//! 5. **Execute.** The handler gets a `Ctx` (the calling client and the server state, behind views: see below) and
+//!    the zero-copy `Args`. Lookups go through `keyspace::db::Db` (lazy expiry) over `keyspace::dict::Dict`, an open-addressing
+//!    table with incremental rehashing whose entries (`keyspace::object::Entry`) pack header, key, TTL and value
+//!    into one slab chunk.
 //! 6. **Reply.** Handlers write typed replies into the client's output through `resp::reply::Reply`, which
 //!    encodes RESP2 or RESP3 as the client's `HELLO` chose.
 //! 7. **Write.** Before the loop sleeps, pending replies are written straight to their sockets; a client whose

@@ -1,9 +1,8 @@
-//! The handler test harness: a server without sockets and one client, commands run through the server's call path
-//! ([`Server::call_checked`](crate::server::Server::call_checked): admission, MULTI queueing, statistics, slowlog,
-//! propagation, keyspace events, scripts with the server as their host), replies returned as text. What needs the event
-//! loop does not happen (see `server/detached.rs`): a command that asks to block leaves its request in
-//! `srv.blocking.request`, server actions stay in `srv.actions`, and the clock (`srv.now_ms`) only moves when the test
-//! moves it.
+//! The handler test harness: a server without sockets and one client, commands run through the server's call
+//! path (`Server::call_checked`: admission, MULTI queueing, statistics, slowlog, propagation, keyspace events,
+//! scripts with the server as their host), replies returned as text. What needs the event loop does not happen
+//! (see `server/detached.rs`): a command that asks to block leaves its request in `srv.blocking.request`, server
+//! actions stay in `srv.actions`, and the clock (`srv.now_ms`) only moves when the test moves it.
 //!
 //! Used by the unit tests of every command family and by the `server_commands` fuzz target: built for tests and
 //! with the `test-harness` feature only.
@@ -87,8 +86,8 @@ impl Harness {
 }
 
 impl Drop for Harness {
-    /// CLIENT PAUSE sets a per-thread flag (see [`crate::keyspace::db::set_expire_paused`]); tests that run later on
-    /// the same test thread must not inherit it.
+    /// CLIENT PAUSE sets a per-thread flag (see [`crate::keyspace::db::set_expire_paused`]); tests that run later on the same
+    /// test thread must not inherit it.
     fn drop(&mut self) {
         crate::keyspace::db::set_expire_paused(false);
     }

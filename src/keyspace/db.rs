@@ -50,10 +50,10 @@ pub struct Db {
     /// notes the key there. `None` otherwise, which costs one predictable branch per insert or remove.
     pub(super) slots: Option<Box<SlotIndex>>,
     /// The hashes some of whose fields carry a TTL, by the time each is due for active field expiry (Redis 7.4's
-    /// `db->hexpires`): `(t, key)` where `t` is at or before the hash's earliest field expiry and the hash remembers it
-    /// ([`Hash::filed`](crate::keyspace::types::hash::Hash::filed)). Inserting a hash with TTLs files it, removing it
-    /// unfiles it; a command that gives a field an earlier TTL refiles it ([`Db::refile_hash`]). An entry whose key no
-    /// longer holds that hash filed at that time is stale and dropped when reached.
+    /// `db->hexpires`): `(t, key)` where `t` is at or before the hash's earliest field expiry and the hash
+    /// remembers it (`Hash::filed`). Inserting a hash with TTLs files it, removing it unfiles it; a command that
+    /// gives a field an earlier TTL refiles it ([`Db::refile_hash`]). An entry whose key no longer holds that hash
+    /// filed at that time is stale and dropped when reached.
     pub hexpires: std::collections::BTreeSet<(u64, Box<[u8]>)>,
 }
 
