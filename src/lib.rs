@@ -237,17 +237,17 @@
 //!
 //! # Global state outside `ServerState`
 //!
-//! What the server works on is `ServerState`, passed down explicitly (to a handler, through `Ctx`'s views). The cells
-//! below are the exceptions: thread-locals and mutable statics (atomics, locks, once-cells). Each one's doc comment, at
-//! its definition, says what it holds, who sets it and when, who reads it, and why it is a global. They are of a few
-//! kinds: per thread by nature (the allocator's and the slab's books, scratch buffers, private random generators); read
-//! in a signal handler or a forked child, where no state is in reach (the log, crash reports, the shutdown signal, a
-//! child's progress reports); read far below any `ServerState`, by a table, a database or the allocator (expiry
-//! switches, the slot index, the growth limit); derived once from constant data and read-only after (the command
-//! table's indexes); or DEBUG's test switches. `tests/layers.rs` (`every_global_cell_is_documented_and_indexed`) fails
-//! on a thread-local or mutable static in `src/` that lacks its doc comment or its line here, and on a line here that
-//! names no cell; cells compiled only for unit tests are left out. A static inside a function is named by its module
-//! and function (`util::debug_delay::STATE`).
+//! What the server works on is `ServerState`, passed down explicitly (to a handler, through `Ctx`'s views). The cells below are the exceptions:
+//! thread-locals and mutable statics (atomics, locks, once-cells). Each one's doc comment, at its definition, says
+//! what it holds, who sets it and when, who reads it, and why it is a global. They are of a few kinds: per thread
+//! by nature (the allocator's and the slab's books, scratch buffers, private random generators); read in a signal
+//! handler or a forked child, where no state is in reach (the log, crash reports, the shutdown signal, a child's
+//! progress reports); read far below any `ServerState`, by a table, a database or the allocator (expiry switches,
+//! the slot index, the growth limit); derived once from constant data and read-only after (the command table's
+//! indexes); or DEBUG's test switches. `tests/layers.rs` (`every_global_cell_is_documented_and_indexed`) fails on
+//! a thread-local or mutable static in `src/` that lacks its doc comment or its line here, and on a line here
+//! that names no cell; cells compiled only for unit tests are left out. A static inside a function is named by
+//! its module and function (`util::debug_delay::STATE`).
 //!
 //! - Allocation: `alloc::COUNTER` (bytes of live allocations and a call count: every allocation and free, any
 //!   thread); `alloc::RELEASER` (the release thread's queue: made by the first big deferred free);
