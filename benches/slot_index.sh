@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bytes per key of the cluster-mode slot index (src/keyspace/slots.rs), measured the way `make bench` measures
+# Bytes per key of the cluster-mode slot index (src/keyspace/slots/mod.rs), measured the way `make bench` measures
 # memory (benches/compare.sh): a fresh ferredis-server, VmRSS before and after loading MEM_KEYS keys
 # `key:%012d` -> `val%d` with `redis-cli --pipe`. Run once standalone and once with `--cluster-enabled yes` (the
 # node then owns every slot, CLUSTER ADDSLOTSRANGE 0 16383, so it takes the writes). Also times

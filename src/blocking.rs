@@ -91,9 +91,9 @@ pub struct Blocked {
     pub stream: Option<StreamWait>,
 }
 
-/// What a client blocked in XREAD waits for: per key (in `Blocked::keys` order, first occurrence of a key
-/// counting), the id entries must be greater than, and how many entries to serve (Redis's `xread_count`: COUNT,
-/// or 1000 without it).
+/// What a client blocked in XREAD waits for: per key (in [`Blocked::keys`](crate::blocking::Blocked::keys) order, first
+/// occurrence of a key counting), the id entries must be greater than, and how many entries to serve (Redis's
+/// `xread_count`: COUNT, or 1000 without it).
 #[derive(Clone, Debug)]
 pub struct StreamWait {
     pub ids: Vec<crate::keyspace::types::stream::StreamId>,
@@ -103,7 +103,7 @@ pub struct StreamWait {
     pub last_entry: Vec<bool>,
 }
 
-/// The server-wide blocking state (`ServerState::blocking`).
+/// The server-wide blocking state ([`ServerState::blocking`](crate::state::ServerState::blocking)).
 #[derive(Default, Debug)]
 pub struct Blocking {
     /// Blocked clients by id.

@@ -43,24 +43,27 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, Ordering};
 /// microsecond per client, and the snapshot must not pause a server with thousands of connections.
 pub const SNAPSHOT_MAX_CLIENTS: usize = 256;
 
-/// `crash-log-enabled`: with `no`, a fatal signal kills the process without a report. Like the other settings
-/// here, stored by [`apply_config`] at start-up (`server::startup::start`), on CONFIG SET (`command::config`) and on
-/// every cron pass (`Server::ops_cron`), and a static because the signal handlers and the panic hook read it.
+/// `crash-log-enabled`: with `no`, a fatal signal kills the process without a report. Like the other settings here,
+/// stored by [`apply_config`] at start-up (`server::startup::start`), on CONFIG SET (`command::config`) and on every
+/// cron pass ([`Server::ops_cron`](crate::server::Server::ops_cron)), and a static because the signal handlers and the
+/// panic hook read it.
 static CRASH_LOG: AtomicBool = AtomicBool::new(true);
 /// `use-exit-on-panic`, stored by [`apply_config`] (see [`CRASH_LOG`]); read by the panic hook.
 static EXIT_ON_PANIC: AtomicBool = AtomicBool::new(false);
 /// The watchdog period in effect (ms, 0 = off): stored by [`apply_config`] (see [`CRASH_LOG`]), read by
 /// [`watchdog_rearm`] on each cron pass.
 static WATCHDOG_MS: AtomicI64 = AtomicI64::new(0);
-/// The latest INFO + CLIENT LIST text and the one before (kept one more period, so a handler on another thread
-/// never reads freed memory while the cron swaps). Replaced by [`publish_snapshot`], which the cron calls once a
-/// second (`Server::refresh_crash_snapshot`); read by a signal-time report, hence a static.
+/// The latest INFO + CLIENT LIST text and the one before (kept one more period, so a handler on another thread never
+/// reads freed memory while the cron swaps). Replaced by [`publish_snapshot`], which the cron calls once a second
+/// ([`Server::refresh_crash_snapshot`](crate::server::Server::refresh_crash_snapshot)); read by a signal-time report,
+/// hence a static.
 static SNAPSHOT: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
 /// The snapshot before `SNAPSHOT`, freed when the next one retires it (see above); written only by
 /// [`publish_snapshot`].
 static RETIRED: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
 /// The command being executed, set by the dispatcher for the duration of the call ([`set_running`] and
-/// [`clear_running`] in `Server::dispatch`); read by a crash report, in a signal handler, hence a static.
+/// [`clear_running`] in [`Server::dispatch`](crate::server::Server::dispatch)); read by a crash report, in a signal
+/// handler, hence a static.
 static RUNNING: AtomicPtr<Running<'static>> = AtomicPtr::new(std::ptr::null_mut());
 
 /// The client and arguments of the running command; lives on the dispatcher's stack while recorded.

@@ -126,9 +126,10 @@ impl Monitor {
 }
 
 thread_local! {
-    /// `latency-monitor-threshold` in milliseconds (0 = monitor off). Set through [`set_threshold_ms`] by the
-    /// server at start-up (`Server::new`) and after each command (`Server::call_with`); read by every recording
-    /// point. A thread-local for the reason [`MONITOR`] is one: recording points sit in layers with no state.
+    /// `latency-monitor-threshold` in milliseconds (0 = monitor off). Set through [`set_threshold_ms`] by the server at
+    /// start-up ([`Server::new`](crate::server::Server::new)) and after each command
+    /// ([`Server::call_with`](crate::server::Server::call_with)); read by every recording point. A thread-local for the
+    /// reason [`MONITOR`] is one: recording points sit in layers with no state.
     static THRESHOLD_MS: Cell<u64> = const { Cell::new(0) };
     /// The main thread's events: added to by every recording point ([`add_sample`], [`add_sample_if_needed`],
     /// [`timed`]: the cron's steps, commands, the fork, AOF writes...), given the fork rate by [`set_fork_rate`]

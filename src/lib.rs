@@ -28,8 +28,8 @@
 //! 2. **Parse.** `resp::parse` is a resumable, zero-copy parser for RESP multibulk and inline requests: it keeps its
 //!    progress between reads, so a request arriving byte by byte is scanned once, and it returns argument spans
 //!    into the query buffer. With I/O threads, steps 1, 2 and 7 run on the thread that owns the connection.
-//! 3. **Look up.** `CommandTable::resolve` ([`command_spec`]) finds the table entry: name, arity, flags, key
-//!    specs, ACL categories and handler.
+//! 3. **Look up.** [`CommandTable::resolve`](crate::command_spec::CommandTable::resolve) ([`command_spec`]) finds the
+//!    table entry: name, arity, flags, key specs, ACL categories and handler.
 //! 4. **Admit.** [`admission`] runs Redis's `processCommand` checks in one sequence (arity, authentication, ACL,
 //!    cluster redirection, OOM, MISCONF, replica and loading rules...), then CLIENT PAUSE and MULTI queueing.
 //! 5. **Execute.** The handler gets a `Ctx` (the calling client and the server state, behind views: see below) and
@@ -55,8 +55,8 @@
 //! # The call path and the doors
 //!
 //! Every command, whoever sends it, runs through one funnel (`server/call.rs`), and every change to the dataset is
-//! reported through one of two doors. Everything that must follow a change (WATCH, blocked clients, client-side caching) hangs off
-//! these places and nothing else.
+//! reported through one of two doors. Everything that must follow a change (WATCH, blocked clients, client-side
+//! caching) hangs off these places and nothing else.
 //!
 //! ```text
 //!  client / master stream / AOF load / handler harness ──▶ Server::call_checked: admission::admit(Client)
@@ -112,39 +112,42 @@
 //!
 //! ```text
 //!  ┌──────────────────────────────────────────────────────────────────────────────────────────────────────┐
-//!  │ server   server.rs + server/<part>.rs: the loop's handler; start-up (startup), the connections     │
+//!  │ server   server/mod.rs + server/<part>.rs: the loop's handler; start-up (startup), the connections   │
 //!  │          (clients), the cron (cron), the call path (call) and each feature's I/O (acl, aof,          │
 //!  │          blocking, cluster, detached, io_home, persist, repl, repl_load, scripting, sentinel,        │
 //!  │          shutdown, tx_pause)                                                                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ funnel   admission: what a command must pass, for clients and for redis.call                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ command  command/<family>.rs: the handlers; command/mod.rs: the table; command/context.rs: Ctx and   │
-//!  │          its views; command/context/door.rs: the single-key door                                     │
+//!  │ command  command/<family>.rs: the handlers; command/mod.rs: the table; command/context/: Ctx and     │
+//!  │          its views; command/context/door/: the single-key door                                       │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ state    state.rs: ServerState (the whole-database door, ServerState::key_changed);                  │
-//!  │          state/<service>.rs: the operations that need more than their own service's data:            │
-//!  │          notify, expire, evict, defrag, pubsub, cluster (start-up, redirection checks), ...          │
+//!  │ state    state/mod.rs: ServerState (the whole-database door, ServerState::key_changed);              │
+//!  │          state/<feature>/: a feature whose operations need the whole state, in one folder: the       │
+//!  │          operations in mod.rs, its data in files below them (repl, tracking, evict, expire, defrag); │
+//!  │          state/<service>.rs: the whole-state operations of a service below (notify, pubsub, cluster) │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ services net (client, client_evict, I/O threads), pubsub, tracking, blocking, multi, propagate,      │
-//!  │          repl, persist, cluster, sentinel, scripting, crash_report: each one's data and the          │
+//!  │ services net (client, its socket steps, output limits, I/O threads), pubsub, blocking, multi,        │
+//!  │          propagate, persist, cluster, sentinel, scripting, crash_report: each one's data and the     │
 //!  │          functions that need only it                                                                 │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ keyspace keyspace::{db, lazyfree, slots, hash_slot, evict} ─▶ {object, types} ─▶ dict                 │
+//!  │ keyspace keyspace::{db, lazyfree, slots, hash_slot} ─▶ {object, types} ─▶ dict                       │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ rules    resp, net::ring, command_spec, config, conf_reference, acl, proctitle, oom, env_password     │
+//!  │ rules    resp, net::ring, command_spec, config, conf_reference, acl, proctitle, oom, env_password    │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ base     sys, util, alloc (and its slab), log, latency, lzf, sha1, sha256, xxh3, args, supervise,    │
 //!  │          event_loop, lua (knows no server)                                                           │
 //!  └──────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
-//! The direction is down. A service keeps its data (what `ServerState` holds) and the functions that need only
-//! that data; a function that needs the whole state (publishing to other clients, evicting keys, expiring them)
-//! is an operation in `state/<service>.rs`, above every service, so no service names `ServerState` and the state
-//! can hold their data without a cycle. Where a lower layer must make an upper one act, it records the fact and
-//! the upper one drains it (the databases' `events` log for `expired` and `new` notifications; the dirty keys for
-//! tracking and WATCH).
+//! The direction is down. A service keeps its data (what `ServerState` holds) and the functions that need only that
+//! data; a function that needs the whole state (publishing to other clients, evicting keys, expiring them) is an
+//! operation in the state layer, above every service, so no service names `ServerState` and the state can hold their
+//! data without a cycle. A feature that is mostly such operations lives whole in the state layer, as a folder
+//! (`state/repl/`, `state/tracking/`, `state/evict/`): its operations in the folder's `mod.rs`, its data in files below
+//! them that import nothing of `state/mod.rs`. See "Where each feature lives" below. Where a lower layer must make an
+//! upper one act, it records the fact and the upper one drains it (the databases' `events` log for `expired` and `new`
+//! notifications; the dirty keys for tracking and WATCH).
 //!
 //! `tests/layers.rs` holds the code to this:
 //!
@@ -156,37 +159,59 @@
 //!   upward imports;
 //! - the keyspace's data structures and the base (`sys`, `resp`, `net/ring.rs`, `keyspace/{dict, object.rs,
 //!   types, db.rs, lazyfree.rs, slots.rs, hash_slot.rs}`) never name `command`, `server`, `state`, `scripting`,
-//!   `acl`, `repl`, `persist`, `config`, `admission`, `blocking`, `multi`, `propagate` or `pubsub`, not even in a
-//!   doc link;
-//! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers
-//!   read it, never [`command`]; a data-type family (string, list, hash, set, zset, sort, stream, bitmap, hll,
-//!   geo) reaches the server only through `Ctx`'s narrow views, never its whole-server view (`Ctx::server`);
+//!   `acl`, `persist`, `config`, `admission`, `blocking`, `multi`, `propagate` or `pubsub`, not even in a doc
+//!   link;
+//! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers read it,
+//!   never [`command`]; a data-type family (string, list, hash, set, zset, sort, stream, bitmap, hll, geo) reaches the
+//!   server only through `Ctx`'s narrow views, never its whole-server view
+//!   ([`Ctx::server`](crate::command::Ctx::server));
 //! - [`config`] names none of the layers that read it: the owners of a directive's rules check it through a
 //!   trait the configuration declares (`UserDirectives`, implemented by [`acl`]; `TitleTemplates`, by
 //!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
 //! - no source file passes 1,500 lines, and no function 100 but those its `LONG_FUNCTIONS` list names, each group
 //!   with why (hot loops, ports of one C function, flat tables, model-walking property tests).
 //!
-//! `redis.call` reaches admission through the host (`ScriptHost::call_command`, implemented by the server), so
-//! scripting never names admission; nor does it name the server state: the host hands a script the parts it
-//! touches (its scripting state, the function libraries, the configuration, the ACL users, the clock) and the
-//! conditions a run is refused under (`scripting::run::Conditions`: stale or read-only replica, too few replicas,
-//! a failed save, over `maxmemory`), gathered from `ServerState` methods. The data a state operation keeps
-//! between calls (the expire cycle's position, the defragmenter's progress) lives in a file of its own below the
-//! operation (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state.rs`
-//! (the test asserts it). Unit tests that drive a whole server through the handler harness live in a `tests.rs`
-//! beside the file they test, so the production file does not import the server. What does not hold yet (the
-//! `UPWARD` list names each import): the handler harness itself builds a whole server. The client holds the
-//! per-client data of the services that act on clients (its subscriptions, tracking settings, commands parsed
-//! ahead) as types from leaves below it that name nothing of the client (`net/client/`), so `pubsub`, `tracking`,
-//! client eviction and the I/O threads import the client one way. The cycles left are families whose files name
-//! each other (the collection types, the Lua compiler: at most 8 files).
+//! `redis.call` reaches admission through the host
+//! ([`ScriptHost::call_command`](crate::scripting::ScriptHost::call_command), implemented by the server), so scripting
+//! never names admission; nor does it name the server state: the host hands a script the parts it touches (its
+//! scripting state, the function libraries, the configuration, the ACL users, the clock) and the conditions a run is
+//! refused under (`scripting::run::Conditions`: stale or read-only replica, too few replicas, a failed save, over
+//! `maxmemory`), gathered from `ServerState` methods. The data a state operation keeps between calls (the expire
+//! cycle's position, the defragmenter's progress) lives in a file of its own below the operation
+//! (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state/mod.rs` (the test
+//! asserts it). Unit tests that drive a whole server through the handler harness live in the tested module's folder as
+//! `tests.rs`, so the production file does not import the server (`tests/README.md`, "Where a test goes"). What does
+//! not hold yet (the `UPWARD` list names each import): the handler harness itself builds a whole server. The client
+//! holds the per-client data of the services that act on clients (its subscriptions, tracking settings, commands parsed
+//! ahead) as types from leaves below it that name nothing of the client (`net/client/`), so `pubsub`,
+//! `state::tracking`, client eviction and the I/O threads import the client one way. The cycles left are families whose
+//! files name each other (the collection types, the Lua compiler: at most 8 files).
 //!
-//! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
-//! kind of key change reports through a settled `KeyWrite` (one key, `command::door`) or
-//! `ServerState::empty_data`/`swap_dbs` (whole databases), and whatever must follow every key change goes into
-//! `ServerState::key_changed`; a new admission rule goes into [`admission`]; a feature's model, its commands and
-//! its server-side I/O are `<feature>`, `command/<feature>.rs` and `server/<feature>.rs`.
+//! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new kind of
+//! key change reports through a settled `KeyWrite` (one key, `command::door`) or
+//! [`ServerState::empty_data`](crate::state::ServerState::empty_data)/`swap_dbs` (whole databases), and whatever must
+//! follow every key change goes into [`ServerState::key_changed`](crate::state::ServerState::key_changed); a new
+//! admission rule goes into [`admission`]; a feature's model, its commands and its server-side I/O are `<feature>` (or
+//! `state/<feature>/`), `command/<feature>.rs` and `server/<feature>.rs`.
+//!
+//! # Where each feature lives
+//!
+//! A reader looking for a feature finds its logic in one folder, as Redis has `replication.c`, `tracking.c` and
+//! `evict.c`. Two kinds of code stay outside it, by layer: the handlers, which are a command family in
+//! `command/` (they see a `Ctx`, never the folder's internals), and the event-loop side written as `impl Server`
+//! (sockets, forks, timers), which only the server layer can name. Moving either into the folder would make the
+//! folder import the layer above it and that layer import the folder: an import that runs back up.
+//!
+//! | feature | its folder | handlers | event-loop side |
+//! |---|---|---|---|
+//! | replication | [`state::repl`]: IDs, offsets, the backlog, the replicas fed, the replica's link, FAILOVER, the operations on the state | `command/repl.rs` | `server/repl.rs` (links, full sync, cron), `server/repl_load.rs` (loading a payload) |
+//! | client-side caching | [`state::tracking`]: the tracker, its table, delivery | CLIENT TRACKING & co. in `command/connection.rs` (Redis: `networking.c`) | before-sleep and cron calls in `server/` |
+//! | eviction | [`state::evict`]: `maxmemory` (the pool, the touch, the runs) and `maxmemory-clients` | (none; OOM is an admission rule) | the timer and before-sleep calls in `server/` |
+//! | active expiry | [`state::expire`] | EXPIRE & co. in `command/keys/` | the cron |
+//! | output-buffer limits | [`net::output_limit`], every client class | | after each command and write, the cron |
+//!
+//! What each client keeps for a feature (its tracking settings, subscriptions, client-eviction record) is part
+//! of the client (`net/client/`), below the folder that acts on it, so the folder imports the client one way.
 //!
 //! # Design choices worth knowing
 //!
@@ -205,10 +230,11 @@
 //! - **Persistence forks, as Redis**, and the formats are Redis 7.0's byte for byte (RDB 10, the multi-part AOF),
 //!   so files move between the two servers in both directions ([`persist`]).
 //! - **Eviction, client eviction and output limits are Redis's approximations**, kept honest: the 16-candidate
-//!   pool (`keyspace::evict`), client memory buckets (`net::client_evict`), and output-buffer limits checked as a
-//!   reply is built (`resp::reply`).
+//!   pool ([`state::evict::pool`]), client memory buckets ([`state::evict::clients`]), and output-buffer limits
+//!   ([`net::output_limit`]) checked as a reply is built (`resp::reply`).
 //! - **Unsafe code is fenced in.** The modules that need none carry `#![forbid(unsafe_code)]` (the command
-//!   handlers, scripting and [`lua`], ACL, cluster, Sentinel, replication, RESP, the collection types...). The rest
+//!   handlers, scripting and [`lua`], ACL, cluster, Sentinel, replication, RESP, the collection types...); the state
+//!   layer denies it, and only the tracking table allows it, in its own file. The rest
 //!   is system calls ([`sys`], and a few libc calls in the server, the event loop, the I/O loops, the log, crash
 //!   reports, persistence's fork, util), the memory layer (the counting allocator, the slab, the packed entries,
 //!   the tables' zeroed arrays, the lazy-free thread's jobs), the tracking table's unchecked indexing and the
@@ -297,6 +323,11 @@
 //! own code, using only [`util`], [`config`]'s version strings, `net::resolve` and the cluster slot hash),
 //! `ferredis-check-rdb` and `ferredis-check-aof`.
 //!
+//! One layout for every module: a module with children is a folder that holds its `mod.rs` (`state/mod.rs`
+//! beside `state/expire/`), and a module without children is one file (`state/notify.rs`); never a `foo.rs`
+//! beside a `foo/` folder. The crate had both; the folder form was the more common and is the one kept
+//! (`tests/layers.rs`, `a_module_with_children_is_a_folder_with_its_mod_rs`, holds it).
+//!
 //! - [`sys`]: system calls: the poller trait with its epoll and kqueue backends, sockets, fork and daemonizing,
 //!   the process's memory and CPU readings, the async-signal-safe half of crash reports, the process title,
 //!   CPU affinity lists, the machine checks (`--check-system`, transparent huge pages), `memmove` for the static
@@ -320,21 +351,18 @@
 //! - [`conf_reference`]: the commented reference `ferredis.conf`, generated from the directive table.
 //! - [`env_password`]: `FERREDIS_PASSWORD[_FILE]` and `FERREDIS_MASTERAUTH[_FILE]` for container images.
 //! - [`keyspace`]: everything that stores keys and values: the hash table, entries, the collection
-//!   types, one database, the slot index; and the processes that delete or move keys on their own: active
-//!   expiry, eviction, lazy free, defrag, keyspace notifications.
+//!   types, one database, the slot index, the lazy-free thread. The processes that delete or move keys on their
+//!   own (active expiry, eviction, defrag, keyspace notifications) work on the whole state: they are in [`state`].
 //! - [`event_loop`]: file events, time events and the before-sleep step, as Redis's `ae.c`, with adaptive busy
 //!   polling.
-//! - [`net`]: connections: the query ring buffer, client state, client eviction, the I/O threads, listeners,
-//!   MIGRATE's cached connections, the host name resolver.
+//! - [`net`]: connections: the query ring buffer, client state, a client's socket steps, output-buffer limits,
+//!   the I/O threads, listeners, MIGRATE's cached connections, the host name resolver.
 //! - [`multi`]: the MULTI queue's model and the table of WATCHed keys.
 //! - [`blocking`]: clients blocked in BLPOP, BZPOPMIN, XREAD BLOCK...: per-key FIFO queues, ready keys, deadlines.
-//! - [`pubsub`]: channel, pattern and shard-channel subscriptions, message delivery, output-buffer limits.
-//! - [`tracking`]: client-side caching (CLIENT TRACKING): the tracked-keys table, BCAST prefixes, invalidations.
+//! - [`pubsub`]: channel, pattern and shard-channel subscriptions, message encoding.
 //! - [`latency`]: the latency monitor (LATENCY) and the per-command histograms of `latency-tracking`.
 //! - [`propagate`]: the one propagation path (rewrites, MULTI wrapping, SELECT) feeding the AOF and replicas.
 //! - [`persist`]: the RDB format, the multi-part AOF, the fork engine and the checkers' shared code.
-//! - [`repl`]: replication: IDs and offsets, the shared replication buffer, the replicas fed, the replica's
-//!   handshake, FAILOVER.
 //! - [`cluster`]: Redis Cluster: nodes, slots, the bus, failover, redirections, nodes.conf.
 //! - [`sentinel`]: Redis Sentinel in the same binary (`--sentinel`, or the program named `ferredis-sentinel`):
 //!   the `sentinel` directives and the state they persist, the links to the watched instances, SDOWN/ODOWN,
@@ -346,8 +374,9 @@
 //!   conversions, the Lua debugger.
 //! - [`state`]: `ServerState`, the server's state grouped into owned parts: databases, configuration,
 //!   statistics, clock, the connections (`Clients`), the command logs, the subsystems above; the whole-database
-//!   door; and in `state/` the operations on all of it
-//!   (keyspace notifications, active expiry, eviction runs, active defrag, pub/sub delivery, ...).
+//!   door; and in `state/` the operations on all of it (keyspace notifications, active expiry, active defrag,
+//!   pub/sub delivery, ...) and the features that are mostly such operations, each in one folder: replication
+//!   (`state/repl/`), client-side caching (`state/tracking/`), eviction (`state/evict/`).
 //! - [`admission`]: what a command must pass before it runs, one check sequence for clients and `redis.call`.
 //! - [`oom`]: `oom-score-adj`: the Linux OOM killer's bias, by role.
 //! - [`proctitle`]: `proc-title-template` expansion.
@@ -382,7 +411,6 @@ pub mod persist;
 pub mod proctitle;
 pub mod propagate;
 pub mod pubsub;
-pub mod repl;
 pub mod resp;
 pub mod scripting;
 pub mod sentinel;
@@ -392,7 +420,6 @@ pub mod sha256;
 pub mod state;
 pub mod supervise;
 pub mod sys;
-pub mod tracking;
 pub mod util;
 pub mod xxh3;
 

@@ -28,9 +28,9 @@ pub enum LogLevel {
 }
 
 /// `loglevel`: set by [`set_level`] at start-up (`server::startup::start`), by CONFIG SET and its rollback, and when it
-/// changed, after each command and cron pass (`Server::sync_log_config`); read by every log line on any thread,
-/// in every process. Like the log's other cells, a static: logging is called from every layer and thread, and
-/// from signal handlers and fork children, none of which can be handed the server state.
+/// changed, after each command and cron pass ([`Server::sync_log_config`](crate::server::Server::sync_log_config));
+/// read by every log line on any thread, in every process. Like the log's other cells, a static: logging is called from
+/// every layer and thread, and from signal handlers and fork children, none of which can be handed the server state.
 static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Notice as u8);
 /// The server's pid once startup is done; other processes log with role `C`. Set once by [`set_server_pid`]
 /// (`server::startup::start`); read by every log line.
@@ -52,9 +52,9 @@ fn server_role() -> u8 {
         b'M'
     }
 }
-/// `logfile` (empty = stdout; the directive is immutable): set by [`set_file`] at start-up (`server::startup::start`), and
-/// set again to the same path when a rotated file is reopened ([`follow_rotation`] from the cron, or a line
-/// finding the file replaced). Each line opens it for appending.
+/// `logfile` (empty = stdout; the directive is immutable): set by [`set_file`] at start-up (`server::startup::start`),
+/// and set again to the same path when a rotated file is reopened ([`follow_rotation`] from the cron, or a line finding
+/// the file replaced). Each line opens it for appending.
 static FILE: Mutex<String> = Mutex::new(String::new());
 /// Descriptor the signal handler writes to: the log file opened in append mode, or -1 for stdout. A signal handler
 /// may not lock or allocate, so the file is opened ahead of time. Replaced only by [`set_file`] (see [`FILE`]);
@@ -144,7 +144,8 @@ pub fn signal_fd() -> i32 {
 
 /// Local time's offset from UTC in seconds, kept for [`write_prefix_signal_safe`] (a signal handler may not call
 /// `localtime_r`, which can take the time-zone lock). Set by [`refresh_tz_offset`]: at start-up
-/// (`crash_report::install`) and by the cron (`Server::ops_cron`), so DST changes are followed.
+/// (`crash_report::install`) and by the cron ([`Server::ops_cron`](crate::server::Server::ops_cron)), so DST changes
+/// are followed.
 static TZ_OFFSET_S: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 
 /// Recomputes the local time offset (start-up, cron).

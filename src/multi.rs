@@ -1,5 +1,5 @@
 //! The server-wide table of WATCHed keys, and the model of a client's MULTI queue ([`MultiState`]; the MULTI, EXEC,
-//! DISCARD and WATCH handlers are `command/multi.rs`).
+//! DISCARD and WATCH handlers are `command/multi/mod.rs`).
 //!
 //! ```text
 //!  WatchTable
@@ -17,7 +17,7 @@
 //! FLUSHALL and SWAPDB touch the watched keys present in the affected databases; expiry deletions do not touch, but
 //! EXEC fails when a watched key is logically expired and was not already expired at WATCH time.
 //!
-//! Tested by the unit tests below and by src/command/multi.rs / tests/types/tx_*.rs.
+//! Tested by the unit tests below and by src/command/multi/mod.rs / tests/types/tx_*.rs.
 
 #![forbid(unsafe_code)]
 

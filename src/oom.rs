@@ -27,8 +27,9 @@ pub enum Class {
 const PROC_FILE: &str = "/proc/self/oom_score_adj";
 
 /// Whether the server changed the score (so turning the setting off restores [`BASE`]). Set and cleared only by
-/// [`apply`] (start-up in `Server::new`, a role change in `Server::sync_oom_role`, CONFIG SET and its rollback).
-/// Like the other two, a static because it describes the process, and [`enter_child`] reads them in a fork child.
+/// [`apply`] (start-up in [`Server::new`](crate::server::Server::new), a role change in
+/// [`Server::sync_oom_role`](crate::server::Server::sync_oom_role), CONFIG SET and its rollback). Like the other two, a
+/// static because it describes the process, and [`enter_child`] reads them in a fork child.
 static ADJUSTED: AtomicBool = AtomicBool::new(false);
 /// The score before the server first changed it: read from the kernel and stored by the first [`apply`] that
 /// enables the setting, read by later ones.

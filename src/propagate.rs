@@ -13,8 +13,12 @@
 //!                                     consumers: the AOF writer (RESP, SELECT when the db changes, written
 //!                                     before replies go out) and the replication feed (`ReplFeed`: the same
 //!                                     ops with their own SELECT state, drained by the server into the
-//!                                     backlog and the replicas after each command; see `crate::repl`)
+//!                                     backlog and the replicas after each command; see `crate::state::repl`)
 //! ```
+//!
+//! The deletion log is [`Db::expired_log`](crate::keyspace::db::Db::expired_log), drained by
+//! [`ServerState::drain_expired`](crate::state::ServerState::drain_expired); the funnel that compares `dirty` is
+//! `Server::call_with` (`server/call.rs`).
 //!
 //! Invariants: ops are recorded only while a consumer exists (`enabled`), so a server without AOF pays nothing but
 //! a branch; the command's own argv is never copied in the common case (one op, no rewrite): it is encoded straight

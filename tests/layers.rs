@@ -31,7 +31,7 @@ const LOWER: &[&str] = &[
     "keyspace/types",
     "keyspace/db.rs",
     "keyspace/lazyfree.rs",
-    "keyspace/slots.rs",
+    "keyspace/slots",
     "keyspace/hash_slot.rs",
 ];
 
@@ -44,7 +44,6 @@ const UPPER: &[&str] = &[
     "state",
     "scripting",
     "acl",
-    "repl",
     "persist",
     "config",
     "keyspace::notify",
@@ -263,16 +262,15 @@ fn lower_layers_do_not_name_upper_ones() {
 /// holds the whole server state).
 const TABLE_READERS: &[&str] = &[
     "acl",
-    "keyspace/evict.rs",
-    "state/expire.rs",
-    "state/evict.rs",
+    "state/expire",
+    "state/evict",
     "scripting",
     "config",
-    "state.rs",
+    "state/mod.rs",
     "keyspace/db.rs",
     "multi.rs",
     "net",
-    "tracking",
+    "state/tracking",
     "command_spec.rs",
 ];
 
@@ -313,7 +311,6 @@ const CONFIG_READERS: &[&str] = &[
     "state",
     "scripting",
     "acl",
-    "repl",
     "persist",
     "keyspace::notify",
     "keyspace::expire",
@@ -346,7 +343,6 @@ const DATA_FAMILIES: &[&str] = &[
     "command/set.rs",
     "command/zset",
     "command/sort.rs",
-    "command/stream.rs",
     "command/stream",
     "command/hll.rs",
     "command/geo.rs",
@@ -413,15 +409,15 @@ fn data_families_use_the_narrow_context() {
 const WHOLE_SERVER_FAMILIES: &[(&str, &str)] = &[
     ("command/acl.rs", "ACL SETUSER/DELUSER/LOAD disconnect the clients of changed users; ACL LOG, GENPASS"),
     (
-        "command/admin.rs",
+        "command/admin/mod.rs",
         "SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG/COMMANDLOG: persistence, the monitors, logs",
     ),
     ("command/cluster.rs", "CLUSTER: the bus, the slots and the keyspace's slot index together"),
     ("command/config.rs", "CONFIG SET applies a setting to whichever part holds it"),
     ("command/connection.rs", "CLIENT LIST/KILL/PAUSE/TRACKING, HELLO, AUTH, RESET: the client table"),
-    ("command/debug.rs", "DEBUG: reloads, sleeps, switches and figures from every part"),
+    ("command/debug/mod.rs", "DEBUG: reloads, sleeps, switches and figures from every part"),
     ("command/info.rs", "INFO: every part's figures"),
-    ("command/memory.rs", "MEMORY STATS/DOCTOR: every part's memory"),
+    ("command/memory/mod.rs", "MEMORY STATS/DOCTOR: every part's memory"),
     ("command/pubsub.rs", "(S)PUBLISH and (UN)SUBSCRIBE: delivery writes to other clients; the cluster bus"),
     ("command/repl.rs", "REPLICAOF, SYNC/PSYNC, WAIT, FAILOVER, ROLE: replication with persistence"),
     ("command/sentinel.rs", "SENTINEL: its events publish to subscribers, its config saves"),
@@ -478,7 +474,6 @@ const BANDS: &[(&str, &[&str])] = &[
         &[
             "sys",
             "util.rs",
-            "alloc.rs",
             "alloc",
             "lua",
             "lzf.rs",
@@ -512,11 +507,9 @@ const BANDS: &[(&str, &[&str])] = &[
         &[
             "net",
             "pubsub.rs",
-            "tracking",
             "blocking.rs",
             "multi.rs",
             "propagate.rs",
-            "repl",
             "persist",
             "cluster",
             "sentinel",
@@ -524,16 +517,16 @@ const BANDS: &[(&str, &[&str])] = &[
             "crash_report.rs",
         ],
     ),
-    ("server state", &["state.rs", "state"]),
+    ("server state", &["state"]),
     ("command handlers", &["command"]),
-    ("the funnel", &["admission.rs", "admission"]),
-    ("the server", &["server.rs", "server", "lib.rs"]),
+    ("the funnel", &["admission"]),
+    ("the server", &["server", "lib.rs"]),
 ];
 
 /// The imports that still run up, as `from -> to` (paths below `src/`). Strike an entry when its import goes;
 /// never add one. Most are services that still take the whole `ServerState` (their operations belong above it,
 /// their data below it), and the unit-test harness.
-const UPWARD: &[&str] = &["command/test_support.rs -> server.rs"];
+const UPWARD: &[&str] = &["command/test_support.rs -> server/mod.rs"];
 
 /// The most files one import cycle may hold (lower it as cycles are cut).
 const MAX_CYCLE: usize = 8;
@@ -922,6 +915,53 @@ fn the_graph_reader_reads_paths() {
     );
 }
 
+/// One module layout for the whole crate: a module with children is a folder holding its `mod.rs`
+/// (`state/mod.rs` beside `state/expire/`), never a `foo.rs` beside a `foo/` folder (see the crate docs, "Modules").
+#[test]
+fn a_module_with_children_is_a_folder_with_its_mod_rs() {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(dir).expect("read src dir").map(|e| e.expect("dir entry").path()).collect();
+        entries.sort();
+        for e in entries.iter().filter(|e| e.is_dir()) {
+            if e.with_extension("rs").is_file() {
+                out.push(e.with_extension("rs").display().to_string());
+            }
+            walk(e, out);
+        }
+    }
+    let mut found = Vec::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+    assert!(found.is_empty(), "move each to its folder's mod.rs (`git mv foo.rs foo/mod.rs`):\n{}", found.join("\n"));
+}
+
+/// Unit tests sit with the module they test: in a `mod tests` at the end of its file, or in `tests.rs` in its
+/// folder (`foo/tests.rs` for `foo/mod.rs`), declared as `mod tests;` (no `#[path]`). The one exception the bands
+/// force: a module below the handlers whose tests drive a whole server through the handler harness (which is in
+/// `command/`) keeps them in `command/`, named after it.
+const TESTS_ABOVE_THEIR_MODULE: &[(&str, &str)] = &[("command/notify_tests.rs", "state/notify.rs")];
+
+#[test]
+fn unit_tests_sit_with_their_module() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    rust_files(&src, &mut all);
+    let mut found = Vec::new();
+    for f in &all {
+        let rel = f.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+        let name = rel.rsplit('/').next().unwrap_or("");
+        let listed = TESTS_ABOVE_THEIR_MODULE.iter().any(|(t, m)| *t == rel && src.join(m).is_file());
+        if name.ends_with("_tests.rs") && !listed {
+            found.push(format!("src/{rel}: move it to the tested module's folder as tests.rs"));
+        }
+        let text = without_comments(&std::fs::read_to_string(f).expect("read source"));
+        if text.contains("#[path") && !rel.starts_with("bin/") {
+            found.push(format!("src/{rel}: a #[path] module (use the folder layout instead)"));
+        }
+    }
+    assert!(found.is_empty(), "unit tests away from their module:\n{}", found.join("\n"));
+}
+
 #[test]
 fn the_import_graph_points_down_and_has_no_large_cycle() {
     let g = Graph::build();
@@ -941,10 +981,10 @@ fn the_import_graph_points_down_and_has_no_large_cycle() {
     let through_state: Vec<&String> = cycles
         .iter()
         .zip(&report)
-        .filter(|(c, _)| c.iter().any(|&i| g.files[i] == "state.rs"))
+        .filter(|(c, _)| c.iter().any(|&i| g.files[i] == "state/mod.rs"))
         .map(|(_, r)| r)
         .collect();
-    assert!(through_state.is_empty(), "an import cycle runs through state.rs:\n{through_state:?}");
+    assert!(through_state.is_empty(), "an import cycle runs through state/mod.rs:\n{through_state:?}");
     let new: Vec<&String> = up.iter().filter(|u| !UPWARD.contains(&u.as_str())).collect();
     assert!(
         new.is_empty(),
@@ -1389,7 +1429,7 @@ mod tests {
     assert!(!is_cell_type("&[Section]") && !is_cell_type("Slot") && !is_cell_type("alloc::Counting"));
     assert_eq!(index_module("keyspace/dict/mod.rs"), "keyspace::dict");
     assert_eq!(index_module("bin/ferredis-cli/cli/sys.rs"), "cli::sys");
-    assert_eq!(index_module("alloc.rs"), "alloc");
+    assert_eq!(index_module("alloc/mod.rs"), "alloc");
 }
 
 #[test]
@@ -1448,9 +1488,9 @@ fn every_global_cell_is_documented_and_indexed() {
 /// the crate docs' request-path diagram), so that a change the server makes behind the handlers' backs cannot
 /// slip in without its report.
 const KEY_CHANGED_CALLERS: &[(&str, usize, &str)] = &[
-    ("command/context/door.rs", 3, "the handlers' door: Ctx::changed, Ctx::settle and their shared step"),
-    ("state.rs", 1, "drain_expired: the deletion logs of expiry and eviction"),
-    ("state/expire.rs", 1, "active expiry of hash fields: a hash that lost fields, or was deleted"),
+    ("command/context/door/mod.rs", 3, "the handlers' door: Ctx::changed, Ctx::settle and their shared step"),
+    ("state/mod.rs", 1, "drain_expired: the deletion logs of expiry and eviction"),
+    ("state/expire/mod.rs", 1, "active expiry of hash fields: a hash that lost fields, or was deleted"),
     ("server/cluster.rs", 1, "a slot's keys deleted when the slot is lost"),
     ("state/notify.rs", 1, "the keyspace-events stream: the server's XADD of an event"),
 ];
@@ -1497,13 +1537,13 @@ const MAX_FN_LINES: usize = 100;
 /// gets shorter; add one only where no seam exists.
 const LONG_FUNCTIONS: &[(&str, &str)] = &[
     // Hot loops and dispatch: a split costs every instruction, request or byte.
-    ("lua/vm.rs", "execute"),
+    ("lua/vm/mod.rs", "execute"),
     ("server/call.rs", "call_with"),
-    ("admission.rs", "admit"),
+    ("admission/mod.rs", "admit"),
     ("lzf.rs", "compress"),
     ("sys/memmove.rs", "move_bytes"),
     ("keyspace/types/hll.rs", "sparse_set"),
-    ("keyspace/types/stream.rs", "append"),
+    ("keyspace/types/stream/mod.rs", "append"),
     // Ports of one C function each, kept in its shape for comparison with the reference.
     ("lua/lex.rs", "llex"),
     ("lua/heap.rs", "collect"),
@@ -1511,7 +1551,7 @@ const LONG_FUNCTIONS: &[(&str, &str)] = &[
     ("lua/listing.rs", "list_function"),
     ("lua/lib/cjson.rs", "decode_document"),
     ("scripting/convert.rs", "value"),
-    ("state/expire.rs", "active_expire_cycle_with_effort"),
+    ("state/expire/mod.rs", "active_expire_cycle_with_effort"),
     ("acl/user.rs", "apply"),
     ("server/startup.rs", "start"),
     // Flat tables: one short arm or field per entry.
@@ -1576,7 +1616,7 @@ fn the_size_reader_finds_functions() {
     assert_eq!(fn_defined("extern \"C\" fn on_signal(sig: i32) {"), Some("on_signal"));
     assert_eq!(fn_defined("    fn len(&self) -> usize;"), None);
     assert_eq!(fn_defined("let f = fn_x();"), None);
-    assert!(long_functions().iter().any(|(f, n, _)| f == "lua/vm.rs" && n == "execute"));
+    assert!(long_functions().iter().any(|(f, n, _)| f == "lua/vm/mod.rs" && n == "execute"));
 }
 
 #[test]

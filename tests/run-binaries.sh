@@ -42,7 +42,7 @@ fi
 # The queue's order: longest first, as measured (cluster ~170 s, replication ~180, types ~130, protocol ~110,
 # operations ~70, the library's unit tests ~55, cli and persistence ~45 each); `operations` waits for the static
 # build when one runs beside (STATIC_WAIT), so it goes after the binaries that fill that time. Unknown names last.
-ORDER="replication cluster types protocol ferredis cli persistence operations scripting layers"
+ORDER="replication cluster types protocol ferredis cli persistence operations pubsub scripting layers"
 
 # The static build .ci/run started in the background (STATIC_WAIT: the file its exit status will be written to):
 # the deploy tests in `operations` check target/static, so that binary waits for it. Its log is printed then, and

@@ -26,8 +26,8 @@ fn unknown_command_text_matches_redis() {
 fn texts_per_origin() {
     let r = |reason| Refusal { found: None, reason };
     let a = OwnedArgs::from_slices(&["set"]);
-    assert_eq!(r(Reason::Oom).script_text(), format!("-{}", crate::keyspace::evict::OOM_ERR));
-    assert_eq!(&*r(Reason::Oom).client_text(a.args()), crate::keyspace::evict::OOM_ERR.as_bytes());
+    assert_eq!(r(Reason::Oom).script_text(), format!("-{}", crate::state::evict::pool::OOM_ERR));
+    assert_eq!(&*r(Reason::Oom).client_text(a.args()), crate::state::evict::pool::OOM_ERR.as_bytes());
     assert_eq!(r(Reason::Stale).script_text(), "Can not execute the command on a stale replica");
     assert_eq!(&*r(Reason::Stale).client_text(a.args()), MASTERDOWN.as_bytes());
     assert_eq!(r(Reason::Arity).script_text(), "Wrong number of args calling Redis command from script");

@@ -13,20 +13,21 @@
 //! - [`redirect`]: which node serves a command (`-MOVED`, `-ASK`, `-CROSSSLOT`, `-TRYAGAIN`, `-CLUSTERDOWN`) and
 //!   the cluster's ok/fail state.
 //!
-//! Nodes are addressed by [`NodeIdx`] (a slot in `Cluster::nodes`), never by pointer: the slot map, replica lists
-//! and failure reports hold indices, and [`Cluster::remove_node`] clears every reference to the node it removes.
-//! The cluster lives in `ServerState::cluster` (None when `cluster-enabled no`, and the standalone server pays
-//! one predictable branch on it in admission).
+//! Nodes are addressed by [`NodeIdx`] (a slot in [`Cluster::nodes`](crate::cluster::Cluster::nodes)), never by pointer:
+//! the slot map, replica lists and failure reports hold indices, and [`Cluster::remove_node`] clears every reference to
+//! the node it removes. The cluster lives in [`ServerState::cluster`](crate::state::ServerState::cluster) (None when
+//! `cluster-enabled no`, and the standalone server pays one predictable branch on it in admission).
 //!
 //! # Cluster mode, seen from outside
-//! Start-up, nodes.conf and the data check are `state::cluster` (they take the whole server state); every CLUSTER subcommand, with Redis's replies and
-//! errors, is `command/cluster.rs`, which records what changed in the `todo` bits for `before_sleep` (state
-//! update, config save). The redirection check runs in admission for clients (not our master or the AOF) and in
-//! `redis.call` ([`redirect`]). SELECT n≠0, SWAPDB, MOVE, COPY ... DB and REPLICAOF are refused in cluster mode.
-//! A slot our shard stops serving is queued in `Cluster::lost_slots`; after the command or bus event,
+//! Start-up, nodes.conf and the data check are `state::cluster` (they take the whole server state); every CLUSTER
+//! subcommand, with Redis's replies and errors, is `command/cluster.rs`, which records what changed in the `todo` bits
+//! for `before_sleep` (state update, config save). The redirection check runs in admission for clients (not our master
+//! or the AOF) and in `redis.call` ([`redirect`]). SELECT n≠0, SWAPDB, MOVE, COPY ... DB and REPLICAOF are refused in
+//! cluster mode. A slot our shard stops serving is queued in
+//! [`Cluster::lost_slots`](crate::cluster::Cluster::lost_slots); after the command or bus event,
 //! `state::pubsub::drop_lost_shard_slots` unsubscribes every client from the shard channels hashing to it, with a
-//! `sunsubscribe` each (Redis's `removeChannelsInSlot`). Keys are counted and listed per slot by the keyspace's
-//! slot index (`keyspace::slots`).
+//! `sunsubscribe` each (Redis's `removeChannelsInSlot`). Keys are counted and listed per slot by the keyspace's slot
+//! index (`keyspace::slots`).
 
 #![forbid(unsafe_code)]
 

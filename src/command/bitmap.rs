@@ -436,7 +436,7 @@ fn with_bits<'k>(
         };
         let old_len = buf.len();
         if !grow_zero(buf, need) {
-            r.error(crate::keyspace::evict::OOM_ERR);
+            r.error(crate::state::evict::pool::OOM_ERR);
             w.untouched();
             return None;
         }
@@ -444,7 +444,7 @@ fn with_bits<'k>(
         return Some((f(buf, r, grew), w));
     }
     let Some(mut buf) = zeroed(need) else {
-        ctx.reply().error(crate::keyspace::evict::OOM_ERR);
+        ctx.reply().error(crate::state::evict::pool::OOM_ERR);
         return None;
     };
     let out = f(&mut buf, ctx.reply(), true);

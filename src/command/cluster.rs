@@ -1,11 +1,11 @@
 //! CLUSTER (every subcommand of Redis 7.0), READONLY, READWRITE, ASKING and RESTORE-ASKING (Redis `cluster.c`:
 //! `clusterCommand`, `readonlyCommand`, `readwriteCommand`, `askingCommand`).
 //!
-//! With `cluster-enabled no` (no `ServerState::cluster`) every one of them but RESTORE-ASKING answers
-//! `-ERR This instance has cluster support disabled`, as Redis's standalone server does. In cluster mode they
-//! read and change [`crate::cluster::Cluster`]; a change of the configuration asks `before_sleep` (the `todo`
-//! bits) to update the state and save nodes.conf, as Redis's `clusterDoBeforeSleep` does. The bus carries out
-//! MEET, FORGET's link drop and manual failovers ([`crate::cluster::bus`], [`crate::cluster::failover`]).
+//! With `cluster-enabled no` (no [`ServerState::cluster`](crate::state::ServerState::cluster)) every one of them but
+//! RESTORE-ASKING answers `-ERR This instance has cluster support disabled`, as Redis's standalone server does. In
+//! cluster mode they read and change [`crate::cluster::Cluster`]; a change of the configuration asks `before_sleep`
+//! (the `todo` bits) to update the state and save nodes.conf, as Redis's `clusterDoBeforeSleep` does. The bus carries
+//! out MEET, FORGET's link drop and manual failovers ([`crate::cluster::bus`], [`crate::cluster::failover`]).
 //!
 //! Tested by `tests/cluster/cluster_cmd.rs` (replies against redis-server, standalone and `--cluster-enabled yes`) and
 //! by `tests/protocol/differential.rs`'s COMMAND INFO comparison of every command.
@@ -320,8 +320,8 @@ fn slot_stats(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// A replica CLUSTER SLOTS lists: not failing, and past its first sync (Redis's `isReplicaAvailable`; for
-/// ourselves `my_offset`, our own [`crate::repl::replica_offset`], as a node keeps no gossip about itself).
+/// A replica CLUSTER SLOTS lists: not failing, and past its first sync (Redis's `isReplicaAvailable`; for ourselves
+/// `my_offset`, our own [`crate::state::repl::roles::replica_offset`], as a node keeps no gossip about itself).
 fn replica_available(cl: &Cluster, i: NodeIdx, my_offset: i64) -> bool {
     let Some(n) = cl.node(i) else { return false };
     if n.has(nf::FAIL) {
@@ -384,7 +384,7 @@ fn slots(ctx: &mut Ctx, _args: Args) {
     }
     let srv = ctx.server();
     let Some(cl) = srv.cluster.as_deref() else { return };
-    let my_offset = crate::repl::replica_offset(&srv.repl);
+    let my_offset = crate::state::repl::roles::replica_offset(&srv.repl);
     let entries: Vec<(usize, usize, NodeIdx, Vec<NodeIdx>)> = slot_runs(cl)
         .into_iter()
         .map(|(a, b, owner)| {
@@ -414,7 +414,7 @@ fn shard_node(ctx: &mut Ctx, i: NodeIdx) {
     let endpoint = cluster::redirect::endpoint(&ctx.server().config, n).to_string();
     let offset = if i == cl.myself {
         if n.is_replica() {
-            crate::repl::replica_offset(&ctx.server().repl)
+            crate::state::repl::roles::replica_offset(&ctx.server().repl)
         } else {
             ctx.server().repl.master_repl_offset
         }

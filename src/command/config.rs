@@ -229,7 +229,7 @@ fn config_set_followups(ctx: &mut Ctx, pairs: &ConfigPairs) {
     // A new repl-backlog-size holds from the next byte fed, which trims to it (Redis's
     // `resizeReplicationBacklog`): a PSYNC right after may already find its offset gone.
     if pairs.iter().any(|(d, _, _)| d.name == "repl-backlog-size") {
-        let size = crate::repl::backlog::configured_size(&ctx.server_mut().config);
+        let size = crate::state::repl::backlog::configured_size(&ctx.server_mut().config);
         if let Some(b) = ctx.server_mut().repl.backlog.as_mut() {
             b.set_size(size);
         }

@@ -927,7 +927,7 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
                 .to_string(),
         )
     } else if options & bcast != 0 {
-        crate::tracking::prefix_collision(ctx.client(), &prefixes)
+        crate::state::tracking::tracker::prefix_collision(ctx.client(), &prefixes)
     } else {
         None
     };

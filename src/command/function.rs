@@ -1,9 +1,10 @@
 //! FUNCTION LOAD | LIST | DELETE | FLUSH | DUMP | RESTORE | STATS | KILL | HELP, FCALL and FCALL_RO (Redis's
 //! `functions.c` commands).
 //!
-//! The libraries live in [`crate::scripting::function::Functions`] (`ServerState::functions`); these handlers
-//! parse arguments, call it and shape the replies as Redis 7.0 does. Every change counts one `dirty` so the
-//! command is propagated (AOF, replicas) and counted for save points, as Redis's `server.dirty++`.
+//! The libraries live in [`crate::scripting::function::Functions`]
+//! ([`ServerState::functions`](crate::state::ServerState::functions)); these handlers parse arguments, call it and
+//! shape the replies as Redis 7.0 does. Every change counts one `dirty` so the command is propagated (AOF, replicas)
+//! and counted for save points, as Redis's `server.dirty++`.
 
 use super::admin::err_subcommand_syntax;
 use super::shared::reply_help;

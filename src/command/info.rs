@@ -504,7 +504,7 @@ fn stats(out: &mut String, srv: &ServerState) {
 }
 
 fn replication(out: &mut String, srv: &ServerState) {
-    use crate::repl::{LinkState, ReplicaState};
+    use crate::state::repl::roles::{LinkState, ReplicaState};
     let r = &srv.repl;
     let now_s = srv.now_ms / 1000;
     out.push_str("# Replication\r\n");
@@ -587,7 +587,7 @@ fn replication(out: &mut String, srv: &ServerState) {
         "master_repl_offset" => r.master_repl_offset,
         "second_repl_offset" => r.second_offset,
         "repl_backlog_active" => b.is_some() as i32,
-        "repl_backlog_size" => crate::repl::backlog::configured_size(&srv.config),
+        "repl_backlog_size" => crate::state::repl::backlog::configured_size(&srv.config),
         "repl_backlog_first_byte_offset" => b.map_or(0, |b| b.first_offset()),
         "repl_backlog_histlen" => b.map_or(0, |b| b.histlen()),
     );

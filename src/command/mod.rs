@@ -62,8 +62,6 @@ pub mod config;
 pub mod connection;
 mod context;
 pub mod debug;
-#[cfg(test)]
-mod door_tests;
 pub mod dump;
 pub mod function;
 pub mod geo;

@@ -1,11 +1,14 @@
 //! Replication commands: SYNC, PSYNC, REPLCONF, ROLE, REPLICAOF / SLAVEOF. Handlers decide and record; what needs
 //! the event loop (forking the RDB, connecting to a master, closing clients) is left in `srv.repl` for the server
-//! to do right after the command (see `crate::repl` and `server/repl.rs`).
+//! to do right after the command (see `crate::state::repl` and `server/repl.rs`).
 
 use super::shared::{int_arg, ms_timeout_arg, positive_long_arg, range_long_arg};
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::net::client::flags;
-use crate::repl::{self, MasterAddr, PsyncOutcome, Replica, ReplicaState, Request, Waiter};
+use crate::state::repl::{
+    self,
+    roles::{MasterAddr, PsyncOutcome, Replica, ReplicaState, Request, Waiter},
+};
 
 const SERVER: Command = Command { group: Group::Server, complexity: "O(1)", ..BASE };
 
@@ -117,9 +120,9 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// FAILOVER [TO host port \[FORCE\]] \[ABORT\] [TIMEOUT ms] (Redis's `failoverCommand`); the server's cron and
-/// before-sleep hook carry it on (see `crate::repl::failover`).
+/// before-sleep hook carry it on (see `crate::state::repl::failover`).
 fn failover(ctx: &mut Ctx, args: Args) {
-    use crate::repl::failover::{self as fo, State};
+    use crate::state::repl::failover::{self as fo, State};
     let rest: Vec<&[u8]> = args.iter().skip(1).collect();
     let req = match fo::parse(&rest) {
         Ok(r) => r,
@@ -355,8 +358,10 @@ fn replconf(ctx: &mut Ctx, args: Args) {
             // From our master: answer with our offset, even though the master's commands get no replies.
             if ctx.server_mut().repl.master_client.is_some_and(|(mid, _)| mid == id) {
                 ctx.reply().enabled = true;
-                let ack =
-                    repl::ack_command(ctx.server_mut().repl.master_repl_offset, ctx.server_mut().repl.fsynced_reploff);
+                let ack = repl::roles::ack_command(
+                    ctx.server_mut().repl.master_repl_offset,
+                    ctx.server_mut().repl.fsynced_reploff,
+                );
                 ctx.reply().raw_bytes(&ack);
             }
             return;
@@ -374,10 +379,10 @@ fn replconf(ctx: &mut Ctx, args: Args) {
                 return;
             };
             let info = ctx.server_mut().repl.replconf_mut(id);
-            info.req = repl::REQ_EXCLUDE_DATA | repl::REQ_EXCLUDE_FUNCTIONS;
+            info.req = repl::roles::REQ_EXCLUDE_DATA | repl::roles::REQ_EXCLUDE_FUNCTIONS;
             for f in filters {
                 if f.eq_ignore_ascii_case(b"functions") {
-                    info.req &= !repl::REQ_EXCLUDE_FUNCTIONS;
+                    info.req &= !repl::roles::REQ_EXCLUDE_FUNCTIONS;
                 } else {
                     let msg = format!("ERR Unsupported rdb-filter-only option: {}", String::from_utf8_lossy(&f));
                     ctx.reply().error(&msg);
@@ -486,7 +491,7 @@ fn waitaof(ctx: &mut Ctx, args: Args) {
     }
     let offset = ctx.client().woff;
     let now = crate::state::repl::wait_outcome(ctx.server_mut(), offset, Some(numlocal));
-    let repl::WaitOutcome::Aof { local, replicas } = now else { return };
+    let repl::roles::WaitOutcome::Aof { local, replicas } = now else { return };
     if (replicas >= numreplicas && local >= numlocal) || ctx.client().has(flags::DENY_BLOCKING | flags::MULTI) {
         now.reply(ctx.reply());
         return;
@@ -556,7 +561,7 @@ fn replicaof(ctx: &mut Ctx, args: Args) {
     crate::log_notice!("REPLICAOF {}:{} enabled (user request from '{who}')", addr.host, addr.port);
     let was_master = !ctx.server_mut().repl.is_replica();
     ctx.server_mut().repl.master = Some(addr.clone());
-    ctx.server_mut().repl.link_state = repl::LinkState::Connect;
+    ctx.server_mut().repl.link_state = repl::roles::LinkState::Connect;
     ctx.server_mut().repl.requests.push(Request::SetMaster(addr, was_master));
     ctx.reply().ok();
 }

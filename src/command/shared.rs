@@ -17,10 +17,11 @@ pub(crate) fn container(ctx: &mut Ctx, args: Args) {
     ctx.reply().error(&String::from_utf8_lossy(&msg));
 }
 
-/// The handler of the commands the server runs itself: EXEC (each queued command through the call path), EVAL,
-/// EVALSHA, their `_RO` forms, SCRIPT LOAD, FCALL and FCALL_RO (with the server as the script host). `Server::call`
-/// takes them before any handler would, and every way a command runs goes through it (the handler harness
-/// included), so this answers only a caller that bypassed the call path, with an error rather than a half run.
+/// The handler of the commands the server runs itself: EXEC (each queued command through the call path), EVAL, EVALSHA,
+/// their `_RO` forms, SCRIPT LOAD, FCALL and FCALL_RO (with the server as the script host).
+/// [`Server::call`](crate::server::Server::call) takes them before any handler would, and every way a command runs goes
+/// through it (the handler harness included), so this answers only a caller that bypassed the call path, with an error
+/// rather than a half run.
 pub(crate) fn run_by_server(ctx: &mut Ctx, _args: Args) {
     ctx.reply().error("ERR this command runs only through the server's call path");
 }

@@ -258,7 +258,7 @@ pub struct Config {
     pub client_query_buffer_limit: i64,
     pub maxmemory: u64,
     /// `maxmemory-clients`: bytes when positive, a percentage of `maxmemory` when negative (`10%` is -10), 0 = off
-    /// (Redis's encoding; see `net::client_evict::limit_bytes`).
+    /// (Redis's encoding; see `state::evict::clients::limit_bytes`).
     pub maxmemory_clients: i64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: i64,

@@ -3,10 +3,10 @@
 //!
 //! The lower half ([`dict`], [`object`], [`types`], [`db`], [`lazyfree`], [`slots`], [`hash_slot`]) is data
 //! structures: it never names the server, its state, commands, scripting, ACL, replication, persistence or
-//! configuration (`tests/layers.rs` enforces it). [`evict`] holds eviction's data (the pool, the touch, the
-//! scores). The processes that work on the whole server state (active expiry, eviction runs, active
-//! defragmentation, keyspace notifications) are operations of the state: `crate::state::{expire, evict, defrag,
-//! notify}`.
+//! configuration (`tests/layers.rs` enforces it). The processes that delete or move keys on their own and work on
+//! the whole server state (active expiry, eviction with its data, active defragmentation, keyspace notifications)
+//! live in the state's feature folders: [`crate::state::expire`], [`crate::state::evict`],
+//! [`crate::state::defrag`], [`crate::state::notify`].
 //!
 //! - [`dict`]: the open-addressing hash table with incremental rehashing behind every database and hash/set/zset.
 //! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
@@ -17,12 +17,10 @@
 //!   table is private to this module; lookups are handed a `LookupClock` (time, lazy expiry's mode, events).
 //! - [`slots`]: the per-slot key index of cluster mode, kept by `Db`'s inserts and removes.
 //! - [`hash_slot`]: a key's hash slot (CRC16 of the key or its `{tag}`), for the slot index and the cluster.
-//! - [`evict`]: `maxmemory` eviction's data: the candidate pool, key-access touching, the policies' scores.
 //! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
 
 pub mod db;
 pub mod dict;
-pub mod evict;
 pub mod hash_slot;
 pub mod lazyfree;
 pub mod object;

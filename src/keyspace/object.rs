@@ -894,7 +894,8 @@ impl Entry {
         self.set_hdr((h & !LRU_MASK) | (lru & LRU_MASK));
     }
 
-    /// Whether the value is a hash filed in its database's field-expiry index (see `Db::hexpires`).
+    /// Whether the value is a hash filed in its database's field-expiry index (see
+    /// [`Db::hexpires`](crate::keyspace::db::Db::hexpires)).
     #[inline]
     pub fn is_filed_hash(&self) -> bool {
         matches!(self.value(), Some(Value::Hash(h)) if h.filed() != 0)

@@ -66,8 +66,6 @@ pub mod proto;
 pub mod table;
 pub mod value;
 pub mod vm;
-#[cfg(test)]
-mod vm_tests;
 
 use std::any::Any;
 

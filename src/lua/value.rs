@@ -5,7 +5,7 @@
 //!   string key hashes without touching its bytes (the hash is cached in the table node).
 //! - A reference is valid while the object is reachable from a root (see `heap.rs`); the collector only runs at
 //!   the VM's safe points, so a native function may hold references in Rust locals as long as it does not call
-//!   back into Lua (anything it must keep across `Lua::call` belongs on the stack).
+//!   back into Lua (anything it must keep across [`Lua::call`](crate::lua::Lua::call) belongs on the stack).
 
 use std::fmt;
 

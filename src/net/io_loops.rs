@@ -38,7 +38,7 @@
 //! (`busy-poll-us` is ignored).
 
 use crate::net::client::Client;
-use crate::net::io_threads::{preparse, read_step, write_step, ReadOut};
+use crate::net::io::{preparse, read_step, write_step, ReadOut};
 use crate::resp::parse::Limits;
 use crate::sys::poller::{Event, Interest, Poller};
 use crate::sys::socket;
@@ -93,7 +93,8 @@ enum ToLoop {
 
 /// From an I/O thread to the main thread.
 pub enum FromLoop {
-    /// A read found data (its complete commands parsed into `Client::pre`), the end of the stream, or an error.
+    /// A read found data (its complete commands parsed into [`Client::pre`](crate::net::client::Client::pre)), the end
+    /// of the stream, or an error.
     Read(Box<Client>, ReadOut),
     /// Writing the reply failed: the client is to be closed.
     WriteFailed(Box<Client>, io::Error),

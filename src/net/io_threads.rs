@@ -1,7 +1,6 @@
 //! Threaded I/O with `io-threads N` and `io-threads-do-reads no` (Redis's default): Redis 7.0's fan-out of reply
-//! writes to N-1 helper threads while the main thread reads, parses and runs every command; and the per-client
-//! steps both thread designs share ([`read_step`], [`preparse`], [`write_step`]; the per-thread event loops of
-//! `io-threads-do-reads yes` are [`super::io_loops`]).
+//! writes to N-1 helper threads while the main thread reads, parses and runs every command (the per-client steps
+//! are [`super::io`]; the per-thread event loops of `io-threads-do-reads yes` are [`super::io_loops`]).
 //!
 //! ```text
 //!  main:    epoll ─► read, parse, run commands ─► fan out the pending writes ─┐       ┌─► epoll ...
@@ -25,94 +24,11 @@
 //! number of threads); below that the main thread writes inline exactly as with `io-threads 1`, so light traffic
 //! pays nothing.
 //!
-//! Why reads moved to per-thread loops: on a 2-core machine a pass averages about 1.2 ready clients (the server
-//! outpaces one `redis-benchmark` core), so with fan-out reads most work stayed inline, `epoll_wait` on every
-//! client alone was 16% of a one-thread server's time at `-P 16`, and each fan-in cost a context switch: the main
-//! thread kept 0.67-0.83 of the one-thread server's CPU per request, against 0.2-0.3 with the per-thread loops.
+//! Why reads moved to per-thread loops (measured): `benches/README.md`, "Threaded I/O".
 
 use crate::net::client::Client;
-use crate::resp::parse::Limits;
-use crate::sys::socket;
-use std::io;
+use crate::net::io::{write_step, WriteOut};
 use std::sync::mpsc::{channel, Receiver, Sender};
-
-/// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
-pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
-/// Bytes written to one client per event before others get their turn (Redis's `NET_MAX_WRITES_PER_EVENT`).
-pub const NET_MAX_WRITES_PER_EVENT: usize = 64 * 1024;
-
-/// Outcome of one read attempt.
-#[derive(Debug)]
-pub enum ReadOut {
-    /// `n` bytes were added to the query ring.
-    Data(usize),
-    /// The peer closed the connection.
-    Closed,
-    /// Nothing to read after all (spurious wake-up, EINTR).
-    Again,
-    Failed(io::Error),
-}
-
-/// Outcome of one write attempt: bytes and `write(2)` calls, and the error that ended it, if any.
-#[derive(Debug, Default)]
-pub struct WriteOut {
-    pub total: usize,
-    pub writes: u64,
-    pub err: Option<io::Error>,
-}
-
-/// Reads what the socket has into the client's query ring (a big argument's missing bytes in one go).
-pub fn read_step(c: &mut Client) -> ReadOut {
-    let fd = c.state.fd;
-    let big_missing = c.parser.big_bulk_missing(c.query.len()).filter(|&m| m > 0);
-    let buf = c.query.writable(big_missing.unwrap_or(PROTO_IOBUF_LEN));
-    let room = big_missing.map_or(buf.len(), |m| m.min(buf.len()));
-    match socket::read(fd, &mut buf[..room]) {
-        Ok(0) => ReadOut::Closed,
-        Ok(n) => {
-            c.query.commit(n);
-            ReadOut::Data(n)
-        }
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => ReadOut::Again,
-        Err(e) => ReadOut::Failed(e),
-    }
-}
-
-/// Parses the complete multibulk commands at the front of the query ring into `c.pre`, without consuming them
-/// (see [`Preparsed::parse_ahead`](crate::net::client::preparsed::Preparsed::parse_ahead)).
-pub fn preparse(c: &mut Client, limits: Limits) {
-    // `spans` (the running command's, unused between passes) is the scratch vector for each parse.
-    let Client { query, parser, pre, scratch, spans: one, .. } = c;
-    pre.parse_ahead(query.readable(), parser, limits, one, scratch);
-}
-
-/// Writes as much of the pending reply as the socket takes, up to [`NET_MAX_WRITES_PER_EVENT`] bytes.
-pub fn write_step(c: &mut Client) -> WriteOut {
-    let fd = c.state.fd;
-    // Coalesced pub/sub output goes out with this write (its entry in the push list is skipped).
-    c.pending_push = false;
-    c.state.reply.note_peak();
-    let mut out = WriteOut::default();
-    while c.state.reply.pending_len() > 0 {
-        match socket::write(fd, c.state.reply.pending()) {
-            Ok(n) => {
-                c.state.reply.consume(n);
-                out.writes += 1;
-                out.total += n;
-                if out.total >= NET_MAX_WRITES_PER_EVENT {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) => {
-                out.err = Some(e);
-                break;
-            }
-        }
-    }
-    out
-}
 
 /// One client handed to a worker, and what its write did (`None` until a worker, or this thread when the
 /// worker is gone, has written).
@@ -151,7 +67,7 @@ pub struct IoThreads {
 
 impl IoThreads {
     /// Starts `threads - 1` workers (`io-threads` counts the main thread); `None` for one thread.
-    pub fn start(threads: usize) -> io::Result<Option<IoThreads>> {
+    pub fn start(threads: usize) -> std::io::Result<Option<IoThreads>> {
         if threads <= 1 {
             return Ok(None);
         }
@@ -244,7 +160,6 @@ fn worker(rx: Receiver<Batch>, done: Sender<Batch>) {
 mod tests {
     use super::*;
     use crate::net::client::ClientState;
-    use crate::resp::parse::{Parsed, ProtoError};
 
     fn client_with(bytes: &[u8]) -> Box<Client> {
         let mut c = Box::new(Client::new(ClientState::new(1, -1, String::new(), String::new(), 0), None));
@@ -252,40 +167,6 @@ mod tests {
         w[..bytes.len()].copy_from_slice(bytes);
         c.query.commit(bytes.len());
         c
-    }
-
-    #[test]
-    fn preparse_matches_the_parser_and_stops_at_inline_and_partial() {
-        let input = b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n*1\r\n$4\r\nPI";
-        let mut c = client_with(input);
-        let lim = Limits::default();
-        preparse(&mut c, lim);
-        let mut spans = Vec::new();
-        let Client { pre, query, .. } = &mut *c;
-        assert_eq!(pre.take_next(&lim, &mut spans), Some(Ok(Parsed::Complete { consumed: 14, inline: false })));
-        assert_eq!(spans, vec![(8, 12)]);
-        query.consume(14);
-        assert_eq!(pre.take_next(&lim, &mut spans), Some(Ok(Parsed::Complete { consumed: 20, inline: false })));
-        let buf = query.readable();
-        assert_eq!(&buf[spans[0].0 as usize..spans[0].1 as usize], b"GET");
-        assert_eq!(&buf[spans[1].0 as usize..spans[1].1 as usize], b"k");
-        // The inline PING is left to the main thread's parser.
-        assert_eq!(pre.take_next(&lim, &mut spans), None);
-        assert!(pre.is_empty());
-    }
-
-    #[test]
-    fn other_limits_or_an_error_are_handed_back() {
-        let mut c = client_with(b"*1\r\n$4\r\nPING\r\n*x\r\n");
-        let lim = Limits::default();
-        preparse(&mut c, lim);
-        let mut spans = Vec::new();
-        let other = Limits { max_multibulk_len: 10, ..lim };
-        assert_eq!(c.pre.take_next(&other, &mut spans), None);
-        assert!(matches!(c.pre.take_next(&lim, &mut spans), Some(Ok(Parsed::Complete { .. }))));
-        assert_eq!(c.pre.take_next(&lim, &mut spans), Some(Err(ProtoError::InvalidMultibulkLength)));
-        assert!(c.pre.is_empty());
-        assert!(!c.pre.clear());
     }
 
     #[test]

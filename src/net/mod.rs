@@ -3,17 +3,19 @@
 //! - [`ring`]: the query buffer, a byte queue whose unread bytes are always contiguous.
 //! - [`client`]: one connection: the state handlers see and the machinery the server drives, and (below it) the
 //!   per-client data of the modules that act on clients.
-//! - [`client_evict`]: client eviction (`maxmemory-clients`).
+//! - [`io`]: a client's socket steps (read, parse ahead, write), wherever they run.
 //! - [`io_loops`]: threaded I/O with one event loop per I/O thread (`io-threads-do-reads yes`).
-//! - [`io_threads`]: threaded I/O as Redis 7.0's write fan-out, and the read/parse/write steps both designs use.
+//! - [`io_threads`]: threaded I/O as Redis 7.0's write fan-out.
 //! - [`listen`]: the listening sockets, re-opened when CONFIG SET changes `port` or `bind`.
+//! - [`output_limit`]: `client-output-buffer-limit` for every client class.
 //! - [`migrate`]: MIGRATE's cached connections.
 //! - [`resolve`]: host name resolution without glibc's `getaddrinfo` (also used by ferredis-cli).
 pub mod client;
-pub mod client_evict;
+pub mod io;
 pub mod io_loops;
 pub mod io_threads;
 pub mod listen;
 pub mod migrate;
+pub mod output_limit;
 pub mod resolve;
 pub mod ring;

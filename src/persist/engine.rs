@@ -8,9 +8,9 @@
 //!   cron ─▶ reap the child: success → swap files / update stats; failure or signal → old files stay valid
 //! ```
 //!
-//! One child at a time, as Redis (a BGSAVE asked for during a rewrite is scheduled). While a child runs the
-//! server keeps serving; the keyspace tables do not resize (see `Db::cron`), so copy-on-write stays small.
-//! Nothing here knows clients: the server hands in the databases, the config and the clock.
+//! One child at a time, as Redis (a BGSAVE asked for during a rewrite is scheduled). While a child runs the server
+//! keeps serving; the keyspace tables do not resize (see [`Db::cron`](crate::keyspace::db::Db::cron)), so copy-on-write
+//! stays small. Nothing here knows clients: the server hands in the databases, the config and the clock.
 
 use crate::config::Config;
 use crate::keyspace::db::Db;
@@ -50,7 +50,8 @@ pub struct Child {
     pub exit: Option<ExitStatus>,
     /// What its progress reports said so far (INFO's `current_*` fields).
     pub progress: crate::persist::child_info::Progress,
-    /// Keys in the dataset when it forked (`current_save_keys_total`); set by `ServerState::set_child`.
+    /// Keys in the dataset when it forked (`current_save_keys_total`); set by
+    /// [`ServerState::set_child`](crate::state::ServerState::set_child).
     pub keys_total: u64,
     /// A diskless child's exit pipe (write end): the child waits for it to close, once the parent has read the
     /// whole payload (Redis's `rdb_child_exit_pipe`).
@@ -99,13 +100,15 @@ pub struct PersistStats {
 #[derive(Debug)]
 pub struct Persist {
     /// Changes since the last save (`rdb_changes_since_last_save`): counted by the key doors (a handler's settled
-    /// write, `ServerState::key_changed`) and `Ctx::count_changes`, reset by a successful save; the save points
-    /// read it, and the call path compares it around a command to decide whether the command is propagated.
+    /// write, [`ServerState::key_changed`](crate::state::ServerState::key_changed)) and
+    /// [`Ctx::count_changes`](crate::command::Ctx::count_changes), reset by a successful save; the save points read it,
+    /// and the call path compares it around a command to decide whether the command is propagated.
     pub dirty: u64,
     /// When the last successful save ended (s; LASTSAVE).
     pub lastsave_s: i64,
     /// Set while a forked child (a save, an AOF rewrite, a diskless transfer) shares memory with us; resizes are
-    /// deferred (copy-on-write friendliness). Set through `ServerState::set_child`.
+    /// deferred (copy-on-write friendliness). Set through
+    /// [`ServerState::set_child`](crate::state::ServerState::set_child).
     pub child_pid: Option<i32>,
     pub child: Option<Child>,
     pub stats: PersistStats,

@@ -144,9 +144,9 @@ pub enum ProtoError {
 }
 
 impl ProtoError {
-    /// The error line as Redis sends it, code word included, ready for `Reply::error`
-    /// (e.g. `ERR Protocol error: invalid bulk length`). A non-ASCII offending byte is shown as U+FFFD here; use
-    /// [`ProtoError::message_bytes`] for the exact bytes.
+    /// The error line as Redis sends it, code word included, ready for
+    /// [`Reply::error`](crate::resp::reply::Reply::error) (e.g. `ERR Protocol error: invalid bulk length`). A non-ASCII
+    /// offending byte is shown as U+FFFD here; use [`ProtoError::message_bytes`] for the exact bytes.
     pub fn message(&self) -> String {
         String::from_utf8_lossy(&self.message_bytes()).into_owned()
     }

@@ -23,11 +23,11 @@
 //!   harness runs scripts through that same server (without sockets). The interpreter knows nothing of the host:
 //!   it reaches the `redis.*` natives as the `&mut dyn Any` of [`Lua::call`], and the natives, generic over the
 //!   host type, downcast it. A Lua state is built for one host type ([`HostLua`] records which).
-//! - [`env::new_state::<H>(eval_mode)`](env::new_state): a Lua state as Redis 7.0 builds one (libraries, the
-//!   `redis` table, Redis's `pcall`/`math.random`/`setmetatable`, the globals allow list, the "nonexistent global
-//!   variable" metatable on `_G`, read-only tables, a heap cap). EVAL has one state (`Scripting::eval`);
-//!   functions build their own with `eval_mode = false` (no `redis.breakpoint`/`debug`/`replicate_commands`, no
-//!   global error handler).
+//! - [`env::new_state::<H>(eval_mode)`](env::new_state): a Lua state as Redis 7.0 builds one (libraries, the `redis`
+//!   table, Redis's `pcall`/`math.random`/`setmetatable`, the globals allow list, the "nonexistent global variable"
+//!   metatable on `_G`, read-only tables, a heap cap). EVAL has one state
+//!   ([`Scripting::eval`](crate::scripting::Scripting::eval)); functions build their own with `eval_mode = false` (no
+//!   `redis.breakpoint`/`debug`/`replicate_commands`, no global error handler).
 //! - [`run::prepare`]: Redis's `scriptPrepareForRun` (shebang flags against the server state, `*_RO`,
 //!   stale/OOM/MISCONF/NOREPLICAS refusals written to the caller's reply) → a [`RunCtx`].
 //! - [`run::call_function`]: runs one function for one caller: `KEYS`/`ARGV` as globals when the context has
@@ -43,8 +43,8 @@
 //!   reads those flags.
 //!
 //! # Invariants
-//! - At most one script runs at a time (`Scripting::run` is `Some` exactly while one runs); a script client
-//!   never runs EVAL/FCALL (they are `noscript`).
+//! - At most one script runs at a time ([`Scripting::run`](crate::scripting::Scripting::run) is `Some` exactly while
+//!   one runs); a script client never runs EVAL/FCALL (they are `noscript`).
 //! - A Lua state is taken out of [`Scripting`] while it runs and put back afterwards; a command that would need
 //!   it meanwhile (SCRIPT LOAD, FUNCTION LOAD) is refused with -BUSY by the dispatcher before it can ask.
 //! - Nothing here panics on script input: every failure is a Lua error or an error reply.
@@ -197,11 +197,11 @@ pub trait ScriptHost: Any {
     /// The host's command table (`rename-command` applied).
     fn commands(&self) -> &'static CommandTable;
 
-    /// Runs one command of the running script in the script client `c` (its reply accumulates in `c.reply`):
-    /// admission with the script's rules (Redis's `scriptCall` checks), then the host's full call path
-    /// (statistics, MONITOR, SLOWLOG, propagation to the targets in `RunCtx::repl_flags`). `Err` is the refusal's
-    /// text for the script (`-CODE msg`, or a bare message for an ERR), already counted as a rejected call and an
-    /// error reply. The host does the admission so that scripting, below it, does not import it.
+    /// Runs one command of the running script in the script client `c` (its reply accumulates in `c.reply`): admission
+    /// with the script's rules (Redis's `scriptCall` checks), then the host's full call path (statistics, MONITOR,
+    /// SLOWLOG, propagation to the targets in [`RunCtx::repl_flags`](crate::scripting::RunCtx::repl_flags)). `Err` is
+    /// the refusal's text for the script (`-CODE msg`, or a bare message for an ERR), already counted as a rejected
+    /// call and an error reply. The host does the admission so that scripting, below it, does not import it.
     fn call_command(&mut self, c: &mut ClientState, args: Args) -> Result<(), String>;
 
     /// Serves other clients while a script runs past `busy-reply-threshold` (Redis's

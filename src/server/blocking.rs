@@ -2,7 +2,7 @@
 //! asked to block, serving blocked clients when their keys become ready, timeouts, CLIENT UNBLOCK, and resuming
 //! the input of clients once they are unblocked. The bookkeeping itself lives in [`crate::blocking`].
 //!
-//! Hooks in `server.rs`: after every command (`after_command_blocking`), in `before_sleep`
+//! Hooks in `server/mod.rs`: after every command (`after_command_blocking`), in `before_sleep`
 //! (`blocking_before_sleep`), in `time_event` (`blocking_timer_fired`), when a client is freed
 //! (`blocked_client_gone`), and `process_input` stops while the client carries the BLOCKED flag.
 

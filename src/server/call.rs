@@ -327,7 +327,7 @@ impl Server {
         crate::state::notify::after_command(&mut self.state, Some(&mut *c));
         if cmd.has(flag::READONLY) && mode == CallMode::Call {
             if c.has(flags::TRACKING) {
-                crate::tracking::remember_read(&mut self.state.tracking, c, cmd, args);
+                crate::state::tracking::tracker::remember_read(&mut self.state.tracking, c, cmd, args);
             } else if c.id == crate::scripting::SCRIPT_CLIENT_ID {
                 self.state.tracking.script_read();
             }
@@ -337,7 +337,11 @@ impl Server {
             self.state.tracking.script_ends();
             // Redis's afterCommand: the caller's own invalidations, after its whole reply.
             if self.state.tracking.has_outbox() {
-                crate::state::tracking::deliver(&mut self.state, Some(&mut *c), crate::tracking::Flush::End);
+                crate::state::tracking::deliver(
+                    &mut self.state,
+                    Some(&mut *c),
+                    crate::state::tracking::tracker::Flush::End,
+                );
             }
         }
         let end_us = crate::util::now_us();

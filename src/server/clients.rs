@@ -9,9 +9,9 @@ use super::{
 use crate::command::{self, Args};
 use crate::event_loop::EventLoop;
 use crate::net::client::{client_memory_of, flags, Client, ClientState, Tracked};
-use crate::net::client_evict;
 use crate::net::io_threads;
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
+use crate::state::evict::clients as client_evict;
 use crate::sys::poller::Interest;
 use crate::sys::socket;
 use crate::{log_notice, log_verbose, log_warning};
@@ -168,19 +168,19 @@ impl Server {
 
     pub(super) fn read_from_client(&mut self, el: &mut EventLoop, fd: RawFd) {
         let Some(mut c) = self.take_client(fd) else { return };
-        let out = io_threads::read_step(&mut c);
+        let out = crate::net::io::read_step(&mut c);
         self.after_read(el, c, out);
     }
 
     /// Everything after a client's socket read, on the main thread: statistics, end of connection, the query
     /// buffer limit, then its commands (those an I/O thread parsed first).
-    pub(super) fn after_read(&mut self, el: &mut EventLoop, mut c: Box<Client>, out: io_threads::ReadOut) {
+    pub(super) fn after_read(&mut self, el: &mut EventLoop, mut c: Box<Client>, out: crate::net::io::ReadOut) {
         let fd = c.state.fd;
         // Every read counts, as in Redis's readQueryFromClient: the end of a connection and a read that found
         // nothing too.
         self.state.stats.total_reads_processed += 1;
         match out {
-            io_threads::ReadOut::Closed => {
+            crate::net::io::ReadOut::Closed => {
                 log_verbose!(
                     "Client closed connection {}",
                     command::client_info::client_info_string(&c.state, self.state.now_ms)
@@ -188,7 +188,7 @@ impl Server {
                 self.free_client(el, c);
                 return;
             }
-            io_threads::ReadOut::Data(n) => {
+            crate::net::io::ReadOut::Data(n) => {
                 if c.state.has(flags::MASTER) {
                     self.state.stats.net_repl_input_bytes += n as u64;
                 } else {
@@ -197,12 +197,12 @@ impl Server {
                 // Any input counts as activity for `timeout` (the cached clock is precise enough for that).
                 c.state.last_interaction_ms = self.state.now_ms;
             }
-            io_threads::ReadOut::Again => {
+            crate::net::io::ReadOut::Again => {
                 self.drop_preparsed(&mut c);
                 self.put_client(c);
                 return;
             }
-            io_threads::ReadOut::Failed(e) => {
+            crate::net::io::ReadOut::Failed(e) => {
                 log_verbose!("Reading from client: {}", os_error_text(&e));
                 self.free_client(el, c);
                 return;
@@ -254,7 +254,7 @@ impl Server {
         }
         c.refresh_conn_stats(0, true, el.interest(fd).is_writable());
         let has_output = c.state.reply.pending_len() > 0
-            || (c.state.has(flags::REPLICA) && crate::repl::stream_pending(&self.state.repl, c.state.id));
+            || (c.state.has(flags::REPLICA) && crate::state::repl::roles::stream_pending(&self.state.repl, c.state.id));
         if has_output && !c.pending_write && !el.interest(fd).is_writable() {
             c.pending_write = true;
             self.state.clients.pending_write.push(fd);
@@ -354,7 +354,7 @@ impl Server {
                         // The output limit is watched while the command builds its reply (Redis checks it as
                         // reply blocks are added): past it the reply is cut and the client closed below.
                         let obuf_limits = &self.state.config.client_output_buffer_limit;
-                        let close_bytes = crate::pubsub::close_limit_bytes(
+                        let close_bytes = crate::net::output_limit::close_limit_bytes(
                             state,
                             *obuf_soft_limit_reached_s,
                             obuf_limits,
@@ -393,11 +393,11 @@ impl Server {
     }
 
     /// Marks the client CLOSE_ASAP when its output is over the `client-output-buffer-limit` of its class (Redis's
-    /// `closeClientOnOutputBufferLimitReached`; see [`crate::pubsub::check_output_limits`]).
+    /// `closeClientOnOutputBufferLimitReached`; see [`crate::net::output_limit::check_output_limits`]).
     pub(super) fn check_output_limits(&mut self, c: &mut Client) {
         let st = &mut self.state;
         let limits = &st.config.client_output_buffer_limit;
-        crate::pubsub::check_output_limits(
+        crate::net::output_limit::check_output_limits(
             c,
             limits,
             st.now_ms,
@@ -519,7 +519,7 @@ impl Server {
     /// Writes as much pending output as the socket takes (bounded per event). Returns false when the client was
     /// closed (write error, or fully written with CLOSE_AFTER_REPLY); the box is consumed in that case.
     pub(super) fn write_to_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) -> Option<Box<Client>> {
-        let out = io_threads::write_step(&mut c);
+        let out = crate::net::io::write_step(&mut c);
         self.after_write(el, c, out)
     }
 
@@ -529,7 +529,7 @@ impl Server {
         &mut self,
         el: &mut EventLoop,
         mut c: Box<Client>,
-        out: io_threads::WriteOut,
+        out: crate::net::io::WriteOut,
     ) -> Option<Box<Client>> {
         let fd = c.state.fd;
         let mut total = out.total;
@@ -554,7 +554,8 @@ impl Server {
         }
         self.track_client_mem(&mut c);
         let registered = el.interest(fd).is_writable();
-        let replica_stream = c.state.has(flags::REPLICA) && crate::repl::stream_pending(&self.state.repl, c.state.id);
+        let replica_stream =
+            c.state.has(flags::REPLICA) && crate::state::repl::roles::stream_pending(&self.state.repl, c.state.id);
         if c.state.reply.pending_len() == 0 && !replica_stream {
             if registered {
                 let _ = el.remove_interest(fd, Interest::WRITABLE);

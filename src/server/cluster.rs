@@ -11,7 +11,7 @@ use crate::event_loop::EventLoop;
 use crate::log_warning;
 use crate::net::listen;
 use crate::pubsub::Kind;
-use crate::repl::MasterAddr;
+use crate::state::repl::roles::MasterAddr;
 use crate::sys::poller::Interest;
 use crate::sys::socket;
 use std::os::fd::{AsRawFd, RawFd};
@@ -91,7 +91,7 @@ impl Server {
         s.allow_replica_migration = c.stored_bool("cluster-allow-replica-migration");
         s.validity_factor = c.stored_i64("cluster-replica-validity-factor");
         s.no_failover = c.stored_bool("cluster-replica-no-failover");
-        s.repl_offset = crate::repl::announced_offset(r);
+        s.repl_offset = crate::state::repl::roles::announced_offset(r);
         s.has_master = r.master.is_some();
         s.master_link_up = r.master_client.is_some();
         s.has_subscribers = st.pubsub.len(Kind::Channel) + st.pubsub.len(Kind::Pattern) > 0;
@@ -175,7 +175,7 @@ impl Server {
         let st = &mut self.state;
         let Some(cl) = st.cluster.as_deref_mut() else { return };
         let s = &mut cl.bus.settings;
-        s.repl_offset = crate::repl::announced_offset(&st.repl);
+        s.repl_offset = crate::state::repl::roles::announced_offset(&st.repl);
         s.has_subscribers = st.pubsub.len(Kind::Channel) + st.pubsub.len(Kind::Pattern) > 0;
         s.has_shard_subscribers = st.pubsub.len(Kind::Shard) > 0;
     }

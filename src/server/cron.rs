@@ -4,7 +4,7 @@ use super::{Server, CONFIG_MAX_HZ, MAX_CLIENTS_PER_CLOCK_TICK, REPLY_BUF_KEEP, S
 use crate::command::{self, Ctx};
 use crate::event_loop::{EventLoop, TimerNext};
 use crate::net::client::{flags, ClientState};
-use crate::net::client_evict::{self};
+use crate::state::evict::clients as client_evict;
 use crate::sys::socket;
 use crate::{log_verbose, log_warning};
 use std::os::fd::RawFd;
@@ -68,10 +68,11 @@ impl Server {
         }
         // Freed tracking slots become reusable once their bits are swept from the table.
         if self.state.tracking.sweeping() {
-            self.state.tracking.sweep_step(crate::tracking::SWEEP_BUDGET);
+            self.state.tracking.sweep_step(crate::state::tracking::tracker::SWEEP_BUDGET);
         }
         // Ten times a second while a FAILOVER runs, so its handshake moves on quickly (as Redis's serverCron).
-        let repl_period = if self.state.repl.failover.state == crate::repl::failover::State::None { 1000 } else { 100 };
+        let repl_period =
+            if self.state.repl.failover.state == crate::state::repl::failover::State::None { 1000 } else { 100 };
         if self.run_with_period(repl_period) {
             self.repl_cron(el);
         } else if self.state.repl.master_client.is_some() {
@@ -208,10 +209,15 @@ impl Server {
             // A client that stays above its soft output limit without new output is only seen here (Redis's
             // clientsCron closes it at once, with its own log line).
             let limits = &self.state.config.client_output_buffer_limit;
-            if crate::pubsub::output_limit_bytes(&c.state) > 0
+            if crate::net::output_limit::output_limit_bytes(&c.state) > 0
                 && !c.state.has(flags::CLOSE_ASAP)
-                && crate::pubsub::output_limit_reached(&c.state, &mut c.obuf_soft_limit_reached_s, limits, now_ms)
-                    .is_some()
+                && crate::net::output_limit::output_limit_reached(
+                    &c.state,
+                    &mut c.obuf_soft_limit_reached_s,
+                    limits,
+                    now_ms,
+                )
+                .is_some()
             {
                 log_warning!(
                     "Client {} closed for overcoming of output buffer limits.",

@@ -11,9 +11,9 @@ use super::Server;
 use crate::event_loop::EventLoop;
 use crate::log_verbose;
 use crate::net::client::{flags, Client};
-use crate::net::client_evict;
+use crate::net::io::ReadOut;
 use crate::net::io_loops::FromLoop;
-use crate::net::io_threads::ReadOut;
+use crate::state::evict::clients as client_evict;
 use crate::sys::poller::Interest;
 use std::os::fd::RawFd;
 

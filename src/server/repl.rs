@@ -1,7 +1,7 @@
 //! The server's side of replication (Redis's `replication.c` I/O half): feeding the stream after commands, full
 //! syncs through a BGSAVE, the link to our master driven by the event loop, the master client, and the
 //! once-a-second cron (PINGs, ACKs, reconnects, timeouts, backlog TTL). The data and the decisions live in
-//! [`crate::repl`]; the handshake parser in [`crate::repl::replica`].
+//! [`crate::state::repl`]; the handshake parser in [`crate::state::repl::replica`].
 //!
 //! Nothing here blocks the loop on the network: the link socket is non-blocking and registered like a client's.
 //! Loading the received payload is `server/repl_load.rs`.
@@ -32,8 +32,11 @@ use super::Server;
 use crate::event_loop::EventLoop;
 use crate::net::client::{flags, Client, ClientState};
 use crate::persist::engine::ChildKind;
-use crate::repl::replica::{Event, HandshakeConfig, MasterLink, Phase};
-use crate::repl::{self, LinkState, MasterAddr, ReplicaState, Request};
+use crate::state::repl::replica::{Event, HandshakeConfig, MasterLink, Phase};
+use crate::state::repl::{
+    self,
+    roles::{LinkState, MasterAddr, ReplicaState, Request},
+};
 use crate::sys::poller::Interest;
 use crate::sys::socket;
 use crate::{log_notice, log_warning};
@@ -214,8 +217,8 @@ impl Server {
             let outcome = crate::state::repl::wait_outcome(&self.state, w.offset, w.numlocal);
             let aof_off_error = w.numlocal.is_some_and(|n| n > 0) && !aof_on;
             let satisfied = match outcome {
-                repl::WaitOutcome::Replicas(n) => n >= w.numreplicas,
-                repl::WaitOutcome::Aof { local, replicas } => {
+                repl::roles::WaitOutcome::Replicas(n) => n >= w.numreplicas,
+                repl::roles::WaitOutcome::Aof { local, replicas } => {
                     replicas >= w.numreplicas && local >= w.numlocal.unwrap_or(0)
                 }
             };
@@ -292,7 +295,7 @@ impl Server {
         crate::state::repl::feed_stream(&mut self.state, &data, None);
         // A big transaction's copy is given back (unit/pendingquerybuf: a replica holding it kept 32 MB more
         // than its master); a small one is reused.
-        if data.capacity() <= repl::FEED_BUF_KEEP {
+        if data.capacity() <= repl::roles::FEED_BUF_KEEP {
             data.clear();
             self.state.repl.master_applied = data;
         }
@@ -469,7 +472,7 @@ impl Server {
         let req =
             self.state.repl.replicas.iter().find(|r| r.state == ReplicaState::WaitBgsaveStart).map_or(0, |r| r.req);
         let (diskless, starting) = {
-            let waiting: Vec<&repl::Replica> = self
+            let waiting: Vec<&repl::roles::Replica> = self
                 .state
                 .repl
                 .replicas
@@ -523,7 +526,7 @@ impl Server {
         // An rdb-only replica can share any; one that wants the stream needs a donor that collects it; a
         // filtered one never shares a disk BGSAVE (Redis's `syncCommand`, case 1).
         let ours = self.state.repl.rdb_child_pid == Some(child.pid) && !child.diskless;
-        let end = |r: &&repl::Replica| r.state == ReplicaState::WaitBgsaveEnd;
+        let end = |r: &&repl::roles::Replica| r.state == ReplicaState::WaitBgsaveEnd;
         let donor = self.state.repl.replicas.iter().find(end).map(|d| (d.initial_offset, d.stream_off));
         let (true, Some((offset, from))) = (ours, donor) else {
             log_notice!("No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed");
@@ -558,10 +561,10 @@ impl Server {
         let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
         let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
         cx.repl = self.state.repl_save_info();
-        if req & repl::REQ_EXCLUDE_FUNCTIONS == 0 {
+        if req & repl::roles::REQ_EXCLUDE_FUNCTIONS == 0 {
             cx.functions = self.state.functions.ctx.codes();
         }
-        let dbs = if req & repl::REQ_EXCLUDE_DATA == 0 { &self.state.dbs[..] } else { &[] };
+        let dbs = if req & repl::roles::REQ_EXCLUDE_DATA == 0 { &self.state.dbs[..] } else { &[] };
         match self.state.persist.bgsave_to_pipe(dbs, &cx, mark.as_bytes()) {
             Ok((pid, pipe)) => {
                 self.state.set_child(Some(pid));
@@ -1198,7 +1201,8 @@ impl Server {
         st.flags |= flags::MASTER;
         st.db = self.state.repl.master_db.min(self.state.dbs.len().saturating_sub(1));
         // The first ACK tells the master where we are right away.
-        st.reply.raw_bytes(&repl::ack_command(self.state.repl.master_repl_offset, self.state.repl.fsynced_reploff));
+        st.reply
+            .raw_bytes(&repl::roles::ack_command(self.state.repl.master_repl_offset, self.state.repl.fsynced_reploff));
         let mut c = Box::new(Client::new(st, Some(link.sock)));
         let rest = link.inbuf;
         if !rest.is_empty() {
@@ -1229,7 +1233,7 @@ impl Server {
         if let Some((id, fd)) = r.master_client {
             if r.master_repl_offset != r.last_ack_offset || r.fsynced_reploff != r.last_ack_fsynced {
                 let (off, fsynced) = (r.master_repl_offset, r.fsynced_reploff);
-                self.repl_write_to(&mut None, id, fd, &repl::ack_command(off, fsynced));
+                self.repl_write_to(&mut None, id, fd, &repl::roles::ack_command(off, fsynced));
                 self.state.repl.last_ack_offset = off;
                 self.state.repl.last_ack_fsynced = fsynced;
             }
@@ -1285,7 +1289,7 @@ impl Server {
             }
             Some((id, fd)) => {
                 let (off, fsynced) = (self.state.repl.master_repl_offset, self.state.repl.fsynced_reploff);
-                let ack = repl::ack_command(off, fsynced);
+                let ack = repl::roles::ack_command(off, fsynced);
                 self.repl_write_to(&mut None, id, fd, &ack);
                 self.state.repl.last_ack_offset = off;
                 self.state.repl.last_ack_fsynced = fsynced;
@@ -1361,7 +1365,7 @@ impl Server {
     fn repl_cron_backlog(&mut self, now_s: i64) {
         // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits; the history a gone replica pinned
         // is freed a bounded step at a time.
-        let size = crate::repl::backlog::configured_size(&self.state.config);
+        let size = crate::state::repl::backlog::configured_size(&self.state.config);
         if let Some(b) = self.state.repl.backlog.as_mut() {
             b.set_size(size);
         }

@@ -30,7 +30,7 @@ use crate::keyspace::db::Db;
 use crate::persist::engine::{self, ChildKind};
 use crate::persist::rdb::report::{self, Source};
 use crate::persist::rdb::{DbSink, LoadStats, RdbError};
-use crate::repl::replica::{MasterLink, PayloadReader, TempFile};
+use crate::state::repl::replica::{MasterLink, PayloadReader, TempFile};
 use crate::sys::poller::Interest;
 use crate::{log_notice, log_warning};
 use std::cell::Cell;

@@ -5,10 +5,10 @@
 //!
 //! - Propagation: the script's own argv is never propagated; the commands it ran are, as one unit (wrapped in
 //!   MULTI/EXEC when more than one), each to the targets `redis.set_repl` chose.
-//! - Busy scripts: past `busy-reply-threshold` the hook calls [`ScriptHost::process_events_while_blocked`], which
-//!   runs a few non-blocking passes of the event loop (file events only, a reduced before-sleep: see
-//!   `Server::before_sleep`) so other clients get -BUSY, SCRIPT KILL and SHUTDOWN NOSAVE work. The event loop is
-//!   reached through the pointer `Server::busy_loop`, valid for the duration of the dispatch that set it.
+//! - Busy scripts: past `busy-reply-threshold` the hook calls [`ScriptHost::process_events_while_blocked`], which runs
+//!   a few non-blocking passes of the event loop (file events only, a reduced before-sleep: see `Server::before_sleep`)
+//!   so other clients get -BUSY, SCRIPT KILL and SHUTDOWN NOSAVE work. The event loop is reached through the pointer
+//!   [`Server::busy_loop`](crate::server::Server::busy_loop), valid for the duration of the dispatch that set it.
 
 use super::Server;
 use crate::admission::{self, Origin, Refusal};

@@ -155,7 +155,11 @@ impl Server {
         let mut lagging = 0;
         for x in r.replicas.iter().filter(|x| x.ack_off != r.master_repl_offset) {
             lagging += 1;
-            let lag = if x.state == crate::repl::ReplicaState::Online { now_s - x.ack_time_ms / 1000 } else { 0 };
+            let lag = if x.state == crate::state::repl::roles::ReplicaState::Online {
+                now_s - x.ack_time_ms / 1000
+            } else {
+                0
+            };
             log_warning!(
                 "Lagging replica {} reported offset {} behind master, lag={}, state={}.",
                 x.name(),
@@ -235,7 +239,7 @@ impl Server {
             .repl
             .replicas
             .iter()
-            .filter(|r| r.state == crate::repl::ReplicaState::Online)
+            .filter(|r| r.state == crate::state::repl::roles::ReplicaState::Online)
             .map(|r| (r.id, r.fd))
             .collect();
         for (id, fd) in fds {

@@ -1,11 +1,11 @@
-//! The dispatcher's transaction and CLIENT PAUSE hooks, kept apart from the network code in `server.rs`.
+//! The dispatcher's transaction and CLIENT PAUSE hooks, kept apart from the network code in `server/mod.rs`.
 //!
 //! - MULTI: commands of a client in MULTI are queued by [`crate::command::multi::queue_hook`]; EXEC runs each queued
 //!   command through [`Server::call`] (commandstats, slowlog, MONITOR per command, then EXEC itself).
 //! - CLIENT PAUSE: a command the pause holds back is not run; the client gets the POSTPONED flag, its input stays
-//!   buffered and unparsed, and it joins `PauseTracker::postponed`. Before each sleep the server lifts an expired
-//!   pause and, whenever the pause changed, feeds the postponed clients' input again (those still held back are
-//!   postponed again). A timer wakes the loop when the pause ends.
+//!   buffered and unparsed, and it joins [`PauseTracker::postponed`](crate::server::tx_pause::PauseTracker::postponed).
+//!   Before each sleep the server lifts an expired pause and, whenever the pause changed, feeds the postponed clients'
+//!   input again (those still held back are postponed again). A timer wakes the loop when the pause ends.
 
 use super::Server;
 use crate::command::{self, flag, Args, Command, Ctx};
@@ -18,7 +18,8 @@ use std::os::fd::RawFd;
 pub(super) struct PauseTracker {
     /// Ids of clients whose next command waits for the pause to end, in arrival order.
     postponed: Vec<u64>,
-    /// The `ClientPause::generation` the postponed clients were last tried against.
+    /// The [`ClientPause::generation`](crate::state::ClientPause::generation) the postponed clients were last tried
+    /// against.
     seen_generation: u64,
     /// Timer waking the loop at the end of the pause, and that end.
     timer: Option<u64>,

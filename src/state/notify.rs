@@ -1,9 +1,9 @@
 //! Keyspace notifications (`notify-keyspace-events`), published through the Pub/Sub registry.
 //!
-//! Handlers call `Ctx::notify` after a change, with the class bit (`crate::config::notify::*`) and Redis's event
-//! name; when the class is not enabled that is one load and one branch. An event goes to
-//! `__keyspace@<db>__:<key>` (message: the event name) with `K`, and to `__keyevent@<db>__:<event>` (message: the
-//! key) with `E`.
+//! Handlers call [`Ctx::notify`](crate::command::Ctx::notify) after a change, with the class bit
+//! (`crate::config::notify::*`) and Redis's event name; when the class is not enabled that is one load and one branch.
+//! An event goes to `__keyspace@<db>__:<key>` (message: the event name) with `K`, and to `__keyevent@<db>__:<event>`
+//! (message: the key) with `E`.
 //!
 //! Two events are produced below the command layer, where no context exists: `expired` (every TTL deletion, lazy
 //! or active) and `new` (a key added to a database). The [`Db`](crate::keyspace::db::Db) records them in its `events` log
@@ -11,11 +11,11 @@
 //! [`sync`] and handed to the lookups and inserts in a [`LookupClock`](crate::keyspace::db::LookupClock)), and they are published before the next handler event and after every command ([`after_command`])
 //! or active-expire cycle, so subscribers see them in Redis's order (`expired` before the command's own event).
 //!
-//! So events take three routes, each for a reason: a handler's own events through `Ctx::notify` (the event name is
-//! the command's); `expired` and `new` through the databases' log (`db::events`), since they happen where no
-//! context exists; and `evicted` straight from `state::evict::perform_evictions`, which holds the server state
-//! and the client about to run, and runs before that client's command (so its events come first, as in Redis).
-//! All three end in [`emit`].
+//! So events take three routes, each for a reason: a handler's own events through
+//! [`Ctx::notify`](crate::command::Ctx::notify) (the event name is the command's); `expired` and `new` through the
+//! databases' log (`db::events`), since they happen where no context exists; and `evicted` straight from
+//! `state::evict::perform_evictions`, which holds the server state and the client about to run, and runs before that
+//! client's command (so its events come first, as in Redis). All three end in [`emit`].
 //!
 //! An operation on the server state (it publishes through the pub/sub registry to other clients), so it sits
 //! with the state, above the keyspace: the keyspace only records `expired` and `new` in `db::events`.

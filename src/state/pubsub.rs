@@ -9,7 +9,8 @@
 
 use crate::config::ClientBufferLimit;
 use crate::net::client::{flags, Client, ClientInfoFn, ClientState};
-use crate::pubsub::{check_output_limits, counts, encode, Encoded, Kind, Registry, Subscriber};
+use crate::net::output_limit::check_output_limits;
+use crate::pubsub::{counts, encode, Encoded, Kind, Registry, Subscriber};
 use crate::state::{ServerState, Stats};
 
 /// Adds a subscription. Returns false when the client already had it.
@@ -141,7 +142,7 @@ struct Out<'a> {
     now_ms: i64,
     info: ClientInfoFn,
     /// Client-eviction accounting and its limit (`maxmemory-clients`, 0 = off).
-    client_mem: &'a mut crate::net::client_evict::ClientMem,
+    client_mem: &'a mut crate::state::evict::clients::ClientMem,
     evict_limit: u64,
 }
 
@@ -228,7 +229,7 @@ fn leave_shard(c: &mut ClientState, name: &[u8]) -> bool {
 /// The registry and what delivery needs of the rest of the server state.
 fn split(srv: &mut ServerState) -> (&mut Registry, Sink<'_>) {
     let srv_info = srv.clients.info;
-    let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
+    let evict_limit = crate::state::evict::clients::limit_bytes(&srv.config);
     let ServerState {
         pubsub,
         clients:
@@ -261,8 +262,8 @@ fn split(srv: &mut ServerState) -> (&mut Registry, Sink<'_>) {
 }
 
 /// PUBLISH (or SPUBLISH with `shard`): delivers `msg` to the channel's subscribers, then (not for shard channels) to
-/// every client whose pattern matches, in Redis's order. `me` is the running client (not in `srv.clients.by_fd`), if any.
-/// Returns the number of deliveries.
+/// every client whose pattern matches, in Redis's order. `me` is the running client (not in `srv.clients.by_fd`), if
+/// any. Returns the number of deliveries.
 pub fn publish(
     srv: &mut ServerState,
     mut me: Option<&mut ClientState>,
@@ -305,11 +306,12 @@ pub fn publish(
 }
 
 /// Redis 7.0's `removeChannelsInSlot` for the slots our cluster shard stopped serving (queued in
-/// `Cluster::lost_slots` by `Cluster::del_slot`): every shard channel hashing to one of them leaves the registry,
-/// and each of its subscribers gets a `sunsubscribe` message with its remaining shard-channel count. Channels go by
-/// ascending slot, then in byte order (Redis's `slots_to_channels` order). One walk over the shard channels serves
-/// every queued slot; PUBLISH and SPUBLISH pay nothing for it. `me` is the running client (not in `srv.clients.by_fd`),
-/// if any; its messages come before its command's reply.
+/// [`Cluster::lost_slots`](crate::cluster::Cluster::lost_slots) by
+/// [`Cluster::del_slot`](crate::cluster::Cluster::del_slot)): every shard channel hashing to one of them leaves the
+/// registry, and each of its subscribers gets a `sunsubscribe` message with its remaining shard-channel count. Channels
+/// go by ascending slot, then in byte order (Redis's `slots_to_channels` order). One walk over the shard channels
+/// serves every queued slot; PUBLISH and SPUBLISH pay nothing for it. `me` is the running client (not in
+/// `srv.clients.by_fd`), if any; its messages come before its command's reply.
 pub fn drop_lost_shard_slots(srv: &mut ServerState, mut me: Option<&mut ClientState>) {
     let Some(cl) = srv.cluster.as_deref_mut() else { return };
     if cl.lost_slots.is_empty() {

@@ -1,4 +1,4 @@
-//! The cluster slot index (src/keyspace/slots.rs) end to end, differentially against Debian's redis-server 7.0 in
+//! The cluster slot index (src/keyspace/slots/mod.rs) end to end, differentially against Debian's redis-server 7.0 in
 //! cluster mode (one node owning every slot): after each step of a script of key-creating and key-deleting
 //! commands (SET, MSET, RENAME, COPY, RESTORE, GETDEL, lazy expiry, emptied collections, DEBUG POPULATE,
 //! DEBUG RELOAD, FLUSHALL), CLUSTER COUNTKEYSINSLOT of every slot the script touches must be the same on both

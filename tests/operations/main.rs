@@ -1,5 +1,5 @@
 //! Running the server: ACL, the reference ferredis.conf, crash reports, DEBUG, defrag, deployment (static build,
-//! container, systemd), eviction, the Prometheus exporter's metrics, latency monitor, log events, MODULE,
+//! container, systemd), eviction and client eviction, the Prometheus exporter's metrics, latency monitor, log events, MODULE,
 //! oom-score-adj, shutdown on signals, the machine checks (`--check-system`, transparent huge pages), CPU affinity
 //! lists.
 //!
@@ -11,6 +11,7 @@ mod common;
 
 mod acl;
 mod affinity;
+mod client_eviction;
 mod conf_reference;
 mod crash_reports;
 mod debug_cmd;

@@ -12,7 +12,7 @@
 //!
 //! Where Redis's behaviour is deterministic the same scenario runs against Debian's redis-server (`oracle_*`
 //! tests) or the bytes are compared with it directly. Client eviction (`maxmemory-clients`) has its own file,
-//! `tests/protocol/client_eviction.rs`; extreme numeric arguments are `tests/protocol/abuse_numeric.rs`; protected mode is
+//! `tests/operations/client_eviction.rs`; extreme numeric arguments are `tests/protocol/abuse_numeric.rs`; protected mode is
 //! `tests/protocol/protected_mode.rs`.
 
 use crate::common;

@@ -17,10 +17,10 @@
 //! [`KeyWrite`]: super::KeyWrite
 
 use super::{Ctx, WrongType};
-use crate::keyspace::evict::Touch;
 use crate::keyspace::object::{Entry, ValueKind};
 use crate::net::client::flags;
 use crate::resp::reply::Reply;
+use crate::state::evict::pool::Touch;
 use crate::state::ServerState;
 
 /// What a lookup does besides finding the key (see the module docs for the table).

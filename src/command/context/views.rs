@@ -37,7 +37,7 @@ impl<'a> Settings<'a> {
 
     /// Replication: the role, the link, the offsets (to read).
     #[inline]
-    pub fn repl(&self) -> &'a crate::repl::Repl {
+    pub fn repl(&self) -> &'a crate::state::repl::roles::Repl {
         &self.srv.repl
     }
 

@@ -2,9 +2,9 @@
 //! lex ranges, REV, LIMIT, WITHSCORES, ZRANGESTORE), removals by range, pops (ZPOPMIN/ZPOPMAX/ZMPOP), random
 //! picks, the algebra (ZUNION/ZINTER/ZDIFF, their STORE forms, ZINTERCARD) and ZSCAN.
 //!
-//! Parsing and error order follow Redis: options and numbers are parsed before the key is looked up, so a bad
-//! argument wins over WRONGTYPE where Redis's does. Scores are replied with `Reply::double` (`%.17g` bulk strings
-//! in RESP2, doubles in RESP3); WITHSCORES pairs are nested arrays in RESP3.
+//! Parsing and error order follow Redis: options and numbers are parsed before the key is looked up, so a bad argument
+//! wins over WRONGTYPE where Redis's does. Scores are replied with [`Reply::double`](crate::resp::reply::Reply::double)
+//! (`%.17g` bulk strings in RESP2, doubles in RESP3); WITHSCORES pairs are nested arrays in RESP3.
 //!
 //! Files: this one holds the command table, the parsing and reply helpers, ZADD and the point queries, and ZSCAN;
 //! `range.rs` the ZRANGE family and removal by range; `pop.rs` the pops (blocking ones too) and ZRANDMEMBER;

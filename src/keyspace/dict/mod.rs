@@ -50,11 +50,11 @@
 //!   let the new table fill before the old one drains (a burst of inserts right after a shrink), each insert
 //!   moves its share of what is left. Should the new table still pass 7/8 (only if inserts outrun even that, as
 //!   in bulk paths that skip the steps), the migration is finished at once and the table then grows normally.
-//! * **Load factors**: grow to the next size when an insert would take the fill above 3/4; shrink when below 1/10
-//!   (the keyspace's tables from the cron, [`Dict::resize_if_needed`]; a set's, hash's or sorted set's right
-//!   after a removal, [`Dict::shrink_if_sparse`], as Redis does after SREM/HDEL/ZREM). While a forked child shares our pages resizing is not allowed
-//!   ([`Dict::set_resize_allowed`]), except that a fill above 7/8 forces growth: a linear-probing table must keep
-//!   free slots, and at 7/8 probe lengths get long.
+//! * **Load factors**: grow to the next size when an insert would take the fill above 3/4; shrink when below 1/10 (the
+//!   keyspace's tables from the cron, [`Dict::resize_if_needed`]; a set's, hash's or sorted set's right after a
+//!   removal, [`Dict::shrink_if_sparse`], as Redis does after SREM/HDEL/ZREM). While a forked child shares our pages
+//!   resizing is not allowed ([`Dict::set_resize_allowed`]), except that a fill above 7/8 forces growth: a
+//!   linear-probing table must keep free slots, and at 7/8 probe lengths get long.
 //! * **Random sampling**: every element occupies exactly one slot, so picking uniformly random slots until one is
 //!   occupied is exactly fair (`RANDOMKEY`, eviction); a bounded number of attempts, then a linear fallback.
 //! * **Hash**: a keyed wyhash-style function (64×64→128 multiply-fold) with a seed per dict, derived from a random
@@ -246,9 +246,9 @@ const REHASH_PREFETCH: usize = 4;
 /// clustered table's are longer.
 const STEP_RUN_MAX: usize = 256;
 
-/// Entries each insert's rehash step moves while the probe guard waits for a growth migration to finish before
-/// its rebuild under a new seed (see `Dict::insert_step`): the clustered table is left sooner, at a few
-/// microseconds per insert.
+/// Entries each insert's rehash step moves while the probe guard waits for a growth migration to finish before its
+/// rebuild under a new seed (see [`Dict::insert_step`](crate::keyspace::dict::Dict::insert_step)): the clustered table
+/// is left sooner, at a few microseconds per insert.
 const PENDING_RESEED_STEP: usize = 64;
 
 thread_local! {
@@ -389,8 +389,9 @@ pub struct Dict<E: DictEntry> {
     /// its scan restarts from the beginning: elements are returned again, none is missed). Back to 0 when the
     /// dict empties (no element of an older scan is left).
     scan_tag: u8,
-    /// While a reseeding migration runs: the tag of the cursors that walk `t[0]` under `t0_seed`, the one the
-    /// dict had before (a scan begun before the migration goes on where it was; see `Dict::scan_count`).
+    /// While a reseeding migration runs: the tag of the cursors that walk `t[0]` under `t0_seed`, the one the dict had
+    /// before (a scan begun before the migration goes on where it was; see
+    /// [`Dict::scan_count`](crate::keyspace::dict::Dict::scan_count)).
     scan_old_tag: u8,
     guard: ProbeGuard,
     work: ProbeWork,
@@ -837,9 +838,10 @@ impl<E: DictEntry> Dict<E> {
     }
 
     /// Places a new key (absent from both tables) once [`Dict::make_room`] made room: into the old table when a
-    /// migration is under way and [`Dict::old_slot_for_new`] allows it (the insert that starts a big table's
-    /// growth is one: placed at random in the new table, it would narrow the new table's never-filled range (`front_end`..`back_start`) from near its end
-    /// and so make every later absence check read a fresh page), else into the insert target.
+    /// migration is under way and [`Dict::old_slot_for_new`] allows it (the insert that starts a big table's growth is
+    /// one: placed at random in the new table, it would narrow the new table's never-filled range
+    /// (`front_end`..`back_start`) from near its end and so make every later absence check read a fresh page), else
+    /// into the insert target.
     fn place_new(&mut self, h: u64, e: E) {
         if self.rehashing {
             if let Err(i) = self.probe_old(h, e.key()) {
@@ -864,18 +866,18 @@ impl<E: DictEntry> Dict<E> {
         self.note_insert(d);
     }
 
-    /// While a big table grows (rehashing into a new slot array of at least [`OLD_TABLE_INSERTS_MIN`] bytes),
-    /// whether a new element whose probe of the old table ended at the empty slot `i` goes there rather than into
-    /// the new table. The new arrays are a fresh zeroed mapping, and an element placed there at random lands on a
-    /// page nobody has touched yet: a page fault. A 1000-member SADD right after a 16M-slot table grew so faulted
-    /// in some 1900 pages of its slots and control bytes on the event loop (each twice: first read, then
-    /// written), against the migration's own front-to-back writes, a fresh page per hundred-odd elements. So an
-    /// element whose old-table home and slot the migration has not reached (`rehash_idx <= home <= i`: a path
-    /// that wrapped round the end, or began below `rehash_idx`, would put it at the front of what is left) goes
-    /// into the old table, whose pages are all touched, and moves to the new one in order with its neighbours;
-    /// one whose home is below `rehash_idx` has its home in the part of the new table the migration has written. Its absence from the new table is
-    /// checked without reading it when its home there lies past every slot filled so far ([`Table::find_near`]),
-    /// so the check does not touch a fresh page either.
+    /// While a big table grows (rehashing into a new slot array of at least [`OLD_TABLE_INSERTS_MIN`] bytes), whether a
+    /// new element whose probe of the old table ended at the empty slot `i` goes there rather than into the new table.
+    /// The new arrays are a fresh zeroed mapping, and an element placed there at random lands on a page nobody has
+    /// touched yet: a page fault. A 1000-member SADD right after a 16M-slot table grew so faulted in some 1900 pages of
+    /// its slots and control bytes on the event loop (each twice: first read, then written), against the migration's
+    /// own front-to-back writes, a fresh page per hundred-odd elements. So an element whose old-table home and slot the
+    /// migration has not reached (`rehash_idx <= home <= i`: a path that wrapped round the end, or began below
+    /// `rehash_idx`, would put it at the front of what is left) goes into the old table, whose pages are all touched,
+    /// and moves to the new one in order with its neighbours; one whose home is below `rehash_idx` has its home in the
+    /// part of the new table the migration has written. Its absence from the new table is checked without reading it
+    /// when its home there lies past every slot filled so far ([`Table::find_near`]), so the check does not touch a
+    /// fresh page either.
     ///
     /// The invariant that the old table is empty below `rehash_idx` holds: the element goes to `i >= rehash_idx`.
     /// Conditions: not during a rebuild under a new seed (the old table's hashes are another seed's); only for
@@ -948,12 +950,13 @@ impl<E: DictEntry> Dict<E> {
         }
     }
 
-    /// Starts moving every element into a table of at least `size` slots (and room for them all) under a new
-    /// seed: the guard's remedy for a clustered table and the clustering shrink's (see "Insertion order" in the
-    /// module documentation). An incremental migration like a resize's: the steps (each write's, the cron's) move
-    /// the elements, and until the old table is drained a lookup hashes its key under both seeds. SCAN cursors
-    /// handed out before are recognised by their tag and restart; see `Dict::scan_count` for a scan during the
-    /// migration. Not while rehashing (a growth's migration finishes first: `reseed_pending`).
+    /// Starts moving every element into a table of at least `size` slots (and room for them all) under a new seed: the
+    /// guard's remedy for a clustered table and the clustering shrink's (see "Insertion order" in the module
+    /// documentation). An incremental migration like a resize's: the steps (each write's, the cron's) move the
+    /// elements, and until the old table is drained a lookup hashes its key under both seeds. SCAN cursors handed out
+    /// before are recognised by their tag and restart; see
+    /// [`Dict::scan_count`](crate::keyspace::dict::Dict::scan_count) for a scan during the migration. Not while
+    /// rehashing (a growth's migration finishes first: `reseed_pending`).
     #[cold]
     fn start_reseed(&mut self, size: usize) {
         debug_assert!(!self.rehashing);

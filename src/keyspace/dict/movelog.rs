@@ -2,8 +2,8 @@
 //!
 //! The cluster slot index (`keyspace::slots`) keeps, per hash slot, a fragment of each key's hash under the
 //! keyspace dict's seed, which says where in the table the key sits. A rebuild under a new seed
-//! ([`Dict::start_reseed`]) places every element anew; it used to make the index recompute every fragment at once
-//! (O(n) on the event loop). With the log on ([`Dict::log_moves`]) each step of that migration records, for every
+//! ([`Dict::start_reseed`]) places every element anew, and recomputing every fragment at once would be O(n) on the
+//! event loop. With the log on ([`Dict::log_moves`]) each step of that migration records, for every
 //! element it moves, its hash under the old table's seed and under the new one and its group
 //! ([`DictEntry::group`]: the key's slot), and the index applies the records after the call that moved them: the
 //! work follows the migration's bounded steps.

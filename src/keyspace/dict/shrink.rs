@@ -1,8 +1,9 @@
-//! Shrinking a sparse table: when the cron (or a collection's removal, or the defragmenter) finds a table under
-//! 1/10 full, whether a smaller table under the same seed would pile the elements left into one run (they sit in
-//! a narrow part of the hash space after deletes in SCAN order), checked from the control bytes a slice per call
-//! for a big table; then a resize, or a rebuild under a new seed (`Dict::start_reseed`). See "Insertion order" in
-//! the module documentation of [`super`].
+//! Shrinking a sparse table: when the cron (or a collection's removal, or the defragmenter) finds a table under 1/10
+//! full, whether a smaller table under the same seed would pile the elements left into one run (they sit in a narrow
+//! part of the hash space after deletes in SCAN order), checked from the control bytes a slice per call for a big
+//! table; then a resize, or a rebuild under a new seed
+//! ([`Dict::start_reseed`](crate::keyspace::dict::Dict::start_reseed)). See "Insertion order" in the module
+//! documentation of [`super`].
 
 use super::{
     allowed_displacement, grown_size, size_for, Dict, DictEntry, Table, COLLECTIONS_RESIZE, GUARD_SLACK, MIN_SIZE,

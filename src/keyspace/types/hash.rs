@@ -13,8 +13,8 @@
 //!     HashPair::HeapTtl   { flen: u32, data: Box<[u8]>, when: u64 }            in the Heap variant's padding
 //! ```
 //!
-//! Code outside this module reads the encoding through [`Hash::view`] / [`Hash::view_mut`]. A hash whose fields never had TTLs is laid out
-//! and looked up exactly as before field expiry existed.
+//! Code outside this module reads the encoding through [`Hash::view`] / [`Hash::view_mut`]. A hash whose fields never
+//! had TTLs is laid out and looked up exactly as before field expiry existed.
 //!
 //! Conversions (Redis 7.0, and 7.4 for the TTL form): a hash starts as a listpack; the first HEXPIRE-family call
 //! that finds it turns a plain listpack into the triplet form; setting a field or value longer than
@@ -26,7 +26,7 @@
 //! command layer deletes it on a master). Active expiry ([`Hash::expire_due`]) pops due triplets from the
 //! listpack's front; the table keeps a lower bound of its TTLs and walks itself with a cursor to find due fields,
 //! raising the bound to the exact least TTL after each complete pass. The database files every hash with TTLs
-//! under its bound (`Db::hexpires`).
+//! under its bound ([`Db::hexpires`](crate::keyspace::db::Db::hexpires)).
 //!
 //! Tests: unit tests of conversions exactly at both thresholds and of the pair layout; a proptest against a
 //! `BTreeMap`; 100k fields; the TTL layouts and active expiry below; tests/types/hash_field_expiry.rs end to end.
@@ -182,7 +182,8 @@ impl std::fmt::Debug for HashPair {
 #[derive(Clone)]
 pub struct LpEx {
     pub lp: Listpack,
-    /// The time this hash is filed under in its database's field-expiry index (0: not filed); see `Db::hexpires`.
+    /// The time this hash is filed under in its database's field-expiry index (0: not filed); see
+    /// [`Db::hexpires`](crate::keyspace::db::Db::hexpires).
     filed: u64,
 }
 

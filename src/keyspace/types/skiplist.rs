@@ -86,7 +86,8 @@ pub struct SkipList {
     nodes: Vec<Node>,
     upper: Vec<Level>,
     free_node: u32,
-    /// Head of the free list of upper blocks, by node height (index = height); linked through `Level::next`.
+    /// Head of the free list of upper blocks, by node height (index = height); linked through
+    /// [`Level::next`](crate::keyspace::types::skiplist::Level::next).
     free_upper: [u32; MAX_LEVEL + 1],
     level: usize,
     len: usize,

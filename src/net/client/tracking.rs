@@ -1,5 +1,5 @@
 //! What one client keeps of client-side caching: its settings beyond its flags ([`ClientTracking`], held in
-//! `ClientState::tracking`) and its tracking slot ([`Slot`], see `SLOTS`).
+//! [`ClientState::tracking`](crate::net::client::ClientState::tracking)) and its tracking slot ([`Slot`], see `SLOTS`).
 //!
 //! A leaf: it names nothing of the client, so the client holds these while `tracking` and `state::tracking`,
 //! which act on clients, import the client, one way. Only the tracking table hands slots out and reads their bits

@@ -1,6 +1,6 @@
-//! The defragmenter's memory between cron ticks and its counters (`ServerState::defrag`): a data file apart
-//! from the cycle itself, so that the server state can hold it without importing the operations that take the
-//! whole state.
+//! The defragmenter's memory between cron ticks and its counters
+//! ([`ServerState::defrag`](crate::state::ServerState::defrag)): a data file apart from the cycle itself, so that the
+//! server state can hold it without importing the operations that take the whole state.
 
 use std::time::Instant;
 
@@ -17,7 +17,8 @@ pub struct Stats {
     pub total_ms: u64,
 }
 
-/// The defragmenter's state between cron ticks (`ServerState::defrag`; only [`crate::state::defrag::cron`] changes it).
+/// The defragmenter's state between cron ticks ([`ServerState::defrag`](crate::state::ServerState::defrag); only
+/// [`crate::state::defrag::cron`] changes it).
 #[derive(Default, Debug)]
 pub struct Defrag {
     /// INFO's counters.

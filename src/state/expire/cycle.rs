@@ -1,10 +1,12 @@
-//! The expire cycle's memory between calls (`ServerState::expire_cycle`): a data file apart from the cycle
-//! itself, so that the server state can hold it without importing the operations that take the whole state.
+//! The expire cycle's memory between calls ([`ServerState::expire_cycle`](crate::state::ServerState::expire_cycle)): a
+//! data file apart from the cycle itself, so that the server state can hold it without importing the operations that
+//! take the whole state.
 
 use std::time::Instant;
 
-/// What the expire cycle and the tables' cron carry from one call to the next (`ServerState::expire_cycle`;
-/// only the functions of [`crate::state::expire`] change it).
+/// What the expire cycle and the tables' cron carry from one call to the next
+/// ([`ServerState::expire_cycle`](crate::state::ServerState::expire_cycle); only the functions of
+/// [`crate::state::expire`] change it).
 #[derive(Default, Debug)]
 pub struct Cycle {
     /// The database the next cycle starts at (taken modulo the number of databases).
