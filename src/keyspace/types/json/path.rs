@@ -1,0 +1,1 @@
+//! JSONPath and RedisJSON's legacy paths (to come).
