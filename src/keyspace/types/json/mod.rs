@@ -28,6 +28,7 @@
 
 pub mod parse;
 pub mod path;
+pub mod regex;
 pub mod write;
 
 pub use parse::{parse, parse_unlimited, ParseError};

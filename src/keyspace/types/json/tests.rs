@@ -124,3 +124,44 @@ fn the_parser_never_panics_on_cut_or_mutated_text() {
         }
     }
 }
+
+fn sel(path: &str, doc: &str) -> String {
+    let d = parse(doc).unwrap();
+    match path::Query::compile(path) {
+        Ok(q) => {
+            let v: Vec<Json> = q.select(&d).into_iter().cloned().collect();
+            String::from_utf8(Json::Array(v).to_text()).unwrap()
+        }
+        Err(e) => format!("ERR {}", e.0),
+    }
+}
+
+#[test]
+fn paths_select_in_redisjson_order() {
+    let doc = r#"{"a":{"b":1,"c":[1,2,{"b":3}]},"b":[4,5],"d":"x","e":[{"p":1,"q":"ab"},{"p":5,"q":"cd"}]}"#;
+    for (p, want) in [
+        ("$", format!("[{doc}]")),
+        (".", format!("[{doc}]")),
+        ("$.a.b", "[1]".to_string()),
+        ("a.b", "[1]".to_string()),
+        (".a.c[0]", "[1]".to_string()),
+        ("$..b", "[[4,5],1,3]".to_string()),
+        ("$..[0]", "[1,4,{\"p\":1,\"q\":\"ab\"}]".to_string()),
+        ("$[' a']", "[{\"b\":1,\"c\":[1,2,{\"b\":3}]}]".to_string()),
+        ("$.a.c[-1].b", "[3]".to_string()),
+        ("$.b[*]", "[4,5]".to_string()),
+        ("$.a.*", "[1,[1,2,{\"b\":3}]]".to_string()),
+        ("$['a']['b']", "[1]".to_string()),
+        ("$[\"d\",\"a\"].b", "[1]".to_string()),
+        ("$.a.c[0:2]", "[1,2]".to_string()),
+        ("$.a.c[:-1]", "[1,2]".to_string()),
+        ("$.a.c[::2]", "[1,{\"b\":3}]".to_string()),
+        ("$.e[?(@.p>1)].q", "[\"cd\"]".to_string()),
+        ("$.e[?@.p==1 || @.q=~\"^c\"].p", "[1,5]".to_string()),
+        ("$.e[?(@.p>=1 && @.q!='ab')].p", "[5]".to_string()),
+        ("$.nope", "[]".to_string()),
+    ] {
+        assert_eq!(sel(p, doc), want, "{p}");
+    }
+    assert!(sel("$.a[", doc).starts_with("ERR Error occurred on position"));
+}
