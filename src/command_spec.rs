@@ -79,12 +79,16 @@ pub mod flag {
     /// Also in sentinel mode's table (Redis's `CMD_SENTINEL`, hidden from COMMAND INFO as there): PING, INFO,
     /// ROLE, CLIENT, ACL, the pub/sub commands... A top-level flag; subcommands come with their container.
     pub const SENTINEL: u64 = 1 << 23;
+    /// A command a module registers (Redis's `CMD_MODULE`): here the built-in JSON family, which answers as
+    /// RedisJSON's commands do.
+    pub const MODULE: u64 = 1 << 24;
 
     /// Names in `COMMAND INFO` order.
     pub const NAMES: &[(u64, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
+        (MODULE, "module"),
         (ADMIN, "admin"),
         (PUBSUB, "pubsub"),
         (NOSCRIPT, "noscript"),

@@ -34,6 +34,33 @@ pub mod write;
 pub use parse::{parse, parse_unlimited, ParseError};
 pub use write::{write_compact, write_formatted, Format};
 
+/// The type name RedisJSON registers (TYPE's reply, the RDB module type's name).
+pub const TYPE_NAME: &str = "ReJSON-RL";
+
+/// The version MODULE LIST and INFO's modules section report for `ReJSON` (RedisJSON 2.8.3).
+pub const MODULE_VERSION: i64 = 20803;
+
+/// The encoding version RedisJSON 2.8 writes its values with (its `REDIS_JSON_TYPE_VERSION`): the document as
+/// one compact JSON string.
+pub const RDB_ENCVER: u64 = 3;
+
+/// Redis's module type id of `ReJSON-RL` with encoding version `encver` (`moduleTypeEncodeId`: nine 6-bit
+/// characters of the name, then 10 bits of version), as RDB files and DUMP payloads carry it.
+pub fn rdb_module_id(encver: u64) -> u64 {
+    const CHARSET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut id: u64 = 0;
+    for c in TYPE_NAME.bytes() {
+        let v = CHARSET.iter().position(|&x| x == c).unwrap_or(0) as u64;
+        id = (id << 6) | v;
+    }
+    (id << 10) | (encver & 1023)
+}
+
+/// Whether a module type id names `ReJSON-RL` (any encoding version).
+pub fn is_rejson_module_id(id: u64) -> bool {
+    id >> 10 == rdb_module_id(0) >> 10
+}
+
 /// One node of a JSON document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {

@@ -30,6 +30,17 @@ pub fn parse(text: &str) -> Result<Json, ParseError> {
     Parser { s: text.as_bytes(), i: 0, depth: DEPTH_LIMIT }.value()
 }
 
+/// Parses a whole text as serde_json's `from_str` does: one value, then nothing but whitespace ("trailing
+/// characters" otherwise). RedisJSON reads a number argument and JSON.ARRINDEX's value this way.
+pub fn parse_whole(text: &str) -> Result<Json, ParseError> {
+    let mut p = Parser { s: text.as_bytes(), i: 0, depth: DEPTH_LIMIT };
+    let v = p.value()?;
+    match p.whitespace() {
+        Some(_) => Err(p.peek_error(Code::TrailingCharacters)),
+        None => Ok(v),
+    }
+}
+
 /// Parses a document read from a file (RedisJSON lifts the nesting limit there).
 pub fn parse_unlimited(text: &str) -> Result<Json, ParseError> {
     Parser { s: text.as_bytes(), i: 0, depth: UNLIMITED_DEPTH }.value()
@@ -53,6 +64,7 @@ enum Code {
     KeyMustBeString,
     LoneSurrogate,
     TrailingComma,
+    TrailingCharacters,
     EndOfHexEscape,
     Recursion,
 }
@@ -76,6 +88,7 @@ impl Code {
             Code::KeyMustBeString => "key must be a string",
             Code::LoneSurrogate => "lone leading surrogate in hex escape",
             Code::TrailingComma => "trailing comma",
+            Code::TrailingCharacters => "trailing characters",
             Code::EndOfHexEscape => "unexpected end of hex escape",
             Code::Recursion => "recursion limit exceeded",
         }
