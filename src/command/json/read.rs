@@ -293,7 +293,7 @@ pub(super) fn objlen(ctx: &mut Ctx, args: Args) {
         };
         if p.legacy {
             let Some(doc) = doc else { return Ok(Rv::Null) };
-            let q = p.compile()?;
+            let Ok(q) = p.compile() else { return Ok(Rv::Null) };
             match q.select(doc).first() {
                 None => Ok(Rv::Null),
                 Some(v) => len(v).ok_or_else(|| expected("object", v.type_name())),
@@ -315,7 +315,7 @@ pub(super) fn objkeys(ctx: &mut Ctx, args: Args) {
         };
         if p.legacy {
             let Some(doc) = doc else { return Ok(Rv::Null) };
-            let q = p.compile()?;
+            let Ok(q) = p.compile() else { return Ok(Rv::Null) };
             match q.select(doc).first() {
                 None => Ok(Rv::Null),
                 Some(v) => keys(v).ok_or_else(|| no_path_or(&p.fixed, "not an object")),

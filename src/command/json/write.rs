@@ -798,13 +798,11 @@ pub(super) fn clear(ctx: &mut Ctx, args: Args) {
             Json::Float(f) => *f != 0.0,
             _ => false,
         };
-        let paths = p.compile()?.select_paths(doc);
+        // Matches are chosen before any is cleared; a location matched twice is cleared (and counted) twice.
+        let paths = typed_paths(doc, &p, want)?;
         let mut n = 0;
-        for at in paths {
+        for at in paths.into_iter().flatten() {
             let Some(v) = get_mut(doc, &at) else { continue };
-            if !want(v) {
-                continue;
-            }
             match v {
                 Json::Array(a) => a.clear(),
                 Json::Object(o) => o.clear(),

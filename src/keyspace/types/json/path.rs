@@ -287,11 +287,11 @@ impl<'a> Eval<'a> {
                     }
                 }
                 Json::Object(o) => {
-                    // RedisJSON's path trackers record an object's matches by position, not by key.
-                    for (i, (k, c)) in o.iter().enumerate() {
+                    // RedisJSON's path trackers record an object's filter matches by position, not by key, so
+                    // the writing commands find nothing there (a scalar reached by `..` still matches itself).
+                    for (i, (_, c)) in o.iter().enumerate() {
                         if self.filter(f, c) {
-                            let e = if self.track { Elem::Key(k.to_string()) } else { Elem::Index(i) };
-                            self.child(rest, c, e, out);
+                            self.child(rest, c, Elem::Index(i), out);
                         }
                     }
                 }
