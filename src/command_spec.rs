@@ -129,6 +129,8 @@ pub enum Group {
     Stream,
     Bitmap,
     Sentinel,
+    /// A module's command (the built-in JSON family answers as RedisJSON's).
+    Module,
 }
 
 /// Where a command's keys are, in the legacy (first, last, step) form. `last` negative counts from the end

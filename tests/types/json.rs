@@ -19,10 +19,19 @@ fn the_oracle_loads_redisjson() {
     assert_eq!(c.cmd(&["JSON.SET", "k", "$", "[1]"]), b"+OK\r\n");
 }
 
-/// A bulk reply holding a JSON object with its members sorted: JSON.GET of several paths answers an object
+/// A reply whose order is a hash table's: an array's items sorted, or a bulk reply holding a JSON object with its
+/// members sorted: JSON.GET of several paths answers an object
 /// whose member order is RedisJSON's hash map's, not the order of the paths.
 fn sorted_members(reply: &[u8]) -> Vec<u8> {
     use ferredis::keyspace::types::json::{parse, Json};
+    if reply.starts_with(b"*") {
+        // An array in hash order (COMMAND LIST): its items sorted.
+        let Ok(v) = Resp::parse(reply) else { return reply.to_vec() };
+        let mut items: Vec<String> =
+            v.items().map(|i| i.iter().map(|x| escape(x.as_bytes().unwrap_or_default())).collect()).unwrap_or_default();
+        items.sort();
+        return items.join(",").into_bytes();
+    }
     if !reply.starts_with(b"$") || reply.len() < 4 {
         return reply.to_vec();
     }
@@ -129,6 +138,14 @@ JSON.ARRPOP k2
 JSON.GET k2
 TYPE k2
 OBJECT ENCODING k2
+COMMAND INFO json.get json.set json.mget json.del json.arrappend json.debug json.resp json.merge json.mset json.toggle
+COMMAND DOCS json.get
+COMMAND DOCS json.arrpop
+COMMAND GETKEYS json.mget a b $
+COMMAND GETKEYS json.mset a $ 1 b $ 2
+COMMAND GETKEYS json.debug memory a
+~COMMAND LIST FILTERBY MODULE ReJSON
+~COMMAND LIST FILTERBY PATTERN json.arr*
 "#;
 
 #[test]

@@ -162,12 +162,31 @@ fn expected(e: &str, found: &str) -> String {
     format!("WRONGTYPE wrong type of path value - expected {e} but found {found}")
 }
 
-const JSON: Command = Command { group: Group::Generic, since: "1.0.0", ..BASE };
+const JSON: Command = Command { group: Group::Module, since: "", complexity: "", ..BASE };
 const ONE: KeySpec = KeySpec { first: 1, last: 1, step: 1 };
 /// RedisJSON registers every command with one key spec, "RW access update", whatever the command does.
 const SPEC: &[KeySpecDef] = &[KeySpecDef::at(1, "RW access update")];
 
+/// JSON.DEBUG's key comes after its subcommand.
+const DEBUG_KEY: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
+const DEBUG_SPEC: &[KeySpecDef] = &[KeySpecDef::at(2, "RW access update")];
+/// JSON.MSET's keys: every third argument.
+const MSET_KEYS: KeySpec = KeySpec { first: 1, last: -1, step: 3 };
+const MSET_SPEC: &[KeySpecDef] = &[KeySpecDef::range(1, -1, 3, "RW access update")];
+
 macro_rules! json_cmd {
+    ($name:literal, $flags:expr, $handler:expr, $keys:expr, $spec:expr) => {
+        Command {
+            name: $name,
+            arity: -1,
+            flags: $flags | flag::MODULE,
+            acl: "",
+            keys: $keys,
+            key_specs: $spec,
+            handler: $handler,
+            ..JSON
+        }
+    };
     ($name:literal, $flags:expr, $handler:expr) => {
         Command {
             name: $name,
@@ -188,13 +207,13 @@ pub static COMMANDS: &[Command] = &[
     json_cmd!("json.get", flag::READONLY, read::get),
     json_cmd!("json.mget", flag::READONLY, read::mget),
     json_cmd!("json.set", flag::WRITE | flag::DENYOOM, write::set),
-    json_cmd!("json.mset", flag::WRITE | flag::DENYOOM, write::mset),
+    json_cmd!("json.mset", flag::WRITE | flag::DENYOOM, write::mset, MSET_KEYS, MSET_SPEC),
     json_cmd!("json.merge", flag::WRITE | flag::DENYOOM, write::merge_handler),
     json_cmd!("json.type", flag::READONLY, read::type_),
     json_cmd!("json.numincrby", flag::WRITE, write::numincrby),
     json_cmd!("json.nummultby", flag::WRITE, write::nummultby),
     json_cmd!("json.numpowby", flag::WRITE, write::numpowby),
-    json_cmd!("json.toggle", flag::WRITE, write::toggle),
+    json_cmd!("json.toggle", flag::WRITE | flag::DENYOOM, write::toggle),
     json_cmd!("json.strappend", flag::WRITE | flag::DENYOOM, write::strappend),
     json_cmd!("json.strlen", flag::READONLY, read::strlen),
     json_cmd!("json.arrappend", flag::WRITE | flag::DENYOOM, write::arrappend),
@@ -206,6 +225,6 @@ pub static COMMANDS: &[Command] = &[
     json_cmd!("json.objkeys", flag::READONLY, read::objkeys),
     json_cmd!("json.objlen", flag::READONLY, read::objlen),
     json_cmd!("json.clear", flag::WRITE, write::clear),
-    json_cmd!("json.debug", flag::READONLY, read::debug),
+    json_cmd!("json.debug", flag::READONLY, read::debug, DEBUG_KEY, DEBUG_SPEC),
     json_cmd!("json.resp", flag::READONLY, read::resp),
 ];
