@@ -62,7 +62,7 @@ pub(super) fn value_resp3(v: &Json, fmt: ReplyFormat, f: &Format) -> Rv {
     }
 }
 
-/// JSON.GET key [INDENT s] [NEWLINE s] [SPACE s] [FORMAT f] [path ...]
+/// `JSON.GET key [INDENT s] [NEWLINE s] [SPACE s] [FORMAT f] [path ...]`
 pub(super) fn get(ctx: &mut Ctx, args: Args) {
     let resp3 = ctx.reply().is_resp3();
     let parsed = (|| -> Result<(Vec<PathArg>, Format, ReplyFormat), String> {
@@ -175,7 +175,7 @@ fn get_reply(doc: &Json, paths: &[PathArg], f: &Format, fmt: ReplyFormat, resp3:
     }
 }
 
-/// JSON.MGET key [key ...] path
+/// `JSON.MGET key [key ...] path`
 pub(super) fn mget(ctx: &mut Ctx, args: Args) {
     if args.len() < 3 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.mget' command");
@@ -212,7 +212,7 @@ fn path_at<'a>(args: &Args<'a>, i: usize) -> Result<PathArg<'a>, String> {
     }
 }
 
-/// JSON.TYPE key [path]
+/// `JSON.TYPE key [path]`
 pub(super) fn type_(ctx: &mut Ctx, args: Args) {
     with_doc(ctx, &args, |doc, resp3| {
         let p = path_at(&args, 2)?;
@@ -240,7 +240,7 @@ fn each(doc: &Json, p: &PathArg, mut f: impl FnMut(&Json) -> Option<Rv>) -> Res 
     Ok(Rv::Array(q.select(doc).into_iter().map(|v| f(v).unwrap_or(Rv::Null)).collect()))
 }
 
-/// JSON.STRLEN key [path]
+/// `JSON.STRLEN key [path]`
 pub(super) fn strlen(ctx: &mut Ctx, args: Args) {
     with_doc(ctx, &args, |doc, _| {
         let p = path_at(&args, 2)?;
@@ -259,7 +259,7 @@ pub(super) fn strlen(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// JSON.ARRLEN key [path]
+/// `JSON.ARRLEN key [path]`
 pub(super) fn arrlen(ctx: &mut Ctx, args: Args) {
     with_doc(ctx, &args, |doc, _| {
         let p = path_at(&args, 2)?;
@@ -283,7 +283,7 @@ pub(super) fn arrlen(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// JSON.OBJLEN key [path]
+/// `JSON.OBJLEN key [path]`
 pub(super) fn objlen(ctx: &mut Ctx, args: Args) {
     with_doc(ctx, &args, |doc, _| {
         let p = path_at(&args, 2)?;
@@ -305,7 +305,7 @@ pub(super) fn objlen(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// JSON.OBJKEYS key [path]
+/// `JSON.OBJKEYS key [path]`
 pub(super) fn objkeys(ctx: &mut Ctx, args: Args) {
     with_doc(ctx, &args, |doc, _| {
         let p = path_at(&args, 2)?;
@@ -363,7 +363,7 @@ fn strict_eq(a: &Json, b: &Json) -> bool {
     }
 }
 
-/// JSON.ARRINDEX key path value [start [stop]]
+/// `JSON.ARRINDEX key path value [start [stop]]`
 pub(super) fn arrindex(ctx: &mut Ctx, args: Args) {
     let parsed = (|| -> Result<(PathArg, Json, i64, i64), String> {
         if args.len() < 4 || args.len() > 6 {
@@ -425,7 +425,7 @@ fn array_capacity(n: usize) -> i64 {
     c as i64
 }
 
-/// JSON.DEBUG MEMORY key [path] | JSON.DEBUG HELP
+/// `JSON.DEBUG MEMORY key [path] | JSON.DEBUG HELP`
 pub(super) fn debug(ctx: &mut Ctx, args: Args) {
     if args.len() < 2 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.debug' command");
@@ -488,7 +488,7 @@ fn resp_of(v: &Json) -> Rv {
     }
 }
 
-/// JSON.RESP key [path]
+/// `JSON.RESP key [path]`
 pub(super) fn resp(ctx: &mut Ctx, args: Args) {
     with_doc(ctx, &args, |doc, _| {
         let p = path_at(&args, 2)?;

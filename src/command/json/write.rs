@@ -166,7 +166,7 @@ fn merge(doc: &mut Json, patch: &Json) {
     }
 }
 
-/// JSON.SET key path value [NX | XX]
+/// `JSON.SET key path value [NX | XX]`
 pub(super) fn set(ctx: &mut Ctx, args: Args) {
     if args.len() < 4 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.set' command");
@@ -224,7 +224,7 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// JSON.MERGE key path value
+/// `JSON.MERGE key path value`
 pub(super) fn merge_cmd(ctx: &mut Ctx, args: Args) {
     if args.len() < 4 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.merge' command");
@@ -267,7 +267,7 @@ pub(super) fn merge_cmd(ctx: &mut Ctx, args: Args) {
 
 pub(super) use merge_cmd as merge_handler;
 
-/// JSON.MSET key path value [key path value ...]
+/// `JSON.MSET key path value [key path value ...]`
 pub(super) fn mset(ctx: &mut Ctx, args: Args) {
     if args.len() < 4 || (args.len() - 1) % 3 != 0 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.mset' command");
@@ -382,7 +382,7 @@ fn remove_at(doc: &mut Json, at: &[Elem]) -> bool {
     }
 }
 
-/// JSON.DEL key [path] (and JSON.FORGET)
+/// `JSON.DEL key [path] (and JSON.FORGET)`
 pub(super) fn del(ctx: &mut Ctx, args: Args) {
     if args.len() < 2 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.del' command");
@@ -518,17 +518,17 @@ fn num_cmd(ctx: &mut Ctx, args: Args, op: NumOp, event: &'static str, name: &str
     });
 }
 
-/// JSON.NUMINCRBY key path number
+/// `JSON.NUMINCRBY key path number`
 pub(super) fn numincrby(ctx: &mut Ctx, args: Args) {
     num_cmd(ctx, args, NumOp::Incr, "json.numincrby", "json.numincrby")
 }
 
-/// JSON.NUMMULTBY key path number
+/// `JSON.NUMMULTBY key path number`
 pub(super) fn nummultby(ctx: &mut Ctx, args: Args) {
     num_cmd(ctx, args, NumOp::Mult, "json.nummultby", "json.nummultby")
 }
 
-/// JSON.NUMPOWBY key path number
+/// `JSON.NUMPOWBY key path number`
 pub(super) fn numpowby(ctx: &mut Ctx, args: Args) {
     num_cmd(ctx, args, NumOp::Pow, "json.numpowby", "json.numpowby")
 }
@@ -566,7 +566,7 @@ fn per_match(
     }
 }
 
-/// JSON.TOGGLE key path
+/// `JSON.TOGGLE key path`
 pub(super) fn toggle(ctx: &mut Ctx, args: Args) {
     if args.len() != 3 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.toggle' command");
@@ -593,7 +593,7 @@ pub(super) fn toggle(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// JSON.STRAPPEND key [path] value
+/// `JSON.STRAPPEND key [path] value`
 pub(super) fn strappend(ctx: &mut Ctx, args: Args) {
     if args.len() < 3 || args.len() > 4 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.strappend' command");
@@ -637,7 +637,7 @@ fn is_array(v: &Json) -> bool {
     matches!(v, Json::Array(_))
 }
 
-/// JSON.ARRAPPEND key path value [value ...]
+/// `JSON.ARRAPPEND key path value [value ...]`
 pub(super) fn arrappend(ctx: &mut Ctx, args: Args) {
     if args.len() < 4 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.arrappend' command");
@@ -658,7 +658,7 @@ pub(super) fn arrappend(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// JSON.ARRINSERT key path index value [value ...]
+/// `JSON.ARRINSERT key path index value [value ...]`
 pub(super) fn arrinsert(ctx: &mut Ctx, args: Args) {
     if args.len() < 5 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.arrinsert' command");
@@ -689,7 +689,7 @@ pub(super) fn arrinsert(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// JSON.ARRPOP key [FORMAT f] [path [index]]
+/// `JSON.ARRPOP key [FORMAT f] [path [index]]`
 pub(super) fn arrpop(ctx: &mut Ctx, args: Args) {
     let resp3 = ctx.reply().is_resp3();
     let parsed = (|| -> Result<(PathArg, i64, ReplyFormat), String> {
@@ -741,7 +741,7 @@ pub(super) fn arrpop(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// JSON.ARRTRIM key path start stop
+/// `JSON.ARRTRIM key path start stop`
 pub(super) fn arrtrim(ctx: &mut Ctx, args: Args) {
     if args.len() != 5 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.arrtrim' command");
@@ -778,7 +778,7 @@ pub(super) fn arrtrim(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// JSON.CLEAR key [path ...] (only the first path counts, as in RedisJSON)
+/// `JSON.CLEAR key [path ...] (only the first path counts, as in RedisJSON)`
 pub(super) fn clear(ctx: &mut Ctx, args: Args) {
     if args.len() < 2 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.clear' command");

@@ -5,7 +5,7 @@
 //!
 //! - numbers keep their kind: an integer literal that fits `i64` is [`Json::Int`], one above `i64::MAX` that fits
 //!   `u64` is [`Json::UInt`], everything else (a fraction, an exponent, `-0`, a longer integer) is
-//!   [`Json::Float`], printed by [`write`] as `ryu` prints it (`1.0`, `1e16`, `1e-7`);
+//!   [`Json::Float`], printed by [`write`](mod@write) as `ryu` prints it (`1.0`, `1e16`, `1e-7`);
 //! - objects keep insertion order; a key set again keeps its place; a key removed has the last key moved into
 //!   its place (`ijson`'s swap-remove, which is why `{"a":1,"b":2,"c":3}` without `a` reads `{"c":3,"b":2}`).
 //!
@@ -19,8 +19,8 @@
 //!  +-----+---------------------------+
 //! ```
 //!
-//! Text in and out is [`parse`] (serde_json 1.0.118's grammar, limits and error texts, which RedisJSON replies
-//! with verbatim) and [`write`] (compact, or with JSON.GET's INDENT/NEWLINE/SPACE). Paths are [`path`].
+//! Text in and out is [`parse`](mod@parse) (serde_json 1.0.118's grammar, limits and error texts, which RedisJSON replies
+//! with verbatim) and [`write`](mod@write) (compact, or with JSON.GET's INDENT/NEWLINE/SPACE). Paths are [`path`].
 //! Tested by unit tests here and by `tests/types/json.rs` against Redis with RedisJSON loaded; the parsers are
 //! fuzzed (`fuzz/fuzz_targets/json_parse.rs`, `json_path.rs`).
 

@@ -4,8 +4,8 @@
 //! inline flag `(?i)`). A pattern outside that subset does not compile, and a filter with a pattern that does not
 //! compile matches nothing, as in RedisJSON.
 //!
-//! Bounds: a pattern is parsed with nesting at most [`MAX_NESTING`]; a match gives up (no match) after
-//! [`MAX_STEPS`] steps or [`MAX_DEPTH`] nested continuations, so no input can make it run long or overflow the
+//! Bounds: a pattern is parsed with nesting at most `MAX_NESTING`; a match gives up (no match) after
+//! `MAX_STEPS` steps or `MAX_DEPTH` nested continuations, so no input can make it run long or overflow the
 //! stack. Where the `regex` crate would find a match in linear time, a pattern past those bounds answers "no".
 
 use std::cell::Cell;
