@@ -156,7 +156,10 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
             "stats" => stats(&mut out, srv),
             "replication" => replication(&mut out, srv),
             "cpu" => cpu(&mut out),
-            "modules" => out.push_str("# Modules\r\n"),
+            "modules" => {
+                out.push_str("# Modules\r\n");
+                out.push_str(&super::module::info_modules_lines());
+            }
             "commandstats" => commandstats(&mut out, srv),
             "errorstats" => errorstats(&mut out, srv),
             "latencystats" => latencystats(&mut out, srv),

@@ -68,6 +68,7 @@ pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod info;
+pub mod json;
 pub mod keys;
 pub mod latency;
 pub mod list;
@@ -162,6 +163,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             stream::COMMANDS,
             lolwut::COMMANDS,
             hll::COMMANDS,
+            json::COMMANDS,
             geo::COMMANDS,
             bitmap::COMMANDS,
             migrate::COMMANDS,

@@ -1,6 +1,7 @@
 //! MODULE: ferredis loads no modules, so it answers as a Redis 7.0 that cannot load the file it is given.
 //!
-//! LIST is always empty and UNLOAD never finds a name. LOAD and LOADEX check the file the way Redis's `moduleLoad`
+//! LIST names only the built-in JSON type (`ReJSON`, as Redis 8 lists its bundled module) and UNLOAD never finds
+//! a name. LOAD and LOADEX check the file the way Redis's `moduleLoad`
 //! does (stat for an execute bit, then `dlopen`), but instead of calling `dlopen` they read the file and log the
 //! reason glibc's loader would give (missing file, directory, short file, not ELF, an executable) or that the
 //! library exports no `RedisModule_OnLoad`; a real Redis module gets a line of our own saying modules are not
@@ -103,9 +104,28 @@ fn module_help(ctx: &mut Ctx, _args: Args) {
     );
 }
 
-/// MODULE LIST: no module is ever loaded.
+/// MODULE LIST: the built-in JSON type, listed as Redis 8 lists its bundled RedisJSON (clients probe for
+/// `ReJSON` here); no other module is ever loaded.
 fn module_list(ctx: &mut Ctx, _args: Args) {
-    ctx.reply().array(0);
+    let r = ctx.reply();
+    r.array(1);
+    r.map(4);
+    r.bulk(b"name");
+    r.bulk(b"ReJSON");
+    r.bulk(b"ver");
+    r.int(crate::keyspace::types::json::MODULE_VERSION);
+    r.bulk(b"path");
+    r.bulk(b"");
+    r.bulk(b"args");
+    r.array(0);
+}
+
+/// INFO's `# Modules` line of the built-in JSON type (Redis's `genModulesInfoString` for RedisJSON).
+pub fn info_modules_lines() -> String {
+    format!(
+        "module:name=ReJSON,ver={},api=1,filters=0,usedby=[],using=[],options=[handle-io-errors]\r\n",
+        crate::keyspace::types::json::MODULE_VERSION
+    )
 }
 
 /// MODULE LOAD path [arg ...]

@@ -32,6 +32,8 @@ pub enum ObjType {
     Set = 2,
     ZSet = 3,
     Hash = 4,
+    /// Redis's `OBJ_MODULE`: here only the built-in JSON type, which RedisJSON registers as `ReJSON-RL`.
+    Module = 5,
     Stream = 6,
 }
 
@@ -45,6 +47,7 @@ impl ObjType {
             ObjType::ZSet => "zset",
             ObjType::Hash => "hash",
             ObjType::Stream => "stream",
+            ObjType::Module => crate::keyspace::types::json::TYPE_NAME,
         }
     }
 
@@ -58,6 +61,7 @@ impl ObjType {
             b"zset" => ObjType::ZSet,
             b"hash" => ObjType::Hash,
             b"stream" => ObjType::Stream,
+            b"rejson-rl" => ObjType::Module,
             _ => return None,
         })
     }
@@ -82,6 +86,8 @@ pub enum Value {
     ZSet(crate::keyspace::types::zset::ZSet),
     /// Boxed: a stream's header (counters, ids, groups) is bigger than the 24 bytes a value has in an entry.
     Stream(Box<crate::keyspace::types::stream::Stream>),
+    /// A JSON document (RedisJSON's `ReJSON-RL` module type, built in).
+    Json(Box<crate::keyspace::types::json::Json>),
 }
 
 impl Value {
@@ -92,6 +98,7 @@ impl Value {
             Value::Set(_) => ObjType::Set,
             Value::ZSet(_) => ObjType::ZSet,
             Value::Stream(_) => ObjType::Stream,
+            Value::Json(_) => ObjType::Module,
         }
     }
 
@@ -102,6 +109,8 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
             Value::Stream(_) => Encoding::Stream,
+            // Redis reports every module value as `raw`.
+            Value::Json(_) => Encoding::Raw,
         }
     }
 
@@ -113,6 +122,7 @@ impl Value {
             Value::Set(s) => s.len(),
             Value::ZSet(z) => z.len(),
             Value::Stream(s) => s.len(),
+            Value::Json(_) => 1,
         }
     }
 
@@ -120,7 +130,7 @@ impl Value {
     /// its own (XADD ... MAXLEN 0, XDEL of the last entry and XTRIM leave it), so removal-when-empty paths skip it.
     pub fn is_empty(&self) -> bool {
         match self {
-            Value::Stream(_) => false,
+            Value::Stream(_) | Value::Json(_) => false,
             _ => self.len() == 0,
         }
     }
@@ -155,6 +165,7 @@ impl Value {
                 Value::ZSet(ZSet::SkipList(Box::new(ZSkip { dict, list: z.list.clone() })))
             }
             Value::Stream(s) => Value::Stream(s.clone()),
+            Value::Json(j) => Value::Json(j.clone()),
         }
     }
 
@@ -171,6 +182,7 @@ impl Value {
             Value::ZSet(ZSet::ListPack(lp)) => lp.alloc_bytes(),
             Value::ZSet(ZSet::SkipList(z)) => std::mem::size_of_val(&**z) + z.dict.table_bytes() + z.list.alloc_bytes(),
             Value::Stream(s) => std::mem::size_of_val(&**s) + s.alloc_bytes(),
+            Value::Json(j) => std::mem::size_of_val(&**j) + j.heap_bytes(),
         }
     }
 }
@@ -232,6 +244,27 @@ impl ValueKind for crate::keyspace::types::stream::Stream {
     }
     fn into_value(self) -> Value {
         Value::Stream(Box::new(self))
+    }
+}
+
+impl ValueKind for crate::keyspace::types::json::Json {
+    const TYPE: ObjType = ObjType::Module;
+    #[inline]
+    fn of(v: &mut Value) -> Option<&mut Self> {
+        match v {
+            Value::Json(j) => Some(j),
+            _ => None,
+        }
+    }
+    #[inline]
+    fn of_ref(v: &Value) -> Option<&Self> {
+        match v {
+            Value::Json(j) => Some(j),
+            _ => None,
+        }
+    }
+    fn into_value(self) -> Value {
+        Value::Json(Box::new(self))
     }
 }
 
@@ -776,6 +809,7 @@ impl Entry {
             1 => ObjType::List,
             2 => ObjType::Set,
             3 => ObjType::ZSet,
+            5 => ObjType::Module,
             6 => ObjType::Stream,
             _ => ObjType::Hash,
         }
@@ -1248,6 +1282,7 @@ mod tests {
             Value::Set(s) => s.iter().map(|m| format!("{:?}", m.to_vec())).collect(),
             Value::ZSet(z) => return z.iter().map(|(m, sc)| format!("{:?}={sc}", m.to_vec())).collect(),
             Value::Stream(s) => return vec![format!("{s:?}")],
+            Value::Json(j) => return vec![format!("{j:?}")],
         };
         out.sort();
         out

@@ -104,6 +104,10 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
                     emit_batches(&mut out, b"HMSET", key, &items, 2);
                 }
                 Some(Value::Stream(s)) => write_stream(&mut out, key, s),
+                // RedisJSON has no AOF rewrite callback; its documents replay as one JSON.SET at the root.
+                Some(Value::Json(j)) => {
+                    encode_multibulk_into(&mut out, [b"JSON.SET".as_slice(), key, b"$", &j.to_text()].into_iter())
+                }
             }
             if let Some(t) = expire {
                 let mut tb = [0u8; 24];

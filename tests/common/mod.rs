@@ -20,6 +20,7 @@ pub mod pair;
 pub mod persist;
 pub mod raw_replica;
 pub mod redispy;
+pub mod rejson;
 pub mod watch;
 
 #[allow(unused_imports)] // each binary uses its own part of the harness

@@ -13,6 +13,7 @@ mod bitmaps;
 mod geo;
 mod hash_field_expiry;
 mod hll;
+mod json;
 mod lazyfree_deletes;
 mod list_compress;
 mod lists_blocking;

@@ -24,6 +24,7 @@ pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod intset;
+pub mod json;
 pub mod list;
 pub mod listpack;
 pub mod quicklist;

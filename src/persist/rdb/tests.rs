@@ -31,6 +31,7 @@ fn elements(e: &Entry) -> Vec<String> {
             v
         }
         Some(Value::ZSet(z)) => z.iter().map(|(m, sc)| format!("{}={sc:?}", s(m))).collect(),
+        Some(Value::Json(j)) => vec![String::from_utf8_lossy(&j.to_text()).into_owned()],
         Some(Value::Stream(st)) => {
             use crate::keyspace::types::stream::StreamId;
             let mut v: Vec<String> =
@@ -914,7 +915,7 @@ fn closed_stream_nodes_load_compressed_and_a_bad_one_is_found_when_read() {
 
 #[test]
 fn unsupported_types_and_opcodes() {
-    for (ty, want) in [(7, "module values not supported"), (20, "SET_LISTPACK"), (8, "Invalid object type: 8")] {
+    for (ty, want) in [(7, "of an unknown module type"), (20, "SET_LISTPACK"), (8, "Invalid object type: 8")] {
         let mut b = vec![ty];
         rdb_str(&mut b, b"st");
         rdb_str(&mut b, b"whatever");

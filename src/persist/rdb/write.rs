@@ -210,6 +210,7 @@ impl Enc<'_> {
                 View::HashTable(_) => op::TYPE_HASH,
             },
             Some(Value::Stream(_)) => op::TYPE_STREAM_LISTPACKS_2,
+            Some(Value::Json(_)) => op::TYPE_MODULE_2,
         }
     }
 
@@ -268,6 +269,15 @@ impl Enc<'_> {
                 }
             }
             Value::Stream(s) => self.stream(s),
+            Value::Json(j) => {
+                // A module value as RedisJSON 2.8 saves it: its type id with encoding version 3, the document as
+                // one string (module opcode 5), then the module EOF opcode.
+                use crate::keyspace::types::json::{rdb_module_id, RDB_ENCVER};
+                self.len(rdb_module_id(RDB_ENCVER));
+                self.len(5);
+                self.string(&j.to_text());
+                self.len(0);
+            }
         }
     }
 

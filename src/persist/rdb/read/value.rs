@@ -306,7 +306,8 @@ impl Loader<'_, '_> {
             op::TYPE_STREAM_LISTPACKS | op::TYPE_STREAM_LISTPACKS_2 | op::TYPE_STREAM_LISTPACKS_3 => {
                 Some(Value::Stream(Box::new(self.stream(ty)?)))
             }
-            op::TYPE_MODULE | op::TYPE_MODULE_2 => {
+            op::TYPE_MODULE_2 => self.module_value(key)?,
+            op::TYPE_MODULE => {
                 return Err(self.err(format!(
                     "module values not supported: key '{}' holds a module value (RDB type {ty})",
                     String::from_utf8_lossy(key)
@@ -321,6 +322,47 @@ impl Loader<'_, '_> {
             _ => return Err(self.err(format!("Unknown RDB encoding type {ty}"))),
         };
         Ok(v.map(|v| Entry::new_value(key, v)))
+    }
+
+    /// A module value (`RDB_TYPE_MODULE_2`): only RedisJSON's `ReJSON-RL` is known, in the encodings RedisJSON
+    /// 2.8 reads: version 3 (the document as one string) and 2 (the string, then a flag and two strings that old
+    /// RediSearch versions kept beside it). Module opcodes frame each field; the value ends with the EOF opcode.
+    fn module_value(&mut self, key: &[u8]) -> Result<Option<Value>, RdbError> {
+        use crate::keyspace::types::json::{is_rejson_module_id, parse_unlimited};
+        const OPCODE_EOF: u64 = 0;
+        const OPCODE_UINT: u64 = 2;
+        const OPCODE_STRING: u64 = 5;
+        let id = self.src.len()?;
+        let encver = id & 1023;
+        if !is_rejson_module_id(id) || !(2..=3).contains(&encver) {
+            return Err(self.err(format!(
+                "module value of an unknown module type (id {id:#x}, encoding version {encver}) for key '{}'",
+                String::from_utf8_lossy(key)
+            )));
+        }
+        if self.src.len()? != OPCODE_STRING {
+            return Err(self.err("ReJSON-RL value: expected a string"));
+        }
+        let text = self.src.owned()?;
+        if encver == 2 {
+            if self.src.len()? != OPCODE_UINT {
+                return Err(self.err("ReJSON-RL value: expected an unsigned"));
+            }
+            if self.src.len()? > 0 {
+                for _ in 0..2 {
+                    if self.src.len()? != OPCODE_STRING {
+                        return Err(self.err("ReJSON-RL value: expected a string"));
+                    }
+                    self.src.owned()?;
+                }
+            }
+        }
+        if self.src.len()? != OPCODE_EOF {
+            return Err(self.err("ReJSON-RL value: missing the module EOF opcode"));
+        }
+        let text = std::str::from_utf8(&text).map_err(|_| self.err("ReJSON-RL value: not UTF-8"))?;
+        let doc = parse_unlimited(text).map_err(|e| self.err(format!("ReJSON-RL value: {}", e.0)))?;
+        Ok(Some(Value::Json(Box::new(doc))))
     }
 
     /// A plain list (`RDB_TYPE_LIST`): its elements one by one. `None`: empty.

