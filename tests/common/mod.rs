@@ -1091,3 +1091,24 @@ pub fn blocked_clients(c: &mut Conn) -> i64 {
 pub fn wait_blocked(c: &mut Conn, n: i64) {
     wait_for(&format!("{n} blocked clients"), || blocked_clients(c) == n);
 }
+
+/// `text` with every `rdb.c:<line>` written as `rdb.c:N`. Redis's load reports name the line of rdb.c that found
+/// the damage, and Debian's security updates of 7.0.15 move those lines (deb12u6, u7 and u10 differ by up to 9),
+/// so the tests that hold ferredis's reports against the installed oracle compare the wording and the place in the
+/// log, not the number; `src/persist/rdb/report.rs` keeps the numbers of one build and unit-tests them.
+#[allow(dead_code)]
+pub fn mask_rdb_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("rdb.c:") {
+        out.push_str(&rest[..i + 6]);
+        rest = &rest[i + 6..];
+        let digits = rest.bytes().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 0 {
+            out.push('N');
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
