@@ -8,6 +8,8 @@
 //! - [`io_threads`]: threaded I/O as Redis 7.0's write fan-out, and the read/parse/write steps both designs use.
 //! - [`listen`]: the listening sockets, re-opened when CONFIG SET changes `port` or `bind`.
 //! - [`migrate`]: MIGRATE's cached connections.
+//! - `tls` (the `tls` feature): TLS sessions between a client's socket and its buffers, and the rustls
+//!   configurations built from the `tls-*` directives.
 //! - [`resolve`]: host name resolution without glibc's `getaddrinfo` (also used by ferredis-cli).
 pub mod client;
 pub mod client_evict;
@@ -17,3 +19,5 @@ pub mod listen;
 pub mod migrate;
 pub mod resolve;
 pub mod ring;
+#[cfg(feature = "tls")]
+pub mod tls;

@@ -356,9 +356,28 @@ impl Server {
             log_warning!("Failed listening on port {} (tcp), aborting.", config.port);
             return Err(1);
         };
+        #[cfg(feature = "tls")]
+        let tls = match crate::net::tls::wanted(&config).then(|| crate::net::tls::configure(&config)) {
+            None => None,
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => {
+                log_warning!("{e}");
+                log_warning!("Failed to configure TLS. Check logs for more info.");
+                return Err(1);
+            }
+        };
+        #[cfg(feature = "tls")]
+        {
+            let port = config.stored_i64("tls-port") as u16;
+            let Ok(more) = listen::open_tcp(port, &config.bind, config.tcp_backlog, &mut Vec::new()) else {
+                log_warning!("Failed listening on port {port} (tls), aborting.");
+                return Err(1);
+            };
+            listeners.extend(more.into_iter().map(|l| Listener { tls: true, ..l }));
+        }
         if let Some(path) = &config.unixsocket {
             match socket::listen_unix(path, config.unixsocketperm, config.tcp_backlog) {
-                Ok(fd) => listeners.push(Listener { fd, unix: true }),
+                Ok(fd) => listeners.push(Listener { fd, unix: true, tls: false }),
                 Err(e) => {
                     log_warning!("Failed opening Unix socket: {}", os_error_text(&e));
                     return Err(1);
@@ -413,6 +432,10 @@ impl Server {
         }
         el.set_busy_poll(busy_poll_bound(&state.config, loops.is_some()));
         state.listeners.list = listeners;
+        #[cfg(feature = "tls")]
+        {
+            state.listeners.tls = tls;
+        }
         // The OOM score from the start, before loading (Redis's setOOMScoreAdj(-1) in main); logged on failure,
         // and the server goes on, as Redis does. `sync_oom_role` keeps it in line with the role afterwards.
         let class = if state.repl.master.is_some() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
