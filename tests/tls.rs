@@ -302,3 +302,33 @@ fn a_malformed_record_closes_only_its_connection() {
     let clients = String::from_utf8_lossy(&plain.cmd(&["CLIENT", "LIST"])).into_owned();
     assert_eq!(clients.matches("id=").count(), 2, "{clients}");
 }
+
+#[test]
+fn ferredis_cli_tls_options_and_rediss_uris() {
+    let Some(t) = start(&[]) else { return };
+    let mut plain = t.server.conn();
+    // ferredis-cli checks the chain (not the name, as hiredis): serve the v3 server certificate.
+    let (cert, key) = (t.file("server.crt"), t.file("server.key"));
+    assert_eq!(plain.cmd(&["CONFIG", "SET", "tls-cert-file", &cert, "tls-key-file", &key]), b"+OK\r\n");
+    let run = |args: &[String]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ferredis-cli")).args(args).stdin(Stdio::null()).output().unwrap();
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let port = t.tls_port.to_string();
+    let (ca, ccert, ckey) = (t.file("ca.crt"), t.file("client.crt"), t.file("client.key"));
+    let client = ["--cert", ccert.as_str(), "--key", ckey.as_str()];
+    let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
+        head.iter().chain(client.iter()).chain(tail.iter()).map(|s| s.to_string()).collect()
+    };
+    assert_eq!(run(&with(&["-p", &port, "--tls", "--cacert", &ca], &["SET", "k", "v"])), "OK\n");
+    assert_eq!(run(&with(&["-p", &port, "--tls", "--cacertdir", t.path.to_str().unwrap()], &["GET", "k"])), "v\n");
+    let uri = format!("rediss://127.0.0.1:{port}/0");
+    assert_eq!(run(&with(&["-u", &uri, "--cacert", &ca], &["GET", "k"])), "v\n");
+    assert_eq!(run(&with(&["-p", &port, "--tls", "--insecure", "--sni", "example.com"], &["GET", "k"])), "v\n");
+    // A CA that did not sign the server's certificate: refused, as redis-cli refuses it.
+    let other = TempDir::new("tls-other");
+    gen_certs(other.path());
+    let wrong = other.path().join("ca.crt").to_string_lossy().into_owned();
+    let text = run(&with(&["-p", &port, "--tls", "--cacert", &wrong], &["PING"]));
+    assert!(text.starts_with(&format!("Could not connect to Redis at 127.0.0.1:{port}: SSL_connect failed")), "{text}");
+}

@@ -9,6 +9,8 @@
 //! - [`settings`]: [`Context`], the server and client configurations built from the directives (certificates,
 //!   trust anchors, protocols, cipher suites, session cache), rebuilt as a whole by CONFIG SET as Redis's
 //!   `tlsConfigure` does; a failure leaves the one in force.
+//! - [`outgoing`]: our side of outgoing connections (ferredis-cli's `--tls`): the server's chain is checked, not
+//!   its name, as hiredis and Redis do.
 //! - [`session`]: [`Session`], the per-connection state, and the read and write steps the plain socket's
 //!   `io_threads::read_step` / `write_step` hand a TLS client to.
 //!
@@ -21,6 +23,7 @@
 //! Tested by the unit tests below (a handshake and pipelined commands through a socket pair, a malformed
 //! record) and by `tests/tls.rs` (redis-cli, redis-benchmark and mutual TLS against the server).
 
+pub mod outgoing;
 pub mod session;
 pub mod settings;
 
