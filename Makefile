@@ -76,7 +76,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static dist msrv test-banner install conf check-ports doc run test test-tls test-io-threads deps toolchain fmt-check clippy unit bench bench-headline bench-chart bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static dist msrv test-banner install conf check-ports doc run test test-tls test-io-threads deps toolchain fmt-check clippy unit bench bench-headline bench-chart bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-tls bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -137,6 +137,10 @@ TLS ?=
 STATIC_FEATURES := $(if $(filter 1 yes,$(TLS)),--features tls,)
 STATIC_BUDGET_TLS ?= 4400000
 STATIC_BUDGET_USED := $(if $(STATIC_FEATURES),$(STATIC_BUDGET_TLS),$(STATIC_BUDGET))
+# ring's C for musl: the cross compiler cc-rs looks for (x86_64-linux-musl-gcc) is rarely installed; musl-gcc
+# (Debian's musl-tools) or the host's cc build it as well (its C needs no libc headers).
+MUSL_CC_VAR := CC_$(subst -,_,$(MUSL_TRIPLE))
+STATIC_CC := $(if $(STATIC_FEATURES),$(MUSL_CC_VAR)='$(or $($(MUSL_CC_VAR)),$(shell command -v musl-gcc 2>/dev/null),cc)',)
 STATIC_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static -C llvm-args=-inline-threshold=$(STATIC_INLINE)
 
 static:
@@ -161,7 +165,7 @@ static:
 	fi; \
 	echo "make static: building for $$triple ($$how)"; \
 	echo "RUSTFLAGS='$$rustflags' CARGO_PROFILE_RELEASE_OPT_LEVEL=$(STATIC_OPT_LEVEL) $(CARGO) $$toolchain build --release --target $$triple $$zflags $(STATIC_FEATURES)"; \
-	RUSTFLAGS="$$rustflags" CARGO_PROFILE_RELEASE_OPT_LEVEL=$(STATIC_OPT_LEVEL) CARGO_TARGET_DIR='$(STATIC_TARGET_DIR)' \
+	$(STATIC_CC) RUSTFLAGS="$$rustflags" CARGO_PROFILE_RELEASE_OPT_LEVEL=$(STATIC_OPT_LEVEL) CARGO_TARGET_DIR='$(STATIC_TARGET_DIR)' \
 		$(CARGO) $$toolchain build --release --target $$triple $$zflags $(STATIC_FEATURES); \
 	mkdir -p $(STATIC_OUT); \
 	for b in $(BINARIES); do \
@@ -469,6 +473,10 @@ bench-cluster: deps
 # and idle CPU with io-threads 4, vs redis-server: benches/io_threads.sh (prints markdown tables).
 bench-io-threads: deps
 	benches/io_threads.sh
+
+# TLS (the tls build) against Redis 7.0.15 with TLS: CPU per request at -P 16, throughput at -P 1.
+bench-tls: deps
+	benches/tls.sh
 
 # latency-tracking on vs off: benches/latency_tracking.sh.
 bench-latency: deps
