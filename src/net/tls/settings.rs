@@ -432,3 +432,75 @@ pub fn provider(ciphers: &str, ciphersuites: &str) -> Result<Arc<CryptoProvider>
     p.cipher_suites = cipher_suites(ciphers, ciphersuites)?;
     Ok(Arc::new(p))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocols_map_to_rustls_versions() {
+        assert_eq!(protocols("").unwrap().len(), 2);
+        let v = protocols("TLSv1.3").unwrap();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].version, rustls::ProtocolVersion::TLSv1_3);
+        assert_eq!(protocols("tlsv1.2 TLSv1.3 TLSv1.2").unwrap().len(), 2);
+        assert!(protocols("TLSv1.1").unwrap_err().contains("rustls speaks TLSv1.2 and TLSv1.3"));
+        assert!(protocols("TLSv1.2 SSLv3").unwrap_err().starts_with("Invalid tls-protocols specified."));
+    }
+
+    #[test]
+    fn ciphers_take_openssl_names_and_ciphersuites_iana_names() {
+        let all = suite_names(&cipher_suites("", "").unwrap());
+        assert_eq!(all.len(), 9, "{all:?}");
+        let one12 = suite_names(&cipher_suites("ECDHE-RSA-AES128-GCM-SHA256", "").unwrap());
+        assert_eq!(one12.len(), 4, "three TLS 1.3 suites and the one named: {one12:?}");
+        assert!(one12.contains(&"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".to_string()));
+        let minus = suite_names(&cipher_suites("DEFAULT:!ECDHE-RSA-CHACHA20-POLY1305:!aNULL:@STRENGTH", "").unwrap());
+        assert_eq!(minus.len(), 8, "{minus:?}");
+        let one13 = suite_names(&cipher_suites("", "TLS_CHACHA20_POLY1305_SHA256").unwrap());
+        assert_eq!(one13.iter().filter(|n| n.starts_with("TLS13_")).count(), 1, "{one13:?}");
+        let e = cipher_suites("AES128-SHA", "").unwrap_err();
+        assert!(e.contains("'AES128-SHA' is not a cipher") && e.contains("ECDHE-RSA-AES128-GCM-SHA256"), "{e}");
+        let e = cipher_suites("", "TLS_AES_128_CCM_SHA256").unwrap_err();
+        assert!(e.contains("TLS_AES_256_GCM_SHA384"), "{e}");
+    }
+
+    #[test]
+    fn spki_reader_survives_any_bytes() {
+        // Truncations and garbage: None, never a panic.
+        let cert = [0x30, 0x82, 0x01, 0x00, 0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x02];
+        for n in 0..=cert.len() {
+            assert!(spki_of(&cert[..n]).is_none());
+        }
+        assert!(spki_of(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
+        assert!(spki_of(&[0x30, 0x80]).is_none());
+        // A minimal well-formed v3 shape: version, serial, alg, issuer, validity, subject, spki.
+        let tbs_fields: Vec<u8> = [
+            &[0xa0, 0x03, 0x02, 0x01, 0x02][..],
+            &[0x02, 0x01, 0x01],
+            &[0x30, 0x00],
+            &[0x30, 0x00],
+            &[0x30, 0x00],
+            &[0x30, 0x00],
+            &[0x30, 0x02, 0x05, 0x00],
+        ]
+        .concat();
+        let mut tbs = vec![0x30, tbs_fields.len() as u8];
+        tbs.extend(&tbs_fields);
+        let mut cert = vec![0x30, tbs.len() as u8];
+        cert.extend(&tbs);
+        assert_eq!(spki_of(&cert), Some(&[0x30, 0x02, 0x05, 0x00][..]));
+    }
+
+    #[test]
+    fn timed_cache_forgets_after_the_timeout() {
+        let c = TimedCache { inner: ServerSessionMemoryCache::new(4), timeout_s: 300 };
+        assert!(c.put(b"k".to_vec(), b"v".to_vec()));
+        assert_eq!(c.get(b"k"), Some(b"v".to_vec()));
+        let stale = TimedCache { inner: ServerSessionMemoryCache::new(4), timeout_s: 0 };
+        let mut old = (now_s() - 10).to_le_bytes().to_vec();
+        old.extend_from_slice(b"v");
+        stale.inner.put(b"k".to_vec(), old);
+        assert_eq!(stale.get(b"k"), None);
+    }
+}
