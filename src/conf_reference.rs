@@ -495,7 +495,8 @@ pub static SECTIONS: &[Section] = &[
     },
     Section {
         title: "TLS",
-        intro: "ferredis does not speak TLS yet: these are accepted so existing files load; tls-port must stay 0.",
+        intro: "TLS needs a build with the `tls` feature (cargo build --features tls, make static TLS=1); other \
+                builds accept these so existing files load, and tls-port must stay 0 there.",
         entries: &[
             opt("tls-port", "Port for TLS connections."),
             opt("tls-cert-file", "Certificates, keys and trust anchors."),
@@ -720,7 +721,7 @@ mod tests {
     #[test]
     fn notes_come_from_the_table() {
         let text = render();
-        assert!(text.contains("ferredis accepts only `tls-port 0` for now."));
+        assert_eq!(text.contains("ferredis accepts only `tls-port 0` for now."), !cfg!(feature = "tls"));
         assert!(text.contains("Also accepted as `slaveof`."));
         assert!(text.contains("\nport 6379\n"));
         assert!(text.contains("\n# replicaof <masterip> <masterport>\n"));

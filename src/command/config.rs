@@ -262,6 +262,13 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().error(&msg);
         return;
     }
+    #[cfg(feature = "tls")]
+    if let Err((name, why)) = apply_tls(ctx, &before, &pairs) {
+        let msg = set_failed(name, why);
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
     if let Err((name, why)) = apply_listeners(ctx, &before, &pairs) {
         let msg = set_failed(name, why);
         restore(ctx, before);
@@ -295,9 +302,63 @@ fn apply_listeners<'a>(
         };
         return Err((name, why));
     }
+    // `bind` applies to the TLS port too (Redis's changeBindAddr).
+    #[cfg(feature = "tls")]
+    {
+        let tls_port = ctx.server_mut().config.stored_i64("tls-port") as u16;
+        if tls_port != 0
+            && bind != before.bind
+            && ctx.server_mut().listeners.rebind_tls(tls_port, &bind, backlog).is_err()
+        {
+            return Err((name, "Failed to bind to specified addresses."));
+        }
+    }
     ctx.server_mut().actions.push(crate::state::Action::ListenersChanged);
     // The title shows the listening address and port.
     crate::proctitle::apply(&ctx.server_mut().config);
+    Ok(())
+}
+
+/// Any `tls-*` directive but `tls-auth-clients` (read per connection) rebuilds the TLS configuration while TLS is
+/// wanted, even when the value is the same, so CONFIG SET reloads the certificate files (Redis's `applyTlsCfg`,
+/// its TLS file directives being VOLATILE_CONFIG); a new `tls-port` re-opens the TLS listeners
+/// (`applyTLSPort`). Nothing changes on failure.
+#[cfg(feature = "tls")]
+fn apply_tls<'a>(
+    ctx: &mut Ctx,
+    before: &config::Config,
+    pairs: &[(&'static Directive, &'a [u8], &'a [u8])],
+) -> Result<(), (&'a [u8], &'static str)> {
+    use crate::net::tls;
+    let Some((_, name, _)) = pairs.iter().find(|(d, _, _)| d.name.starts_with("tls-") && d.name != "tls-auth-clients")
+    else {
+        return Ok(());
+    };
+    let cfg = &ctx.server().config;
+    let port = cfg.stored_i64("tls-port") as u16;
+    let port_changed = port as i64 != before.stored_i64("tls-port");
+    let fresh = if tls::wanted(cfg) {
+        match tls::configure(cfg) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                crate::log_warning!("{e}");
+                return Err((name, "Unable to update TLS configuration. Check server logs."));
+            }
+        }
+    } else {
+        None
+    };
+    if port_changed {
+        let (bind, backlog) = (cfg.bind.clone(), cfg.tcp_backlog);
+        if ctx.server_mut().listeners.rebind_tls(port, &bind, backlog).is_err() {
+            let name = pairs.iter().find(|(d, _, _)| d.name == "tls-port").map_or(*name, |p| p.1);
+            return Err((name, "Unable to listen on this port. Check server logs."));
+        }
+        ctx.server_mut().actions.push(crate::state::Action::ListenersChanged);
+    }
+    if fresh.is_some() {
+        ctx.server_mut().listeners.tls = fresh;
+    }
     Ok(())
 }
 

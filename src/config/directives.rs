@@ -104,6 +104,16 @@ impl Directive {
     }
 }
 
+/// `tls-port`: a build without the `tls` feature accepts only 0.
+const fn tls_port() -> Directive {
+    let d = Directive::stored("tls-port", Kind::StoredInt(0, 65535), "0", M);
+    if cfg!(feature = "tls") {
+        d
+    } else {
+        d.only("0")
+    }
+}
+
 pub(super) const M: u8 = MUTABLE;
 pub(super) const I: u8 = 0;
 pub(super) const INT_MAX: i64 = i32::MAX as i64;
@@ -443,8 +453,8 @@ pub static DIRECTIVES: &[Directive] = &[
         M,
     ),
     Directive::stored("cluster-link-sendbuf-limit", Kind::StoredMem(0, LONG_MAX as u64), "0", M),
-    // TLS (not built yet).
-    Directive::stored("tls-port", Kind::StoredInt(0, 65535), "0", M).only("0"),
+    // TLS: any value with the `tls` feature (the server applies them, `net::tls`); `tls-port 0` only without it.
+    tls_port(),
     Directive::stored("tls-cert-file", Kind::StoredStr, "", M),
     Directive::stored("tls-key-file", Kind::StoredStr, "", M),
     Directive::stored("tls-key-file-pass", Kind::StoredStr, "", M),

@@ -40,6 +40,10 @@ pub struct WriteOut {
 
 /// Reads what the socket has into the client's query ring (a big argument's missing bytes in one go).
 pub fn read_step(c: &mut Client) -> ReadOut {
+    #[cfg(feature = "tls")]
+    if c.tls.is_some() {
+        return crate::net::tls::read_step(c);
+    }
     let fd = c.state.fd;
     let big_missing = c.parser.big_bulk_missing(c.query.len()).filter(|&m| m > 0);
     let buf = c.query.writable(big_missing.unwrap_or(PROTO_IOBUF_LEN));
@@ -65,6 +69,10 @@ pub fn preparse(c: &mut Client, limits: Limits) {
 
 /// Writes as much of the pending reply as the socket takes, up to [`NET_MAX_WRITES_PER_EVENT`] bytes.
 pub fn write_step(c: &mut Client) -> WriteOut {
+    #[cfg(feature = "tls")]
+    if c.tls.is_some() {
+        return crate::net::tls::write_step(c);
+    }
     let fd = c.state.fd;
     // Coalesced pub/sub output goes out with this write (its entry in the push list is skipped).
     c.pending_push = false;

@@ -22,6 +22,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 pub struct Listener {
     pub fd: OwnedFd,
     pub unix: bool,
+    /// On `tls-port`: its connections speak TLS (always false without the `tls` feature).
+    pub tls: bool,
 }
 
 /// The listening sockets and the registration work a change left for the server.
@@ -32,6 +34,9 @@ pub struct Listeners {
     pub retired: Vec<Listener>,
     /// Listeners in `list` the event loop doesn't watch yet.
     pub fresh: Vec<RawFd>,
+    /// The TLS configurations in force (`None` until TLS is configured; see `net::tls`).
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::net::tls::Context>,
 }
 
 /// A listener could not be opened (the reason is in the log, as Redis's is).
@@ -71,7 +76,7 @@ pub fn open_tcp(
             None => Err(io::Error::new(io::ErrorKind::InvalidInput, "Name or service not known")),
         };
         match res {
-            Ok(fd) => out.push(Listener { fd, unix: false }),
+            Ok(fd) => out.push(Listener { fd, unix: false, tls: false }),
             Err(e) => {
                 log_warning!("Warning: Could not create server TCP listening socket {addr}:{port}: {}", describe(&e));
                 let errno = e.raw_os_error().unwrap_or(0);
@@ -100,19 +105,35 @@ impl Listeners {
         self.list.iter().any(|l| !l.unix)
     }
 
+    /// Whether `fd` is a listener on the TLS port.
+    pub fn is_tls(&self, fd: RawFd) -> bool {
+        self.list.iter().any(|l| l.tls && l.fd.as_raw_fd() == fd)
+    }
+
     /// Replaces the TCP listeners with ones for `port` and `bind` (the unix socket stays). On failure nothing
     /// changes and the caller reports Redis's error.
     pub fn rebind_tcp(&mut self, port: u16, bind: &[String], backlog: i32) -> Result<(), BindFailed> {
+        self.rebind(false, port, bind, backlog)
+    }
+
+    /// [`Listeners::rebind_tcp`] for the TLS port (`tls-port`).
+    pub fn rebind_tls(&mut self, port: u16, bind: &[String], backlog: i32) -> Result<(), BindFailed> {
+        self.rebind(true, port, bind, backlog)
+    }
+
+    fn rebind(&mut self, tls: bool, port: u16, bind: &[String], backlog: i32) -> Result<(), BindFailed> {
         let registered: Vec<RawFd> = self.list.iter().map(|l| l.fd.as_raw_fd()).collect();
-        let (mut tcp, unix): (Vec<Listener>, Vec<Listener>) = self.list.drain(..).partition(|l| !l.unix);
+        let (mut tcp, others): (Vec<Listener>, Vec<Listener>) =
+            self.list.drain(..).partition(|l| !l.unix && l.tls == tls);
         let result = open_tcp(port, bind, backlog, &mut tcp);
-        self.list = unix;
+        self.list = others;
         match result {
             Ok(new) => {
                 // `tcp` now holds only the listeners not reused: they go. A new socket's fd can't repeat an old
                 // one's (the old ones were all still open while it was created).
                 self.retired.append(&mut tcp);
-                for l in new {
+                for mut l in new {
+                    l.tls = tls;
                     if !registered.contains(&l.fd.as_raw_fd()) {
                         self.fresh.push(l.fd.as_raw_fd());
                     }

@@ -9,6 +9,8 @@
 //! - [`listen`]: the listening sockets, re-opened when CONFIG SET changes `port` or `bind`.
 //! - [`output_limit`]: `client-output-buffer-limit` for every client class.
 //! - [`migrate`]: MIGRATE's cached connections.
+//! - `tls` (the `tls` feature): TLS sessions between a client's socket and its buffers, and the rustls
+//!   configurations built from the `tls-*` directives.
 //! - [`resolve`]: host name resolution without glibc's `getaddrinfo` (also used by ferredis-cli).
 pub mod client;
 pub mod io;
@@ -19,3 +21,5 @@ pub mod migrate;
 pub mod output_limit;
 pub mod resolve;
 pub mod ring;
+#[cfg(feature = "tls")]
+pub mod tls;

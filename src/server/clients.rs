@@ -36,10 +36,11 @@ impl Server {
 
     // ---- connections -------------------------------------------------------------------------------------------
 
-    pub(super) fn accept(&mut self, el: &mut EventLoop, lfd: RawFd, unix: bool) {
+    /// Accepts the connections waiting on a listener; `tls`: it is on the TLS port.
+    pub(super) fn accept(&mut self, el: &mut EventLoop, lfd: RawFd, unix: bool, tls: bool) {
         for _ in 0..MAX_ACCEPTS_PER_CALL {
             match socket::accept(lfd) {
-                Ok(Some(a)) => self.accept_one(el, a, unix),
+                Ok(Some(a)) => self.accept_one(el, a, unix, tls),
                 Ok(None) => return,
                 Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => continue,
                 Err(e) => {
@@ -50,8 +51,23 @@ impl Server {
         }
     }
 
-    pub(super) fn accept_one(&mut self, el: &mut EventLoop, a: socket::Accepted, unix: bool) {
+    pub(super) fn accept_one(&mut self, el: &mut EventLoop, a: socket::Accepted, unix: bool, tls: bool) {
         let fd = a.fd.as_raw_fd();
+        // A TLS connection starts its handshake with its first read (`net::tls::read_step`).
+        #[cfg(feature = "tls")]
+        let session = match tls.then(|| self.state.listeners.tls.as_ref().map(|t| t.server(&self.state.config))) {
+            None => None,
+            Some(Some(server)) => match crate::net::tls::Session::accept(server) {
+                Ok(s) => Some(Box::new(s)),
+                Err(e) => {
+                    log_warning!("Error accepting a TLS connection: {e}");
+                    return;
+                }
+            },
+            Some(None) => return,
+        };
+        #[cfg(not(feature = "tls"))]
+        let _ = tls;
         let (addr, laddr) = if unix {
             let path = self.state.config.unixsocket.clone().unwrap_or_default();
             log_verbose!("Accepted connection to {path}");
@@ -105,6 +121,10 @@ impl Server {
             st.flags |= flags::UNIX_SOCKET;
         }
         let mut client = Box::new(Client::new(st, Some(a.fd)));
+        #[cfg(feature = "tls")]
+        {
+            client.tls = session;
+        }
         client.refresh_conn_stats(0, true, false);
         if threaded {
             client.homed = true;

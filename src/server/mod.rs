@@ -245,8 +245,8 @@ impl EventHandler for Server {
             return;
         }
         if let Some(l) = self.state.listeners.list.iter().find(|l| l.fd.as_raw_fd() == fd) {
-            let unix = l.unix;
-            self.accept(el, fd, unix);
+            let (unix, tls) = (l.unix, l.tls);
+            self.accept(el, fd, unix, tls);
             return;
         }
         if self.state.repl.link.as_ref().is_some_and(|l| l.sock.as_raw_fd() == fd) {

@@ -325,6 +325,64 @@ fn adjust_open_files_limit(config: &mut Config) {
     }
 }
 
+/// Opens the listeners (`port` and `bind`, `tls-port` in the tls build, `unixsocket`) and registers them. On
+/// failure the error has been logged; returns the exit code.
+fn open_listeners(config: &Config, el: &mut EventLoop) -> Result<listen::Listeners, i32> {
+    let Ok(mut listeners) = listen::open_tcp(config.port, &config.bind, config.tcp_backlog, &mut Vec::new()) else {
+        log_warning!("Failed listening on port {} (tcp), aborting.", config.port);
+        return Err(1);
+    };
+    #[cfg(feature = "tls")]
+    let tls = open_tls(config, &mut listeners)?;
+    if let Some(path) = &config.unixsocket {
+        match socket::listen_unix(path, config.unixsocketperm, config.tcp_backlog) {
+            Ok(fd) => listeners.push(Listener { fd, unix: true, tls: false }),
+            Err(e) => {
+                log_warning!("Failed opening Unix socket: {}", os_error_text(&e));
+                return Err(1);
+            }
+        }
+    }
+    if listeners.is_empty() {
+        log_warning!("Configured to not listen anywhere, exiting.");
+        return Err(1);
+    }
+    for l in &listeners {
+        if let Err(e) = el.add_interest(l.fd.as_raw_fd(), Interest::READABLE) {
+            log_warning!("Unrecoverable error creating server listening file event: {e}");
+            return Err(1);
+        }
+    }
+    Ok(listen::Listeners {
+        list: listeners,
+        #[cfg(feature = "tls")]
+        tls,
+        ..Default::default()
+    })
+}
+
+/// TLS at start-up (the `tls` build): the configuration when the directives want TLS (Redis exits when it can't
+/// be built), and the listeners on `tls-port`. On failure the error has been logged; returns the exit code.
+#[cfg(feature = "tls")]
+fn open_tls(config: &Config, listeners: &mut Vec<Listener>) -> Result<Option<crate::net::tls::Context>, i32> {
+    let tls = match crate::net::tls::wanted(config).then(|| crate::net::tls::configure(config)) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            log_warning!("{e}");
+            log_warning!("Failed to configure TLS. Check logs for more info.");
+            return Err(1);
+        }
+    };
+    let port = config.stored_i64("tls-port") as u16;
+    let Ok(more) = listen::open_tcp(port, &config.bind, config.tcp_backlog, &mut Vec::new()) else {
+        log_warning!("Failed listening on port {port} (tls), aborting.");
+        return Err(1);
+    };
+    listeners.extend(more.into_iter().map(|l| Listener { tls: true, ..l }));
+    Ok(tls)
+}
+
 impl Server {
     /// Opens the listeners and registers them. On failure the error has been logged; returns the exit code.
     pub fn new(config: Config, el: &mut EventLoop) -> Result<Server, i32> {
@@ -352,29 +410,7 @@ impl Server {
                 }
             }
         };
-        let Ok(mut listeners) = listen::open_tcp(config.port, &config.bind, config.tcp_backlog, &mut Vec::new()) else {
-            log_warning!("Failed listening on port {} (tcp), aborting.", config.port);
-            return Err(1);
-        };
-        if let Some(path) = &config.unixsocket {
-            match socket::listen_unix(path, config.unixsocketperm, config.tcp_backlog) {
-                Ok(fd) => listeners.push(Listener { fd, unix: true }),
-                Err(e) => {
-                    log_warning!("Failed opening Unix socket: {}", os_error_text(&e));
-                    return Err(1);
-                }
-            }
-        }
-        if listeners.is_empty() {
-            log_warning!("Configured to not listen anywhere, exiting.");
-            return Err(1);
-        }
-        for l in &listeners {
-            if let Err(e) = el.add_interest(l.fd.as_raw_fd(), Interest::READABLE) {
-                log_warning!("Unrecoverable error creating server listening file event: {e}");
-                return Err(1);
-            }
-        }
+        let listeners = open_listeners(&config, el)?;
         let pidfile = if config.daemonize || config.pidfile.is_some() {
             let path = config.pidfile.clone().unwrap_or_else(|| "/var/run/ferredis.pid".to_string());
             match process::write_pidfile(&path) {
@@ -412,7 +448,7 @@ impl Server {
             }
         }
         el.set_busy_poll(busy_poll_bound(&state.config, loops.is_some()));
-        state.listeners.list = listeners;
+        state.listeners = listeners;
         // The OOM score from the start, before loading (Redis's setOOMScoreAdj(-1) in main); logged on failure,
         // and the server goes on, as Redis does. `sync_oom_role` keeps it in line with the role afterwards.
         let class = if state.repl.master.is_some() { crate::oom::Class::Replica } else { crate::oom::Class::Master };

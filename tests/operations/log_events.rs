@@ -113,8 +113,7 @@ fn events_are_logged_in_redis_wording_with_redis_marks() {
         let line = log.lines().find(|l| l.contains("integrity check failed")).expect("integrity line");
         let msg = common::mask_rdb_line(line.splitn(7, ' ').nth(6).unwrap_or(""));
         assert_eq!(
-            msg,
-            "Internal error in RDB reading offset 0, function at rdb.c:N -> Hash listpack integrity check failed.",
+            msg, "Internal error in RDB reading offset 0, function at rdb.c:N -> Hash listpack integrity check failed.",
             "{line}"
         );
     }

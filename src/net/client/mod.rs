@@ -186,6 +186,9 @@ pub struct Client {
     pub homed: bool,
     /// The last period it had output in ([`crate::net::io_loops::IoLoops::count`]).
     pub io_period: u32,
+    /// The TLS session of a connection accepted on the TLS port: reads and writes go through it.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Box<crate::net::tls::Session>>,
 }
 
 /// What client eviction (`state::evict::clients`) remembers of one client.
@@ -232,6 +235,8 @@ impl Client {
             written: Default::default(),
             homed: false,
             io_period: 0,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 

@@ -12,6 +12,8 @@ use std::time::Duration;
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<super::tls::TlsStream>),
 }
 
 impl Stream {
@@ -19,6 +21,9 @@ impl Stream {
         Ok(match self {
             Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
             Stream::Unix(s) => Stream::Unix(s.try_clone()?),
+            // One TLS session can't be driven from two handles.
+            #[cfg(feature = "tls")]
+            Stream::Tls(_) => return Err(io::Error::other("not supported over TLS")),
         })
     }
 
@@ -26,6 +31,8 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.set_read_timeout(t),
             Stream::Unix(s) => s.set_read_timeout(t),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.sock.set_read_timeout(t),
         }
     }
 }
@@ -35,6 +42,8 @@ impl Read for Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.read(buf),
         }
     }
 }
@@ -44,10 +53,16 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        match self {
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.flush(),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -93,6 +108,16 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// A TCP connection wrapped in TLS when `tls.on` (`--tls`, `rediss://`).
+    #[cfg(feature = "tls")]
+    pub fn tcp_or_tls(host: &str, port: u16, tls: &super::tls::TlsOpts) -> io::Result<Conn> {
+        let c = Conn::tcp(host, port)?;
+        match c.stream {
+            Stream::Tcp(s) if tls.on => Ok(Conn::new(Stream::Tls(Box::new(super::tls::connect(s, host, tls)?)))),
+            _ => Ok(c),
+        }
+    }
+
     pub fn tcp(host: &str, port: u16) -> io::Result<Conn> {
         let addrs = ferredis::net::resolve::resolve(host, port)?;
         let mut last = io::Error::other("Can't resolve");

@@ -20,7 +20,7 @@ Usage: ferredis-cli [OPTIONS] [cmd [arg [arg ...]]]
   --user <username>  Used to send ACL style 'AUTH username pass'. Needs -a.
   --pass <password>  Alias of -a for consistency with the new --user option.
   --askpass          Force user to input password with mask from STDIN.
-  -u <uri>           Server URI (redis://[[user:]password@]host[:port][/db]).
+  -u <uri>           Server URI (redis{}://[[user:]password@]host[:port][/db]).
   -r <repeat>        Execute specified command N times.
   -i <interval>      When -r is used, waits <interval> seconds per command.
                      It is possible to specify sub-second times like -i 0.1.
@@ -29,7 +29,7 @@ Usage: ferredis-cli [OPTIONS] [cmd [arg [arg ...]]]
   -n <db>            Database number.
   -2                 Start session in RESP2 protocol mode.
   -3                 Start session in RESP3 protocol mode.
-  -x                 Read last argument from STDIN.
+{}  -x                 Read last argument from STDIN.
   -X <tag>           Read <tag> argument from STDIN.
   -d <delimiter>     Delimiter between response bulks for raw formatting (default: \\n).
   -D <delimiter>     Delimiter between responses for raw formatting (default: \\n).
@@ -93,9 +93,30 @@ and settings.
 
 ",
         super::version(),
+        if cfg!(feature = "tls") { "[s]" } else { "" },
+        TLS_USAGE,
         super::DEFAULT_PIPE_TIMEOUT
     )
 }
+
+/// redis-cli 7.0's TLS options, in its words (a build with the `tls` feature only).
+#[cfg(feature = "tls")]
+const TLS_USAGE: &str = "  --tls              Establish a secure TLS connection.
+  --sni <host>       Server name indication for TLS.
+  --cacert <file>    CA Certificate file to verify with.
+  --cacertdir <dir>  Directory where trusted CA certificates are stored.
+                     If neither cacert nor cacertdir are specified, the default
+                     system-wide trusted root certs configuration will apply.
+  --insecure         Allow insecure TLS connection by skipping cert validation.
+  --cert <file>      Client certificate to authenticate with.
+  --key <file>       Private key file to authenticate with.
+  --tls-ciphers <list> Sets the list of preferred ciphers (TLSv1.2 and below)
+                     in order of preference from highest to lowest separated by colon (\":\").
+  --tls-ciphersuites <list> Sets the list of preferred ciphersuites (TLSv1.3)
+                     in order of preference from highest to lowest separated by colon (\":\").
+";
+#[cfg(not(feature = "tls"))]
+const TLS_USAGE: &str = "";
 
 /// One `help` topic: a command (or subcommand) with its documentation, or a group (`@string`).
 #[derive(Clone, Debug)]

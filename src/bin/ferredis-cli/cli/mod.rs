@@ -27,6 +27,8 @@ pub mod repl;
 pub mod reply;
 pub mod split;
 pub mod sys;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 use conn::{Conn, ConnError};
 use format::Output;
@@ -43,6 +45,9 @@ pub const DEFAULT_PIPE_TIMEOUT: i64 = 30;
 /// Everything the command line sets (redis-cli's `config`).
 #[derive(Clone)]
 pub struct Config {
+    /// `--tls` and its options (the `tls` build).
+    #[cfg(feature = "tls")]
+    pub tls: tls::TlsOpts,
     pub host: String,
     /// As given (redis-cli keeps an int and shows it; the connection uses its low 16 bits).
     pub port: i32,
@@ -99,6 +104,8 @@ impl Default for Config {
     fn default() -> Config {
         let tty = std::io::stdout().is_terminal() || std::env::var_os("FAKETTY").is_some();
         Config {
+            #[cfg(feature = "tls")]
+            tls: Default::default(),
             host: "127.0.0.1".into(),
             port: 6379,
             socket: None,
@@ -270,6 +277,18 @@ pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
 /// The connection, protocol and output options, `--help` and `--version`.
 fn general_option(c: &mut Config, a: &str, args: &mut Args) -> Opt {
     let has_next = args.has_next();
+    #[cfg(feature = "tls")]
+    {
+        let value = args.argv.get(args.i + 1).cloned();
+        match tls::option(&mut c.tls, a, value) {
+            Some(true) => {
+                args.i += 1;
+                return Opt::Taken;
+            }
+            Some(false) => return Opt::Taken,
+            None => {}
+        }
+    }
     match a {
         "-h" if has_next => c.host = args.next(),
         "-h" | "--help" => {
@@ -501,8 +520,16 @@ fn parse_uri(uri: &str, c: &mut Config) -> Result<(), i32> {
     let b = uri.as_bytes();
     let lower = uri.to_ascii_lowercase();
     let mut cur = if lower.starts_with("rediss://") {
-        eprintln!("rediss:// is only supported when ferredis-cli is compiled with OpenSSL");
-        return Err(1);
+        #[cfg(feature = "tls")]
+        {
+            c.tls.on = true;
+            9
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            eprintln!("rediss:// is only supported when ferredis-cli is compiled with OpenSSL");
+            return Err(1);
+        }
     } else if lower.starts_with("redis://") {
         8
     } else {
@@ -674,6 +701,9 @@ impl Cli {
         self.refresh_prompt();
         let res = match &self.cfg.socket {
             Some(path) => Conn::unix(path),
+            #[cfg(feature = "tls")]
+            None => Conn::tcp_or_tls(&self.cfg.host, self.cfg.port as u16, &self.cfg.tls),
+            #[cfg(not(feature = "tls"))]
             None => Conn::tcp(&self.cfg.host, self.cfg.port as u16),
         };
         let conn = match res {

@@ -264,6 +264,9 @@ fn stream_until_interrupt(cli: &mut Cli, args: &[Vec<u8>], repeat: i64) {
                         super::conn::Stream::Unix(u) => {
                             let _ = u.shutdown(std::net::Shutdown::Both);
                         }
+                        // Never cloned (`Stream::try_clone`), so never here.
+                        #[cfg(feature = "tls")]
+                        super::conn::Stream::Tls(_) => {}
                     }
                     return;
                 }

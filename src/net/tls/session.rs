@@ -1,0 +1,166 @@
+//! One TLS connection: a rustls [`ServerConnection`] and how much of the reply it holds, with the read and write
+//! steps the plain socket's steps hand a TLS client to.
+//!
+//! Invariant: `ahead` bytes at the front of the client's pending reply have been given to rustls; they are
+//! consumed from the reply only once rustls has nothing left to send, i.e. when their records are on the wire.
+
+use crate::net::client::Client;
+use crate::net::io::{ReadOut, WriteOut, NET_MAX_WRITES_PER_EVENT, PROTO_IOBUF_LEN};
+use crate::sys::socket;
+use rustls::ServerConnection;
+use std::io::{self, Read, Write};
+use std::os::fd::RawFd;
+use std::sync::Arc;
+
+/// The TLS state of one client connection.
+pub struct Session {
+    conn: ServerConnection,
+    /// Plaintext bytes at the front of the pending reply that rustls has taken and not yet sent in full.
+    ahead: usize,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("handshaking", &self.conn.is_handshaking()).field("ahead", &self.ahead).finish()
+    }
+}
+
+impl Session {
+    /// A server-side session for a connection just accepted on the TLS port.
+    pub fn accept(config: Arc<rustls::ServerConfig>) -> Result<Session, rustls::Error> {
+        Ok(Session { conn: ServerConnection::new(config)?, ahead: 0 })
+    }
+
+    /// Whether the handshake is still going on.
+    pub fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    /// Whether the peer presented a certificate (mutual TLS).
+    pub fn has_peer_certificate(&self) -> bool {
+        self.conn.peer_certificates().is_some_and(|c| !c.is_empty())
+    }
+
+    /// Writes what rustls has to send. `Ok(true)`: all of it went out; `Ok(false)`: the socket is full.
+    fn flush(&mut self, fd: RawFd, out: &mut WriteOut) -> io::Result<bool> {
+        while self.conn.wants_write() {
+            match self.conn.write_tls(&mut Fd(fd)) {
+                Ok(_) => out.writes += 1,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// A socket as `io::Write` for rustls's `write_tls`.
+struct Fd(RawFd);
+
+impl Write for Fd {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        socket::write(self.0, buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads one socket read's worth of records (up to [`PROTO_IOBUF_LEN`] bytes), decrypts them into the query
+/// ring, and sends what the handshake or the records call for (never waiting: what the socket can't take now
+/// goes with the next read or write).
+pub fn read_step(c: &mut Client) -> ReadOut {
+    let fd = c.state.fd;
+    let Client { query, tls, .. } = c;
+    let Some(s) = tls.as_deref_mut() else { return ReadOut::Again };
+    let mut buf = [0u8; PROTO_IOBUF_LEN];
+    let n = match socket::read(fd, &mut buf) {
+        Ok(0) => return ReadOut::Closed,
+        Ok(n) => n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
+            return ReadOut::Again
+        }
+        Err(e) => return ReadOut::Failed(e),
+    };
+    let mut rest = &buf[..n];
+    let (mut got, mut peer_closed) = (0, false);
+    while !rest.is_empty() {
+        if let Err(e) = s.conn.read_tls(&mut rest) {
+            return ReadOut::Failed(e);
+        }
+        if let Err(e) = s.conn.process_new_packets() {
+            // rustls queued an alert for the peer: best effort, then this connection ends.
+            let _ = s.flush(fd, &mut WriteOut::default());
+            return ReadOut::Failed(io::Error::new(io::ErrorKind::InvalidData, e));
+        }
+        loop {
+            let room = query.writable(PROTO_IOBUF_LEN);
+            match s.conn.reader().read(room) {
+                Ok(0) => {
+                    peer_closed = true;
+                    break;
+                }
+                Ok(k) => {
+                    query.commit(k);
+                    got += k;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return ReadOut::Failed(e),
+            }
+        }
+    }
+    // Handshake messages, session tickets, alerts: sent now if the socket takes them.
+    if let Err(e) = s.flush(fd, &mut WriteOut::default()) {
+        return ReadOut::Failed(e);
+    }
+    if got > 0 {
+        ReadOut::Data(got)
+    } else if peer_closed {
+        ReadOut::Closed
+    } else {
+        ReadOut::Again
+    }
+}
+
+/// Encrypts and writes as much of the pending reply as the socket takes, up to [`NET_MAX_WRITES_PER_EVENT`]
+/// plaintext bytes. `total` counts plaintext bytes taken off the reply, as Redis counts `SSL_write`'s.
+pub fn write_step(c: &mut Client) -> WriteOut {
+    let fd = c.state.fd;
+    c.pending_push = false;
+    c.state.reply.note_peak();
+    let mut out = WriteOut::default();
+    let Client { state, tls, .. } = c;
+    let Some(s) = tls.as_deref_mut() else { return out };
+    let reply = &mut state.reply;
+    loop {
+        match s.flush(fd, &mut out) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                out.err = Some(e);
+                break;
+            }
+        }
+        if s.ahead > 0 {
+            reply.consume(s.ahead);
+            out.total += s.ahead;
+            s.ahead = 0;
+        }
+        // During the handshake nothing is sent yet (rustls would only buffer it, out of this invariant's view).
+        if reply.pending_len() == 0 || out.total >= NET_MAX_WRITES_PER_EVENT || s.conn.is_handshaking() {
+            break;
+        }
+        let pending = reply.pending();
+        let chunk = &pending[..pending.len().min(NET_MAX_WRITES_PER_EVENT)];
+        match s.conn.writer().write(chunk) {
+            Ok(0) => break,
+            Ok(k) => s.ahead = k,
+            Err(e) => {
+                out.err = Some(e);
+                break;
+            }
+        }
+    }
+    out
+}

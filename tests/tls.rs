@@ -1,0 +1,334 @@
+//! TLS (built only with `--features tls`; `make test-tls`): redis-cli and redis-benchmark 7.0.15 (Debian builds
+//! them with TLS) against ferredis's TLS port, mutual TLS and `tls-auth-clients`, certificates reloaded by CONFIG
+//! SET, TLS and plain ports side by side, the directives' errors, a malformed record closing only its connection,
+//! and the same traffic with the I/O threads. The certificates are made with `openssl` as Redis's
+//! `utils/gen-test-certs.sh` makes its own.
+#![cfg(feature = "tls")]
+
+mod common;
+
+use common::{free_port, have_tool, redis_cli_bin, Conn, Kind, Server, TempDir};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Runs `openssl` with `args` in `dir`; panics with its output on failure.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("run openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A CA, and `server`, `client` (restricted by key usage, as Redis's script makes them) and `redis` (generic)
+/// certificates signed by it, in `dir`; a second CA with its own `other` certificate for the reload test.
+fn gen_certs(dir: &Path) {
+    std::fs::write(
+        dir.join("openssl.cnf"),
+        "[ server_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = server\n\
+         [ client_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = client\n",
+    )
+    .unwrap();
+    openssl(dir, &["genrsa", "-out", "ca.key", "2048"]);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-nodes",
+            "-sha256",
+            "-key",
+            "ca.key",
+            "-days",
+            "3650",
+            "-subj",
+            "/O=Redis Test/CN=Certificate Authority",
+            "-out",
+            "ca.crt",
+        ],
+    );
+    for (name, cn, ext) in [
+        ("server", "Server-only", "server_cert"),
+        ("client", "Client-only", "client_cert"),
+        ("redis", "Generic-cert", ""),
+    ] {
+        openssl(dir, &["genrsa", "-out", &format!("{name}.key"), "2048"]);
+        openssl(
+            dir,
+            &[
+                "req",
+                "-new",
+                "-sha256",
+                "-subj",
+                &format!("/O=Redis Test/CN={cn}"),
+                "-key",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+            ],
+        );
+        let (crt, csr) = (format!("{name}.crt"), format!("{name}.csr"));
+        let mut args = vec![
+            "x509",
+            "-req",
+            "-sha256",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAserial",
+            "ca.txt",
+            "-CAcreateserial",
+            "-days",
+            "365",
+            "-out",
+            &crt,
+        ];
+        if !ext.is_empty() {
+            args.extend(["-extfile", "openssl.cnf", "-extensions", ext]);
+        }
+        openssl(dir, &args);
+    }
+}
+
+struct Tls {
+    _dir: TempDir,
+    path: std::path::PathBuf,
+    server: Server,
+    tls_port: u16,
+}
+
+impl Tls {
+    fn file(&self, name: &str) -> String {
+        self.path.join(name).to_string_lossy().into_owned()
+    }
+
+    /// redis-cli over TLS with the client certificate (`cert`: false = none) and `args`; (success, stdout+stderr).
+    fn cli(&self, cert: bool, args: &[&str]) -> (bool, String) {
+        self.cli_with_input(cert, args, b"")
+    }
+
+    /// [`Tls::cli`] with `input` on redis-cli's standard input (for `-x`).
+    fn cli_with_input(&self, cert: bool, args: &[&str], input: &[u8]) -> (bool, String) {
+        let mut cmd = Command::new(redis_cli_bin());
+        cmd.args(["-h", "127.0.0.1", "-p", &self.tls_port.to_string(), "--tls", "--cacert", &self.file("ca.crt")]);
+        if cert {
+            cmd.args(["--cert", &self.file("client.crt"), "--key", &self.file("client.key")]);
+        }
+        let mut child = cmd
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run redis-cli");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input).expect("write redis-cli's input");
+        drop(stdin);
+        let out = child.wait_with_output().expect("redis-cli's output");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success() && !text.contains("Could not connect") && !text.contains("Error:"), text)
+    }
+
+    /// The subject the TLS port presents, as `openssl s_client` prints it.
+    fn presented_subject(&self) -> String {
+        let out = Command::new("openssl")
+            .args(["s_client", "-connect", &format!("127.0.0.1:{}", self.tls_port), "-CAfile", &self.file("ca.crt")])
+            .args(["-cert", &self.file("client.crt"), "-key", &self.file("client.key")])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run openssl s_client");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines().find(|l| l.starts_with("subject=")).unwrap_or("").to_string()
+    }
+}
+
+/// ferredis with a TLS port beside its plain one, `extra` arguments after the TLS ones; `None` without the tools.
+fn start(extra: &[&str]) -> Option<Tls> {
+    if !have_tool("/usr/bin/redis-cli") || !have_tool("/usr/bin/openssl") {
+        return None;
+    }
+    let dir = TempDir::new("tls");
+    let path = dir.path().to_path_buf();
+    gen_certs(&path);
+    let f = |n: &str| path.join(n).to_string_lossy().into_owned();
+    let tls_port = free_port();
+    let port = tls_port.to_string();
+    let (cert, key, ca) = (f("redis.crt"), f("redis.key"), f("ca.crt"));
+    let mut args =
+        vec!["--tls-port", &port, "--tls-cert-file", &cert, "--tls-key-file", &key, "--tls-ca-cert-file", &ca];
+    args.extend_from_slice(extra);
+    let server = Server::start(Kind::Ferredis, &args);
+    Some(Tls { _dir: dir, path, server, tls_port })
+}
+
+#[test]
+fn redis_cli_over_tls_with_mutual_tls_and_plain_port_beside() {
+    let Some(t) = start(&[]) else { return };
+    assert_eq!(t.cli(true, &["SET", "k", "over-tls"]), (true, "OK\n".into()));
+    assert_eq!(t.cli(true, &["GET", "k"]), (true, "over-tls\n".into()));
+    // The plain port serves the same data.
+    let mut plain = t.server.conn();
+    assert_eq!(plain.cmd(&["GET", "k"]), b"$8\r\nover-tls\r\n");
+    // tls-auth-clients yes (the default): no certificate, no connection.
+    let (ok, text) = t.cli(false, &["PING"]);
+    assert!(!ok, "{text}");
+    // optional and no: a client without a certificate is served; the change applies to the next connection.
+    for mode in ["optional", "no"] {
+        assert_eq!(plain.cmd(&["CONFIG", "SET", "tls-auth-clients", mode]), b"+OK\r\n");
+        assert_eq!(t.cli(false, &["PING"]), (true, "PONG\n".into()), "{mode}");
+        assert_eq!(t.cli(true, &["PING"]), (true, "PONG\n".into()), "{mode}");
+    }
+    // A big value both ways (many records per reply).
+    let big = "x".repeat(300_000);
+    assert_eq!(t.cli_with_input(true, &["-x", "SET", "big"], big.as_bytes()).1, "OK\n");
+    assert_eq!(t.cli(true, &["STRLEN", "big"]).1, "300000\n");
+    assert_eq!(t.cli(true, &["GET", "big"]).1.trim_end().len(), 300_000);
+}
+
+#[test]
+fn redis_benchmark_pipelined_over_tls() {
+    if !have_tool("/usr/bin/redis-benchmark") {
+        return;
+    }
+    for extra in [&[][..], &["--io-threads", "2", "--io-threads-do-reads", "yes"][..], &["--io-threads", "2"][..]] {
+        let Some(t) = start(extra) else { return };
+        for pipeline in ["16", "1"] {
+            let out = Command::new("/usr/bin/redis-benchmark")
+                .args(["-h", "127.0.0.1", "-p", &t.tls_port.to_string(), "--tls", "--cacert", &t.file("ca.crt")])
+                .args(["--cert", &t.file("client.crt"), "--key", &t.file("client.key")])
+                .args(["-n", "20000", "-c", "8", "-P", pipeline, "-t", "set,get", "-r", "1000", "-d", "100", "-q"])
+                .stdin(Stdio::null())
+                .output()
+                .expect("run redis-benchmark");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{extra:?} -P {pipeline}: {text}");
+            assert_eq!(text.matches("requests per second").count(), 2, "{extra:?} -P {pipeline}: {text}");
+        }
+        let mut plain = t.server.conn();
+        let n = common::Resp::parse(&plain.cmd(&["DBSIZE"])).unwrap().as_int().unwrap();
+        assert!(n > 500, "{extra:?}: {n} keys");
+    }
+}
+
+#[test]
+fn config_set_reloads_certificates_and_rejects_what_rustls_lacks() {
+    let Some(t) = start(&[]) else { return };
+    assert!(t.presented_subject().contains("Generic-cert"), "{}", t.presented_subject());
+    let mut plain = t.server.conn();
+    let (cert, key) = (t.file("live.crt"), t.file("live.key"));
+    std::fs::copy(t.file("server.crt"), &cert).unwrap();
+    std::fs::copy(t.file("server.key"), &key).unwrap();
+    // A certificate whose key is still the old one: refused, and the old pair stays.
+    let r = plain.cmd(&["CONFIG", "SET", "tls-cert-file", &cert]);
+    assert_eq!(
+        String::from_utf8_lossy(&r),
+        "-ERR CONFIG SET failed (possibly related to argument 'tls-cert-file') - Unable to update TLS \
+         configuration. Check server logs.\r\n"
+    );
+    assert!(plain.cmd(&["CONFIG", "GET", "tls-cert-file"]).ends_with(b"redis.crt\r\n"));
+    assert!(t.presented_subject().contains("Generic-cert"), "{}", t.presented_subject());
+    assert_eq!(plain.cmd(&["CONFIG", "SET", "tls-cert-file", &cert, "tls-key-file", &key]), b"+OK\r\n");
+    assert!(t.presented_subject().contains("Server-only"), "{}", t.presented_subject());
+    assert_eq!(t.cli(true, &["PING"]), (true, "PONG\n".into()));
+    // The same file again reloads it (Redis's file directives are volatile): rewrite the pair in place.
+    std::fs::copy(t.file("redis.crt"), &cert).unwrap();
+    std::fs::copy(t.file("redis.key"), &key).unwrap();
+    assert!(t.presented_subject().contains("Server-only"), "{}", t.presented_subject());
+    assert_eq!(plain.cmd(&["CONFIG", "SET", "tls-cert-file", &cert, "tls-key-file", &key]), b"+OK\r\n");
+    assert!(t.presented_subject().contains("Generic-cert"), "{}", t.presented_subject());
+    // What rustls doesn't have is an error, logged with the reason; the configuration in force stays.
+    for (name, value, logged) in [
+        ("tls-protocols", "TLSv1.1", "rustls speaks TLSv1.2 and TLSv1.3"),
+        ("tls-protocols", "SSLv3", "Invalid tls-protocols specified"),
+        ("tls-ciphers", "AES128-SHA", "'AES128-SHA' is not a cipher this build (rustls) offers"),
+        ("tls-ciphersuites", "TLS_AES_128_CCM_SHA256", "is not a cipher suite this build (rustls) offers"),
+    ] {
+        let r = plain.cmd(&["CONFIG", "SET", name, value]);
+        assert!(String::from_utf8_lossy(&r).contains("Unable to update TLS configuration"), "{name} {value}");
+        assert!(t.server.log_text().contains(logged), "{name} {value}: {}", t.server.log_text());
+        assert_eq!(
+            plain.cmd(&["CONFIG", "GET", name]),
+            format!("*2\r\n${}\r\n{name}\r\n$0\r\n\r\n", name.len()).as_bytes()
+        );
+    }
+    // What it has is applied: TLS 1.3 with one suite, then TLS 1.2 with one OpenSSL-named cipher.
+    assert_eq!(
+        plain.cmd(&["CONFIG", "SET", "tls-protocols", "TLSv1.3", "tls-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(t.cli(true, &["PING"]), (true, "PONG\n".into()));
+    assert_eq!(
+        plain.cmd(&[
+            "CONFIG",
+            "SET",
+            "tls-protocols",
+            "TLSv1.2",
+            "tls-ciphers",
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "tls-prefer-server-ciphers",
+            "yes"
+        ]),
+        b"+OK\r\n"
+    );
+    assert_eq!(t.cli(true, &["PING"]), (true, "PONG\n".into()));
+    // A new tls-port re-opens the TLS listener.
+    let port = free_port();
+    assert_eq!(plain.cmd(&["CONFIG", "SET", "tls-port", &port.to_string()]), b"+OK\r\n");
+    let moved = Tls { tls_port: port, ..t };
+    assert_eq!(moved.cli(true, &["PING"]), (true, "PONG\n".into()));
+}
+
+#[test]
+fn a_malformed_record_closes_only_its_connection() {
+    let Some(t) = start(&["--tls-auth-clients", "no"]) else { return };
+    // Plaintext RESP and random bytes on the TLS port: each such connection is closed, nothing else.
+    for junk in [&b"*1\r\n$4\r\nPING\r\n"[..], &[0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3][..], &[0x17; 64][..]] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", t.tls_port)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        s.write_all(junk).unwrap();
+        let mut buf = Vec::new();
+        // An alert at most, then the end of the stream.
+        let _ = s.read_to_end(&mut buf);
+        assert!(buf.len() < 64, "{junk:?}: {buf:?}");
+    }
+    // A handshake left half done keeps its connection, and blocks nobody.
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", t.tls_port)).unwrap();
+    idle.write_all(&[0x16, 0x03, 0x01, 0x00]).unwrap();
+    assert_eq!(t.cli(false, &["PING"]), (true, "PONG\n".into()));
+    let mut plain = Conn::connect(t.server.port);
+    assert_eq!(plain.cmd(&["PING"]), b"+PONG\r\n");
+    let clients = String::from_utf8_lossy(&plain.cmd(&["CLIENT", "LIST"])).into_owned();
+    assert_eq!(clients.matches("id=").count(), 2, "{clients}");
+}
+
+#[test]
+fn ferredis_cli_tls_options_and_rediss_uris() {
+    let Some(t) = start(&[]) else { return };
+    let mut plain = t.server.conn();
+    // ferredis-cli checks the chain (not the name, as hiredis): serve the v3 server certificate.
+    let (cert, key) = (t.file("server.crt"), t.file("server.key"));
+    assert_eq!(plain.cmd(&["CONFIG", "SET", "tls-cert-file", &cert, "tls-key-file", &key]), b"+OK\r\n");
+    let run = |args: &[String]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ferredis-cli")).args(args).stdin(Stdio::null()).output().unwrap();
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let port = t.tls_port.to_string();
+    let (ca, ccert, ckey) = (t.file("ca.crt"), t.file("client.crt"), t.file("client.key"));
+    let client = ["--cert", ccert.as_str(), "--key", ckey.as_str()];
+    let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
+        head.iter().chain(client.iter()).chain(tail.iter()).map(|s| s.to_string()).collect()
+    };
+    assert_eq!(run(&with(&["-p", &port, "--tls", "--cacert", &ca], &["SET", "k", "v"])), "OK\n");
+    assert_eq!(run(&with(&["-p", &port, "--tls", "--cacertdir", t.path.to_str().unwrap()], &["GET", "k"])), "v\n");
+    let uri = format!("rediss://127.0.0.1:{port}/0");
+    assert_eq!(run(&with(&["-u", &uri, "--cacert", &ca], &["GET", "k"])), "v\n");
+    assert_eq!(run(&with(&["-p", &port, "--tls", "--insecure", "--sni", "example.com"], &["GET", "k"])), "v\n");
+    // A CA that did not sign the server's certificate: refused, as redis-cli refuses it.
+    let other = TempDir::new("tls-other");
+    gen_certs(other.path());
+    let wrong = other.path().join("ca.crt").to_string_lossy().into_owned();
+    let text = run(&with(&["-p", &port, "--tls", "--cacert", &wrong], &["PING"]));
+    assert!(text.starts_with(&format!("Could not connect to Redis at 127.0.0.1:{port}: SSL_connect failed")), "{text}");
+}
