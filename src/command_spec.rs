@@ -125,6 +125,8 @@ pub enum Group {
     Stream,
     Bitmap,
     Sentinel,
+    /// A module's command (COMMAND DOCS says `module`): the probabilistic types' BF.*, CMS.*.
+    Module,
 }
 
 /// Where a command's keys are, in the legacy (first, last, step) form. `last` negative counts from the end

@@ -163,6 +163,7 @@ fn group_name(g: Group) -> &'static str {
         Group::Stream => "stream",
         Group::Bitmap => "bitmap",
         Group::Sentinel => "sentinel",
+        Group::Module => "module",
     }
 }
 

@@ -554,7 +554,7 @@ fn exists(ctx: &mut Ctx, args: Args) {
 
 /// TYPE key
 fn type_cmd(ctx: &mut Ctx, args: Args) {
-    let name = ctx.lookup_notouch(args.get(1)).map_or("none", |e| e.obj_type().name());
+    let name = ctx.lookup_notouch(args.get(1)).map_or("none", |e| e.type_name());
     ctx.reply().simple(name);
 }
 
@@ -710,7 +710,7 @@ fn scan(ctx: &mut Ctx, args: Args) {
             }
         }
         if let Some(t) = type_name {
-            let name = ctx.lookup_notouch(k).map_or("none", |e| e.obj_type().name());
+            let name = ctx.lookup_notouch(k).map_or("none", |e| e.type_name());
             if !t.eq_ignore_ascii_case(name.as_bytes()) {
                 return false;
             }

@@ -51,8 +51,10 @@ pub mod acl;
 pub mod admin;
 pub mod bitmap;
 pub mod blocking;
+pub mod bloom;
 pub mod client_info;
 pub mod cluster;
+pub mod cms;
 pub mod commands;
 pub mod config;
 pub mod connection;
@@ -165,6 +167,8 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             migrate::COMMANDS,
             module::COMMANDS,
             sentinel::COMMANDS,
+            bloom::COMMANDS,
+            cms::COMMANDS,
         ]
         .into_iter()
     }

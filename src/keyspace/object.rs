@@ -32,6 +32,9 @@ pub enum ObjType {
     Set = 2,
     ZSet = 3,
     Hash = 4,
+    /// A module type's value (Redis's `OBJ_MODULE`): here the probabilistic types, whose TYPE name is their own
+    /// ([`Entry::type_name`]).
+    Module = 5,
     Stream = 6,
 }
 
@@ -45,6 +48,7 @@ impl ObjType {
             ObjType::ZSet => "zset",
             ObjType::Hash => "hash",
             ObjType::Stream => "stream",
+            ObjType::Module => "module",
         }
     }
 
@@ -82,6 +86,8 @@ pub enum Value {
     ZSet(crate::keyspace::types::zset::ZSet),
     /// Boxed: a stream's header (counters, ids, groups) is bigger than the 24 bytes a value has in an entry.
     Stream(Box<crate::keyspace::types::stream::Stream>),
+    /// A probabilistic type (Bloom, Count-Min), boxed for the same reason.
+    Prob(Box<crate::keyspace::types::prob::Prob>),
 }
 
 impl Value {
@@ -92,6 +98,7 @@ impl Value {
             Value::Set(_) => ObjType::Set,
             Value::ZSet(_) => ObjType::ZSet,
             Value::Stream(_) => ObjType::Stream,
+            Value::Prob(_) => ObjType::Module,
         }
     }
 
@@ -102,6 +109,7 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
             Value::Stream(_) => Encoding::Stream,
+            Value::Prob(_) => Encoding::Raw,
         }
     }
 
@@ -113,6 +121,7 @@ impl Value {
             Value::Set(s) => s.len(),
             Value::ZSet(z) => z.len(),
             Value::Stream(s) => s.len(),
+            Value::Prob(p) => p.len(),
         }
     }
 
@@ -120,7 +129,7 @@ impl Value {
     /// its own (XADD ... MAXLEN 0, XDEL of the last entry and XTRIM leave it), so removal-when-empty paths skip it.
     pub fn is_empty(&self) -> bool {
         match self {
-            Value::Stream(_) => false,
+            Value::Stream(_) | Value::Prob(_) => false,
             _ => self.len() == 0,
         }
     }
@@ -155,6 +164,7 @@ impl Value {
                 Value::ZSet(ZSet::SkipList(Box::new(ZSkip { dict, list: z.list.clone() })))
             }
             Value::Stream(s) => Value::Stream(s.clone()),
+            Value::Prob(p) => Value::Prob(p.clone()),
         }
     }
 
@@ -171,6 +181,7 @@ impl Value {
             Value::ZSet(ZSet::ListPack(lp)) => lp.alloc_bytes(),
             Value::ZSet(ZSet::SkipList(z)) => std::mem::size_of_val(&**z) + z.dict.table_bytes() + z.list.alloc_bytes(),
             Value::Stream(s) => std::mem::size_of_val(&**s) + s.alloc_bytes(),
+            Value::Prob(p) => p.alloc_bytes(),
         }
     }
 }
@@ -760,8 +771,17 @@ impl Entry {
             1 => ObjType::List,
             2 => ObjType::Set,
             3 => ObjType::ZSet,
+            5 => ObjType::Module,
             6 => ObjType::Stream,
             _ => ObjType::Hash,
+        }
+    }
+
+    /// The name TYPE replies with: the object type's, or a module value's own type name (`MBbloom--`, ...).
+    pub fn type_name(&self) -> &'static str {
+        match self.value() {
+            Some(Value::Prob(p)) => p.type_name(),
+            _ => self.obj_type().name(),
         }
     }
 
@@ -1231,6 +1251,7 @@ mod tests {
             Value::Set(s) => s.iter().map(|m| format!("{:?}", m.to_vec())).collect(),
             Value::ZSet(z) => return z.iter().map(|(m, sc)| format!("{:?}={sc}", m.to_vec())).collect(),
             Value::Stream(s) => return vec![format!("{s:?}")],
+            Value::Prob(p) => return vec![format!("{p:?}")],
         };
         out.sort();
         out

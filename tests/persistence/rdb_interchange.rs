@@ -117,6 +117,7 @@ fn entry_contents(e: &Entry) -> Vec<String> {
         Some(Value::ZSet(z)) => {
             z.iter().map(|(m, sc)| format!("{}={}", s(m), ferredis::util::fmt_double(sc))).collect()
         }
+        Some(Value::Prob(p)) => vec![format!("{p:?}")],
         // Streams move between the servers in tests/types/streams.rs.
         Some(Value::Stream(st)) => {
             use ferredis::keyspace::types::stream::StreamId;

@@ -26,6 +26,7 @@ pub mod hll;
 pub mod intset;
 pub mod list;
 pub mod listpack;
+pub mod prob;
 pub mod quicklist;
 pub mod set;
 pub mod skiplist;

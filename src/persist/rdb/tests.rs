@@ -31,6 +31,7 @@ fn elements(e: &Entry) -> Vec<String> {
             v
         }
         Some(Value::ZSet(z)) => z.iter().map(|(m, sc)| format!("{}={sc:?}", s(m))).collect(),
+        Some(Value::Prob(p)) => vec![format!("{p:?}")],
         Some(Value::Stream(st)) => {
             use crate::keyspace::types::stream::StreamId;
             let mut v: Vec<String> =
