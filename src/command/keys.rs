@@ -960,12 +960,20 @@ fn copy(ctx: &mut Ctx, args: Args) {
     };
     let expire = ctx.expire_of(src);
     let mut w = ctx.open_write_in(dst_db, dst);
-    if ctx.exists_in(dst_db, dst) {
-        if !replace {
-            w.untouched();
-            ctx.reply().int(0);
-            return;
-        }
+    let dst_exists = ctx.exists_in(dst_db, dst);
+    if dst_exists && !replace {
+        w.untouched();
+        ctx.reply().int(0);
+        return;
+    }
+    // A module value without a copy callback (RedisBloom's types) cannot be duplicated (`moduleTypeDupOrReply`),
+    // which Redis finds after the destination check and before it replaces anything.
+    if copy.obj_type() == crate::keyspace::object::ObjType::Module {
+        w.untouched();
+        ctx.reply().error("ERR not supported for this module key");
+        return;
+    }
+    if dst_exists {
         ctx.delete(&w);
     }
     let mut copy = copy;
