@@ -420,3 +420,43 @@ fn keyspace_sees_the_types() {
     let Some(mut p) = pair() else { return };
     assert_no_diffs(p.script("keyspace", KEYSPACE));
 }
+
+/// RDB files move both ways: one Redis with RedisBloom saved loads into ferredis, and ferredis's loads into
+/// Redis with RedisBloom, every value the same DUMP bytes.
+#[test]
+fn rdb_files_move_both_ways() {
+    use crate::common::{modules::redis_stack_module, Kind, Server, TempDir};
+    if !crate::common::have_redis() {
+        return;
+    }
+    let Some(module) = redis_stack_module("redisbloom") else { return };
+    let module = module.to_str().unwrap().to_string();
+    let oracle_args = ["--loadmodule", module.as_str()];
+    let dir = TempDir::new("prob-rdb");
+    let keys = ["b", "n", "c"];
+    let dumps = |s: &Server| keys.map(|k| s.conn().cmd(&["DUMP", k]));
+    let want = {
+        let r = Server::start_in(Kind::Redis, &dir.path, &oracle_args);
+        let mut c = r.conn();
+        c.cmd(&["BF.RESERVE", "b", "0.02", "40", "EXPANSION", "3"]);
+        for i in 0..30 {
+            c.cmd(&["BF.MADD", "b", &format!("x{i}"), &format!("y{i}"), &format!("z{i}")]);
+        }
+        c.cmd(&["BF.INSERT", "n", "NONSCALING", "CAPACITY", "10", "ITEMS", "p", "q"]);
+        c.cmd(&["CMS.INITBYDIM", "c", "64", "3"]);
+        c.cmd(&["CMS.INCRBY", "c", "a", "5", "b", "1000000"]);
+        assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+        dumps(&r)
+    };
+    let f = Server::start_in(Kind::Ferredis, &dir.path, &[]);
+    assert_eq!(dumps(&f), want, "ferredis loading Redis's RDB");
+    let mut c = f.conn();
+    c.cmd(&["BF.ADD", "b", "after-load"]);
+    c.cmd(&["CMS.INCRBY", "c", "z", "3"]);
+    let want = dumps(&f);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    drop(c);
+    drop(f);
+    let r = Server::start_in(Kind::Redis, &dir.path, &oracle_args);
+    assert_eq!(dumps(&r), want, "Redis with RedisBloom loading ferredis's RDB");
+}

@@ -260,6 +260,7 @@ impl BloomLink {
             && self.bits != 0
             && self.bits == (self.bf.len() as u64).wrapping_mul(8)
             && self.hashes <= MAX_HASHES
+            && self.bpe.is_finite()
             && self.hashes as i64 == hashes_for(self.bpe)
     }
 }
@@ -390,6 +391,7 @@ impl Bloom {
                 || bits == 0
                 || bits != bytes.wrapping_mul(8)
                 || hashes > MAX_HASHES
+                || !bpe.is_finite()
                 || hashes as i64 != hashes_for(bpe)
             {
                 return Err(BAD);
