@@ -91,6 +91,7 @@ pub mod string;
 pub mod string_cond;
 #[cfg(any(test, feature = "test-harness"))]
 pub mod test_support;
+pub mod topk;
 pub mod zset;
 
 pub use crate::args::{Args, OwnedArgs};
@@ -169,6 +170,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             sentinel::COMMANDS,
             bloom::COMMANDS,
             cms::COMMANDS,
+            topk::COMMANDS,
         ]
         .into_iter()
     }

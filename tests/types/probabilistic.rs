@@ -216,6 +216,63 @@ fn cms_edges_match_redisbloom() {
     assert_no_diffs(p.script_with("cms edges", CMS_EDGES, &ScriptOpts { resp3: true, ..Default::default() }));
 }
 
+const TOPK_EDGES: &str = r#"
+topk.reserve
+topk.reserve k
+topk.reserve k 3 8
+topk.reserve k x
+topk.reserve k 0
+topk.reserve k 3 0 7 0.9
+topk.reserve k 3 x 7 0.9
+topk.reserve k 3 8 0 0.9
+topk.reserve k 3 8 7 0
+topk.reserve k 3 8 7 1.5
+topk.reserve k 3 8 7 x
+topk.reserve k 3 2000 5 0.9
+topk.reserve k 3
+topk.info k
+topk.reserve d 2
+topk.info d
+topk.add
+topk.add k
+topk.add nokey a
+topk.add k a b c a a b d e a
+topk.add k "x\x00y" "x\x00y" "x\x00y" "x\x00y"
+topk.list k
+topk.list k withcount
+topk.list k WITH
+topk.list k ""
+topk.list k withcountx
+topk.list k a b
+topk.query k a b c d zz
+topk.count k a b c d zz
+topk.incrby k a
+topk.incrby k a 1 b
+topk.incrby k a 5 b 2
+topk.incrby k a 100001
+topk.incrby k a -1
+topk.list k withcount
+topk.count k a b
+topk.query nokey a
+topk.count nokey a
+topk.list nokey
+topk.info nokey
+set s v
+topk.add s a
+topk.query s a
+topk.list s
+topk.info s
+topk.reserve s 3
+type k
+"#;
+
+#[test]
+fn topk_edges_match_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    assert_no_diffs(p.script("topk edges", TOPK_EDGES));
+    assert_no_diffs(p.script_with("topk edges", TOPK_EDGES, &ScriptOpts { resp3: true, ..Default::default() }));
+}
+
 /// Filters that scale several times, their false positives and their chunks: every reply compared.
 #[test]
 fn bloom_workload_matches_redisbloom() {
@@ -459,4 +516,46 @@ fn rdb_files_move_both_ways() {
     drop(f);
     let r = Server::start_in(Kind::Redis, &dir.path, &oracle_args);
     assert_eq!(dumps(&r), want, "Redis with RedisBloom loading ferredis's RDB");
+}
+
+/// A skewed stream into a Top-K wide enough that no two items share a bucket (RedisBloom's decay draws come from
+/// `rand()`, which no other server can follow): every reply the same; the sketch then moves to Redis by DUMP.
+#[test]
+fn topk_workload_matches_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    let mut g = Gen(7);
+    let mut lines: Vec<Vec<Vec<u8>>> = Vec::new();
+    let s = |v: &[&str]| v.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<Vec<u8>>>();
+    lines.push(s(&["TOPK.RESERVE", "t", "10", "100000", "4", "0.925"]));
+    for _ in 0..80 {
+        let mut add = s(&["TOPK.ADD", "t"]);
+        let mut incr = s(&["TOPK.INCRBY", "t"]);
+        for _ in 0..6 {
+            let spread = 1 + g.below(40);
+            add.push(format!("u{}", g.below(spread)).into_bytes());
+            incr.push(format!("u{}", g.below(spread)).into_bytes());
+            incr.push(format!("{}", g.below(20)).into_bytes());
+        }
+        lines.push(add);
+        lines.push(incr);
+        lines.push(s(&["TOPK.LIST", "t", "WITHCOUNT"]));
+    }
+    let mut probe = s(&["TOPK.COUNT", "t"]);
+    let mut query = s(&["TOPK.QUERY", "t"]);
+    for i in 0..45 {
+        probe.push(format!("u{i}").into_bytes());
+        query.push(format!("u{i}").into_bytes());
+    }
+    lines.push(probe);
+    lines.push(query);
+    lines.push(s(&["TOPK.INFO", "t"]));
+    assert_no_diffs(p.script_args("topk workload", &lines, &[]));
+    let (mut f, mut r) = p.conns();
+    let payload = Resp::parse(&f.cmd(&["DUMP", "t"])).unwrap().as_bytes().unwrap().to_vec();
+    assert_eq!(r.cmd(&[b"RESTORE".as_slice(), b"moved", b"0", &payload]), b"+OK\r\n");
+    assert_eq!(r.cmd(&["TOPK.LIST", "moved", "WITHCOUNT"]), f.cmd(&["TOPK.LIST", "t", "WITHCOUNT"]));
+    let payload = Resp::parse(&r.cmd(&["DUMP", "t"])).unwrap().as_bytes().unwrap().to_vec();
+    assert_eq!(f.cmd(&[b"RESTORE".as_slice(), b"back", b"0", &payload]), b"+OK\r\n");
+    assert_eq!(f.cmd(&["TOPK.LIST", "back", "WITHCOUNT"]), r.cmd(&["TOPK.LIST", "t", "WITHCOUNT"]));
+    assert_eq!(f.cmd(&["TOPK.COUNT", "back", "u0", "u1"]), r.cmd(&["TOPK.COUNT", "t", "u0", "u1"]));
 }

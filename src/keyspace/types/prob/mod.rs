@@ -1,5 +1,6 @@
 //! The probabilistic types, as RedisBloom 2.8 (the `bf` module Redis 8 bundles) keeps them: scalable Bloom
-//! filters ([`bloom`], type `MBbloom--`) and Count-Min sketches ([`cms`], type `CMSk-TYPE`). Each is one value
+//! filters ([`bloom`], type `MBbloom--`), Count-Min sketches ([`cms`], type `CMSk-TYPE`) and Top-K ([`topk`],
+//! type `TopK-TYPE`). Each is one value
 //! of the keyspace, [`Prob`], under the module object type ([`crate::keyspace::object::ObjType::Module`]); TYPE
 //! answers with RedisBloom's type name ([`Prob::type_name`]).
 //!
@@ -9,6 +10,7 @@
 
 pub mod bloom;
 pub mod cms;
+pub mod topk;
 
 /// The largest single buffer a probabilistic value may ask for (4 GiB: a Bloom filter for about three billion
 /// items at 1%).
@@ -30,6 +32,7 @@ pub fn zeroed(n: u64) -> Option<Vec<u8>> {
 pub enum Prob {
     Bloom(bloom::Bloom),
     Cms(cms::Cms),
+    TopK(topk::TopK),
 }
 
 impl Prob {
@@ -38,6 +41,7 @@ impl Prob {
         match self {
             Prob::Bloom(_) => "MBbloom--",
             Prob::Cms(_) => "CMSk-TYPE",
+            Prob::TopK(_) => "TopK-TYPE",
         }
     }
 
@@ -46,6 +50,7 @@ impl Prob {
         match self {
             Prob::Bloom(b) => b.mem_usage(),
             Prob::Cms(c) => c.mem_usage(),
+            Prob::TopK(t) => t.mem_usage(),
         }
     }
 
@@ -54,6 +59,7 @@ impl Prob {
         match self {
             Prob::Bloom(b) => b.size as usize,
             Prob::Cms(c) => c.counter as usize,
+            Prob::TopK(t) => t.k as usize,
         }
     }
 
@@ -139,11 +145,15 @@ pub const fn module_type_id(name: &[u8; 9], encver: u64) -> u64 {
 /// The probabilistic types' module type names and the encoding versions RedisBloom 2.8 writes.
 pub const BLOOM_TYPE: (&[u8; 9], u64) = (b"MBbloom--", 4);
 pub const CMS_TYPE: (&[u8; 9], u64) = (b"CMSk-TYPE", 0);
+pub const TOPK_TYPE: (&[u8; 9], u64) = (b"TopK-TYPE", topk::ENC_VER);
 
 /// The encoding version of a module id when it names one of these types (any version), or `None`.
 pub fn known_module(id: u64) -> Option<(&'static [u8; 9], u64)> {
     let encver = id & 1023;
-    [BLOOM_TYPE, CMS_TYPE].into_iter().find(|(name, _)| module_type_id(name, 0) == id & !1023).map(|(n, _)| (n, encver))
+    [BLOOM_TYPE, CMS_TYPE, TOPK_TYPE]
+        .into_iter()
+        .find(|(name, _)| module_type_id(name, 0) == id & !1023)
+        .map(|(n, _)| (n, encver))
 }
 
 impl Prob {
@@ -152,6 +162,7 @@ impl Prob {
         let (name, ver) = match self {
             Prob::Bloom(_) => BLOOM_TYPE,
             Prob::Cms(_) => CMS_TYPE,
+            Prob::TopK(_) => TOPK_TYPE,
         };
         module_type_id(name, ver)
     }
@@ -161,6 +172,7 @@ impl Prob {
         match self {
             Prob::Bloom(b) => b.save(out),
             Prob::Cms(c) => c.save(out),
+            Prob::TopK(t) => t.save(out),
         }
     }
 
@@ -170,8 +182,10 @@ impl Prob {
         let (name, encver) = known_module(id)?;
         if name == BLOOM_TYPE.0 {
             bloom::Bloom::load(input, encver).map(Prob::Bloom)
-        } else {
+        } else if name == CMS_TYPE.0 {
             cms::Cms::load(input, encver).map(Prob::Cms)
+        } else {
+            topk::TopK::load(input, encver).map(Prob::TopK)
         }
     }
 }
