@@ -157,7 +157,7 @@ fn new_entry(ctx: &Ctx, key: &[u8], b: Bloom) -> Entry {
     e
 }
 
-/// BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]
+/// `BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]`
 fn reserve(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     if !(4..=7).contains(&argc) {
@@ -248,7 +248,7 @@ fn is_multi(args: &Args) -> bool {
     args.get(0).get(3).is_some_and(|c| c.eq_ignore_ascii_case(&b'm'))
 }
 
-/// BF.ADD key item / BF.MADD key item [item ...]
+/// `BF.ADD key item`, `BF.MADD key item [item ...]`
 fn add(ctx: &mut Ctx, args: Args) {
     let multi = is_multi(&args);
     let argc = args.len();
@@ -312,7 +312,7 @@ fn add_reply(r: &mut Reply, a: Added) {
     }
 }
 
-/// BF.INSERT key [CAPACITY cap] [ERROR rate] [EXPANSION n] [NOCREATE] [NONSCALING] ITEMS item [item ...]
+/// `BF.INSERT key [CAPACITY cap] [ERROR rate] [EXPANSION n] [NOCREATE] [NONSCALING] ITEMS item [item ...]`
 fn insert(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     let r = ctx.reply();
@@ -379,7 +379,7 @@ fn insert(ctx: &mut Ctx, args: Args) {
     insert_common(ctx, args.get(1), args.skip(items_index), &opts);
 }
 
-/// BF.EXISTS key item / BF.MEXISTS key item [item ...]
+/// `BF.EXISTS key item`, `BF.MEXISTS key item [item ...]`
 fn exists(ctx: &mut Ctx, args: Args) {
     let multi = is_multi(&args);
     let argc = args.len();
@@ -412,7 +412,7 @@ fn read_filter<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<(&'c Bloom, &'c mut R
     }
 }
 
-/// BF.INFO key [CAPACITY | SIZE | FILTERS | ITEMS | EXPANSION]
+/// `BF.INFO key [CAPACITY | SIZE | FILTERS | ITEMS | EXPANSION]`
 fn info(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     if argc != 2 && argc != 3 {
@@ -462,7 +462,7 @@ fn info(ctx: &mut Ctx, args: Args) {
     expansion(r);
 }
 
-/// BF.CARD key
+/// `BF.CARD key`
 fn card(ctx: &mut Ctx, args: Args) {
     if args.len() != 2 {
         return wrong_arity(ctx.reply(), &args);
@@ -475,7 +475,7 @@ fn card(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// BF.DEBUG key
+/// `BF.DEBUG key`
 fn debug(ctx: &mut Ctx, args: Args) {
     if args.len() != 2 {
         return wrong_arity(ctx.reply(), &args);
@@ -501,7 +501,7 @@ fn debug(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// BF.SCANDUMP key iterator
+/// `BF.SCANDUMP key iterator`
 fn scandump(ctx: &mut Ctx, args: Args) {
     if args.len() != 3 {
         return wrong_arity(ctx.reply(), &args);
@@ -521,7 +521,7 @@ fn scandump(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// BF.LOADCHUNK key iterator data
+/// `BF.LOADCHUNK key iterator data`
 fn loadchunk(ctx: &mut Ctx, args: Args) {
     if args.len() != 4 {
         return wrong_arity(ctx.reply(), &args);

@@ -109,7 +109,7 @@ fn sketch(e: Option<&mut Entry>) -> Result<&mut Cms, &'static str> {
     }
 }
 
-/// CMS.INITBYDIM key width depth / CMS.INITBYPROB key error probability
+/// `CMS.INITBYDIM key width depth / CMS.INITBYPROB key error probability`
 fn create(ctx: &mut Ctx, args: Args) {
     if args.len() != 4 {
         return wrong_arity(ctx.reply(), &args);
@@ -156,7 +156,7 @@ fn create(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// CMS.INCRBY key item increment [item increment ...]
+/// `CMS.INCRBY key item increment [item increment ...]`
 fn incrby(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     if argc < 4 || argc % 2 == 1 {
@@ -190,7 +190,7 @@ fn incrby(ctx: &mut Ctx, args: Args) {
     ctx.count_changes(1);
 }
 
-/// CMS.QUERY key item [item ...]
+/// `CMS.QUERY key item [item ...]`
 fn query(ctx: &mut Ctx, args: Args) {
     if args.len() < 3 {
         return wrong_arity(ctx.reply(), &args);
@@ -206,7 +206,7 @@ fn query(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// CMS.MERGE destination numKeys source [source ...] [WEIGHTS weight [weight ...]]
+/// `CMS.MERGE destination numKeys source [source ...] [WEIGHTS weight [weight ...]]`
 fn merge(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     if argc < 4 {
@@ -277,7 +277,7 @@ fn merge(ctx: &mut Ctx, args: Args) {
     ctx.changed(&mut w, 1);
 }
 
-/// CMS.INFO key
+/// `CMS.INFO key`
 fn info(ctx: &mut Ctx, args: Args) {
     if args.len() != 2 {
         return wrong_arity(ctx.reply(), &args);

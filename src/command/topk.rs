@@ -126,7 +126,7 @@ fn expelled_reply(r: &mut Reply, e: Option<Vec<u8>>) {
     }
 }
 
-/// TOPK.RESERVE key topk [width depth decay]
+/// `TOPK.RESERVE key topk [width depth decay]`
 fn reserve(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     if argc != 3 && argc != 6 {
@@ -172,7 +172,7 @@ fn reserve(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// TOPK.ADD key item [item ...]
+/// `TOPK.ADD key item [item ...]`
 fn add(ctx: &mut Ctx, args: Args) {
     if args.len() < 3 {
         return wrong_arity(ctx.reply(), &args);
@@ -192,7 +192,7 @@ fn add(ctx: &mut Ctx, args: Args) {
     ctx.changed(&mut w, 1);
 }
 
-/// TOPK.INCRBY key item increment [item increment ...]
+/// `TOPK.INCRBY key item increment [item increment ...]`
 fn incrby(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     if argc < 4 || argc % 2 == 1 {
@@ -222,7 +222,7 @@ fn incrby(ctx: &mut Ctx, args: Args) {
     ctx.changed(&mut w, 1);
 }
 
-/// TOPK.QUERY key item [item ...]
+/// `TOPK.QUERY key item [item ...]`
 fn query(ctx: &mut Ctx, args: Args) {
     if args.len() < 3 {
         return wrong_arity(ctx.reply(), &args);
@@ -238,7 +238,7 @@ fn query(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// TOPK.COUNT key item [item ...]
+/// `TOPK.COUNT key item [item ...]`
 fn count(ctx: &mut Ctx, args: Args) {
     if args.len() < 3 {
         return wrong_arity(ctx.reply(), &args);
@@ -254,7 +254,7 @@ fn count(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// TOPK.LIST key [WITHCOUNT]
+/// `TOPK.LIST key [WITHCOUNT]`
 fn list(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     if argc != 2 && argc != 3 {
@@ -283,7 +283,7 @@ fn list(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// TOPK.INFO key
+/// `TOPK.INFO key`
 fn info(ctx: &mut Ctx, args: Args) {
     if args.len() != 2 {
         return wrong_arity(ctx.reply(), &args);
