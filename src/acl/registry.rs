@@ -41,6 +41,12 @@ pub const CATEGORIES: &[&str] = &[
     "connection",
     "transaction",
     "scripting",
+    // Redis 8's categories of the probabilistic types (RedisBloom's commands there).
+    "bloom",
+    "cuckoo",
+    "topk",
+    "cms",
+    "tdigest",
 ];
 const _: () = assert!(CATEGORIES.len() <= 32);
 

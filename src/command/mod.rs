@@ -55,8 +55,10 @@ pub mod acl;
 pub mod admin;
 pub mod bitmap;
 pub mod blocking;
+pub mod bloom;
 pub mod client_info;
 pub mod cluster;
+pub mod cms;
 pub mod commands;
 pub mod config;
 pub mod connection;
@@ -92,6 +94,7 @@ pub mod string;
 pub mod string_cond;
 #[cfg(any(test, feature = "test-harness"))]
 pub mod test_support;
+pub mod topk;
 pub mod zset;
 
 pub use crate::args::{Args, OwnedArgs};
@@ -169,6 +172,9 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             migrate::COMMANDS,
             module::COMMANDS,
             sentinel::COMMANDS,
+            bloom::COMMANDS,
+            cms::COMMANDS,
+            topk::COMMANDS,
         ]
         .into_iter()
     }

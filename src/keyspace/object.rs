@@ -32,7 +32,8 @@ pub enum ObjType {
     Set = 2,
     ZSet = 3,
     Hash = 4,
-    /// Redis's `OBJ_MODULE`: here only the built-in JSON type, which RedisJSON registers as `ReJSON-RL`.
+    /// A module type's value (Redis's `OBJ_MODULE`): here the built-in JSON type (RedisJSON's `ReJSON-RL`) and
+    /// the probabilistic types, each with a TYPE name of its own ([`Entry::type_name`]).
     Module = 5,
     Stream = 6,
 }
@@ -47,7 +48,7 @@ impl ObjType {
             ObjType::ZSet => "zset",
             ObjType::Hash => "hash",
             ObjType::Stream => "stream",
-            ObjType::Module => crate::keyspace::types::json::TYPE_NAME,
+            ObjType::Module => "module",
         }
     }
 
@@ -88,6 +89,8 @@ pub enum Value {
     Stream(Box<crate::keyspace::types::stream::Stream>),
     /// A JSON document (RedisJSON's `ReJSON-RL` module type, built in).
     Json(Box<crate::keyspace::types::json::Json>),
+    /// A probabilistic type (Bloom, Count-Min), boxed for the same reason.
+    Prob(Box<crate::keyspace::types::prob::Prob>),
 }
 
 impl Value {
@@ -99,6 +102,7 @@ impl Value {
             Value::ZSet(_) => ObjType::ZSet,
             Value::Stream(_) => ObjType::Stream,
             Value::Json(_) => ObjType::Module,
+            Value::Prob(_) => ObjType::Module,
         }
     }
 
@@ -111,6 +115,7 @@ impl Value {
             Value::Stream(_) => Encoding::Stream,
             // Redis reports every module value as `raw`.
             Value::Json(_) => Encoding::Raw,
+            Value::Prob(_) => Encoding::Raw,
         }
     }
 
@@ -123,6 +128,7 @@ impl Value {
             Value::ZSet(z) => z.len(),
             Value::Stream(s) => s.len(),
             Value::Json(_) => 1,
+            Value::Prob(p) => p.len(),
         }
     }
 
@@ -130,7 +136,7 @@ impl Value {
     /// its own (XADD ... MAXLEN 0, XDEL of the last entry and XTRIM leave it), so removal-when-empty paths skip it.
     pub fn is_empty(&self) -> bool {
         match self {
-            Value::Stream(_) | Value::Json(_) => false,
+            Value::Stream(_) | Value::Json(_) | Value::Prob(_) => false,
             _ => self.len() == 0,
         }
     }
@@ -166,6 +172,7 @@ impl Value {
             }
             Value::Stream(s) => Value::Stream(s.clone()),
             Value::Json(j) => Value::Json(j.clone()),
+            Value::Prob(p) => Value::Prob(p.clone()),
         }
     }
 
@@ -183,6 +190,7 @@ impl Value {
             Value::ZSet(ZSet::SkipList(z)) => std::mem::size_of_val(&**z) + z.dict.table_bytes() + z.list.alloc_bytes(),
             Value::Stream(s) => std::mem::size_of_val(&**s) + s.alloc_bytes(),
             Value::Json(j) => std::mem::size_of_val(&**j) + j.heap_bytes(),
+            Value::Prob(p) => p.alloc_bytes(),
         }
     }
 }
@@ -815,6 +823,15 @@ impl Entry {
         }
     }
 
+    /// The name TYPE replies with: the object type's, or a module value's own type name (`MBbloom--`, ...).
+    pub fn type_name(&self) -> &'static str {
+        match self.value() {
+            Some(Value::Prob(p)) => p.type_name(),
+            Some(Value::Json(_)) => crate::keyspace::types::json::TYPE_NAME,
+            _ => self.obj_type().name(),
+        }
+    }
+
     #[inline]
     pub fn encoding(&self) -> Encoding {
         if let Some(v) = self.val_ref() {
@@ -1283,6 +1300,7 @@ mod tests {
             Value::ZSet(z) => return z.iter().map(|(m, sc)| format!("{:?}={sc}", m.to_vec())).collect(),
             Value::Stream(s) => return vec![format!("{s:?}")],
             Value::Json(j) => return vec![format!("{j:?}")],
+            Value::Prob(p) => return vec![format!("{p:?}")],
         };
         out.sort();
         out

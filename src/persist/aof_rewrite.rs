@@ -108,6 +108,7 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
                 Some(Value::Json(j)) => {
                     encode_multibulk_into(&mut out, [b"JSON.SET".as_slice(), key, b"$", &j.to_text()].into_iter())
                 }
+                Some(Value::Prob(p)) => write_prob(&mut out, key, e, p),
             }
             if let Some(t) = expire {
                 let mut tb = [0u8; 24];
@@ -203,6 +204,39 @@ fn emit_batches(out: &mut Vec<u8>, verb: &[u8], key: &[u8], items: &[Vec<u8>], g
         let argv = [verb, key].into_iter().chain(chunk.iter().map(|v| v.as_slice()));
         let argv: Vec<&[u8]> = argv.collect();
         encode_multibulk_into(out, argv.into_iter());
+    }
+}
+
+/// A probabilistic value as RedisBloom's `aof_rewrite` callbacks emit it: a Bloom filter as BF.LOADCHUNK of its
+/// header and then of each chunk (`BFAofRewrite`); the others as RESTORE of their DUMP payload
+/// (`RMUtil_DefaultAofRewrite`).
+fn write_prob(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    e: &crate::keyspace::object::Entry,
+    p: &crate::keyspace::types::prob::Prob,
+) {
+    use crate::keyspace::types::prob::Prob;
+    match p {
+        Prob::Bloom(b) => {
+            let hdr = b.encode_header();
+            encode_multibulk_into(out, [b"BF.LOADCHUNK".as_slice(), key, b"1", &hdr].into_iter());
+            let mut iter = 1;
+            loop {
+                let (next, chunk) = b.chunk(iter);
+                if next == 0 {
+                    break;
+                }
+                let mut nb = [0u8; 24];
+                let n = crate::util::itoa_buf(next, &mut nb);
+                encode_multibulk_into(out, [b"BF.LOADCHUNK".as_slice(), key, n, chunk].into_iter());
+                iter = next;
+            }
+        }
+        _ => {
+            let payload = crate::persist::rdb::write::dump_payload(e);
+            encode_multibulk_into(out, [b"RESTORE".as_slice(), key, b"0", &payload].into_iter());
+        }
     }
 }
 

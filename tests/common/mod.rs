@@ -15,6 +15,7 @@
 
 pub mod cluster;
 pub mod docs;
+pub mod modules;
 pub mod net;
 pub mod pair;
 pub mod persist;

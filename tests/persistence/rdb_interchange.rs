@@ -118,6 +118,7 @@ fn entry_contents(e: &Entry) -> Vec<String> {
             z.iter().map(|(m, sc)| format!("{}={}", s(m), ferredis::util::fmt_double(sc))).collect()
         }
         Some(Value::Json(j)) => vec![String::from_utf8_lossy(&j.to_text()).into_owned()],
+        Some(Value::Prob(p)) => vec![format!("{p:?}")],
         // Streams move between the servers in tests/types/streams.rs.
         Some(Value::Stream(st)) => {
             use ferredis::keyspace::types::stream::StreamId;

@@ -20,6 +20,7 @@ mod lists_blocking;
 mod lists_notify;
 mod memory_accounting;
 mod ordered_inserts;
+mod probabilistic;
 mod r74_misc;
 mod redis84_strings;
 mod scan_cursors;

@@ -464,6 +464,8 @@ fn object_digest(digest: &mut [u8; DIGEST_LEN], e: &Entry) {
                 });
             }
         }
+        // A module type without a digest callback (RedisBloom registers none) adds nothing but its type.
+        Some(Value::Prob(_)) => {}
     }
     if e.has_expire() {
         xor_digest(digest, b"!!expire!!");

@@ -555,7 +555,7 @@ fn exists(ctx: &mut Ctx, args: Args) {
 
 /// TYPE key
 fn type_cmd(ctx: &mut Ctx, args: Args) {
-    let name = ctx.lookup(Access::READ_NOTOUCH, args.get(1)).0.map_or("none", |e| e.obj_type().name());
+    let name = ctx.lookup(Access::READ_NOTOUCH, args.get(1)).0.map_or("none", |e| e.type_name());
     ctx.reply().simple(name);
 }
 
@@ -711,7 +711,7 @@ fn scan(ctx: &mut Ctx, args: Args) {
             }
         }
         if let Some(t) = type_name {
-            let name = ctx.lookup(Access::READ_NOTOUCH, k).0.map_or("none", |e| e.obj_type().name());
+            let name = ctx.lookup(Access::READ_NOTOUCH, k).0.map_or("none", |e| e.type_name());
             if !t.eq_ignore_ascii_case(name.as_bytes()) {
                 return false;
             }
@@ -961,12 +961,20 @@ fn copy(ctx: &mut Ctx, args: Args) {
     };
     let expire = ctx.db().expire_of(src);
     let mut w = ctx.open_write_in(dst_db, dst);
-    if ctx.exists_in(dst_db, dst) {
-        if !replace {
-            w.untouched();
-            ctx.reply().int(0);
-            return;
-        }
+    let dst_exists = ctx.exists_in(dst_db, dst);
+    if dst_exists && !replace {
+        w.untouched();
+        ctx.reply().int(0);
+        return;
+    }
+    // A module value without a copy callback (RedisBloom's types) cannot be duplicated (`moduleTypeDupOrReply`),
+    // which Redis finds after the destination check and before it replaces anything.
+    if matches!(copy.value(), Some(crate::keyspace::object::Value::Prob(_))) {
+        w.untouched();
+        ctx.reply().error("ERR not supported for this module key");
+        return;
+    }
+    if dst_exists {
         ctx.door(&w).delete();
     }
     let mut copy = copy;

@@ -184,6 +184,8 @@ fn value_bytes(v: &Value, samples: usize) -> usize {
         // is what the figure is for).
         Value::Stream(st) => std::mem::size_of_val(&**st) + st.alloc_bytes(),
         Value::Json(j) => std::mem::size_of_val(&**j) + j.heap_bytes(),
+        // What RedisBloom's `mem_usage` callback reports, as Redis's MEMORY USAGE asks the module.
+        Value::Prob(p) => p.alloc_bytes(),
     }
 }
 

@@ -27,6 +27,7 @@ pub mod intset;
 pub mod json;
 pub mod list;
 pub mod listpack;
+pub mod prob;
 pub mod quicklist;
 pub mod set;
 pub mod skiplist;

@@ -122,6 +122,12 @@ pub mod op {
     pub const TYPE_HASH_METADATA: u8 = 24;
     pub const TYPE_HASH_LISTPACK_EX: u8 = 25;
 
+    /// What a module-type record's values are tagged with (`RDB_MODULE_OPCODE_*`).
+    pub const MODULE_OPCODE_EOF: u64 = 0;
+    pub const MODULE_OPCODE_UINT: u64 = 2;
+    pub const MODULE_OPCODE_DOUBLE: u64 = 4;
+    pub const MODULE_OPCODE_STRING: u64 = 5;
+
     pub const FUNCTION2: u8 = 245;
     pub const FUNCTION: u8 = 246;
     pub const MODULE_AUX: u8 = 247;

@@ -32,6 +32,7 @@ fn elements(e: &Entry) -> Vec<String> {
         }
         Some(Value::ZSet(z)) => z.iter().map(|(m, sc)| format!("{}={sc:?}", s(m))).collect(),
         Some(Value::Json(j)) => vec![String::from_utf8_lossy(&j.to_text()).into_owned()],
+        Some(Value::Prob(p)) => vec![format!("{p:?}")],
         Some(Value::Stream(st)) => {
             use crate::keyspace::types::stream::StreamId;
             let mut v: Vec<String> =

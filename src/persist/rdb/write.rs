@@ -211,6 +211,7 @@ impl Enc<'_> {
             },
             Some(Value::Stream(_)) => op::TYPE_STREAM_LISTPACKS_2,
             Some(Value::Json(_)) => op::TYPE_MODULE_2,
+            Some(Value::Prob(_)) => op::TYPE_MODULE_2,
         }
     }
 
@@ -277,6 +278,13 @@ impl Enc<'_> {
                 self.len(5);
                 self.string(&j.to_text());
                 self.len(0);
+            }
+            Value::Prob(p) => {
+                // A module-type record (`rdbSaveObject` for `OBJ_MODULE`): the module id, the module's own
+                // opcode-tagged values, then `RDB_MODULE_OPCODE_EOF`.
+                self.len(p.module_id());
+                p.save(&mut ModuleWriter(self));
+                self.len(op::MODULE_OPCODE_EOF);
             }
         }
     }
@@ -594,4 +602,24 @@ pub fn serialized_len(e: &Entry) -> usize {
         enc.buf.len()
     };
     count.0 + tail
+}
+
+/// The RDB writer as a module's `RedisModule_Save*` target (Redis's `RedisModule_SaveUnsigned`, `SaveDouble`,
+/// `SaveStringBuffer`: an opcode, then the value).
+struct ModuleWriter<'w, 's>(&'w mut Enc<'s>);
+
+impl crate::keyspace::types::prob::ModuleOut for ModuleWriter<'_, '_> {
+    fn unsigned(&mut self, v: u64) {
+        self.0.len(op::MODULE_OPCODE_UINT);
+        self.0.len(v);
+    }
+    fn double(&mut self, v: f64) {
+        self.0.len(op::MODULE_OPCODE_DOUBLE);
+        self.0.buf.extend_from_slice(&v.to_le_bytes());
+    }
+    fn string(&mut self, s: &[u8]) {
+        self.0.len(op::MODULE_OPCODE_STRING);
+        self.0.string(s);
+        self.0.maybe_spill();
+    }
 }

@@ -251,6 +251,12 @@ impl<'c> Door<'c, '_> {
         self.db_mut().find_mut(key)
     }
 
+    /// The entry with the reply sink (no expiry, no touch), for a change that answers from the entry itself.
+    #[inline]
+    pub fn entry_reply(self) -> (Option<&'c mut Entry>, &'c mut Reply) {
+        (self.srv.dbs[self.db].find_mut(self.key), &mut self.client.reply)
+    }
+
     /// The value if it is a `T` (no expiry, no touch) plus the server's RNG and the reply sink, for random picks
     /// and pops.
     #[inline]

@@ -333,6 +333,22 @@ impl Loader<'_, '_> {
         const OPCODE_UINT: u64 = 2;
         const OPCODE_STRING: u64 = 5;
         let id = self.src.len()?;
+        // The probabilistic types (RedisBloom's ids): each value behind its opcodes, then EOF.
+        if crate::keyspace::types::prob::known_module(id).is_some() {
+            let mut r = ModuleReader { src: &mut self.src, failed: None };
+            let v = crate::keyspace::types::prob::Prob::load(id, &mut r);
+            if let Some(e) = r.failed {
+                return Err(e);
+            }
+            let eof = self.src.len()?;
+            return match v {
+                Some(p) if eof == op::MODULE_OPCODE_EOF => Ok(Some(Value::Prob(Box::new(p)))),
+                _ => Err(self.err(format!(
+                    "Error loading module value of key '{}': damaged or unsupported record",
+                    String::from_utf8_lossy(key)
+                ))),
+            };
+        }
         let encver = id & 1023;
         if !is_rejson_module_id(id) || !(2..=3).contains(&encver) {
             return Err(self.err(format!(
@@ -892,5 +908,56 @@ impl Loader<'_, '_> {
                 v.ok_or_else(|| self.err("Bad double value"))
             }
         }
+    }
+}
+
+/// The RDB reader as a module's `RedisModule_Load*` source: each value must carry the opcode of its kind
+/// (Redis checks it, `moduleLoadUnsigned` and friends). The first error is kept for the caller.
+struct ModuleReader<'r, 'b> {
+    src: &'r mut Src<'b>,
+    failed: Option<RdbError>,
+}
+
+impl ModuleReader<'_, '_> {
+    fn opcode(&mut self, want: u64) -> Option<()> {
+        if self.failed.is_some() {
+            return None;
+        }
+        match self.src.len() {
+            Ok(o) if o == want => Some(()),
+            Ok(o) => {
+                self.failed = Some(self.src.err(format!("Unexpected module opcode {o} (expected {want})")));
+                None
+            }
+            Err(e) => {
+                self.failed = Some(e);
+                None
+            }
+        }
+    }
+
+    fn keep<T>(&mut self, r: Result<T, RdbError>) -> Option<T> {
+        r.map_err(|e| self.failed = Some(e)).ok()
+    }
+}
+
+impl crate::keyspace::types::prob::ModuleIn for ModuleReader<'_, '_> {
+    fn unsigned(&mut self) -> Option<u64> {
+        self.opcode(op::MODULE_OPCODE_UINT)?;
+        let r = self.src.len();
+        self.keep(r)
+    }
+    fn double(&mut self) -> Option<f64> {
+        self.opcode(op::MODULE_OPCODE_DOUBLE)?;
+        let r = self.src.array::<8>().map(f64::from_le_bytes);
+        self.keep(r)
+    }
+    fn string(&mut self) -> Option<Vec<u8>> {
+        self.opcode(op::MODULE_OPCODE_STRING)?;
+        let r = self.src.string().map(|s| {
+            let mut b = [0u8; 24];
+            s.bytes(&mut b).to_vec()
+        });
+        self.keep(r)
     }
 }

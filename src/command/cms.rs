@@ -1,0 +1,318 @@
+//! Count-Min sketch commands, as RedisBloom 2.8 (`rm_cms.c`) answers them: CMS.INITBYDIM, CMS.INITBYPROB,
+//! CMS.INCRBY, CMS.QUERY, CMS.MERGE (WEIGHTS) and CMS.INFO over [`crate::keyspace::types::prob::cms`] (type
+//! `CMSk-TYPE`).
+//!
+//! As RedisBloom: errors are `CMS: ...` (no `ERR` prefix), the arity is the command's own check, arguments are
+//! checked after the key (CMS.INITBYDIM of an existing key says so before it looks at the dimensions), and a
+//! write that reaches `RedisModule_ReplicateVerbatim` counts one change so it propagates as sent. CMS.INCRBY
+//! opens its key for reading only (RedisBloom's quirk), so it signals no WATCH; CMS.INITBY* and CMS.MERGE open
+//! theirs for writing. No keyspace events.
+
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use crate::command::Access;
+use crate::keyspace::object::{Entry, Value};
+use crate::keyspace::types::prob::cms::{dims_from_prob, Cms, MakeError};
+use crate::keyspace::types::prob::Prob;
+use crate::resp::reply::Reply;
+use crate::util::{parse_f64, parse_i64};
+
+const CMS: Command = Command {
+    group: Group::Module,
+    since: "2.0.0",
+    arity: -1,
+    keys: ONE_KEY,
+    key_specs: &[KeySpecDef::at(1, "RW access update")],
+    ..BASE
+};
+const WRITE: u64 = flag::WRITE | flag::DENYOOM;
+const READ: u64 = flag::READONLY;
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "cms.initbydim",
+        flags: WRITE,
+        acl: "write cms slow",
+        syntax: "key width depth",
+        summary: "Initializes a Count-Min Sketch to dimensions specified by user",
+        handler: create,
+        ..CMS
+    },
+    Command {
+        name: "cms.initbyprob",
+        flags: WRITE,
+        acl: "write cms slow",
+        syntax: "key error probability",
+        summary: "Initializes a Count-Min Sketch to accommodate requested tolerances.",
+        handler: create,
+        ..CMS
+    },
+    Command {
+        name: "cms.incrby",
+        flags: WRITE,
+        acl: "write cms slow",
+        syntax: "key item increment [item increment ...]",
+        summary: "Increases the count of one or more items by increment",
+        complexity: "O(n) where n is the number of items",
+        handler: incrby,
+        ..CMS
+    },
+    Command {
+        name: "cms.query",
+        flags: READ,
+        acl: "read cms slow",
+        syntax: "key item [item ...]",
+        summary: "Returns the count for one or more items in a sketch",
+        complexity: "O(n) where n is the number of items",
+        handler: query,
+        ..CMS
+    },
+    Command {
+        name: "cms.merge",
+        flags: WRITE,
+        acl: "write cms slow",
+        // RedisBloom registers its commands with the key at 1 only (the sources are not declared).
+        keys: KeySpec { first: 1, last: 1, step: 1 },
+        syntax: "destination numKeys source [source ...] [WEIGHTS weight [weight ...]]",
+        summary: "Merges several sketches into one sketch",
+        complexity: "O(n) where n is the number of sketches",
+        handler: merge,
+        ..CMS
+    },
+    Command {
+        name: "cms.info",
+        flags: READ,
+        acl: "read cms slow",
+        syntax: "key",
+        summary: "Returns information about a sketch",
+        handler: info,
+        ..CMS
+    },
+];
+
+const KEY_MISSING: &str = "CMS: key does not exist";
+const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+fn wrong_arity(r: &mut Reply, args: &Args) {
+    r.err_arity(&String::from_utf8_lossy(args.get(0)));
+}
+
+/// The sketch in an entry, or the error RedisBloom gives for it (`GetCMSKey`).
+/// [`sketch`] for a read lookup's shared entry.
+fn sketch_ref(e: Option<&Entry>) -> Result<&Cms, &'static str> {
+    match e {
+        None => Err(KEY_MISSING),
+        Some(e) => match e.value() {
+            Some(Value::Prob(p)) => match &**p {
+                Prob::Cms(c) => Ok(c),
+                _ => Err(WRONGTYPE),
+            },
+            _ => Err(WRONGTYPE),
+        },
+    }
+}
+
+fn sketch(e: Option<&mut Entry>) -> Result<&mut Cms, &'static str> {
+    match e {
+        None => Err(KEY_MISSING),
+        Some(e) => match e.value_mut() {
+            Some(Value::Prob(p)) => match &mut **p {
+                Prob::Cms(c) => Ok(c),
+                _ => Err(WRONGTYPE),
+            },
+            _ => Err(WRONGTYPE),
+        },
+    }
+}
+
+/// `CMS.INITBYDIM key width depth / CMS.INITBYPROB key error probability`
+fn create(ctx: &mut Ctx, args: Args) {
+    if args.len() != 4 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let key = args.get(1);
+    let (e, r, mut w) = ctx.write(key);
+    if e.is_some() {
+        r.error("CMS: key already exists");
+        return ctx.changed(&mut w, 0);
+    }
+    let dims = if args.is(0, "cms.initbydim") {
+        match (parse_i64(args.get(2)), parse_i64(args.get(3))) {
+            (None, _) | (Some(i64::MIN..=0), _) => Err("CMS: invalid width"),
+            (_, None) | (_, Some(i64::MIN..=0)) => Err("CMS: invalid depth"),
+            (Some(wd), Some(d)) => Ok((wd as u64, d as u64)),
+        }
+    } else {
+        match (parse_f64(args.get(2)), parse_f64(args.get(3))) {
+            (Some(o), _) if !(o > 0.0 && o < 1.0) => Err("CMS: invalid overestimation value"),
+            (None, _) => Err("CMS: invalid overestimation value"),
+            (_, Some(p)) if !(p > 0.0 && p < 1.0) => Err("CMS: invalid prob value"),
+            (_, None) => Err("CMS: invalid prob value"),
+            (Some(o), Some(p)) => Ok(dims_from_prob(o, p)),
+        }
+    };
+    let made = dims.and_then(|(wd, d)| {
+        Cms::new(wd, d).map_err(|e| match e {
+            MakeError::Overflow => "CMS: invalid init arguments",
+            MakeError::Memory => "CMS: Insufficient memory to create the key",
+        })
+    });
+    match made {
+        Err(msg) => {
+            r.error(msg);
+            ctx.changed(&mut w, 0);
+        }
+        Ok(c) => {
+            let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::Cms(c))));
+            e.set_lru(ctx.settings().fresh_lru());
+            ctx.door(&w).insert(e);
+            ctx.reply().ok();
+            ctx.changed(&mut w, 1);
+        }
+    }
+}
+
+/// `CMS.INCRBY key item increment [item increment ...]`
+fn incrby(ctx: &mut Ctx, args: Args) {
+    let argc = args.len();
+    if argc < 4 || argc % 2 == 1 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    // Checked before the key is changed: RedisBloom parses every pair first.
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
+    if let Err(msg) = sketch_ref(e) {
+        return r.error(msg);
+    }
+    let pairs = (argc - 2) / 2;
+    let mut values = Vec::with_capacity(pairs);
+    for i in 0..pairs {
+        match parse_i64(args.get(3 + 2 * i)) {
+            None => return r.error("CMS: Cannot parse number"),
+            Some(v) if v < 0 => return r.error("CMS: Number cannot be negative"),
+            Some(v) => values.push(v as u64),
+        }
+    }
+    // The sketch is changed through the door; the read lookup above did the expiry and the hit counting.
+    let (e, r, w) = ctx.write(args.get(1));
+    let Ok(c) = sketch(e) else {
+        w.untouched();
+        return;
+    };
+    r.array(pairs);
+    for (i, v) in values.into_iter().enumerate() {
+        let n = c.incr_by(args.get(2 + 2 * i), v);
+        if n != u32::MAX as u64 {
+            r.int(n as i64);
+        } else {
+            r.error("CMS: INCRBY overflow");
+        }
+    }
+    // The change counts (and propagates) without a WATCH signal: RedisBloom opens the key for reading.
+    w.unsignalled();
+    ctx.count_changes(1);
+}
+
+/// `CMS.QUERY key item [item ...]`
+fn query(ctx: &mut Ctx, args: Args) {
+    if args.len() < 3 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
+    let c = match sketch_ref(e) {
+        Ok(c) => c,
+        Err(msg) => return r.error(msg),
+    };
+    r.array(args.len() - 2);
+    for item in args.iter().skip(2) {
+        r.int(c.query(item) as i64);
+    }
+}
+
+/// `CMS.MERGE destination numKeys source [source ...] [WEIGHTS weight [weight ...]]`
+fn merge(ctx: &mut Ctx, args: Args) {
+    let argc = args.len();
+    if argc < 4 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let dest = args.get(1);
+    let (e, r, mut w) = ctx.write(dest);
+    let (width, depth) = match sketch(e) {
+        Ok(c) => (c.width, c.depth),
+        Err(msg) => {
+            r.error(msg);
+            return ctx.changed(&mut w, 0);
+        }
+    };
+    let Some(num_keys) = parse_i64(args.get(2)) else {
+        r.error("CMS: invalid numkeys");
+        return ctx.changed(&mut w, 0);
+    };
+    // `parseMergeArgs` over the arguments after numKeys.
+    let rest = args.skip(3);
+    let n = rest.len() as i64;
+    let pos = (0..rest.len()).find(|&i| rest.is(i, "WEIGHTS")).map(|i| i as i64);
+    let bad = match pos {
+        None => (num_keys != n).then_some("CMS: wrong number of keys"),
+        Some(p) => (p != num_keys || n != 1 + num_keys * 2).then_some("CMS: wrong number of keys/weights"),
+    };
+    if let Some(msg) = bad {
+        r.error(msg);
+        return ctx.changed(&mut w, 0);
+    }
+    let k = num_keys as usize;
+    let mut weights = Vec::with_capacity(k);
+    let mut sources: Vec<Cms> = Vec::with_capacity(k);
+    for i in 0..k {
+        let weight = match pos {
+            None => Some(1),
+            Some(_) => parse_i64(rest.get(k + 1 + i)),
+        };
+        let Some(weight) = weight else {
+            ctx.reply().error("CMS: invalid weight value");
+            return ctx.changed(&mut w, 0);
+        };
+        weights.push(weight);
+        let (e, r) = ctx.lookup(Access::READ, rest.get(i));
+        let err = match sketch_ref(e) {
+            Ok(c) if c.width != width || c.depth != depth => Some("CMS: width/depth is not equal"),
+            Ok(c) => {
+                sources.push(c.clone());
+                None
+            }
+            Err(msg) => Some(msg),
+        };
+        if let Some(msg) = err {
+            r.error(msg);
+            return ctx.changed(&mut w, 0);
+        }
+    }
+    let (e, r) = ctx.door(&w).entry_reply();
+    let Ok(d) = sketch(e) else {
+        return w.untouched();
+    };
+    let refs: Vec<&Cms> = sources.iter().collect();
+    if d.merge(&refs, &weights).is_err() {
+        r.error("CMS: MERGE overflow");
+        return ctx.changed(&mut w, 0);
+    }
+    r.ok();
+    ctx.changed(&mut w, 1);
+}
+
+/// `CMS.INFO key`
+fn info(ctx: &mut Ctx, args: Args) {
+    if args.len() != 2 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
+    let c = match sketch_ref(e) {
+        Ok(c) => c,
+        Err(msg) => return r.error(msg),
+    };
+    r.map(3);
+    r.simple("width");
+    r.int(c.width as i64);
+    r.simple("depth");
+    r.int(c.depth as i64);
+    r.simple("count");
+    r.int(c.counter as i64);
+}

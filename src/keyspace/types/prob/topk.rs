@@ -1,0 +1,317 @@
+//! Top-K (HeavyKeeper), as RedisBloom 2.8's (`topk.c`): `depth` rows of `width` buckets, each a fingerprint and
+//! a 32-bit count, plus a min-heap of the `k` heaviest items seen. Adding an item raises its bucket in each row
+//! when the bucket is empty or holds its fingerprint; a bucket holding another fingerprint decays, one step per
+//! unit of increment, with probability `decay^count` (from a table of `decay^i` for counts below 256), and is
+//! taken over when it reaches zero. The item's largest bucket count then enters the heap when it reaches the
+//! heap's minimum, expelling the minimum (which the reply names).
+//!
+//! ```text
+//!  TopK { k, width, depth, decay, data: [Bucket { fp, count }; width * depth], heap: [HeapBucket; k] }
+//!  fingerprint = MurmurHash2(item, 1919); row i's bucket = MurmurHash2(item, i) % width
+//! ```
+//!
+//! The decay draws come from a generator of the value's own (RedisBloom draws from libc's `rand()`, seeded by
+//! Redis at start from the time and pid, so no two servers agree on them): where no bucket is shared, every
+//! answer is RedisBloom's; where buckets collide, the answers follow the same law. Tested by the unit tests below
+//! and against RedisBloom in `tests/types/probabilistic.rs` (workloads without collisions).
+
+use super::bloom::murmur2;
+
+/// The fingerprint seed (`GA`).
+const GA: u32 = 1919;
+/// Entries of the decay table (`TOPK_DECAY_LOOKUP_TABLE`).
+const DECAY_TABLE: usize = 256;
+/// RedisBloom's RDB encoding version of `TopK-TYPE`.
+pub const ENC_VER: u64 = 0;
+/// Sizes of RedisBloom's `TopK`, `Bucket` and `HeapBucket` structs (its `mem_usage` counts them).
+const TOPK_STRUCT_BYTES: usize = 4 * 3 + 4 + 8 + 8 + 8 + DECAY_TABLE * 8;
+const BUCKET_BYTES: usize = 8;
+const HEAP_BUCKET_BYTES: usize = 24;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Bucket {
+    pub fp: u32,
+    pub count: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HeapBucket {
+    pub fp: u32,
+    /// The item's bytes; `None` for a slot never filled.
+    pub item: Option<Vec<u8>>,
+    pub count: u32,
+}
+
+/// A Top-K sketch (RedisBloom's `TopK`), the value of a `TopK-TYPE` key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopK {
+    pub k: u32,
+    pub width: u32,
+    pub depth: u32,
+    pub decay: f64,
+    pub data: Vec<Bucket>,
+    pub heap: Vec<HeapBucket>,
+    lookup: Vec<f64>,
+    rng: u64,
+}
+
+fn decay_table(decay: f64) -> Vec<f64> {
+    (0..DECAY_TABLE).map(|i| decay.powi(i as i32)).collect()
+}
+
+impl TopK {
+    /// `TopK_Create`; `None` when the buckets or the heap would pass the value size limit or memory is short.
+    pub fn new(k: u32, width: u32, depth: u32, decay: f64) -> Option<TopK> {
+        let cells = (width as u64).checked_mul(depth as u64)?;
+        if cells.checked_mul(BUCKET_BYTES as u64)? > super::MAX_ALLOC_BYTES
+            || (k as u64) * HEAP_BUCKET_BYTES as u64 > super::MAX_ALLOC_BYTES
+        {
+            return None;
+        }
+        let mut data = Vec::new();
+        data.try_reserve_exact(cells as usize).ok()?;
+        data.resize(cells as usize, Bucket::default());
+        let mut heap = Vec::new();
+        heap.try_reserve_exact(k as usize).ok()?;
+        heap.resize(k as usize, HeapBucket::default());
+        Some(TopK { k, width, depth, decay, data, heap, lookup: decay_table(decay), rng: 0x853c49e6748fea9b })
+    }
+
+    /// A uniform draw in [0, 1] (RedisBloom's `rand() / (double)RAND_MAX`).
+    fn chance(&mut self) -> f64 {
+        // xorshift64*, 31 bits as libc's rand() gives.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let r = (self.rng.wrapping_mul(0x2545F4914F6CDD1D) >> 33) as u32;
+        r as f64 / i32::MAX as f64
+    }
+
+    fn decay_of(&self, count: u32) -> f64 {
+        let c = count as usize;
+        if c < DECAY_TABLE {
+            self.lookup[c]
+        } else {
+            self.lookup[DECAY_TABLE - 1].powf((c / (DECAY_TABLE - 1)) as f64) * self.lookup[c % (DECAY_TABLE - 1)]
+        }
+    }
+
+    fn in_heap(&self, item: &[u8], fp: u32) -> Option<usize> {
+        (0..self.heap.len()).rev().find(|&i| self.heap[i].fp == fp && self.heap[i].item.as_deref() == Some(item))
+    }
+
+    /// `heapifyDown`.
+    fn heapify_down(&mut self, start: usize) {
+        let len = self.heap.len();
+        let a = &mut self.heap;
+        let mut start = start;
+        if len < 2 || (len - 2) / 2 < start {
+            return;
+        }
+        let mut child = 2 * start + 1;
+        if child + 1 < len && a[child].count > a[child + 1].count {
+            child += 1;
+        }
+        if a[child].count > a[start].count {
+            return;
+        }
+        let top = std::mem::take(&mut a[start]);
+        loop {
+            a[start] = std::mem::take(&mut a[child]);
+            start = child;
+            if (len - 2) / 2 < child {
+                break;
+            }
+            child = 2 * child + 1;
+            if child + 1 < len && a[child].count > a[child + 1].count {
+                child += 1;
+            }
+            if a[child].count >= top.count {
+                break;
+            }
+        }
+        a[start] = top;
+    }
+
+    /// `TopK_Add`: the item expelled from the heap, if one was.
+    pub fn add(&mut self, item: &[u8], increment: u32) -> Option<Vec<u8>> {
+        let fp = murmur2(item, GA);
+        let heap_min = self.heap.first().map_or(0, |h| h.count);
+        let mut max_count = 0u32;
+        for row in 0..self.depth {
+            let loc = murmur2(item, row) % self.width;
+            let at = row as usize * self.width as usize + loc as usize;
+            let Some(mut b) = self.data.get(at).copied() else { continue };
+            if b.count == 0 {
+                b.fp = fp;
+                b.count = increment;
+                max_count = max_count.max(b.count);
+            } else if b.fp == fp {
+                b.count = b.count.wrapping_add(increment);
+                max_count = max_count.max(b.count);
+            } else {
+                let mut local = increment;
+                while local > 0 {
+                    let decay = self.decay_of(b.count);
+                    if self.chance() < decay {
+                        b.count -= 1;
+                        if b.count == 0 {
+                            b.fp = fp;
+                            b.count = local;
+                            max_count = max_count.max(b.count);
+                            break;
+                        }
+                    }
+                    local -= 1;
+                }
+            }
+            self.data[at] = b;
+        }
+        if max_count >= heap_min && !self.heap.is_empty() {
+            if let Some(i) = self.in_heap(item, fp) {
+                self.heap[i].count = max_count;
+                self.heapify_down(i);
+            } else {
+                let expelled = self.heap[0].item.take();
+                self.heap[0] = HeapBucket { fp, item: Some(item.to_vec()), count: max_count };
+                self.heapify_down(0);
+                return expelled;
+            }
+        }
+        None
+    }
+
+    /// `TopK_Query`.
+    pub fn query(&self, item: &[u8]) -> bool {
+        self.in_heap(item, murmur2(item, GA)).is_some()
+    }
+
+    /// `TopK_Count`.
+    pub fn count(&self, item: &[u8]) -> u32 {
+        let fp = murmur2(item, GA);
+        let heap_min = self.heap.first().map_or(0, |h| h.count);
+        let in_heap = self.in_heap(item, fp).is_some();
+        let mut res = 0;
+        for row in 0..self.depth {
+            let loc = murmur2(item, row) % self.width;
+            let at = row as usize * self.width as usize + loc as usize;
+            if let Some(b) = self.data.get(at) {
+                if b.fp == fp && (!in_heap || b.count >= heap_min) {
+                    res = res.max(b.count);
+                }
+            }
+        }
+        res
+    }
+
+    /// `TopK_List`: the heap by count, greatest first (a stable sort, as glibc's `qsort` merge sort).
+    pub fn list(&self) -> Vec<&HeapBucket> {
+        let mut v: Vec<&HeapBucket> = self.heap.iter().collect();
+        v.sort_by_key(|h| std::cmp::Reverse(h.count));
+        v
+    }
+
+    /// RedisBloom's `TopKMemUsage`.
+    pub fn mem_usage(&self) -> usize {
+        TOPK_STRUCT_BYTES + self.data.len() * BUCKET_BYTES + self.heap.len() * HEAP_BUCKET_BYTES
+    }
+
+    /// `TopKRdbSave`: the buckets and the heap as RedisBloom's structs lay them out (the heap's item pointers
+    /// written as zero), then each heap item NUL-terminated.
+    pub fn save(&self, out: &mut dyn super::ModuleOut) {
+        out.unsigned(self.k as u64);
+        out.unsigned(self.width as u64);
+        out.unsigned(self.depth as u64);
+        out.double(self.decay);
+        let mut data = Vec::with_capacity(self.data.len() * BUCKET_BYTES);
+        for b in &self.data {
+            data.extend_from_slice(&b.fp.to_le_bytes());
+            data.extend_from_slice(&b.count.to_le_bytes());
+        }
+        out.string(&data);
+        let mut heap = Vec::with_capacity(self.heap.len() * HEAP_BUCKET_BYTES);
+        for h in &self.heap {
+            heap.extend_from_slice(&h.fp.to_le_bytes());
+            heap.extend_from_slice(&(h.item.as_ref().map_or(0, |i| i.len()) as u32).to_le_bytes());
+            heap.extend_from_slice(&0u64.to_le_bytes());
+            heap.extend_from_slice(&h.count.to_le_bytes());
+            heap.extend_from_slice(&0u32.to_le_bytes());
+        }
+        out.string(&heap);
+        for h in &self.heap {
+            let mut s = h.item.clone().unwrap_or_default();
+            s.push(0);
+            out.string(&s);
+        }
+    }
+
+    /// `TopKRdbLoad`, refusing sizes that disagree (RedisBloom asserts them).
+    pub fn load(input: &mut dyn super::ModuleIn, encver: u64) -> Option<TopK> {
+        if encver > ENC_VER {
+            return None;
+        }
+        let k = u32::try_from(input.unsigned()?).ok()?;
+        let width = u32::try_from(input.unsigned()?).ok()?;
+        let depth = u32::try_from(input.unsigned()?).ok()?;
+        let decay = input.double()?;
+        if k == 0 || width == 0 || depth == 0 || !(decay > 0.0 && decay <= 1.0) {
+            return None;
+        }
+        let data = input.string()?;
+        if data.len() as u64 != width as u64 * depth as u64 * BUCKET_BYTES as u64 {
+            return None;
+        }
+        let heap = input.string()?;
+        if heap.len() as u64 != k as u64 * HEAP_BUCKET_BYTES as u64 {
+            return None;
+        }
+        let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let data = data.chunks_exact(BUCKET_BYTES).map(|c| Bucket { fp: u32_at(c, 0), count: u32_at(c, 4) }).collect();
+        let mut hv = Vec::with_capacity(k as usize);
+        for c in heap.chunks_exact(HEAP_BUCKET_BYTES) {
+            let mut item = input.string()?;
+            let filled = item.len() > 1;
+            if item.last() == Some(&0) {
+                item.pop();
+            }
+            hv.push(HeapBucket { fp: u32_at(c, 0), item: filled.then_some(item), count: u32_at(c, 16) });
+        }
+        Some(TopK { k, width, depth, decay, data, heap: hv, lookup: decay_table(decay), rng: 0x853c49e6748fea9b })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heavy_hitters_rise_to_the_top() {
+        let mut t = TopK::new(3, 64, 4, 0.9).unwrap();
+        for i in 0..2000u32 {
+            let item = if i % 3 == 0 { format!("hot{}", i % 4) } else { format!("cold{i}") };
+            t.add(item.as_bytes(), 1);
+        }
+        let top: Vec<&[u8]> = t.list().iter().filter_map(|h| h.item.as_deref()).collect();
+        assert_eq!(top.len(), 3);
+        assert!(top.iter().all(|i| i.starts_with(b"hot")), "{top:?}");
+        assert!(t.query(b"hot0") || t.query(b"hot1"));
+        assert!(t.count(top[0]) > 100);
+    }
+
+    #[test]
+    fn heap_keeps_its_order() {
+        let mut t = TopK::new(5, 1000, 5, 0.9).unwrap();
+        for (i, n) in [5u32, 1, 9, 3, 7, 2, 8].iter().enumerate() {
+            t.add(format!("i{i}").as_bytes(), *n);
+        }
+        for i in 0..t.heap.len() {
+            for c in [2 * i + 1, 2 * i + 2] {
+                if c < t.heap.len() {
+                    assert!(t.heap[i].count <= t.heap[c].count);
+                }
+            }
+        }
+        let counts: Vec<u32> = t.list().iter().map(|h| h.count).collect();
+        assert_eq!(counts, [9, 8, 7, 5, 3]);
+    }
+}

@@ -1,0 +1,561 @@
+//! The probabilistic types against Redis 7.0.15 with RedisBloom 2.8.2 loaded (`redisbloom.so` from the
+//! redis-stack wheel, `tests/common/modules.rs`): Bloom filters and Count-Min sketches, reply bytes compared over
+//! scripted edge cases (errors, arity, options), generated workloads (filters that scale, false positives
+//! included; skewed counts), RESP3, SCANDUMP/LOADCHUNK and DUMP/RESTORE moved between the two servers both ways,
+//! damaged chunks, MEMORY USAGE, and what the rest of the server sees (TYPE, SCAN TYPE, COPY/RENAME, expiry,
+//! MULTI, Lua). Skipped (with `skipped: ...`) when the oracle is missing.
+
+use crate::common::modules::module_pair;
+use crate::common::{Pair, Resp, ScriptOpts};
+
+fn pair() -> Option<Pair> {
+    module_pair("redisbloom", &[])
+}
+
+fn assert_no_diffs(diffs: Vec<String>) {
+    assert!(diffs.is_empty(), "{} difference(s):\n{}", diffs.len(), diffs.join("\n"));
+}
+
+/// A deterministic generator for the workloads (xorshift64*).
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const BLOOM_EDGES: &str = r#"
+bf.add
+BF.ADD k
+bf.add k a b
+bf.madd k
+bf.exists k
+bf.mexists k
+bf.reserve k
+bf.reserve k 0.01
+bf.reserve k 0.01 100 a b c d
+bf.reserve k x 100
+bf.reserve k 0 100
+bf.reserve k 1 100
+bf.reserve k -0.5 100
+bf.reserve k inf 100
+bf.reserve k 0.01 x
+bf.reserve k 0.01 0
+bf.reserve k 0.01 -3
+bf.reserve k 0.01 100 EXPANSION
+bf.reserve k 0.01 100 EXPANSION x
+bf.reserve k 0.01 100 EXPANSION 0
+bf.reserve k 0.01 100 NONSCALING EXPANSION 2
+bf.reserve k 0.01 100 EXPANSION 2 NONSCALING
+bf.reserve k 0.01 100 foo
+bf.reserve k 0.001 1000 expansion 4
+bf.reserve k 0.01 100
+bf.info k
+bf.info k capacity
+bf.info k SIZE
+bf.info k filters
+bf.info k items
+bf.info k expansion
+bf.info k nope
+bf.info k a b
+bf.info nokey
+bf.card nokey
+bf.card k
+bf.debug k
+bf.debug nokey
+bf.exists nokey a
+bf.mexists nokey a b
+set s v
+bf.add s a
+bf.madd s a b
+bf.exists s a
+bf.mexists s a b
+bf.card s
+bf.info s
+bf.reserve s 0.01 100
+bf.insert s items a
+bf.scandump s 0
+bf.loadchunk s 1 x
+bf.insert
+bf.insert k
+bf.insert k items
+bf.insert k ITEMS a b c
+bf.insert k capacity
+bf.insert k capacity x items a
+bf.insert k error x items a
+bf.insert k expansion x items a
+bf.insert k foo items a
+bf.insert k error 2 items a
+bf.insert k capacity 0 items a
+bf.insert k expansion 0 items a
+bf.insert new nocreate items a
+bf.insert new2 capacity 5 error 0.1 expansion 3 items a b c d e f g h i j k l
+bf.info new2
+bf.debug new2
+bf.insert new3 nonscaling capacity 3 items a b c d e f
+bf.info new3
+bf.debug new3
+bf.add new3 zzz
+bf.insert new4 nonscaling expansion 2 items a
+bf.info new4
+type k
+type new2
+object encoding k
+bf.scandump k
+bf.scandump k x
+bf.scandump k -1
+bf.scandump k 99999999
+bf.scandump nokey 0
+bf.loadchunk k
+bf.loadchunk k x y
+bf.loadchunk nokey 2 abc
+bf.loadchunk nokey 1 short
+bf.loadchunk k 0 abc
+bf.loadchunk k -5 abc
+bf.loadchunk k 3 abcd
+bf.loadchunk k 99999 abcd
+bf.exists k a
+"#;
+
+#[test]
+fn bloom_edges_match_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    assert_no_diffs(p.script("bloom edges", BLOOM_EDGES));
+    assert_no_diffs(p.script_with("bloom edges", BLOOM_EDGES, &ScriptOpts { resp3: true, ..Default::default() }));
+}
+
+const CMS_EDGES: &str = r#"
+cms.initbydim
+cms.initbydim k 10
+CMS.INITBYDIM k 10 5 6
+cms.initbydim k x 5
+cms.initbydim k 0 5
+cms.initbydim k 10 x
+cms.initbydim k 10 -1
+cms.initbydim k 9223372036854775807 9223372036854775807
+cms.initbyprob p x 0.1
+cms.initbyprob p 0 0.1
+cms.initbyprob p 1 0.1
+cms.initbyprob p 0.01 x
+cms.initbyprob p 0.01 1
+cms.initbyprob p 0.001 0.01
+cms.info p
+cms.initbyprob p2 0.3 0.9
+cms.info p2
+cms.initbyprob p3 0.0001 0.000001
+cms.info p3
+cms.initbydim k 10 5
+cms.initbydim k 10 5
+cms.initbyprob k 0.1 0.1
+cms.info k
+cms.info nokey
+cms.info k extra
+cms.incrby k
+cms.incrby k a
+cms.incrby k a 1 b
+cms.incrby nokey a 1
+cms.incrby k a x
+cms.incrby k a -1
+cms.incrby k a 1 b x
+cms.incrby k a 1 b 2 c 3
+cms.incrby k a 4294967290
+cms.incrby k a 10
+cms.incrby k a 0
+cms.query k a b c zz
+cms.query k
+cms.query nokey a
+cms.info k
+set s v
+cms.incrby s a 1
+cms.query s a
+cms.info s
+cms.initbydim s 10 5
+cms.initbydim m1 10 5
+cms.initbydim m2 10 5
+cms.initbydim m3 20 5
+cms.incrby m1 a 3 b 5
+cms.incrby m2 a 7 c 1
+cms.merge
+cms.merge m1 1
+cms.merge nokey 1 m1
+cms.merge s 1 m1
+cms.merge m1 x m2
+cms.merge m1 2 m2
+cms.merge m1 1 m2 m1
+cms.merge m1 1 m3
+cms.merge m1 1 nokey
+cms.merge m1 1 s
+cms.merge m1 2 m1 m2 weights 1
+cms.merge m1 2 m1 m2 weights 1 x
+cms.merge m1 2 m1 m2 WEIGHTS 2 3
+cms.query m1 a b c
+cms.info m1
+cms.merge m2 2 m1 m2 weights -1 1
+cms.merge m2 2 m1 m2 weights 1 -100
+cms.merge m2 2 m1 m2 weights 4611686018427387904 4611686018427387904
+cms.merge m2 1 k
+cms.merge m2 2 m2 m2
+cms.query m2 a b c
+cms.info m2
+type m1
+object encoding m1
+"#;
+
+#[test]
+fn cms_edges_match_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    assert_no_diffs(p.script("cms edges", CMS_EDGES));
+    assert_no_diffs(p.script_with("cms edges", CMS_EDGES, &ScriptOpts { resp3: true, ..Default::default() }));
+}
+
+const TOPK_EDGES: &str = r#"
+topk.reserve
+topk.reserve k
+topk.reserve k 3 8
+topk.reserve k x
+topk.reserve k 0
+topk.reserve k 3 0 7 0.9
+topk.reserve k 3 x 7 0.9
+topk.reserve k 3 8 0 0.9
+topk.reserve k 3 8 7 0
+topk.reserve k 3 8 7 1.5
+topk.reserve k 3 8 7 x
+topk.reserve k 3 2000 5 0.9
+topk.reserve k 3
+topk.info k
+topk.reserve d 2
+topk.info d
+topk.add
+topk.add k
+topk.add nokey a
+topk.add k a b c a a b d e a
+topk.add k "x\x00y" "x\x00y" "x\x00y" "x\x00y"
+topk.list k
+topk.list k withcount
+topk.list k WITH
+topk.list k ""
+topk.list k withcountx
+topk.list k a b
+topk.query k a b c d zz
+topk.count k a b c d zz
+topk.incrby k a
+topk.incrby k a 1 b
+topk.incrby k a 5 b 2
+topk.incrby k a 100001
+topk.incrby k a -1
+topk.list k withcount
+topk.count k a b
+topk.query nokey a
+topk.count nokey a
+topk.list nokey
+topk.info nokey
+set s v
+topk.add s a
+topk.query s a
+topk.list s
+topk.info s
+topk.reserve s 3
+type k
+"#;
+
+#[test]
+fn topk_edges_match_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    assert_no_diffs(p.script("topk edges", TOPK_EDGES));
+    assert_no_diffs(p.script_with("topk edges", TOPK_EDGES, &ScriptOpts { resp3: true, ..Default::default() }));
+}
+
+/// Filters that scale several times, their false positives and their chunks: every reply compared.
+#[test]
+fn bloom_workload_matches_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    let mut g = Gen(0x9e3779b97f4a7c15);
+    let mut lines: Vec<Vec<Vec<u8>>> = Vec::new();
+    let cmd = |v: &[&[u8]]| v.iter().map(|a| a.to_vec()).collect::<Vec<Vec<u8>>>();
+    lines.push(cmd(&[b"BF.RESERVE", b"small", b"0.1", b"20", b"EXPANSION", b"3"]));
+    lines.push(cmd(&[b"BF.RESERVE", b"tight", b"0.0001", b"50"]));
+    lines.push(cmd(&[b"BF.RESERVE", b"flat", b"0.05", b"300", b"NONSCALING"]));
+    for round in 0..40 {
+        for key in [&b"small"[..], b"tight", b"flat", b"auto"] {
+            let mut add: Vec<Vec<u8>> = vec![b"BF.MADD".to_vec(), key.to_vec()];
+            let mut probe: Vec<Vec<u8>> = vec![b"BF.MEXISTS".to_vec(), key.to_vec()];
+            for _ in 0..10 {
+                add.push(format!("item:{}", g.below(2000)).into_bytes());
+                // Items never added: every 1 here is a false positive, which must be the same one.
+                probe.push(format!("absent:{}:{}", round, g.next()).into_bytes());
+                probe.push(format!("item:{}", g.below(2000)).into_bytes());
+            }
+            lines.push(add);
+            lines.push(probe);
+        }
+        lines.push(cmd(&[b"BF.INFO", b"small"]));
+        lines.push(cmd(&[b"BF.DEBUG", b"tight"]));
+        lines.push(cmd(&[b"BF.CARD", b"flat"]));
+    }
+    for key in [&b"small"[..], b"tight", b"flat", b"auto"] {
+        lines.push(cmd(&[b"BF.SCANDUMP", key, b"0"]));
+        lines.push(cmd(&[b"BF.SCANDUMP", key, b"1"]));
+        lines.push(cmd(&[b"MEMORY", b"USAGE", key]));
+        lines.push(cmd(&[b"DUMP", key]));
+    }
+    // MEMORY USAGE differs by the key's own overhead; it is compared below within 5%.
+    let compared: Vec<bool> = lines.iter().map(|l| !l[0].eq_ignore_ascii_case(b"MEMORY")).collect();
+    assert_no_diffs(p.script_args("bloom workload", &lines, &compared));
+    let (mut f, mut r) = p.conns();
+    for key in ["small", "tight", "flat", "auto"] {
+        let a = Resp::parse(&f.cmd(&["MEMORY", "USAGE", key])).unwrap().as_int().unwrap();
+        let b = Resp::parse(&r.cmd(&["MEMORY", "USAGE", key])).unwrap().as_int().unwrap();
+        assert!((a - b).abs() * 20 <= b, "MEMORY USAGE {key}: ferredis {a}, redis {b}");
+    }
+}
+
+/// Skewed counts into sketches of several shapes, then a weighted merge.
+#[test]
+fn cms_workload_matches_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    let mut g = Gen(42);
+    let mut lines: Vec<Vec<Vec<u8>>> = Vec::new();
+    let s = |v: &[&str]| v.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<Vec<u8>>>();
+    lines.push(s(&["CMS.INITBYDIM", "a", "50", "4"]));
+    lines.push(s(&["CMS.INITBYDIM", "b", "50", "4"]));
+    lines.push(s(&["CMS.INITBYPROB", "c", "0.01", "0.001"]));
+    for _ in 0..60 {
+        for key in ["a", "b", "c"] {
+            let mut incr = s(&["CMS.INCRBY", key]);
+            let mut query = s(&["CMS.QUERY", key]);
+            for _ in 0..8 {
+                // Zipf-like: small ids far more often.
+                let spread = 1 + g.below(300);
+                let id = g.below(spread);
+                incr.push(format!("e{id}").into_bytes());
+                incr.push(format!("{}", 1 + g.below(5)).into_bytes());
+                query.push(format!("e{}", g.below(400)).into_bytes());
+            }
+            lines.push(incr);
+            lines.push(query);
+        }
+    }
+    lines.push(s(&["CMS.MERGE", "a", "2", "a", "b", "WEIGHTS", "3", "2"]));
+    lines.push(s(&["CMS.QUERY", "a", "e0", "e1", "e2", "e299"]));
+    lines.push(s(&["CMS.INFO", "a"]));
+    lines.push(s(&["DUMP", "a"]));
+    lines.push(s(&["DUMP", "c"]));
+    assert_no_diffs(p.script_args("cms workload", &lines, &[]));
+}
+
+/// SCANDUMP chunks and DUMP payloads move between the servers both ways; damaged chunks are refused with
+/// RedisBloom's error and leave the key as it was.
+#[test]
+fn chunks_and_payloads_move_both_ways() {
+    let Some(p) = pair() else { return };
+    let (mut f, mut r) = p.conns();
+    for c in [&mut f, &mut r] {
+        c.cmd(&["FLUSHALL"]);
+        c.cmd(&["BF.RESERVE", "src", "0.01", "500", "EXPANSION", "2"]);
+        for i in 0..3000 {
+            if i % 100 == 0 {
+                let items: Vec<String> = (i..i + 100).map(|j| format!("m{j}")).collect();
+                let mut a = vec!["BF.MADD".to_string(), "src".to_string()];
+                a.extend(items);
+                c.cmd(&a);
+            }
+        }
+        c.cmd(&["CMS.INITBYDIM", "cms", "100", "5"]);
+        c.cmd(&["CMS.INCRBY", "cms", "x", "7", "y", "9"]);
+    }
+    // SCANDUMP from each side, LOADCHUNK into the other.
+    for (from, to) in [(0usize, 1usize), (1, 0)] {
+        let mut chunks = Vec::new();
+        let mut iter = 0i64;
+        loop {
+            let c = if from == 0 { &mut f } else { &mut r };
+            let reply = Resp::parse(&c.cmd(&["BF.SCANDUMP".as_bytes(), b"src", iter.to_string().as_bytes()])).unwrap();
+            let items = reply.items().unwrap().clone();
+            let next = items[0].as_int().unwrap();
+            if next == 0 {
+                break;
+            }
+            chunks.push((next, items[1].as_bytes().unwrap().to_vec()));
+            iter = next;
+        }
+        let c = if to == 0 { &mut f } else { &mut r };
+        c.cmd(&["DEL", "copy"]);
+        for (it, data) in &chunks {
+            assert_eq!(c.cmd(&[b"BF.LOADCHUNK".as_slice(), b"copy", it.to_string().as_bytes(), data]), b"+OK\r\n");
+        }
+    }
+    let probe: Vec<String> =
+        ["BF.MEXISTS", "copy"].iter().map(|s| s.to_string()).chain((0..4000).map(|i| format!("m{i}"))).collect();
+    let want = r.cmd(&probe);
+    assert_eq!(f.cmd(&probe), want);
+    assert_eq!(f.cmd(&["BF.INFO", "copy"]), r.cmd(&["BF.INFO", "copy"]));
+    // Damaged headers and chunks: the same error on both, the key unchanged (still absent, or as it was).
+    let hdr =
+        Resp::parse(&r.cmd(&["BF.SCANDUMP", "src", "0"])).unwrap().items().unwrap()[1].as_bytes().unwrap().to_vec();
+    for cut in [0, 1, 19, 20, 21, hdr.len() - 1] {
+        let bad = &hdr[..cut.min(hdr.len())];
+        let a = f.cmd(&[b"BF.LOADCHUNK".as_slice(), b"fresh", b"1", bad]);
+        assert_eq!(a, r.cmd(&[b"BF.LOADCHUNK".as_slice(), b"fresh", b"1", bad]), "header cut at {cut}");
+        assert_eq!(f.cmd(&["EXISTS", "fresh"]), b":0\r\n");
+    }
+    for (i, flip) in [(20usize, 0xffu8), (44, 0x80), (52, 0x01), (16, 0x04)] {
+        let mut bad = hdr.clone();
+        bad[i] ^= flip;
+        let a = f.cmd(&[b"BF.LOADCHUNK".as_slice(), b"flip", b"1", &bad]);
+        let b = r.cmd(&[b"BF.LOADCHUNK".as_slice(), b"flip", b"1", &bad]);
+        assert_eq!(a, b, "header byte {i} ^ {flip:#x}");
+        f.cmd(&["DEL", "flip"]);
+        r.cmd(&["DEL", "flip"]);
+    }
+    let before = f.cmd(&["BF.SCANDUMP", "copy", "1"]);
+    for args in [["copy", "1", "xx"], ["copy", "0", "x"], ["copy", "999999999", "abc"]] {
+        let a = f.cmd(&[&["BF.LOADCHUNK"][..], &args[..]].concat());
+        assert_eq!(a, r.cmd(&[&["BF.LOADCHUNK"][..], &args[..]].concat()), "{args:?}");
+    }
+    assert_eq!(f.cmd(&["BF.SCANDUMP", "copy", "1"]), before);
+    // DUMP payloads are the same bytes, and each side restores the other's.
+    for key in ["src", "cms"] {
+        let df = f.cmd(&["DUMP", key]);
+        let dr = r.cmd(&["DUMP", key]);
+        assert_eq!(df, dr, "DUMP {key}");
+        let payload = Resp::parse(&dr).unwrap().as_bytes().unwrap().to_vec();
+        assert_eq!(f.cmd(&[b"RESTORE".as_slice(), b"restored", b"0", &payload, b"REPLACE"]), b"+OK\r\n");
+        assert_eq!(r.cmd(&[b"RESTORE".as_slice(), b"restored", b"0", &payload, b"REPLACE"]), b"+OK\r\n");
+        assert_eq!(f.cmd(&["DUMP", "restored"]), r.cmd(&["DUMP", "restored"]));
+        // A payload cut short is refused (both say so) and creates nothing.
+        let cut = &payload[..payload.len() - 12];
+        let a = f.cmd(&[b"RESTORE".as_slice(), b"cut", b"0", cut]);
+        assert!(a.starts_with(b"-"), "{}", String::from_utf8_lossy(&a));
+        assert_eq!(f.cmd(&["EXISTS", "cut"]), b":0\r\n");
+    }
+}
+
+/// The rest of the server sees the types as Redis does with the module loaded.
+const KEYSPACE: &str = r#"
+bf.add b x
+cms.initbydim c 10 2
+type b
+type c
+scan 0 type MBbloom--
+scan 0 type mbbloom--
+scan 0 type CMSk-TYPE
+copy b b2
+copy b b3 REPLACE
+bf.add b2 q
+copy b b2
+bf.exists b2 x
+bf.add b2 y
+bf.exists b y
+rename c c2
+cms.info c2
+expire b 100
+ttl b
+persist b
+object encoding b
+multi
+bf.add b z
+cms.incrby c2 q 1
+bf.mexists b x z w
+exec
+eval "return redis.call('bf.add', KEYS[1], 'lua')" 1 b
+eval "return redis.call('bf.exists', KEYS[1], 'lua')" 1 b
+eval "return redis.call('cms.query', KEYS[1], 'q')" 1 c2
+del b2
+exists b2
+"#;
+
+#[test]
+fn keyspace_sees_the_types() {
+    let Some(mut p) = pair() else { return };
+    assert_no_diffs(p.script("keyspace", KEYSPACE));
+}
+
+/// RDB files move both ways: one Redis with RedisBloom saved loads into ferredis, and ferredis's loads into
+/// Redis with RedisBloom, every value the same DUMP bytes.
+#[test]
+fn rdb_files_move_both_ways() {
+    use crate::common::{modules::redis_stack_module, Kind, Server, TempDir};
+    if !crate::common::have_redis() {
+        return;
+    }
+    let Some(module) = redis_stack_module("redisbloom") else { return };
+    let module = module.to_str().unwrap().to_string();
+    let oracle_args = ["--loadmodule", module.as_str()];
+    let dir = TempDir::new("prob-rdb");
+    let keys = ["b", "n", "c"];
+    let dumps = |s: &Server| keys.map(|k| s.conn().cmd(&["DUMP", k]));
+    let want = {
+        let r = Server::start_in(Kind::Redis, &dir.path, &oracle_args);
+        let mut c = r.conn();
+        c.cmd(&["BF.RESERVE", "b", "0.02", "40", "EXPANSION", "3"]);
+        for i in 0..30 {
+            c.cmd(&["BF.MADD", "b", &format!("x{i}"), &format!("y{i}"), &format!("z{i}")]);
+        }
+        c.cmd(&["BF.INSERT", "n", "NONSCALING", "CAPACITY", "10", "ITEMS", "p", "q"]);
+        c.cmd(&["CMS.INITBYDIM", "c", "64", "3"]);
+        c.cmd(&["CMS.INCRBY", "c", "a", "5", "b", "1000000"]);
+        assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+        dumps(&r)
+    };
+    let f = Server::start_in(Kind::Ferredis, &dir.path, &[]);
+    assert_eq!(dumps(&f), want, "ferredis loading Redis's RDB");
+    let mut c = f.conn();
+    c.cmd(&["BF.ADD", "b", "after-load"]);
+    c.cmd(&["CMS.INCRBY", "c", "z", "3"]);
+    let want = dumps(&f);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    drop(c);
+    drop(f);
+    let r = Server::start_in(Kind::Redis, &dir.path, &oracle_args);
+    assert_eq!(dumps(&r), want, "Redis with RedisBloom loading ferredis's RDB");
+}
+
+/// A skewed stream into a Top-K wide enough that no two items share a bucket (RedisBloom's decay draws come from
+/// `rand()`, which no other server can follow): every reply the same; the sketch then moves to Redis by DUMP.
+#[test]
+fn topk_workload_matches_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    let mut g = Gen(7);
+    let mut lines: Vec<Vec<Vec<u8>>> = Vec::new();
+    let s = |v: &[&str]| v.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<Vec<u8>>>();
+    lines.push(s(&["TOPK.RESERVE", "t", "10", "100000", "4", "0.925"]));
+    for _ in 0..80 {
+        let mut add = s(&["TOPK.ADD", "t"]);
+        let mut incr = s(&["TOPK.INCRBY", "t"]);
+        for _ in 0..6 {
+            let spread = 1 + g.below(40);
+            add.push(format!("u{}", g.below(spread)).into_bytes());
+            incr.push(format!("u{}", g.below(spread)).into_bytes());
+            incr.push(format!("{}", g.below(20)).into_bytes());
+        }
+        lines.push(add);
+        lines.push(incr);
+        lines.push(s(&["TOPK.LIST", "t", "WITHCOUNT"]));
+    }
+    let mut probe = s(&["TOPK.COUNT", "t"]);
+    let mut query = s(&["TOPK.QUERY", "t"]);
+    for i in 0..45 {
+        probe.push(format!("u{i}").into_bytes());
+        query.push(format!("u{i}").into_bytes());
+    }
+    lines.push(probe);
+    lines.push(query);
+    lines.push(s(&["TOPK.INFO", "t"]));
+    assert_no_diffs(p.script_args("topk workload", &lines, &[]));
+    let (mut f, mut r) = p.conns();
+    let payload = Resp::parse(&f.cmd(&["DUMP", "t"])).unwrap().as_bytes().unwrap().to_vec();
+    assert_eq!(r.cmd(&[b"RESTORE".as_slice(), b"moved", b"0", &payload]), b"+OK\r\n");
+    assert_eq!(r.cmd(&["TOPK.LIST", "moved", "WITHCOUNT"]), f.cmd(&["TOPK.LIST", "t", "WITHCOUNT"]));
+    let payload = Resp::parse(&r.cmd(&["DUMP", "t"])).unwrap().as_bytes().unwrap().to_vec();
+    assert_eq!(f.cmd(&[b"RESTORE".as_slice(), b"back", b"0", &payload]), b"+OK\r\n");
+    assert_eq!(f.cmd(&["TOPK.LIST", "back", "WITHCOUNT"]), r.cmd(&["TOPK.LIST", "t", "WITHCOUNT"]));
+    assert_eq!(f.cmd(&["TOPK.COUNT", "back", "u0", "u1"]), r.cmd(&["TOPK.COUNT", "t", "u0", "u1"]));
+}
