@@ -84,35 +84,9 @@ pub fn new_state<H: ScriptHost>(eval_mode: bool) -> Lua {
         let g = l.globals;
         l.set_field(g, "__redis__err__handler", h);
     }
-    // Redis's lua_setmetatable refuses read-only tables.
-    let g = l.globals;
-    l.register(g, "setmetatable", setmetatable);
     filter_globals(&mut l);
     protect_globals(&mut l);
     l
-}
-
-/// `setmetatable(t, mt)` as in Redis's patched Lua: Lua 5.1's checks, then read-only tables are refused.
-fn setmetatable(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, LuaError> {
-    let mt = l.arg(2);
-    let t = l.check_table(1)?;
-    let mt = match mt {
-        Value::Nil => None,
-        Value::Table(m) => Some(m),
-        _ => return Err(l.arg_error(2, "nil or table expected")),
-    };
-    if let Some(old) = l.heap.metatable(t) {
-        if !l.get_field(old, "__metatable").is_nil() {
-            return Err(l.runtime_error("cannot change a protected metatable"));
-        }
-    }
-    if l.heap.table(t).readonly {
-        let v = l.new_str(b"Attempt to modify a readonly table");
-        return Err(l.error_value(v));
-    }
-    l.heap.table_mut(t).metatable = mt;
-    l.push(Value::Table(t));
-    Ok(1)
 }
 
 /// Sets `_G`'s read-only mark (cleared around setting `KEYS`/`ARGV`, as Redis does).

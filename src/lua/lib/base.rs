@@ -172,6 +172,11 @@ fn setmetatable(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
             return Err(l.runtime_error("cannot change a protected metatable"));
         }
     }
+    // Redis's patched `lua_setmetatable` refuses tables marked read-only (only an embedder marks them).
+    if l.heap.table(t).readonly {
+        let v = l.new_str(b"Attempt to modify a readonly table");
+        return Err(l.error_value(v));
+    }
     l.heap.table_mut(t).metatable = mt;
     l.push(Value::Table(t));
     Ok(1)

@@ -146,12 +146,7 @@ mod tests {
 
     /// Call native `f` with `args` the way the VM does (function slot, then arguments above `base`).
     fn call(l: &mut Lua, f: NativeFn, args: &[Value]) -> Vec<Value> {
-        l.stack.clear();
-        l.stack.push(Value::Nil);
-        l.base = 1;
-        l.stack.extend_from_slice(args);
-        let n = f(l, &mut ()).unwrap_or_else(|_| panic!("native failed"));
-        l.stack[l.stack.len() - n..].to_vec()
+        crate::lua::lib::call_native(l, f, args).unwrap_or_else(|_| panic!("native failed"))
     }
 
     fn num(l: &mut Lua, f: NativeFn, args: &[f64]) -> f64 {

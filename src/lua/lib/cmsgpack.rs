@@ -514,12 +514,7 @@ mod tests {
     use crate::lua::heap::NativeFn;
 
     fn call(l: &mut Lua, f: NativeFn, args: &[Value]) -> Result<Vec<Value>, LuaError> {
-        l.stack.clear();
-        l.stack.push(Value::Nil);
-        l.base = 1;
-        l.stack.extend_from_slice(args);
-        let n = f(l, &mut ())?;
-        Ok(l.stack[l.stack.len() - n..].to_vec())
+        crate::lua::lib::call_native(l, f, args)
     }
 
     fn pack(l: &mut Lua, args: &[Value]) -> Vec<u8> {

@@ -140,3 +140,19 @@ pub(crate) fn error_bytes(l: &mut Lua, msg: &[u8]) -> LuaError {
 
 /// `LUAI_MAXCSTACK`: how many values a native may push (`luaL_checkstack` fails past it).
 pub const MAX_C_STACK: usize = 8000;
+
+/// Calls native `f` with `args` the way the VM does (function slot, then the arguments above `base`) and returns
+/// its results: how the library unit tests reach a function without compiling a script.
+#[cfg(test)]
+pub(crate) fn call_native(
+    l: &mut Lua,
+    f: crate::lua::heap::NativeFn,
+    args: &[crate::lua::value::Value],
+) -> Result<Vec<crate::lua::value::Value>, crate::lua::value::LuaError> {
+    l.stack.clear();
+    l.stack.push(crate::lua::value::Value::Nil);
+    l.base = 1;
+    l.stack.extend_from_slice(args);
+    let n = f(l, &mut ())?;
+    Ok(l.stack[l.stack.len() - n..].to_vec())
+}

@@ -367,12 +367,7 @@ mod tests {
     use crate::lua::heap::NativeFn;
 
     fn call(l: &mut Lua, f: NativeFn, args: &[Value]) -> Vec<Value> {
-        l.stack.clear();
-        l.stack.push(Value::Nil);
-        l.base = 1;
-        l.stack.extend_from_slice(args);
-        let n = f(l, &mut ()).unwrap_or_else(|_| panic!("native failed"));
-        l.stack[l.stack.len() - n..].to_vec()
+        crate::lua::lib::call_native(l, f, args).unwrap_or_else(|_| panic!("native failed"))
     }
 
     fn pack(l: &mut Lua, fmt: &str, args: &[Value]) -> Vec<u8> {
