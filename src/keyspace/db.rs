@@ -48,16 +48,16 @@ pub struct Db {
     expire_cursor: u64,
     /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
     /// configured; see [`events`]).
-    pub events: Vec<(u8, Vec<u8>)>,
+    events: Vec<(u8, Vec<u8>)>,
     /// Keys the server deleted on its own (expiry, lazy or active; eviction) since it last drained them: the
     /// server propagates a DEL/UNLINK for each and invalidates WATCHes
     /// (the server state's `drain_expired`).
-    pub expired_log: Vec<(Vec<u8>, Deletion)>,
+    expired_log: Vec<(Vec<u8>, Deletion)>,
     /// Big values (more than [`FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on its own: expired, or
     /// overwritten by a write. They wait here, with the same drain as `expired_log`, for the server to free them:
     /// in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del` (Redis's `dbAsyncDelete` /
     /// `freeObjAsync`), on the spot otherwise.
-    pub garbage: Vec<(Entry, Freed)>,
+    garbage: Vec<(Entry, Freed)>,
     /// The per-slot key index, in cluster mode only ([`crate::keyspace::slots`]): every insert and remove below
     /// notes the key there. `None` otherwise, which costs one predictable branch per insert or remove.
     pub(super) slots: Option<Box<SlotIndex>>,
@@ -110,7 +110,7 @@ pub mod events {
     }
 }
 
-/// Why a big value waits in [`Db::garbage`].
+/// Why a big value waits in `Db::garbage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freed {
     /// Deleted by lazy or active expiry (freed lazily with `lazyfree-lazy-expire`, else timed as `expire-del`).
@@ -201,6 +201,46 @@ impl Db {
             expired_log: Vec::new(),
             garbage: Vec::new(),
             hexpires: std::collections::BTreeSet::new(),
+        }
+    }
+
+    /// The `expired` and `new` events recorded since the last call, oldest first, for `notify::drain` to publish
+    /// (see [`events`]). An empty log keeps its buffer.
+    #[inline]
+    pub fn take_events(&mut self) -> Vec<(u8, Vec<u8>)> {
+        if self.events.is_empty() {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.events)
+    }
+
+    /// The big values let go of since the last call (see `Db::garbage`), for the server to free lazily or on
+    /// the spot (`ServerState::drain_expired`). An empty list keeps its buffer.
+    #[inline]
+    pub fn take_garbage(&mut self) -> Vec<(Entry, Freed)> {
+        if self.garbage.is_empty() {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.garbage)
+    }
+
+    /// The keys deleted on the server's own since the last call (see `Db::expired_log`), for the server to
+    /// propagate and signal (`ServerState::drain_expired`); hand the emptied buffer back with
+    /// [`Db::recycle_deletions`]. An empty log keeps its buffer.
+    #[inline]
+    pub fn take_deletions(&mut self) -> Vec<(Vec<u8>, Deletion)> {
+        if self.expired_log.is_empty() {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.expired_log)
+    }
+
+    /// Keeps a drained deletion buffer's allocation for the next deletions when it is small.
+    #[inline]
+    pub fn recycle_deletions(&mut self, mut buf: Vec<(Vec<u8>, Deletion)>) {
+        buf.clear();
+        if buf.capacity() <= 1024 && self.expired_log.is_empty() {
+            self.expired_log = buf;
         }
     }
 
@@ -499,7 +539,7 @@ impl Db {
         self.lookup(key, clock).is_some()
     }
 
-    /// A replaced entry goes back to the caller, unless it is big: then it waits in [`Db::garbage`].
+    /// A replaced entry goes back to the caller, unless it is big: then it waits in `Db::garbage`.
     fn overwritten(&mut self, old: Option<Entry>) -> Option<Entry> {
         if let Some(o) = &old {
             self.unfile_replaced(o);
@@ -515,7 +555,7 @@ impl Db {
     }
 
     /// Adds or overwrites a key; the old TTL is dropped. No keyspace event: loads, tools and tests; a command's
-    /// write goes through [`Db::set_key`]. Returns the replaced entry (a big one goes to [`Db::garbage`] instead).
+    /// write goes through [`Db::set_key`]. Returns the replaced entry (a big one goes to `Db::garbage` instead).
     #[inline]
     pub fn insert(&mut self, e: Entry) -> Option<Entry> {
         self.set_key(e, 0)
@@ -523,7 +563,7 @@ impl Db {
 
     /// Adds or overwrites a key; the old TTL is dropped (Redis's `setKey` without KEEPTTL). A key that was not
     /// there is recorded as a `new` event when `events` asks for it ([`LookupClock::events`]). Returns the replaced
-    /// entry (a big one goes to [`Db::garbage`] instead).
+    /// entry (a big one goes to `Db::garbage` instead).
     pub fn set_key(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         e.set_expire(None);
         self.file_new(&mut e);
@@ -591,7 +631,7 @@ impl Db {
     }
 
     /// Adds or overwrites a key keeping the old key's TTL, if any (Redis's `setKey` with KEEPTTL; a big replaced
-    /// entry goes to [`Db::garbage`]). A new key is a `new` event when `events` asks for it.
+    /// entry goes to `Db::garbage`). A new key is a `new` event when `events` asks for it.
     pub fn insert_keep_ttl(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         self.file_new(&mut e);
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
@@ -625,7 +665,7 @@ impl Db {
         Ok(())
     }
 
-    /// Deletes a key chosen by `maxmemory` eviction and logs it for propagation (see [`Db::expired_log`]).
+    /// Deletes a key chosen by `maxmemory` eviction and logs it for propagation (see `Db::expired_log`).
     /// Returns the entry for the caller to free (`lazyfree-lazy-eviction`), None when the key does not exist.
     pub fn evict(&mut self, key: &[u8]) -> Option<Entry> {
         let e = self.remove(key)?;

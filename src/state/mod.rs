@@ -1006,30 +1006,26 @@ impl ServerState {
     #[cold]
     fn drain_expired_slow(&mut self, standalone: bool) {
         for i in 0..self.dbs.len() {
-            if !self.dbs[i].garbage.is_empty() {
-                for (e, why) in std::mem::take(&mut self.dbs[i].garbage) {
-                    match why {
-                        crate::keyspace::db::Freed::Expired if self.config.lazyfree_lazy_expire => {
-                            self.lazyfree.free_entry(e)
-                        }
-                        crate::keyspace::db::Freed::Overwritten if self.config.lazyfree_lazy_server_del => {
-                            self.lazyfree.free_entry(e)
-                        }
-                        // Freeing an expired value is the latency monitor's `expire-del` event.
-                        crate::keyspace::db::Freed::ExpiredByCommand if self.config.lazyfree_lazy_expire => {
-                            self.lazyfree.free_entry(e)
-                        }
-                        crate::keyspace::db::Freed::Expired => crate::latency::timed("expire-del", || drop(e)),
-                        crate::keyspace::db::Freed::Overwritten | crate::keyspace::db::Freed::ExpiredByCommand => {
-                            drop(e)
-                        }
+            for (e, why) in self.dbs[i].take_garbage() {
+                match why {
+                    crate::keyspace::db::Freed::Expired if self.config.lazyfree_lazy_expire => {
+                        self.lazyfree.free_entry(e)
                     }
+                    crate::keyspace::db::Freed::Overwritten if self.config.lazyfree_lazy_server_del => {
+                        self.lazyfree.free_entry(e)
+                    }
+                    // Freeing an expired value is the latency monitor's `expire-del` event.
+                    crate::keyspace::db::Freed::ExpiredByCommand if self.config.lazyfree_lazy_expire => {
+                        self.lazyfree.free_entry(e)
+                    }
+                    crate::keyspace::db::Freed::Expired => crate::latency::timed("expire-del", || drop(e)),
+                    crate::keyspace::db::Freed::Overwritten | crate::keyspace::db::Freed::ExpiredByCommand => drop(e),
                 }
             }
-            if self.dbs[i].expired_log.is_empty() {
+            let keys = self.dbs[i].take_deletions();
+            if keys.is_empty() {
                 continue;
             }
-            let keys = std::mem::take(&mut self.dbs[i].expired_log);
             for (k, why) in &keys {
                 let verb = match why {
                     crate::keyspace::db::Deletion::Expired => self.expire_del_verb(),
@@ -1043,11 +1039,7 @@ impl ServerState {
                 }
             }
             // Keep the allocation when it is small.
-            let mut keys = keys;
-            keys.clear();
-            if keys.capacity() <= 1024 && self.dbs[i].expired_log.is_empty() {
-                self.dbs[i].expired_log = keys;
-            }
+            self.dbs[i].recycle_deletions(keys);
         }
     }
 }

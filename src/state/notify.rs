@@ -60,10 +60,10 @@ pub fn after_command(srv: &mut ServerState, me: Option<&mut ClientState>) {
 pub fn drain(srv: &mut ServerState, mut me: Option<&mut ClientState>) {
     crate::keyspace::db::events::clear_pending();
     for i in 0..srv.dbs.len() {
-        if srv.dbs[i].events.is_empty() {
+        let events = srv.dbs[i].take_events();
+        if events.is_empty() {
             continue;
         }
-        let events = std::mem::take(&mut srv.dbs[i].events);
         for (kind, key) in &events {
             let (class, name) = if *kind == LOG_EXPIRED { (nc::EXPIRED, "expired") } else { (nc::NEW, "new") };
             emit(srv, me.as_deref_mut(), class, name, key, i);
