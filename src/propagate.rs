@@ -16,7 +16,7 @@
 //!                                     backlog and the replicas after each command; see `crate::state::repl`)
 //! ```
 //!
-//! The deletion log is [`Db::expired_log`](crate::keyspace::db::Db::expired_log), drained by
+//! The deletion log is `Db::expired_log` ([`Db::take_deletions`](crate::keyspace::db::Db::take_deletions)), drained by
 //! [`ServerState::drain_expired`](crate::state::ServerState::drain_expired); the funnel that compares `dirty` is
 //! `Server::call_with` (`server/call.rs`).
 //!

@@ -946,7 +946,7 @@ impl Entry {
     }
 
     /// Whether the value is a hash filed in its database's field-expiry index (see
-    /// [`Db::hexpires`](crate::keyspace::db::Db::hexpires)).
+    /// [`Db::has_field_ttls`](crate::keyspace::db::Db::has_field_ttls)).
     #[inline]
     pub fn is_filed_hash(&self) -> bool {
         matches!(self.value(), Some(Value::Hash(h)) if h.filed() != 0)

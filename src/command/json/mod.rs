@@ -6,10 +6,10 @@
 //! type). RedisJSON's own texts are kept, including those without an error code ("Existing key has wrong Redis
 //! type", serde_json's parse errors).
 //!
-//! Every write goes through the door: a write lookup ([`Ctx::write_reply`](crate::command::Ctx::write_reply)) or [`Ctx::open_write`](crate::command::Ctx::open_write) and
-//! [`Ctx::insert`](crate::command::Ctx::insert) for a new key, settled with one change when the document changed (RedisJSON's
+//! Every write goes through the door: a write lookup ([`Ctx::write`](crate::command::Ctx::write)) or [`Ctx::open_write`](crate::command::Ctx::open_write) and
+//! the door's [`Door::insert`](crate::command::context::door::Door::insert) for a new key, settled with one change when the document changed (RedisJSON's
 //! `ReplicateVerbatim`: the command is propagated as it was sent), then the keyspace event RedisJSON emits
-//! (`json.set`, `json.del`, ... in the `d` module class). Reads use [`Ctx::read_reply`](crate::command::Ctx::read_reply).
+//! (`json.set`, `json.del`, ... in the `d` module class). Reads use the one lookup, [`Ctx::lookup`](crate::command::Ctx::lookup).
 //!
 //! Files: `read` holds the commands that only read, `write` those that change documents, and this file
 //! the shared argument, path and reply helpers and the command table.

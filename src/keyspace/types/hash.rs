@@ -26,7 +26,7 @@
 //! command layer deletes it on a master). Active expiry ([`Hash::expire_due`]) pops due triplets from the
 //! listpack's front; the table keeps a lower bound of its TTLs and walks itself with a cursor to find due fields,
 //! raising the bound to the exact least TTL after each complete pass. The database files every hash with TTLs
-//! under its bound ([`Db::hexpires`](crate::keyspace::db::Db::hexpires)).
+//! under its bound (`Db::hexpires`, see [`Db::has_field_ttls`](crate::keyspace::db::Db::has_field_ttls)).
 //!
 //! Tests: unit tests of conversions exactly at both thresholds and of the pair layout; a proptest against a
 //! `BTreeMap`; 100k fields; the TTL layouts and active expiry below; tests/types/hash_field_expiry.rs end to end.
