@@ -116,10 +116,12 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 # migration took it from 3,349,712 to 3,357,904 and the budget to 3,360,000; the slot index's move log and the
 # expire cycle's slices took it to 3,362,000 and the budget to 3,370,000; Redis 8.2's and 8.4's commands (XDELEX,
 # XACKDEL and the reference policies; DIGEST with its XXH3, DELEX, MSETEX, SET's IFNE/IFDEQ/IFDNE) and the replica's
-# load-failure reports took it to 3,390,672 and the budget to 3,400,000 (deploy/README.md says so).
+# load-failure reports took it to 3,390,672 and the budget to 3,400,000; the built-in JSON type (RedisJSON's commands,
+# JSONPath, its RDB records) and RedisBloom's Bloom, Count-Min and Top-K took it to 3,628,240 and the budget to
+# 3,640,000 (deploy/README.md says so).
 STATIC_LIBC      ?= musl
 STATIC_BUILD_STD ?= auto
-STATIC_BUDGET    ?= 3400000
+STATIC_BUDGET    ?= 3640000
 STATIC_INLINE    ?= 100
 STATIC_OPT_LEVEL ?= s
 MUSL_TRIPLE      ?= $(firstword $(subst -, ,$(TARGET_TRIPLE)))-unknown-linux-musl
