@@ -354,7 +354,7 @@ test-banner:
 # The TLS build (the `tls` feature; make test covers the default build): clippy with the feature, the TLS unit tests
 # and tests/tls.rs (redis-cli and redis-benchmark over TLS, mutual TLS, CONFIG SET reloads). .ci/run runs it.
 test-tls: deps toolchain
-	$(CARGO) clippy --all-targets --features tls -- -D warnings
+	$(CARGO) clippy --lib --features tls -- -D warnings
 	$(CARGO) test --features tls --lib net::tls
 	$(CARGO) test --features tls --test tls
 
