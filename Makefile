@@ -348,7 +348,7 @@ test: test-banner deps toolchain
 test-banner:
 	@echo "make test: installs what is missing (tests/deps.sh: Debian packages with apt-get, redis-py into"
 	@echo "  target/pydeps; rustfmt, clippy, the cross-check targets and Rust 1.83 with rustup), then builds into"
-	@echo "  target/ (2.6 GB) and runs fmt, clippy, the docs, the MSRV check and every test binary (about 10"
+	@echo "  target/ (2.6 GB) and runs fmt, clippy, the docs, the MSRV check and every test binary (about 13"
 	@echo "  minutes on 2 cores). Its test servers use free ports, never 6379."
 
 # The TLS build (the `tls` feature; make test covers the default build): clippy with the feature, the TLS unit tests
