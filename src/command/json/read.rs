@@ -205,7 +205,7 @@ pub(super) fn mget(ctx: &mut Ctx, args: Args) {
 }
 
 /// The optional path argument at `i` (the root `.` when absent).
-fn path_at<'a>(args: &Args<'a>, i: usize) -> Result<PathArg<'a>, String> {
+pub(super) fn path_at<'a>(args: &Args<'a>, i: usize) -> Result<PathArg<'a>, String> {
     if i < args.len() {
         PathArg::arg(args.get(i))
     } else {

@@ -1,7 +1,7 @@
 //! The JSON commands that change documents: JSON.SET, MSET, MERGE, DEL/FORGET, NUMINCRBY/NUMMULTBY/NUMPOWBY,
 //! TOGGLE, STRAPPEND, ARRAPPEND, ARRINSERT, ARRPOP, ARRTRIM and CLEAR.
 
-use super::read::{norm_start, parse_strict, value_resp3, ReplyFormat};
+use super::read::{norm_start, parse_strict, path_at, value_resp3, ReplyFormat};
 use super::*;
 use crate::command::Access;
 use crate::command::{Args, Ctx};
@@ -388,7 +388,7 @@ pub(super) fn del(ctx: &mut Ctx, args: Args) {
     if args.len() < 2 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.del' command");
     }
-    let p = if args.len() > 2 { PathArg::arg(args.get(2)) } else { Ok(PathArg::new(".")) };
+    let p = path_at(&args, 2);
     let p = match p {
         Ok(p) => p,
         Err(e) => return ctx.reply().error(&e),
@@ -784,7 +784,7 @@ pub(super) fn clear(ctx: &mut Ctx, args: Args) {
     if args.len() < 2 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.clear' command");
     }
-    let p = if args.len() > 2 { PathArg::arg(args.get(2)) } else { Ok(PathArg::new(".")) };
+    let p = path_at(&args, 2);
     let p = match p {
         Ok(p) => p,
         Err(e) => return ctx.reply().error(&e),
