@@ -327,6 +327,7 @@ unit:
 # Every step runs even if an earlier one fails (CI reads all of cargo test's summary lines); the exit status is
 # non-zero if any step failed.
 # The test binaries run two at a time (tests/run-binaries.sh says how and why); each step prints its time.
+# TEST_EXTRA: more make targets for the third lane, before the cross-platform checks (.ci/run: test-tls).
 # The last lines name every failed step and failing test (a CI log is often read from its tail).
 test: test-banner deps toolchain
 	@status=0; failed=""; t0=$$(date +%s); t=$$t0; \
@@ -335,7 +336,7 @@ test: test-banner deps toolchain
 	fail() { status=1; failed="$$failed $$1"; }; \
 	echo "== cargo fmt --check"; $(CARGO) fmt --all -- --check || fail fmt; took "fmt"; \
 	echo "== cargo clippy"; $(CARGO) clippy --all-targets -- -D warnings || fail clippy; took "clippy"; \
-	extra="check-ports doc msrv"; if [ "$(FUZZ_SMOKE)" = 1 ]; then extra="$$extra fuzz-smoke"; fi; \
+	extra="$(TEST_EXTRA) check-ports doc msrv"; if [ "$(FUZZ_SMOKE)" = 1 ]; then extra="$$extra fuzz-smoke"; fi; \
 	echo "== cargo test (and make $$extra beside it)"; \
 	EXTRA_TARGETS="$$extra" MAKE="$(MAKE)" tests/run-binaries.sh || fail "test-binaries"; \
 	took "the test binaries and make $$extra"; \
@@ -352,11 +353,16 @@ test-banner:
 	@echo "  minutes on 2 cores). Its test servers use free ports, never 6379."
 
 # The TLS build (the `tls` feature; make test covers the default build): clippy with the feature, the TLS unit tests
-# and tests/tls.rs (redis-cli and redis-benchmark over TLS, mutual TLS, CONFIG SET reloads). .ci/run runs it.
+# and tests/tls.rs (redis-cli and redis-benchmark over TLS, mutual TLS, CONFIG SET reloads). It builds in its own
+# target directory (TLS_TARGET_DIR), so that target/debug/ferredis-server, which the default build's tests start,
+# is never swapped for the TLS build while they run: .ci/run runs it as make test's third lane (TEST_EXTRA).
+TLS_TARGET_DIR ?= target/tls
 test-tls: deps toolchain
-	$(CARGO) clippy --lib --features tls -- -D warnings
-	$(CARGO) test --features tls --lib net::tls
-	$(CARGO) test --features tls --test tls
+	@export CARGO_TARGET_DIR=$(TLS_TARGET_DIR); rc=0; \
+	$(CARGO) clippy --lib --features tls -- -D warnings || rc=1; \
+	$(CARGO) test --features tls --lib net::tls || rc=1; \
+	$(CARGO) test --features tls --test tls || rc=1; \
+	if [ "$(PORTS_CLEAN)" = 1 ]; then rm -rf $(TLS_TARGET_DIR); fi; exit $$rc
 
 # The whole test suite again with threaded I/O on every ferredis server.
 IO_THREADS_ARGS ?= --io-threads 4 --io-threads-do-reads yes
