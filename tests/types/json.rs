@@ -465,3 +465,69 @@ fn generated_documents_and_paths() {
     }
     check(diffs);
 }
+
+fn nested(levels: usize) -> String {
+    format!("{}{}", "[".repeat(levels), "]".repeat(levels))
+}
+
+/// A command's value nests at most 127 levels, but writes at deep paths stack values on one another. Up to
+/// ferredis's document limit (2,048 levels) that goes as in RedisJSON 2.8 (which sets no limit): compared here
+/// at 505 levels. Past it, the write is refused with "ERR recursion limit exceeded" (RedisJSON's text while
+/// it capped depth) and the document is left as it was; every command still works on the deepest document.
+#[test]
+fn documents_nest_deeper_through_writes_up_to_the_limit() {
+    if !have_rejson() {
+        return;
+    }
+    let mut p = Pair::with_rejson(&[]);
+    let (f, r) = p.both();
+    let mut depth = 127;
+    assert_eq!(f.cmd(&["JSON.SET", "k", "$", &nested(127)]), b"+OK\r\n");
+    assert_eq!(r.cmd(&["JSON.SET", "k", "$", &nested(127)]), b"+OK\r\n");
+    for _ in 0..3 {
+        let at = format!("${}", "[0]".repeat(depth - 1));
+        for c in [&mut *f, &mut *r] {
+            assert_eq!(c.cmd(&["JSON.SET", "k", &at, &nested(127)]), b"+OK\r\n");
+        }
+        depth += 126;
+    }
+    for args in [&["JSON.GET", "k"][..], &["JSON.ARRLEN", "k", "$..[0]"], &["JSON.TYPE", "k", "$..[0][0]"]] {
+        assert_eq!(f.cmd(args), r.cmd(args), "{args:?}");
+    }
+
+    // ferredis alone past RedisJSON's behaviour: the limit.
+    const MAX: usize = 2_048;
+    while depth < MAX {
+        let add = (MAX - depth).min(126);
+        let at = format!("${}", "[0]".repeat(depth - 1));
+        assert_eq!(f.cmd(&["JSON.SET", "k", &at, &nested(add + 1)]), b"+OK\r\n", "at {depth}");
+        depth += add;
+    }
+    let deepest = format!("${}", "[0]".repeat(MAX - 1));
+    let whole = f.cmd(&["JSON.GET", "k"]);
+    assert!(whole.ends_with(format!("{}\r\n", nested(MAX)).as_bytes()), "{MAX} levels");
+    let refused = b"-ERR recursion limit exceeded\r\n".to_vec();
+    // The innermost `[]` sits inside MAX - 1 arrays: a value nesting 2 levels there, or 1 inside it, is one too many.
+    assert_eq!(f.cmd(&["JSON.SET", "k", &deepest, "[[]]"]), refused);
+    assert_eq!(f.cmd(&["JSON.SET", "k", &deepest, "[]"]), b"+OK\r\n", "as deep as before");
+    assert_eq!(f.cmd(&["JSON.ARRAPPEND", "k", &deepest, "[]"]), refused);
+    assert_eq!(f.cmd(&["JSON.ARRINSERT", "k", &deepest, "0", "{}"]), refused);
+    assert_eq!(f.cmd(&["JSON.MERGE", "k", &deepest, r#"{"a":[]}"#]), refused);
+    assert_eq!(f.cmd(&["JSON.MSET", "k", &deepest, "[[]]"]), refused);
+    assert_eq!(f.cmd(&["JSON.GET", "k"]), whole, "unchanged");
+    assert_eq!(f.cmd(&["JSON.ARRAPPEND", "k", &deepest, "1"]), b"*1\r\n:1\r\n", "a scalar adds no level");
+    let whole = f.cmd(&["JSON.GET", "k"]);
+    // Every walk over the deepest document: print, clone, DUMP/RESTORE, `..`, memory, delete.
+    assert_eq!(f.cmd(&["COPY", "k", "k2"]), b":1\r\n");
+    let dump = f.cmd(&["DUMP", "k"]);
+    let payload = Resp::parse(&dump).expect("DUMP").as_bytes().expect("a payload").to_vec();
+    assert_eq!(f.cmd(&[b"RESTORE".as_slice(), b"k3", b"0", &payload]), b"+OK\r\n");
+    assert_eq!(f.cmd(&["JSON.GET", "k3"]), f.cmd(&["JSON.GET", "k"]));
+    assert!(f.cmd(&["JSON.GET", "k", "$..[0]"]).len() > MAX);
+    assert!(f.cmd(&["JSON.DEBUG", "MEMORY", "k"]).starts_with(b":"));
+    assert!(f.cmd(&["MEMORY", "USAGE", "k"]).starts_with(b":"));
+    assert_eq!(f.cmd(&["DEBUG", "RELOAD"]), b"+OK\r\n");
+    assert_eq!(f.cmd(&["JSON.GET", "k2"]), whole);
+    assert_eq!(f.cmd(&["DEL", "k", "k2", "k3"]), b":3\r\n");
+    assert_eq!(f.cmd(&["PING"]), b"+PONG\r\n");
+}

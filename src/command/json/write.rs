@@ -143,6 +143,20 @@ fn apply(doc: &mut Json, ups: Vec<Update>, v: &Json, merge_at: bool) -> bool {
     changed
 }
 
+/// Refuses updates that would nest the document past [`MAX_NESTING`](crate::keyspace::types::json::MAX_NESTING)
+/// (a replaced node sits inside as many containers as its location has steps; an added member one more).
+fn check_nesting(ups: &[Update], v: &Json) -> Result<(), String> {
+    let containers = ups
+        .iter()
+        .map(|u| match u {
+            Update::Set(at) => at.len(),
+            Update::Add(at, _) => at.len() + 1,
+        })
+        .max()
+        .unwrap_or(0);
+    Json::check_nesting(containers, [v])
+}
+
 /// RFC 7396 merge patch, as RedisJSON applies it.
 fn merge(doc: &mut Json, patch: &Json) {
     let Json::Object(p) = patch else {
@@ -212,6 +226,7 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
             }
             Some(doc) => {
                 let ups = find_updates(doc, &p, op)?;
+                check_nesting(&ups, &v)?;
                 if apply(doc, ups, &v, false) {
                     Ok((Rv::Simple("OK"), Change::Modified("json.set")))
                 } else {
@@ -246,6 +261,7 @@ pub(super) fn merge_cmd(ctx: &mut Ctx, args: Args) {
             }
             Some(doc) => {
                 let ups = find_updates(doc, &p, SetOp::None)?;
+                check_nesting(&ups, &v)?;
                 let changed = ups.iter().any(|u| matches!(u, Update::Set(_)));
                 let mut any = false;
                 for u in ups {
@@ -287,7 +303,11 @@ pub(super) fn mset(ctx: &mut Ctx, args: Args) {
             } else {
                 return Err("ERR new objects must be created at the root".into());
             };
-            Ok((ups, parse_value(args.get(t + 2))?))
+            let v = parse_value(args.get(t + 2))?;
+            if let Some(ups) = &ups {
+                check_nesting(ups, &v)?;
+            }
+            Ok((ups, v))
         })();
         match plan {
             Ok((ups, v)) => plans.push((t, ups, v)),
@@ -542,11 +562,28 @@ fn per_match(
     p: &PathArg,
     want: impl Fn(&Json) -> bool,
     legacy_err: &str,
+    op: impl FnMut(&mut Json) -> Result<Rv, String>,
+) -> Result<(Rv, bool), String> {
+    per_match_adding(doc, p, want, legacy_err, &[], op)
+}
+
+/// [`per_match`] for the writes that put `added` inside each match (ARRAPPEND, ARRINSERT): refused before any
+/// change when that would nest the document too deep ([`check_nesting`]).
+fn per_match_adding(
+    doc: &mut Json,
+    p: &PathArg,
+    want: impl Fn(&Json) -> bool,
+    legacy_err: &str,
+    added: &[Json],
     mut op: impl FnMut(&mut Json) -> Result<Rv, String>,
 ) -> Result<(Rv, bool), String> {
     let paths = typed_paths(doc, p, want)?;
     if p.legacy && paths.iter().all(Option::is_none) {
         return Err(legacy_err.to_string());
+    }
+    if !added.is_empty() {
+        let deepest = paths.iter().flatten().map(Vec::len).max().unwrap_or(0);
+        Json::check_nesting(deepest + 1, added)?;
     }
     let mut out = Vec::new();
     let mut changed = false;
@@ -650,7 +687,7 @@ pub(super) fn arrappend(ctx: &mut Ctx, args: Args) {
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
-        let (r, changed) = per_match(doc, &p, is_array, &no_path_or(p.original, "not an array"), |v| {
+        let (r, changed) = per_match_adding(doc, &p, is_array, &no_path_or(p.original, "not an array"), &vals, |v| {
             let Json::Array(a) = v else { return Ok(Rv::Null) };
             a.extend(vals.iter().cloned());
             Ok(Rv::Int(a.len() as i64))
@@ -675,7 +712,7 @@ pub(super) fn arrinsert(ctx: &mut Ctx, args: Args) {
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
-        let (r, changed) = per_match(doc, &p, is_array, &no_path_or(&p.fixed, "not an array"), |v| {
+        let (r, changed) = per_match_adding(doc, &p, is_array, &no_path_or(&p.fixed, "not an array"), &vals, |v| {
             let Json::Array(a) = v else { return Ok(Rv::Null) };
             let len = a.len() as i64;
             let at = if index < 0 { len + index } else { index };

@@ -61,6 +61,19 @@ pub fn is_rejson_module_id(id: u64) -> bool {
     id >> 10 == rdb_module_id(0) >> 10
 }
 
+/// The deepest a document may nest (arrays and objects inside one another), and the error a write that would
+/// nest it deeper gets.
+///
+/// A command's JSON argument nests at most 127 levels (serde_json's limit, [`parse`]), but writes at a deep
+/// path stack arguments on one another: RedisJSON 2.8 sets no bound there, so its documents can grow until
+/// printing or freeing one exhausts the stack. Every walk over a document here (printing, cloning, comparing,
+/// `..`, merging, parsing a file's copy) recurses once per level, and 2,048 levels fit the main thread's stack
+/// with room to spare even in a debug build (about 0.9 KB a level for the parser, the deepest frame; tested at
+/// this depth in a 2 MB thread by `tests.rs`). RedisJSON used the same error text while it capped depth
+/// (RedisJSON#1487, since reverted); documents up to this depth behave exactly as RedisJSON's.
+pub const MAX_NESTING: usize = 2_048;
+pub const NESTING_ERROR: &str = "ERR recursion limit exceeded";
+
 /// One node of a JSON document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -192,6 +205,36 @@ impl Json {
             Json::Object(o) => o.heap_bytes(),
             _ => 0,
         }
+    }
+
+    /// How many arrays and objects nest on the deepest path down from this node (0 for a scalar, 1 for `[]`).
+    /// Walks with its own stack, so any depth is safe to measure.
+    pub fn nesting(&self) -> usize {
+        let mut deepest = 0;
+        let mut todo: Vec<(&Json, usize)> = vec![(self, 0)];
+        while let Some((v, above)) = todo.pop() {
+            match v {
+                Json::Array(a) => {
+                    deepest = deepest.max(above + 1);
+                    todo.extend(a.iter().map(|c| (c, above + 1)));
+                }
+                Json::Object(o) => {
+                    deepest = deepest.max(above + 1);
+                    todo.extend(o.iter().map(|(_, c)| (c, above + 1)));
+                }
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    /// [`NESTING_ERROR`] unless `values` fit [`MAX_NESTING`] when placed inside `containers` arrays or objects.
+    pub fn check_nesting<'a>(containers: usize, values: impl IntoIterator<Item = &'a Json>) -> Result<(), String> {
+        let deepest = values.into_iter().map(Json::nesting).max().unwrap_or(0);
+        if containers + deepest > MAX_NESTING {
+            return Err(NESTING_ERROR.to_string());
+        }
+        Ok(())
     }
 
     /// The document's compact text (JSON.GET's default form).

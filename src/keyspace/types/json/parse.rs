@@ -10,16 +10,15 @@
 //! Errors are `"<what> at line L column C"`, the column counting bytes from the line's start to the parser's
 //! position, as serde_json reports them. The parser never panics, and allocates at most in proportion to its
 //! input (every node consumes at least one byte). It recurses once per level of nesting; the limit bounds the
-//! depth for commands, and [`parse_unlimited`] (a file's documents) bounds it by [`UNLIMITED_DEPTH`].
+//! depth for commands, and [`parse_unlimited`] (a file's documents) bounds it by [`MAX_NESTING`](super::MAX_NESTING).
 
 use super::{Json, Object};
 
 /// serde_json's default recursion budget: the 128th nested array or object fails.
 const DEPTH_LIMIT: u32 = 128;
 
-/// The nesting [`parse_unlimited`] accepts: far above any document the commands can build in practice, far
-/// below what would exhaust the main thread's stack.
-pub const UNLIMITED_DEPTH: u32 = 10_000;
+/// The parser's budget for a file's documents: [`MAX_NESTING`](super::MAX_NESTING) levels pass, one more fails.
+const FILE_DEPTH_LIMIT: u32 = super::MAX_NESTING as u32 + 1;
 
 /// A refused text: serde_json's message with its position (the reply RedisJSON sends, without the `-`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,9 +40,10 @@ pub fn parse_whole(text: &str) -> Result<Json, ParseError> {
     }
 }
 
-/// Parses a document read from a file (RedisJSON lifts the nesting limit there).
+/// Parses a document read from a file (RedisJSON lifts the nesting limit there; ours is the documents' own,
+/// [`MAX_NESTING`](super::MAX_NESTING)).
 pub fn parse_unlimited(text: &str) -> Result<Json, ParseError> {
-    Parser { s: text.as_bytes(), i: 0, depth: UNLIMITED_DEPTH }.value()
+    Parser { s: text.as_bytes(), i: 0, depth: FILE_DEPTH_LIMIT }.value()
 }
 
 #[derive(Clone, Copy)]

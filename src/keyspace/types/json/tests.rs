@@ -165,3 +165,55 @@ fn paths_select_in_redisjson_order() {
     }
     assert!(sel("$.a[", doc).starts_with("ERR Error occurred on position"));
 }
+
+/// Every walk over a document at the deepest nesting a document may reach ([`MAX_NESTING`]) fits in 4 MB of stack,
+/// half the main thread's usual 8 MB, in whatever build runs the tests (the parser's frames, the largest, need
+/// about 0.9 KB a level unoptimized). A stack overflow here aborts the test binary.
+#[test]
+fn the_deepest_document_fits_the_stack() {
+    std::thread::Builder::new()
+        .stack_size(4 << 20)
+        .spawn(|| {
+            // Objects and arrays alternating, MAX_NESTING levels.
+            let mut v = Json::Array(vec![Json::Null]);
+            for i in 1..MAX_NESTING {
+                v = if i % 2 == 0 {
+                    Json::Array(vec![v, Json::Int(1)])
+                } else {
+                    let mut o = Object::new();
+                    o.insert("a", v);
+                    Json::Object(o)
+                };
+            }
+            assert_eq!(v.nesting(), MAX_NESTING);
+            let text = v.to_text();
+            let f = Format { indent: Some(b"  "), newline: Some(b"\n"), space: Some(b" ") };
+            let mut pretty = Vec::new();
+            write_formatted(&v, &f, &mut pretty);
+            let back = parse_unlimited(std::str::from_utf8(&text).unwrap()).expect("a file's document at the limit");
+            assert!(back == v && path::json_eq(&back, &v));
+            let copy = back.clone();
+            assert!(copy == v && copy.heap_bytes() >= MAX_NESTING * std::mem::size_of::<Json>());
+            drop(copy);
+            let q = path::Query::compile("$..a").unwrap();
+            assert_eq!(q.select(&v).len(), MAX_NESTING / 2);
+            let deeper = format!("[{}]", std::str::from_utf8(&text).unwrap());
+            assert!(parse_unlimited(&deeper).is_err(), "one level more is refused");
+            assert_eq!(Json::check_nesting(1, [&v]), Err(NESTING_ERROR.to_string()));
+            assert_eq!(Json::check_nesting(0, [&v]), Ok(()));
+            drop(back);
+            drop(v);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn nesting_counts_containers_on_the_deepest_path() {
+    for (text, n) in
+        [("1", 0), ("[]", 1), ("{}", 1), ("[1,[2,{\"a\":[]}],3]", 4), ("{\"a\":{\"b\":1},\"c\":[[[]]]}", 4)]
+    {
+        assert_eq!(parse(text).unwrap().nesting(), n, "{text}");
+    }
+}
