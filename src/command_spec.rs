@@ -1024,6 +1024,16 @@ mod tests {
         }
     }
 
+    /// A command of a built-in module family (JSON.*, BF.*, CF.*, CMS.*, TOPK.*, TDIGEST.*) carries the `module`
+    /// flag, as a loaded module's commands do in Redis, and names its module; no other command does either.
+    #[test]
+    fn module_commands_are_flagged_and_named() {
+        for (name, c) in every_command() {
+            let module = crate::command::module::module_of(&name);
+            assert_eq!(c.has(flag::MODULE), module.is_some(), "{name}: flag::MODULE vs its module {module:?}");
+        }
+    }
+
     /// Redis adds categories implied by the command flags; the table must spell them out.
     #[test]
     fn acl_categories_follow_flags() {

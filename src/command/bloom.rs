@@ -30,8 +30,8 @@ const BF: Command = Command {
     key_specs: &[KeySpecDef::at(1, "RW access update")],
     ..BASE
 };
-const WRITE: u64 = flag::WRITE | flag::DENYOOM;
-const READ: u64 = flag::READONLY | flag::FAST;
+const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const READ: u64 = flag::READONLY | flag::FAST | flag::MODULE;
 
 macro_rules! bf_command {
     ($name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $handler:expr) => {

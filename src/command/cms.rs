@@ -24,8 +24,8 @@ const CMS: Command = Command {
     key_specs: &[KeySpecDef::at(1, "RW access update")],
     ..BASE
 };
-const WRITE: u64 = flag::WRITE | flag::DENYOOM;
-const READ: u64 = flag::READONLY;
+const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const READ: u64 = flag::READONLY | flag::MODULE;
 
 pub static COMMANDS: &[Command] = &[
     Command {

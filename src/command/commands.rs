@@ -395,20 +395,22 @@ const DOC_FLAGS: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
-    if c.flags & flag::MODULE != 0 {
-        // A module command documents its group and its module only (Redis 7.0's `addReplyCommandDocs` for a
-        // command RedisJSON registered without docs).
+    let module = if c.flags & flag::MODULE != 0 { super::module::module_of(c.name) } else { None };
+    if let (Some(m), true) = (module, c.summary.is_empty()) {
+        // A module command registered without docs documents its group and its module only (Redis 7.0's
+        // `addReplyCommandDocs` for RedisJSON's commands).
         r.map(2);
         r.bulk(b"group");
         r.bulk(b"module");
         r.bulk(b"module");
-        r.bulk(MODULE_NAME.as_bytes());
+        r.bulk(m.as_bytes());
         return;
     }
     let args = parse_syntax(c.syntax);
     let doc = DOC_FLAGS.iter().find(|d| d.0 == full_name);
     let (flag, since, replaced) = doc.map_or(("", "", ""), |d| (d.1, d.2, d.3));
     let n = 3
+        + usize::from(module.is_some())
         + usize::from(!flag.is_empty())
         + usize::from(!since.is_empty())
         + usize::from(!replaced.is_empty())
@@ -425,6 +427,10 @@ fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
             r.bulk(k.as_bytes());
             r.bulk(v.as_bytes());
         }
+    }
+    if let Some(m) = module {
+        r.bulk(b"module");
+        r.bulk(m.as_bytes());
     }
     if !flag.is_empty() {
         r.bulk(b"doc_flags");
@@ -518,9 +524,6 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
     }
 }
 
-/// The module name the built-in JSON family's commands report (RedisJSON's).
-const MODULE_NAME: &str = "ReJSON";
-
 /// COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]
 fn command_list(ctx: &mut Ctx, args: Args) {
     let all = every_command_in(ctx.settings().sentinel_mode());
@@ -529,12 +532,13 @@ fn command_list(ctx: &mut Ctx, args: Args) {
     } else if args.len() == 5 && args.is(2, "filterby") {
         let value = args.get(4);
         if args.is(3, "module") {
-            // No module can be loaded: only the built-in JSON family answers to RedisJSON's module name.
-            if value == MODULE_NAME.as_bytes() {
-                all.iter().filter(|(c, _)| c.flags & flag::MODULE != 0).map(|(_, n)| n.as_str()).collect()
-            } else {
-                Vec::new()
-            }
+            // No module can be loaded: the built-in families answer to their modules' names.
+            all.iter()
+                .filter(|(c, _)| {
+                    c.flags & flag::MODULE != 0 && super::module::module_of(c.name).map(str::as_bytes) == Some(value)
+                })
+                .map(|(_, n)| n.as_str())
+                .collect()
         } else if args.is(3, "aclcat") {
             all.iter()
                 .filter(|(c, _)| c.acl.split_whitespace().any(|cat| cat.as_bytes().eq_ignore_ascii_case(value)))

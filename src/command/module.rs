@@ -1,7 +1,7 @@
 //! MODULE: ferredis loads no modules, so it answers as a Redis 7.0 that cannot load the file it is given.
 //!
-//! LIST names only the built-in JSON type (`ReJSON`, as Redis 8 lists its bundled module) and UNLOAD never finds
-//! a name. LOAD and LOADEX check the file the way Redis's `moduleLoad`
+//! LIST names the built-in module families ([`BUILT_IN`]: `ReJSON` and `bf`, as Redis 8 lists its bundled
+//! modules) and UNLOAD never finds a name. LOAD and LOADEX check the file the way Redis's `moduleLoad`
 //! does (stat for an execute bit, then `dlopen`), but instead of calling `dlopen` they read the file and log the
 //! reason glibc's loader would give (missing file, directory, short file, not ELF, an executable) or that the
 //! library exports no `RedisModule_OnLoad`; a real Redis module gets a line of our own saying modules are not
@@ -104,28 +104,45 @@ fn module_help(ctx: &mut Ctx, _args: Args) {
     );
 }
 
-/// MODULE LIST: the built-in JSON type, listed as Redis 8 lists its bundled RedisJSON (clients probe for
-/// `ReJSON` here); no other module is ever loaded.
-fn module_list(ctx: &mut Ctx, _args: Args) {
-    let r = ctx.reply();
-    r.array(1);
-    r.map(4);
-    r.bulk(b"name");
-    r.bulk(b"ReJSON");
-    r.bulk(b"ver");
-    r.int(crate::keyspace::types::json::MODULE_VERSION);
-    r.bulk(b"path");
-    r.bulk(b"");
-    r.bulk(b"args");
-    r.array(0);
+/// The modules Redis 8 bundles and ferredis builds in: (name, version, INFO's `options`, the command-name
+/// prefixes of their commands). RedisJSON 2.8.3 and RedisBloom 2.8.2 (Bloom, Cuckoo, Count-Min, Top-K and
+/// t-digest), as the oracles in `tests/types` run them.
+pub const BUILT_IN: &[(&str, i64, &str, &[&str])] = &[
+    ("ReJSON", crate::keyspace::types::json::MODULE_VERSION, "[handle-io-errors]", &["json."]),
+    ("bf", 20802, "[]", &["bf.", "cf.", "cms.", "topk.", "tdigest."]),
+];
+
+/// The built-in module a command belongs to (Redis's `moduleNameFromCommand`), by its lower-case name.
+pub fn module_of(name: &str) -> Option<&'static str> {
+    BUILT_IN.iter().find(|m| m.3.iter().any(|p| name.starts_with(p))).map(|m| m.0)
 }
 
-/// INFO's `# Modules` line of the built-in JSON type (Redis's `genModulesInfoString` for RedisJSON).
+/// MODULE LIST: the built-in module families, listed as Redis 8 lists its bundled modules (clients probe for
+/// `ReJSON` and `bf` here); no other module is ever loaded.
+fn module_list(ctx: &mut Ctx, _args: Args) {
+    let r = ctx.reply();
+    r.array(BUILT_IN.len());
+    for &(name, ver, _, _) in BUILT_IN {
+        r.map(4);
+        r.bulk(b"name");
+        r.bulk(name.as_bytes());
+        r.bulk(b"ver");
+        r.int(ver);
+        r.bulk(b"path");
+        r.bulk(b"");
+        r.bulk(b"args");
+        r.array(0);
+    }
+}
+
+/// INFO's `# Modules` lines of the built-in modules (Redis's `genModulesInfoString`).
 pub fn info_modules_lines() -> String {
-    format!(
-        "module:name=ReJSON,ver={},api=1,filters=0,usedby=[],using=[],options=[handle-io-errors]\r\n",
-        crate::keyspace::types::json::MODULE_VERSION
-    )
+    BUILT_IN
+        .iter()
+        .map(|(name, ver, options, _)| {
+            format!("module:name={name},ver={ver},api=1,filters=0,usedby=[],using=[],options={options}\r\n")
+        })
+        .collect()
 }
 
 /// MODULE LOAD path [arg ...]

@@ -25,7 +25,7 @@ const TOPK: Command = Command {
     complexity: "O(n * k) where n is the number of items and k is the depth",
     ..BASE
 };
-const WRITE: u64 = flag::WRITE | flag::DENYOOM;
+const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -57,7 +57,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "topk.query",
-        flags: flag::READONLY,
+        flags: flag::READONLY | flag::MODULE,
         acl: "read topk slow",
         syntax: "key item [item ...]",
         summary: "Checks whether one or more items are in a sketch",
@@ -67,7 +67,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "topk.count",
         // RedisBloom registers it as a write command (it reads only).
-        flags: flag::WRITE,
+        flags: flag::WRITE | flag::MODULE,
         acl: "write topk slow",
         syntax: "key item [item ...]",
         summary: "Return the count for one or more items are in a sketch",
@@ -76,7 +76,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "topk.list",
-        flags: flag::READONLY,
+        flags: flag::READONLY | flag::MODULE,
         acl: "read topk slow",
         syntax: "key [WITHCOUNT]",
         summary: "Return full list of items in Top K list",
@@ -85,7 +85,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "topk.info",
-        flags: flag::READONLY,
+        flags: flag::READONLY | flag::MODULE,
         acl: "read topk slow",
         syntax: "key",
         summary: "Returns information about a sketch",

@@ -61,9 +61,10 @@ fn fixtures(dir: &Path) -> Vec<String> {
     paths
 }
 
-/// ferredis's MODULE LIST: the built-in JSON type only (Redis 8 lists its bundled RedisJSON so).
-const FER_MODULE_LIST: &[u8] =
-    b"*1\r\n*8\r\n$4\r\nname\r\n$6\r\nReJSON\r\n$3\r\nver\r\n:20803\r\n$4\r\npath\r\n$0\r\n\r\n$4\r\nargs\r\n*0\r\n";
+/// ferredis's MODULE LIST: the built-in JSON and probabilistic families (Redis 8 lists its bundled RedisJSON and
+/// RedisBloom so).
+const FER_MODULE_LIST: &[u8] = b"*2\r\n*8\r\n$4\r\nname\r\n$6\r\nReJSON\r\n$3\r\nver\r\n:20803\r\n$4\r\npath\r\n$0\r\n\r\n\
+$4\r\nargs\r\n*0\r\n*8\r\n$4\r\nname\r\n$2\r\nbf\r\n$3\r\nver\r\n:20802\r\n$4\r\npath\r\n$0\r\n\r\n$4\r\nargs\r\n*0\r\n";
 
 #[test]
 fn module_commands_answer_and_log_as_redis() {
@@ -110,7 +111,7 @@ fn module_commands_answer_and_log_as_redis() {
             let (fv, rv) = (Resp::parse(&fa).expect("reply"), Resp::parse(&ra).expect("reply"));
             assert_eq!(sorted(fv), sorted(rv), "{args:?}");
         } else if args.len() == 2 && args[1] == "LIST" {
-            // ferredis lists its built-in JSON type as Redis 8 lists its bundled RedisJSON.
+            // ferredis lists its built-in families as Redis 8 lists its bundled modules.
             assert_eq!(escape(&fa), escape(FER_MODULE_LIST), "{args:?}");
         } else {
             assert_eq!(escape(&fa), escape(&ra), "{args:?}");

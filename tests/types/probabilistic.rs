@@ -559,3 +559,54 @@ fn topk_workload_matches_redisbloom() {
     assert_eq!(f.cmd(&["TOPK.LIST", "back", "WITHCOUNT"]), r.cmd(&["TOPK.LIST", "t", "WITHCOUNT"]));
     assert_eq!(f.cmd(&["TOPK.COUNT", "back", "u0", "u1"]), r.cmd(&["TOPK.COUNT", "t", "u0", "u1"]));
 }
+
+/// The families are listed as RedisBloom's module `bf`: MODULE LIST and INFO modules name it with RedisBloom's
+/// version, COMMAND INFO flags each command `module`, COMMAND DOCS names the module, and COMMAND LIST FILTERBY
+/// MODULE bf lists the same commands as RedisBloom does, family by family, for the families ferredis has.
+fn text(x: &Resp) -> String {
+    match x {
+        Resp::Int(n) => n.to_string(),
+        other => String::from_utf8_lossy(other.as_bytes().unwrap_or_default()).into_owned(),
+    }
+}
+
+#[test]
+fn the_families_are_listed_as_module_bf() {
+    let Some(mut p) = pair() else { return };
+    let (f, r) = p.both();
+    let entry = |c: &mut crate::common::Conn| {
+        let v = Resp::parse(&c.cmd(&["MODULE", "LIST"])).expect("MODULE LIST");
+        let items: Vec<Vec<String>> =
+            v.items().expect("an array").iter().map(|m| m.items().expect("a map").iter().map(text).collect()).collect();
+        items.into_iter().find(|m| m.get(1).map(String::as_str) == Some("bf")).expect("a bf entry")
+    };
+    let (fe, re) = (entry(f), entry(r));
+    assert_eq!(fe[..4], re[..4], "name and version");
+    let info = |c: &mut crate::common::Conn| {
+        let text = String::from_utf8(c.cmd(&["INFO", "modules"])).expect("text");
+        text.lines().find(|l| l.starts_with("module:name=bf,")).expect("a bf line").to_string()
+    };
+    assert_eq!(info(f), info(r));
+    let list = |c: &mut crate::common::Conn| {
+        let v = Resp::parse(&c.cmd(&["COMMAND", "LIST", "FILTERBY", "MODULE", "bf"])).expect("COMMAND LIST");
+        let mut names: Vec<String> = v.items().expect("an array").iter().map(text).collect();
+        names.sort();
+        names
+    };
+    let ours = list(f);
+    let families: Vec<String> = ours.iter().map(|n| n.split('.').next().unwrap_or("").to_string()).collect();
+    let theirs: Vec<String> =
+        list(r).into_iter().filter(|n| families.contains(&n.split('.').next().unwrap_or("").to_string())).collect();
+    assert_eq!(ours, theirs);
+    for name in ["bf.add", "cms.query", "topk.list"] {
+        let flags = |c: &mut crate::common::Conn| {
+            let v = Resp::parse(&c.cmd(&["COMMAND", "INFO", name])).expect("COMMAND INFO");
+            let cmd = &v.items().expect("an array")[0];
+            cmd.items().expect("an entry")[2].items().expect("flags").iter().map(text).collect::<Vec<_>>()
+        };
+        assert!(flags(f).contains(&"module".to_string()), "{name}");
+        assert_eq!(flags(f), flags(r), "{name}");
+        let docs = String::from_utf8_lossy(&f.cmd(&["COMMAND", "DOCS", name])).to_string();
+        assert!(docs.contains("$6\r\nmodule\r\n$2\r\nbf\r\n"), "{name}: {docs:?}");
+    }
+}
