@@ -1,9 +1,9 @@
 //! The probabilistic types against Redis 7.0.15 with RedisBloom 2.8.2 loaded (`redisbloom.so` from the
-//! redis-stack wheel, `tests/common/modules.rs`): Bloom filters, Count-Min sketches, Top-K and t-digests, reply bytes compared over
-//! scripted edge cases (errors, arity, options), generated workloads (filters that scale, false positives
-//! included; skewed counts), RESP3, SCANDUMP/LOADCHUNK and DUMP/RESTORE moved between the two servers both ways,
-//! damaged chunks, MEMORY USAGE, and what the rest of the server sees (TYPE, SCAN TYPE, COPY/RENAME, expiry,
-//! MULTI, Lua). Skipped (with `skipped: ...`) when the oracle is missing.
+//! redis-stack wheel, `tests/common/modules.rs`): Bloom filters, Count-Min sketches, Top-K and t-digests, reply
+//! bytes compared over scripted edge cases (errors, arity, options), generated workloads (filters that scale, false
+//! positives included; skewed counts; distributions for t-digest), RESP3, SCANDUMP/LOADCHUNK and DUMP/RESTORE moved
+//! between the two servers both ways, damaged chunks, MEMORY USAGE, and what the rest of the server sees (TYPE,
+//! SCAN TYPE, COPY/RENAME, expiry, MULTI, Lua). Skipped (with `skipped: ...`) when the oracle is missing.
 
 use crate::common::modules::module_pair;
 use crate::common::{Pair, Resp, ScriptOpts};
@@ -470,6 +470,23 @@ eval "return redis.call('bf.exists', KEYS[1], 'lua')" 1 b
 eval "return redis.call('cms.query', KEYS[1], 'q')" 1 c2
 del b2
 exists b2
+tdigest.create t
+tdigest.add t 1 2 3
+type t
+scan 0 type TDIS-TYPE
+copy t t2
+tdigest.add t2 4
+tdigest.max t
+tdigest.max t2
+rename t2 t3
+tdigest.info t3
+multi
+tdigest.add t 9
+tdigest.quantile t 0.5
+exec
+eval "return redis.call('tdigest.add', KEYS[1], '7')" 1 t
+eval "return redis.call('tdigest.max', KEYS[1])" 1 t
+eval "return redis.call('tdigest.quantile', KEYS[1], '0.5', '1')" 1 t
 "#;
 
 #[test]
