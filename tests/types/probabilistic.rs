@@ -727,6 +727,12 @@ tdigest.reset k
 tdigest.info k
 tdigest.quantile k 0.5
 tdigest.max k
+tdigest.add k 1 2 3
+tdigest.info k
+dump k
+tdigest.info k
+tdigest.add k 4 5
+tdigest.quantile k 0.5
 type k
 object encoding k
 "#;

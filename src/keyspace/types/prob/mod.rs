@@ -174,6 +174,15 @@ impl Prob {
         module_type_id(name, ver)
     }
 
+    /// What RedisBloom's `rdb_save` changes in the value itself before it writes it (a t-digest is compressed),
+    /// for the saves that run on the live value (DUMP). [`Prob::save`] writes the same record without it.
+    pub fn prepare_save(&mut self) {
+        if let Prob::TDigest(t) = self {
+            // An overflow leaves the digest as the failed compression left it, as RedisBloom's.
+            let _ = t.compress();
+        }
+    }
+
     /// The value's module record body (RedisBloom's `rdb_save`).
     pub fn save(&self, out: &mut dyn ModuleOut) {
         match self {
