@@ -506,6 +506,9 @@ fn cdf(ctx: &mut Ctx, args: Args) {
 /// `RedisModule_StringToDouble` (Redis's `getDoubleFromObject`): `strtod` over the whole text, NaN refused, and
 /// so is a value out of the doubles' range (`ERANGE`: an overflow to infinity or an underflow to zero).
 fn parse_f64(s: &[u8]) -> Option<f64> {
+    if let Some(v) = short_decimal(s) {
+        return Some(v);
+    }
     let v = crate::util::parse_f64(s)?;
     let mantissa = s.split(|&c| c == b'e' || c == b'E').next().unwrap_or(s);
     let inf_text = s.iter().any(|c| c.is_ascii_alphabetic() && !matches!(c, b'e' | b'E'));
@@ -513,6 +516,39 @@ fn parse_f64(s: &[u8]) -> Option<f64> {
         return None;
     }
     Some(v)
+}
+
+/// The common case of [`parse_f64`] without `strtod`: an optional sign, then at most 15 digits with at most one
+/// `.` among them (and at least one digit). The digits make an integer below 2^53 and the power of ten is at most
+/// 10^15, both exact doubles, so one IEEE division is the correctly rounded value `strtod` gives (Clinger's fast
+/// path). Anything else answers `None` and goes the long way.
+fn short_decimal(s: &[u8]) -> Option<f64> {
+    let (neg, digits) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    let (mut m, mut n_digits, mut frac, mut dot) = (0u64, 0u32, 0u32, false);
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                m = m * 10 + u64::from(c - b'0');
+                n_digits += 1;
+                frac += u32::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    if n_digits == 0 || n_digits > 15 {
+        return None;
+    }
+    const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let v = m as f64 / POW10[frac as usize];
+    Some(if neg { -v } else { v })
 }
 
 /// C's `(long long)d` on x86-64 (`cvttsd2si`): NaN and out-of-range values become `i64::MIN`.
@@ -679,5 +715,50 @@ fn info(ctx: &mut Ctx, args: Args) {
     for (name, v) in rows {
         r.simple(name);
         r.int(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_decimals_are_strtods() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "+1",
+            "1.",
+            ".5",
+            "-.5",
+            ".",
+            "-",
+            "",
+            "00012.50",
+            "123456789012345",
+            "1234567890123456",
+            "0.1",
+            "1.5e3",
+            "1e400",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 15 + 1) as usize;
+            let num = format!("{:015}", x % 1_000_000_000_000_000);
+            let num = &num[15 - digits..];
+            let at = (x >> 40) as usize % (digits + 1);
+            cases.push(format!("{}{}.{}", if x & 1 == 0 { "-" } else { "" }, &num[..at], &num[at..]));
+        }
+        for c in cases {
+            let want = crate::util::parse_f64(c.as_bytes()).filter(|v| v.is_finite());
+            let got = parse_f64(c.as_bytes());
+            assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{c:?}");
+        }
     }
 }

@@ -141,6 +141,21 @@ fn td_qsort(n: &mut [(f64, i64)]) {
     }
 }
 
+/// The nodes in `td_qsort`'s order, faster: where no two nodes with equal means differ, every sort by mean gives
+/// the same sequence, so the library's sort does it; the C quicksort's own order is only needed (and then
+/// followed) when equal means carry different weights or signs of zero.
+fn sort_nodes(n: &mut [(f64, i64)]) {
+    let mut sorted = n.to_vec();
+    sorted.sort_unstable_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    let ties =
+        sorted.windows(2).any(|w| w[0].0 == w[1].0 && (w[0].1 != w[1].1 || w[0].0.to_bits() != w[1].0.to_bits()));
+    if ties {
+        td_qsort(n);
+    } else {
+        n.copy_from_slice(&sorted);
+    }
+}
+
 impl TDigest {
     /// `td_init`: `None` when the capacity is too large to allocate.
     pub fn new(compression: i64) -> Option<TDigest> {
@@ -193,10 +208,8 @@ impl TDigest {
         if !add_safe(new_unmerged, self.merged_weight) {
             return Err(Overflow);
         }
-        let new_total = new_unmerged + self.merged_weight;
-        if td_overflow(new_unmerged as f64, new_total as f64) {
-            return Err(Overflow);
-        }
+        // t-digest-c's `_check_td_overflow(new_unmerged, new_total)` here can never fire: a 64-bit count is a
+        // finite double, and so is `2 pi W ln W` for any such W (it stays under 1e21).
         if self.nodes.len() == self.nodes.capacity() {
             // The whole buffer at once (a node count of `cap` itself is rare: one more node then).
             let want = if self.nodes.is_empty() { self.cap.saturating_sub(1).max(1) } else { 1 };
@@ -225,7 +238,7 @@ impl TDigest {
         }
         let n = (self.merged_nodes + self.unmerged_nodes).min(self.nodes.len());
         let nodes = &mut self.nodes[..n];
-        td_qsort(nodes);
+        sort_nodes(nodes);
         let total_weight = self.merged_weight as f64 + self.unmerged_weight as f64;
         if td_overflow(self.unmerged_weight as f64, total_weight) {
             return Err(Overflow);
@@ -603,6 +616,30 @@ mod tests {
         let mut m: Vec<(f64, i64)> = (0..1000).map(|i| (((i * 7919) % 1000) as f64, i)).collect();
         td_qsort(&mut m);
         assert!(m.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+
+    #[test]
+    fn fast_sort_gives_the_c_order() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let len = 1 + (next() % 700) as usize;
+            let spread = if round % 2 == 0 { 5 } else { 1_000_000 };
+            let mut a: Vec<(f64, i64)> =
+                (0..len).map(|_| ((next() % spread) as f64 * 0.5, 1 + (next() % 3) as i64)).collect();
+            if round % 3 == 0 {
+                a[0].0 = -0.0;
+            }
+            let mut b = a.clone();
+            td_qsort(&mut a);
+            sort_nodes(&mut b);
+            assert!(a.iter().zip(&b).all(|(x, y)| x.0.to_bits() == y.0.to_bits() && x.1 == y.1), "round {round}");
+        }
     }
 
     #[test]
