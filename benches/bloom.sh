@@ -35,15 +35,7 @@ REDIS=${REDIS:-/usr/bin/redis-server}
 REDISBLOOM=${REDISBLOOM:-target/redis-stack/lib/redisbloom.so}
 CLK_TCK=$(getconf CLK_TCK)
 
-[ -e "$REDISBLOOM" ] || { echo "missing $REDISBLOOM (tests/deps.sh fetches it)"; exit 1; }
-case $REDISBLOOM in /*) ;; *) REDISBLOOM=$PWD/$REDISBLOOM ;; esac
-bench_prepare bloom
-echo "server,test,round,count,time_ms,rate,server_cpu_ms,cpu_us_per_op,client_busy" >"$OUT/raw.csv"
-
-read -r FPID FPORT < <(start_server ferredis "$FERREDIS")
-PIDS+=("$FPID")
-read -r RPID RPORT < <(start_server redis "$REDIS" --loadmodule "$REDISBLOOM")
-PIDS+=("$RPID")
+bench_prepare_module bloom "$REDISBLOOM"
 
 HAVE_CF=1
 if [ -z "$(cli "$FPORT" command info cf.add | tr -d '[:space:]')" ]; then

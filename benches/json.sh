@@ -32,15 +32,7 @@ REDIS=${REDIS:-/usr/bin/redis-server}
 REJSON=${REJSON:-target/oracles/rejson.so}
 CLK_TCK=$(getconf CLK_TCK)
 
-[ -e "$REJSON" ] || { echo "missing $REJSON (tests/deps.sh fetches it)"; exit 1; }
-case $REJSON in /*) ;; *) REJSON=$PWD/$REJSON ;; esac
-bench_prepare json
-echo "server,test,round,count,time_ms,rate,server_cpu_ms,cpu_us_per_op,client_busy" >"$OUT/raw.csv"
-
-read -r FPID FPORT < <(start_server ferredis "$FERREDIS")
-PIDS+=("$FPID")
-read -r RPID RPORT < <(start_server redis "$REDIS" --loadmodule "$REJSON")
-PIDS+=("$RPID")
+bench_prepare_module json "$REJSON"
 
 # A 1 KB document of mixed objects, arrays, numbers and strings.
 DOC=$(python3 - <<'PY'

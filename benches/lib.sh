@@ -86,6 +86,21 @@ start_pair() {
     PIDS+=("$RPID")
 }
 
+# bench_prepare_module <name> <module.so>: bench_prepare for the module-type scripts (RedisJSON, RedisBloom), whose
+# oracle is redis with the module loaded: checks the module file, writes raw.csv's header (bench_rb's columns), and
+# starts ferredis and redis --loadmodule <module> (sets FPID FPORT RPID RPORT).
+bench_prepare_module() {
+    local module=$2
+    [ -e "$module" ] || { echo "missing $module (tests/deps.sh fetches it)"; exit 1; }
+    case $module in /*) ;; *) module=$PWD/$module ;; esac
+    bench_prepare "$1"
+    echo "server,test,round,count,time_ms,rate,server_cpu_ms,cpu_us_per_op,client_busy" >"$OUT/raw.csv"
+    read -r FPID FPORT < <(start_server ferredis "$FERREDIS")
+    PIDS+=("$FPID")
+    read -r RPID RPORT < <(start_server redis "$REDIS" --loadmodule "$module")
+    PIDS+=("$RPID")
+}
+
 # The throughput scripts' common pieces (they set OUT, WORK, CLIENT_CPU, CLIENTS and CLK_TCK first).
 # raw <fields...>: one row of $OUT/raw.csv.
 raw() { local IFS=,; echo "$*" >>"$OUT/raw.csv"; }

@@ -163,30 +163,12 @@ fn wrong_arity(r: &mut Reply, args: &Args) {
 
 /// `_TDigest_KeyCheck` over a read lookup's entry.
 fn digest_ref(e: Option<&Entry>) -> Result<&TDigest, &'static str> {
-    match e {
-        None => Err(KEY_MISSING),
-        Some(e) => match e.value() {
-            Some(Value::Prob(p)) => match &**p {
-                Prob::TDigest(t) => Ok(t),
-                _ => Err(WRONGTYPE),
-            },
-            _ => Err(WRONGTYPE),
-        },
-    }
+    super::shared::prob_ref(e).map_err(|m| m.message(KEY_MISSING))
 }
 
 /// [`digest_ref`] for a write lookup's entry.
 fn digest(e: Option<&mut Entry>) -> Result<&mut TDigest, &'static str> {
-    match e {
-        None => Err(KEY_MISSING),
-        Some(e) => match e.value_mut() {
-            Some(Value::Prob(p)) => match &mut **p {
-                Prob::TDigest(t) => Ok(t),
-                _ => Err(WRONGTYPE),
-            },
-            _ => Err(WRONGTYPE),
-        },
-    }
+    super::shared::prob_mut(e).map_err(|m| m.message(KEY_MISSING))
 }
 
 /// `RedisModule_ReplyWithDouble`: Redis's `%.17g`, keeping a NaN's sign as C's printf does.

@@ -74,6 +74,35 @@ impl Prob {
     }
 }
 
+/// One of the probabilistic types as a [`Prob`] holds it: how the command families find theirs in a value.
+pub trait Kind: Sized {
+    fn of(p: &Prob) -> Option<&Self>;
+    fn of_mut(p: &mut Prob) -> Option<&mut Self>;
+}
+
+macro_rules! kind {
+    ($t:ty, $variant:ident) => {
+        impl Kind for $t {
+            fn of(p: &Prob) -> Option<&Self> {
+                match p {
+                    Prob::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn of_mut(p: &mut Prob) -> Option<&mut Self> {
+                match p {
+                    Prob::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+kind!(bloom::Bloom, Bloom);
+kind!(cms::Cms, Cms);
+kind!(topk::TopK, TopK);
+kind!(tdigest::TDigest, TDigest);
+
 /// Little-endian reads from a byte buffer that say `None` at its end.
 pub struct Cursor<'a> {
     buf: &'a [u8],
