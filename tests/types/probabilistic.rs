@@ -842,3 +842,51 @@ fn tdigest_workload_matches_redisbloom() {
         assert_eq!(f.cmd(&["EXISTS", "cut"]), b":0\r\n");
     }
 }
+
+/// t-digest DUMP payloads damaged byte by byte, each resealed with a valid checksum: ferredis refuses them or
+/// restores a digest every command then works on without failing; the server keeps answering.
+#[test]
+fn damaged_tdigest_payloads_are_refused_or_safe() {
+    let Some(p) = pair() else { return };
+    let (mut f, mut r) = p.conns();
+    r.cmd(&["DEL", "src"]);
+    r.cmd(&["TDIGEST.CREATE", "src", "COMPRESSION", "2"]);
+    r.cmd(&["TDIGEST.ADD", "src", "1", "2", "2", "3.5", "-7", "100", "4", "4", "4", "9"]);
+    let payload = Resp::parse(&r.cmd(&["DUMP", "src"])).unwrap().as_bytes().unwrap().to_vec();
+    assert_eq!(f.cmd(&[b"RESTORE".as_slice(), b"good", b"0", &payload, b"REPLACE"]), b"+OK\r\n");
+    assert_eq!(f.cmd(&["TDIGEST.INFO", "good"]), r.cmd(&["TDIGEST.INFO", "src"]));
+    let (mut refused, mut restored) = (0, 0);
+    for i in 1..payload.len() - 10 {
+        for v in [0u8, 0x01, 0x7f, 0xff] {
+            let mut b = payload.clone();
+            b[i] = v;
+            let n = b.len() - 8;
+            let crc = ferredis::persist::crc64::crc64(0, &b[..n]);
+            b[n..].copy_from_slice(&crc.to_le_bytes());
+            let a = f.cmd(&[b"RESTORE".as_slice(), b"bad", b"0", &b, b"REPLACE"]);
+            if a != b"+OK\r\n" {
+                assert!(a.starts_with(b"-"), "{}", String::from_utf8_lossy(&a));
+                refused += 1;
+                continue;
+            }
+            restored += 1;
+            for cmd in [
+                &["TDIGEST.QUANTILE", "bad", "0", "0.3", "0.5", "1"][..],
+                &["TDIGEST.CDF", "bad", "-10", "2", "200"],
+                &["TDIGEST.RANK", "bad", "0", "4"],
+                &["TDIGEST.REVRANK", "bad", "0", "4"],
+                &["TDIGEST.BYRANK", "bad", "0", "1", "5", "50"],
+                &["TDIGEST.BYREVRANK", "bad", "0", "1", "5"],
+                &["TDIGEST.TRIMMED_MEAN", "bad", "0.1", "0.9"],
+                &["TDIGEST.INFO", "bad"],
+                &["TDIGEST.ADD", "bad", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14"],
+                &["TDIGEST.MERGE", "m", "2", "bad", "good"],
+                &["DUMP", "bad"],
+            ] {
+                f.cmd(cmd);
+            }
+        }
+    }
+    assert!(refused > 0 && restored > 0, "refused {refused}, restored {restored}");
+    assert_eq!(f.cmd(&["PING"]), b"+PONG\r\n");
+}
