@@ -32,15 +32,7 @@ REDIS=${REDIS:-/usr/bin/redis-server}
 REJSON=${REJSON:-target/oracles/rejson.so}
 CLK_TCK=$(getconf CLK_TCK)
 
-[ -e "$REJSON" ] || { echo "missing $REJSON (tests/deps.sh fetches it)"; exit 1; }
-case $REJSON in /*) ;; *) REJSON=$PWD/$REJSON ;; esac
-bench_prepare json
-echo "server,test,round,count,time_ms,rate,server_cpu_ms,cpu_us_per_op,client_busy" >"$OUT/raw.csv"
-
-read -r FPID FPORT < <(start_server ferredis "$FERREDIS")
-PIDS+=("$FPID")
-read -r RPID RPORT < <(start_server redis "$REDIS" --loadmodule "$REJSON")
-PIDS+=("$RPID")
+bench_prepare_module json "$REJSON"
 
 # A 1 KB document of mixed objects, arrays, numbers and strings.
 DOC=$(python3 - <<'PY'
@@ -103,19 +95,6 @@ for side in ferredis redis; do
     cli "$port" flushall >/dev/null
 done
 
-col() { awk -F, -v s="$1" -v t="$2" -v f="$3" '$1 == s && $2 == t && $f != "" {print $f}' "$OUT/raw.csv" | median; }
-# Requests per second from the run's count and wall time (redis-benchmark's CSV test name holds the document's
-# quotes, which its own rate column cannot be split from).
-rps_col() { awk -F, -v s="$1" -v t="$2" '$1 == s && $2 == t && $5 > 0 {print $4 / $5 * 1000}' "$OUT/raw.csv" | median; }
-row() { # <test> <label> <target: cpu|rps>
-    awk -v label="$2" -v want="$3" -v fr="$(rps_col ferredis "$1")" -v rr="$(rps_col redis "$1")" \
-        -v fc="$(col ferredis "$1" 8)" -v rc="$(col redis "$1" 8)" 'BEGIN {
-        r = (rr > 0) ? fr / rr : 0; c = (rc > 0) ? fc / rc : 0
-        met = (want == "cpu") ? (c <= 0.7 ? "yes" : "no") : (r >= 1.0 ? "yes" : "no")
-        target = (want == "cpu") ? "CPU <= 0.70" : "rps >= 1.00"
-        printf "| %s | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f | %s | %s |\n", label, fr, rr, r, fc, rc, c, target, met
-    }'
-}
 {
     echo "| benchmark (requests/s; server CPU us/request) | ferredis | RedisJSON | ratio | CPU ferredis | CPU RedisJSON | CPU ratio | target | met |"
     echo "|---|---|---|---|---|---|---|---|---|"

@@ -86,6 +86,21 @@ start_pair() {
     PIDS+=("$RPID")
 }
 
+# bench_prepare_module <name> <module.so>: bench_prepare for the module-type scripts (RedisJSON, RedisBloom), whose
+# oracle is redis with the module loaded: checks the module file, writes raw.csv's header (bench_rb's columns), and
+# starts ferredis and redis --loadmodule <module> (sets FPID FPORT RPID RPORT).
+bench_prepare_module() {
+    local module=$2
+    [ -e "$module" ] || { echo "missing $module (tests/deps.sh fetches it)"; exit 1; }
+    case $module in /*) ;; *) module=$PWD/$module ;; esac
+    bench_prepare "$1"
+    echo "server,test,round,count,time_ms,rate,server_cpu_ms,cpu_us_per_op,client_busy" >"$OUT/raw.csv"
+    read -r FPID FPORT < <(start_server ferredis "$FERREDIS")
+    PIDS+=("$FPID")
+    read -r RPID RPORT < <(start_server redis "$REDIS" --loadmodule "$module")
+    PIDS+=("$RPID")
+}
+
 # The throughput scripts' common pieces (they set OUT, WORK, CLIENT_CPU, CLIENTS and CLK_TCK first).
 # raw <fields...>: one row of $OUT/raw.csv.
 raw() { local IFS=,; echo "$*" >>"$OUT/raw.csv"; }
@@ -115,4 +130,22 @@ bench_rb() {
         wall = (b - a) / 1e9
         printf "%.1f,%s,%.1f,%.4f,%.3f", wall * 1e3, r, c / hz * 1e3, c / hz * 1e6 / n, (wall > 0) ? ct / hz / wall : 0
     }')"
+}
+
+# The summary's ratio rows over $OUT/raw.csv (bench_rb's columns), medians of the rounds.
+# col <server> <test> <field>: the median of one column.
+col() { awk -F, -v s="$1" -v t="$2" -v f="$3" '$1 == s && $2 == t && $f != "" {print $f}' "$OUT/raw.csv" | median; }
+# rps_col <server> <test>: requests per second from the run's count and wall time (redis-benchmark's CSV test name
+# may hold quotes, which its own rate column cannot be split from).
+rps_col() { awk -F, -v s="$1" -v t="$2" '$1 == s && $2 == t && $5 > 0 {print $4 / $5 * 1000}' "$OUT/raw.csv" | median; }
+# row <test> <label> <target: cpu|rps>: one markdown row, ferredis against redis: requests/s and their ratio,
+# server CPU us/request and its ratio, the target (CPU <= 0.70 or rps >= 1.00) and whether it is met.
+row() {
+    awk -v label="$2" -v want="$3" -v fr="$(rps_col ferredis "$1")" -v rr="$(rps_col redis "$1")" \
+        -v fc="$(col ferredis "$1" 8)" -v rc="$(col redis "$1" 8)" 'BEGIN {
+        r = (rr > 0) ? fr / rr : 0; c = (rc > 0) ? fc / rc : 0
+        met = (want == "cpu") ? (c <= 0.7 ? "yes" : "no") : (r >= 1.0 ? "yes" : "no")
+        target = (want == "cpu") ? "CPU <= 0.70" : "rps >= 1.00"
+        printf "| %s | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f | %s | %s |\n", label, fr, rr, r, fc, rc, c, target, met
+    }'
 }

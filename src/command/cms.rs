@@ -90,7 +90,6 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 const KEY_MISSING: &str = "CMS: key does not exist";
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 fn wrong_arity(r: &mut Reply, args: &Args) {
     r.err_arity(&String::from_utf8_lossy(args.get(0)));
@@ -99,29 +98,11 @@ fn wrong_arity(r: &mut Reply, args: &Args) {
 /// The sketch in an entry, or the error RedisBloom gives for it (`GetCMSKey`).
 /// [`sketch`] for a read lookup's shared entry.
 fn sketch_ref(e: Option<&Entry>) -> Result<&Cms, &'static str> {
-    match e {
-        None => Err(KEY_MISSING),
-        Some(e) => match e.value() {
-            Some(Value::Prob(p)) => match &**p {
-                Prob::Cms(c) => Ok(c),
-                _ => Err(WRONGTYPE),
-            },
-            _ => Err(WRONGTYPE),
-        },
-    }
+    super::shared::prob_ref(e).map_err(|m| m.message(KEY_MISSING))
 }
 
 fn sketch(e: Option<&mut Entry>) -> Result<&mut Cms, &'static str> {
-    match e {
-        None => Err(KEY_MISSING),
-        Some(e) => match e.value_mut() {
-            Some(Value::Prob(p)) => match &mut **p {
-                Prob::Cms(c) => Ok(c),
-                _ => Err(WRONGTYPE),
-            },
-            _ => Err(WRONGTYPE),
-        },
-    }
+    super::shared::prob_mut(e).map_err(|m| m.message(KEY_MISSING))
 }
 
 /// `CMS.INITBYDIM key width depth / CMS.INITBYPROB key error probability`

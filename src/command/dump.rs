@@ -58,6 +58,18 @@ fn dump(ctx: &mut Ctx, args: Args) {
     let compression = ctx.config().stored_bool("rdbcompression");
     let (e, r) = ctx.lookup(Access::READ, args.get(1));
     match e {
+        // RedisBloom's `rdb_save` compresses a t-digest before writing it, on the value itself: so does DUMP.
+        Some(e) if matches!(e.value(), Some(crate::keyspace::object::Value::Prob(_))) => {
+            let w = ctx.open_write(args.get(1));
+            let (e, r) = ctx.door(&w).entry_reply();
+            w.untouched();
+            if let Some(e) = e {
+                if let Some(crate::keyspace::object::Value::Prob(p)) = e.value_mut() {
+                    p.prepare_save();
+                }
+                r.bulk(&rdb::dump_payload_with(e, compression));
+            }
+        }
         Some(e) => r.bulk(&rdb::dump_payload_with(e, compression)),
         None => r.null(),
     }

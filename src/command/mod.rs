@@ -92,6 +92,7 @@ pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod string_cond;
+pub mod tdigest;
 #[cfg(any(test, feature = "test-harness"))]
 pub mod test_support;
 pub mod topk;
@@ -175,6 +176,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             bloom::COMMANDS,
             cms::COMMANDS,
             topk::COMMANDS,
+            tdigest::COMMANDS,
         ]
         .into_iter()
     }

@@ -159,3 +159,38 @@ pub(crate) fn scan_option_error(r: &mut Reply, word: &[u8]) {
         r.err_syntax();
     }
 }
+
+/// Why a probabilistic family's key lookup found no value of its type: the key is missing, or holds another type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProbMiss {
+    Missing,
+    WrongType,
+}
+
+impl ProbMiss {
+    /// The error text: the family's own for a missing key, Redis's WRONGTYPE for another type.
+    pub(crate) fn message(self, missing: &'static str) -> &'static str {
+        match self {
+            ProbMiss::Missing => missing,
+            ProbMiss::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value",
+        }
+    }
+}
+
+/// The probabilistic value of type `T` in a looked-up entry.
+pub(crate) fn prob_ref<T: crate::keyspace::types::prob::Kind>(e: Option<&Entry>) -> Result<&T, ProbMiss> {
+    match e.map(|e| e.value()) {
+        None => Err(ProbMiss::Missing),
+        Some(Some(Value::Prob(p))) => T::of(p).ok_or(ProbMiss::WrongType),
+        Some(_) => Err(ProbMiss::WrongType),
+    }
+}
+
+/// [`prob_ref`] for a write lookup's entry.
+pub(crate) fn prob_mut<T: crate::keyspace::types::prob::Kind>(e: Option<&mut Entry>) -> Result<&mut T, ProbMiss> {
+    match e.map(|e| e.value_mut()) {
+        None => Err(ProbMiss::Missing),
+        Some(Some(Value::Prob(p))) => T::of_mut(p).ok_or(ProbMiss::WrongType),
+        Some(_) => Err(ProbMiss::WrongType),
+    }
+}

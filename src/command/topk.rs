@@ -95,7 +95,6 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 const KEY_MISSING: &str = "TopK: key does not exist";
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const BAD_INCREMENT: &str = "TopK: increment must be an integer greater or equal to 0                            and smaller or equal to 100,000";
 
 fn wrong_arity(r: &mut Reply, args: &Args) {
@@ -104,29 +103,11 @@ fn wrong_arity(r: &mut Reply, args: &Args) {
 
 /// [`sketch`] for a read lookup's shared entry.
 fn sketch_ref(e: Option<&Entry>) -> Result<&TopK, &'static str> {
-    match e {
-        None => Err(KEY_MISSING),
-        Some(e) => match e.value() {
-            Some(Value::Prob(p)) => match &**p {
-                Prob::TopK(t) => Ok(t),
-                _ => Err(WRONGTYPE),
-            },
-            _ => Err(WRONGTYPE),
-        },
-    }
+    super::shared::prob_ref(e).map_err(|m| m.message(KEY_MISSING))
 }
 
 fn sketch(e: Option<&mut Entry>) -> Result<&mut TopK, &'static str> {
-    match e {
-        None => Err(KEY_MISSING),
-        Some(e) => match e.value_mut() {
-            Some(Value::Prob(p)) => match &mut **p {
-                Prob::TopK(t) => Ok(t),
-                _ => Err(WRONGTYPE),
-            },
-            _ => Err(WRONGTYPE),
-        },
-    }
+    super::shared::prob_mut(e).map_err(|m| m.message(KEY_MISSING))
 }
 
 /// An item as RedisBloom replies with it (`RedisModule_ReplyWithCString`: up to its first NUL).

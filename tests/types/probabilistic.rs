@@ -1,9 +1,9 @@
 //! The probabilistic types against Redis 7.0.15 with RedisBloom 2.8.2 loaded (`redisbloom.so` from the
-//! redis-stack wheel, `tests/common/modules.rs`): Bloom filters and Count-Min sketches, reply bytes compared over
-//! scripted edge cases (errors, arity, options), generated workloads (filters that scale, false positives
-//! included; skewed counts), RESP3, SCANDUMP/LOADCHUNK and DUMP/RESTORE moved between the two servers both ways,
-//! damaged chunks, MEMORY USAGE, and what the rest of the server sees (TYPE, SCAN TYPE, COPY/RENAME, expiry,
-//! MULTI, Lua). Skipped (with `skipped: ...`) when the oracle is missing.
+//! redis-stack wheel, `tests/common/modules.rs`): Bloom filters, Count-Min sketches, Top-K and t-digests, reply
+//! bytes compared over scripted edge cases (errors, arity, options), generated workloads (filters that scale, false
+//! positives included; skewed counts; distributions for t-digest), RESP3, SCANDUMP/LOADCHUNK and DUMP/RESTORE moved
+//! between the two servers both ways, damaged chunks, MEMORY USAGE, and what the rest of the server sees (TYPE,
+//! SCAN TYPE, COPY/RENAME, expiry, MULTI, Lua). Skipped (with `skipped: ...`) when the oracle is missing.
 
 use crate::common::modules::module_pair;
 use crate::common::{Pair, Resp, ScriptOpts};
@@ -470,6 +470,23 @@ eval "return redis.call('bf.exists', KEYS[1], 'lua')" 1 b
 eval "return redis.call('cms.query', KEYS[1], 'q')" 1 c2
 del b2
 exists b2
+tdigest.create t
+tdigest.add t 1 2 3
+type t
+scan 0 type TDIS-TYPE
+copy t t2
+tdigest.add t2 4
+tdigest.max t
+tdigest.max t2
+rename t2 t3
+tdigest.info t3
+multi
+tdigest.add t 9
+tdigest.quantile t 0.5
+exec
+eval "return redis.call('tdigest.add', KEYS[1], '7')" 1 t
+eval "return redis.call('tdigest.max', KEYS[1])" 1 t
+eval "return redis.call('tdigest.quantile', KEYS[1], '0.5', '1')" 1 t
 "#;
 
 #[test]
@@ -490,7 +507,7 @@ fn rdb_files_move_both_ways() {
     let module = module.to_str().unwrap().to_string();
     let oracle_args = ["--loadmodule", module.as_str()];
     let dir = TempDir::new("prob-rdb");
-    let keys = ["b", "n", "c"];
+    let keys = ["b", "n", "c", "t"];
     let dumps = |s: &Server| keys.map(|k| s.conn().cmd(&["DUMP", k]));
     let want = {
         let r = Server::start_in(Kind::Redis, &dir.path, &oracle_args);
@@ -502,6 +519,10 @@ fn rdb_files_move_both_ways() {
         c.cmd(&["BF.INSERT", "n", "NONSCALING", "CAPACITY", "10", "ITEMS", "p", "q"]);
         c.cmd(&["CMS.INITBYDIM", "c", "64", "3"]);
         c.cmd(&["CMS.INCRBY", "c", "a", "5", "b", "1000000"]);
+        c.cmd(&["TDIGEST.CREATE", "t", "COMPRESSION", "30"]);
+        for i in 0..40 {
+            c.cmd(&["TDIGEST.ADD", "t", &format!("{}", i * 7 % 23), &format!("{}.5", i % 5)]);
+        }
         assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
         dumps(&r)
     };
@@ -510,6 +531,7 @@ fn rdb_files_move_both_ways() {
     let mut c = f.conn();
     c.cmd(&["BF.ADD", "b", "after-load"]);
     c.cmd(&["CMS.INCRBY", "c", "z", "3"]);
+    c.cmd(&["TDIGEST.ADD", "t", "1000", "-3"]);
     let want = dumps(&f);
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
     drop(c);
@@ -609,4 +631,313 @@ fn the_families_are_listed_as_module_bf() {
         let docs = String::from_utf8_lossy(&f.cmd(&["COMMAND", "DOCS", name])).to_string();
         assert!(docs.contains("$6\r\nmodule\r\n$2\r\nbf\r\n"), "{name}: {docs:?}");
     }
+}
+
+const TDIGEST_EDGES: &str = r#"
+tdigest.create
+tdigest.create k 100
+tdigest.create k compression
+tdigest.create k compression x
+tdigest.create k compression 0
+tdigest.create k compression -5
+tdigest.create k comp 100
+tdigest.create k 100 COMPRESSION
+tdigest.create k compression 1.5
+tdigest.create k COMPRESSION 1000000000000
+tdigest.create k a b c
+tdigest.create k
+tdigest.create k
+tdigest.info k
+tdigest.create small compression 1
+tdigest.info small
+set s v
+tdigest.create s
+tdigest.add s 1
+tdigest.min s
+tdigest.quantile s 0.5
+tdigest.merge s 1 k
+tdigest.merge k 1 s
+tdigest.add
+tdigest.add k
+tdigest.add nokey 1
+tdigest.add k x
+tdigest.add k 1 2 x
+tdigest.add k nan
+tdigest.add k inf
+tdigest.add k 1 -inf
+tdigest.add k 1e400
+tdigest.min k
+tdigest.max k
+tdigest.quantile k 0.5
+tdigest.cdf k 1
+tdigest.rank k 1
+tdigest.revrank k 1
+tdigest.byrank k 0 1
+tdigest.byrevrank k 0 1
+tdigest.trimmed_mean k 0.1 0.9
+tdigest.info k
+tdigest.add k 5
+tdigest.info k
+tdigest.min k
+tdigest.max k
+tdigest.quantile k 0 0.5 1
+tdigest.info k
+tdigest.cdf k 4 5 6
+tdigest.rank k 4 5 6
+tdigest.revrank k 4 5 6
+tdigest.byrank k 0 1 2
+tdigest.byrevrank k 0 1 2
+tdigest.trimmed_mean k 0 1
+tdigest.add k 1 2 3 4 6 7 8 9 10
+tdigest.info k
+tdigest.quantile k 0 0.1 0.25 0.5 0.75 0.9 0.99 1
+tdigest.info k
+tdigest.quantile k 0.9 0.1 0.5 0.5 0.2 1 0
+tdigest.quantile k
+tdigest.quantile k x
+tdigest.quantile k 1.5
+tdigest.quantile k -0.1
+tdigest.quantile k 0.5 nan
+tdigest.cdf k 0 1 1.5 5 5.5 10 11 -inf inf
+tdigest.cdf k x
+tdigest.cdf k nan
+tdigest.rank k 0 1 1.5 5 5.5 10 11 -inf inf
+tdigest.revrank k 0 1 1.5 5 5.5 10 11 -inf inf
+tdigest.rank k nan
+tdigest.rank k x
+tdigest.byrank k 0 1 2 5 9 10 11 100
+tdigest.byrevrank k 0 1 2 5 9 10 11 100
+tdigest.byrank k -1
+tdigest.byrank k 1.5
+tdigest.byrank k x
+tdigest.trimmed_mean k 0.1 0.9
+tdigest.trimmed_mean k 0 1
+tdigest.trimmed_mean k 0.5 0.5
+tdigest.trimmed_mean k 0.6 0.5
+tdigest.trimmed_mean k -0.1 0.5
+tdigest.trimmed_mean k 0.1 1.5
+tdigest.trimmed_mean k x 0.5
+tdigest.trimmed_mean k 0.1 x
+tdigest.trimmed_mean k 0.1
+tdigest.trimmed_mean k 0.45 0.46
+tdigest.trimmed_mean nokey 0.1 0.9
+tdigest.min nokey
+tdigest.max nokey
+tdigest.min k extra
+tdigest.info nokey
+tdigest.info k extra
+tdigest.quantile nokey 0.5
+tdigest.cdf nokey 1
+tdigest.rank nokey 1
+tdigest.byrank nokey 1
+tdigest.create e
+tdigest.quantile e 0 0.5 1
+tdigest.cdf e 1
+tdigest.rank e 1
+tdigest.revrank e 1
+tdigest.byrank e 0 1
+tdigest.byrevrank e 0 1
+tdigest.trimmed_mean e 0.1 0.9
+tdigest.min e
+tdigest.max e
+tdigest.merge
+tdigest.merge d
+tdigest.merge d 1
+tdigest.merge d x k
+tdigest.merge d 0 k
+tdigest.merge d -1 k
+tdigest.merge d 3 k e
+tdigest.merge d 1 nokey
+tdigest.merge d 2 k nokey
+tdigest.merge d 2 k s
+tdigest.merge d 1 d
+tdigest.merge d 1 k foo
+tdigest.merge d 1 k COMPRESSION
+tdigest.merge d 1 k COMPRESSION x
+tdigest.merge d 1 k COMPRESSION 0
+tdigest.merge d 2 k e COMPRESSION 50
+tdigest.info d
+tdigest.quantile d 0.5
+tdigest.merge d 1 k
+tdigest.info d
+tdigest.merge d 1 k OVERRIDE
+tdigest.info d
+tdigest.merge d 2 d k override compression 200
+tdigest.info d
+tdigest.merge d 2 d d
+tdigest.info d
+tdigest.merge new 2 small k
+tdigest.info new
+tdigest.merge new 1 small COMPRESSION 10 junk
+tdigest.info new
+tdigest.reset
+tdigest.reset k a
+tdigest.reset nokey
+tdigest.reset s
+tdigest.reset k
+tdigest.info k
+tdigest.quantile k 0.5
+tdigest.max k
+tdigest.add k 1 2 3
+tdigest.info k
+dump k
+tdigest.info k
+tdigest.add k 4 5
+tdigest.quantile k 0.5
+type k
+object encoding k
+"#;
+
+#[test]
+fn tdigest_edges_match_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    assert_no_diffs(p.script("tdigest edges", TDIGEST_EDGES));
+    assert_no_diffs(p.script_with("tdigest edges", TDIGEST_EDGES, &ScriptOpts { resp3: true, ..Default::default() }));
+}
+
+/// Digests of several compressions fed uniform, skewed (exponential-like), repeated and extreme values, queried
+/// between batches (queries compress), merged, then moved by DUMP: every reply compared to the last digit.
+#[test]
+fn tdigest_workload_matches_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    let mut g = Gen(0xfeed);
+    let mut lines: Vec<Vec<Vec<u8>>> = Vec::new();
+    let s = |v: &[&str]| v.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<Vec<u8>>>();
+    let keys = ["uni", "skew", "rep", "tiny"];
+    lines.push(s(&["TDIGEST.CREATE", "uni"]));
+    lines.push(s(&["TDIGEST.CREATE", "skew", "COMPRESSION", "50"]));
+    lines.push(s(&["TDIGEST.CREATE", "rep", "COMPRESSION", "200"]));
+    lines.push(s(&["TDIGEST.CREATE", "tiny", "COMPRESSION", "3"]));
+    for round in 0..30 {
+        for (ki, key) in keys.iter().enumerate() {
+            let mut add = s(&["TDIGEST.ADD", key]);
+            for _ in 0..50 {
+                let u = g.below(1_000_000) as f64 / 1_000_000.0;
+                let v = match ki {
+                    0 => format!("{}", u * 1000.0 - 500.0),
+                    1 => format!("{}", -(1.0 - u).ln() * 10.0),
+                    2 => format!("{}", g.below(7) * 3),
+                    _ => format!("{}", if g.below(10) == 0 { 1e300 } else { u }),
+                };
+                add.push(v.into_bytes());
+            }
+            lines.push(add);
+            if round % 3 == ki % 3 {
+                lines.push(s(&[
+                    "TDIGEST.QUANTILE",
+                    key,
+                    "0",
+                    "0.001",
+                    "0.01",
+                    "0.1",
+                    "0.25",
+                    "0.5",
+                    "0.75",
+                    "0.9",
+                    "0.99",
+                    "1",
+                ]));
+                lines.push(s(&["TDIGEST.QUANTILE", key, "0.7", "0.3", "0.95", "0.5"]));
+                let probe: Vec<String> = (0..8).map(|i| format!("{}", (i as f64 - 2.0) * 7.5)).collect();
+                for cmd in ["TDIGEST.CDF", "TDIGEST.RANK", "TDIGEST.REVRANK"] {
+                    let mut l = s(&[cmd, key]);
+                    l.extend(probe.iter().map(|p| p.as_bytes().to_vec()));
+                    lines.push(l);
+                }
+                let n = (round + 1) * 50;
+                let ranks: Vec<String> =
+                    [0, 1, 2, n / 7, n / 2, n - 2, n - 1, n, n + 5].iter().map(|r| r.to_string()).collect();
+                for cmd in ["TDIGEST.BYRANK", "TDIGEST.BYREVRANK"] {
+                    let mut l = s(&[cmd, key]);
+                    l.extend(ranks.iter().map(|p| p.as_bytes().to_vec()));
+                    lines.push(l);
+                }
+                lines.push(s(&["TDIGEST.TRIMMED_MEAN", key, "0.1", "0.9"]));
+                lines.push(s(&["TDIGEST.TRIMMED_MEAN", key, "0", "0.33"]));
+                lines.push(s(&["TDIGEST.MIN", key]));
+                lines.push(s(&["TDIGEST.MAX", key]));
+            }
+            lines.push(s(&["TDIGEST.INFO", key]));
+        }
+    }
+    lines.push(s(&["TDIGEST.MERGE", "m", "3", "uni", "skew", "rep"]));
+    lines.push(s(&["TDIGEST.INFO", "m"]));
+    lines.push(s(&["TDIGEST.QUANTILE", "m", "0.01", "0.5", "0.99"]));
+    lines.push(s(&["TDIGEST.MERGE", "m", "2", "tiny", "m", "COMPRESSION", "20"]));
+    lines.push(s(&["TDIGEST.CDF", "m", "0", "10", "100"]));
+    lines.push(s(&["TDIGEST.INFO", "m"]));
+    for key in ["uni", "skew", "rep", "tiny", "m"] {
+        lines.push(s(&["DUMP", key]));
+        lines.push(s(&["MEMORY", "USAGE", key]));
+    }
+    let compared: Vec<bool> = lines.iter().map(|l| !l[0].eq_ignore_ascii_case(b"MEMORY")).collect();
+    assert_no_diffs(p.script_args("tdigest workload", &lines, &compared));
+    let (mut f, mut r) = p.conns();
+    for key in ["uni", "rep", "m"] {
+        let a = Resp::parse(&f.cmd(&["MEMORY", "USAGE", key])).unwrap().as_int().unwrap();
+        let b = Resp::parse(&r.cmd(&["MEMORY", "USAGE", key])).unwrap().as_int().unwrap();
+        assert!(a <= b, "MEMORY USAGE {key}: ferredis {a}, redis {b}");
+    }
+    // DUMP payloads restore on the other side; a damaged one is refused and creates nothing.
+    for key in ["uni", "m"] {
+        let payload = Resp::parse(&r.cmd(&["DUMP", key])).unwrap().as_bytes().unwrap().to_vec();
+        assert_eq!(f.cmd(&[b"RESTORE".as_slice(), b"back", b"0", &payload, b"REPLACE"]), b"+OK\r\n");
+        let payload = Resp::parse(&f.cmd(&["DUMP", key])).unwrap().as_bytes().unwrap().to_vec();
+        assert_eq!(r.cmd(&[b"RESTORE".as_slice(), b"back", b"0", &payload, b"REPLACE"]), b"+OK\r\n");
+        for cmd in [&["TDIGEST.INFO", "back"][..], &["TDIGEST.QUANTILE", "back", "0.2", "0.8"]] {
+            assert_eq!(f.cmd(cmd), r.cmd(cmd), "{cmd:?} after RESTORE of {key}");
+        }
+        let cut = &payload[..payload.len() - 20];
+        let a = f.cmd(&[b"RESTORE".as_slice(), b"cut", b"0", cut]);
+        assert!(a.starts_with(b"-"), "{}", String::from_utf8_lossy(&a));
+        assert_eq!(f.cmd(&["EXISTS", "cut"]), b":0\r\n");
+    }
+}
+
+/// t-digest DUMP payloads damaged byte by byte, each resealed with a valid checksum: ferredis refuses them or
+/// restores a digest every command then works on without failing; the server keeps answering.
+#[test]
+fn damaged_tdigest_payloads_are_refused_or_safe() {
+    let Some(p) = pair() else { return };
+    let (mut f, mut r) = p.conns();
+    r.cmd(&["DEL", "src"]);
+    r.cmd(&["TDIGEST.CREATE", "src", "COMPRESSION", "2"]);
+    r.cmd(&["TDIGEST.ADD", "src", "1", "2", "2", "3.5", "-7", "100", "4", "4", "4", "9"]);
+    let payload = Resp::parse(&r.cmd(&["DUMP", "src"])).unwrap().as_bytes().unwrap().to_vec();
+    assert_eq!(f.cmd(&[b"RESTORE".as_slice(), b"good", b"0", &payload, b"REPLACE"]), b"+OK\r\n");
+    assert_eq!(f.cmd(&["TDIGEST.INFO", "good"]), r.cmd(&["TDIGEST.INFO", "src"]));
+    let (mut refused, mut restored) = (0, 0);
+    for i in 1..payload.len() - 10 {
+        for v in [0u8, 0x01, 0x7f, 0xff] {
+            let mut b = payload.clone();
+            b[i] = v;
+            let n = b.len() - 8;
+            let crc = ferredis::persist::crc64::crc64(0, &b[..n]);
+            b[n..].copy_from_slice(&crc.to_le_bytes());
+            let a = f.cmd(&[b"RESTORE".as_slice(), b"bad", b"0", &b, b"REPLACE"]);
+            if a != b"+OK\r\n" {
+                assert!(a.starts_with(b"-"), "{}", String::from_utf8_lossy(&a));
+                refused += 1;
+                continue;
+            }
+            restored += 1;
+            for cmd in [
+                &["TDIGEST.QUANTILE", "bad", "0", "0.3", "0.5", "1"][..],
+                &["TDIGEST.CDF", "bad", "-10", "2", "200"],
+                &["TDIGEST.RANK", "bad", "0", "4"],
+                &["TDIGEST.REVRANK", "bad", "0", "4"],
+                &["TDIGEST.BYRANK", "bad", "0", "1", "5", "50"],
+                &["TDIGEST.BYREVRANK", "bad", "0", "1", "5"],
+                &["TDIGEST.TRIMMED_MEAN", "bad", "0.1", "0.9"],
+                &["TDIGEST.INFO", "bad"],
+                &["TDIGEST.ADD", "bad", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14"],
+                &["TDIGEST.MERGE", "m", "2", "bad", "good"],
+                &["DUMP", "bad"],
+            ] {
+                f.cmd(cmd);
+            }
+        }
+    }
+    assert!(refused > 0 && restored > 0, "refused {refused}, restored {restored}");
+    assert_eq!(f.cmd(&["PING"]), b"+PONG\r\n");
 }

@@ -170,6 +170,35 @@ fn hashes_for(bpe: f64) -> i64 {
     (LN2 * bpe).ceil() as i64
 }
 
+/// `x % d` for one divisor and many `x` by Barrett reduction: one division up front, then a multiplication and
+/// at most two subtractions per remainder (the quotient estimate `x * floor((2^64 - 1) / d) / 2^64` is at most 2
+/// short). A bit position per hash this way instead of a 64-bit division each.
+#[derive(Clone, Copy)]
+struct Modulus {
+    d: u64,
+    inv: u64,
+}
+
+impl Modulus {
+    #[inline]
+    fn new(d: u64) -> Modulus {
+        Modulus { d, inv: u64::MAX.checked_div(d).unwrap_or(0) }
+    }
+
+    #[inline]
+    fn rem(self, x: u64) -> u64 {
+        if self.d == 0 {
+            return x;
+        }
+        let q = ((x as u128 * self.inv as u128) >> 64) as u64;
+        let mut r = x.wrapping_sub(q.wrapping_mul(self.d));
+        while r >= self.d {
+            r -= self.d;
+        }
+        r
+    }
+}
+
 impl BloomLink {
     /// `bloom_init`: `None` where RedisBloom's fails (bad parameters, a size that cannot be allocated).
     pub fn new(entries: u64, error: f64, options: u32) -> Option<BloomLink> {
@@ -227,19 +256,19 @@ impl BloomLink {
 
     /// Whether every bit of the item is set.
     pub fn check(&self, h: HashPair) -> bool {
-        let m = self.modulus();
+        let m = Modulus::new(self.modulus());
         (0..self.hashes as u64).all(|i| {
-            let x = h.a.wrapping_add(i.wrapping_mul(h.b)) % m;
+            let x = m.rem(h.a.wrapping_add(i.wrapping_mul(h.b)));
             self.bf.get((x >> 3) as usize).is_some_and(|&c| c & (1 << (x % 8)) != 0)
         })
     }
 
     /// Sets the item's bits; true when one of them was unset (`bloom_add_h`'s "not previously present").
     pub fn add(&mut self, h: HashPair) -> bool {
-        let m = self.modulus();
+        let m = Modulus::new(self.modulus());
         let mut found_unset = false;
         for i in 0..self.hashes as u64 {
-            let x = h.a.wrapping_add(i.wrapping_mul(h.b)) % m;
+            let x = m.rem(h.a.wrapping_add(i.wrapping_mul(h.b)));
             if let Some(c) = self.bf.get_mut((x >> 3) as usize) {
                 let mask = 1u8 << (x % 8);
                 if *c & mask == 0 {
@@ -298,7 +327,22 @@ impl Bloom {
     /// `SBChain_Add`.
     pub fn add(&mut self, item: &[u8]) -> Added {
         let h = self.hash(item);
-        if self.links.iter().rev().any(|l| l.inner.check(h)) {
+        let Some((last, older)) = self.links.split_last_mut() else { return Added::Failed };
+        if older.iter().any(|l| l.inner.check(h)) {
+            return Added::No;
+        }
+        if last.size < last.inner.entries {
+            // The newest link takes the item: checking and setting its bits is one pass (setting none is the
+            // "already there" answer).
+            return if last.inner.add(h) {
+                last.size += 1;
+                self.size += 1;
+                Added::Yes
+            } else {
+                Added::No
+            };
+        }
+        if last.inner.check(h) {
             return Added::No;
         }
         let Some(cur) = self.links.last() else { return Added::Failed };
@@ -540,6 +584,25 @@ impl Bloom {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn barrett_remainders_are_exact() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let divisors =
+            [1u64, 2, 3, 7, 8, 1000, 958_505, 9_585_058, (1 << 33) + 1, u64::MAX / 3, u64::MAX - 1, u64::MAX];
+        for d in divisors {
+            let m = Modulus::new(d);
+            for v in [0, 1, d - 1, d, d.wrapping_add(1), u64::MAX, u64::MAX - 1] {
+                assert_eq!(m.rem(v), v % d, "{v} % {d}");
+            }
+            for _ in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                assert_eq!(m.rem(x), x % d, "{x} % {d}");
+            }
+        }
+    }
 
     #[test]
     fn sizing_matches_redisbloom() {

@@ -1,6 +1,6 @@
 //! The probabilistic types, as RedisBloom 2.8 (the `bf` module Redis 8 bundles) keeps them: scalable Bloom
-//! filters ([`bloom`], type `MBbloom--`), Count-Min sketches ([`cms`], type `CMSk-TYPE`) and Top-K ([`topk`],
-//! type `TopK-TYPE`). Each is one value
+//! filters ([`bloom`], type `MBbloom--`), Count-Min sketches ([`cms`], type `CMSk-TYPE`), Top-K ([`topk`],
+//! type `TopK-TYPE`) and t-digests ([`tdigest`], type `TDIS-TYPE`). Each is one value
 //! of the keyspace, [`Prob`], under the module object type ([`crate::keyspace::object::ObjType::Module`]); TYPE
 //! answers with RedisBloom's type name ([`Prob::type_name`]).
 //!
@@ -10,6 +10,7 @@
 
 pub mod bloom;
 pub mod cms;
+pub mod tdigest;
 pub mod topk;
 
 /// The largest single buffer a probabilistic value may ask for (4 GiB: a Bloom filter for about three billion
@@ -33,6 +34,7 @@ pub enum Prob {
     Bloom(bloom::Bloom),
     Cms(cms::Cms),
     TopK(topk::TopK),
+    TDigest(tdigest::TDigest),
 }
 
 impl Prob {
@@ -42,6 +44,7 @@ impl Prob {
             Prob::Bloom(_) => "MBbloom--",
             Prob::Cms(_) => "CMSk-TYPE",
             Prob::TopK(_) => "TopK-TYPE",
+            Prob::TDigest(_) => "TDIS-TYPE",
         }
     }
 
@@ -51,6 +54,7 @@ impl Prob {
             Prob::Bloom(b) => b.mem_usage(),
             Prob::Cms(c) => c.mem_usage(),
             Prob::TopK(t) => t.mem_usage(),
+            Prob::TDigest(t) => t.mem_usage(),
         }
     }
 
@@ -60,6 +64,7 @@ impl Prob {
             Prob::Bloom(b) => b.size as usize,
             Prob::Cms(c) => c.counter as usize,
             Prob::TopK(t) => t.k as usize,
+            Prob::TDigest(t) => t.size() as usize,
         }
     }
 
@@ -68,6 +73,35 @@ impl Prob {
         false
     }
 }
+
+/// One of the probabilistic types as a [`Prob`] holds it: how the command families find theirs in a value.
+pub trait Kind: Sized {
+    fn of(p: &Prob) -> Option<&Self>;
+    fn of_mut(p: &mut Prob) -> Option<&mut Self>;
+}
+
+macro_rules! kind {
+    ($t:ty, $variant:ident) => {
+        impl Kind for $t {
+            fn of(p: &Prob) -> Option<&Self> {
+                match p {
+                    Prob::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn of_mut(p: &mut Prob) -> Option<&mut Self> {
+                match p {
+                    Prob::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+kind!(bloom::Bloom, Bloom);
+kind!(cms::Cms, Cms);
+kind!(topk::TopK, TopK);
+kind!(tdigest::TDigest, TDigest);
 
 /// Little-endian reads from a byte buffer that say `None` at its end.
 pub struct Cursor<'a> {
@@ -146,11 +180,12 @@ pub const fn module_type_id(name: &[u8; 9], encver: u64) -> u64 {
 pub const BLOOM_TYPE: (&[u8; 9], u64) = (b"MBbloom--", 4);
 pub const CMS_TYPE: (&[u8; 9], u64) = (b"CMSk-TYPE", 0);
 pub const TOPK_TYPE: (&[u8; 9], u64) = (b"TopK-TYPE", topk::ENC_VER);
+pub const TDIGEST_TYPE: (&[u8; 9], u64) = (b"TDIS-TYPE", tdigest::ENC_VER);
 
 /// The encoding version of a module id when it names one of these types (any version), or `None`.
 pub fn known_module(id: u64) -> Option<(&'static [u8; 9], u64)> {
     let encver = id & 1023;
-    [BLOOM_TYPE, CMS_TYPE, TOPK_TYPE]
+    [BLOOM_TYPE, CMS_TYPE, TOPK_TYPE, TDIGEST_TYPE]
         .into_iter()
         .find(|(name, _)| module_type_id(name, 0) == id & !1023)
         .map(|(n, _)| (n, encver))
@@ -163,8 +198,18 @@ impl Prob {
             Prob::Bloom(_) => BLOOM_TYPE,
             Prob::Cms(_) => CMS_TYPE,
             Prob::TopK(_) => TOPK_TYPE,
+            Prob::TDigest(_) => TDIGEST_TYPE,
         };
         module_type_id(name, ver)
+    }
+
+    /// What RedisBloom's `rdb_save` changes in the value itself before it writes it (a t-digest is compressed),
+    /// for the saves that run on the live value (DUMP). [`Prob::save`] writes the same record without it.
+    pub fn prepare_save(&mut self) {
+        if let Prob::TDigest(t) = self {
+            // An overflow leaves the digest as the failed compression left it, as RedisBloom's.
+            let _ = t.compress();
+        }
     }
 
     /// The value's module record body (RedisBloom's `rdb_save`).
@@ -173,6 +218,7 @@ impl Prob {
             Prob::Bloom(b) => b.save(out),
             Prob::Cms(c) => c.save(out),
             Prob::TopK(t) => t.save(out),
+            Prob::TDigest(t) => t.save(out),
         }
     }
 
@@ -184,6 +230,8 @@ impl Prob {
             bloom::Bloom::load(input, encver).map(Prob::Bloom)
         } else if name == CMS_TYPE.0 {
             cms::Cms::load(input, encver).map(Prob::Cms)
+        } else if name == TDIGEST_TYPE.0 {
+            tdigest::TDigest::load(input, encver).map(Prob::TDigest)
         } else {
             topk::TopK::load(input, encver).map(Prob::TopK)
         }
