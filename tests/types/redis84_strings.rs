@@ -28,14 +28,14 @@ const SCRIPT: &[(&[&str], &[&str])] = &[
     (&["SET", "end", "1"], &["set end"]),
 ];
 
-fn texts(r: &Resp) -> Vec<String> {
+pub(crate) fn texts(r: &Resp) -> Vec<String> {
     r.items()
         .map(|v| v.iter().map(|x| String::from_utf8_lossy(x.as_bytes().unwrap_or(b"?")).into_owned()).collect())
         .unwrap_or_default()
 }
 
 /// The events published until the one for `end`, as `event key` strings.
-fn events_until_end(sub: &mut Conn) -> Vec<String> {
+pub(crate) fn events_until_end(sub: &mut Conn) -> Vec<String> {
     let mut got = Vec::new();
     loop {
         let frame = Resp::parse(&sub.read_reply().expect("event")).unwrap();
@@ -50,7 +50,7 @@ fn events_until_end(sub: &mut Conn) -> Vec<String> {
 }
 
 /// The commands of an AOF file (no RDB preamble), each as its arguments.
-fn aof_commands(dir: &TempDir) -> Vec<Vec<String>> {
+pub(crate) fn aof_commands(dir: &TempDir) -> Vec<Vec<String>> {
     let mut bytes = Vec::new();
     for e in std::fs::read_dir(dir.path.join("appendonlydir")).unwrap() {
         let p = e.unwrap().path();
