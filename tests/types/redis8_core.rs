@@ -6,9 +6,8 @@
 //! resulting `SET` (with `PXAT` when it set a time, `KEEPTTL` when it kept one, bare after PERSIST), which Redis 7.0
 //! replays, as INCRBYFLOAT already is.
 
-use super::redis84_strings::{aof_commands, events_until_end};
-use crate::common::{info_field, wait_blocked, Kind, Server, TempDir};
-use std::time::{Duration, Instant};
+use super::redis84_strings::{aof_until, caught_up, events_until_end, master_and_replica};
+use crate::common::{info_field, wait_blocked, TempDir};
 
 /// The commands, each with the events it must publish (`event key` pairs; `end` marks the last command).
 const SCRIPT: &[(&[&str], &[&str])] = &[
@@ -24,15 +23,8 @@ const SCRIPT: &[(&[&str], &[&str])] = &[
 #[test]
 fn events_aof_replica_and_blmovem() {
     let dir = TempDir::new("redis8-core");
-    let master = Server::start_in(Kind::Ferredis, &dir.path, &["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
-    let port = master.port.to_string();
-    let replica = Server::start(Kind::Ferredis, &["--replicaof", "127.0.0.1", &port]);
+    let (master, replica) = master_and_replica(&dir);
     let mut r = replica.conn();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while info_field(&mut r, "replication", "master_link_status") != "up" {
-        assert!(Instant::now() < deadline, "the replica never linked");
-        std::thread::sleep(Duration::from_millis(20));
-    }
     let mut m = master.conn();
     m.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
     let mut sub = master.conn();
@@ -64,13 +56,7 @@ fn events_aof_replica_and_blmovem() {
     assert_eq!(events_until_end(&mut sub), want);
 
     // The AOF: only what changed the dataset.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut aof = aof_commands(&dir);
-    while aof.last().map(|c| c.join(" ")) != Some("SET end 1".into()) {
-        assert!(Instant::now() < deadline, "AOF: {aof:?}");
-        std::thread::sleep(Duration::from_millis(20));
-        aof = aof_commands(&dir);
-    }
+    let aof = aof_until(&dir, "SET end 1");
     let when = m.cmd(&["PEXPIRETIME", "n"]);
     assert_eq!(when, b":-1\r\n");
     let shapes: Vec<String> = aof.iter().map(|c| c.join(" ")).collect();
@@ -93,13 +79,7 @@ fn events_aof_replica_and_blmovem() {
     );
 
     // The replica replays the stream to the same data.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while info_field(&mut m, "replication", "master_repl_offset")
-        != info_field(&mut r, "replication", "slave_repl_offset")
-    {
-        assert!(Instant::now() < deadline, "the replica never caught up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    caught_up(&mut m, &mut r);
     for key in ["dst", "out"] {
         assert_eq!(r.cmd(&["LRANGE", key, "0", "-1"]), m.cmd(&["LRANGE", key, "0", "-1"]), "{key}");
     }
