@@ -255,7 +255,8 @@ fn increx(ctx: &mut Ctx, args: Args) {
     let now = ctx.now_ms();
     let Some(o) = parse(ctx.reply(), args, now) else { return };
     let key = args.get(1);
-    let had_ttl = ctx.db().expire_of(key).is_some();
+    // A TTL already past is no TTL: the write lookup below deletes that key.
+    let had_ttl = ctx.db().expire_of(key).is_some_and(|when| when >= now);
     let lru = ctx.settings().fresh_lru();
     let (e, r, mut w) = ctx.write(key);
     let cur = match e.as_deref() {
@@ -396,6 +397,11 @@ mod tests {
         h.run(&["expire", "k", "50"]);
         assert_eq!(h.run(&["increx", "k", "ubound", "0", "persist"]), pair(14, 0));
         assert_eq!(h.run(&["ttl", "k"]), ":50\r\n");
+        // A key whose TTL passed is a new key: ENX gives it the time.
+        h.run(&["set", "old", "7", "px", "100"]);
+        h.srv.now_ms += 1000;
+        assert_eq!(h.run(&["increx", "old", "ex", "30", "enx"]), pair(1, 1));
+        assert_eq!(h.run(&["ttl", "old"]), ":30\r\n");
     }
 
     #[test]
