@@ -307,7 +307,7 @@ pub static COMMANDS: &[Command] = &[
         since: "8.10.0",
         summary: "Moves up to (or exactly) a number of elements from one list to another and returns them. Deletes the source list if it becomes empty.",
         complexity: "O(N) where N is the number of elements moved.",
-        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} [<COUNT count | EXACTLY exactly>{selector} <OBO | BULK>{ordering}]{how-many}",
+        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} [<COUNT count{:integer} | EXACTLY exactly{:integer}>{selector} <OBO | BULK>{ordering}]{how-many}",
         handler: movem::lmovem,
         ..LIST
     },
@@ -321,7 +321,7 @@ pub static COMMANDS: &[Command] = &[
         since: "8.10.0",
         summary: "Moves up to (or exactly) a number of elements from one list to another and returns them. Blocks until the elements are available otherwise. Deletes the source list if it becomes empty.",
         complexity: "O(N) where N is the number of elements moved.",
-        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} timeout{:double} [<COUNT count | EXACTLY exactly>{selector} <OBO | BULK>{ordering}]{how-many}",
+        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} timeout{:double} [<COUNT count{:integer} | EXACTLY exactly{:integer}>{selector} <OBO | BULK>{ordering}]{how-many}",
         handler: movem::blmovem,
         ..LIST
     },
