@@ -338,7 +338,8 @@ fn config_does_not_name_its_readers() {
 /// read as Redis's `t_*.c`.
 const DATA_FAMILIES: &[&str] = &[
     "command/string.rs",
-    "command/list.rs",
+    "command/list",
+    "command/increx.rs",
     "command/hash",
     "command/set.rs",
     "command/zset",

@@ -129,7 +129,8 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     };
     // With REPLACE the old value goes whatever its TTL (Redis's dbDelete, no lazy-expiry check first).
     let mut w = ctx.open_write(key);
-    let deleted = replace && ctx.door(&w).delete();
+    let replaced = if replace { ctx.door(&w).delete_typed() } else { None };
+    let deleted = replaced.is_some();
     let now = ctx.now_ms();
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(now);
@@ -150,7 +151,7 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     let idle = idle.map(|v| v as u64);
     let freq = freq.map(|v| v as u8);
     rdb::read::apply_lru_lfu(&mut e, lfu, freq, idle, clock, now);
-    ctx.door(&w).insert(e);
+    ctx.door(&w).insert_replacing(e, replaced);
     if ttl != 0 {
         ctx.door(&w).set_expire(ttl);
         if !absttl && ctx.propagation().enabled() {

@@ -1,4 +1,5 @@
-//! Software x87 80-bit extended precision (`long double` on x86-64), just enough for INCRBYFLOAT.
+//! Software x87 80-bit extended precision (`long double` on x86-64), just enough for INCRBYFLOAT and INCREX's
+//! BYFLOAT.
 //!
 //! Redis parses INCRBYFLOAT operands with `strtold`, adds them in `long double` and prints the sum with `%.17Lf`
 //! (then trims trailing zeros). With a 64-bit significand the results differ from `f64` ones in common cases
@@ -39,6 +40,26 @@ impl F80 {
 
     fn inf(neg: bool) -> F80 {
         F80 { neg, m: 0, e: 0, inf: true, nan: false }
+    }
+
+    /// The largest finite value (`LDBL_MAX`).
+    pub const MAX: F80 = F80 { neg: false, m: u64::MAX, e: MAX_E, inf: false, nan: false };
+
+    /// The value with its sign flipped.
+    pub fn negated(self) -> F80 {
+        F80 { neg: !self.neg, ..self }
+    }
+
+    /// How `self` compares with `o`, from the sign of their exact difference (a NaN compares equal).
+    pub fn compare(self, o: F80) -> Ordering {
+        let d = self.plus(o.negated());
+        if d.nan || (d.m == 0 && !d.inf) {
+            Ordering::Equal
+        } else if d.neg {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        }
     }
 
     pub fn is_finite(&self) -> bool {

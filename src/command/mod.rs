@@ -69,6 +69,7 @@ pub mod function;
 pub mod geo;
 pub mod hash;
 pub mod hll;
+pub mod increx;
 pub mod info;
 pub mod json;
 pub mod keys;
@@ -143,6 +144,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
         [
             string::COMMANDS,
             string_cond::COMMANDS,
+            increx::COMMANDS,
             keys::COMMANDS,
             connection::COMMANDS,
             admin::COMMANDS,

@@ -66,3 +66,41 @@ fn new_and_expired_from_the_db_layer() {
     assert_eq!(events(&mut h, &["get", "k"]), vec![("__keyevent@0__:expired".into(), "k".into())]);
     assert!(events(&mut h, &["get", "k"]).is_empty());
 }
+
+/// The keyevent names published by a command (`E` only, so each event appears once).
+fn names(h: &mut Harness, argv: &[&str]) -> Vec<String> {
+    events(h, argv).into_iter().map(|(chan, _)| chan.trim_start_matches("__keyevent@0__:").to_string()).collect()
+}
+
+#[test]
+fn overwritten_and_type_changed_from_the_door() {
+    // Redis 8.2's classes: `o` and `c`, outside `A`.
+    assert_eq!(nc::parse(b"A").unwrap() & (nc::OVERWRITTEN | nc::TYPE_CHANGED), 0);
+    assert_eq!(nc::format(nc::parse(b"Eoc").unwrap()), "ocE");
+    let mut h = harness("Eoc$lg");
+    assert_eq!(names(&mut h, &["set", "k", "v"]), ["set"]);
+    assert_eq!(names(&mut h, &["set", "k", "w"]), ["overwritten", "set"]);
+    h.run(&["rpush", "l", "a"]);
+    assert_eq!(names(&mut h, &["set", "l", "w"]), ["overwritten", "type_changed", "set"]);
+    h.run(&["set", "t", "v", "ex", "100"]);
+    assert_eq!(names(&mut h, &["set", "t", "w"]), ["overwritten", "set"]);
+    assert_eq!(names(&mut h, &["mset", "k", "1", "fresh", "2"]), ["overwritten", "set", "set"]);
+    // In-place changes are no overwrite.
+    for argv in [&["append", "k", "x"][..], &["setrange", "k", "0", "y"], &["incrbyfloat", "fresh", "1"]] {
+        assert!(!names(&mut h, argv).iter().any(|n| n == "overwritten"), "{argv:?}");
+    }
+    assert_eq!(names(&mut h, &["incr", "fresh"]), ["incrby"]);
+    // RENAME, COPY and RESTORE over their destination.
+    h.run(&["rpush", "l2", "a"]);
+    assert_eq!(names(&mut h, &["rename", "l2", "k"]), ["overwritten", "type_changed", "rename_from", "rename_to"]);
+    assert_eq!(names(&mut h, &["copy", "k", "fresh", "replace"]), ["overwritten", "type_changed", "copy_to"]);
+    assert_eq!(names(&mut h, &["copy", "k", "new2"]), ["copy_to"]);
+    // A STORE over an existing key.
+    h.run(&["sadd", "s", "a"]);
+    h.run(&["set", "dst", "v"]);
+    let mut h2 = harness("Eocs");
+    h2.run(&["sadd", "s", "a"]);
+    h2.run(&["set", "dst", "v"]);
+    assert_eq!(names(&mut h2, &["sunionstore", "dst", "s"]), ["overwritten", "type_changed", "sunionstore"]);
+    assert_eq!(names(&mut h2, &["sunionstore", "dst", "s"]), ["overwritten", "sunionstore"]);
+}

@@ -1,5 +1,5 @@
 //! Set commands (Redis `t_set.c`): membership, random picks and pops, the algebra (SINTER/SUNION/SDIFF and their
-//! STORE forms, SINTERCARD), SMOVE and SSCAN.
+//! STORE forms, SINTERCARD, and Redis 8.10's SUNIONCARD / SDIFFCARD), SMOVE and SSCAN.
 //!
 //! Multi-key commands first look every key up (expiring it, counting hits/misses, checking its type) and only then
 //! borrow the sets together, immutably, to compute an owned result. Results that are stored are built the way
@@ -175,6 +175,38 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         syntax: "numkeys key [key ...] [LIMIT limit]",
         handler: sintercard,
+        getkeys: Some(getkeys_sintercard),
+        ..BASE
+    },
+    Command {
+        name: "sunioncard",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read set slow",
+        keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
+        group: Group::Set,
+        since: "8.10.0",
+        summary: "Returns the number of members of the union of multiple sets.",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        syntax: "numkeys key [key ...] [APPROX] [LIMIT limit]",
+        handler: sunioncard,
+        getkeys: Some(getkeys_sintercard),
+        ..BASE
+    },
+    Command {
+        name: "sdiffcard",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read set slow",
+        keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
+        group: Group::Set,
+        since: "8.10.0",
+        summary: "Returns the number of members of the difference between the first set and all successive sets.",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        syntax: "numkeys key [key ...] [LIMIT limit]",
+        handler: sdiffcard,
         getkeys: Some(getkeys_sintercard),
         ..BASE
     },
@@ -901,37 +933,112 @@ fn sdiffstore(ctx: &mut Ctx, args: Args) {
     algebra(ctx, &keys, Some(args.get(1)), Op::Diff);
 }
 
-/// SINTERCARD numkeys key [key ...] [LIMIT limit]
-fn sintercard(ctx: &mut Ctx, args: Args) {
+/// The arguments of SINTERCARD, SUNIONCARD and SDIFFCARD: `numkeys key [key ...]`, then LIMIT (and APPROX when
+/// `approx_ok`, SUNIONCARD's), with SINTERCARD's errors. The keys, the limit (0: none) and APPROX; None once an
+/// error was replied.
+fn card_args<'a>(ctx: &mut Ctx, args: Args<'a>, approx_ok: bool) -> Option<(Vec<&'a [u8]>, usize, bool)> {
     let msg = "ERR numkeys should be greater than 0";
-    let Some(numkeys) = range_long_arg(ctx.reply(), args.get(1), 1, i64::MAX, Some(msg)) else { return };
+    let numkeys = range_long_arg(ctx.reply(), args.get(1), 1, i64::MAX, Some(msg))?;
     if numkeys > (args.len() - 2) as i64 {
         ctx.reply().error("ERR Number of keys can't be greater than number of args");
-        return;
+        return None;
     }
     let numkeys = numkeys as usize;
-    let mut limit = 0i64;
+    let (mut limit, mut approx) = (0i64, false);
     let mut i = 2 + numkeys;
     while i < args.len() {
         let more = args.len() - 1 - i;
         if args.is(i, "limit") && more > 0 {
             i += 1;
-            let Some(l) = positive_long_arg(ctx.reply(), args.get(i), Some("ERR LIMIT can't be negative")) else {
-                return;
-            };
-            limit = l;
+            limit = positive_long_arg(ctx.reply(), args.get(i), Some("ERR LIMIT can't be negative"))?;
+        } else if approx_ok && args.is(i, "approx") {
+            approx = true;
         } else {
             ctx.reply().err_syntax();
-            return;
+            return None;
         }
         i += 1;
     }
     let keys: Vec<&[u8]> = (2..2 + numkeys).map(|i| args.get(i)).collect();
-    if lookup_sets(ctx, &keys, false).is_none() {
-        return;
-    }
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    lookup_sets(ctx, &keys, false)?;
+    Some((keys, usize::try_from(limit).unwrap_or(usize::MAX), approx))
+}
+
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]
+fn sintercard(ctx: &mut Ctx, args: Args) {
+    let Some((keys, limit, _)) = card_args(ctx, args, false) else { return };
     let n = inter_members(ctx.db(), &keys, limit).len();
+    ctx.reply().int(n as i64);
+}
+
+/// The sets of keys that were just looked up (missing keys left out).
+fn looked_up_sets<'d>(db: &'d Db, keys: &[&[u8]]) -> Vec<&'d Set> {
+    keys.iter().filter_map(|k| peek_value(db, k).and_then(set_of)).collect()
+}
+
+/// SUNIONCARD numkeys key [key ...] \[APPROX\] [LIMIT limit] (Redis 8.10): the union's size, counted exactly
+/// without building the union set, or estimated with a HyperLogLog's registers (Redis's hash and estimator, as
+/// PFCOUNT) under APPROX; LIMIT caps either.
+fn sunioncard(ctx: &mut Ctx, args: Args) {
+    let Some((keys, limit, approx)) = card_args(ctx, args, true) else { return };
+    let mut sets = looked_up_sets(ctx.db(), &keys);
+    let cap = if limit == 0 { usize::MAX } else { limit };
+    let mut buf = [0u8; 24];
+    let n = if approx {
+        let mut regs = [0u8; crate::keyspace::types::hll::REGISTERS];
+        for s in &sets {
+            for m in s.iter() {
+                let (i, v) = crate::keyspace::types::hll::pat_len(m.bytes(&mut buf));
+                regs[i] = regs[i].max(v);
+            }
+        }
+        (crate::keyspace::types::hll::count_registers(&regs) as usize).min(cap)
+    } else {
+        // The largest input counts whole; the others add the members it and the earlier ones lack.
+        sets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let Some((first, rest)) = sets.split_first() else {
+            ctx.reply().int(0);
+            return;
+        };
+        let mut n = first.len();
+        let mut seen: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+        'count: for s in rest {
+            for m in s.iter() {
+                if n >= cap {
+                    break 'count;
+                }
+                let b = m.bytes(&mut buf);
+                if !first.contains(b) && !seen.contains(b) {
+                    seen.insert(b.to_vec());
+                    n += 1;
+                }
+            }
+        }
+        n.min(cap)
+    };
+    ctx.reply().int(n as i64);
+}
+
+/// SDIFFCARD numkeys key [key ...] [LIMIT limit] (Redis 8.10): how many members of the first set none of the others
+/// holds, counting stopped at LIMIT.
+fn sdiffcard(ctx: &mut Ctx, args: Args) {
+    let Some((keys, limit, _)) = card_args(ctx, args, false) else { return };
+    let db = ctx.db();
+    let first = peek_value(db, keys[0]).and_then(set_of);
+    let rest = looked_up_sets(db, &keys[1..]);
+    let mut n = 0usize;
+    let mut buf = [0u8; 24];
+    if let Some(first) = first {
+        for m in first.iter() {
+            let b = m.bytes(&mut buf);
+            if !rest.iter().any(|s| s.contains(b)) {
+                n += 1;
+                if n == limit {
+                    break;
+                }
+            }
+        }
+    }
     ctx.reply().int(n as i64);
 }
 
@@ -1018,6 +1125,23 @@ mod tests {
         assert_eq!(h.run(&["sintercard", "3", "s"]), "-ERR Number of keys can't be greater than number of args\r\n");
         assert_eq!(h.run(&["sintercard", "1", "s", "limit", "-1"]), "-ERR LIMIT can't be negative\r\n");
         assert_eq!(h.run(&["sintercard", "1", "s", "limit"]), "-ERR syntax error\r\n");
+        // Redis 8.10's SUNIONCARD / SDIFFCARD parse as SINTERCARD (APPROX is SUNIONCARD's alone).
+        h.run(&["sadd", "u", "1", "2", "3", "x"]);
+        assert_eq!(h.run(&["sunioncard", "3", "s", "t", "nokey"]), ":5\r\n");
+        assert_eq!(h.run(&["sunioncard", "1", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["sunioncard", "2", "s", "u", "limit", "2"]), ":2\r\n");
+        assert_eq!(h.run(&["sunioncard", "2", "u", "u", "approx"]), ":4\r\n");
+        assert_eq!(h.run(&["sunioncard", "0", "s"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["sunioncard", "1", "s", "limit", "-1"]), "-ERR LIMIT can't be negative\r\n");
+        assert_eq!(h.run(&["sdiffcard", "1", "s", "approx"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["sdiffcard", "2", "u", "s", "limit", "0"]), ":4\r\n");
+        assert_eq!(h.run(&["sdiffcard", "2", "nokey", "s"]), ":0\r\n");
+        assert_eq!(h.run(&["sdiffcard", "3", "u", "u", "s"]), ":0\r\n");
+        assert_eq!(h.run(&["sdiffcard", "2", "u", "nokey", "limit", "3"]), ":3\r\n");
+        h.run(&["set", "plain", "v"]);
+        let wt = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        assert_eq!(h.run(&["sunioncard", "2", "nokey", "plain"]), wt);
+        assert_eq!(h.run(&["sdiffcard", "2", "s", "plain"]), wt);
     }
 
     #[test]

@@ -377,8 +377,8 @@ pub(super) const F_XX: u32 = 1 << 1;
 const F_GET: u32 = 1 << 2;
 pub(super) const F_KEEPTTL: u32 = 1 << 3;
 const F_PERSIST: u32 = 1 << 4;
-const F_EX: u32 = 1 << 5;
-const F_PX: u32 = 1 << 6;
+pub(super) const F_EX: u32 = 1 << 5;
+pub(super) const F_PX: u32 = 1 << 6;
 pub(super) const F_EXAT: u32 = 1 << 7;
 pub(super) const F_PXAT: u32 = 1 << 8;
 /// SET's `IFEQ comparison-value` (Valkey 8.1): set only over an existing string equal to the comparison value.

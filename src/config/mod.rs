@@ -151,6 +151,10 @@ pub mod notify {
     pub const LOADED: u32 = 1 << 12;
     pub const MODULE: u32 = 1 << 13;
     pub const NEW: u32 = 1 << 14;
+    /// Redis 8.2: a write replaced a key's value whole (`o`, not in `A`).
+    pub const OVERWRITTEN: u32 = 1 << 15;
+    /// Redis 8.2: a write replaced a key's value with one of another type (`c`, not in `A`).
+    pub const TYPE_CHANGED: u32 = 1 << 16;
     /// What `A` stands for: every class except key-miss and new-key events.
     pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
@@ -174,6 +178,8 @@ pub mod notify {
                 b'm' => KEY_MISS,
                 b'd' => MODULE,
                 b'n' => NEW,
+                b'o' => OVERWRITTEN,
+                b'c' => TYPE_CHANGED,
                 _ => return None,
             };
         }
@@ -198,6 +204,8 @@ pub mod notify {
                 (STREAM, 't'),
                 (MODULE, 'd'),
                 (NEW, 'n'),
+                (OVERWRITTEN, 'o'),
+                (TYPE_CHANGED, 'c'),
             ] {
                 if f & bit != 0 {
                     s.push(c);

@@ -653,6 +653,10 @@ const ADDED_AFTER_7_0: &[(&str, &[&str])] = &[
     ("set", &["comparison-value", "ifne-value", "ifdeq-digest", "ifdne-digest"]),
     ("xadd", &["condition"]),
     ("xtrim", &["condition"]),
+    ("zinter", &["count"]),
+    ("zinterstore", &["count"]),
+    ("zunion", &["count"]),
+    ("zunionstore", &["count"]),
 ];
 
 fn added_after_7_0(name: &[u8]) -> &'static [&'static str] {
@@ -677,15 +681,32 @@ fn strip_post_7_0(v: Resp, added: &[&str]) -> Resp {
             && x[1].as_bytes().is_some()
             && x[0].as_bytes().is_some_and(|v| v.first().is_some_and(u8::is_ascii_digit) && v > b"7.1".as_slice()))
     }
+    // A history made only of later releases' entries is left out whole, as 7.0 prints none.
+    fn emptied_history(k: &Resp, v: &Resp) -> bool {
+        k.as_bytes() == Some(b"history".as_slice()) && matches!(v, Resp::Array(x) | Resp::Set(x) if x.is_empty())
+    }
     match v {
-        Resp::Array(items) => Resp::Array(
-            items
+        Resp::Array(items) => {
+            let items: Vec<Resp> = items
                 .into_iter()
                 .filter(|e| !named(e, added) && !newer_history(e))
                 .map(|e| strip_post_7_0(e, added))
-                .collect(),
+                .collect();
+            let mut out = Vec::with_capacity(items.len());
+            let mut i = 0;
+            while i < items.len() {
+                if i + 1 < items.len() && emptied_history(&items[i], &items[i + 1]) {
+                    i += 2;
+                    continue;
+                }
+                out.push(items[i].clone());
+                i += 1;
+            }
+            Resp::Array(out)
+        }
+        Resp::Map(p) => Resp::Map(
+            p.into_iter().map(|(k, v)| (k, strip_post_7_0(v, added))).filter(|(k, v)| !emptied_history(k, v)).collect(),
         ),
-        Resp::Map(p) => Resp::Map(p.into_iter().map(|(k, v)| (k, strip_post_7_0(v, added))).collect()),
         // RESP3's history is a set.
         Resp::Set(items) => {
             Resp::Set(items.into_iter().filter(|e| !newer_history(e)).map(|e| strip_post_7_0(e, added)).collect())

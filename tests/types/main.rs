@@ -23,6 +23,7 @@ mod ordered_inserts;
 mod probabilistic;
 mod r74_misc;
 mod redis84_strings;
+mod redis8_core;
 mod scan_cursors;
 mod sets_notify;
 mod stream_groups;

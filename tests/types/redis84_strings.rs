@@ -28,14 +28,14 @@ const SCRIPT: &[(&[&str], &[&str])] = &[
     (&["SET", "end", "1"], &["set end"]),
 ];
 
-fn texts(r: &Resp) -> Vec<String> {
+pub(crate) fn texts(r: &Resp) -> Vec<String> {
     r.items()
         .map(|v| v.iter().map(|x| String::from_utf8_lossy(x.as_bytes().unwrap_or(b"?")).into_owned()).collect())
         .unwrap_or_default()
 }
 
 /// The events published until the one for `end`, as `event key` strings.
-fn events_until_end(sub: &mut Conn) -> Vec<String> {
+pub(crate) fn events_until_end(sub: &mut Conn) -> Vec<String> {
     let mut got = Vec::new();
     loop {
         let frame = Resp::parse(&sub.read_reply().expect("event")).unwrap();
@@ -50,7 +50,7 @@ fn events_until_end(sub: &mut Conn) -> Vec<String> {
 }
 
 /// The commands of an AOF file (no RDB preamble), each as its arguments.
-fn aof_commands(dir: &TempDir) -> Vec<Vec<String>> {
+pub(crate) fn aof_commands(dir: &TempDir) -> Vec<Vec<String>> {
     let mut bytes = Vec::new();
     for e in std::fs::read_dir(dir.path.join("appendonlydir")).unwrap() {
         let p = e.unwrap().path();
@@ -68,9 +68,8 @@ fn aof_commands(dir: &TempDir) -> Vec<Vec<String>> {
     out
 }
 
-#[test]
-fn events_aof_and_replica() {
-    let dir = TempDir::new("redis84-strings");
+/// A master writing a plain AOF in `dir` and a linked replica of it.
+pub(crate) fn master_and_replica(dir: &TempDir) -> (Server, Server) {
     let master = Server::start_in(Kind::Ferredis, &dir.path, &["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
     let port = master.port.to_string();
     let replica = Server::start(Kind::Ferredis, &["--replicaof", "127.0.0.1", &port]);
@@ -80,6 +79,35 @@ fn events_aof_and_replica() {
         assert!(Instant::now() < deadline, "the replica never linked");
         std::thread::sleep(Duration::from_millis(20));
     }
+    (master, replica)
+}
+
+/// Waits until the AOF's last command is `last`; the AOF's commands.
+pub(crate) fn aof_until(dir: &TempDir, last: &str) -> Vec<Vec<String>> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut aof = aof_commands(dir);
+    while aof.last().map(|c| c.join(" ")).as_deref() != Some(last) {
+        assert!(Instant::now() < deadline, "AOF: {aof:?}");
+        std::thread::sleep(Duration::from_millis(20));
+        aof = aof_commands(dir);
+    }
+    aof
+}
+
+/// Waits until the replica has processed everything the master sent.
+pub(crate) fn caught_up(m: &mut Conn, r: &mut Conn) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while info_field(m, "replication", "master_repl_offset") != info_field(r, "replication", "slave_repl_offset") {
+        assert!(Instant::now() < deadline, "the replica never caught up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn events_aof_and_replica() {
+    let dir = TempDir::new("redis84-strings");
+    let (master, replica) = master_and_replica(&dir);
+    let mut r = replica.conn();
     let mut m = master.conn();
     m.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
     let mut sub = master.conn();
@@ -93,13 +121,7 @@ fn events_aof_and_replica() {
     assert_eq!(events_until_end(&mut sub), want);
 
     // The AOF: SELECT, then only what changed the dataset, in forms Redis 7.0 replays.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut aof = aof_commands(&dir);
-    while aof.last().map(|c| c.join(" ")) != Some("SET end 1".into()) {
-        assert!(Instant::now() < deadline, "AOF: {aof:?}");
-        std::thread::sleep(Duration::from_millis(20));
-        aof = aof_commands(&dir);
-    }
+    let aof = aof_until(&dir, "SET end 1");
     let when = aof[4][4].clone();
     let shapes: Vec<String> = aof.iter().map(|c| c.join(" ")).collect();
     assert_eq!(
@@ -120,13 +142,7 @@ fn events_aof_and_replica() {
     );
 
     // The replica replays the stream to the same data and the same expiry time.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while info_field(&mut m, "replication", "master_repl_offset")
-        != info_field(&mut r, "replication", "slave_repl_offset")
-    {
-        assert!(Instant::now() < deadline, "the replica never caught up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    caught_up(&mut m, &mut r);
     for key in ["a", "b", "k", "h", "end"] {
         assert_eq!(r.cmd(&["GET", key]), m.cmd(&["GET", key]), "{key}");
         assert_eq!(r.cmd(&["PEXPIRETIME", key]), m.cmd(&["PEXPIRETIME", key]), "{key}");

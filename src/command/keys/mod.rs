@@ -585,10 +585,8 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
         to.untouched();
         return;
     };
-    if dst_exists {
-        ctx.door(&to).delete();
-    }
-    ctx.door(&to).insert(old.with_key(dst));
+    let replaced = if dst_exists { ctx.door(&to).delete_typed() } else { None };
+    ctx.door(&to).insert_replacing(old.with_key(dst), replaced);
     if let Some(when) = expire {
         ctx.door(&to).set_expire(when);
     }
@@ -974,9 +972,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR not supported for this module key");
         return;
     }
-    if dst_exists {
-        ctx.door(&w).delete();
-    }
+    let replaced = if dst_exists { ctx.door(&w).delete_typed() } else { None };
     let mut copy = copy;
     copy.set_lru(lru);
     // Redis's COPY duplicates the object, so even a shared integer gets an object (refcount 1) of its own.
@@ -984,7 +980,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
     if let Some(len) = copy.raw_capacity().and_then(|_| copy.as_str()).map(|s| s.len()) {
         super::admin::set_raw_capacity(&mut copy, super::admin::sds_new_alloc(len));
     }
-    ctx.door(&w).insert(copy);
+    ctx.door(&w).insert_replacing(copy, replaced);
     if let Some(when) = expire {
         ctx.door(&w).set_expire(when);
     }

@@ -18,6 +18,20 @@ pub(super) enum Aggregate {
     Sum,
     Min,
     Max,
+    /// Redis 8.8: every input holding the member adds its weight, whatever the member's score there.
+    Count,
+}
+
+impl Aggregate {
+    /// The score an input contributes before its weight: its own, or 1 under COUNT.
+    #[inline]
+    fn input(self, score: f64) -> f64 {
+        if self == Aggregate::Count {
+            1.0
+        } else {
+            score
+        }
+    }
 }
 
 /// One input of the algebra: a sorted set, a plain set (every member scores 1), or a missing key.
@@ -56,7 +70,7 @@ impl Src<'_> {
 #[inline]
 pub(super) fn aggregate(target: &mut f64, val: f64, how: Aggregate) {
     match how {
-        Aggregate::Sum => {
+        Aggregate::Sum | Aggregate::Count => {
             *target += val;
             // inf + -inf: Redis keeps 0 rather than NaN.
             if target.is_nan() {
@@ -130,6 +144,8 @@ fn parse_algebra_options(
                 Aggregate::Min
             } else if args.is(j + 1, "max") {
                 Aggregate::Max
+            } else if args.is(j + 1, "count") {
+                Aggregate::Count
             } else {
                 ctx.reply().err_syntax();
                 return None;
@@ -162,13 +178,13 @@ fn inter(srcs: &[(Src, f64)], how: Aggregate, card_only: bool, limit: i64, out: 
                 }
                 let mut buf = [0u8; 24];
                 let mb = m.bytes(&mut buf);
-                let mut score = w0 * sc;
+                let mut score = w0 * how.input(sc);
                 if score.is_nan() {
                     score = 0.0;
                 }
                 for (s, w) in rest {
                     match s.find(mb) {
-                        Some(v) => aggregate(&mut score, v * w, how),
+                        Some(v) => aggregate(&mut score, how.input(v) * w, how),
                         None => return,
                     }
                 }
@@ -192,7 +208,7 @@ fn union(srcs: &[(Src, f64)], how: Aggregate) -> Vec<(Vec<u8>, f64)> {
     let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
     for (s, w) in srcs {
         s.for_each(|m, sc| {
-            let mut score = w * sc;
+            let mut score = w * how.input(sc);
             if score.is_nan() {
                 score = 0.0;
             }
@@ -296,12 +312,12 @@ pub(super) fn zalgebra(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, numkeys_id
     }
 }
 
-/// ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] \[WITHSCORES\]
+/// ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT>] \[WITHSCORES\]
 pub(super) fn zunion(ctx: &mut Ctx, args: Args) {
     zalgebra(ctx, args, None, 1, Op::Union, false);
 }
 
-/// ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] \[WITHSCORES\]
+/// ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT>] \[WITHSCORES\]
 pub(super) fn zinter(ctx: &mut Ctx, args: Args) {
     zalgebra(ctx, args, None, 1, Op::Inter, false);
 }
@@ -311,12 +327,12 @@ pub(super) fn zdiff(ctx: &mut Ctx, args: Args) {
     zalgebra(ctx, args, None, 1, Op::Diff, false);
 }
 
-/// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]
+/// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT>]
 pub(super) fn zunionstore(ctx: &mut Ctx, args: Args) {
     zalgebra(ctx, args, Some(args.get(1)), 2, Op::Union, false);
 }
 
-/// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]
+/// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT>]
 pub(super) fn zinterstore(ctx: &mut Ctx, args: Args) {
     zalgebra(ctx, args, Some(args.get(1)), 2, Op::Inter, false);
 }

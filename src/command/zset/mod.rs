@@ -368,9 +368,10 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Add multiple sorted sets",
         complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT{@8.8.0}>] [WITHSCORES]",
         handler: zunion,
         getkeys: Some(getkeys_zunion),
+        history: &[("8.8.0", "Added `COUNT` aggregate option.")],
         ..BASE
     },
     Command {
@@ -384,9 +385,10 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Intersect multiple sorted sets",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT{@8.8.0}>] [WITHSCORES]",
         handler: zinter,
         getkeys: Some(getkeys_zinter),
+        history: &[("8.8.0", "Added `COUNT` aggregate option.")],
         ..BASE
     },
     Command {
@@ -416,9 +418,10 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
         complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT{@8.8.0}>]",
         handler: zunionstore,
         getkeys: Some(getkeys_zunionstore),
+        history: &[("8.8.0", "Added `COUNT` aggregate option.")],
         ..BASE
     },
     Command {
@@ -432,9 +435,10 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX | COUNT{@8.8.0}>]",
         handler: zinterstore,
         getkeys: Some(getkeys_zinterstore),
+        history: &[("8.8.0", "Added `COUNT` aggregate option.")],
         ..BASE
     },
     Command {
@@ -1176,6 +1180,15 @@ mod tests {
         assert_eq!(h.run(&["zunion", "1", "z1", "weights", "x"]), "-ERR weight value is not a float\r\n");
         assert_eq!(h.run(&["zdiff", "1", "z1", "weights", "1"]), "-ERR syntax error\r\n");
         assert_eq!(h.run(&["zunionstore", "o", "1", "z1", "withscores"]), "-ERR syntax error\r\n");
+        // Redis 8.8's AGGREGATE COUNT: each input holding a member adds its weight, scores aside.
+        assert_eq!(
+            h.run(&["zunion", "3", "z1", "z2", "s", "weights", "1", "2", "5", "aggregate", "count", "withscores"]),
+            bulks(&["b", "3", "c", "3", "a", "6", "d", "7"])
+        );
+        assert_eq!(h.run(&["zinterstore", "o", "2", "z1", "z2", "aggregate", "count"]), ":2\r\n");
+        assert_eq!(h.run(&["zrange", "o", "0", "-1", "withscores"]), bulks(&["b", "2", "c", "2"]));
+        assert_eq!(h.run(&["zinter", "2", "z1", "s", "aggregate", "count", "withscores"]), bulks(&["a", "2"]));
+        assert_eq!(h.run(&["zunion", "1", "z1", "aggregate", "avg"]), "-ERR syntax error\r\n");
         h.run(&["zadd", "pinf", "inf", "x"]);
         h.run(&["zadd", "ninf", "-inf", "x"]);
         // inf + -inf aggregates to 0, 0 * inf weights to 0.

@@ -36,7 +36,7 @@
 //! Keyspace events stay with the handler ([`Ctx::notify`]): their names differ per command.
 
 use super::{Access, Ctx, WrongType};
-use crate::keyspace::object::{Entry, ValueKind};
+use crate::keyspace::object::{Entry, ObjType, ValueKind};
 use crate::resp::reply::Reply;
 
 /// An open write to one key: settle it with [`Ctx::changed`] / [`Ctx::settle`], or drop it with
@@ -266,12 +266,34 @@ impl<'c> Door<'c, '_> {
         (v, &mut srv.rng, &mut self.client.reply)
     }
 
-    /// Adds or overwrites the key with `e`, dropping any TTL ([`crate::keyspace::db::Db::set_key`]).
+    /// Adds or overwrites the key with `e`, dropping any TTL ([`crate::keyspace::db::Db::set_key`]). Overwriting
+    /// publishes Redis 8.2's `overwritten` (and `type_changed`) events, as its `setKey` does.
     #[inline]
     pub fn insert(self, e: Entry) -> Option<Entry> {
         debug_assert_eq!(e.key(), self.key, "an entry inserted under another key's write");
         let events = self.srv.db_events;
-        self.db_mut().set_key(e, events)
+        let new_type = e.obj_type();
+        let (srv, client, key, db) = (self.srv, self.client, self.key, self.db);
+        let old = srv.dbs[db].set_key(e, events);
+        if let Some(o) = &old {
+            overwrite_events(srv, client, key, db, o.obj_type(), new_type);
+        }
+        old
+    }
+
+    /// [`Door::insert`] of a value into a key whose old value the command deleted first (RENAME, COPY and RESTORE
+    /// over their destination, which Redis deletes and adds again): `replaced` is the deleted value's type, and
+    /// Redis 8.2's `overwritten` / `type_changed` events are published for it.
+    #[inline]
+    pub fn insert_replacing(self, e: Entry, replaced: Option<ObjType>) -> Option<Entry> {
+        let new_type = e.obj_type();
+        let (srv, client, key, db) = (self.srv, self.client, self.key, self.db);
+        let events = srv.db_events;
+        let old = srv.dbs[db].set_key(e, events);
+        if let Some(t) = replaced.or(old.as_ref().map(|o| o.obj_type())) {
+            overwrite_events(srv, client, key, db, t, new_type);
+        }
+        old
     }
 
     /// Overwrites the key with `e`, keeping its TTL ([`crate::keyspace::db::Db::insert_keep_ttl`]).
@@ -294,6 +316,19 @@ impl<'c> Door<'c, '_> {
     pub fn delete(self) -> bool {
         let key = self.key;
         self.db_mut().delete(key)
+    }
+
+    /// [`Door::delete`] returning the deleted value's type, for the [`Door::insert_replacing`] that follows.
+    #[inline]
+    pub fn delete_typed(self) -> Option<ObjType> {
+        let key = self.key;
+        let db = self.db_mut();
+        let t = db.find(key).map(|e| e.obj_type());
+        if db.delete(key) {
+            t
+        } else {
+            None
+        }
     }
 
     /// Deletes the key, expired by a TTL in the past that a command gave it
@@ -365,12 +400,15 @@ impl<'c> Door<'c, '_> {
         if let Some(e) = db.find_mut(key) {
             // (A hash filed for field expiry goes the slow way, which unfiles it.)
             if !e.has_expire() && !big(e) && !e.is_filed_hash() {
+                let old_type = e.obj_type();
                 e.set_string(val);
                 stamp(e);
+                overwrite_events(srv, self.client, key, self.db, old_type, ObjType::String);
                 return;
             }
         }
         let exists = db.find(key).is_some() && !db.expire_if_needed(key, clock);
+        let old_type = db.find(key).filter(|_| exists).map(|e| e.obj_type());
         if let Some(old_lru) = db.find(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
             let mut e = Entry::new_string(key, val);
             e.set_lru(old_lru);
@@ -394,6 +432,46 @@ impl<'c> Door<'c, '_> {
             e.set_lru(lru);
             db.set_key(e, clock.events);
         }
+        if let Some(t) = old_type {
+            overwrite_events(srv, self.client, key, self.db, t, ObjType::String);
+        }
+    }
+}
+
+/// Redis 8.2's events for a key whose value a write replaced whole: `overwritten`, then `type_changed` when the
+/// new value's type differs. With neither class enabled (the usual case) this is one load and one branch.
+#[inline]
+fn overwrite_events(
+    srv: &mut crate::state::ServerState,
+    client: &mut crate::net::client::ClientState,
+    key: &[u8],
+    db: usize,
+    old: ObjType,
+    new: ObjType,
+) {
+    use crate::config::notify as nc;
+    if srv.config.notify_keyspace_events & (nc::OVERWRITTEN | nc::TYPE_CHANGED) == 0 {
+        return;
+    }
+    overwrite_events_slow(srv, client, key, db, old != new);
+}
+
+#[cold]
+fn overwrite_events_slow(
+    srv: &mut crate::state::ServerState,
+    client: &mut crate::net::client::ClientState,
+    key: &[u8],
+    db: usize,
+    type_changed: bool,
+) {
+    use crate::config::notify as nc;
+    use crate::state::notify;
+    if notify::pending() {
+        notify::drain(srv, Some(&mut *client));
+    }
+    notify::emit(srv, Some(&mut *client), nc::OVERWRITTEN, "overwritten", key, db);
+    if type_changed {
+        notify::emit(srv, Some(client), nc::TYPE_CHANGED, "type_changed", key, db);
     }
 }
 

@@ -1,5 +1,6 @@
 //! List commands (Redis `t_list.c`): pushes and pops (with counts), ranges, positional edits, LPOS, the moves
-//! between lists, LMPOP, and the blocking forms BLPOP/BRPOP/BLMOVE/BRPOPLPUSH/BLMPOP.
+//! between lists (LMOVE, and Redis 8.10's LMOVEM), LMPOP, and the blocking forms BLPOP/BRPOP/BLMOVE/BRPOPLPUSH,
+//! BLMPOP and BLMOVEM.
 //!
 //! Argument checks run in Redis's order (syntax, then numbers, then the key lookup and its type), because the
 //! first failing check decides which error a client sees. A list emptied by a pop or removal is deleted.
@@ -8,6 +9,8 @@
 //! [`crate::blocking`], and the server re-runs the same handler once one of the keys receives data (see that
 //! module for the protocol). While a re-run is serving one particular key, handlers only consider that key, which
 //! is how Redis 7.0 serves the key that became ready rather than the first non-empty one.
+
+mod movem;
 
 use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
@@ -292,6 +295,34 @@ pub static COMMANDS: &[Command] = &[
         summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
         syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} timeout{:double}",
         handler: blmove,
+        ..LIST
+    },
+    Command {
+        name: "lmovem",
+        arity: -5,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write list slow",
+        keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
+        since: "8.10.0",
+        summary: "Moves up to (or exactly) a number of elements from one list to another and returns them. Deletes the source list if it becomes empty.",
+        complexity: "O(N) where N is the number of elements moved.",
+        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} [<COUNT count{:integer} | EXACTLY exactly{:integer}>{selector} <OBO | BULK>{ordering}]{how-many}",
+        handler: movem::lmovem,
+        ..LIST
+    },
+    Command {
+        name: "blmovem",
+        arity: -6,
+        flags: flag::WRITE | flag::DENYOOM | flag::BLOCKING,
+        acl: "write list slow blocking",
+        keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
+        since: "8.10.0",
+        summary: "Moves up to (or exactly) a number of elements from one list to another and returns them. Blocks until the elements are available otherwise. Deletes the source list if it becomes empty.",
+        complexity: "O(N) where N is the number of elements moved.",
+        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} timeout{:double} [<COUNT count{:integer} | EXACTLY exactly{:integer}>{selector} <OBO | BULK>{ordering}]{how-many}",
+        handler: movem::blmovem,
         ..LIST
     },
     Command {

@@ -1,0 +1,434 @@
+//! INCREX (Redis 8.8): INCRBY / INCRBYFLOAT with bounds and an expiration in one command.
+//!
+//! `INCREX key [BYFLOAT f | BYINT n] [LBOUND l] [UBOUND u] [SATURATE] [EX s | PX ms | EXAT s | PXAT ms | PERSIST]
+//! [ENX]` replies `[new value, applied increment]`: integers by default and with BYINT, long doubles (bulk strings
+//! in RESP2, doubles in RESP3, formatted as INCRBYFLOAT formats them) with BYFLOAT. A result past a bound (the
+//! type's limits when none is given) leaves the key and its TTL alone and replies `[current, 0]`; SATURATE clamps
+//! it to the bound instead. ENX sets the expiration only on a key that has none.
+//!
+//! Events: `incrby` (`incrbyfloat` with BYFLOAT), then `expire` when a time was set or `persist` when PERSIST
+//! removed one. Propagated as the resulting `SET key value` with `PXAT ms` (a time set), `KEEPTTL` (the TTL kept)
+//! or nothing (PERSIST), which Redis 7.0 replays; a rejected increment propagates nothing.
+//!
+//! Redis 8.8's source was not available here: the option order, the errors (texts of INCRBY, INCRBYFLOAT and SET
+//! where they apply) and the events are read from its documentation.
+
+use super::longdouble::F80;
+use super::string::{err_expire_time, F_EX, F_EXAT, F_PX, F_PXAT};
+use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use crate::config::notify as nc;
+use crate::keyspace::object::{Entry, StrRef};
+use crate::resp::reply::Reply;
+use crate::util::parse_i64;
+use std::cmp::Ordering;
+
+pub static COMMANDS: &[Command] = &[Command {
+    name: "increx",
+    arity: -2,
+    flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+    acl: "write string fast",
+    keys: ONE_KEY,
+    key_specs: &[KeySpecDef::at(1, "RW access update")],
+    group: Group::String,
+    since: "8.8.0",
+    summary: "Increments the numeric value of a key by a number and sets its expiration time. Uses 0 as initial value if the key doesn't exist.",
+    complexity: "O(1)",
+    syntax: "key [BYFLOAT float{:double} | BYINT integer{:integer}]{increment} [SATURATE] [LBOUND lowerbound] [UBOUND upperbound] [EX seconds{:integer} | PX milliseconds{:integer} | EXAT unix-time-seconds{:unix-time} | PXAT unix-time-milliseconds{:unix-time} | PERSIST]{expiration} [ENX]",
+    handler: increx,
+    ..BASE
+}];
+
+const ERR_BOUNDS: &str = "ERR LBOUND must be less than or equal to UBOUND";
+
+/// The expiration option.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ttl {
+    Keep,
+    Persist,
+    /// An absolute unix time in ms.
+    At(i64),
+}
+
+/// The parsed options, bounds still as text (their type follows BYINT / BYFLOAT).
+struct Options<'a> {
+    by_int: Option<i64>,
+    by_float: Option<F80>,
+    lbound: Option<&'a [u8]>,
+    ubound: Option<&'a [u8]>,
+    saturate: bool,
+    ttl: Ttl,
+    enx: bool,
+}
+
+fn parse<'a>(r: &mut Reply, args: Args<'a>, now_ms: i64) -> Option<Options<'a>> {
+    let mut o = Options {
+        by_int: None,
+        by_float: None,
+        lbound: None,
+        ubound: None,
+        saturate: false,
+        ttl: Ttl::Keep,
+        enx: false,
+    };
+    let mut ttl_given = false;
+    let mut i = 2;
+    while i < args.len() {
+        let has_value = i + 1 < args.len();
+        let incr_given = o.by_int.is_some() || o.by_float.is_some();
+        if args.is(i, "byint") && has_value && !incr_given {
+            i += 1;
+            let Some(n) = parse_i64(args.get(i)) else {
+                r.err_not_int();
+                return None;
+            };
+            o.by_int = Some(n);
+        } else if args.is(i, "byfloat") && has_value && !incr_given {
+            i += 1;
+            let Some(f) = F80::parse(args.get(i)) else {
+                r.err_not_float();
+                return None;
+            };
+            o.by_float = Some(f);
+        } else if args.is(i, "lbound") && has_value && o.lbound.is_none() {
+            i += 1;
+            o.lbound = Some(args.get(i));
+        } else if args.is(i, "ubound") && has_value && o.ubound.is_none() {
+            i += 1;
+            o.ubound = Some(args.get(i));
+        } else if args.is(i, "saturate") && !o.saturate {
+            o.saturate = true;
+        } else if args.is(i, "enx") && !o.enx {
+            o.enx = true;
+        } else if args.is(i, "persist") && !ttl_given {
+            ttl_given = true;
+            o.ttl = Ttl::Persist;
+        } else if has_value && !ttl_given && ["ex", "px", "exat", "pxat"].iter().any(|w| args.is(i, w)) {
+            ttl_given = true;
+            let word = args.get(i);
+            i += 1;
+            let seconds = word.eq_ignore_ascii_case(b"ex") || word.eq_ignore_ascii_case(b"exat");
+            let absolute = word.eq_ignore_ascii_case(b"exat") || word.eq_ignore_ascii_case(b"pxat");
+            o.ttl = Ttl::At(expire_at(r, args.get(i), seconds, absolute, now_ms)?);
+        } else {
+            r.err_syntax();
+            return None;
+        }
+        i += 1;
+    }
+    // ENX needs a time to set, and PERSIST is none.
+    if o.enx && !matches!(o.ttl, Ttl::At(_)) {
+        r.err_syntax();
+        return None;
+    }
+    Some(o)
+}
+
+/// An EX/PX/EXAT/PXAT argument as an absolute time in ms, with SET's checks and error.
+fn expire_at(r: &mut Reply, arg: &[u8], seconds: bool, absolute: bool, now_ms: i64) -> Option<i64> {
+    let flags = match (seconds, absolute) {
+        (true, true) => F_EXAT,
+        (false, true) => F_PXAT,
+        // The relative forms: `expire_ms` adds `now` for flags other than EXAT/PXAT.
+        (true, false) => F_EX,
+        (false, false) => F_PX,
+    };
+    let ms = super::string::expire_ms(r, arg, flags, now_ms, "increx")?;
+    if ms <= 0 {
+        err_expire_time(r, "increx");
+        return None;
+    }
+    Some(ms)
+}
+
+/// The numbers of one increment: what was there, what it becomes, what was added.
+enum Outcome {
+    Int { new: i64, delta: i64 },
+    Float { cur: F80, new: F80, delta: F80 },
+}
+
+/// The integer mode's result, or None after an error reply.
+fn int_outcome(r: &mut Reply, o: &Options, cur: Option<StrRef>) -> Option<(Outcome, bool)> {
+    let cur = match cur {
+        None => 0,
+        Some(s) => match s.as_i64() {
+            Some(n) => n,
+            None => {
+                r.err_not_int();
+                return None;
+            }
+        },
+    };
+    let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: i64| -> Option<i64> {
+        match b {
+            None => Some(dflt),
+            Some(t) => parse_i64(t).or_else(|| {
+                r.err_not_int();
+                None
+            }),
+        }
+    };
+    let lb = bound(r, o.lbound, i64::MIN)?;
+    let ub = bound(r, o.ubound, i64::MAX)?;
+    if lb > ub {
+        r.error(ERR_BOUNDS);
+        return None;
+    }
+    let incr = o.by_int.unwrap_or(1);
+    let sum = cur.checked_add(incr);
+    let new = match sum {
+        Some(n) if (lb..=ub).contains(&n) => n,
+        _ if !o.saturate => return Some((Outcome::Int { new: cur, delta: 0 }, false)),
+        None if incr >= 0 => ub,
+        None => lb,
+        Some(n) => n.clamp(lb, ub),
+    };
+    let Some(delta) = new.checked_sub(cur) else {
+        r.error("ERR increment or decrement would overflow");
+        return None;
+    };
+    Some((Outcome::Int { new, delta }, true))
+}
+
+/// The BYFLOAT mode's result, or None after an error reply.
+fn float_outcome(r: &mut Reply, o: &Options, incr: F80, cur: Option<StrRef>) -> Option<(Outcome, bool)> {
+    let cur = match cur {
+        None => F80::ZERO,
+        Some(StrRef::Int(n)) => F80::from_i64(n),
+        Some(StrRef::Bytes(b)) => match F80::parse(b) {
+            Some(f) => f,
+            None => {
+                r.err_not_float();
+                return None;
+            }
+        },
+    };
+    let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: F80| -> Option<F80> {
+        match b {
+            None => Some(dflt),
+            Some(t) => F80::parse(t).or_else(|| {
+                r.err_not_float();
+                None
+            }),
+        }
+    };
+    let lb = bound(r, o.lbound, F80::MAX.negated())?;
+    let ub = bound(r, o.ubound, F80::MAX)?;
+    if lb.compare(ub) == Ordering::Greater {
+        r.error(ERR_BOUNDS);
+        return None;
+    }
+    let sum = cur.plus(incr);
+    let within = sum.is_finite() && sum.compare(lb) != Ordering::Less && sum.compare(ub) != Ordering::Greater;
+    let new = if within {
+        sum
+    } else if !o.saturate {
+        return Some((Outcome::Float { cur, new: cur, delta: F80::ZERO }, false));
+    } else if sum.compare(ub) == Ordering::Greater {
+        ub
+    } else {
+        lb
+    };
+    let delta = new.plus(cur.negated());
+    if !delta.is_finite() {
+        r.error("ERR increment would produce NaN or Infinity");
+        return None;
+    }
+    Some((Outcome::Float { cur, new, delta }, true))
+}
+
+/// A long double in INCRBYFLOAT's text: a bulk string in RESP2, a double in RESP3.
+fn reply_long_double(r: &mut Reply, text: &[u8]) {
+    if r.is_resp3() {
+        let mut b = Vec::with_capacity(text.len() + 3);
+        b.push(b',');
+        b.extend_from_slice(text);
+        b.extend_from_slice(b"\r\n");
+        r.raw_bytes(&b);
+    } else {
+        r.bulk(text);
+    }
+}
+
+/// INCREX key [BYFLOAT increment | BYINT increment] [LBOUND lowerbound] [UBOUND upperbound] \[SATURATE\]
+/// [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] \[ENX\]
+fn increx(ctx: &mut Ctx, args: Args) {
+    let now = ctx.now_ms();
+    let Some(o) = parse(ctx.reply(), args, now) else { return };
+    let key = args.get(1);
+    // A TTL already past is no TTL: the write lookup below deletes that key.
+    let had_ttl = ctx.db().expire_of(key).is_some_and(|when| when >= now);
+    let lru = ctx.settings().fresh_lru();
+    let (e, r, mut w) = ctx.write(key);
+    let cur = match e.as_deref() {
+        None => None,
+        Some(e) => match e.as_str() {
+            Some(s) => Some(s),
+            None => {
+                r.err_wrongtype();
+                return w.untouched();
+            }
+        },
+    };
+    let exists = e.is_some();
+    let res = match o.by_float {
+        Some(incr) => float_outcome(r, &o, incr, cur),
+        None => int_outcome(r, &o, cur),
+    };
+    let Some((outcome, apply)) = res else { return w.untouched() };
+    r.array(2);
+    let text = match &outcome {
+        Outcome::Int { new, delta, .. } => {
+            r.int(*new);
+            r.int(*delta);
+            None
+        }
+        Outcome::Float { new, delta, cur } => {
+            let new_text = if apply { new.to_human_string() } else { cur.to_human_string() };
+            reply_long_double(r, &new_text);
+            reply_long_double(r, &delta.to_human_string());
+            Some(new_text)
+        }
+    };
+    if !apply {
+        return w.untouched();
+    }
+    let value = match (&outcome, text) {
+        (Outcome::Int { new, .. }, _) => {
+            match e {
+                Some(e) => e.set_int(*new),
+                None => {
+                    let mut ne = Entry::new_int(key, *new);
+                    ne.set_lru(lru);
+                    ctx.door(&w).insert(ne);
+                }
+            }
+            new.to_string().into_bytes()
+        }
+        (Outcome::Float { .. }, Some(text)) => {
+            let mut ne = Entry::new_embstr(key, &text);
+            ne.set_lru(lru);
+            super::admin::set_raw_capacity(&mut ne, super::admin::sds_new_alloc(text.len()));
+            if exists {
+                ctx.door(&w).insert_keep_ttl(ne);
+            } else {
+                ctx.door(&w).insert(ne);
+            }
+            text
+        }
+        (Outcome::Float { .. }, None) => return,
+    };
+    ctx.changed(&mut w, 1);
+    let event = if o.by_float.is_some() { "incrbyfloat" } else { "incrby" };
+    ctx.notify(nc::STRING, event, key);
+    let mut nb = [0u8; 24];
+    match o.ttl {
+        Ttl::At(when) if !(o.enx && had_ttl) => {
+            ctx.door(&w).set_expire(when);
+            ctx.notify(nc::GENERIC, "expire", key);
+            let when = crate::util::itoa_buf(when, &mut nb);
+            ctx.propagation().rewrite(&[b"SET".as_slice(), key, &value, b"PXAT", when]);
+        }
+        Ttl::Persist if had_ttl => {
+            ctx.door(&w).persist();
+            ctx.notify(nc::GENERIC, "persist", key);
+            ctx.propagation().rewrite(&[b"SET".as_slice(), key, &value]);
+        }
+        _ => ctx.propagation().rewrite(&[b"SET".as_slice(), key, &value, b"KEEPTTL"]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::Harness;
+
+    fn pair(a: i64, b: i64) -> String {
+        format!("*2\r\n:{a}\r\n:{b}\r\n")
+    }
+
+    #[test]
+    fn increments_bounds_and_saturation() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["increx", "k"]), pair(1, 1));
+        assert_eq!(h.run(&["increx", "k"]), pair(2, 2 - 1));
+        h.run(&["set", "k", "100"]);
+        assert_eq!(h.run(&["increx", "k", "byint", "5"]), pair(105, 5));
+        assert_eq!(h.run(&["increx", "k", "byint", "-10"]), pair(95, -10));
+        h.run(&["set", "k", "99"]);
+        assert_eq!(h.run(&["increx", "k", "byint", "5", "ubound", "100"]), pair(99, 0));
+        assert_eq!(h.run(&["get", "k"]), "$2\r\n99\r\n");
+        assert_eq!(h.run(&["increx", "k", "byint", "5", "ubound", "100", "saturate"]), pair(100, 1));
+        assert_eq!(h.run(&["increx", "k", "byint", "-500", "lbound", "-3", "saturate"]), pair(-3, -103));
+        // The type's limits are bounds too.
+        h.run(&["set", "m", "9223372036854775800"]);
+        assert_eq!(h.run(&["increx", "m", "byint", "100"]), pair(9223372036854775800, 0));
+        assert_eq!(h.run(&["increx", "m", "byint", "100", "saturate"]), pair(i64::MAX, 7));
+        // A rejected increment of a missing key does not create it.
+        assert_eq!(h.run(&["increx", "none", "ubound", "0"]), pair(0, 0));
+        assert_eq!(h.run(&["exists", "none"]), ":0\r\n");
+        // Floats, as INCRBYFLOAT prints them.
+        h.run(&["set", "f", "1.5"]);
+        assert_eq!(h.run(&["increx", "f", "byfloat", "0.25"]), "*2\r\n$4\r\n1.75\r\n$4\r\n0.25\r\n");
+        assert_eq!(
+            h.run(&["increx", "f", "byfloat", "10", "ubound", "2.5", "saturate"]),
+            "*2\r\n$3\r\n2.5\r\n$4\r\n0.75\r\n"
+        );
+        assert_eq!(h.run(&["increx", "f", "byfloat", "1", "ubound", "3"]), "*2\r\n$3\r\n2.5\r\n$1\r\n0\r\n");
+        assert_eq!(h.run(&["get", "f"]), "$3\r\n2.5\r\n");
+        h.run(&["hello", "3"]);
+        assert_eq!(h.run(&["increx", "f", "byfloat", "0.5"]), "*2\r\n,3\r\n,0.5\r\n");
+    }
+
+    #[test]
+    fn expiration_options() {
+        let mut h = Harness::new();
+        h.run(&["set", "k", "10"]);
+        assert_eq!(h.run(&["increx", "k", "byint", "1", "ex", "100", "enx"]), pair(11, 1));
+        assert_eq!(h.run(&["ttl", "k"]), ":100\r\n");
+        h.run(&["set", "k", "10", "ex", "500"]);
+        assert_eq!(h.run(&["increx", "k", "ex", "10", "enx"]), pair(11, 1));
+        assert_eq!(h.run(&["ttl", "k"]), ":500\r\n");
+        assert_eq!(h.run(&["increx", "k", "px", "20000"]), pair(12, 1));
+        assert_eq!(h.run(&["ttl", "k"]), ":20\r\n");
+        assert_eq!(h.run(&["increx", "k"]), pair(13, 1));
+        assert_eq!(h.run(&["ttl", "k"]), ":20\r\n");
+        assert_eq!(h.run(&["increx", "k", "persist"]), pair(14, 1));
+        assert_eq!(h.run(&["ttl", "k"]), ":-1\r\n");
+        // A rejected increment keeps the TTL as it was.
+        h.run(&["expire", "k", "50"]);
+        assert_eq!(h.run(&["increx", "k", "ubound", "0", "persist"]), pair(14, 0));
+        assert_eq!(h.run(&["ttl", "k"]), ":50\r\n");
+        // A key whose TTL passed is a new key: ENX gives it the time.
+        h.run(&["set", "old", "7", "px", "100"]);
+        h.srv.now_ms += 1000;
+        assert_eq!(h.run(&["increx", "old", "ex", "30", "enx"]), pair(1, 1));
+        assert_eq!(h.run(&["ttl", "old"]), ":30\r\n");
+    }
+
+    #[test]
+    fn errors() {
+        let mut h = Harness::new();
+        let syntax = "-ERR syntax error\r\n";
+        for argv in [
+            &["increx", "k", "byint"][..],
+            &["increx", "k", "byint", "1", "byfloat", "1"],
+            &["increx", "k", "ex", "1", "px", "1"],
+            &["increx", "k", "ex", "1", "persist"],
+            &["increx", "k", "persist", "enx"],
+            &["increx", "k", "enx"],
+            &["increx", "k", "lbound", "1", "lbound", "2"],
+            &["increx", "k", "what"],
+        ] {
+            assert_eq!(h.run(argv), syntax, "{argv:?}");
+        }
+        assert_eq!(h.run(&["increx", "k", "byint", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["increx", "k", "byfloat", "x"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["increx", "k", "ex", "0"]), "-ERR invalid expire time in 'increx' command\r\n");
+        assert_eq!(h.run(&["increx", "k", "lbound", "5", "ubound", "1"]), format!("-{}\r\n", super::ERR_BOUNDS));
+        assert_eq!(h.run(&["increx", "k", "lbound", "1.5"]), "-ERR value is not an integer or out of range\r\n");
+        h.run(&["set", "f", "1.5"]);
+        assert_eq!(h.run(&["increx", "f"]), "-ERR value is not an integer or out of range\r\n");
+        h.run(&["rpush", "l", "a"]);
+        assert!(h.run(&["increx", "l"]).starts_with("-WRONGTYPE"));
+        assert_eq!(h.run(&["exists", "k"]), ":0\r\n");
+    }
+}
