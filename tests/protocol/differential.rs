@@ -652,6 +652,7 @@ const ADDED_AFTER_7_0: &[(&str, &[&str])] = &[
     ("hscan", &["novalues"]),
     ("set", &["comparison-value", "ifne-value", "ifdeq-digest", "ifdne-digest"]),
     ("xadd", &["condition"]),
+    ("xreadgroup", &["min-idle-time"]),
     ("xtrim", &["condition"]),
 ];
 

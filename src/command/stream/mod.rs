@@ -42,7 +42,7 @@ mod groups;
 use delete::{xackdel, xdelex};
 use groups::{
     xack, xautoclaim, xclaim, xgroup_create, xgroup_createconsumer, xgroup_delconsumer, xgroup_destroy, xgroup_help,
-    xgroup_setid, xinfo_consumers, xinfo_groups, xpending, xreadgroup_now, xreadgroup_serve_blocked,
+    xgroup_setid, xinfo_consumers, xinfo_groups, xpending, xreadgroup_now, xreadgroup_serve_blocked, GroupRead,
 };
 
 const STREAM: Command = Command { group: Group::Stream, keys: ONE_KEY, since: "5.0.0", ..BASE };
@@ -173,7 +173,7 @@ pub static COMMANDS: &[Command] = &[
         keys: super::NO_KEYS,
         summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
         complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
-        syntax: "<GROUP group consumer>{group_consumer} [COUNT count] [BLOCK milliseconds] [NOACK] <STREAMS key [key ...] id [id ...]>",
+        syntax: "<GROUP group consumer>{group_consumer} [COUNT count] [BLOCK milliseconds] [CLAIM min-idle-time{:integer}] [NOACK] <STREAMS key [key ...] id [id ...]>",
         handler: xread,
         key_specs: &[KeySpecDef::keyword(
             "STREAMS",
@@ -909,6 +909,8 @@ struct XreadOptions<'a> {
     /// GROUP's group and consumer names.
     group: Option<(&'a [u8], &'a [u8])>,
     noack: bool,
+    /// XREADGROUP's CLAIM min-idle-time (Redis 8.4), -1 without CLAIM.
+    claim: i64,
     /// BLOCK's deadline in ms (0: forever, -1: no BLOCK).
     timeout: i64,
     count: i64,
@@ -919,7 +921,7 @@ struct XreadOptions<'a> {
 /// Parses the options up to STREAMS and checks they fit the command; None once an error was replied.
 fn parse_xread_options<'a>(ctx: &mut Ctx, args: Args<'a>, xreadgroup: bool) -> Option<XreadOptions<'a>> {
     let argc = args.len();
-    let mut o = XreadOptions { group: None, noack: false, timeout: -1, count: 0, streams_arg: 0 };
+    let mut o = XreadOptions { group: None, noack: false, claim: -1, timeout: -1, count: 0, streams_arg: 0 };
     let mut i = 1;
     while i < argc {
         let more = argc - i - 1;
@@ -951,6 +953,13 @@ fn parse_xread_options<'a>(ctx: &mut Ctx, args: Args<'a>, xreadgroup: bool) -> O
             }
             o.group = Some((args.get(i + 1), args.get(i + 2)));
             i += 2;
+        } else if args.is(i, "claim") && more > 0 {
+            if !xreadgroup {
+                ctx.reply().error("ERR The CLAIM option is only supported by XREADGROUP. You called XREAD instead.");
+                return None;
+            }
+            i += 1;
+            o.claim = claim_arg(ctx.reply(), args.get(i))?;
         } else if args.is(i, "noack") {
             if !xreadgroup {
                 ctx.reply().error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
@@ -972,6 +981,21 @@ fn parse_xread_options<'a>(ctx: &mut Ctx, args: Args<'a>, xreadgroup: bool) -> O
         return None;
     }
     Some(o)
+}
+
+/// XREADGROUP's CLAIM min-idle-time (Redis 8.4): a non-negative integer, with Redis 8.4's two errors.
+fn claim_arg(r: &mut Reply, arg: &[u8]) -> Option<i64> {
+    match crate::util::parse_i64(arg) {
+        None => {
+            r.error("ERR min-idle-time is not an integer");
+            None
+        }
+        Some(n) if n < 0 => {
+            r.error("ERR min-idle-time must be a positive integer");
+            None
+        }
+        Some(n) => Some(n),
+    }
 }
 
 /// Looks up the `n` streams (checking the group exists for XREADGROUP) and parses their ids (`$`, `+`, `>` or an
@@ -1094,7 +1118,8 @@ fn xread(ctx: &mut Ctx, args: Args) {
     let Some((ids, last_entry)) = parse_xread_ids(ctx, args, &o, xreadgroup, n) else { return };
     if let Some((gname, cname)) = o.group {
         let keys: Vec<&[u8]> = (0..n).map(|k| args.get(streams_arg + k)).collect();
-        xreadgroup_now(ctx, args, &keys, &ids, gname, cname, o.noack, count, timeout);
+        let read = GroupRead { gname, cname, noack: o.noack, count, claim: o.claim };
+        xreadgroup_now(ctx, args, &keys, &ids, &read, timeout);
         return;
     }
     // Which streams have something after their id (each key looked up again, as Redis does).
@@ -1113,8 +1138,12 @@ fn xread(ctx: &mut Ctx, args: Args) {
     }
     if timeout != -1 {
         let keys: Vec<&[u8]> = (0..n).map(|k| args.get(streams_arg + k)).collect();
-        let wait =
-            StreamWait { ids, count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT }, last_entry };
+        let wait = StreamWait {
+            ids,
+            count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT },
+            last_entry,
+            claim: None,
+        };
         block_with(ctx, args, &keys, timeout, BlockKind::Stream, TimeoutReply::NullArray, Some(wait));
         return;
     }
