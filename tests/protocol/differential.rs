@@ -652,7 +652,8 @@ const ADDED_AFTER_7_0: &[(&str, &[&str])] = &[
     ("hscan", &["novalues"]),
     ("set", &["comparison-value", "ifne-value", "ifdeq-digest", "ifdne-digest"]),
     ("xadd", &["condition"]),
-    ("xreadgroup", &["min-idle-time"]),
+    ("xread", &["maxcount", "maxsize"]),
+    ("xreadgroup", &["min-idle-time", "maxcount", "maxsize"]),
     ("xtrim", &["condition"]),
 ];
 
@@ -678,15 +679,28 @@ fn strip_post_7_0(v: Resp, added: &[&str]) -> Resp {
             && x[1].as_bytes().is_some()
             && x[0].as_bytes().is_some_and(|v| v.first().is_some_and(u8::is_ascii_digit) && v > b"7.1".as_slice()))
     }
+    // A `history` left empty by the stripping (every entry newer than 7.0) is left out, as 7.0 has none.
+    fn empty_history(k: &Resp, v: &Resp) -> bool {
+        k.as_bytes() == Some(b"history".as_slice()) && matches!(v, Resp::Array(x) | Resp::Set(x) if x.is_empty())
+    }
     match v {
-        Resp::Array(items) => Resp::Array(
-            items
+        Resp::Array(items) => {
+            let items: Vec<Resp> = items
                 .into_iter()
                 .filter(|e| !named(e, added) && !newer_history(e))
                 .map(|e| strip_post_7_0(e, added))
-                .collect(),
+                .collect();
+            let at = items.chunks(2).position(|c| c.len() == 2 && empty_history(&c[0], &c[1]));
+            match at {
+                Some(i) => {
+                    Resp::Array(items.into_iter().enumerate().filter(|(j, _)| *j / 2 != i).map(|(_, e)| e).collect())
+                }
+                None => Resp::Array(items),
+            }
+        }
+        Resp::Map(p) => Resp::Map(
+            p.into_iter().map(|(k, v)| (k, strip_post_7_0(v, added))).filter(|(k, v)| !empty_history(k, v)).collect(),
         ),
-        Resp::Map(p) => Resp::Map(p.into_iter().map(|(k, v)| (k, strip_post_7_0(v, added))).collect()),
         // RESP3's history is a set.
         Resp::Set(items) => {
             Resp::Set(items.into_iter().filter(|e| !newer_history(e)).map(|e| strip_post_7_0(e, added)).collect())

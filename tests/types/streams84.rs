@@ -1,9 +1,11 @@
 //! Redis 8.4's XREADGROUP ... CLAIM min-idle-time: idle pending entries delivered before new ones, with their idle
 //! time and delivery count, in RESP2 and RESP3; its errors; blocking until an entry becomes claimable; and its
-//! propagation (an XCLAIM per claimed entry) keeping a replica's delivery counts.
+//! propagation (an XCLAIM per claimed entry) keeping a replica's delivery counts. Redis 8.10's MAXCOUNT and MAXSIZE
+//! caps on a whole XREAD / XREADGROUP reply.
 //!
-//! No Redis 8.4 binary is available (and Valkey 9.1 has no CLAIM): the replies asserted are those Redis 8.4's
-//! documentation and its `stream-cgroups.tcl` tests state. Idle times are made deterministic enough by setting the
+//! No Redis 8.4 or 8.10 binary is available (and Valkey 9.1 has neither): the replies asserted are those Redis's
+//! documentation and its `stream-cgroups.tcl` tests state (for MAXCOUNT / MAXSIZE, the documented behaviour: streams
+//! served in order until the cap, the first entry always given). Idle times are made deterministic enough by setting the
 //! delivery times with `XCLAIM ... TIME` (tens of seconds in the past) and masked where they vary.
 
 use crate::common::{escape, Conn, Kind, Server};
@@ -206,4 +208,60 @@ fn claim_propagates() {
     let want = pel(&mut m);
     assert!(want.contains("$2 c3"), "{want}");
     assert_eq!(pel(&mut r), want);
+}
+
+/// MAXCOUNT caps the entries across streams (later streams left out), MAXSIZE the reply bytes (the first entry
+/// always given); both work for XREADGROUP, where only the entries given become pending; bad values are refused.
+#[test]
+fn maxcount_and_maxsize() {
+    let s = Server::start(Kind::Ferredis, &[]);
+    let mut c = s.conn();
+    for k in ["s1", "s2", "s3"] {
+        for i in 1..=3 {
+            c.cmd(&["XADD", k, &format!("{i}-0"), "f", &format!("v{i}")]);
+        }
+    }
+    let e = |id: &str| format!("*2\r\n$3\r\n{id}\r\n*2\r\n$1\r\nf\r\n$2\r\nv{}\r\n", &id[..1]);
+    let got = c.cmd(&["XREAD", "COUNT", "2", "MAXCOUNT", "3", "STREAMS", "s1", "s2", "s3", "0", "0", "0"]);
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        format!("*2\r\n*2\r\n$2\r\ns1\r\n*2\r\n{}{}*2\r\n$2\r\ns2\r\n*1\r\n{}", e("1-0"), e("2-0"), e("1-0"))
+    );
+    // One entry is 33 bytes: MAXSIZE 1 still gives the first, 66 gives two.
+    let got = c.cmd(&["XREAD", "MAXSIZE", "1", "STREAMS", "s1", "s2", "0", "0"]);
+    assert_eq!(String::from_utf8_lossy(&got), format!("*1\r\n*2\r\n$2\r\ns1\r\n*1\r\n{}", e("1-0")));
+    let got = c.cmd(&["XREAD", "MAXSIZE", "66", "STREAMS", "s1", "s2", "0", "0"]);
+    assert_eq!(String::from_utf8_lossy(&got), format!("*1\r\n*2\r\n$2\r\ns1\r\n*2\r\n{}{}", e("1-0"), e("2-0")));
+    assert_eq!(c.cmd(&["XREAD", "MAXCOUNT", "5", "STREAMS", "s1", "9-0"]), b"*-1\r\n");
+
+    for k in ["s1", "s2", "s3"] {
+        c.cmd(&["XGROUP", "CREATE", k, "g", "0"]);
+    }
+    let got = c.cmd(&["XREADGROUP", "GROUP", "g", "c", "MAXCOUNT", "4", "STREAMS", "s1", "s2", "s3", ">", ">", ">"]);
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        format!(
+            "*2\r\n*2\r\n$2\r\ns1\r\n*3\r\n{}{}{}*2\r\n$2\r\ns2\r\n*1\r\n{}",
+            e("1-0"),
+            e("2-0"),
+            e("3-0"),
+            e("1-0")
+        )
+    );
+    assert!(c.cmd(&["XPENDING", "s2", "g"]).starts_with(b"*4\r\n:1\r\n"));
+    assert!(c.cmd(&["XPENDING", "s3", "g"]).starts_with(b"*4\r\n:0\r\n"));
+    let got = c.cmd(&["XREADGROUP", "GROUP", "g", "c", "MAXCOUNT", "2", "STREAMS", "s1", "s2", "0", "0"]);
+    assert_eq!(String::from_utf8_lossy(&got), format!("*1\r\n*2\r\n$2\r\ns1\r\n*2\r\n{}{}", e("1-0"), e("2-0")));
+
+    for (args, err) in [
+        (vec!["XREAD", "MAXCOUNT", "0", "STREAMS", "s1", "0"], "-ERR MAXCOUNT must be a positive integer\r\n"),
+        (vec!["XREAD", "MAXCOUNT", "x", "STREAMS", "s1", "0"], "-ERR MAXCOUNT must be a positive integer\r\n"),
+        (vec!["XREAD", "MAXSIZE", "-1", "STREAMS", "s1", "0"], "-ERR MAXSIZE must be a positive integer\r\n"),
+        (
+            vec!["XREAD", "COUNT", "5", "MAXCOUNT", "2", "STREAMS", "s1", "0"],
+            "-ERR MAXCOUNT must be greater than or equal to COUNT\r\n",
+        ),
+    ] {
+        assert_eq!(String::from_utf8_lossy(&c.cmd(&args)), err, "{args:?}");
+    }
 }

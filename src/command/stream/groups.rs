@@ -4,7 +4,10 @@
 //! helpers, and XREAD, which parses XREADGROUP's arguments too (one parser, as `xreadCommand`) and hands the
 //! group part to [`xreadgroup_now`]. What they propagate is described in the parent's header.
 
-use super::{c_text, id_or_reply, reply_entry, reply_group_position, reply_id, BLOCKED_DEFAULT_COUNT, INVALID_ID};
+use super::{
+    c_text, entry_size, id_or_reply, reply_entry, reply_group_position, reply_id, ReadBudget, BLOCKED_DEFAULT_COUNT,
+    INVALID_ID,
+};
 use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::command::admin::err_subcommand_syntax;
 use crate::command::blocking::block_with;
@@ -437,6 +440,8 @@ pub(super) struct GroupRead<'a> {
     pub count: i64,
     /// CLAIM's min-idle-time (Redis 8.4), -1 without CLAIM.
     pub claim: i64,
+    /// MAXCOUNT / MAXSIZE (Redis 8.10) for the whole reply.
+    pub budget: ReadBudget,
 }
 
 /// XREADGROUP served at once (the part of `xreadCommand` after the ids are resolved): each stream with its
@@ -462,7 +467,11 @@ pub(super) fn xreadgroup_now(
     let mut served = 0;
     // CLAIM: the earliest time a pending entry becomes claimable, for a wait.
     let mut wake = 0;
+    let mut budget = read.budget;
     for (k, &key) in keys.iter().enumerate() {
+        if budget.exhausted() {
+            break;
+        }
         let Ok((Some(s), _)) = group_state(ctx, Access::READ, key) else { continue };
         let Some(g) = s.groups.get(read.gname) else { continue };
         let history = ids[k] != StreamId::MAX;
@@ -493,7 +502,7 @@ pub(super) fn xreadgroup_now(
         body.bulk(key);
         let start = gt.incr().unwrap_or(StreamId::MAX);
         let take = read.count.max(0) as usize;
-        serve_group(&mut body, s, key, read, claim, start, take, history, now, &mut effects);
+        serve_group(&mut body, s, key, read, claim, start, take, history, now, &mut budget, &mut effects);
         effects.changes += 1;
     }
     if served > 0 {
@@ -505,9 +514,10 @@ pub(super) fn xreadgroup_now(
         }
         r.raw_bytes(body.pending());
     } else if timeout != -1 {
+        let count = if read.count > 0 { read.count as usize } else { BLOCKED_DEFAULT_COUNT };
         let wait = StreamWait {
             ids: ids.to_vec(),
-            count: if read.count > 0 { read.count as usize } else { BLOCKED_DEFAULT_COUNT },
+            count: read.budget.cap(count),
             last_entry: Vec::new(),
             claim: (read.claim >= 0).then_some(crate::blocking::ClaimWait { min_idle_ms: read.claim, wake_ms: wake }),
         };
@@ -596,7 +606,7 @@ pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
         if let Some(c) = wait.claim {
             let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
             let count = if wait.count == BLOCKED_DEFAULT_COUNT { 0 } else { wait.count as i64 };
-            let read = GroupRead { gname, cname, noack, count, claim: c.min_idle_ms };
+            let read = GroupRead { gname, cname, noack, count, claim: c.min_idle_ms, budget: ReadBudget::new(0, 0) };
             xreadgroup_now(ctx, args, &keys, &wait.ids, &read, deadline);
             return;
         }
@@ -610,8 +620,9 @@ pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
             }
             r.bulk(&key);
             let start = gt.incr().unwrap_or(StreamId::MAX);
-            let read = GroupRead { gname, cname, noack, count: wait.count as i64, claim: -1 };
-            serve_group(r, s, &key, &read, -1, start, wait.count, false, now, &mut effects);
+            let mut budget = ReadBudget::new(0, 0);
+            let read = GroupRead { gname, cname, noack, count: wait.count as i64, claim: -1, budget };
+            serve_group(r, s, &key, &read, -1, start, wait.count, false, now, &mut budget, &mut effects);
         } else {
             let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
             block_with(ctx, args, &keys, deadline, BlockKind::StreamGroup, TimeoutReply::NullArray, Some(wait));
@@ -723,21 +734,22 @@ fn serve_group(
     count: usize,
     history: bool,
     now: i64,
+    budget: &mut ReadBudget,
     fx: &mut GroupEffects,
 ) {
     let (gname, cname, noack) = (read.gname, read.cname, read.noack);
     if consumer_seen(s, key, gname, cname, now, fx) && noack {
         fx.push(|| vec![b"XGROUP".to_vec(), b"CREATECONSUMER".to_vec(), key.to_vec(), gname.to_vec(), cname.to_vec()]);
     }
-    let take = if count == 0 { usize::MAX } else { count };
+    let take = budget.cap(if count == 0 { usize::MAX } else { count });
     // The group is taken out of the stream while the stream's entries are read (put back below).
     let Some(slot) = s.groups.get_mut(gname) else { return };
     let mut g = std::mem::replace(slot, ConsumerGroup::new(StreamId::MIN, 0));
     if history {
-        serve_history(r, s, &mut g, cname, start, take, now);
+        serve_history(r, s, &mut g, cname, start, take, now, budget);
     } else {
         let claimed = if claim >= 0 { Some(claim_candidates(s, &g, claim, now, take)) } else { None };
-        serve_new_entries(r, s, &mut g, key, read, start, take, claimed.as_deref(), now, fx);
+        serve_new_entries(r, s, &mut g, key, read, start, take, claimed, now, budget, fx);
     }
     if let Some(slot) = s.groups.get_mut(gname) {
         *slot = g;
@@ -759,6 +771,7 @@ fn reply_claimed_entry(r: &mut Reply, e: &EntryRef<'_>, idle: i64, deliveries: u
 
 /// `streamReplyWithRangeFromConsumerPEL`: the consumer's pending entries from `start` on, each delivered once
 /// more (a deleted one as its id with a null).
+#[allow(clippy::too_many_arguments)]
 fn serve_history(
     r: &mut Reply,
     s: &Stream,
@@ -767,9 +780,27 @@ fn serve_history(
     start: StreamId,
     take: usize,
     now: i64,
+    budget: &mut ReadBudget,
 ) {
-    let ids: Vec<StreamId> =
+    let mut ids: Vec<StreamId> =
         g.consumers.get(cname).map(|c| c.pel.range(start..).take(take).copied().collect()).unwrap_or_default();
+    if budget.active() {
+        let fits = ids
+            .iter()
+            .take_while(|&&id| {
+                let size = match s.range(id, id, false).next() {
+                    Some(e) => entry_size(r, |x| reply_entry(x, &e)),
+                    None => entry_size(r, |x| {
+                        x.array(2);
+                        reply_id(x, id);
+                        x.null_array();
+                    }),
+                };
+                budget.admit(size)
+            })
+            .count();
+        ids.truncate(fits);
+    }
     r.array(ids.len());
     for id in ids {
         match s.range(id, id, false).next() {
@@ -803,16 +834,43 @@ fn serve_new_entries(
     read: &GroupRead,
     start: StreamId,
     take: usize,
-    claimed: Option<&[(StreamId, i64, u64)]>,
+    mut claimed: Option<Vec<(StreamId, i64, u64)>>,
     now: i64,
+    budget: &mut ReadBudget,
     fx: &mut GroupEffects,
 ) {
     let (gname, cname, noack) = (read.gname, read.cname, read.noack);
     let me = g.consumers.get_key_value(cname).map(|(k, _)| k.clone());
+    if let Some(c) = claimed.as_mut().filter(|_| budget.active()) {
+        let fits = c
+            .iter()
+            .take_while(|&&(id, idle, n)| {
+                let size =
+                    s.range(id, id, false).next().map_or(0, |e| entry_size(r, |x| reply_claimed_entry(x, &e, idle, n)));
+                budget.admit(size)
+            })
+            .count();
+        c.truncate(fits);
+    }
+    let claimed = claimed.as_deref();
     let ids: Vec<StreamId> = {
         let first = claimed.map_or(0, <[_]>::len);
-        let entries: Vec<EntryRef<'_>> =
-            s.range(start, StreamId::MAX, false).take(take.saturating_sub(first)).collect();
+        let mut entries: Vec<EntryRef<'_>> =
+            s.range(start, StreamId::MAX, false).take(budget.cap(take.saturating_sub(first))).collect();
+        if budget.active() {
+            let fits = entries
+                .iter()
+                .take_while(|e| {
+                    let size = if claimed.is_some() {
+                        entry_size(r, |x| reply_claimed_entry(x, e, 0, 0))
+                    } else {
+                        entry_size(r, |x| reply_entry(x, e))
+                    };
+                    budget.admit(size)
+                })
+                .count();
+            entries.truncate(fits);
+        }
         r.array(first + entries.len());
         for &(id, idle, n) in claimed.unwrap_or(&[]) {
             if let Some(e) = s.range(id, id, false).next() {
