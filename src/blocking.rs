@@ -101,6 +101,35 @@ pub struct StreamWait {
     /// Per key, in `ids` order: the id was XREAD's `+` (Redis 7.4), which is resolved again each time the key
     /// is served (the stream's last entry then), as Redis 7.4 re-runs the command with `+` unchanged.
     pub last_entry: Vec<bool>,
+    /// XREADGROUP's CLAIM (Redis 8.4): the min-idle-time, and when the next pending entry becomes old enough to be
+    /// claimed (absolute ms, 0: none). The client is re-run then, as if one of its keys had been written.
+    pub claim: Option<ClaimWait>,
+}
+
+/// A blocked XREADGROUP ... CLAIM's wait for pending entries to become claimable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimWait {
+    pub min_idle_ms: i64,
+    /// Absolute unix time in ms at which a pending entry reaches `min_idle_ms`; 0 when none will.
+    pub wake_ms: i64,
+}
+
+impl Blocked {
+    /// When the server must look at this client next: its deadline, or earlier a CLAIM wake-up (0: never).
+    pub fn timer_ms(&self) -> i64 {
+        let wake = self.stream.as_ref().and_then(|w| w.claim).map_or(0, |c| c.wake_ms);
+        match (self.deadline_ms, wake) {
+            (0, w) => w,
+            (d, 0) => d,
+            (d, w) => d.min(w),
+        }
+    }
+
+    /// Whether reaching [`Blocked::timer_ms`] at `now_ms` is a CLAIM wake-up rather than the timeout.
+    pub fn claim_wake_due(&self, now_ms: i64) -> bool {
+        let wake = self.stream.as_ref().and_then(|w| w.claim).map_or(0, |c| c.wake_ms);
+        wake > 0 && wake <= now_ms && (self.deadline_ms == 0 || self.deadline_ms > now_ms)
+    }
 }
 
 /// The server-wide blocking state ([`ServerState::blocking`](crate::state::ServerState::blocking)).
@@ -143,8 +172,9 @@ impl Blocking {
                 q.push_back(id);
             }
         }
-        if b.deadline_ms > 0 {
-            self.deadlines.insert((b.deadline_ms, id));
+        let t = b.timer_ms();
+        if t > 0 {
+            self.deadlines.insert((t, id));
         }
         self.clients.insert(id, b);
     }
@@ -163,7 +193,7 @@ impl Blocking {
     /// Forgets a blocked client (served, timed out, unblocked or disconnected).
     pub fn remove(&mut self, id: u64) -> Option<Blocked> {
         let b = self.clients.remove(&id)?;
-        self.deadlines.remove(&(b.deadline_ms, id));
+        self.deadlines.remove(&(b.timer_ms(), id));
         for k in &b.keys {
             let slot = (b.db, k.clone());
             if let Some(q) = self.waiting.get_mut(&slot) {
@@ -180,6 +210,22 @@ impl Blocking {
             }
         }
         Some(b)
+    }
+
+    /// A blocked XREADGROUP ... CLAIM re-run that waits on: its next CLAIM wake-up replaces the previous one.
+    pub fn rearm_claim(&mut self, id: u64, claim: Option<ClaimWait>) {
+        let Some(b) = self.clients.get_mut(&id) else { return };
+        if b.stream.is_none() {
+            return;
+        }
+        self.deadlines.remove(&(b.timer_ms(), id));
+        if let Some(w) = b.stream.as_mut() {
+            w.claim = claim;
+        }
+        let t = b.timer_ms();
+        if t > 0 {
+            self.deadlines.insert((t, id));
+        }
     }
 
     pub fn is_blocked(&self, id: u64) -> bool {

@@ -61,6 +61,19 @@ impl Server {
         }
         let now = crate::util::now_ms();
         for id in self.state.blocking.expired(now) {
+            // XREADGROUP ... CLAIM: a pending entry became claimable before the timeout; re-run it.
+            let wake =
+                self.state.blocking.clients.get(&id).filter(|b| b.claim_wake_due(now)).and_then(|b| b.keys.first());
+            if let Some(key) = wake.cloned() {
+                self.state.now_ms = now;
+                self.serve_blocked(id, &key);
+                // Never due again at once (a client that could not be re-run waits for its timeout).
+                let stale = self.state.blocking.clients.get(&id).and_then(|b| b.stream.as_ref()?.claim);
+                if let Some(c) = stale.filter(|c| c.wake_ms > 0 && c.wake_ms <= now) {
+                    self.state.blocking.rearm_claim(id, Some(crate::blocking::ClaimWait { wake_ms: 0, ..c }));
+                }
+                continue;
+            }
             self.unblock(id, EndWait::Timeout);
         }
         self.resume_unblocked(el);
@@ -251,9 +264,17 @@ impl Server {
         });
         c.state.reply.enabled = true;
         self.state.blocking.serving = None;
-        if self.state.blocking.request.take().is_none() {
-            self.state.blocking.remove(id);
-            self.end_block(&mut c.state);
+        match self.state.blocking.request.take() {
+            None => {
+                self.state.blocking.remove(id);
+                self.end_block(&mut c.state);
+            }
+            // Waiting on: only XREADGROUP ... CLAIM's next wake-up changes.
+            Some(req) => {
+                if let Some(claim) = req.stream.and_then(|w| w.claim) {
+                    self.state.blocking.rearm_claim(id, Some(claim));
+                }
+            }
         }
         self.put_client(c);
         self.state.queue_write(fd);

@@ -652,6 +652,8 @@ const ADDED_AFTER_7_0: &[(&str, &[&str])] = &[
     ("hscan", &["novalues"]),
     ("set", &["comparison-value", "ifne-value", "ifdeq-digest", "ifdne-digest"]),
     ("xadd", &["condition"]),
+    ("xread", &["maxcount", "maxsize"]),
+    ("xreadgroup", &["min-idle-time", "maxcount", "maxsize"]),
     ("xtrim", &["condition"]),
     ("zinter", &["count"]),
     ("zinterstore", &["count"]),

@@ -29,6 +29,7 @@ mod sets_notify;
 mod stream_groups;
 mod streams;
 mod streams82;
+mod streams84;
 mod tx_integration;
 mod watch_door;
 mod zsets_blocking;

@@ -4,7 +4,10 @@
 //! helpers, and XREAD, which parses XREADGROUP's arguments too (one parser, as `xreadCommand`) and hands the
 //! group part to [`xreadgroup_now`]. What they propagate is described in the parent's header.
 
-use super::{c_text, id_or_reply, reply_entry, reply_group_position, reply_id, BLOCKED_DEFAULT_COUNT, INVALID_ID};
+use super::{
+    c_text, entry_size, id_or_reply, reply_entry, reply_group_position, reply_id, ReadBudget, BLOCKED_DEFAULT_COUNT,
+    INVALID_ID,
+};
 use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::command::admin::err_subcommand_syntax;
 use crate::command::blocking::block_with;
@@ -428,21 +431,30 @@ pub(super) fn xpending(ctx: &mut Ctx, args: Args) {
 // ---------------------------------------------------------------------------------------------------------------
 // XREADGROUP
 
+/// What an XREADGROUP reads as: the group, the consumer and the options that shape each stream's part.
+pub(super) struct GroupRead<'a> {
+    pub gname: &'a [u8],
+    pub cname: &'a [u8],
+    pub noack: bool,
+    /// COUNT (0: all).
+    pub count: i64,
+    /// CLAIM's min-idle-time (Redis 8.4), -1 without CLAIM.
+    pub claim: i64,
+    /// MAXCOUNT / MAXSIZE (Redis 8.10) for the whole reply.
+    pub budget: ReadBudget,
+}
+
 /// XREADGROUP served at once (the part of `xreadCommand` after the ids are resolved): each stream with its
-/// consumer's history (an id given) or with entries past the group's last delivered id (`>`); blocks when none
-/// could be served and BLOCK was given. Propagated as Redis does: the command itself never, its effects as
-/// `XCLAIM ... LASTID` per delivered entry, `XGROUP SETID` after a NOACK read, `XGROUP CREATECONSUMER` for a
-/// consumer a NOACK read created.
-#[allow(clippy::too_many_arguments)]
+/// consumer's history (an id given) or with entries past the group's last delivered id (`>`), after CLAIM's idle
+/// pending entries; blocks when none could be served and BLOCK was given. Propagated as Redis does: the command
+/// itself never, its effects as `XCLAIM ... LASTID` per delivered (or claimed) entry, `XGROUP SETID` after a NOACK
+/// read, `XGROUP CREATECONSUMER` for a consumer a NOACK read created.
 pub(super) fn xreadgroup_now(
     ctx: &mut Ctx,
     args: Args,
     keys: &[&[u8]],
     ids: &[StreamId],
-    gname: &[u8],
-    cname: &[u8],
-    noack: bool,
-    count: i64,
+    read: &GroupRead,
     timeout: i64,
 ) {
     let now = ctx.now_ms();
@@ -453,12 +465,31 @@ pub(super) fn xreadgroup_now(
     }
     let mut effects = GroupEffects::new(ctx.propagation().enabled());
     let mut served = 0;
+    // CLAIM: the earliest time a pending entry becomes claimable, for a wait.
+    let mut wake = 0;
+    let mut budget = read.budget;
     for (k, &key) in keys.iter().enumerate() {
+        if budget.exhausted() {
+            break;
+        }
         let Ok((Some(s), _)) = group_state(ctx, Access::READ, key) else { continue };
-        let Some(g) = s.groups.get(gname) else { continue };
+        let Some(g) = s.groups.get(read.gname) else { continue };
         let history = ids[k] != StreamId::MAX;
-        let gt = if history {
-            ids[k]
+        let claim = if history { -1 } else { read.claim };
+        let mut claimable = false;
+        if claim >= 0 {
+            let (any, next) = claim_scan(s, g, claim, now);
+            claimable = any;
+            if next > 0 && (wake == 0 || next < wake) {
+                wake = next;
+            }
+        }
+        let gt = if history || claimable {
+            if history {
+                ids[k]
+            } else {
+                g.last_id
+            }
         } else if s.length > 0 && s.last_valid_id() > g.last_id {
             g.last_id
         } else {
@@ -470,7 +501,8 @@ pub(super) fn xreadgroup_now(
         }
         body.bulk(key);
         let start = gt.incr().unwrap_or(StreamId::MAX);
-        serve_group(&mut body, s, key, gname, cname, start, count.max(0) as usize, noack, history, now, &mut effects);
+        let take = read.count.max(0) as usize;
+        serve_group(&mut body, s, key, read, claim, start, take, history, now, &mut budget, &mut effects);
         effects.changes += 1;
     }
     if served > 0 {
@@ -482,10 +514,12 @@ pub(super) fn xreadgroup_now(
         }
         r.raw_bytes(body.pending());
     } else if timeout != -1 {
+        let count = if read.count > 0 { read.count as usize } else { BLOCKED_DEFAULT_COUNT };
         let wait = StreamWait {
             ids: ids.to_vec(),
-            count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT },
+            count: read.budget.cap(count),
             last_entry: Vec::new(),
+            claim: (read.claim >= 0).then_some(crate::blocking::ClaimWait { min_idle_ms: read.claim, wake_ms: wake }),
         };
         block_with(ctx, args, keys, timeout, BlockKind::StreamGroup, TimeoutReply::NullArray, Some(wait));
     } else {
@@ -494,9 +528,47 @@ pub(super) fn xreadgroup_now(
     effects.apply(ctx);
 }
 
+/// CLAIM's look at a group's PEL: whether an entry still in the stream is idle for at least `min_idle` ms, and
+/// else the earliest time one will be (0: none).
+fn claim_scan(s: &Stream, g: &ConsumerGroup, min_idle: i64, now: i64) -> (bool, i64) {
+    let mut next = 0;
+    for (&id, p) in &g.pel {
+        let due = p.delivery_time.saturating_add(min_idle);
+        if due > now && next != 0 && due >= next {
+            continue;
+        }
+        if s.range(id, id, false).next().is_none() {
+            continue;
+        }
+        if due <= now {
+            return (true, 0);
+        }
+        next = due;
+    }
+    (false, next)
+}
+
+/// The group's pending entries CLAIM delivers (idle at least `min_idle` ms, still in the stream), longest idle
+/// first, at most `take`: each with its idle time and delivery count before this delivery.
+fn claim_candidates(s: &Stream, g: &ConsumerGroup, min_idle: i64, now: i64, take: usize) -> Vec<(StreamId, i64, u64)> {
+    let mut idle: Vec<(i64, StreamId, u64)> = g
+        .pel
+        .iter()
+        .filter(|(_, p)| now.saturating_sub(p.delivery_time) >= min_idle)
+        .map(|(&id, p)| (p.delivery_time, id, p.delivery_count))
+        .collect();
+    idle.sort_unstable();
+    idle.into_iter()
+        .filter(|&(_, id, _)| s.range(id, id, false).next().is_some())
+        .take(take)
+        .map(|(t, id, n)| (id, now.saturating_sub(t), n))
+        .collect()
+}
+
 /// A blocked XREADGROUP re-run for the one key that changed (`serveClientsBlockedOnStreamKey` and
 /// `unblockDeletedStreamReadgroupClients`): the key gone or of another type and the group destroyed are errors;
-/// entries past the group's last delivered id are served; else it waits on.
+/// entries past the group's last delivered id are served; else it waits on. With CLAIM (Redis 8.4, which re-runs
+/// the whole command) every key is looked at again, also when a pending entry became claimable.
 pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
     let Some((key, b)) = ctx.blocking().served_wait() else { return };
     let key = key.to_vec();
@@ -512,7 +584,7 @@ pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
             i += 2;
         } else if args.is(i, "noack") {
             noack = true;
-        } else if args.is(i, "block") || args.is(i, "count") {
+        } else if args.is(i, "block") || args.is(i, "count") || args.is(i, "claim") {
             i += 1;
         }
         i += 1;
@@ -531,6 +603,13 @@ pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
             r.error("NOGROUP the consumer group this client was blocked on no longer exists");
             return;
         };
+        if let Some(c) = wait.claim {
+            let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+            let count = if wait.count == BLOCKED_DEFAULT_COUNT { 0 } else { wait.count as i64 };
+            let read = GroupRead { gname, cname, noack, count, claim: c.min_idle_ms, budget: ReadBudget::new(0, 0) };
+            xreadgroup_now(ctx, args, &keys, &wait.ids, &read, deadline);
+            return;
+        }
         let gt = g.last_id;
         if s.last_id > gt {
             if r.is_resp3() {
@@ -541,7 +620,9 @@ pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
             }
             r.bulk(&key);
             let start = gt.incr().unwrap_or(StreamId::MAX);
-            serve_group(r, s, &key, gname, cname, start, wait.count, noack, false, now, &mut effects);
+            let mut budget = ReadBudget::new(0, 0);
+            let read = GroupRead { gname, cname, noack, count: wait.count as i64, claim: -1, budget };
+            serve_group(r, s, &key, &read, -1, start, wait.count, false, now, &mut budget, &mut effects);
         } else {
             let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
             block_with(ctx, args, &keys, deadline, BlockKind::StreamGroup, TimeoutReply::NullArray, Some(wait));
@@ -639,40 +720,58 @@ fn setid_argv(key: &[u8], gname: &[u8], g: &ConsumerGroup) -> Vec<Vec<u8>> {
 }
 
 /// One stream's part of an XREADGROUP reply (`streamReplyWithRange` with a group, or
-/// `streamReplyWithRangeFromConsumerPEL` for history): the entries array, with the group and PELs updated.
+/// `streamReplyWithRangeFromConsumerPEL` for history): the entries array, with the group and PELs updated. With
+/// CLAIM (`claim` >= 0) the idle pending entries come first and every entry carries its idle time and delivery
+/// count.
 #[allow(clippy::too_many_arguments)]
 fn serve_group(
     r: &mut Reply,
     s: &mut Stream,
     key: &[u8],
-    gname: &[u8],
-    cname: &[u8],
+    read: &GroupRead,
+    claim: i64,
     start: StreamId,
     count: usize,
-    noack: bool,
     history: bool,
     now: i64,
+    budget: &mut ReadBudget,
     fx: &mut GroupEffects,
 ) {
+    let (gname, cname, noack) = (read.gname, read.cname, read.noack);
     if consumer_seen(s, key, gname, cname, now, fx) && noack {
         fx.push(|| vec![b"XGROUP".to_vec(), b"CREATECONSUMER".to_vec(), key.to_vec(), gname.to_vec(), cname.to_vec()]);
     }
-    let take = if count == 0 { usize::MAX } else { count };
+    let take = budget.cap(if count == 0 { usize::MAX } else { count });
     // The group is taken out of the stream while the stream's entries are read (put back below).
     let Some(slot) = s.groups.get_mut(gname) else { return };
     let mut g = std::mem::replace(slot, ConsumerGroup::new(StreamId::MIN, 0));
     if history {
-        serve_history(r, s, &mut g, cname, start, take, now);
+        serve_history(r, s, &mut g, cname, start, take, now, budget);
     } else {
-        serve_new_entries(r, s, &mut g, key, gname, cname, start, take, noack, now, fx);
+        let claimed = if claim >= 0 { Some(claim_candidates(s, &g, claim, now, take)) } else { None };
+        serve_new_entries(r, s, &mut g, key, read, start, take, claimed, now, budget, fx);
     }
     if let Some(slot) = s.groups.get_mut(gname) {
         *slot = g;
     }
 }
 
+/// An entry delivered by XREADGROUP ... CLAIM: its id, fields, idle time and delivery count (integers, Redis 8.4.1).
+fn reply_claimed_entry(r: &mut Reply, e: &EntryRef<'_>, idle: i64, deliveries: u64) {
+    r.array(4);
+    reply_id(r, e.id);
+    r.array(e.num_fields() * 2);
+    e.for_each_field(|f, v| {
+        super::reply_str(r, f);
+        super::reply_str(r, v);
+    });
+    r.int(idle);
+    r.int(deliveries.min(i64::MAX as u64) as i64);
+}
+
 /// `streamReplyWithRangeFromConsumerPEL`: the consumer's pending entries from `start` on, each delivered once
 /// more (a deleted one as its id with a null).
+#[allow(clippy::too_many_arguments)]
 fn serve_history(
     r: &mut Reply,
     s: &Stream,
@@ -681,9 +780,27 @@ fn serve_history(
     start: StreamId,
     take: usize,
     now: i64,
+    budget: &mut ReadBudget,
 ) {
-    let ids: Vec<StreamId> =
+    let mut ids: Vec<StreamId> =
         g.consumers.get(cname).map(|c| c.pel.range(start..).take(take).copied().collect()).unwrap_or_default();
+    if budget.active() {
+        let fits = ids
+            .iter()
+            .take_while(|&&id| {
+                let size = match s.range(id, id, false).next() {
+                    Some(e) => entry_size(r, |x| reply_entry(x, &e)),
+                    None => entry_size(r, |x| {
+                        x.array(2);
+                        reply_id(x, id);
+                        x.null_array();
+                    }),
+                };
+                budget.admit(size)
+            })
+            .count();
+        ids.truncate(fits);
+    }
     r.array(ids.len());
     for id in ids {
         match s.range(id, id, false).next() {
@@ -705,31 +822,85 @@ fn serve_history(
 }
 
 /// `streamReplyWithRange` with a group: the entries from `start` on, the group's last id moved past them and
-/// (unless NOACK) each added to the consumer's PEL, with what to propagate.
+/// (unless NOACK) each added to the consumer's PEL, with what to propagate. With CLAIM, `claimed` (id, idle time,
+/// delivery count) are delivered first, each moved to the consumer as XCLAIM would (NOACK does not apply to
+/// them), and every entry is replied with its idle time and delivery count (0 and 0 for new ones).
 #[allow(clippy::too_many_arguments)]
 fn serve_new_entries(
     r: &mut Reply,
     s: &Stream,
     g: &mut ConsumerGroup,
     key: &[u8],
-    gname: &[u8],
-    cname: &[u8],
+    read: &GroupRead,
     start: StreamId,
     take: usize,
-    noack: bool,
+    mut claimed: Option<Vec<(StreamId, i64, u64)>>,
     now: i64,
+    budget: &mut ReadBudget,
     fx: &mut GroupEffects,
 ) {
+    let (gname, cname, noack) = (read.gname, read.cname, read.noack);
+    let me = g.consumers.get_key_value(cname).map(|(k, _)| k.clone());
+    if let Some(c) = claimed.as_mut().filter(|_| budget.active()) {
+        let fits = c
+            .iter()
+            .take_while(|&&(id, idle, n)| {
+                let size =
+                    s.range(id, id, false).next().map_or(0, |e| entry_size(r, |x| reply_claimed_entry(x, &e, idle, n)));
+                budget.admit(size)
+            })
+            .count();
+        c.truncate(fits);
+    }
+    let claimed = claimed.as_deref();
     let ids: Vec<StreamId> = {
-        let entries: Vec<EntryRef<'_>> = s.range(start, StreamId::MAX, false).take(take).collect();
-        r.array(entries.len());
+        let first = claimed.map_or(0, <[_]>::len);
+        let mut entries: Vec<EntryRef<'_>> =
+            s.range(start, StreamId::MAX, false).take(budget.cap(take.saturating_sub(first))).collect();
+        if budget.active() {
+            let fits = entries
+                .iter()
+                .take_while(|e| {
+                    let size = if claimed.is_some() {
+                        entry_size(r, |x| reply_claimed_entry(x, e, 0, 0))
+                    } else {
+                        entry_size(r, |x| reply_entry(x, e))
+                    };
+                    budget.admit(size)
+                })
+                .count();
+            entries.truncate(fits);
+        }
+        r.array(first + entries.len());
+        for &(id, idle, n) in claimed.unwrap_or(&[]) {
+            if let Some(e) = s.range(id, id, false).next() {
+                reply_claimed_entry(r, &e, idle, n);
+            }
+        }
         for e in &entries {
-            reply_entry(r, e);
+            if claimed.is_some() {
+                reply_claimed_entry(r, e, 0, 0);
+            } else {
+                reply_entry(r, e);
+            }
         }
         entries.iter().map(|e| e.id).collect()
     };
+    for &(id, _, _) in claimed.unwrap_or(&[]) {
+        let (Some(consumer), Some(p)) = (me.clone(), g.pel.get_mut(&id)) else { continue };
+        let old = std::mem::replace(&mut p.consumer, consumer);
+        p.delivery_time = now;
+        p.delivery_count = p.delivery_count.wrapping_add(1);
+        let p = p.clone();
+        if let Some(c) = g.consumers.get_mut(&*old) {
+            c.pel.remove(&id);
+        }
+        if let Some(c) = g.consumers.get_mut(cname) {
+            c.pel.insert(id);
+        }
+        fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
+    }
     let mut propagate_last_id = false;
-    let me = g.consumers.get_key_value(cname).map(|(k, _)| k.clone());
     for &id in &ids {
         if id > g.last_id {
             if g.entries_read != ENTRIES_READ_INVALID && !s.range_has_tombstones(Some(id), None) {

@@ -42,7 +42,7 @@ mod groups;
 use delete::{xackdel, xdelex};
 use groups::{
     xack, xautoclaim, xclaim, xgroup_create, xgroup_createconsumer, xgroup_delconsumer, xgroup_destroy, xgroup_help,
-    xgroup_setid, xinfo_consumers, xinfo_groups, xpending, xreadgroup_now, xreadgroup_serve_blocked,
+    xgroup_setid, xinfo_consumers, xinfo_groups, xpending, xreadgroup_now, xreadgroup_serve_blocked, GroupRead,
 };
 
 const STREAM: Command = Command { group: Group::Stream, keys: ONE_KEY, since: "5.0.0", ..BASE };
@@ -155,8 +155,9 @@ pub static COMMANDS: &[Command] = &[
         keys: super::NO_KEYS,
         summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
         complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
-        syntax: "[COUNT count] [BLOCK milliseconds] <STREAMS key [key ...] id [id ...]>",
+        syntax: "[COUNT count] [MAXCOUNT maxcount{:integer}] [MAXSIZE maxsize{:integer}] [BLOCK milliseconds] <STREAMS key [key ...] id [id ...]>",
         handler: xread,
+        history: &[("8.10.0", "Added the `MAXCOUNT` and `MAXSIZE` options.")],
         key_specs: &[KeySpecDef::keyword(
             "STREAMS",
             1,
@@ -173,8 +174,9 @@ pub static COMMANDS: &[Command] = &[
         keys: super::NO_KEYS,
         summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
         complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
-        syntax: "<GROUP group consumer>{group_consumer} [COUNT count] [BLOCK milliseconds] [NOACK] <STREAMS key [key ...] id [id ...]>",
+        syntax: "<GROUP group consumer>{group_consumer} [COUNT count] [MAXCOUNT maxcount{:integer}] [MAXSIZE maxsize{:integer}] [BLOCK milliseconds] [CLAIM min-idle-time{:integer}] [NOACK] <STREAMS key [key ...] id [id ...]>",
         handler: xread,
+        history: &[("8.4.0", "Added the `CLAIM` option."), ("8.10.0", "Added the `MAXCOUNT` and `MAXSIZE` options.")],
         key_specs: &[KeySpecDef::keyword(
             "STREAMS",
             4,
@@ -909,6 +911,11 @@ struct XreadOptions<'a> {
     /// GROUP's group and consumer names.
     group: Option<(&'a [u8], &'a [u8])>,
     noack: bool,
+    /// XREADGROUP's CLAIM min-idle-time (Redis 8.4), -1 without CLAIM.
+    claim: i64,
+    /// MAXCOUNT and MAXSIZE (Redis 8.10), 0 when not given.
+    maxcount: i64,
+    maxsize: i64,
     /// BLOCK's deadline in ms (0: forever, -1: no BLOCK).
     timeout: i64,
     count: i64,
@@ -919,7 +926,16 @@ struct XreadOptions<'a> {
 /// Parses the options up to STREAMS and checks they fit the command; None once an error was replied.
 fn parse_xread_options<'a>(ctx: &mut Ctx, args: Args<'a>, xreadgroup: bool) -> Option<XreadOptions<'a>> {
     let argc = args.len();
-    let mut o = XreadOptions { group: None, noack: false, timeout: -1, count: 0, streams_arg: 0 };
+    let mut o = XreadOptions {
+        group: None,
+        noack: false,
+        claim: -1,
+        maxcount: 0,
+        maxsize: 0,
+        timeout: -1,
+        count: 0,
+        streams_arg: 0,
+    };
     let mut i = 1;
     while i < argc {
         let more = argc - i - 1;
@@ -951,6 +967,25 @@ fn parse_xread_options<'a>(ctx: &mut Ctx, args: Args<'a>, xreadgroup: bool) -> O
             }
             o.group = Some((args.get(i + 1), args.get(i + 2)));
             i += 2;
+        } else if (args.is(i, "maxcount") || args.is(i, "maxsize")) && more > 0 {
+            let name = if args.is(i, "maxcount") { "MAXCOUNT" } else { "MAXSIZE" };
+            i += 1;
+            let Some(n) = crate::util::parse_i64(args.get(i)).filter(|&n| n > 0) else {
+                ctx.reply().error(&format!("ERR {name} must be a positive integer"));
+                return None;
+            };
+            if name == "MAXCOUNT" {
+                o.maxcount = n;
+            } else {
+                o.maxsize = n;
+            }
+        } else if args.is(i, "claim") && more > 0 {
+            if !xreadgroup {
+                ctx.reply().error("ERR The CLAIM option is only supported by XREADGROUP. You called XREAD instead.");
+                return None;
+            }
+            i += 1;
+            o.claim = claim_arg(ctx.reply(), args.get(i))?;
         } else if args.is(i, "noack") {
             if !xreadgroup {
                 ctx.reply().error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
@@ -967,11 +1002,30 @@ fn parse_xread_options<'a>(ctx: &mut Ctx, args: Args<'a>, xreadgroup: bool) -> O
         ctx.reply().err_syntax();
         return None;
     }
+    if o.maxcount > 0 && o.count > 0 && o.maxcount < o.count {
+        ctx.reply().error("ERR MAXCOUNT must be greater than or equal to COUNT");
+        return None;
+    }
     if xreadgroup && o.group.is_none() {
         ctx.reply().error("ERR Missing GROUP option for XREADGROUP");
         return None;
     }
     Some(o)
+}
+
+/// XREADGROUP's CLAIM min-idle-time (Redis 8.4): a non-negative integer, with Redis 8.4's two errors.
+fn claim_arg(r: &mut Reply, arg: &[u8]) -> Option<i64> {
+    match crate::util::parse_i64(arg) {
+        None => {
+            r.error("ERR min-idle-time is not an integer");
+            None
+        }
+        Some(n) if n < 0 => {
+            r.error("ERR min-idle-time must be a positive integer");
+            None
+        }
+        Some(n) => Some(n),
+    }
 }
 
 /// Looks up the `n` streams (checking the group exists for XREADGROUP) and parses their ids (`$`, `+`, `>` or an
@@ -1047,6 +1101,125 @@ fn parse_xread_ids(
     Some((ids, last_entry))
 }
 
+/// MAXCOUNT and MAXSIZE (Redis 8.10): what is left of the caps on a whole XREAD / XREADGROUP reply, across its
+/// streams (served in the order given). MAXSIZE is soft: the first entry is always given, and an entry is given
+/// while the entries' RESP bytes so far plus its own stay within the cap; once one is refused, no later stream is
+/// served.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ReadBudget {
+    /// Entries still allowed (`usize::MAX`: no MAXCOUNT).
+    entries: usize,
+    /// MAXSIZE in bytes (0: none).
+    maxsize: usize,
+    bytes: usize,
+    given: usize,
+}
+
+impl ReadBudget {
+    pub(super) fn new(maxcount: i64, maxsize: i64) -> Self {
+        let entries = if maxcount > 0 { maxcount as usize } else { usize::MAX };
+        ReadBudget { entries, maxsize: maxsize.max(0) as usize, bytes: 0, given: 0 }
+    }
+
+    /// Whether MAXCOUNT or MAXSIZE was given at all.
+    pub(super) fn active(&self) -> bool {
+        self.entries != usize::MAX || self.maxsize > 0
+    }
+
+    /// Whether no further entry may be given.
+    pub(super) fn exhausted(&self) -> bool {
+        self.entries == 0
+    }
+
+    /// At most `take` entries, within MAXCOUNT.
+    pub(super) fn cap(&self, take: usize) -> usize {
+        take.min(self.entries)
+    }
+
+    /// Counts an entry of `size` reply bytes when it fits; a refused one ends the reply.
+    pub(super) fn admit(&mut self, size: usize) -> bool {
+        if self.entries == 0 {
+            return false;
+        }
+        if self.maxsize > 0 && self.given > 0 && self.bytes.saturating_add(size) > self.maxsize {
+            self.entries = 0;
+            return false;
+        }
+        if self.entries != usize::MAX {
+            self.entries -= 1;
+        }
+        self.bytes = self.bytes.saturating_add(size);
+        self.given += 1;
+        true
+    }
+}
+
+/// The RESP size of an entry as `write` replies it (in the protocol of `like`).
+pub(super) fn entry_size(like: &Reply, write: impl FnOnce(&mut Reply)) -> usize {
+    let mut scratch = Reply::new();
+    scratch.proto = like.proto;
+    write(&mut scratch);
+    scratch.pending_len()
+}
+
+/// XREAD's answer under MAXCOUNT / MAXSIZE: the `served` streams in order, each with the entries the caps leave
+/// (streams past the caps left out).
+#[allow(clippy::too_many_arguments)]
+fn reply_xread_capped(
+    ctx: &mut Ctx,
+    args: Args,
+    streams_arg: usize,
+    ids: &[StreamId],
+    served: Vec<usize>,
+    count: i64,
+    mut budget: ReadBudget,
+) {
+    let (db, r) = ctx.db_and_reply();
+    let resp3 = r.is_resp3();
+    let mut body = Reply::new();
+    body.proto = r.proto;
+    let mut n = 0;
+    for k in served {
+        if budget.exhausted() {
+            break;
+        }
+        let key = args.get(streams_arg + k);
+        let stream = db.find(key).and_then(|e| e.value()).and_then(|v| match v {
+            crate::keyspace::object::Value::Stream(s) => Some(&**s),
+            _ => None,
+        });
+        let (Some(s), Some(start)) = (stream, ids[k].incr()) else { continue };
+        let take = budget.cap(if count > 0 { count as usize } else { usize::MAX });
+        let entries: Vec<EntryRef<'_>> = s
+            .range(start, StreamId::MAX, false)
+            .take(take)
+            .take_while(|e| budget.admit(entry_size(&body, |x| reply_entry(x, e))))
+            .collect();
+        if entries.is_empty() {
+            continue;
+        }
+        n += 1;
+        if !resp3 {
+            body.array(2);
+        }
+        body.bulk(key);
+        body.array(entries.len());
+        for e in &entries {
+            reply_entry(&mut body, e);
+        }
+    }
+    if n == 0 {
+        r.null_array();
+        return;
+    }
+    if resp3 {
+        r.map(n);
+    } else {
+        r.array(n);
+    }
+    r.raw_bytes(body.pending());
+}
+
 /// Replies XREAD's answer for the `served` streams (indexes among the keys): each key with its entries after its
 /// id, a map in RESP3.
 fn reply_xread(ctx: &mut Ctx, args: Args, streams_arg: usize, ids: &[StreamId], served: Vec<usize>, count: i64) {
@@ -1094,7 +1267,9 @@ fn xread(ctx: &mut Ctx, args: Args) {
     let Some((ids, last_entry)) = parse_xread_ids(ctx, args, &o, xreadgroup, n) else { return };
     if let Some((gname, cname)) = o.group {
         let keys: Vec<&[u8]> = (0..n).map(|k| args.get(streams_arg + k)).collect();
-        xreadgroup_now(ctx, args, &keys, &ids, gname, cname, o.noack, count, timeout);
+        let budget = ReadBudget::new(o.maxcount, o.maxsize);
+        let read = GroupRead { gname, cname, noack: o.noack, count, claim: o.claim, budget };
+        xreadgroup_now(ctx, args, &keys, &ids, &read, timeout);
         return;
     }
     // Which streams have something after their id (each key looked up again, as Redis does).
@@ -1108,13 +1283,19 @@ fn xread(ctx: &mut Ctx, args: Args) {
         }
     }
     if !served.is_empty() {
-        reply_xread(ctx, args, streams_arg, &ids, served, count);
+        let budget = ReadBudget::new(o.maxcount, o.maxsize);
+        if budget.active() {
+            reply_xread_capped(ctx, args, streams_arg, &ids, served, count, budget);
+        } else {
+            reply_xread(ctx, args, streams_arg, &ids, served, count);
+        }
         return;
     }
     if timeout != -1 {
         let keys: Vec<&[u8]> = (0..n).map(|k| args.get(streams_arg + k)).collect();
-        let wait =
-            StreamWait { ids, count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT }, last_entry };
+        let count = if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT };
+        let count = if o.maxcount > 0 { count.min(o.maxcount as usize) } else { count };
+        let wait = StreamWait { ids, count, last_entry, claim: None };
         block_with(ctx, args, &keys, timeout, BlockKind::Stream, TimeoutReply::NullArray, Some(wait));
         return;
     }
