@@ -408,7 +408,13 @@ impl<'c> Door<'c, '_> {
             }
         }
         let exists = db.find(key).is_some() && !db.expire_if_needed(key, clock);
-        let old_type = db.find(key).filter(|_| exists).map(|e| e.obj_type());
+        // The replaced value's type, looked up only when its events are wanted.
+        let overwrite_events_on = exists
+            && srv.config.notify_keyspace_events
+                & (crate::config::notify::OVERWRITTEN | crate::config::notify::TYPE_CHANGED)
+                != 0;
+        let old_type = if overwrite_events_on { srv.dbs[self.db].find(key).map(|e| e.obj_type()) } else { None };
+        let db = &mut srv.dbs[self.db];
         if let Some(old_lru) = db.find(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
             let mut e = Entry::new_string(key, val);
             e.set_lru(old_lru);
