@@ -332,3 +332,55 @@ fn ferredis_cli_tls_options_and_rediss_uris() {
     let text = run(&with(&["-p", &port, "--tls", "--cacert", &wrong], &["PING"]));
     assert!(text.starts_with(&format!("Could not connect to Redis at 127.0.0.1:{port}: SSL_connect failed")), "{text}");
 }
+
+/// A server of `kind` with a TLS port beside its plain one, serving `dir`'s server certificate and presenting
+/// its client certificate on outgoing links (`tls-client-cert-file`), `extra` after; its TLS port. (webpki
+/// reads only X.509 v3 certificates: the generic one, made without extensions, is a v1.)
+fn start_kind(kind: Kind, dir: &Path, extra: &[&str]) -> (Server, u16) {
+    let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let tls_port = free_port();
+    let port = tls_port.to_string();
+    let (cert, key, ca) = (f("server.crt"), f("server.key"), f("ca.crt"));
+    let (ccert, ckey) = (f("client.crt"), f("client.key"));
+    let mut args =
+        vec!["--tls-port", &port, "--tls-cert-file", &cert, "--tls-key-file", &key, "--tls-ca-cert-file", &ca];
+    args.extend(["--tls-client-cert-file", &ccert, "--tls-client-key-file", &ckey]);
+    args.extend_from_slice(extra);
+    (Server::start(kind, &args), tls_port)
+}
+
+fn get(c: &mut Conn, key: &str) -> Vec<u8> {
+    c.cmd(&["GET", key])
+}
+
+/// `tls-replication yes` both ways with Redis 7.0.15: a full sync (a big value: many records), the stream, and a
+/// partial resync after the master client is killed on the replica.
+#[test]
+fn replication_over_tls_both_ways_with_redis() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        return;
+    }
+    let dir = TempDir::new("tls-repl");
+    gen_certs(dir.path());
+    let big = "v".repeat(200_000);
+    for (mk, rk) in [(Kind::Redis, Kind::Ferredis), (Kind::Ferredis, Kind::Redis)] {
+        let what = format!("{} master, {} replica", mk.label(), rk.label());
+        let opts = ["--tls-replication", "yes", "--repl-diskless-sync-delay", "0"];
+        let (m, mtls) = start_kind(mk, dir.path(), &opts);
+        let (r, _) = start_kind(rk, dir.path(), &opts);
+        let (mut mc, mut rc) = (m.conn(), r.conn());
+        assert_eq!(mc.cmd(&["SET", "before", &big]), b"+OK\r\n");
+        assert_eq!(rc.cmd(&["REPLICAOF", "127.0.0.1", &mtls.to_string()]), b"+OK\r\n");
+        common::wait_for(&what, || common::info_field(&mut rc, "replication", "master_link_status") == "up");
+        assert_eq!(get(&mut rc, "before"), get(&mut mc, "before"), "{what}");
+        // The stream.
+        assert_eq!(mc.cmd(&["SET", "after", "1"]), b"+OK\r\n");
+        common::wait_for(&what, || get(&mut rc, "after") == b"$1\r\n1\r\n");
+        // The link dropped: PSYNC continues over a new TLS connection.
+        assert_eq!(rc.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n", "{what}");
+        assert_eq!(mc.cmd(&["SET", "again", "2"]), b"+OK\r\n");
+        common::wait_for(&what, || get(&mut rc, "again") == b"$1\r\n2\r\n");
+        assert_eq!(common::info_field(&mut mc, "stats", "sync_full"), "1", "{what}");
+        assert_eq!(common::info_field(&mut mc, "stats", "sync_partial_ok"), "1", "{what}");
+    }
+}

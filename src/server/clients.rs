@@ -561,7 +561,7 @@ impl Server {
             return None;
         }
         if c.state.has(flags::REPLICA) && c.state.reply.pending_len() == 0 {
-            if let Err(e) = self.repl_write_stream(fd, c.state.id, &mut total) {
+            if let Err(e) = self.repl_write_stream(&mut c, &mut total) {
                 log_verbose!("Error writing to client: {}", os_error_text(&e));
                 self.count_output(&mut c.state, total);
                 self.free_client(el, c);
@@ -576,7 +576,7 @@ impl Server {
         let registered = el.interest(fd).is_writable();
         let replica_stream =
             c.state.has(flags::REPLICA) && crate::state::repl::roles::stream_pending(&self.state.repl, c.state.id);
-        if c.state.reply.pending_len() == 0 && !replica_stream {
+        if c.state.reply.pending_len() == 0 && !replica_stream && !crate::net::conn::client_wants_write(&c) {
             if registered {
                 let _ = el.remove_interest(fd, Interest::WRITABLE);
             }
