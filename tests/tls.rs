@@ -384,3 +384,56 @@ fn replication_over_tls_both_ways_with_redis() {
         assert_eq!(common::info_field(&mut mc, "stats", "sync_partial_ok"), "1", "{what}");
     }
 }
+
+/// Everything a TLS client connecting from `src` to `port` receives until the server closes (at most 5 s): the
+/// crate's own TLS client (no certificate, the server's chain not checked).
+fn tls_receive_from(src: std::net::IpAddr, port: u16) -> Vec<u8> {
+    use ferredis::net::{conn::Conn as Link, tls};
+    use ferredis::sys::socket;
+    use std::os::fd::AsRawFd;
+    let sock = socket::connect_tcp_from("127.0.0.1".parse().unwrap(), port, Some(src)).expect("connect");
+    let config = tls::outgoing::client_config(tls::settings::provider("", "").unwrap(), None, None).unwrap();
+    let session = tls::Session::connect(std::sync::Arc::new(config), "127.0.0.1").unwrap();
+    let mut link = Link::with_tls(sock, Box::new(session));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while std::time::Instant::now() < deadline {
+        let _ = link.write(&[]);
+        match link.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let _ = socket::wait_readable(link.as_raw_fd(), 50);
+            }
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+/// Protected mode over TLS (a peer that is not 127.0.0.1): the refusal goes through the session once the
+/// handshake is done, as Redis sends it, and the connection is counted as rejected only; maxclients on the TLS
+/// port writes nothing (no handshake was done, as in Redis).
+#[test]
+fn protected_mode_and_maxclients_refusals_over_tls() {
+    let Some(t) = start(&["--tls-auth-clients", "no", "--protected-mode", "yes", "--bind", "127.0.0.1", "127.0.0.2"])
+    else {
+        return;
+    };
+    let mut plain = t.server.conn();
+    // rustls reads X.509 v3 certificates only: serve the server one.
+    let (cert, key) = (t.file("server.crt"), t.file("server.key"));
+    assert_eq!(plain.cmd(&["CONFIG", "SET", "tls-cert-file", &cert, "tls-key-file", &key]), b"+OK\r\n");
+    let remote: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let text = tls_receive_from(remote, t.tls_port);
+    assert!(text.starts_with(b"-DENIED Redis is running in protected mode"), "{}", String::from_utf8_lossy(&text));
+    assert!(text.ends_with(b"from the outside.\r\n"));
+    assert_eq!(common::info_field(&mut plain, "stats", "rejected_connections"), "1");
+    // A local peer is served.
+    assert_eq!(t.cli(false, &["PING"]), (true, "PONG\n".into()));
+    assert_eq!(plain.cmd(&["CONFIG", "SET", "maxclients", "1"]), b"+OK\r\n");
+    let local: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    assert_eq!(tls_receive_from(local, t.tls_port), b"");
+    assert_eq!(common::info_field(&mut plain, "stats", "rejected_connections"), "2");
+}

@@ -79,11 +79,15 @@ impl Server {
             (peer, local)
         };
         if self.connected >= self.state.config.maxclients {
-            // Best effort, like Redis: the socket is fresh, so this small write does not block.
-            let _ = socket::write(fd, b"-ERR max number of clients reached\r\n");
+            // Best effort, like Redis: the socket is fresh, so this small write does not block. On the TLS port
+            // nothing is written (no handshake was done: Redis's connWrite writes nothing there either).
+            if !tls {
+                let _ = socket::write(fd, b"-ERR max number of clients reached\r\n");
+            }
             self.state.stats.rejected_connections += 1;
             return;
         }
+        let mut denied = false;
         if self.state.config.protected_mode && crate::acl::default_user_nopass(&self.state.acl) && !unix {
             // Redis 7.0's islocalClient compares the peer's text with "127.0.0.1" and "::1": the rest of 127/8
             // (and IPv4-mapped IPv6) counts as remote.
@@ -94,9 +98,15 @@ impl Server {
             };
             if !local {
                 // Counted as rejected but not as received: Redis counts a connection after this check.
-                let _ = socket::write(fd, PROTECTED_MODE_DENIED);
                 self.state.stats.rejected_connections += 1;
-                return;
+                // Over TLS the text goes through the session once the handshake is done, as Redis's
+                // clientAcceptHandler sends it: the client is kept until then, reading nothing else
+                // (`after_read` queues the write when the handshake ends).
+                if !tls {
+                    let _ = socket::write(fd, PROTECTED_MODE_DENIED);
+                    return;
+                }
+                denied = true;
             }
         }
         if !unix {
@@ -120,6 +130,10 @@ impl Server {
         if unix {
             st.flags |= flags::UNIX_SOCKET;
         }
+        if denied {
+            st.flags |= flags::CLOSE_AFTER_REPLY;
+            st.reply.raw_bytes(PROTECTED_MODE_DENIED);
+        }
         let mut client = Box::new(Client::new(st, Some(a.fd)));
         #[cfg(feature = "tls")]
         {
@@ -137,7 +151,9 @@ impl Server {
         self.state.clients.by_fd[slot] = Some(client);
         self.state.clients.id_to_fd.insert(id, fd);
         self.connected += 1;
-        self.state.stats.total_connections_received += 1;
+        if !denied {
+            self.state.stats.total_connections_received += 1;
+        }
     }
 
     #[inline]
@@ -219,7 +235,14 @@ impl Server {
             }
             crate::net::io::ReadOut::Again => {
                 self.drop_preparsed(&mut c);
+                // A TLS handshake just ended with output waiting (protected mode's refusal): it can go now.
+                #[cfg(feature = "tls")]
+                let ready = c.state.reply.pending_len() > 0 && c.tls.as_ref().is_some_and(|s| !s.is_handshaking());
                 self.put_client(c);
+                #[cfg(feature = "tls")]
+                if ready {
+                    self.state.queue_write(fd);
+                }
                 return;
             }
             crate::net::io::ReadOut::Failed(e) => {
@@ -234,7 +257,11 @@ impl Server {
             c.query.consume(n);
             c.pre.clear();
             c.parser.reset();
+            let pending = c.state.reply.pending_len() > 0;
             self.put_client(c);
+            if pending {
+                self.state.queue_write(fd);
+            }
             return;
         }
         let limit = self.state.config.client_query_buffer_limit;
