@@ -22,7 +22,12 @@ pub struct Session {
     conn: Connection,
     /// Plaintext bytes at the front of the pending reply that rustls has taken and not yet sent in full.
     ahead: usize,
+    /// A server session read its first bytes.
+    started: bool,
 }
+
+/// The content type of a TLS handshake record: what the first byte a client sends must be.
+const HANDSHAKE_RECORD: u8 = 0x16;
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,7 +38,7 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// A server-side session for a connection just accepted on the TLS port.
     pub fn accept(config: Arc<rustls::ServerConfig>) -> Result<Session, rustls::Error> {
-        Ok(Session { conn: Connection::Server(ServerConnection::new(config)?), ahead: 0 })
+        Ok(Session { conn: Connection::Server(ServerConnection::new(config)?), ahead: 0, started: false })
     }
 
     /// A client-side session to `host` (a replica's link): the ClientHello goes out with the first write or
@@ -44,7 +49,7 @@ impl Session {
             Err(_) => ServerName::try_from(host.to_string())
                 .unwrap_or_else(|_| ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into())),
         };
-        Ok(Session { conn: Connection::Client(ClientConnection::new(config, name)?), ahead: 0 })
+        Ok(Session { conn: Connection::Client(ClientConnection::new(config, name)?), ahead: 0, started: true })
     }
 
     /// Whether records wait for the socket (the owner keeps the writable interest while so).
@@ -159,6 +164,12 @@ pub fn read_step(c: &mut Client) -> ReadOut {
         }
         Err(e) => return ReadOut::Failed(e),
     };
+    // Bytes that do not start a TLS handshake record (a plain client on the TLS port): closed without an alert,
+    // as OpenSSL's "wrong version number" is (a plain client then sees the end of the stream, not a reply byte).
+    if !s.started && s.conn.is_handshaking() && buf[0] != HANDSHAKE_RECORD {
+        return ReadOut::Failed(io::Error::new(io::ErrorKind::InvalidData, "not a TLS handshake"));
+    }
+    s.started = true;
     let mut rest = &buf[..n];
     let (mut got, mut peer_closed) = (0, false);
     while !rest.is_empty() {
