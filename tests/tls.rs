@@ -1,7 +1,8 @@
 //! TLS (built only with `--features tls`; `make test-tls`): redis-cli and redis-benchmark 7.0.15 (Debian builds
 //! them with TLS) against ferredis's TLS port, mutual TLS and `tls-auth-clients`, certificates reloaded by CONFIG
 //! SET, TLS and plain ports side by side, the directives' errors, a malformed record closing only its connection,
-//! and the same traffic with the I/O threads. The certificates are made with `openssl` as Redis's
+//! the same traffic with the I/O threads, replication with Redis 7.0.15 both ways (`tls-replication`), protected
+//! mode and maxclients refusals on the TLS port, and redis-py over TLS. The certificates are made with `openssl` as Redis's
 //! `utils/gen-test-certs.sh` makes its own.
 #![cfg(feature = "tls")]
 
@@ -440,4 +441,55 @@ fn protected_mode_and_maxclients_refusals_over_tls() {
     let local: std::net::IpAddr = "127.0.0.1".parse().unwrap();
     assert_eq!(tls_receive_from(local, t.tls_port), b"");
     assert_eq!(common::info_field(&mut plain, "stats", "rejected_connections"), "2");
+}
+
+/// redis-py over TLS (argv: port, certificate directory), with its client certificate: commands, a big value, a
+/// pipeline, MULTI, pub/sub, RESP3.
+const REDIS_PY_OVER_TLS: &str = r#"
+import sys, redis
+port, d = int(sys.argv[1]), sys.argv[2]
+mine = dict(ssl=True, ssl_ca_certs=d + "/ca.crt", ssl_check_hostname=False, ssl_certfile=d + "/client.crt",
+            ssl_keyfile=d + "/client.key")
+r = redis.Redis(host="127.0.0.1", port=port, **mine)
+assert r.ping()
+assert r.set("k", "v") and r.get("k") == b"v"
+big = b"x" * 300_000
+r.set("big", big)
+assert r.get("big") == big
+p = r.pipeline(transaction=False)
+for i in range(200):
+    p.incr("n")
+assert p.execute()[-1] == 200
+with r.pipeline() as t:
+    t.multi(); t.set("a", 1); t.get("a")
+    assert t.execute() == [True, b"1"]
+ps = r.pubsub()
+ps.subscribe("ch")
+ps.get_message(timeout=2)
+r.publish("ch", "hi")
+m = ps.get_message(timeout=2)
+assert m and m["data"] == b"hi", m
+r3 = redis.Redis(host="127.0.0.1", port=port, protocol=3, **mine)
+r3.hset("h", "f", "v")
+assert r3.hgetall("h") == {b"f": b"v"}
+print("ok")
+"#;
+
+#[test]
+fn redis_py_over_tls() {
+    if let Err(why) = common::redispy::redis_py() {
+        println!("skipped: {why}");
+        return;
+    }
+    if !have_tool("/usr/bin/openssl") {
+        return;
+    }
+    let dir = TempDir::new("tls-py");
+    gen_certs(dir.path());
+    let (_s, port) = start_kind(Kind::Ferredis, dir.path(), &[]);
+    let out = common::redispy::python(&["-c", REDIS_PY_OVER_TLS, &port.to_string(), dir.path().to_str().unwrap()])
+        .output()
+        .expect("run python3");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.trim_end() == "ok", "{text}");
 }
