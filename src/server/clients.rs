@@ -87,26 +87,15 @@ impl Server {
             self.state.stats.rejected_connections += 1;
             return;
         }
-        let mut denied = false;
-        if self.state.config.protected_mode && crate::acl::default_user_nopass(&self.state.acl) && !unix {
-            // Redis 7.0's islocalClient compares the peer's text with "127.0.0.1" and "::1": the rest of 127/8
-            // (and IPv4-mapped IPv6) counts as remote.
-            let local = match a.peer {
-                Some((std::net::IpAddr::V4(v4), _)) => v4 == std::net::Ipv4Addr::LOCALHOST,
-                Some((std::net::IpAddr::V6(v6), _)) => v6 == std::net::Ipv6Addr::LOCALHOST,
-                None => true,
-            };
-            if !local {
-                // Counted as rejected but not as received: Redis counts a connection after this check.
-                self.state.stats.rejected_connections += 1;
-                // Over TLS the text goes through the session once the handshake is done, as Redis's
-                // clientAcceptHandler sends it: the client is kept until then, reading nothing else
-                // (`after_read` queues the write when the handshake ends).
-                if !tls {
-                    let _ = socket::write(fd, PROTECTED_MODE_DENIED);
-                    return;
-                }
-                denied = true;
+        let denied = self.protected_refusal(&a, unix);
+        if denied {
+            // Counted as rejected but not as received: Redis counts a connection after this check. Over TLS the
+            // text goes through the session once the handshake is done, as Redis's clientAcceptHandler sends
+            // it: the client is kept until then, reading nothing else (`after_read` queues the write).
+            self.state.stats.rejected_connections += 1;
+            if !tls {
+                let _ = socket::write(fd, PROTECTED_MODE_DENIED);
+                return;
             }
         }
         if !unix {
@@ -153,6 +142,20 @@ impl Server {
         self.connected += 1;
         if !denied {
             self.state.stats.total_connections_received += 1;
+        }
+    }
+
+    /// Whether protected mode turns this peer away: no password for the default user and a TCP peer other than
+    /// 127.0.0.1 or ::1 (Redis 7.0's islocalClient compares the peer's text with those two: the rest of 127/8, and
+    /// IPv4-mapped IPv6, counts as remote).
+    fn protected_refusal(&self, a: &socket::Accepted, unix: bool) -> bool {
+        if !self.state.config.protected_mode || !crate::acl::default_user_nopass(&self.state.acl) || unix {
+            return false;
+        }
+        !match a.peer {
+            Some((std::net::IpAddr::V4(v4), _)) => v4 == std::net::Ipv4Addr::LOCALHOST,
+            Some((std::net::IpAddr::V6(v6), _)) => v6 == std::net::Ipv6Addr::LOCALHOST,
+            None => true,
         }
     }
 
