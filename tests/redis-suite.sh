@@ -10,7 +10,9 @@
 # Knobs: MODE=own (the suite starts and kills its own servers, the default) or MODE=external (one ferredis started
 # here, `--host/--port`; tests tagged external:skip are skipped by the suite itself); FERREDIS
 # (target/release/ferredis-server); EXTRA (more runtest arguments, e.g. "--config io-threads 4"); OUT (a
-# directory for each file's log, default a scratch one); CLIENTS (runtest --clients, 1).
+# directory for each file's log, default a scratch one); CLIENTS (runtest --clients, 1); TLS=1 (MODE=own only:
+# Redis's TLS test mode, `runtest --tls`, every server and client over TLS with the certificates of the suite's
+# utils/gen-test-certs.sh; needs ferredis built with `--features tls` and Tcl's tls package, Debian's tcl-tls).
 # Each file's line: its name, the tests that passed, failed (err), raised an exception, were skipped, and seconds.
 # A file that stops at an exception counts the one exception; its log names the test.
 set -uo pipefail
@@ -33,6 +35,14 @@ cp "$FERREDIS" "$WORK/suite/src/redis-server"
 for t in redis-cli redis-benchmark redis-check-rdb redis-check-aof; do
     p=$(command -v $t) && ln -sf "$p" "$WORK/suite/src/$t"
 done
+if [ "${TLS:-0}" = 1 ]; then
+    [ "$MODE" = own ] || { echo "TLS=1 needs MODE=own"; exit 1; }
+    echo 'package require tls' | tclsh >/dev/null 2>&1 || { echo "missing Tcl's tls package (apt-get install tcl-tls)"; exit 1; }
+    (cd "$WORK/suite" && ./utils/gen-test-certs.sh) >"$WORK/gen-test-certs.log" 2>&1 || {
+        echo "utils/gen-test-certs.sh failed: $WORK/gen-test-certs.log"
+        exit 1
+    }
+fi
 SPID=
 cleanup() {
     [ -n "$SPID" ] && kill "$SPID" 2>/dev/null
@@ -47,6 +57,7 @@ fi
 # A port range of this run's own (from its pid), so two runs on one machine do not collide.
 base=$((20000 + ($$ % 20) * 1000))
 args=(--clients "$CLIENTS" --timeout 1200 --baseport "$base" --portcount 900)
+[ "${TLS:-0}" = 1 ] && args+=(--tls)
 if [ "$MODE" = external ]; then
     port=$((base + 950))
     "$FERREDIS" --port "$port" --enable-debug-command yes --enable-protected-configs yes --save "" \

@@ -1,7 +1,8 @@
 //! TLS (built only with `--features tls`; `make test-tls`): redis-cli and redis-benchmark 7.0.15 (Debian builds
 //! them with TLS) against ferredis's TLS port, mutual TLS and `tls-auth-clients`, certificates reloaded by CONFIG
 //! SET, TLS and plain ports side by side, the directives' errors, a malformed record closing only its connection,
-//! and the same traffic with the I/O threads. The certificates are made with `openssl` as Redis's
+//! the same traffic with the I/O threads, replication with Redis 7.0.15 both ways (`tls-replication`), protected
+//! mode and maxclients refusals on the TLS port, and redis-py over TLS. The certificates are made with `openssl` as Redis's
 //! `utils/gen-test-certs.sh` makes its own.
 #![cfg(feature = "tls")]
 
@@ -289,9 +290,13 @@ fn a_malformed_record_closes_only_its_connection() {
         s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
         s.write_all(junk).unwrap();
         let mut buf = Vec::new();
-        // An alert at most, then the end of the stream.
+        // An alert at most, then the end of the stream; bytes that are no TLS record at all get no alert (as
+        // OpenSSL's "wrong version number"): a plain client sees the end of the stream.
         let _ = s.read_to_end(&mut buf);
         assert!(buf.len() < 64, "{junk:?}: {buf:?}");
+        if junk[0] != 0x16 {
+            assert_eq!(buf, b"", "{junk:?}");
+        }
     }
     // A handshake left half done keeps its connection, and blocks nobody.
     let mut idle = std::net::TcpStream::connect(("127.0.0.1", t.tls_port)).unwrap();
@@ -331,4 +336,160 @@ fn ferredis_cli_tls_options_and_rediss_uris() {
     let wrong = other.path().join("ca.crt").to_string_lossy().into_owned();
     let text = run(&with(&["-p", &port, "--tls", "--cacert", &wrong], &["PING"]));
     assert!(text.starts_with(&format!("Could not connect to Redis at 127.0.0.1:{port}: SSL_connect failed")), "{text}");
+}
+
+/// A server of `kind` with a TLS port beside its plain one, serving `dir`'s server certificate and presenting
+/// its client certificate on outgoing links (`tls-client-cert-file`), `extra` after; its TLS port. (webpki
+/// reads only X.509 v3 certificates: the generic one, made without extensions, is a v1.)
+fn start_kind(kind: Kind, dir: &Path, extra: &[&str]) -> (Server, u16) {
+    let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let tls_port = free_port();
+    let port = tls_port.to_string();
+    let (cert, key, ca) = (f("server.crt"), f("server.key"), f("ca.crt"));
+    let (ccert, ckey) = (f("client.crt"), f("client.key"));
+    let mut args =
+        vec!["--tls-port", &port, "--tls-cert-file", &cert, "--tls-key-file", &key, "--tls-ca-cert-file", &ca];
+    args.extend(["--tls-client-cert-file", &ccert, "--tls-client-key-file", &ckey]);
+    args.extend_from_slice(extra);
+    (Server::start(kind, &args), tls_port)
+}
+
+fn get(c: &mut Conn, key: &str) -> Vec<u8> {
+    c.cmd(&["GET", key])
+}
+
+/// `tls-replication yes` both ways with Redis 7.0.15: a full sync (a big value: many records), the stream, and a
+/// partial resync after the master client is killed on the replica.
+#[test]
+fn replication_over_tls_both_ways_with_redis() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        return;
+    }
+    let dir = TempDir::new("tls-repl");
+    gen_certs(dir.path());
+    let big = "v".repeat(200_000);
+    for (mk, rk) in [(Kind::Redis, Kind::Ferredis), (Kind::Ferredis, Kind::Redis)] {
+        let what = format!("{} master, {} replica", mk.label(), rk.label());
+        let opts = ["--tls-replication", "yes", "--repl-diskless-sync-delay", "0"];
+        let (m, mtls) = start_kind(mk, dir.path(), &opts);
+        let (r, _) = start_kind(rk, dir.path(), &opts);
+        let (mut mc, mut rc) = (m.conn(), r.conn());
+        assert_eq!(mc.cmd(&["SET", "before", &big]), b"+OK\r\n");
+        assert_eq!(rc.cmd(&["REPLICAOF", "127.0.0.1", &mtls.to_string()]), b"+OK\r\n");
+        common::wait_for(&what, || common::info_field(&mut rc, "replication", "master_link_status") == "up");
+        assert_eq!(get(&mut rc, "before"), get(&mut mc, "before"), "{what}");
+        // The stream.
+        assert_eq!(mc.cmd(&["SET", "after", "1"]), b"+OK\r\n");
+        common::wait_for(&what, || get(&mut rc, "after") == b"$1\r\n1\r\n");
+        // The link dropped: PSYNC continues over a new TLS connection.
+        assert_eq!(rc.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n", "{what}");
+        assert_eq!(mc.cmd(&["SET", "again", "2"]), b"+OK\r\n");
+        common::wait_for(&what, || get(&mut rc, "again") == b"$1\r\n2\r\n");
+        assert_eq!(common::info_field(&mut mc, "stats", "sync_full"), "1", "{what}");
+        assert_eq!(common::info_field(&mut mc, "stats", "sync_partial_ok"), "1", "{what}");
+    }
+}
+
+/// Everything a TLS client connecting from `src` to `port` receives until the server closes (at most 5 s): the
+/// crate's own TLS client (no certificate, the server's chain not checked).
+fn tls_receive_from(src: std::net::IpAddr, port: u16) -> Vec<u8> {
+    use ferredis::net::{conn::Conn as Link, tls};
+    use ferredis::sys::socket;
+    use std::os::fd::AsRawFd;
+    let sock = socket::connect_tcp_from("127.0.0.1".parse().unwrap(), port, Some(src)).expect("connect");
+    let config = tls::outgoing::client_config(tls::settings::provider("", "").unwrap(), None, None).unwrap();
+    let session = tls::Session::connect(std::sync::Arc::new(config), "127.0.0.1").unwrap();
+    let mut link = Link::with_tls(sock, Box::new(session));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while std::time::Instant::now() < deadline {
+        let _ = link.write(&[]);
+        match link.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let _ = socket::wait_readable(link.as_raw_fd(), 50);
+            }
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+/// Protected mode over TLS (a peer that is not 127.0.0.1): the refusal goes through the session once the
+/// handshake is done, as Redis sends it, and the connection is counted as rejected only; maxclients on the TLS
+/// port writes nothing (no handshake was done, as in Redis).
+#[test]
+fn protected_mode_and_maxclients_refusals_over_tls() {
+    let Some(t) = start(&["--tls-auth-clients", "no", "--protected-mode", "yes", "--bind", "127.0.0.1", "127.0.0.2"])
+    else {
+        return;
+    };
+    let mut plain = t.server.conn();
+    // rustls reads X.509 v3 certificates only: serve the server one.
+    let (cert, key) = (t.file("server.crt"), t.file("server.key"));
+    assert_eq!(plain.cmd(&["CONFIG", "SET", "tls-cert-file", &cert, "tls-key-file", &key]), b"+OK\r\n");
+    let remote: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let text = tls_receive_from(remote, t.tls_port);
+    assert!(text.starts_with(b"-DENIED Redis is running in protected mode"), "{}", String::from_utf8_lossy(&text));
+    assert!(text.ends_with(b"from the outside.\r\n"));
+    assert_eq!(common::info_field(&mut plain, "stats", "rejected_connections"), "1");
+    // A local peer is served.
+    assert_eq!(t.cli(false, &["PING"]), (true, "PONG\n".into()));
+    assert_eq!(plain.cmd(&["CONFIG", "SET", "maxclients", "1"]), b"+OK\r\n");
+    let local: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    assert_eq!(tls_receive_from(local, t.tls_port), b"");
+    assert_eq!(common::info_field(&mut plain, "stats", "rejected_connections"), "2");
+}
+
+/// redis-py over TLS (argv: port, certificate directory), with its client certificate: commands, a big value, a
+/// pipeline, MULTI, pub/sub, RESP3.
+const REDIS_PY_OVER_TLS: &str = r#"
+import sys, redis
+port, d = int(sys.argv[1]), sys.argv[2]
+mine = dict(ssl=True, ssl_ca_certs=d + "/ca.crt", ssl_check_hostname=False, ssl_certfile=d + "/client.crt",
+            ssl_keyfile=d + "/client.key")
+r = redis.Redis(host="127.0.0.1", port=port, **mine)
+assert r.ping()
+assert r.set("k", "v") and r.get("k") == b"v"
+big = b"x" * 300_000
+r.set("big", big)
+assert r.get("big") == big
+p = r.pipeline(transaction=False)
+for i in range(200):
+    p.incr("n")
+assert p.execute()[-1] == 200
+with r.pipeline() as t:
+    t.multi(); t.set("a", 1); t.get("a")
+    assert t.execute() == [True, b"1"]
+ps = r.pubsub()
+ps.subscribe("ch")
+ps.get_message(timeout=2)
+r.publish("ch", "hi")
+m = ps.get_message(timeout=2)
+assert m and m["data"] == b"hi", m
+r3 = redis.Redis(host="127.0.0.1", port=port, protocol=3, **mine)
+r3.hset("h", "f", "v")
+assert r3.hgetall("h") == {b"f": b"v"}
+print("ok")
+"#;
+
+#[test]
+fn redis_py_over_tls() {
+    if let Err(why) = common::redispy::redis_py() {
+        println!("skipped: {why}");
+        return;
+    }
+    if !have_tool("/usr/bin/openssl") {
+        return;
+    }
+    let dir = TempDir::new("tls-py");
+    gen_certs(dir.path());
+    let (_s, port) = start_kind(Kind::Ferredis, dir.path(), &[]);
+    let out = common::redispy::python(&["-c", REDIS_PY_OVER_TLS, &port.to_string(), dir.path().to_str().unwrap()])
+        .output()
+        .expect("run python3");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.trim_end() == "ok", "{text}");
 }

@@ -3,6 +3,8 @@
 //! - [`ring`]: the query buffer, a byte queue whose unread bytes are always contiguous.
 //! - [`client`]: one connection: the state handlers see and the machinery the server drives, and (below it) the
 //!   per-client data of the modules that act on clients.
+//! - [`conn`]: a socket that may carry TLS, with the socket's read/write interface (a replica's link, raw writes
+//!   to a client).
 //! - [`io`]: a client's socket steps (read, parse ahead, write), wherever they run.
 //! - [`io_loops`]: threaded I/O with one event loop per I/O thread (`io-threads-do-reads yes`).
 //! - [`io_threads`]: threaded I/O as Redis 7.0's write fan-out.
@@ -13,6 +15,7 @@
 //!   configurations built from the `tls-*` directives.
 //! - [`resolve`]: host name resolution without glibc's `getaddrinfo` (also used by ferredis-cli).
 pub mod client;
+pub mod conn;
 pub mod io;
 pub mod io_loops;
 pub mod io_threads;

@@ -79,23 +79,22 @@ impl Server {
             (peer, local)
         };
         if self.connected >= self.state.config.maxclients {
-            // Best effort, like Redis: the socket is fresh, so this small write does not block.
-            let _ = socket::write(fd, b"-ERR max number of clients reached\r\n");
+            // Best effort, like Redis: the socket is fresh, so this small write does not block. On the TLS port
+            // nothing is written (no handshake was done: Redis's connWrite writes nothing there either).
+            if !tls {
+                let _ = socket::write(fd, b"-ERR max number of clients reached\r\n");
+            }
             self.state.stats.rejected_connections += 1;
             return;
         }
-        if self.state.config.protected_mode && crate::acl::default_user_nopass(&self.state.acl) && !unix {
-            // Redis 7.0's islocalClient compares the peer's text with "127.0.0.1" and "::1": the rest of 127/8
-            // (and IPv4-mapped IPv6) counts as remote.
-            let local = match a.peer {
-                Some((std::net::IpAddr::V4(v4), _)) => v4 == std::net::Ipv4Addr::LOCALHOST,
-                Some((std::net::IpAddr::V6(v6), _)) => v6 == std::net::Ipv6Addr::LOCALHOST,
-                None => true,
-            };
-            if !local {
-                // Counted as rejected but not as received: Redis counts a connection after this check.
+        let denied = self.protected_refusal(&a, unix);
+        if denied {
+            // Counted as rejected but not as received: Redis counts a connection after this check. Over TLS the
+            // text goes through the session once the handshake is done, as Redis's clientAcceptHandler sends
+            // it: the client is kept until then, reading nothing else (`after_read` queues the write).
+            self.state.stats.rejected_connections += 1;
+            if !tls {
                 let _ = socket::write(fd, PROTECTED_MODE_DENIED);
-                self.state.stats.rejected_connections += 1;
                 return;
             }
         }
@@ -120,6 +119,10 @@ impl Server {
         if unix {
             st.flags |= flags::UNIX_SOCKET;
         }
+        if denied {
+            st.flags |= flags::CLOSE_AFTER_REPLY;
+            st.reply.raw_bytes(PROTECTED_MODE_DENIED);
+        }
         let mut client = Box::new(Client::new(st, Some(a.fd)));
         #[cfg(feature = "tls")]
         {
@@ -137,7 +140,23 @@ impl Server {
         self.state.clients.by_fd[slot] = Some(client);
         self.state.clients.id_to_fd.insert(id, fd);
         self.connected += 1;
-        self.state.stats.total_connections_received += 1;
+        if !denied {
+            self.state.stats.total_connections_received += 1;
+        }
+    }
+
+    /// Whether protected mode turns this peer away: no password for the default user and a TCP peer other than
+    /// 127.0.0.1 or ::1 (Redis 7.0's islocalClient compares the peer's text with those two: the rest of 127/8, and
+    /// IPv4-mapped IPv6, counts as remote).
+    fn protected_refusal(&self, a: &socket::Accepted, unix: bool) -> bool {
+        if !self.state.config.protected_mode || !crate::acl::default_user_nopass(&self.state.acl) || unix {
+            return false;
+        }
+        !match a.peer {
+            Some((std::net::IpAddr::V4(v4), _)) => v4 == std::net::Ipv4Addr::LOCALHOST,
+            Some((std::net::IpAddr::V6(v6), _)) => v6 == std::net::Ipv6Addr::LOCALHOST,
+            None => true,
+        }
     }
 
     #[inline]
@@ -219,7 +238,14 @@ impl Server {
             }
             crate::net::io::ReadOut::Again => {
                 self.drop_preparsed(&mut c);
+                // A TLS handshake just ended with output waiting (protected mode's refusal): it can go now.
+                #[cfg(feature = "tls")]
+                let ready = c.state.reply.pending_len() > 0 && c.tls.as_ref().is_some_and(|s| !s.is_handshaking());
                 self.put_client(c);
+                #[cfg(feature = "tls")]
+                if ready {
+                    self.state.queue_write(fd);
+                }
                 return;
             }
             crate::net::io::ReadOut::Failed(e) => {
@@ -234,7 +260,11 @@ impl Server {
             c.query.consume(n);
             c.pre.clear();
             c.parser.reset();
+            let pending = c.state.reply.pending_len() > 0;
             self.put_client(c);
+            if pending {
+                self.state.queue_write(fd);
+            }
             return;
         }
         let limit = self.state.config.client_query_buffer_limit;
@@ -561,7 +591,7 @@ impl Server {
             return None;
         }
         if c.state.has(flags::REPLICA) && c.state.reply.pending_len() == 0 {
-            if let Err(e) = self.repl_write_stream(fd, c.state.id, &mut total) {
+            if let Err(e) = self.repl_write_stream(&mut c, &mut total) {
                 log_verbose!("Error writing to client: {}", os_error_text(&e));
                 self.count_output(&mut c.state, total);
                 self.free_client(el, c);
@@ -576,7 +606,7 @@ impl Server {
         let registered = el.interest(fd).is_writable();
         let replica_stream =
             c.state.has(flags::REPLICA) && crate::state::repl::roles::stream_pending(&self.state.repl, c.state.id);
-        if c.state.reply.pending_len() == 0 && !replica_stream {
+        if c.state.reply.pending_len() == 0 && !replica_stream && !crate::net::conn::client_wants_write(&c) {
             if registered {
                 let _ = el.remove_interest(fd, Interest::WRITABLE);
             }

@@ -396,9 +396,10 @@ impl Server {
     /// Writes an online replica's share of the shared buffer, once its own output (a payload's end, `+CONTINUE`)
     /// is out; as in Redis, a replica's writes are not capped per event. `total` counts the bytes written. An
     /// error: the socket failed.
-    pub(super) fn repl_write_stream(&mut self, fd: i32, id: u64, total: &mut usize) -> io::Result<()> {
+    pub(super) fn repl_write_stream(&mut self, c: &mut Client, total: &mut usize) -> io::Result<()> {
         let crate::state::ServerState { repl, stats, .. } = &mut self.state;
         let Some(b) = repl.backlog.as_ref() else { return Ok(()) };
+        let id = c.state.id;
         let Some(x) = repl.replicas.iter_mut().find(|x| x.id == id && x.state == ReplicaState::Online) else {
             return Ok(());
         };
@@ -409,7 +410,7 @@ impl Server {
             if s.is_empty() {
                 break;
             }
-            match socket::write(fd, s) {
+            match crate::net::conn::client_write(c, s) {
                 Ok(n) => {
                     x.stream_off += n as i64;
                     *total += n;
@@ -963,6 +964,7 @@ impl Server {
                 return;
             }
         };
+        let Some(sock) = self.repl_link_conn(sock, &m.host) else { return };
         if let Err(e) = el.add_interest(sock.as_raw_fd(), Interest::WRITABLE) {
             log_warning!("Unable to connect to MASTER: {e}");
             return;
@@ -971,6 +973,33 @@ impl Server {
         self.state.repl.link = Some(Box::new(MasterLink::new(sock, cfg, self.state.now_ms)));
         self.state.repl.link_state = LinkState::Connecting;
         log_notice!("MASTER <-> REPLICA sync started");
+    }
+
+    /// The link's connection: over TLS with `tls-replication yes` (the handshake starts with the first write).
+    fn repl_link_conn(&self, sock: std::os::fd::OwnedFd, host: &str) -> Option<crate::net::conn::Conn> {
+        if !self.state.config.stored_bool("tls-replication") {
+            return Some(crate::net::conn::Conn::plain(sock));
+        }
+        #[cfg(feature = "tls")]
+        {
+            let Some(t) = self.state.listeners.tls.as_ref() else {
+                log_warning!("Unable to connect to MASTER: TLS is not configured");
+                return None;
+            };
+            match crate::net::tls::Session::connect(t.client.clone(), host) {
+                Ok(s) => Some(crate::net::conn::Conn::with_tls(sock, Box::new(s))),
+                Err(e) => {
+                    log_warning!("Unable to connect to MASTER: {e}");
+                    None
+                }
+            }
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = (sock, host);
+            log_warning!("Unable to connect to MASTER: this build has no TLS");
+            None
+        }
     }
 
     fn repl_handshake_config(&self) -> HandshakeConfig {
@@ -1066,7 +1095,7 @@ impl Server {
         let now = self.state.now_ms;
         // When the connection ended or failed, what was read before is still understood first, as Redis reads a
         // reply or payload up to where it stops.
-        let ended = self.repl_link_read(fd, now);
+        let ended = self.repl_link_read(now);
         loop {
             let Some(link) = self.state.repl.link.as_mut() else { return };
             let event = link.advance();
@@ -1115,12 +1144,12 @@ impl Server {
 
     /// Reads what the link's socket has (up to [`LINK_READ_PER_EVENT`]) into its input: `None` while the
     /// connection is open (or there is no link), `Some(None)` once it ended, `Some(Some(e))` when it failed.
-    fn repl_link_read(&mut self, fd: i32, now: i64) -> Option<Option<io::Error>> {
+    fn repl_link_read(&mut self, now: i64) -> Option<Option<io::Error>> {
         let link = self.state.repl.link.as_mut()?;
         let mut total = 0;
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            match socket::read(fd, &mut buf) {
+            match link.sock.read(&mut buf) {
                 Ok(0) => return Some(None),
                 Ok(n) => {
                     link.inbuf.extend_from_slice(&buf[..n]);
@@ -1142,8 +1171,10 @@ impl Server {
     fn repl_link_flush(&mut self, el: &mut EventLoop) {
         let Some(link) = self.state.repl.link.as_mut() else { return };
         let fd = link.sock.as_raw_fd();
-        while !link.out.is_empty() {
-            match socket::write(fd, &link.out) {
+        // Over TLS, records may wait with nothing left to hand over (the handshake's, or the last write's).
+        while !link.out.is_empty() || link.sock.wants_write() {
+            match link.sock.write(&link.out) {
+                Ok(0) if link.out.is_empty() && link.sock.wants_write() => break,
                 Ok(n) => {
                     link.out.drain(..n);
                 }
@@ -1155,7 +1186,7 @@ impl Server {
                 }
             }
         }
-        let pending = !link.out.is_empty();
+        let pending = !link.out.is_empty() || link.sock.wants_write();
         let registered = el.interest(fd).is_writable();
         if pending && !registered {
             let _ = el.add_interest(fd, Interest::WRITABLE);
@@ -1203,7 +1234,7 @@ impl Server {
         // The first ACK tells the master where we are right away.
         st.reply
             .raw_bytes(&repl::roles::ack_command(self.state.repl.master_repl_offset, self.state.repl.fsynced_reploff));
-        let mut c = Box::new(Client::new(st, Some(link.sock)));
+        let mut c = Box::new(link.sock.into_client(st));
         let rest = link.inbuf;
         if !rest.is_empty() {
             let room = c.query.writable(rest.len());

@@ -84,6 +84,10 @@ const AOF_RESTART_TRIES: u32 = 10;
 impl Server {
     /// Redis's `useDisklessLoad`: straight from the socket for swapdb, and for on-empty-db when we hold no key.
     fn repl_use_diskless_load(&self) -> bool {
+        // The socket loader waits on the descriptor itself; over TLS the payload goes through a file.
+        if self.state.repl.link.as_ref().is_some_and(|l| l.sock.is_tls()) {
+            return false;
+        }
         match self.state.config.stored_str("repl-diskless-load") {
             "swapdb" => true,
             "on-empty-db" => self.state.dbs.iter().all(|d| d.is_empty()),

@@ -243,22 +243,21 @@ impl Server {
             .map(|r| (r.id, r.fd))
             .collect();
         for (id, fd) in fds {
-            let Some(Some(c)) = self.state.clients.by_fd.get_mut(fd as usize) else { continue };
-            if c.state.id != id || c.state.has(flags::CLOSE_ASAP) {
-                continue;
-            }
+            let Some(slot) = self.state.clients.by_fd.get_mut(fd as usize) else { continue };
+            let Some(mut c) = slot.take_if(|c| c.state.id == id && !c.state.has(flags::CLOSE_ASAP)) else { continue };
+            // Through the client's write step (a TLS replica's bytes go through its session); a full socket or
+            // a broken link: nothing more to do for it before exiting.
             while c.state.reply.pending_len() > 0 {
-                match socket::write(fd, c.state.reply.pending()) {
-                    Ok(n) if n > 0 => c.state.reply.consume(n),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    // Full socket or a broken link: nothing more to do for it before exiting.
-                    _ => break,
+                let out = crate::net::io::write_step(&mut c);
+                if out.err.is_some() || out.total == 0 {
+                    break;
                 }
             }
             if c.state.reply.pending_len() == 0 {
                 // Then its share of the shared replication buffer.
-                let _ = self.repl_write_stream(fd, id, &mut 0);
+                let _ = self.repl_write_stream(&mut c, &mut 0);
             }
+            self.state.clients.by_fd[fd as usize] = Some(c);
         }
     }
 

@@ -9,8 +9,8 @@
 //! - [`settings`]: [`Context`], the server and client configurations built from the directives (certificates,
 //!   trust anchors, protocols, cipher suites, session cache), rebuilt as a whole by CONFIG SET as Redis's
 //!   `tlsConfigure` does; a failure leaves the one in force.
-//! - [`outgoing`]: our side of outgoing connections (ferredis-cli's `--tls`): the server's chain is checked, not
-//!   its name, as hiredis and Redis do.
+//! - [`outgoing`]: our side of outgoing connections (ferredis-cli's `--tls`, a replica's link): the server's chain
+//!   is checked, not its name, as hiredis and Redis do.
 //! - [`session`]: [`Session`], the per-connection state, and the read and write steps the plain socket's
 //!   `io::read_step` / `write_step` hand a TLS client to.
 //!
@@ -21,7 +21,9 @@
 //! interest until it is so. A malformed record or a failed handshake ends that connection only.
 //!
 //! Tested by the unit tests below (a handshake and pipelined commands through a socket pair, a malformed
-//! record) and by `tests/tls.rs` (redis-cli, redis-benchmark and mutual TLS against the server).
+//! record), by `tests/tls.rs` (redis-cli, redis-benchmark and mutual TLS against the server; replication with
+//! Redis both ways; refusals over TLS) and by the fuzz target `tls_records` (raw bytes instead of a handshake, or
+//! plaintext then raw bytes after one, through the read step to the RESP parser).
 
 pub mod outgoing;
 pub mod session;

@@ -1,4 +1,4 @@
-//! Our side of outgoing TLS connections (ferredis-cli; later a replica's link and the cluster bus): how the
+//! Our side of outgoing TLS connections (ferredis-cli, a replica's link): how the
 //! server's certificate is checked, as hiredis and Redis check it.
 //!
 //! hiredis (redis-cli's `--tls`) and Redis's own links verify the peer's chain against the trust anchors and do
@@ -57,21 +57,28 @@ impl ServerCertVerifier for PeerVerifier {
     }
 }
 
+impl PeerVerifier {
+    /// A verifier against `roots`; `None` checks nothing (`--insecure`).
+    pub fn new(provider: Arc<CryptoProvider>, roots: Option<Arc<RootCertStore>>) -> Result<Arc<PeerVerifier>, String> {
+        let chain = match roots {
+            Some(r) => Some(
+                WebPkiServerVerifier::builder_with_provider(r, provider.clone())
+                    .build()
+                    .map_err(|e| format!("Failed to configure CA certificate(s): {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(Arc::new(PeerVerifier { chain, provider }))
+    }
+}
+
 /// A client configuration: `roots` `None` = `--insecure`; `identity` = our certificate chain and key, if any.
 pub fn client_config(
     provider: Arc<CryptoProvider>,
     roots: Option<Arc<RootCertStore>>,
     identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
 ) -> Result<ClientConfig, String> {
-    let chain = match roots {
-        Some(r) => Some(
-            WebPkiServerVerifier::builder_with_provider(r, provider.clone())
-                .build()
-                .map_err(|e| format!("Failed to configure CA certificate(s): {e}"))?,
-        ),
-        None => None,
-    };
-    let verifier = Arc::new(PeerVerifier { chain, provider: provider.clone() });
+    let verifier = PeerVerifier::new(provider.clone(), roots)?;
     let b = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("Failed to configure TLS: {e}"))?

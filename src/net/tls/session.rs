@@ -1,23 +1,33 @@
-//! One TLS connection: a rustls [`ServerConnection`] and how much of the reply it holds, with the read and write
-//! steps the plain socket's steps hand a TLS client to.
+//! One TLS connection: a rustls [`Connection`] (the server's side of an accepted client, or the client's side of
+//! a replica's link to its master) and how much of the reply it holds, with the read and write steps the plain
+//! socket's steps hand a TLS client to, and [`Session::read`] / [`Session::write`], the socket's own
+//! `read(2)` / `write(2)` semantics over TLS for the code that talks to a socket directly (the replica's link,
+//! the replication stream; see [`crate::net::conn`]).
 //!
 //! Invariant: `ahead` bytes at the front of the client's pending reply have been given to rustls; they are
 //! consumed from the reply only once rustls has nothing left to send, i.e. when their records are on the wire.
+//! [`Session::write`] is used only while the reply is empty (so `ahead` is 0).
 
 use crate::net::client::Client;
 use crate::net::io::{ReadOut, WriteOut, NET_MAX_WRITES_PER_EVENT, PROTO_IOBUF_LEN};
 use crate::sys::socket;
-use rustls::ServerConnection;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, Connection, ServerConnection};
 use std::io::{self, Read, Write};
 use std::os::fd::RawFd;
 use std::sync::Arc;
 
 /// The TLS state of one client connection.
 pub struct Session {
-    conn: ServerConnection,
+    conn: Connection,
     /// Plaintext bytes at the front of the pending reply that rustls has taken and not yet sent in full.
     ahead: usize,
+    /// A server session read its first bytes.
+    started: bool,
 }
+
+/// The content type of a TLS handshake record: what the first byte a client sends must be.
+const HANDSHAKE_RECORD: u8 = 0x16;
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -28,7 +38,78 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// A server-side session for a connection just accepted on the TLS port.
     pub fn accept(config: Arc<rustls::ServerConfig>) -> Result<Session, rustls::Error> {
-        Ok(Session { conn: ServerConnection::new(config)?, ahead: 0 })
+        Ok(Session { conn: Connection::Server(ServerConnection::new(config)?), ahead: 0, started: false })
+    }
+
+    /// A client-side session to `host` (a replica's link): the ClientHello goes out with the first write or
+    /// flush. An IP address sends no SNI (as Redis's links); a name does.
+    pub fn connect(config: Arc<rustls::ClientConfig>, host: &str) -> Result<Session, rustls::Error> {
+        let name = match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => ServerName::IpAddress(ip.into()),
+            Err(_) => ServerName::try_from(host.to_string())
+                .unwrap_or_else(|_| ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into())),
+        };
+        Ok(Session { conn: Connection::Client(ClientConnection::new(config, name)?), ahead: 0, started: true })
+    }
+
+    /// Whether records wait for the socket (the owner keeps the writable interest while so).
+    pub fn wants_write(&self) -> bool {
+        self.conn.wants_write()
+    }
+
+    /// `read(2)` over TLS: plaintext into `buf`; `Ok(0)` when the peer closed, `WouldBlock` when no plaintext is
+    /// there yet (handshake messages read meanwhile are answered without waiting), `InvalidData` for a bad record.
+    pub fn read(&mut self, fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let mut tmp = [0u8; PROTO_IOBUF_LEN];
+        loop {
+            match self.conn.reader().read(buf) {
+                Ok(k) => return Ok(k),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            let n = match socket::read(fd, &mut tmp) {
+                Ok(0) => return Ok(0),
+                Ok(n) => n,
+                Err(e) => {
+                    if e.kind() == io::ErrorKind::WouldBlock {
+                        self.flush(fd, &mut WriteOut::default())?;
+                    }
+                    return Err(e);
+                }
+            };
+            let mut rest = &tmp[..n];
+            while !rest.is_empty() {
+                self.conn.read_tls(&mut rest)?;
+                if let Err(e) = self.conn.process_new_packets() {
+                    let _ = self.flush(fd, &mut WriteOut::default());
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                }
+            }
+            self.flush(fd, &mut WriteOut::default())?;
+        }
+    }
+
+    /// `write(2)` over TLS: what rustls takes of `buf` (sent now if the socket takes it, else by the next write
+    /// or [`Session::flush_pending`] while [`Session::wants_write`]); `WouldBlock` when earlier records still
+    /// wait for the socket.
+    pub fn write(&mut self, fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+        if !self.flush(fd, &mut WriteOut::default())? {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let k = self.conn.writer().write(buf)?;
+        if k == 0 && !buf.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        self.flush(fd, &mut WriteOut::default())?;
+        Ok(k)
+    }
+
+    /// Sends what rustls holds; `Ok(true)` once nothing waits.
+    pub fn flush_pending(&mut self, fd: RawFd) -> io::Result<bool> {
+        self.flush(fd, &mut WriteOut::default())
     }
 
     /// Whether the handshake is still going on.
@@ -83,6 +164,12 @@ pub fn read_step(c: &mut Client) -> ReadOut {
         }
         Err(e) => return ReadOut::Failed(e),
     };
+    // Bytes that do not start a TLS handshake record (a plain client on the TLS port): closed without an alert,
+    // as OpenSSL's "wrong version number" is (a plain client then sees the end of the stream, not a reply byte).
+    if !s.started && s.conn.is_handshaking() && buf[0] != HANDSHAKE_RECORD {
+        return ReadOut::Failed(io::Error::new(io::ErrorKind::InvalidData, "not a TLS handshake"));
+    }
+    s.started = true;
     let mut rest = &buf[..n];
     let (mut got, mut peer_closed) = (0, false);
     while !rest.is_empty() {

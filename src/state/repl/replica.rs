@@ -23,8 +23,9 @@
 //! reader's limits and leftovers) and end to end by tests/replication/replication.rs and
 //! tests/replication/replication_load.rs against Redis 7.0.
 
+use crate::net::conn::Conn;
 use std::io::{self, BufRead, Read, Write};
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::RawFd;
 
 /// Longest handshake reply line accepted.
 const MAX_LINE: usize = 64 * 1024;
@@ -81,7 +82,8 @@ pub enum Event {
 /// The connection to the master during handshake and transfer.
 #[derive(Debug)]
 pub struct MasterLink {
-    pub sock: OwnedFd,
+    /// The socket, over TLS with `tls-replication yes`.
+    pub sock: Conn,
     pub phase: Phase,
     pub cfg: HandshakeConfig,
     /// Bytes read, not yet consumed.
@@ -141,7 +143,7 @@ fn command(out: &mut Vec<u8>, argv: &[&[u8]]) {
 }
 
 impl MasterLink {
-    pub fn new(sock: OwnedFd, cfg: HandshakeConfig, now_ms: i64) -> MasterLink {
+    pub fn new(sock: Conn, cfg: HandshakeConfig, now_ms: i64) -> MasterLink {
         MasterLink {
             sock,
             phase: Phase::Connecting,
@@ -620,7 +622,7 @@ mod tests {
 
     fn link(cfg: HandshakeConfig) -> MasterLink {
         let (a, _b) = crate::sys::process::pipe().unwrap();
-        MasterLink::new(a, cfg, 0)
+        MasterLink::new(Conn::plain(a), cfg, 0)
     }
 
     fn cfg() -> HandshakeConfig {

@@ -1,0 +1,112 @@
+//! A connection the server opened or owns outside the client table (a replica's link to its master), and the
+//! raw writes to a client (the replication stream): the plain socket's `read(2)` / `write(2)` interface, over
+//! TLS when the connection has a session (the `tls` feature), so the code that drives them does not know which.
+//!
+//! A TLS connection may hold records the socket did not take yet: its owner keeps the writable interest while
+//! [`Conn::wants_write`] / [`client_wants_write`] say so, and flushes them with a write (of nothing, if need be).
+//!
+//! Tested through the replica's link and the replication stream (tests/replication, and tests/tls.rs with the
+//! feature: replication both ways with Redis over TLS).
+
+use crate::net::client::{Client, ClientState};
+use crate::sys::socket;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+/// A socket and, over TLS, its session.
+#[derive(Debug)]
+pub struct Conn {
+    sock: OwnedFd,
+    #[cfg(feature = "tls")]
+    tls: Option<Box<crate::net::tls::Session>>,
+}
+
+impl AsRawFd for Conn {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}
+
+impl Conn {
+    /// A plain socket.
+    pub fn plain(sock: OwnedFd) -> Conn {
+        Conn {
+            sock,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// A socket carrying the TLS `session`.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(sock: OwnedFd, session: Box<crate::net::tls::Session>) -> Conn {
+        Conn { sock, tls: Some(session) }
+    }
+
+    /// Whether it carries TLS.
+    pub fn is_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
+    }
+
+    /// `read(2)`: plaintext bytes, `Ok(0)` at the end, `WouldBlock` when there is nothing yet.
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(feature = "tls")]
+        if let Some(s) = self.tls.as_deref_mut() {
+            return s.read(self.sock.as_raw_fd(), buf);
+        }
+        socket::read(self.sock.as_raw_fd(), buf)
+    }
+
+    /// `write(2)`: how many of `buf`'s bytes were taken (over TLS, possibly still held: see
+    /// [`Conn::wants_write`]).
+    pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        #[cfg(feature = "tls")]
+        if let Some(s) = self.tls.as_deref_mut() {
+            return s.write(self.sock.as_raw_fd(), buf);
+        }
+        socket::write(self.sock.as_raw_fd(), buf)
+    }
+
+    /// Over TLS: records wait for the socket (sent by the next [`Conn::write`]).
+    pub fn wants_write(&self) -> bool {
+        #[cfg(feature = "tls")]
+        if let Some(s) = self.tls.as_deref() {
+            return s.wants_write();
+        }
+        false
+    }
+
+    /// The client this connection becomes (the master client), its session with it.
+    pub fn into_client(self, state: ClientState) -> Client {
+        #[allow(unused_mut)]
+        let mut c = Client::new(state, Some(self.sock));
+        #[cfg(feature = "tls")]
+        {
+            c.tls = self.tls;
+        }
+        c
+    }
+}
+
+/// A raw write to a client's socket, outside its reply (the replication stream): through its TLS session if it
+/// has one. Only while its reply is fully written.
+pub fn client_write(c: &mut Client, buf: &[u8]) -> io::Result<usize> {
+    #[cfg(feature = "tls")]
+    if let Some(s) = c.tls.as_deref_mut() {
+        return s.write(c.state.fd, buf);
+    }
+    socket::write(c.state.fd, buf)
+}
+
+/// Over TLS: the client's session holds records the socket did not take yet.
+pub fn client_wants_write(c: &Client) -> bool {
+    #[cfg(feature = "tls")]
+    if let Some(s) = c.tls.as_deref() {
+        return s.wants_write();
+    }
+    let _ = c;
+    false
+}
