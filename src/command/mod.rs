@@ -63,6 +63,7 @@ pub mod commands;
 pub mod config;
 pub mod connection;
 mod context;
+pub mod cuckoo;
 pub mod debug;
 pub mod dump;
 pub mod function;
@@ -176,6 +177,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             module::COMMANDS,
             sentinel::COMMANDS,
             bloom::COMMANDS,
+            cuckoo::COMMANDS,
             cms::COMMANDS,
             topk::COMMANDS,
             tdigest::COMMANDS,

@@ -208,7 +208,7 @@ fn emit_batches(out: &mut Vec<u8>, verb: &[u8], key: &[u8], items: &[Vec<u8>], g
 }
 
 /// A probabilistic value as RedisBloom's `aof_rewrite` callbacks emit it: a Bloom filter as BF.LOADCHUNK of its
-/// header and then of each chunk (`BFAofRewrite`); the others as RESTORE of their DUMP payload
+/// header and then of each chunk (`BFAofRewrite`), a cuckoo filter likewise with CF.LOADCHUNK (`CFAofRewrite`); the others as RESTORE of their DUMP payload
 /// (`RMUtil_DefaultAofRewrite`).
 fn write_prob(
     out: &mut Vec<u8>,
@@ -231,6 +231,17 @@ fn write_prob(
                 let n = crate::util::itoa_buf(next, &mut nb);
                 encode_multibulk_into(out, [b"BF.LOADCHUNK".as_slice(), key, n, chunk].into_iter());
                 iter = next;
+            }
+        }
+        Prob::Cuckoo(c) => {
+            let hdr = c.encode_header();
+            encode_multibulk_into(out, [b"CF.LOADCHUNK".as_slice(), key, b"1", &hdr].into_iter());
+            let mut pos = 1;
+            while let Some((next, chunk)) = c.chunk(pos) {
+                let mut nb = [0u8; 24];
+                let n = crate::util::itoa_buf(next, &mut nb);
+                encode_multibulk_into(out, [b"CF.LOADCHUNK".as_slice(), key, n, chunk].into_iter());
+                pos = next;
             }
         }
         _ => {

@@ -941,3 +941,163 @@ fn damaged_tdigest_payloads_are_refused_or_safe() {
     assert!(refused > 0 && restored > 0, "refused {refused}, restored {restored}");
     assert_eq!(f.cmd(&["PING"]), b"+PONG\r\n");
 }
+
+const CUCKOO_EDGES: &str = r#"
+cf.add
+cf.add k
+cf.add k a b
+cf.exists k
+cf.mexists k
+cf.count k
+cf.del k
+cf.info k
+cf.reserve k
+cf.reserve k 10 a
+cf.reserve k x
+cf.reserve k 3
+cf.reserve k -5
+cf.reserve k 100 bucketsize x
+cf.reserve k 100 bucketsize 0
+cf.reserve k 100 bucketsize 256
+cf.reserve k 100 maxiterations 0
+cf.reserve k 100 maxiterations 65536
+cf.reserve k 100 maxiterations x
+cf.reserve k 100 expansion -1
+cf.reserve k 100 expansion 32769
+cf.reserve k 100 expansion x
+cf.reserve k 10 bucketsize 6
+cf.reserve k 100 foo bar
+cf.reserve k 1000 bucketsize 4 maxiterations 30 expansion 3
+cf.reserve k 100
+cf.info k
+cf.info nokey
+cf.info k extra
+cf.debug k
+cf.add k a
+cf.add k a
+cf.addnx k a
+cf.addnx k b
+cf.insert k items a b c
+cf.insertnx k items a b zz
+cf.insert
+cf.insert k items
+cf.insert k capacity
+cf.insert k capacity x items a
+cf.insert k capacity 3 items a
+cf.insert k foo items a
+cf.insert nope nocreate items a
+cf.insertnx nope nocreate items a
+cf.insert n2 capacity 10 items a b c d e f g h i j k l m n o p
+cf.info n2
+cf.exists k a
+cf.exists k nothere
+cf.mexists k a b zz nothere
+cf.count k a
+cf.count k nothere
+cf.exists nokey a
+cf.mexists nokey a b
+cf.count nokey a
+cf.del k a
+cf.del k a
+cf.del k a
+cf.del k nothere
+cf.del nokey a
+cf.count k a
+cf.info k
+set s v
+cf.add s a
+cf.addnx s a
+cf.insert s items a
+cf.exists s a
+cf.count s a
+cf.del s a
+cf.info s
+cf.reserve s 100
+cf.scandump s 0
+cf.loadchunk s 1 x
+cf.reserve full 4 expansion 0
+cf.insert full items a b c d e f g h i j
+cf.add full zz
+cf.insertnx full items q r s t
+cf.info full
+cf.reserve empty 100
+cf.scandump empty 0
+cf.scandump k
+cf.scandump k x
+cf.scandump k -1
+cf.scandump k 0
+cf.scandump k 1
+cf.scandump k 99999
+cf.scandump nokey 0
+cf.loadchunk k
+cf.loadchunk k x y
+cf.loadchunk k 0 abc
+cf.loadchunk k 1 abc
+cf.loadchunk nokey 2 abc
+cf.loadchunk nokey 1 short
+cf.loadchunk nokey 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+cf.loadchunk k 3 abcd
+cf.loadchunk k -5 abcd
+cf.loadchunk k 99999 abcd
+type k
+object encoding k
+"#;
+
+#[test]
+fn cuckoo_edges_match_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    assert_no_diffs(p.script("cuckoo edges", CUCKOO_EDGES));
+    assert_no_diffs(p.script_with("cuckoo edges", CUCKOO_EDGES, &ScriptOpts { resp3: true, ..Default::default() }));
+}
+
+/// Filters that fill, kick, grow and shrink: every reply (false positives, counts, chunks, DUMP) compared.
+#[test]
+fn cuckoo_workload_matches_redisbloom() {
+    let Some(mut p) = pair() else { return };
+    let mut g = Gen(0x51afd7ed558ccd);
+    let mut lines: Vec<Vec<Vec<u8>>> = Vec::new();
+    let cmd = |v: &[&[u8]]| v.iter().map(|a| a.to_vec()).collect::<Vec<Vec<u8>>>();
+    lines.push(cmd(&[b"CF.RESERVE", b"small", b"20", b"EXPANSION", b"2"]));
+    lines.push(cmd(&[b"CF.RESERVE", b"wide", b"200", b"BUCKETSIZE", b"4", b"MAXITERATIONS", b"5"]));
+    lines.push(cmd(&[b"CF.RESERVE", b"flat", b"100", b"EXPANSION", b"0", b"BUCKETSIZE", b"3"]));
+    let keys = [&b"small"[..], b"wide", b"flat", b"auto"];
+    for round in 0..30 {
+        for key in keys {
+            let mut add: Vec<Vec<u8>> = vec![b"CF.INSERT".to_vec(), key.to_vec(), b"ITEMS".to_vec()];
+            let mut probe: Vec<Vec<u8>> = vec![b"CF.MEXISTS".to_vec(), key.to_vec()];
+            for _ in 0..8 {
+                add.push(format!("item:{}", g.below(400)).into_bytes());
+                probe.push(format!("absent:{}:{}", round, g.next()).into_bytes());
+                probe.push(format!("item:{}", g.below(400)).into_bytes());
+            }
+            lines.push(add);
+            lines.push(probe);
+            let item = format!("item:{}", g.below(400)).into_bytes();
+            lines.push(vec![b"CF.COUNT".to_vec(), key.to_vec(), item.clone()]);
+            lines.push(vec![b"CF.ADDNX".to_vec(), key.to_vec(), item.clone()]);
+            if round % 3 == 0 {
+                for _ in 0..4 {
+                    lines.push(vec![b"CF.DEL".to_vec(), key.to_vec(), format!("item:{}", g.below(400)).into_bytes()]);
+                }
+            }
+        }
+        lines.push(cmd(&[b"CF.INFO", b"small"]));
+        lines.push(cmd(&[b"CF.INFO", b"flat"]));
+    }
+    for key in keys {
+        lines.push(cmd(&[b"CF.INFO", key]));
+        lines.push(cmd(&[b"CF.SCANDUMP", key, b"0"]));
+        lines.push(cmd(&[b"CF.SCANDUMP", key, b"1"]));
+        lines.push(cmd(&[b"MEMORY", b"USAGE", key]));
+        lines.push(cmd(&[b"DUMP", key]));
+    }
+    let compared: Vec<bool> = lines.iter().map(|l| !l[0].eq_ignore_ascii_case(b"MEMORY")).collect();
+    assert_no_diffs(p.script_args("cuckoo workload", &lines, &compared));
+    let (mut f, mut r) = p.conns();
+    for key in ["small", "wide", "flat", "auto"] {
+        let a = Resp::parse(&f.cmd(&["MEMORY", "USAGE", key])).unwrap().as_int().unwrap();
+        let b = Resp::parse(&r.cmd(&["MEMORY", "USAGE", key])).unwrap().as_int().unwrap();
+        // Within 5%, or within the key's own overhead (about 20 bytes) for filters of a few hundred bytes.
+        assert!((a - b).abs() * 20 <= b || (a - b).abs() <= 24, "MEMORY USAGE {key}: ferredis {a}, redis {b}");
+    }
+}

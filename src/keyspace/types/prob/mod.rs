@@ -1,6 +1,7 @@
 //! The probabilistic types, as RedisBloom 2.8 (the `bf` module Redis 8 bundles) keeps them: scalable Bloom
-//! filters ([`bloom`], type `MBbloom--`), Count-Min sketches ([`cms`], type `CMSk-TYPE`), Top-K ([`topk`],
-//! type `TopK-TYPE`) and t-digests ([`tdigest`], type `TDIS-TYPE`). Each is one value
+//! filters ([`bloom`], type `MBbloom--`), cuckoo filters ([`cuckoo`], type `MBbloomCF`), Count-Min sketches
+//! ([`cms`], type `CMSk-TYPE`), Top-K ([`topk`], type `TopK-TYPE`) and t-digests ([`tdigest`], type `TDIS-TYPE`).
+//! Each is one value
 //! of the keyspace, [`Prob`], under the module object type ([`crate::keyspace::object::ObjType::Module`]); TYPE
 //! answers with RedisBloom's type name ([`Prob::type_name`]).
 //!
@@ -10,6 +11,7 @@
 
 pub mod bloom;
 pub mod cms;
+pub mod cuckoo;
 pub mod tdigest;
 pub mod topk;
 
@@ -32,6 +34,7 @@ pub fn zeroed(n: u64) -> Option<Vec<u8>> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Prob {
     Bloom(bloom::Bloom),
+    Cuckoo(cuckoo::Cuckoo),
     Cms(cms::Cms),
     TopK(topk::TopK),
     TDigest(tdigest::TDigest),
@@ -42,6 +45,7 @@ impl Prob {
     pub fn type_name(&self) -> &'static str {
         match self {
             Prob::Bloom(_) => "MBbloom--",
+            Prob::Cuckoo(_) => "MBbloomCF",
             Prob::Cms(_) => "CMSk-TYPE",
             Prob::TopK(_) => "TopK-TYPE",
             Prob::TDigest(_) => "TDIS-TYPE",
@@ -52,6 +56,7 @@ impl Prob {
     pub fn alloc_bytes(&self) -> usize {
         match self {
             Prob::Bloom(b) => b.mem_usage(),
+            Prob::Cuckoo(c) => c.mem_usage(),
             Prob::Cms(c) => c.mem_usage(),
             Prob::TopK(t) => t.mem_usage(),
             Prob::TDigest(t) => t.mem_usage(),
@@ -62,6 +67,7 @@ impl Prob {
     pub fn len(&self) -> usize {
         match self {
             Prob::Bloom(b) => b.size as usize,
+            Prob::Cuckoo(c) => c.num_items as usize,
             Prob::Cms(c) => c.counter as usize,
             Prob::TopK(t) => t.k as usize,
             Prob::TDigest(t) => t.size() as usize,
@@ -178,6 +184,7 @@ pub const fn module_type_id(name: &[u8; 9], encver: u64) -> u64 {
 
 /// The probabilistic types' module type names and the encoding versions RedisBloom 2.8 writes.
 pub const BLOOM_TYPE: (&[u8; 9], u64) = (b"MBbloom--", 4);
+pub const CUCKOO_TYPE: (&[u8; 9], u64) = (b"MBbloomCF", cuckoo::ENC_VER);
 pub const CMS_TYPE: (&[u8; 9], u64) = (b"CMSk-TYPE", 0);
 pub const TOPK_TYPE: (&[u8; 9], u64) = (b"TopK-TYPE", topk::ENC_VER);
 pub const TDIGEST_TYPE: (&[u8; 9], u64) = (b"TDIS-TYPE", tdigest::ENC_VER);
@@ -185,7 +192,7 @@ pub const TDIGEST_TYPE: (&[u8; 9], u64) = (b"TDIS-TYPE", tdigest::ENC_VER);
 /// The encoding version of a module id when it names one of these types (any version), or `None`.
 pub fn known_module(id: u64) -> Option<(&'static [u8; 9], u64)> {
     let encver = id & 1023;
-    [BLOOM_TYPE, CMS_TYPE, TOPK_TYPE, TDIGEST_TYPE]
+    [BLOOM_TYPE, CUCKOO_TYPE, CMS_TYPE, TOPK_TYPE, TDIGEST_TYPE]
         .into_iter()
         .find(|(name, _)| module_type_id(name, 0) == id & !1023)
         .map(|(n, _)| (n, encver))
@@ -196,6 +203,7 @@ impl Prob {
     pub fn module_id(&self) -> u64 {
         let (name, ver) = match self {
             Prob::Bloom(_) => BLOOM_TYPE,
+            Prob::Cuckoo(_) => CUCKOO_TYPE,
             Prob::Cms(_) => CMS_TYPE,
             Prob::TopK(_) => TOPK_TYPE,
             Prob::TDigest(_) => TDIGEST_TYPE,
@@ -216,6 +224,7 @@ impl Prob {
     pub fn save(&self, out: &mut dyn ModuleOut) {
         match self {
             Prob::Bloom(b) => b.save(out),
+            Prob::Cuckoo(c) => c.save(out),
             Prob::Cms(c) => c.save(out),
             Prob::TopK(t) => t.save(out),
             Prob::TDigest(t) => t.save(out),
@@ -228,6 +237,8 @@ impl Prob {
         let (name, encver) = known_module(id)?;
         if name == BLOOM_TYPE.0 {
             bloom::Bloom::load(input, encver).map(Prob::Bloom)
+        } else if name == CUCKOO_TYPE.0 {
+            cuckoo::Cuckoo::load(input, encver).map(Prob::Cuckoo)
         } else if name == CMS_TYPE.0 {
             cms::Cms::load(input, encver).map(Prob::Cms)
         } else if name == TDIGEST_TYPE.0 {

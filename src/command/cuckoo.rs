@@ -1,0 +1,595 @@
+//! Cuckoo filter commands, as RedisBloom 2.8 (`rebloom.c`) answers them: CF.RESERVE, CF.ADD, CF.ADDNX,
+//! CF.INSERT, CF.INSERTNX, CF.EXISTS, CF.MEXISTS, CF.COUNT, CF.DEL, CF.COMPACT, CF.INFO, CF.DEBUG, CF.SCANDUMP
+//! and CF.LOADCHUNK over the filter of [`crate::keyspace::types::prob::cuckoo`] (type `MBbloomCF`).
+//!
+//! As the Bloom commands ([`super::bloom`]): own arity checks, RedisBloom's error words byte for byte, a write
+//! opens its key for writing, and a change counts (and propagates as sent) exactly where RedisBloom calls
+//! `RedisModule_ReplicateVerbatim` — so a full filter's CF.ADD error and CF.LOADCHUNK's data chunks (after the
+//! header) count nothing, as there. No keyspace events. CF.EXISTS/CF.COUNT of a key of another type answer 0.
+
+use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use crate::command::Access;
+use crate::keyspace::object::{Entry, Value};
+use crate::keyspace::types::prob::cuckoo::{self, hash, Cuckoo, Insert};
+use crate::keyspace::types::prob::Prob;
+use crate::resp::reply::Reply;
+use crate::util::parse_i64;
+
+/// The capacity of filters CF.ADD and CF.INSERT create (`CFDefaultInitCapacity`).
+const DEFAULT_CAPACITY: i64 = 1024;
+/// Adds are refused once a filter has this many sub-filters (`CFMaxExpansions`).
+const MAX_EXPANSIONS: usize = 32;
+
+const CF: Command = Command {
+    group: Group::Module,
+    since: "1.0.0",
+    arity: -1,
+    keys: ONE_KEY,
+    key_specs: &[KeySpecDef::at(1, "RW access update")],
+    ..BASE
+};
+const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const READ: u64 = flag::READONLY | flag::FAST | flag::MODULE;
+
+macro_rules! cf_command {
+    ($name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $complexity:expr, $handler:expr) => {
+        Command {
+            name: $name,
+            flags: $flags,
+            acl: $acl,
+            syntax: $syntax,
+            summary: $summary,
+            complexity: $complexity,
+            handler: $handler,
+            ..CF
+        }
+    };
+}
+
+const ADD_COMPLEXITY: &str = "O(k + i), where k is the number of sub-filters and i is maxIterations";
+const INSERT_COMPLEXITY: &str =
+    "O(n * (k + i)), where n is the number of items, k is the number of sub-filters and i is maxIterations";
+
+pub static COMMANDS: &[Command] = &[
+    cf_command!(
+        "cf.reserve",
+        WRITE,
+        "write cuckoo slow",
+        "key capacity [BUCKETSIZE bucketsize] [MAXITERATIONS maxiterations] [EXPANSION expansion]",
+        "Creates a new Cuckoo Filter",
+        "O(1)",
+        reserve
+    ),
+    cf_command!("cf.add", WRITE, "write cuckoo slow", "key item", "Adds an item to a Cuckoo Filter", ADD_COMPLEXITY, add),
+    cf_command!(
+            "cf.addnx",
+            WRITE,
+            "write cuckoo slow",
+            "key item",
+            "Adds an item to a Cuckoo Filter if the item did not exist previously.",
+            ADD_COMPLEXITY,
+            add
+        ),
+    cf_command!(
+            "cf.insert",
+            WRITE,
+            "write cuckoo slow",
+            "key [CAPACITY capacity] [NOCREATE] ITEMS item [item ...]",
+            "Adds one or more items to a Cuckoo Filter. A filter will be created if it does not exist",
+            INSERT_COMPLEXITY,
+            insert
+        ),
+    cf_command!(
+            "cf.insertnx",
+            WRITE,
+            "write cuckoo slow",
+            "key [CAPACITY capacity] [NOCREATE] ITEMS item [item ...]",
+            "Adds one or more items to a Cuckoo Filter if the items did not exist previously. A filter will be created if it does not exist",
+            INSERT_COMPLEXITY,
+            insert
+        ),
+    cf_command!(
+        "cf.exists",
+        READ,
+        "read cuckoo fast",
+        "key item",
+        "Checks whether one or more items exist in a Cuckoo Filter",
+        "O(k), where k is the number of sub-filters",
+        check
+    ),
+    cf_command!(
+        "cf.mexists",
+        READ,
+        "read cuckoo fast",
+        "key item [item ...]",
+        "Checks whether one or more items exist in a Cuckoo Filter",
+        "O(k * n), where k is the number of sub-filters and n is the number of items",
+        check
+    ),
+    cf_command!(
+        "cf.count",
+        READ,
+        "read cuckoo fast",
+        "key item",
+        "Return the number of times an item might be in a Cuckoo Filter",
+        "O(k), where k is the number of sub-filters",
+        check
+    ),
+    cf_command!(
+        "cf.del",
+        flag::WRITE | flag::FAST,
+        "write cuckoo fast",
+        "key item",
+        "Deletes an item from a Cuckoo Filter",
+        "O(k), where k is the number of sub-filters",
+        del
+    ),
+    cf_command!(
+        "cf.compact",
+        READ,
+        "read cuckoo fast",
+        "key",
+        "Internal: moves items into older sub-filters",
+        "O(n), where n is the capacity",
+        compact
+    ),
+    cf_command!(
+        "cf.scandump",
+        READ,
+        "read cuckoo fast",
+        "key iterator",
+        "Begins an incremental save of the bloom filter",
+        "O(n), where n is the capacity",
+        scandump
+    ),
+    cf_command!(
+        "cf.loadchunk",
+        WRITE,
+        "write cuckoo slow",
+        "key iterator data",
+        "Restores a filter previously saved using SCANDUMP",
+        "O(n), where n is the capacity",
+        loadchunk
+    ),
+    cf_command!(
+        "cf.info",
+        READ,
+        "read cuckoo fast",
+        "key",
+        "Returns information about a Cuckoo Filter",
+        "O(1)",
+        info
+    ),
+    cf_command!("cf.debug", READ, "read cuckoo fast", "key", "Internal: the shape of a Cuckoo Filter", "O(1)", debug),
+];
+
+fn wrong_arity(r: &mut Reply, args: &Args) {
+    r.err_arity(&String::from_utf8_lossy(args.get(0)));
+}
+
+/// A key's filter, or why there is none (`cfGetFilter`'s statuses).
+enum Found<'a> {
+    Filter(&'a mut Cuckoo),
+    Missing,
+    WrongType,
+}
+
+fn found(e: Option<&mut Entry>) -> Found<'_> {
+    match e {
+        None => Found::Missing,
+        Some(e) => match e.value_mut() {
+            Some(Value::Prob(p)) => match &mut **p {
+                Prob::Cuckoo(c) => Found::Filter(c),
+                _ => Found::WrongType,
+            },
+            _ => Found::WrongType,
+        },
+    }
+}
+
+fn found_ref(e: Option<&Entry>) -> Option<Result<&Cuckoo, ()>> {
+    match e.map(|e| e.value()) {
+        None => None,
+        Some(Some(Value::Prob(p))) => match &**p {
+            Prob::Cuckoo(c) => Some(Ok(c)),
+            _ => Some(Err(())),
+        },
+        Some(_) => Some(Err(())),
+    }
+}
+
+/// `statusStrerror`.
+fn status_error(missing: bool) -> &'static str {
+    if missing {
+        "ERR not found"
+    } else {
+        "WRONGTYPE Operation against a key holding the wrong kind of value"
+    }
+}
+
+fn new_entry(ctx: &Ctx, key: &[u8], c: Cuckoo) -> Entry {
+    let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::Cuckoo(c))));
+    e.set_lru(ctx.settings().fresh_lru());
+    e
+}
+
+/// `RMUtil_ArgIndex` then the number after it: `None` when absent, `Some(None)` when unparsable.
+fn option(args: &Args, word: &str) -> Option<Option<i64>> {
+    let i = (0..args.len()).find(|&i| args.is(i, word))?;
+    Some(if i + 1 < args.len() { parse_i64(args.get(i + 1)) } else { None })
+}
+
+/// `CF.RESERVE key capacity [BUCKETSIZE n] [MAXITERATIONS n] [EXPANSION n]`
+fn reserve(ctx: &mut Ctx, args: Args) {
+    let argc = args.len();
+    if argc < 3 || argc % 2 == 0 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let r = ctx.reply();
+    let Some(capacity) = parse_i64(args.get(2)) else { return r.error("Bad capacity") };
+    let mut max_iterations = cuckoo::DEFAULT_MAX_ITERATIONS as i64;
+    match option(&args, "MAXITERATIONS") {
+        None => {}
+        Some(None) => return r.error("Couldn't parse MAXITERATIONS"),
+        Some(Some(v)) if v <= 0 || v > cuckoo::MAX_ITERATIONS => {
+            return r.error("MAXITERATIONS: value must be an integer between 1 and 65535, inclusive.")
+        }
+        Some(Some(v)) => max_iterations = v,
+    }
+    let mut bucket_size = cuckoo::DEFAULT_BUCKET_SIZE as i64;
+    match option(&args, "BUCKETSIZE") {
+        None => {}
+        Some(None) => return r.error("Couldn't parse BUCKETSIZE"),
+        Some(Some(v)) if v <= 0 || v > cuckoo::MAX_BUCKET_SIZE => {
+            return r.error("BUCKETSIZE: value must be an integer between 1 and 255, inclusive.")
+        }
+        Some(Some(v)) => bucket_size = v,
+    }
+    let mut expansion = cuckoo::DEFAULT_EXPANSION as i64;
+    match option(&args, "EXPANSION") {
+        None => {}
+        Some(None) => return r.error("Couldn't parse EXPANSION"),
+        Some(Some(v)) if !(0..=cuckoo::MAX_EXPANSION).contains(&v) => {
+            return r.error("EXPANSION: value must be an integer between 0 and 32768, inclusive.")
+        }
+        Some(Some(v)) => expansion = v,
+    }
+    if bucket_size * 2 > capacity {
+        return r.error("Capacity must be at least (BucketSize * 2)");
+    }
+    let key = args.get(1);
+    let (e, r, mut w) = ctx.write(key);
+    match found(e) {
+        Found::Missing => {}
+        Found::Filter(_) => {
+            r.error("ERR item exists");
+            return ctx.changed(&mut w, 0);
+        }
+        Found::WrongType => {
+            r.error(status_error(false));
+            return ctx.changed(&mut w, 0);
+        }
+    }
+    match Cuckoo::new(capacity as u64, bucket_size as u16, max_iterations as u16, expansion as u16) {
+        None => {
+            ctx.reply().error("Couldn't create Cuckoo Filter");
+            ctx.changed(&mut w, 0);
+        }
+        Some(c) => {
+            let e = new_entry(ctx, key, c);
+            ctx.door(&w).insert(e);
+            ctx.reply().ok();
+            ctx.changed(&mut w, 1);
+        }
+    }
+}
+
+/// `CFInsertOptions`.
+struct InsertOptions {
+    nx: bool,
+    autocreate: bool,
+    multi: bool,
+    capacity: i64,
+}
+
+/// Whether the command name ends in `x` (CF.ADDNX, CF.INSERTNX).
+fn is_nx(args: &Args) -> bool {
+    args.get(0).last().is_some_and(|c| c.eq_ignore_ascii_case(&b'x'))
+}
+
+/// `CF.ADD key item`, `CF.ADDNX key item`
+fn add(ctx: &mut Ctx, args: Args) {
+    let opts = InsertOptions { nx: is_nx(&args), autocreate: true, multi: false, capacity: DEFAULT_CAPACITY };
+    if args.len() != 3 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    insert_common(ctx, args.get(1), args.skip(2), &opts);
+}
+
+/// `CF.INSERT key [CAPACITY cap] [NOCREATE] ITEMS item [item ...]` and CF.INSERTNX.
+fn insert(ctx: &mut Ctx, args: Args) {
+    let mut opts = InsertOptions { nx: is_nx(&args), autocreate: true, multi: true, capacity: DEFAULT_CAPACITY };
+    let argc = args.len();
+    let r = ctx.reply();
+    if argc < 4 {
+        return wrong_arity(r, &args);
+    }
+    let mut pos = 2;
+    let mut items: Option<usize> = None;
+    while pos < argc && items.is_none() {
+        match args.get(pos).first().map(|c| c.to_ascii_lowercase()) {
+            Some(b'c') => {
+                pos += 1;
+                if pos == argc {
+                    return wrong_arity(r, &args);
+                }
+                let Some(v) = parse_i64(args.get(pos)) else { return r.error("Bad capacity") };
+                pos += 1;
+                if 2 * (cuckoo::DEFAULT_BUCKET_SIZE as i64) > v {
+                    return r.error("Capacity must be at least (BucketSize * 2)");
+                }
+                opts.capacity = v;
+            }
+            Some(b'i') => {
+                pos += 1;
+                items = Some(pos);
+            }
+            Some(b'n') => {
+                opts.autocreate = false;
+                pos += 1;
+            }
+            _ => return r.error("Unknown argument received"),
+        }
+    }
+    let Some(items) = items.filter(|&i| i != argc) else { return wrong_arity(r, &args) };
+    insert_common(ctx, args.get(1), args.skip(items), &opts);
+}
+
+/// `cfInsertCommon`.
+fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
+    let (e, r, mut w) = ctx.write(key);
+    let missing = e.is_none();
+    match found(e) {
+        Found::Filter(_) => {}
+        Found::Missing if opts.autocreate => {
+            let Some(c) = Cuckoo::new(
+                opts.capacity as u64,
+                cuckoo::DEFAULT_BUCKET_SIZE,
+                cuckoo::DEFAULT_MAX_ITERATIONS,
+                cuckoo::DEFAULT_EXPANSION,
+            ) else {
+                r.error("Could not create filter");
+                return ctx.changed(&mut w, 0);
+            };
+            let e = new_entry(ctx, key, c);
+            ctx.door(&w).insert(e);
+        }
+        _ => {
+            r.error(status_error(missing));
+            return ctx.changed(&mut w, 0);
+        }
+    }
+    let (e, r) = ctx.door(&w).entry_reply();
+    let Found::Filter(c) = found(e) else {
+        w.untouched();
+        return;
+    };
+    if c.filters.len() >= MAX_EXPANSIONS {
+        r.error("Maximum expansions reached");
+        return ctx.changed(&mut w, 0);
+    }
+    let resp3 = r.is_resp3();
+    if opts.multi {
+        r.array(items.len());
+    }
+    for item in items.iter() {
+        match c.insert(hash(item), opts.nx) {
+            Insert::Inserted if resp3 && (!opts.nx || !opts.multi) => r.boolean(true),
+            Insert::Inserted => r.int(1),
+            Insert::Exists if resp3 && (!opts.nx || !opts.multi) => r.boolean(false),
+            Insert::Exists => r.int(0),
+            Insert::NoSpace if !opts.multi => {
+                r.error("Filter is full");
+                return ctx.changed(&mut w, 0);
+            }
+            Insert::NoSpace if resp3 && !opts.nx => r.boolean(false),
+            Insert::NoSpace => r.int(-1),
+            Insert::MemAllocFailed => r.error("Memory allocation failure"),
+        }
+    }
+    ctx.changed(&mut w, 1);
+}
+
+/// `CF.EXISTS key item`, `CF.MEXISTS key item [item ...]`, `CF.COUNT key item`
+fn check(ctx: &mut Ctx, args: Args) {
+    let name = args.get(0);
+    let multi = name.get(3).is_some_and(|c| c.eq_ignore_ascii_case(&b'm'));
+    let count = name.last().is_some_and(|c| c.eq_ignore_ascii_case(&b't'));
+    let argc = args.len();
+    if (!multi && argc != 3) || (multi && argc < 3) {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
+    let c = found_ref(e).and_then(Result::ok);
+    let resp3 = r.is_resp3();
+    if multi {
+        r.array(argc - 2);
+    }
+    for item in args.iter().skip(2) {
+        let n = match c {
+            None => 0,
+            Some(c) if count => c.count(hash(item)) as i64,
+            Some(c) => c.contains(hash(item)) as i64,
+        };
+        if resp3 && !count {
+            r.boolean(n != 0)
+        } else {
+            r.int(n)
+        }
+    }
+}
+
+/// `CF.DEL key item`
+fn del(ctx: &mut Ctx, args: Args) {
+    if args.len() != 3 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let (e, r, mut w) = ctx.write(args.get(1));
+    let Found::Filter(c) = found(e) else {
+        r.error("Not found");
+        return ctx.changed(&mut w, 0);
+    };
+    let gone = c.delete(hash(args.get(2)));
+    r.boolean(gone);
+    ctx.changed(&mut w, 1);
+}
+
+/// `CF.COMPACT key`
+fn compact(ctx: &mut Ctx, args: Args) {
+    if args.len() != 2 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let (e, r, mut w) = ctx.write(args.get(1));
+    let Found::Filter(c) = found(e) else {
+        r.error("Cuckoo filter was not found");
+        return ctx.changed(&mut w, 0);
+    };
+    c.compact(true);
+    r.ok();
+    ctx.changed(&mut w, 1);
+}
+
+/// A read command's filter, or its error replied.
+fn read_filter<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<(&'c Cuckoo, &'c mut Reply)> {
+    let (e, r) = ctx.lookup(Access::READ, key);
+    match found_ref(e) {
+        Some(Ok(c)) => Some((c, r)),
+        other => {
+            r.error(status_error(other.is_none()));
+            None
+        }
+    }
+}
+
+/// `CF.INFO key`
+fn info(ctx: &mut Ctx, args: Args) {
+    if args.len() != 2 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let Some((c, r)) = read_filter(ctx, args.get(1)) else { return };
+    r.map(8);
+    for (name, v) in [
+        ("Size", c.mem_usage() as i64),
+        ("Number of buckets", c.num_buckets as i64),
+        ("Number of filters", c.filters.len() as i64),
+        ("Number of items inserted", c.num_items as i64),
+        ("Number of items deleted", c.num_deletes as i64),
+        ("Bucket size", c.bucket_size as i64),
+        ("Expansion rate", c.expansion as i64),
+        ("Max iterations", c.max_iterations as i64),
+    ] {
+        r.simple(name);
+        r.int(v);
+    }
+}
+
+/// `CF.DEBUG key`
+fn debug(ctx: &mut Ctx, args: Args) {
+    if args.len() != 2 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let Some((c, r)) = read_filter(ctx, args.get(1)) else { return };
+    let line = format!(
+        "bktsize:{} buckets:{} items:{} deletes:{} filters:{} max_iterations:{} expansion:{}",
+        c.bucket_size,
+        c.num_buckets,
+        c.num_items,
+        c.num_deletes,
+        c.filters.len(),
+        c.max_iterations,
+        c.expansion
+    );
+    r.bulk(line.as_bytes());
+}
+
+/// `CF.SCANDUMP key iterator`
+fn scandump(ctx: &mut Ctx, args: Args) {
+    if args.len() != 3 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let Some(pos) = parse_i64(args.get(2)).filter(|&p| p >= 0) else {
+        return ctx.reply().error("Invalid position");
+    };
+    let Some((c, r)) = read_filter(ctx, args.get(1)) else { return };
+    r.array(2);
+    if c.num_items == 0 {
+        r.int(0);
+        return r.null();
+    }
+    if pos == 0 {
+        r.int(1);
+        return r.bulk(&c.encode_header());
+    }
+    match c.chunk(pos) {
+        None => {
+            r.int(0);
+            r.null();
+        }
+        Some((next, chunk)) => {
+            r.int(next);
+            r.bulk(chunk);
+        }
+    }
+}
+
+/// `CF.LOADCHUNK key iterator data`
+fn loadchunk(ctx: &mut Ctx, args: Args) {
+    if args.len() != 4 {
+        return wrong_arity(ctx.reply(), &args);
+    }
+    let key = args.get(1);
+    let data = args.get(3);
+    let (e, r, mut w) = ctx.write(key);
+    let Some(pos) = parse_i64(args.get(2)).filter(|&p| p != 0) else {
+        r.error("Invalid position");
+        return ctx.changed(&mut w, 0);
+    };
+    let missing = e.is_none();
+    match found(e) {
+        Found::Missing if pos == 1 => {
+            if data.len() != cuckoo::HEADER_BYTES {
+                r.error("Invalid header");
+                return ctx.changed(&mut w, 0);
+            }
+            match Cuckoo::from_header(data) {
+                None => {
+                    r.error("Couldn't create filter!");
+                    ctx.changed(&mut w, 0);
+                }
+                Some(c) => {
+                    let e = new_entry(ctx, key, c);
+                    ctx.door(&w).insert(e);
+                    ctx.reply().ok();
+                    ctx.changed(&mut w, 1);
+                }
+            }
+        }
+        Found::Filter(c) if pos != 1 => {
+            if c.load_chunk(pos, data) {
+                r.ok();
+            } else {
+                r.error("Couldn't load chunk!");
+            }
+            // RedisBloom does not replicate the data chunks.
+            ctx.changed(&mut w, 0);
+        }
+        Found::Filter(_) => {
+            r.error("ERR item exists");
+            ctx.changed(&mut w, 0);
+        }
+        _ => {
+            r.error(status_error(missing));
+            ctx.changed(&mut w, 0);
+        }
+    }
+}
