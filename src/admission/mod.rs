@@ -390,7 +390,7 @@ pub fn admit(
         // Cluster mode (Redis's scriptVerifyClusterState): keys served here, in the caller's slot.
         if st.cluster.is_some() && !rules.obey {
             let cross = rules.script_has(run_flags::ALLOW_CROSS_SLOT);
-            if let Err(msg) = crate::state::cluster::check_script(st, cmd, args, cross) {
+            if let Err(msg) = crate::state::cluster::check_script(st, cmd, args, c.db, cross) {
                 return refuse(Reason::ClusterScript(msg));
             }
         }

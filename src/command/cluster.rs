@@ -493,7 +493,7 @@ fn flushslots(ctx: &mut Ctx, _args: Args) {
     if cluster(ctx).is_none() {
         return;
     }
-    if !ctx.server_mut().dbs[0].is_empty() {
+    if !no_keys(ctx) {
         ctx.reply().error("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
         return;
     }
@@ -596,9 +596,15 @@ fn addslotsrange(ctx: &mut Ctx, args: Args) {
     update_slots(ctx, &seen, del);
 }
 
-/// Keys of `slot` in database 0 (the only one cluster mode uses).
+/// Keys of `slot` in every database (database 0 alone unless `cluster-databases` N > 1, Valkey 9.0): what SETSLOT
+/// and CLUSTER SLOT-STATS count.
 fn keys_in_slot(ctx: &Ctx, slot: usize) -> usize {
-    ctx.server().dbs.first().map_or(0, |db| db.count_keys_in_slot(slot))
+    ctx.server().dbs.iter().map(|db| db.count_keys_in_slot(slot)).sum()
+}
+
+/// Whether every database is empty (FLUSHSLOTS, REPLICATE and RESET want that of a master).
+fn no_keys(ctx: &Ctx) -> bool {
+    ctx.server().dbs.iter().all(|db| db.is_empty())
 }
 
 /// CLUSTER SETSLOT slot IMPORTING node | MIGRATING node | STABLE | NODE node
@@ -786,7 +792,8 @@ fn countkeysinslot(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR Invalid slot");
         return;
     }
-    let n = keys_in_slot(ctx, slot as usize);
+    // The client's database (Valkey 9.0 with `cluster-databases` N > 1; database 0 otherwise).
+    let n = ctx.db().count_keys_in_slot(slot as usize);
     ctx.reply().int(n as i64);
 }
 
@@ -801,7 +808,7 @@ fn getkeysinslot(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR Invalid slot or number of keys");
         return;
     }
-    let keys = ctx.server_mut().dbs.first().map(|db| db.keys_in_slot(slot as usize, max as usize)).unwrap_or_default();
+    let keys = ctx.db().keys_in_slot(slot as usize, max as usize);
     ctx.reply().bulk_array(keys.iter().map(|k| &k[..]));
 }
 
@@ -841,7 +848,7 @@ fn replicate(ctx: &mut Ctx, args: Args) {
     }
     let me_master = cl.me().is_master();
     let my_slots = cl.me().numslots;
-    if me_master && (my_slots != 0 || !ctx.server_mut().dbs[0].is_empty()) {
+    if me_master && (my_slots != 0 || !no_keys(ctx)) {
         ctx.reply().error("ERR To set a master the node must be empty and without assigned slots.");
         return;
     }
@@ -965,8 +972,7 @@ fn reset(ctx: &mut Ctx, args: Args) {
         false
     };
     let me_master = cl.me().is_master();
-    let db = ctx.client().db;
-    if me_master && ctx.server_mut().dbs.get(db).is_some_and(|d| !d.is_empty()) {
+    if me_master && !no_keys(ctx) {
         ctx.reply().error("ERR CLUSTER RESET can't be called with master nodes containing keys");
         return;
     }

@@ -430,6 +430,8 @@ pub static DIRECTIVES: &[Directive] = &[
     // Cluster (see `crate::cluster`; read at start and, for the mutable ones, when used).
     Directive::stored("cluster-enabled", Kind::StoredBool, "no", I),
     Directive::stored("cluster-config-file", Kind::StoredStr, "nodes.conf", I),
+    // Valkey 9.0: the databases a cluster node serves (more than one only with N > 1; see `ServerState::new`).
+    Directive::stored("cluster-databases", Kind::StoredInt(1, INT_MAX), "1", I),
     Directive::stored("cluster-port", Kind::StoredInt(0, 65535), "0", I),
     Directive::stored("cluster-node-timeout", Kind::StoredInt(0, LONG_MAX), "15000", M),
     Directive::stored("cluster-migration-barrier", Kind::StoredInt(0, INT_MAX), "1", M),

@@ -319,28 +319,7 @@ impl Server {
                 }
             }
             Effect::DelKeysInSlot(slot) => {
-                // Redis's delKeysInSlot: each key deleted, propagated as DEL and notified.
-                if self.state.dbs[0].count_keys_in_slot(slot) == 0 {
-                    return;
-                }
-                let keys = self.state.dbs[0].keys_in_slot(slot, usize::MAX);
-                for k in keys {
-                    if self.state.dbs[0].delete(&k) {
-                        self.state.key_changed(0, &k, 1, 0);
-                        if self.state.config.notify_keyspace_events & crate::config::notify::GENERIC != 0 {
-                            crate::state::notify::emit(
-                                &mut self.state,
-                                None,
-                                crate::config::notify::GENERIC,
-                                "del",
-                                &k,
-                                0,
-                            );
-                        }
-                        self.state.prop.also(0, &[b"DEL".as_slice(), k.as_slice()], crate::propagate::TARGET_ALL);
-                        self.state.prop.flush_unit();
-                    }
-                }
+                crate::state::cluster::del_keys_in_slot(&mut self.state, slot);
             }
             Effect::PauseWrites(on) => {
                 self.state.pause.set_failover(on);

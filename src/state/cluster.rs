@@ -64,15 +64,39 @@ pub fn init(st: &mut ServerState) -> Result<(), Fatal> {
     Ok(())
 }
 
+/// Deletes the keys of `slot` in every database (Redis's `delKeysInSlot`; Valkey 9.0 goes through each of the
+/// `cluster-databases`), each one propagated as DEL and notified; returns how many went.
+pub fn del_keys_in_slot(st: &mut ServerState, slot: usize) -> usize {
+    let mut n = 0;
+    for db in 0..st.dbs.len() {
+        if st.dbs[db].count_keys_in_slot(slot) == 0 {
+            continue;
+        }
+        for k in st.dbs[db].keys_in_slot(slot, usize::MAX) {
+            if !st.dbs[db].delete(&k) {
+                continue;
+            }
+            n += 1;
+            st.key_changed(db, &k, 1, 0);
+            if st.config.notify_keyspace_events & crate::config::notify::GENERIC != 0 {
+                crate::state::notify::emit(st, None, crate::config::notify::GENERIC, "del", &k, db);
+            }
+            st.prop.also(db, &[b"DEL".as_slice(), k.as_slice()], crate::propagate::TARGET_ALL);
+            st.prop.flush_unit();
+        }
+    }
+    n
+}
+
 /// After loading the data (Redis's `verifyClusterConfigWithData`): keys in another database than 0 stop the
-/// server; a master with keys of slots it does not serve takes unassigned ones and marks the others as
+/// server (unless `cluster-databases` N > 1, Valkey 9.0, where every database's keys count); a master with keys of slots it does not serve takes unassigned ones and marks the others as
 /// importing.
 pub fn after_load(st: &mut ServerState) -> Result<(), Fatal> {
     let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
     if cl.me().is_replica() {
         return Ok(());
     }
-    if st.dbs.iter().skip(1).any(|db| !db.is_empty()) {
+    if crate::state::cluster_databases(&st.config) == 1 && st.dbs.iter().skip(1).any(|db| !db.is_empty()) {
         crate::log_warning!("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.");
         return Err(Fatal);
     }
@@ -80,7 +104,7 @@ pub fn after_load(st: &mut ServerState) -> Result<(), Fatal> {
     let me = cl.myself;
     if !st.dbs.is_empty() {
         for slot in 0..crate::cluster::SLOTS {
-            if st.dbs[0].count_keys_in_slot(slot) == 0
+            if st.dbs.iter().all(|db| db.count_keys_in_slot(slot) == 0)
                 || cl.slots[slot] == me
                 || cl.importing_from[slot] != crate::cluster::NO_NODE
             {
@@ -244,7 +268,8 @@ pub fn check_client(
         return Ok(());
     }
     let q = Query { cmd, args, flags, client_flags: c.flags, multi: c.multi.as_deref() };
-    match node_by_query(&st.dbs[0], st.now_ms, &st.config, cl, &q) {
+    let db = st.dbs.get(c.db).unwrap_or(&st.dbs[0]);
+    match node_by_query(db, st.now_ms, &st.config, cl, &q) {
         Ok(slot) => {
             set_query(st, slot, c.flags);
             Ok(())
@@ -267,6 +292,7 @@ pub fn check_script(
     st: &mut ServerState,
     cmd: &'static Command,
     args: Args,
+    db: usize,
     allow_cross_slot: bool,
 ) -> Result<(), &'static str> {
     let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
@@ -280,7 +306,8 @@ pub fn check_script(
     }
     let cl = &*cl;
     let q = Query { cmd, args, flags: cmd.flags, client_flags: cl.health.query_flags, multi: None };
-    let slot = node_by_query(&st.dbs[0], st.now_ms, &st.config, cl, &q).map_err(Redirect::script_text)?;
+    let slot = node_by_query(st.dbs.get(db).unwrap_or(&st.dbs[0]), st.now_ms, &st.config, cl, &q)
+        .map_err(Redirect::script_text)?;
     if slot != -1 && !allow_cross_slot {
         let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
         if cl.health.query_slot == -1 {

@@ -674,7 +674,7 @@ impl ServerState {
 
     pub fn new(config: Config) -> ServerState {
         let now = crate::util::now_ms();
-        let dbs = (0..config.databases.max(1)).map(Db::new).collect();
+        let dbs = (0..db_count(&config)).map(Db::new).collect();
         let mut rng = Rng::from_entropy();
         let run_id = random_hex(&mut rng, 40);
         let repl = crate::state::repl::roles::Repl { replid: random_hex(&mut rng, 40), ..Default::default() };
@@ -1052,6 +1052,23 @@ pub const PUSH_COALESCE: std::time::Duration = std::time::Duration::from_micros(
 pub use crate::keyspace::object::LRU_CLOCK_RESOLUTION_MS;
 
 /// The 24-bit LRU clock for a wall-clock time.
+/// `cluster-databases` (Valkey 9.0): how many databases a cluster node serves; 1 keeps Redis 7.0's cluster mode
+/// (database 0 only, SELECT / MOVE / COPY ... DB refused).
+pub fn cluster_databases(config: &Config) -> usize {
+    usize::try_from(config.stored_i64("cluster-databases")).unwrap_or(1).max(1)
+}
+
+/// The databases a server keeps: `databases`, or `cluster-databases` on a cluster node that serves more than one
+/// (Valkey 9.0: then `databases` is not used).
+pub fn db_count(config: &Config) -> usize {
+    let n = cluster_databases(config);
+    if n > 1 && config.stored_bool("cluster-enabled") {
+        n
+    } else {
+        config.databases.max(1)
+    }
+}
+
 pub fn lru_clock_at(now_ms: i64) -> u32 {
     ((now_ms / LRU_CLOCK_RESOLUTION_MS) as u32) & crate::keyspace::object::LRU_MASK
 }

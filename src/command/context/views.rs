@@ -47,6 +47,13 @@ impl<'a> Settings<'a> {
         self.srv.cluster.is_some()
     }
 
+    /// Whether the server is a cluster node serving numbered databases (Valkey 9's `cluster-databases` N > 1):
+    /// then SELECT, MOVE and COPY ... DB work as outside cluster mode (SWAPDB stays refused).
+    #[inline]
+    pub fn cluster_multi_db(&self) -> bool {
+        self.srv.cluster.is_some() && crate::state::cluster_databases(&self.srv.config) > 1
+    }
+
     /// Whether the server runs as a Sentinel.
     #[inline]
     pub fn sentinel_mode(&self) -> bool {

@@ -944,7 +944,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
         }
         j += 1;
     }
-    if ctx.settings().in_cluster() && (src_db != 0 || dst_db != 0) {
+    if single_db_cluster(ctx) && (src_db != 0 || dst_db != 0) {
         ctx.reply().error("ERR Copying to another database is not allowed in cluster mode");
         return;
     }
@@ -989,10 +989,17 @@ fn copy(ctx: &mut Ctx, args: Args) {
     ctx.reply().int(1);
 }
 
+/// A cluster node that serves database 0 alone (Redis 7.0's cluster mode, Valkey's `cluster-databases 1`), where
+/// SELECT, MOVE and COPY ... DB answer Redis 7.0's refusals. With `cluster-databases` N > 1 they work as outside
+/// cluster mode on databases 0..N-1 (Valkey 9.0); SWAPDB is refused in cluster mode either way.
+fn single_db_cluster(ctx: &Ctx) -> bool {
+    ctx.settings().in_cluster() && !ctx.settings().cluster_multi_db()
+}
+
 /// SELECT index
 fn select(ctx: &mut Ctx, args: Args) {
     let Some(id) = i32_arg(ctx.reply(), args.get(1), None) else { return };
-    if id != 0 && ctx.settings().in_cluster() {
+    if id != 0 && single_db_cluster(ctx) {
         ctx.reply().error("ERR SELECT is not allowed in cluster mode");
         return;
     }
@@ -1024,7 +1031,7 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
 
 /// MOVE key db
 fn move_cmd(ctx: &mut Ctx, args: Args) {
-    if ctx.settings().in_cluster() {
+    if single_db_cluster(ctx) {
         ctx.reply().error("ERR MOVE is not allowed in cluster mode");
         return;
     }
