@@ -6,9 +6,9 @@ use super::*;
 use crate::command::Access;
 use crate::command::{Args, Ctx};
 use crate::config::notify as nc;
-use crate::keyspace::types::json::parse;
 use crate::keyspace::types::json::path::{get, get_mut, Elem, Elem0};
 use crate::keyspace::types::json::write::write_f64;
+use crate::keyspace::types::json::{parse, MAX_NESTING, NESTING_ERROR};
 
 /// What a write did, for the door and the keyspace event.
 enum Change {
@@ -115,6 +115,22 @@ fn find_updates(doc: &Json, p: &PathArg, op: SetOp) -> Result<Vec<Update>, Strin
     }
 }
 
+/// Refuses updates that would nest the document deeper than [`MAX_NESTING`] (see there): `v` at each location
+/// (a merge patch never nests deeper than itself or what it patches).
+fn check_nesting(ups: &[Update], v: &Json) -> Result<(), String> {
+    let deepest = ups
+        .iter()
+        .map(|u| match u {
+            Update::Set(at) => at.len(),
+            Update::Add(at, _) => at.len() + 1,
+        })
+        .max();
+    match deepest {
+        Some(d) if d + v.nesting() > MAX_NESTING => Err(NESTING_ERROR.into()),
+        _ => Ok(()),
+    }
+}
+
 /// Applies JSON.SET's (or MERGE's) updates; whether anything changed.
 fn apply(doc: &mut Json, ups: Vec<Update>, v: &Json, merge_at: bool) -> bool {
     let mut changed = false;
@@ -212,6 +228,7 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
             }
             Some(doc) => {
                 let ups = find_updates(doc, &p, op)?;
+                check_nesting(&ups, &v)?;
                 if apply(doc, ups, &v, false) {
                     Ok((Rv::Simple("OK"), Change::Modified("json.set")))
                 } else {
@@ -246,6 +263,7 @@ pub(super) fn merge_cmd(ctx: &mut Ctx, args: Args) {
             }
             Some(doc) => {
                 let ups = find_updates(doc, &p, SetOp::None)?;
+                check_nesting(&ups, &v)?;
                 let changed = ups.iter().any(|u| matches!(u, Update::Set(_)));
                 let mut any = false;
                 for u in ups {
@@ -287,7 +305,11 @@ pub(super) fn mset(ctx: &mut Ctx, args: Args) {
             } else {
                 return Err("ERR new objects must be created at the root".into());
             };
-            Ok((ups, parse_value(args.get(t + 2))?))
+            let v = parse_value(args.get(t + 2))?;
+            if let Some(ups) = &ups {
+                check_nesting(ups, &v)?;
+            }
+            Ok((ups, v))
         })();
         match plan {
             Ok((ups, v)) => plans.push((t, ups, v)),
@@ -542,11 +564,27 @@ fn per_match(
     p: &PathArg,
     want: impl Fn(&Json) -> bool,
     legacy_err: &str,
+    op: impl FnMut(&mut Json) -> Result<Rv, String>,
+) -> Result<(Rv, bool), String> {
+    per_match_nesting(doc, p, want, legacy_err, 0, op)
+}
+
+/// [`per_match`] for a write that puts values `nest` levels deep inside each match (the array commands' new
+/// items): refused with [`NESTING_ERROR`] before anything changes when a match lies too deep for them.
+fn per_match_nesting(
+    doc: &mut Json,
+    p: &PathArg,
+    want: impl Fn(&Json) -> bool,
+    legacy_err: &str,
+    nest: usize,
     mut op: impl FnMut(&mut Json) -> Result<Rv, String>,
 ) -> Result<(Rv, bool), String> {
     let paths = typed_paths(doc, p, want)?;
     if p.legacy && paths.iter().all(Option::is_none) {
         return Err(legacy_err.to_string());
+    }
+    if nest > 0 && paths.iter().flatten().any(|at| at.len() + nest > MAX_NESTING) {
+        return Err(NESTING_ERROR.into());
     }
     let mut out = Vec::new();
     let mut changed = false;
@@ -648,9 +686,11 @@ pub(super) fn arrappend(ctx: &mut Ctx, args: Args) {
         Ok(x) => x,
         Err(e) => return ctx.reply().error(&e),
     };
+    let nest = 1 + vals.iter().map(Json::nesting).max().unwrap_or(0);
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
-        let (r, changed) = per_match(doc, &p, is_array, &no_path_or(p.original, "not an array"), |v| {
+        let err = no_path_or(p.original, "not an array");
+        let (r, changed) = per_match_nesting(doc, &p, is_array, &err, nest, |v| {
             let Json::Array(a) = v else { return Ok(Rv::Null) };
             a.extend(vals.iter().cloned());
             Ok(Rv::Int(a.len() as i64))
@@ -673,9 +713,11 @@ pub(super) fn arrinsert(ctx: &mut Ctx, args: Args) {
         Ok(x) => x,
         Err(e) => return ctx.reply().error(&e),
     };
+    let nest = 1 + vals.iter().map(Json::nesting).max().unwrap_or(0);
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
-        let (r, changed) = per_match(doc, &p, is_array, &no_path_or(&p.fixed, "not an array"), |v| {
+        let err = no_path_or(&p.fixed, "not an array");
+        let (r, changed) = per_match_nesting(doc, &p, is_array, &err, nest, |v| {
             let Json::Array(a) = v else { return Ok(Rv::Null) };
             let len = a.len() as i64;
             let at = if index < 0 { len + index } else { index };

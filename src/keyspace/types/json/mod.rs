@@ -61,6 +61,18 @@ pub fn is_rejson_module_id(id: u64) -> bool {
     id >> 10 == rdb_module_id(0) >> 10
 }
 
+/// The deepest a document may be: arrays and objects nested inside each other, the innermost counted. RedisJSON
+/// 2.8 checks only each argument's own nesting (127), so repeated writes at deep paths grow a document without
+/// bound until a recursive walk overflows its stack (about 9,700 levels crash Redis with RedisJSON 2.8.3). Here
+/// a write that would take a document past this is refused with [`NESTING_ERROR`] and changes nothing, and a
+/// file's documents are read up to the same depth ([`parse_unlimited`]), so every walk over a document (printing,
+/// cloning, comparing, dropping, `..`, merging, MEMORY USAGE) recurses at most this deep: a few hundred KB of
+/// stack, within even a background thread's 2 MB.
+pub const MAX_NESTING: usize = parse::UNLIMITED_DEPTH as usize - 1;
+
+/// The reply to a write that would nest a document deeper than [`MAX_NESTING`].
+pub const NESTING_ERROR: &str = "ERR recursion limit exceeded";
+
 /// One node of a JSON document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -192,6 +204,27 @@ impl Json {
             Json::Object(o) => o.heap_bytes(),
             _ => 0,
         }
+    }
+
+    /// How many arrays and objects are nested on the deepest chain from this node down (0 for a scalar, 1 for
+    /// `[]` or `[1]`, 2 for `[[]]`). Iterative, so any depth is measured without recursion.
+    pub fn nesting(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack: Vec<(&Json, usize)> = vec![(self, 0)];
+        while let Some((v, d)) = stack.pop() {
+            match v {
+                Json::Array(a) => {
+                    deepest = deepest.max(d + 1);
+                    stack.extend(a.iter().map(|x| (x, d + 1)));
+                }
+                Json::Object(o) => {
+                    deepest = deepest.max(d + 1);
+                    stack.extend(o.entries.iter().map(|(_, x)| (x, d + 1)));
+                }
+                _ => {}
+            }
+        }
+        deepest
     }
 
     /// The document's compact text (JSON.GET's default form).

@@ -17,9 +17,10 @@ use super::{Json, Object};
 /// serde_json's default recursion budget: the 128th nested array or object fails.
 const DEPTH_LIMIT: u32 = 128;
 
-/// The nesting [`parse_unlimited`] accepts: far above any document the commands can build in practice, far
-/// below what would exhaust the main thread's stack.
-pub const UNLIMITED_DEPTH: u32 = 10_000;
+/// The nesting budget of [`parse_unlimited`]: documents up to [`MAX_NESTING`](super::MAX_NESTING) levels, the
+/// deepest the commands can build, so whatever is written to a file reads back; far below what would exhaust a
+/// thread's stack in any walk over the document.
+pub const UNLIMITED_DEPTH: u32 = 2_000;
 
 /// A refused text: serde_json's message with its position (the reply RedisJSON sends, without the `-`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -165,3 +165,37 @@ fn paths_select_in_redisjson_order() {
     }
     assert!(sel("$.a[", doc).starts_with("ERR Error occurred on position"));
 }
+
+/// The deepest document there can be walks within a few MB of stack (a debug build's frames; a release build's
+/// are several times smaller): printing, cloning, comparing, `..`, reading back from a file, dropping.
+#[test]
+fn the_deepest_document_walks_within_a_small_stack() {
+    let t = std::thread::Builder::new()
+        .stack_size(4 << 20)
+        .spawn(|| {
+            let mut v = Json::Array(Vec::new());
+            for i in 1..MAX_NESTING {
+                v = if i % 2 == 0 {
+                    Json::Array(vec![v])
+                } else {
+                    Json::Object(Object { entries: vec![("a".into(), v)] })
+                };
+            }
+            assert_eq!(v.nesting(), MAX_NESTING);
+            let c = v.clone();
+            assert!(c == v && path::json_eq(&c, &v));
+            assert!(v.heap_bytes() > MAX_NESTING);
+            let text = v.to_text();
+            let mut f = Vec::new();
+            write_formatted(&v, &Format { indent: Some(b" "), newline: Some(b"\n"), space: None }, &mut f);
+            let q = path::Query::compile("$..a").unwrap();
+            assert_eq!(q.select(&v).len(), MAX_NESTING / 2);
+            let back = parse_unlimited(std::str::from_utf8(&text).unwrap()).unwrap();
+            assert!(back == v);
+            drop((c, back));
+            let deeper = format!("[{}]", String::from_utf8(text).unwrap());
+            assert!(parse_unlimited(&deeper).unwrap_err().0.starts_with("recursion limit exceeded"));
+        })
+        .unwrap();
+    t.join().unwrap();
+}
