@@ -47,6 +47,8 @@ pub const CATEGORIES: &[&str] = &[
     "topk",
     "cms",
     "tdigest",
+    // Redis 8's category of its bundled JSON: every JSON.* command (see `cats_of`).
+    "json",
 ];
 const _: () = assert!(CATEGORIES.len() <= 32);
 
@@ -161,6 +163,11 @@ fn cats_of(c: &Command) -> u32 {
     }
     if m & f("fast") == 0 {
         m |= f("slow");
+    }
+    // RedisJSON registers `json` on its commands in Redis 8. COMMAND INFO keeps the table's (empty) list, which is
+    // what RedisJSON 2.8 on Redis 7.0 shows; ACL CAT and the rules see the category.
+    if c.has(flag::MODULE) && c.name.starts_with("json.") {
+        m |= f("json");
     }
     m
 }
@@ -370,6 +377,10 @@ mod tests {
         }
         let get = r.lookup(b"get", false).unwrap();
         assert_eq!(r.entry(get).cats, category_flag(b"read") | category_flag(b"string") | category_flag(b"fast"));
+        let json = category_flag(b"json");
+        assert_ne!(r.entry(r.lookup(b"json.get", false).unwrap()).cats & json, 0);
+        assert_ne!(r.entry(r.lookup(b"json.merge", false).unwrap()).cats & json, 0);
+        assert_eq!(r.entry(get).cats & json, 0);
         let cfg = r.lookup(b"config", false).unwrap();
         let cget = r.lookup(b"CONFIG|get", false).unwrap();
         assert!(r.entry(cfg).subs.contains(&cget));

@@ -196,7 +196,7 @@ fn cat_matches_on_shared_commands() {
     known.retain(|n| theirs_all.contains(n));
     let cats = names(&mut r, "ACL CAT");
     assert_eq!(cats.len(), 21);
-    // ferredis has Redis 8's categories of the probabilistic types too (Redis 7.0 has the commands only as a
+    // ferredis has Redis 8's categories of the probabilistic types and JSON too (Redis 7.0 has the commands only as a
     // module's, without categories), listed after Redis 7.0's in Redis 8's order.
     let listed = Resp::parse(&f.cmd_str("ACL CAT")).unwrap();
     let listed: Vec<String> =
@@ -208,8 +208,12 @@ fn cat_matches_on_shared_commands() {
         .iter()
         .map(|x| String::from_utf8_lossy(x.as_bytes().unwrap()).into_owned())
         .collect();
-    want.extend(["bloom", "cuckoo", "topk", "cms", "tdigest"].map(String::from));
+    want.extend(["bloom", "cuckoo", "topk", "cms", "tdigest", "json"].map(String::from));
     assert_eq!(listed, want);
+    // Redis 8's `@json`: every JSON.* command, and nothing else.
+    let json = names(&mut f, "ACL CAT json");
+    assert_eq!(json.len(), 25, "{json:?}");
+    assert!(json.iter().all(|n| n.starts_with("json.")), "{json:?}");
     for cat in cats {
         let mine: Vec<String> =
             names(&mut f, &format!("ACL CAT {cat}")).into_iter().filter(|n| known.contains(n)).collect();

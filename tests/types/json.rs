@@ -160,6 +160,57 @@ fn commands_answer_as_redisjson() {
     check(diffs);
 }
 
+/// A document grown deep by writes at deep paths: RedisJSON 2.8.3 checks only each argument's nesting, so a
+/// 100-deep value set inside a 100-deep document answers OK on both; ferredis then refuses writes that would nest
+/// the document past its bound (RedisJSON's own walks overflow the stack at about 9,700 levels) and stays up.
+#[test]
+fn deep_writes_are_bounded() {
+    if !have_rejson() {
+        return;
+    }
+    let p = Pair::with_rejson(&[]);
+    let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    let at = |n: usize| format!("${}", "[0]".repeat(n));
+    for s in [&p.fer, &p.redis] {
+        let mut c = s.conn();
+        assert_eq!(c.cmd(&["JSON.SET", "k", "$", deep.as_str()]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["JSON.SET", "k", at(99).as_str(), deep.as_str()]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["JSON.ARRAPPEND", "k", at(198).as_str(), deep.as_str()]), b"*1\r\n:1\r\n");
+        assert_eq!(c.cmd(&["JSON.MERGE", "k", at(100).as_str(), deep.as_str()]), b"+OK\r\n");
+    }
+    // Toward 10,000 levels by repeated writes: refused at the bound, the document unchanged, the server up.
+    let mut c = p.fer.conn();
+    assert_eq!(c.cmd(&["JSON.SET", "k", "$", deep.as_str()]), b"+OK\r\n");
+    let mut depth = 100;
+    let refused = loop {
+        let r = c.cmd(&["JSON.SET", "k", at(depth - 1).as_str(), deep.as_str()]);
+        if r != b"+OK\r\n" {
+            break r;
+        }
+        depth += 99;
+        assert!(depth < 10_000, "never refused");
+    };
+    assert_eq!(refused, b"-ERR recursion limit exceeded\r\n");
+    assert!(depth > 1_900, "refused at {depth}");
+    let two = format!("[{deep}]");
+    for cmd in [
+        vec!["JSON.ARRAPPEND", "k", &at(depth - 1), &deep],
+        vec!["JSON.ARRINSERT", "k", &at(depth - 1), "0", &deep],
+        vec!["JSON.MERGE", "k", &at(depth - 1), &two],
+        vec!["JSON.MSET", "k", &at(depth - 1), &two],
+    ] {
+        assert_eq!(c.cmd(&cmd), b"-ERR recursion limit exceeded\r\n", "{}", cmd[0]);
+    }
+    let text = c.cmd(&["JSON.GET", "k"]);
+    assert_eq!(text.iter().filter(|&&b| b == b'[').count(), depth);
+    for cmd in [&["JSON.GET", "k", "$..[0]"][..], &["MEMORY", "USAGE", "k"], &["DUMP", "k"], &["DEBUG", "RELOAD"]] {
+        assert!(!c.cmd(cmd).starts_with(b"-"), "{}", cmd[0]);
+    }
+    assert_eq!(c.cmd(&["JSON.GET", "k"]), text);
+    assert_eq!(c.cmd(&["COPY", "k", "k2"]), b":1\r\n");
+    assert_eq!(c.cmd(&["DEL", "k", "k2"]), b":2\r\n");
+}
+
 /// The rest of the server sees the type: TYPE, OBJECT ENCODING, SCAN TYPE, COPY, RENAME, MOVE, expiry, MULTI,
 /// Lua, DUMP/RESTORE.
 const SERVER: &str = r#"
