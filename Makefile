@@ -118,10 +118,12 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 # XACKDEL and the reference policies; DIGEST with its XXH3, DELEX, MSETEX, SET's IFNE/IFDEQ/IFDNE) and the replica's
 # load-failure reports took it to 3,390,672 and the budget to 3,400,000; the built-in JSON type (RedisJSON's commands,
 # JSONPath, its RDB records) and RedisBloom's Bloom, Count-Min and Top-K took it to 3,628,240 and the budget to
-# 3,640,000 (deploy/README.md says so).
+# 3,640,000; the Cuckoo filter and t-digest, Redis 8.4-8.10's commands (XREADGROUP CLAIM, MAXCOUNT/MAXSIZE, INCREX,
+# LMOVEM, SUNIONCARD/SDIFFCARD, AGGREGATE COUNT), Valkey 9's cluster databases and replication over TLS's seams took
+# it to 3,734,736 and the budget to 3,750,000 (deploy/README.md says so).
 STATIC_LIBC      ?= musl
 STATIC_BUILD_STD ?= auto
-STATIC_BUDGET    ?= 3640000
+STATIC_BUDGET    ?= 3750000
 STATIC_INLINE    ?= 100
 STATIC_OPT_LEVEL ?= s
 MUSL_TRIPLE      ?= $(firstword $(subst -, ,$(TARGET_TRIPLE)))-unknown-linux-musl

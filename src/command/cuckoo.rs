@@ -117,7 +117,7 @@ pub static COMMANDS: &[Command] = &[
     ),
     cf_command!(
         "cf.del",
-        flag::WRITE | flag::FAST,
+        flag::WRITE | flag::FAST | flag::MODULE,
         "write cuckoo fast",
         "key item",
         "Deletes an item from a Cuckoo Filter",
