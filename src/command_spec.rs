@@ -837,6 +837,19 @@ pub fn unknown_subcommand_message(args: Args) -> Vec<u8> {
     msg
 }
 
+/// The modules Redis 8 bundles and ferredis builds in: (name, version, INFO's `options`, the command-name
+/// prefixes of their commands). RedisJSON 2.8.3 (`keyspace::types::json::MODULE_VERSION`, checked by a unit test) and RedisBloom 2.8.2 (Bloom, Cuckoo, Count-Min, Top-K and
+/// t-digest), as the oracles in `tests/types` run them.
+pub const BUILT_IN: &[(&str, i64, &str, &[&str])] = &[
+    ("ReJSON", 20803, "[handle-io-errors]", &["json."]),
+    ("bf", 20802, "[]", &["bf.", "cf.", "cms.", "topk.", "tdigest."]),
+];
+
+/// The built-in module a command belongs to (Redis's `moduleNameFromCommand`), by its lower-case name.
+pub fn module_of(name: &str) -> Option<&'static str> {
+    BUILT_IN.iter().find(|m| m.3.iter().any(|p| name.starts_with(p))).map(|m| m.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1029,7 +1042,7 @@ mod tests {
     #[test]
     fn module_commands_are_flagged_and_named() {
         for (name, c) in every_command() {
-            let module = crate::command::module::module_of(&name);
+            let module = module_of(&name);
             assert_eq!(c.has(flag::MODULE), module.is_some(), "{name}: flag::MODULE vs its module {module:?}");
         }
     }

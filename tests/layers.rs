@@ -1492,7 +1492,7 @@ const KEY_CHANGED_CALLERS: &[(&str, usize, &str)] = &[
     ("command/context/door/mod.rs", 3, "the handlers' door: Ctx::changed, Ctx::settle and their shared step"),
     ("state/mod.rs", 1, "drain_expired: the deletion logs of expiry and eviction"),
     ("state/expire/mod.rs", 1, "active expiry of hash fields: a hash that lost fields, or was deleted"),
-    ("server/cluster.rs", 1, "a slot's keys deleted when the slot is lost"),
+    ("state/cluster.rs", 1, "a slot's keys deleted when the slot is lost"),
     ("state/notify.rs", 1, "the keyspace-events stream: the server's XADD of an event"),
 ];
 

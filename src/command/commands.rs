@@ -395,7 +395,7 @@ const DOC_FLAGS: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
-    let module = if c.flags & flag::MODULE != 0 { super::module::module_of(c.name) } else { None };
+    let module = if c.flags & flag::MODULE != 0 { crate::command_spec::module_of(c.name) } else { None };
     if let (Some(m), true) = (module, c.summary.is_empty()) {
         // A module command registered without docs documents its group and its module only (Redis 7.0's
         // `addReplyCommandDocs` for RedisJSON's commands).
@@ -535,7 +535,8 @@ fn command_list(ctx: &mut Ctx, args: Args) {
             // No module can be loaded: the built-in families answer to their modules' names.
             all.iter()
                 .filter(|(c, _)| {
-                    c.flags & flag::MODULE != 0 && super::module::module_of(c.name).map(str::as_bytes) == Some(value)
+                    c.flags & flag::MODULE != 0
+                        && crate::command_spec::module_of(c.name).map(str::as_bytes) == Some(value)
                 })
                 .map(|(_, n)| n.as_str())
                 .collect()

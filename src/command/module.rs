@@ -10,6 +10,7 @@
 
 use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, BASE};
+use crate::command_spec::BUILT_IN;
 use crate::log::LogLevel;
 
 /// The refusal of MODULE LOAD/LOADEX/UNLOAD under `enable-module-command no` (or `local` from a remote client).
@@ -102,19 +103,6 @@ fn module_help(ctx: &mut Ctx, _args: Args) {
             "    Unload a module.",
         ],
     );
-}
-
-/// The modules Redis 8 bundles and ferredis builds in: (name, version, INFO's `options`, the command-name
-/// prefixes of their commands). RedisJSON 2.8.3 and RedisBloom 2.8.2 (Bloom, Cuckoo, Count-Min, Top-K and
-/// t-digest), as the oracles in `tests/types` run them.
-pub const BUILT_IN: &[(&str, i64, &str, &[&str])] = &[
-    ("ReJSON", crate::keyspace::types::json::MODULE_VERSION, "[handle-io-errors]", &["json."]),
-    ("bf", 20802, "[]", &["bf.", "cf.", "cms.", "topk.", "tdigest."]),
-];
-
-/// The built-in module a command belongs to (Redis's `moduleNameFromCommand`), by its lower-case name.
-pub fn module_of(name: &str) -> Option<&'static str> {
-    BUILT_IN.iter().find(|m| m.3.iter().any(|p| name.starts_with(p))).map(|m| m.0)
 }
 
 /// MODULE LIST: the built-in module families, listed as Redis 8 lists its bundled modules (clients probe for
@@ -294,6 +282,13 @@ fn elf_refusal(data: &[u8]) -> Refusal {
 
 #[cfg(test)]
 mod tests {
+    /// The built-in table's JSON version is the JSON type's own.
+    #[test]
+    fn the_json_entry_has_the_types_version() {
+        let json = crate::command_spec::BUILT_IN.iter().find(|m| m.0 == "ReJSON").expect("ReJSON");
+        assert_eq!(json.1, crate::keyspace::types::json::MODULE_VERSION);
+    }
+
     use super::*;
 
     #[test]

@@ -886,20 +886,7 @@ fn serve_new_entries(
         }
         entries.iter().map(|e| e.id).collect()
     };
-    for &(id, _, _) in claimed.unwrap_or(&[]) {
-        let (Some(consumer), Some(p)) = (me.clone(), g.pel.get_mut(&id)) else { continue };
-        let old = std::mem::replace(&mut p.consumer, consumer);
-        p.delivery_time = now;
-        p.delivery_count = p.delivery_count.wrapping_add(1);
-        let p = p.clone();
-        if let Some(c) = g.consumers.get_mut(&*old) {
-            c.pel.remove(&id);
-        }
-        if let Some(c) = g.consumers.get_mut(cname) {
-            c.pel.insert(id);
-        }
-        fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
-    }
+    hand_over_claimed(g, key, read, claimed.unwrap_or(&[]), me.clone(), now, fx);
     let mut propagate_last_id = false;
     for &id in &ids {
         if id > g.last_id {
@@ -935,6 +922,33 @@ fn serve_new_entries(
     }
     if propagate_last_id {
         fx.push(|| setid_argv(key, gname, g));
+    }
+}
+
+/// CLAIM's delivered pending entries move to the reader (`me`), one more delivery each, each propagated as an
+/// XCLAIM.
+fn hand_over_claimed(
+    g: &mut ConsumerGroup,
+    key: &[u8],
+    read: &GroupRead,
+    claimed: &[(StreamId, i64, u64)],
+    me: Option<crate::keyspace::types::stream::Name>,
+    now: i64,
+    fx: &mut GroupEffects,
+) {
+    for &(id, _, _) in claimed {
+        let (Some(consumer), Some(p)) = (me.clone(), g.pel.get_mut(&id)) else { continue };
+        let old = std::mem::replace(&mut p.consumer, consumer);
+        p.delivery_time = now;
+        p.delivery_count = p.delivery_count.wrapping_add(1);
+        let p = p.clone();
+        if let Some(c) = g.consumers.get_mut(&*old) {
+            c.pel.remove(&id);
+        }
+        if let Some(c) = g.consumers.get_mut(read.cname) {
+            c.pel.insert(id);
+        }
+        fx.push(|| xclaim_argv(key, read.gname, id, &p, g.last_id));
     }
 }
 

@@ -64,7 +64,7 @@ pub fn is_rejson_module_id(id: u64) -> bool {
 /// The deepest a document may nest (arrays and objects inside one another), and the error a write that would
 /// nest it deeper gets.
 ///
-/// A command's JSON argument nests at most 127 levels (serde_json's limit, [`parse`]), but writes at a deep
+/// A command's JSON argument nests at most 127 levels (serde_json's limit, [`parse()`]), but writes at a deep
 /// path stack arguments on one another: RedisJSON 2.8 sets no bound there, so its documents can grow until
 /// printing or freeing one exhausts the stack. Every walk over a document here (printing, cloning, comparing,
 /// `..`, merging, parsing a file's copy) recurses once per level, and 2,048 levels fit the main thread's stack
