@@ -7,6 +7,7 @@
 //! `RedisModule_ReplicateVerbatim` — so a full filter's CF.ADD error and CF.LOADCHUNK's data chunks (after the
 //! header) count nothing, as there. No keyspace events. CF.EXISTS/CF.COUNT of a key of another type answer 0.
 
+use super::shared::{prob_mut, prob_ref, ProbMiss};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
@@ -167,45 +168,9 @@ fn wrong_arity(r: &mut Reply, args: &Args) {
     r.err_arity(&String::from_utf8_lossy(args.get(0)));
 }
 
-/// A key's filter, or why there is none (`cfGetFilter`'s statuses).
-enum Found<'a> {
-    Filter(&'a mut Cuckoo),
-    Missing,
-    WrongType,
-}
-
-fn found(e: Option<&mut Entry>) -> Found<'_> {
-    match e {
-        None => Found::Missing,
-        Some(e) => match e.value_mut() {
-            Some(Value::Prob(p)) => match &mut **p {
-                Prob::Cuckoo(c) => Found::Filter(c),
-                _ => Found::WrongType,
-            },
-            _ => Found::WrongType,
-        },
-    }
-}
-
-fn found_ref(e: Option<&Entry>) -> Option<Result<&Cuckoo, ()>> {
-    match e.map(|e| e.value()) {
-        None => None,
-        Some(Some(Value::Prob(p))) => match &**p {
-            Prob::Cuckoo(c) => Some(Ok(c)),
-            _ => Some(Err(())),
-        },
-        Some(_) => Some(Err(())),
-    }
-}
-
-/// `statusStrerror`.
-fn status_error(missing: bool) -> &'static str {
-    if missing {
-        "ERR not found"
-    } else {
-        "WRONGTYPE Operation against a key holding the wrong kind of value"
-    }
-}
+/// The reply for a key that holds no filter (`statusStrerror`): RedisBloom's for a missing key, Redis's
+/// WRONGTYPE for another type.
+const NOT_FOUND: &str = "ERR not found";
 
 fn new_entry(ctx: &Ctx, key: &[u8], c: Cuckoo) -> Entry {
     let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::Cuckoo(c))));
@@ -259,14 +224,14 @@ fn reserve(ctx: &mut Ctx, args: Args) {
     }
     let key = args.get(1);
     let (e, r, mut w) = ctx.write(key);
-    match found(e) {
-        Found::Missing => {}
-        Found::Filter(_) => {
+    match prob_mut::<Cuckoo>(e) {
+        Err(ProbMiss::Missing) => {}
+        Ok(_) => {
             r.error("ERR item exists");
             return ctx.changed(&mut w, 0);
         }
-        Found::WrongType => {
-            r.error(status_error(false));
+        Err(miss) => {
+            r.error(miss.message(NOT_FOUND));
             return ctx.changed(&mut w, 0);
         }
     }
@@ -348,10 +313,9 @@ fn insert(ctx: &mut Ctx, args: Args) {
 /// `cfInsertCommon`.
 fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
     let (e, r, mut w) = ctx.write(key);
-    let missing = e.is_none();
-    match found(e) {
-        Found::Filter(_) => {}
-        Found::Missing if opts.autocreate => {
+    match prob_mut::<Cuckoo>(e) {
+        Ok(_) => {}
+        Err(ProbMiss::Missing) if opts.autocreate => {
             let Some(c) = Cuckoo::new(
                 opts.capacity as u64,
                 cuckoo::DEFAULT_BUCKET_SIZE,
@@ -364,13 +328,13 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
             let e = new_entry(ctx, key, c);
             ctx.door(&w).insert(e);
         }
-        _ => {
-            r.error(status_error(missing));
+        Err(miss) => {
+            r.error(miss.message(NOT_FOUND));
             return ctx.changed(&mut w, 0);
         }
     }
     let (e, r) = ctx.door(&w).entry_reply();
-    let Found::Filter(c) = found(e) else {
+    let Ok(c) = prob_mut::<Cuckoo>(e) else {
         w.untouched();
         return;
     };
@@ -410,7 +374,7 @@ fn check(ctx: &mut Ctx, args: Args) {
         return wrong_arity(ctx.reply(), &args);
     }
     let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let c = found_ref(e).and_then(Result::ok);
+    let c = prob_ref::<Cuckoo>(e).ok();
     let resp3 = r.is_resp3();
     if multi {
         r.array(argc - 2);
@@ -435,7 +399,7 @@ fn del(ctx: &mut Ctx, args: Args) {
         return wrong_arity(ctx.reply(), &args);
     }
     let (e, r, mut w) = ctx.write(args.get(1));
-    let Found::Filter(c) = found(e) else {
+    let Ok(c) = prob_mut::<Cuckoo>(e) else {
         r.error("Not found");
         return ctx.changed(&mut w, 0);
     };
@@ -450,7 +414,7 @@ fn compact(ctx: &mut Ctx, args: Args) {
         return wrong_arity(ctx.reply(), &args);
     }
     let (e, r, mut w) = ctx.write(args.get(1));
-    let Found::Filter(c) = found(e) else {
+    let Ok(c) = prob_mut::<Cuckoo>(e) else {
         r.error("Cuckoo filter was not found");
         return ctx.changed(&mut w, 0);
     };
@@ -462,10 +426,10 @@ fn compact(ctx: &mut Ctx, args: Args) {
 /// A read command's filter, or its error replied.
 fn read_filter<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<(&'c Cuckoo, &'c mut Reply)> {
     let (e, r) = ctx.lookup(Access::READ, key);
-    match found_ref(e) {
-        Some(Ok(c)) => Some((c, r)),
-        other => {
-            r.error(status_error(other.is_none()));
+    match prob_ref::<Cuckoo>(e) {
+        Ok(c) => Some((c, r)),
+        Err(miss) => {
+            r.error(miss.message(NOT_FOUND));
             None
         }
     }
@@ -554,9 +518,8 @@ fn loadchunk(ctx: &mut Ctx, args: Args) {
         r.error("Invalid position");
         return ctx.changed(&mut w, 0);
     };
-    let missing = e.is_none();
-    match found(e) {
-        Found::Missing if pos == 1 => {
+    match prob_mut::<Cuckoo>(e) {
+        Err(ProbMiss::Missing) if pos == 1 => {
             if data.len() != cuckoo::HEADER_BYTES {
                 r.error("Invalid header");
                 return ctx.changed(&mut w, 0);
@@ -574,7 +537,7 @@ fn loadchunk(ctx: &mut Ctx, args: Args) {
                 }
             }
         }
-        Found::Filter(c) if pos != 1 => {
+        Ok(c) if pos != 1 => {
             if c.load_chunk(pos, data) {
                 r.ok();
             } else {
@@ -583,12 +546,12 @@ fn loadchunk(ctx: &mut Ctx, args: Args) {
             // RedisBloom does not replicate the data chunks.
             ctx.changed(&mut w, 0);
         }
-        Found::Filter(_) => {
+        Ok(_) => {
             r.error("ERR item exists");
             ctx.changed(&mut w, 0);
         }
-        _ => {
-            r.error(status_error(missing));
+        Err(miss) => {
+            r.error(miss.message(NOT_FOUND));
             ctx.changed(&mut w, 0);
         }
     }

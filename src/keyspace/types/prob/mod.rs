@@ -105,6 +105,7 @@ macro_rules! kind {
     };
 }
 kind!(bloom::Bloom, Bloom);
+kind!(cuckoo::Cuckoo, Cuckoo);
 kind!(cms::Cms, Cms);
 kind!(topk::TopK, TopK);
 kind!(tdigest::TDigest, TDigest);
