@@ -416,6 +416,9 @@ struct ProbeGuard {
     inserts_base: u64,
     /// [`ProbeWork::moves`] when the window began.
     moves_base: u64,
+    /// Window displacement past which the window is checked at once: [`GUARD_WINDOW_DISP`], or the table's length
+    /// when that is smaller (at least [`GUARD_WINDOW`]), set when the window begins.
+    disp_limit: u64,
     /// Displacement beyond the allowance, accumulated over windows (never below 0): the probing work the table's
     /// clustering has cost so far. A rebuild under a new seed is due when it exceeds what the rebuild costs.
     wasted: u64,
@@ -433,9 +436,12 @@ const GUARD_LONG: usize = 128;
 /// about 8.5 slots, 550 a window, so they stay under it): in a small table a clustered run can displace
 /// every insert by a little under [`GUARD_LONG`], and a whole window of those (8,000 slots) would otherwise be
 /// more than the table's entire budget (found by the `adversarial_orders_keep_inserts_cheap` property test).
+/// A table shorter than this checks once a window has walked its length ([`ProbeGuard::disp_limit`]), for the
+/// same reason at its scale.
 const GUARD_WINDOW_DISP: u64 = 1024;
 
-/// Wasted displacement tolerated beyond the table's length before the guard rebuilds.
+/// Wasted displacement tolerated beyond the table's length before the guard rebuilds (a table shorter than this
+/// tolerates its length: its rebuild is as cheap as its slack would be).
 const GUARD_SLACK: u64 = 1024;
 
 /// Counters of the probing work a dict has done, for tests, benchmarks and DEBUG HTSTATS-like reporting.
@@ -532,7 +538,7 @@ impl<E: DictEntry> Dict<E> {
             reseed_pending: false,
             scan_tag: 0,
             scan_old_tag: 0,
-            guard: ProbeGuard::default(),
+            guard: ProbeGuard { disp_limit: GUARD_WINDOW as u64, ..ProbeGuard::default() },
             work: ProbeWork::default(),
             layout: 0,
             log: MoveLog::default(),
@@ -911,7 +917,7 @@ impl<E: DictEntry> Dict<E> {
         self.guard.inserts += 1;
         if self.guard.inserts >= GUARD_WINDOW
             || d >= GUARD_LONG
-            || self.work.displacement - self.guard.disp_base > GUARD_WINDOW_DISP
+            || self.work.displacement - self.guard.disp_base > self.guard.disp_limit
             || (self.reseed_pending && !self.rehashing)
         {
             self.check_guard();
@@ -936,7 +942,7 @@ impl<E: DictEntry> Dict<E> {
         self.guard.wasted = (self.guard.wasted + disp).saturating_sub(allowance);
         if self.reseed_pending && !self.rehashing {
             self.start_reseed(size);
-        } else if self.guard.wasted > self.len() as u64 + GUARD_SLACK {
+        } else if self.guard.wasted > self.len() as u64 + GUARD_SLACK.min(self.len() as u64) {
             if !self.rehashing {
                 self.start_reseed(size);
             } else if !self.is_reseeding() {
@@ -992,6 +998,7 @@ impl<E: DictEntry> Dict<E> {
         self.guard.disp_base = self.work.displacement;
         self.guard.inserts_base = self.work.inserts;
         self.guard.moves_base = self.work.moves;
+        self.guard.disp_limit = GUARD_WINDOW_DISP.min((self.len() as u64).max(GUARD_WINDOW as u64));
     }
 
     /// Finishes a rehash in progress at once, in one prefetching pass (`migrate`): for bulk loads, where
