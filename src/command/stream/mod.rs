@@ -31,6 +31,9 @@ use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
+use crate::keyspace::types::stream::idmp::{
+    DEFAULT_DURATION as IDMP_DEFAULT_DURATION, DEFAULT_MAXSIZE as IDMP_DEFAULT_MAXSIZE,
+};
 use crate::keyspace::types::stream::{
     parse_id, parse_interval_id, AddError, ConsumerGroup, EntryRef, IdSpec, ParsedId, RefPolicy, Stream, StreamId,
     Trim, TrimStrategy, ENTRIES_READ_INVALID,
@@ -39,11 +42,13 @@ use crate::resp::reply::Reply;
 
 mod delete;
 mod groups;
+mod idmp;
 use delete::{xackdel, xdelex};
 use groups::{
     xack, xautoclaim, xclaim, xgroup_create, xgroup_createconsumer, xgroup_delconsumer, xgroup_destroy, xgroup_help,
     xgroup_setid, xinfo_consumers, xinfo_groups, xpending, xreadgroup_now, xreadgroup_serve_blocked, GroupRead,
 };
+use idmp::{xcfgset, xidmprecord};
 
 const STREAM: Command = Command { group: Group::Stream, keys: ONE_KEY, since: "5.0.0", ..BASE };
 const KEY_AT_2: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
@@ -61,7 +66,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "write stream fast",
         summary: "Appends a new entry to a stream",
         complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
-        syntax: "key [NOMKSTREAM]{@6.2.0} [KEEPREF | DELREF | ACKED]{condition@8.2.0} [<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}]{trim} <*{auto_id} | id>{id_or_auto} field value [field value ...]",
+        syntax: "key [NOMKSTREAM]{@6.2.0} [KEEPREF | DELREF | ACKED]{condition@8.2.0} [<IDMPAUTO pid{:string}>{idmpauto-with-pid} | <IDMP pid{:string} iid{:string}>{idmp-with-pid-iid}]{idmp@8.6.0} [<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}]{trim} <*{auto_id} | id>{id_or_auto} field value [field value ...]",
         handler: xadd,
         key_specs: &[KeySpecDef::at(1, "RW update").notes("UPDATE instead of INSERT because of the optional trimming feature")],
         tips: "nondeterministic_output",
@@ -69,7 +74,32 @@ pub static COMMANDS: &[Command] = &[
             ("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."),
             ("7.0.0", "Added support for the `<ms>-*` explicit ID form."),
             REF_POLICY_HISTORY,
+            ("8.6.0", "Added the `IDMPAUTO` and `IDMP` options."),
         ],
+        ..STREAM
+    },
+    Command {
+        name: "xcfgset",
+        arity: -2,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write stream fast",
+        summary: "Sets the IDMP configuration parameters for a stream.",
+        syntax: "key [IDMP-DURATION duration{:integer}]{idmp-duration-block} [IDMP-MAXSIZE maxsize{:integer}]{idmp-maxsize-block}",
+        handler: xcfgset,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        since: "8.6.0",
+        ..STREAM
+    },
+    Command {
+        name: "xidmprecord",
+        arity: 5,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write stream fast",
+        summary: "An internal command that records a producer's idempotent ID for a stream entry",
+        syntax: "key pid{:string} iid{:string} id{:string}",
+        handler: xidmprecord,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        since: "8.6.0",
         ..STREAM
     },
     Command {
@@ -515,13 +545,23 @@ struct AddTrimArgs {
     trim_arg: usize,
     /// KEEPREF / DELREF / ACKED (8.2): what trimming does to the groups' references.
     policy: RefPolicy,
+    /// XADD IDMP pid iid / IDMPAUTO pid (8.6): where the producer id is, and the idempotent id's position (None:
+    /// IDMPAUTO, the iid is computed from the fields).
+    idmp: Option<(usize, Option<usize>)>,
 }
 
 /// `streamParseAddOrTrimArgsOrReply`.
 fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> {
     let argc = args.len();
-    let mut a =
-        AddTrimArgs { id_pos: argc, id: None, nomkstream: false, trim: None, trim_arg: 0, policy: RefPolicy::KeepRef };
+    let mut a = AddTrimArgs {
+        id_pos: argc,
+        id: None,
+        nomkstream: false,
+        trim: None,
+        trim_arg: 0,
+        policy: RefPolicy::KeepRef,
+        idmp: None,
+    };
     let mut approx = false;
     let mut limit: i64 = 0;
     let mut limit_given = false;
@@ -570,6 +610,26 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
             i += 1;
         } else if xadd && args.is(i, "nomkstream") {
             a.nomkstream = true;
+        } else if xadd && ((args.is(i, "idmp") && more >= 2) || (args.is(i, "idmpauto") && more >= 1)) {
+            if a.idmp.is_some() {
+                ctx.reply().error("ERR IDMP/IDMPAUTO specified multiple times");
+                return None;
+            }
+            let auto = args.is(i, "idmpauto");
+            if args.get(i + 1).is_empty() {
+                ctx.reply().error(if auto {
+                    "ERR IDMPAUTO requires a non-empty producer ID"
+                } else {
+                    "ERR IDMP requires a non-empty producer ID"
+                });
+                return None;
+            }
+            if !auto && args.get(i + 2).is_empty() {
+                ctx.reply().error("ERR IDMP requires a non-empty idempotent ID");
+                return None;
+            }
+            a.idmp = Some((i + 1, (!auto).then_some(i + 2)));
+            i += if auto { 1 } else { 2 };
         } else if let Some(p) = RefPolicy::parse(opt) {
             a.policy = p;
         } else if xadd {
@@ -582,6 +642,11 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
         i += 1;
     }
     a.id_pos = i;
+    // The master's and the AOF's XADD carry the id the first one got.
+    if a.idmp.is_some() && a.id.is_some() && !crate::net::client::must_obey(ctx.client()) {
+        ctx.reply().error("ERR IDMP/IDMPAUTO can be used only with auto-generated IDs");
+        return None;
+    }
     if limit != 0 && a.trim.is_none() {
         ctx.reply().error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
         return None;
@@ -664,18 +729,9 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         }
     }
     let limits = ctx.settings().stream_limits();
+    let (idmp_duration, idmp_maxsize) = ctx.settings().stream_idmp_defaults();
     let now = ctx.now_ms().max(0) as u64;
     let propagating = ctx.propagation().enabled();
-    let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
-    if s.last_id == StreamId::MAX {
-        r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
-        return w.untouched();
-    }
-    let spec = match a.id {
-        None => IdSpec::Auto,
-        Some(p) if !p.seq_given => IdSpec::MsAuto(p.id.ms),
-        Some(p) => IdSpec::Explicit(p.id),
-    };
     // The fields and values, on the stack for up to 8 pairs.
     let mut small: [&[u8]; 16] = [&[]; 16];
     let heap: Vec<&[u8]>;
@@ -687,6 +743,44 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     } else {
         heap = args.iter().skip(field_pos).collect();
         &heap
+    };
+    let auto_iid;
+    let idmp: Option<(&[u8], &[u8])> = match a.idmp {
+        None => None,
+        Some((pid, Some(iid))) => Some((args.get(pid), args.get(iid))),
+        Some((pid, None)) => {
+            auto_iid = crate::keyspace::types::stream::idmp::auto_iid(fv);
+            Some((args.get(pid), &auto_iid[..]))
+        }
+    };
+    let fresh_defaults = (idmp_duration, idmp_maxsize) != (IDMP_DEFAULT_DURATION, IDMP_DEFAULT_MAXSIZE);
+    let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, || {
+        let mut s = Stream::new();
+        if fresh_defaults {
+            s.idmp_mut(idmp_duration, idmp_maxsize);
+        }
+        s
+    }) else {
+        return;
+    };
+    // A retried XADD of an entry still remembered answers that entry's id and adds nothing.
+    if let Some((pid, iid)) = idmp {
+        if let Some(m) = s.idmp.as_deref_mut() {
+            if let Some(id) = m.lookup(pid, iid, now) {
+                m.iids_duplicates = m.iids_duplicates.saturating_add(1);
+                reply_id(r, id);
+                return w.untouched();
+            }
+        }
+    }
+    if s.last_id == StreamId::MAX {
+        r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
+        return w.untouched();
+    }
+    let spec = match a.id {
+        None => IdSpec::Auto,
+        Some(p) if !p.seq_given => IdSpec::MsAuto(p.id.ms),
+        Some(p) => IdSpec::Explicit(p.id),
     };
     let id = match s.append(fv, spec, now, limits) {
         Ok(id) => id,
@@ -700,6 +794,9 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         }
     };
     reply_id(r, id);
+    if let Some((pid, iid)) = idmp {
+        s.idmp_mut(idmp_duration, idmp_maxsize).record(pid, iid, id);
+    }
     let trimmed = a.trim.map_or(0, |t| s.trim_with(&t, a.policy, &mut false));
     let rewrite_id = !a.id.is_some_and(|p| p.seq_given);
     // The replay-safe form (the id given, an exact trim) only when something reads it.
@@ -1388,12 +1485,13 @@ fn xinfo_stream(ctx: &mut Ctx, args: Args) {
             count = if n < 0 { 10 } else { n };
         }
     }
+    let now = ctx.now_ms().max(0) as u64;
     let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, args.get(2)) else { return };
     let Some(s) = s else {
         r.err_no_such_key();
         return;
     };
-    r.map(if full { 9 } else { 10 });
+    r.map(if full { 9 } else { 10 } + idmp::info_fields(s));
     r.bulk(b"length");
     r.int(s.length as i64);
     r.bulk(b"radix-tree-keys");
@@ -1408,6 +1506,7 @@ fn xinfo_stream(ctx: &mut Ctx, args: Args) {
     r.int(s.entries_added as i64);
     r.bulk(b"recorded-first-entry-id");
     reply_id(r, s.first_id);
+    idmp::reply_info(r, s, now);
     if !full {
         r.bulk(b"groups");
         r.int(s.groups.len() as i64);
