@@ -5,9 +5,74 @@
 
 use super::{id_or_reply, Args, Ctx};
 use crate::command::shared::int_arg;
-use crate::keyspace::types::stream::idmp::{MAX_DURATION, MAX_MAXSIZE};
-use crate::keyspace::types::stream::Stream;
+use crate::keyspace::types::stream::idmp::{DEFAULT_DURATION, DEFAULT_MAXSIZE, MAX_DURATION, MAX_MAXSIZE};
+use crate::keyspace::types::stream::{Stream, StreamId};
 use crate::resp::reply::Reply;
+
+/// XADD's `IDMP pid iid` or `IDMPAUTO pid` at `i` (the caller checked that the arguments are there): records where
+/// the producer id and the idempotent id are (None: IDMPAUTO) and returns the index of the last argument taken.
+pub(super) fn parse_option(
+    r: &mut Reply,
+    args: Args,
+    i: usize,
+    idmp: &mut Option<(usize, Option<usize>)>,
+) -> Option<usize> {
+    if idmp.is_some() {
+        r.error("ERR IDMP/IDMPAUTO specified multiple times");
+        return None;
+    }
+    let auto = args.is(i, "idmpauto");
+    if args.get(i + 1).is_empty() {
+        r.error(if auto {
+            "ERR IDMPAUTO requires a non-empty producer ID"
+        } else {
+            "ERR IDMP requires a non-empty producer ID"
+        });
+        return None;
+    }
+    if !auto && args.get(i + 2).is_empty() {
+        r.error("ERR IDMP requires a non-empty idempotent ID");
+        return None;
+    }
+    *idmp = Some((i + 1, (!auto).then_some(i + 2)));
+    Some(if auto { i + 1 } else { i + 2 })
+}
+
+/// XADD's producer id and idempotent id (IDMPAUTO's computed into `auto` from the fields and values `fv`).
+pub(super) fn ids<'a>(
+    args: Args<'a>,
+    at: Option<(usize, Option<usize>)>,
+    fv: &[&[u8]],
+    auto: &'a mut [u8; 16],
+) -> Option<(&'a [u8], &'a [u8])> {
+    let (pid, iid) = at?;
+    let iid = match iid {
+        Some(i) => args.get(i),
+        None => {
+            *auto = crate::keyspace::types::stream::idmp::auto_iid(fv);
+            &auto[..]
+        }
+    };
+    Some((args.get(pid), iid))
+}
+
+/// XADD's idempotency check: when `pid`'s `iid` is still remembered, counts a duplicate and returns the id it
+/// added.
+pub(super) fn duplicate(s: &mut Stream, pid: &[u8], iid: &[u8], now_ms: u64) -> Option<StreamId> {
+    let m = s.idmp.as_deref_mut()?;
+    let id = m.lookup(pid, iid, now_ms)?;
+    m.iids_duplicates = m.iids_duplicates.saturating_add(1);
+    Some(id)
+}
+
+/// A new stream, with idempotency state when the configured bounds are not the defaults (so it keeps them).
+pub(super) fn new_stream(duration: u64, maxsize: u64) -> Stream {
+    let mut s = Stream::new();
+    if (duration, maxsize) != (DEFAULT_DURATION, DEFAULT_MAXSIZE) {
+        s.idmp_mut(duration, maxsize);
+    }
+    s
+}
 
 /// XCFGSET key [IDMP-DURATION duration] [IDMP-MAXSIZE maxsize]
 pub(super) fn xcfgset(ctx: &mut Ctx, args: Args) {
