@@ -116,8 +116,9 @@ pub(super) fn xcfgset(ctx: &mut Ctx, args: Args) {
     ctx.changed(&mut w, 1);
 }
 
-/// XIDMPRECORD key producer-id idempotent-id id: the stream remembers that the producer's idempotent id added
-/// entry `id` (which need not exist any more: a remembered id outlives a trimmed entry).
+/// XIDMPRECORD key pid iid stream-id (Redis 8.8): the stream remembers that the producer's idempotent id added the
+/// existing entry `stream-id`; what an AOF rewrite writes for each remembered iid whose entry is still there. A pair
+/// already mapped to that entry is a no-op; mapped to another one, an error.
 pub(super) fn xidmprecord(ctx: &mut Ctx, args: Args) {
     let (pid, iid) = (args.get(2), args.get(3));
     if pid.is_empty() {
@@ -129,13 +130,30 @@ pub(super) fn xidmprecord(ctx: &mut Ctx, args: Args) {
         return;
     }
     let Some(id) = id_or_reply(ctx.reply(), args.get(4), 0, true, false) else { return };
+    let id = id.id;
     let (d, m) = ctx.settings().stream_idmp_defaults();
+    let now = ctx.now_ms().max(0) as u64;
     let Ok((s, r, mut w)) = ctx.write_typed::<Stream>(args.get(1)) else { return };
     let Some(s) = s else {
         r.err_no_such_key();
         return w.untouched();
     };
-    s.idmp_mut(d, m).record(pid, iid, id.id);
+    if !s.contains(id) {
+        r.error("ERR The specified stream ID was deleted or doesn't exist");
+        return w.untouched();
+    }
+    match s.idmp.as_deref_mut().and_then(|m| m.lookup(pid, iid, now)) {
+        Some(known) if known == id => {
+            r.ok();
+            return w.untouched();
+        }
+        Some(_) => {
+            r.error("ERR The specified IDMP producer-id/idempotent-id pair maps to a different stream ID");
+            return w.untouched();
+        }
+        None => {}
+    }
+    s.idmp_mut(d, m).record(pid, iid, id);
     r.ok();
     ctx.changed(&mut w, 1);
 }

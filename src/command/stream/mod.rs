@@ -93,11 +93,11 @@ pub static COMMANDS: &[Command] = &[
         arity: 5,
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write stream fast",
-        summary: "An internal command that records a producer's idempotent ID for a stream entry",
-        syntax: "key pid{:string} iid{:string} id{:string}",
+        summary: "An internal command for setting IDMP metadata on an existing stream message.",
+        syntax: "key pid{:string} iid{:string} stream-id{:string}",
         handler: xidmprecord,
         key_specs: &[KeySpecDef::at(1, "RW update")],
-        since: "8.6.0",
+        since: "8.8.0",
         ..STREAM
     },
     Command {
