@@ -82,7 +82,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write stream fast",
         summary: "Sets the IDMP configuration parameters for a stream.",
-        syntax: "key [IDMP-DURATION duration{:integer}]{idmp-duration-block} [IDMP-MAXSIZE maxsize{:integer}]{idmp-maxsize-block}",
+        syntax: "key [IDMP-DURATION{idmp-duration-token} duration{:integer}]{idmp-duration-block} [IDMP-MAXSIZE{idmp-maxsize-token} maxsize{:integer}]{idmp-maxsize-block}",
         handler: xcfgset,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "8.6.0",
