@@ -463,6 +463,12 @@ pub static SECTIONS: &[Section] = &[
             opt("hll-sparse-max-bytes", "HyperLogLogs use the sparse form up to this size."),
             opt("stream-node-max-bytes", "Size and entry limits of one stream node."),
             opt("stream-node-max-entries", ""),
+            opt(
+                "stream-idmp-duration",
+                "Idempotent producers (XADD IDMP): seconds a new stream remembers an idempotent id, and how many it \
+                 keeps per producer (XCFGSET changes them per stream).",
+            ),
+            opt("stream-idmp-maxsize", ""),
         ],
     },
     Section {

@@ -372,6 +372,8 @@ pub static DIRECTIVES: &[Directive] = &[
     mem!("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LONG_MAX, M),
     mem!("stream-node-max-bytes", stream_node_max_bytes, 0, LONG_MAX, M),
     int!("stream-node-max-entries", stream_node_max_entries, 0, LONG_MAX, M),
+    int!("stream-idmp-duration", stream_idmp_duration, 1, 86_400, M),
+    int!("stream-idmp-maxsize", stream_idmp_maxsize, 1, 10_000, M),
     Directive::stored("sanitize-dump-payload", Kind::StoredEnum(&["no", "yes", "clients"]), "no", M),
     // Persistence.
     Directive::new("save", Kind::Multi { get: get_save, set: set_save }, M),

@@ -307,6 +307,10 @@ pub struct Config {
     pub zset_max_listpack_value: i64,
     pub stream_node_max_bytes: i64,
     pub stream_node_max_entries: i64,
+    /// The idempotency bounds a new stream starts with (Redis 8.6's `stream-idmp-duration`, seconds, and
+    /// `stream-idmp-maxsize`, iids per producer).
+    pub stream_idmp_duration: i64,
+    pub stream_idmp_maxsize: i64,
     pub hll_sparse_max_bytes: i64,
     /// [`notify`] bits.
     pub notify_keyspace_events: u32,
@@ -438,6 +442,8 @@ impl Default for Config {
             zset_max_listpack_value: 64,
             stream_node_max_bytes: 4096,
             stream_node_max_entries: 100,
+            stream_idmp_duration: 100,
+            stream_idmp_maxsize: 100,
             hll_sparse_max_bytes: 3000,
             notify_keyspace_events: 0,
             keyspace_events_stream: Vec::new(),

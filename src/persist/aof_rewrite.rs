@@ -129,7 +129,11 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
 
 /// The commands rebuilding a stream, as Redis's `rewriteStreamObject`: one XADD per entry (an empty stream as
 /// `XADD key MAXLEN 0 0-1 x y`), XSETID with ENTRIESADDED and MAXDELETEDID, then per group XGROUP CREATE with
-/// ENTRIESREAD and per consumer an XCLAIM ... FORCE for each pending entry (XGROUP CREATECONSUMER when none).
+/// ENTRIESREAD and per consumer an XCLAIM ... FORCE for each pending entry (XGROUP CREATECONSUMER when none);
+/// a stream with idempotency state then gets XCFGSET with its bounds and an XIDMPRECORD per remembered iid whose
+/// entry is still in the stream (the command records existing entries only, as Redis 8.8's), each producer's oldest
+/// first. The lifetime counters start again from the iids recorded, and iids of removed entries are lost; an RDB
+/// preamble keeps both.
 fn write_stream(out: &mut Vec<u8>, key: &[u8], s: &crate::keyspace::types::stream::Stream) {
     use crate::keyspace::types::stream::StreamId;
     let int = |n: i64| n.to_string().into_bytes();
@@ -184,6 +188,16 @@ fn write_stream(out: &mut Vec<u8>, key: &[u8], s: &crate::keyspace::types::strea
                     ]
                     .into_iter(),
                 );
+            }
+        }
+    }
+    if let Some(m) = s.idmp.as_deref() {
+        let (d, ms) = (int(m.duration as i64), int(m.maxsize as i64));
+        encode_multibulk_into(out, [&b"XCFGSET"[..], key, b"IDMP-DURATION", &d, b"IDMP-MAXSIZE", &ms].into_iter());
+        for (pid, p) in m.producers() {
+            for (iid, id) in p.entries().filter(|(_, id)| s.contains(*id)) {
+                let idb = id.to_bytes();
+                encode_multibulk_into(out, [&b"XIDMPRECORD"[..], key, pid, iid, &idb].into_iter());
             }
         }
     }

@@ -651,7 +651,7 @@ fn curated_server_command_docs_all() {
 const ADDED_AFTER_7_0: &[(&str, &[&str])] = &[
     ("hscan", &["novalues"]),
     ("set", &["comparison-value", "ifne-value", "ifdeq-digest", "ifdne-digest"]),
-    ("xadd", &["condition"]),
+    ("xadd", &["condition", "idmp"]),
     ("xread", &["maxcount", "maxsize"]),
     ("xreadgroup", &["min-idle-time", "maxcount", "maxsize"]),
     ("xtrim", &["condition"]),

@@ -30,6 +30,7 @@ mod stream_groups;
 mod streams;
 mod streams82;
 mod streams84;
+mod streams_idmp;
 mod tx_integration;
 mod watch_door;
 mod zsets_blocking;

@@ -88,6 +88,12 @@ impl<'a> Settings<'a> {
         }
     }
 
+    /// The idempotency bounds a new stream starts with (`stream-idmp-duration`, `stream-idmp-maxsize`).
+    #[inline]
+    pub fn stream_idmp_defaults(&self) -> (u64, u64) {
+        (self.srv.config.stream_idmp_duration.max(1) as u64, self.srv.config.stream_idmp_maxsize.max(1) as u64)
+    }
+
     /// The collection conversion thresholds from the current config.
     pub fn thresholds(&self) -> crate::keyspace::types::Thresholds {
         crate::keyspace::thresholds(&self.srv.config)

@@ -23,9 +23,8 @@
 //! `UNBLOCKED`, its group destroyed (XGROUP DESTROY signals the key) `NOGROUP`, entries past the group's last
 //! delivered id are served to the consumer, else it waits on.
 
-use super::admin::err_subcommand_syntax;
 use super::blocking::block_with;
-use super::shared::{int_arg, ms_timeout_arg, reply_help};
+use super::shared::{int_arg, ms_timeout_arg};
 use super::{flag, Args, Command, Ctx, FindKeys, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::command::Access;
@@ -39,11 +38,15 @@ use crate::resp::reply::Reply;
 
 mod delete;
 mod groups;
+mod idmp;
+mod info;
 use delete::{xackdel, xdelex};
 use groups::{
     xack, xautoclaim, xclaim, xgroup_create, xgroup_createconsumer, xgroup_delconsumer, xgroup_destroy, xgroup_help,
     xgroup_setid, xinfo_consumers, xinfo_groups, xpending, xreadgroup_now, xreadgroup_serve_blocked, GroupRead,
 };
+use idmp::{xcfgset, xidmprecord};
+use info::{xinfo_help, xinfo_stream};
 
 const STREAM: Command = Command { group: Group::Stream, keys: ONE_KEY, since: "5.0.0", ..BASE };
 const KEY_AT_2: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
@@ -61,7 +64,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "write stream fast",
         summary: "Appends a new entry to a stream",
         complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
-        syntax: "key [NOMKSTREAM]{@6.2.0} [KEEPREF | DELREF | ACKED]{condition@8.2.0} [<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}]{trim} <*{auto_id} | id>{id_or_auto} field value [field value ...]",
+        syntax: "key [NOMKSTREAM]{@6.2.0} [KEEPREF | DELREF | ACKED]{condition@8.2.0} [<IDMPAUTO pid{:string}>{idmpauto-with-pid} | <IDMP pid{:string} iid{:string}>{idmp-with-pid-iid}]{idmp@8.6.0} [<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}]{trim} <*{auto_id} | id>{id_or_auto} field value [field value ...]",
         handler: xadd,
         key_specs: &[KeySpecDef::at(1, "RW update").notes("UPDATE instead of INSERT because of the optional trimming feature")],
         tips: "nondeterministic_output",
@@ -69,7 +72,32 @@ pub static COMMANDS: &[Command] = &[
             ("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."),
             ("7.0.0", "Added support for the `<ms>-*` explicit ID form."),
             REF_POLICY_HISTORY,
+            ("8.6.0", "Added the `IDMPAUTO` and `IDMP` options."),
         ],
+        ..STREAM
+    },
+    Command {
+        name: "xcfgset",
+        arity: -2,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write stream fast",
+        summary: "Sets the IDMP configuration parameters for a stream.",
+        syntax: "key [IDMP-DURATION{idmp-duration-token} duration{:integer}]{idmp-duration-block} [IDMP-MAXSIZE{idmp-maxsize-token} maxsize{:integer}]{idmp-maxsize-block}",
+        handler: xcfgset,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        since: "8.6.0",
+        ..STREAM
+    },
+    Command {
+        name: "xidmprecord",
+        arity: 5,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write stream fast",
+        summary: "An internal command for setting IDMP metadata on an existing stream message.",
+        syntax: "key pid{:string} iid{:string} stream-id{:string}",
+        handler: xidmprecord,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        since: "8.8.0",
         ..STREAM
     },
     Command {
@@ -515,13 +543,23 @@ struct AddTrimArgs {
     trim_arg: usize,
     /// KEEPREF / DELREF / ACKED (8.2): what trimming does to the groups' references.
     policy: RefPolicy,
+    /// XADD IDMP pid iid / IDMPAUTO pid (8.6): where the producer id is, and the idempotent id's position (None:
+    /// IDMPAUTO, the iid is computed from the fields).
+    idmp: Option<(usize, Option<usize>)>,
 }
 
 /// `streamParseAddOrTrimArgsOrReply`.
 fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> {
     let argc = args.len();
-    let mut a =
-        AddTrimArgs { id_pos: argc, id: None, nomkstream: false, trim: None, trim_arg: 0, policy: RefPolicy::KeepRef };
+    let mut a = AddTrimArgs {
+        id_pos: argc,
+        id: None,
+        nomkstream: false,
+        trim: None,
+        trim_arg: 0,
+        policy: RefPolicy::KeepRef,
+        idmp: None,
+    };
     let mut approx = false;
     let mut limit: i64 = 0;
     let mut limit_given = false;
@@ -570,6 +608,8 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
             i += 1;
         } else if xadd && args.is(i, "nomkstream") {
             a.nomkstream = true;
+        } else if xadd && ((args.is(i, "idmp") && more >= 2) || (args.is(i, "idmpauto") && more >= 1)) {
+            i = idmp::parse_option(ctx.reply(), args, i, &mut a.idmp)?;
         } else if let Some(p) = RefPolicy::parse(opt) {
             a.policy = p;
         } else if xadd {
@@ -582,6 +622,11 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
         i += 1;
     }
     a.id_pos = i;
+    // The master's and the AOF's XADD carry the id the first one got.
+    if a.idmp.is_some() && a.id.is_some() && !crate::net::client::must_obey(ctx.client()) {
+        ctx.reply().error("ERR IDMP/IDMPAUTO can be used only with auto-generated IDs");
+        return None;
+    }
     if limit != 0 && a.trim.is_none() {
         ctx.reply().error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
         return None;
@@ -590,27 +635,32 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
         ctx.reply().error("ERR syntax error, XTRIM must be called with a trimming strategy");
         return None;
     }
-    let limit = if crate::net::client::must_obey(ctx.client()) {
-        // The master's and the AOF's trims were made exact before they were propagated.
+    let limit = trim_limit(ctx, approx, limit_given.then_some(limit as u64))?;
+    if let Some(t) = &mut a.trim {
+        t.approx = approx;
+        t.limit = limit;
+    }
+    Some(a)
+}
+
+/// The most entries a trim may remove (0: no limit): LIMIT's (only with `~`), else 100 nodes' worth for `~`; none
+/// when replaying a master's or the AOF's trims, made exact before they were propagated.
+fn trim_limit(ctx: &mut Ctx, approx: bool, given: Option<u64>) -> Option<u64> {
+    Some(if crate::net::client::must_obey(ctx.client()) {
         0
-    } else if limit_given {
+    } else if let Some(limit) = given {
         if !approx {
             ctx.reply().error("ERR syntax error, LIMIT cannot be used without the special ~ option");
             return None;
         }
-        limit as u64
+        limit
     } else if approx {
         // At most 100 nodes' worth of work per call (C's arithmetic, then the clamps).
         let l = 100i64.wrapping_mul(ctx.settings().stream_limits().max_entries);
         (if l <= 0 { 10_000 } else { l.min(1_000_000) }) as u64
     } else {
         0
-    };
-    if let Some(t) = &mut a.trim {
-        t.approx = approx;
-        t.limit = limit;
-    }
-    Some(a)
+    })
 }
 
 /// Propagates the command with the trim made exact (`streamRewriteApproxSpecifier` +
@@ -664,18 +714,9 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         }
     }
     let limits = ctx.settings().stream_limits();
+    let (idmp_duration, idmp_maxsize) = ctx.settings().stream_idmp_defaults();
     let now = ctx.now_ms().max(0) as u64;
     let propagating = ctx.propagation().enabled();
-    let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
-    if s.last_id == StreamId::MAX {
-        r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
-        return w.untouched();
-    }
-    let spec = match a.id {
-        None => IdSpec::Auto,
-        Some(p) if !p.seq_given => IdSpec::MsAuto(p.id.ms),
-        Some(p) => IdSpec::Explicit(p.id),
-    };
     // The fields and values, on the stack for up to 8 pairs.
     let mut small: [&[u8]; 16] = [&[]; 16];
     let heap: Vec<&[u8]>;
@@ -687,6 +728,24 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     } else {
         heap = args.iter().skip(field_pos).collect();
         &heap
+    };
+    let mut auto_iid = [0u8; 16];
+    let idmp = idmp::ids(args, a.idmp, fv, &mut auto_iid);
+    let make = || idmp::new_stream(idmp_duration, idmp_maxsize);
+    let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, make) else { return };
+    // A retried XADD of an entry still remembered answers that entry's id and adds nothing.
+    if let Some(id) = idmp.and_then(|(pid, iid)| idmp::duplicate(s, pid, iid, now)) {
+        reply_id(r, id);
+        return w.untouched();
+    }
+    if s.last_id == StreamId::MAX {
+        r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
+        return w.untouched();
+    }
+    let spec = match a.id {
+        None => IdSpec::Auto,
+        Some(p) if !p.seq_given => IdSpec::MsAuto(p.id.ms),
+        Some(p) => IdSpec::Explicit(p.id),
     };
     let id = match s.append(fv, spec, now, limits) {
         Ok(id) => id,
@@ -700,6 +759,9 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         }
     };
     reply_id(r, id);
+    if let Some((pid, iid)) = idmp {
+        s.idmp_mut(idmp_duration, idmp_maxsize).record(pid, iid, id);
+    }
     let trimmed = a.trim.map_or(0, |t| s.trim_with(&t, a.policy, &mut false));
     let rewrite_id = !a.id.is_some_and(|p| p.seq_given);
     // The replay-safe form (the id given, an exact trim) only when something reads it.
@@ -1346,124 +1408,5 @@ fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
             reply_range(r, s, start, StreamId::MAX, wait.count, false);
         }
         None => r.array(0),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// XINFO
-
-/// XINFO HELP
-fn xinfo_help(ctx: &mut Ctx, _args: Args) {
-    reply_help(
-        ctx.reply(),
-        "xinfo",
-        &[
-            "CONSUMERS <key> <groupname>",
-            "    Show consumers of <groupname>.",
-            "GROUPS <key>",
-            "    Show the stream consumer groups.",
-            "STREAM <key> [FULL [COUNT <count>]",
-            "    Show information about the stream.",
-        ],
-    );
-}
-
-/// XINFO STREAM key [FULL [COUNT count]]
-fn xinfo_stream(ctx: &mut Ctx, args: Args) {
-    let optc = args.len() - 3;
-    let mut full = false;
-    let mut count: i64 = 10;
-    if optc > 0 {
-        if (optc != 1 && optc != 3) || !args.is(3, "full") {
-            err_subcommand_syntax(ctx.reply(), "xinfo", args.get(1));
-            return;
-        }
-        full = true;
-        if optc == 3 {
-            if !args.is(4, "count") {
-                err_subcommand_syntax(ctx.reply(), "xinfo", args.get(1));
-                return;
-            }
-            let Some(n) = int_arg(ctx.reply(), args.get(5)) else { return };
-            count = if n < 0 { 10 } else { n };
-        }
-    }
-    let Ok((s, r)) = ctx.lookup_typed::<Stream>(Access::READ, args.get(2)) else { return };
-    let Some(s) = s else {
-        r.err_no_such_key();
-        return;
-    };
-    r.map(if full { 9 } else { 10 });
-    r.bulk(b"length");
-    r.int(s.length as i64);
-    r.bulk(b"radix-tree-keys");
-    r.int(s.node_count() as i64);
-    r.bulk(b"radix-tree-nodes");
-    r.int(s.radix_tree_nodes() as i64);
-    r.bulk(b"last-generated-id");
-    reply_id(r, s.last_id);
-    r.bulk(b"max-deleted-entry-id");
-    reply_id(r, s.max_deleted_entry_id);
-    r.bulk(b"entries-added");
-    r.int(s.entries_added as i64);
-    r.bulk(b"recorded-first-entry-id");
-    reply_id(r, s.first_id);
-    if !full {
-        r.bulk(b"groups");
-        r.int(s.groups.len() as i64);
-        r.bulk(b"first-entry");
-        match s.range(StreamId::MIN, StreamId::MAX, false).next() {
-            Some(e) => reply_entry(r, &e),
-            None => r.null(),
-        }
-        r.bulk(b"last-entry");
-        match s.range(StreamId::MIN, StreamId::MAX, true).next() {
-            Some(e) => reply_entry(r, &e),
-            None => r.null(),
-        }
-        return;
-    }
-    let count = count as usize;
-    r.bulk(b"entries");
-    reply_range(r, s, StreamId::MIN, StreamId::MAX, count, false);
-    r.bulk(b"groups");
-    r.array(s.groups.len());
-    let limit = if count == 0 { usize::MAX } else { count };
-    for (name, g) in &s.groups {
-        r.map(7);
-        r.bulk(b"name");
-        r.bulk(name);
-        reply_group_position(r, s, g);
-        r.bulk(b"pel-count");
-        r.int(g.pel.len() as i64);
-        r.bulk(b"pending");
-        r.array(g.pel.len().min(limit));
-        for (id, p) in g.pel.iter().take(limit) {
-            r.array(4);
-            reply_id(r, *id);
-            r.bulk(&p.consumer);
-            r.int(p.delivery_time);
-            r.int(p.delivery_count as i64);
-        }
-        r.bulk(b"consumers");
-        r.array(g.consumers.len());
-        for (cname, c) in &g.consumers {
-            r.map(4);
-            r.bulk(b"name");
-            r.bulk(cname);
-            r.bulk(b"seen-time");
-            r.int(c.seen_time);
-            r.bulk(b"pel-count");
-            r.int(c.pel.len() as i64);
-            r.bulk(b"pending");
-            r.array(c.pel.len().min(limit));
-            for id in c.pel.iter().take(limit) {
-                let p = g.pel.get(id);
-                r.array(3);
-                reply_id(r, *id);
-                r.int(p.map_or(0, |p| p.delivery_time));
-                r.int(p.map_or(0, |p| p.delivery_count as i64));
-            }
-        }
     }
 }

@@ -121,6 +121,8 @@ pub mod op {
     pub const TYPE_HASH_LISTPACK_EX_PRE_GA: u8 = 23;
     pub const TYPE_HASH_METADATA: u8 = 24;
     pub const TYPE_HASH_LISTPACK_EX: u8 = 25;
+    /// Redis 8.6's stream: 7.2's layout plus the idempotent producers' state after the consumer groups.
+    pub const TYPE_STREAM_LISTPACKS_4: u8 = 26;
 
     /// What a module-type record's values are tagged with (`RDB_MODULE_OPCODE_*`).
     pub const MODULE_OPCODE_EOF: u64 = 0;
@@ -150,14 +152,15 @@ pub mod op {
     pub const ENC_INT32: u8 = 2;
     pub const ENC_LZF: u8 = 3;
 
-    /// Redis's `rdbIsObjectType` for version 10.
+    /// Redis's `rdbIsObjectType` for version 10, plus the later types we write (7.4's hashes with TTLs, 8.6's
+    /// stream with idempotency state).
     pub fn is_object_type(t: u8) -> bool {
-        t <= 7 || (9..=19).contains(&t) || (22..=25).contains(&t)
+        t <= 7 || (9..=19).contains(&t) || (22..=26).contains(&t)
     }
 
     /// The names `redis-check-rdb` uses for value types.
     pub fn type_name(t: u8) -> &'static str {
-        const NAMES: [&str; 26] = [
+        const NAMES: [&str; 27] = [
             "string",
             "list-linked",
             "set-hashtable",
@@ -184,6 +187,7 @@ pub mod op {
             "hash-listpack-md-pre-ga",
             "hash-hashtable-md",
             "hash-listpack-md",
+            "stream-v4",
         ];
         NAMES.get(t as usize).copied().unwrap_or("unknown")
     }

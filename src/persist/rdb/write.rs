@@ -209,6 +209,9 @@ impl Enc<'_> {
                 View::HashTable(_) if h.has_ttls() => op::TYPE_HASH_METADATA,
                 View::HashTable(_) => op::TYPE_HASH,
             },
+            // A stream that used idempotent producers needs Redis 8.6's type to keep that state; any other keeps
+            // Redis 7.0's, so that 7.0 loads the file.
+            Some(Value::Stream(s)) if s.idmp.is_some() => op::TYPE_STREAM_LISTPACKS_4,
             Some(Value::Stream(_)) => op::TYPE_STREAM_LISTPACKS_2,
             Some(Value::Json(_)) => op::TYPE_MODULE_2,
             Some(Value::Prob(_)) => op::TYPE_MODULE_2,
@@ -326,7 +329,10 @@ impl Enc<'_> {
     /// A stream as Redis 7.0 saves it (`RDB_TYPE_STREAM_LISTPACKS_2`): the nodes (master id as a 16-byte
     /// big-endian string, then the listpack as is), length, last id, first id, max deleted id, entries added, and
     /// the groups: name, last id, entries read, the PEL (raw id, delivery time ms LE, delivery count) and the
-    /// consumers (name, seen time, their PEL's raw ids).
+    /// consumers (name, seen time, their PEL's raw ids). A stream with idempotency state goes out as Redis 8.6's
+    /// `RDB_TYPE_STREAM_LISTPACKS_4`: 7.2's consumers (an active time after the seen time: we keep none, the seen
+    /// time stands for it) and, after the groups, the idempotency block: duration, max size, the producers (pid,
+    /// then its iids oldest first, each with its entry id as two lengths), iids added, iids duplicates.
     fn stream(&mut self, s: &crate::keyspace::types::stream::Stream) {
         self.len(s.node_count() as u64);
         for (k, node) in s.nodes() {
@@ -370,12 +376,32 @@ impl Enc<'_> {
             for (cname, c) in &g.consumers {
                 self.string(cname);
                 self.buf.extend_from_slice(&c.seen_time.to_le_bytes());
+                if s.idmp.is_some() {
+                    self.buf.extend_from_slice(&c.seen_time.to_le_bytes());
+                }
                 self.len(c.pel.len() as u64);
                 for id in &c.pel {
                     self.buf.extend_from_slice(&id.to_be_bytes());
                 }
             }
             self.maybe_spill();
+        }
+        if let Some(m) = s.idmp.as_deref() {
+            self.len(m.duration);
+            self.len(m.maxsize);
+            self.len(m.producers().len() as u64);
+            for (pid, p) in m.producers() {
+                self.string(pid);
+                self.len(p.len() as u64);
+                for (iid, id) in p.entries() {
+                    self.string(iid);
+                    self.len(id.ms);
+                    self.len(id.seq);
+                }
+                self.maybe_spill();
+            }
+            self.len(m.iids_added);
+            self.len(m.iids_duplicates);
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  Stream { nodes: BTreeMap<master id, Listpack>, length, last_id, first_id, max_deleted_entry_id,
-//!           entries_added, groups: VecMap<name, ConsumerGroup> }
+//!           entries_added, groups: VecMap<name, ConsumerGroup>, idmp: Option<Box<Idmp>> }
 //!
 //!  one node (a listpack; every box is one listpack entry):
 //!  +-------+---------+------------+---------+-----+---------+---+
@@ -907,6 +907,8 @@ pub struct Stream {
     /// Entries ever added (XSETID ENTRIESADDED may set it).
     pub entries_added: u64,
     pub groups: VecMap<Vec<u8>, ConsumerGroup>,
+    /// Idempotent producers' state (Redis 8.6), once the stream used it (see [`idmp`]).
+    pub idmp: Option<Box<Idmp>>,
 }
 
 impl Stream {
@@ -1266,7 +1268,12 @@ impl Stream {
                     + g.consumers.iter().map(|(n, c)| n.len() + 64 + c.pel.len() * 24).sum::<usize>()
             })
             .sum();
-        nodes + groups
+        nodes + groups + self.idmp.as_ref().map_or(0, |m| m.alloc_bytes())
+    }
+
+    /// The idempotency state, made with these bounds when the stream has none yet.
+    pub fn idmp_mut(&mut self, duration: u64, maxsize: u64) -> &mut Idmp {
+        self.idmp.get_or_insert_with(|| Box::new(Idmp::new(duration, maxsize)))
     }
 
     /// Work units to free it (the lazy-free effort: nodes plus pending entries, as Redis counts rax nodes).
@@ -1275,6 +1282,8 @@ impl Stream {
     }
 }
 
+pub mod idmp;
+pub use idmp::Idmp;
 mod refs;
 pub use refs::{RefPolicy, DEL_DONE, DEL_KEPT, DEL_MISSING};
 pub mod validate;

@@ -303,9 +303,10 @@ impl Loader<'_, '_> {
             op::TYPE_HASH_ZIPLIST | op::TYPE_HASH_LISTPACK => self.hash_packed_value(ty)?,
             op::TYPE_HASH_METADATA | op::TYPE_HASH_METADATA_PRE_GA => self.hash_metadata_value(ty)?,
             op::TYPE_HASH_LISTPACK_EX | op::TYPE_HASH_LISTPACK_EX_PRE_GA => self.hash_listpack_ex_value(ty)?,
-            op::TYPE_STREAM_LISTPACKS | op::TYPE_STREAM_LISTPACKS_2 | op::TYPE_STREAM_LISTPACKS_3 => {
-                Some(Value::Stream(Box::new(self.stream(ty)?)))
-            }
+            op::TYPE_STREAM_LISTPACKS
+            | op::TYPE_STREAM_LISTPACKS_2
+            | op::TYPE_STREAM_LISTPACKS_3
+            | op::TYPE_STREAM_LISTPACKS_4 => Some(Value::Stream(Box::new(self.stream(ty)?))),
             op::TYPE_MODULE_2 => self.module_value(key)?,
             op::TYPE_MODULE => {
                 return Err(self.err(format!(
@@ -760,7 +761,8 @@ impl Loader<'_, '_> {
         Ok(Some(Value::Hash(h)))
     }
 
-    /// A stream (`RDB_TYPE_STREAM_LISTPACKS`, `_2` and Redis 7.2's `_3`), as Redis's `rdbLoadObject` reads it,
+    /// A stream (`RDB_TYPE_STREAM_LISTPACKS`, `_2`, Redis 7.2's `_3` and 8.6's `_4` with the idempotent producers'
+    /// state after the groups), as Redis's `rdbLoadObject` reads it,
     /// with its errors. Every node gets the deep stream check whatever `sanitize-dump-payload` says (the stream
     /// code walks nodes trusting their structure); the check that every pending entry found its consumer is made
     /// with `sanitize-dump-payload yes`, as in Redis, and otherwise such entries are dropped (Redis would keep a
@@ -786,7 +788,33 @@ impl Loader<'_, '_> {
         for _ in 0..groups {
             self.stream_group(&mut s, ty, deep)?;
         }
+        if ty == op::TYPE_STREAM_LISTPACKS_4 {
+            self.stream_idmp(&mut s)?;
+        }
         Ok(s)
+    }
+
+    /// The idempotency block of a `_4` stream: duration, max size, the producers (pid, count, then each iid with
+    /// its entry id) and the two lifetime counters.
+    fn stream_idmp(&mut self, s: &mut Stream) -> Result<(), RdbError> {
+        let duration = self.src.len()?;
+        let maxsize = self.src.len()?;
+        let m = s.idmp_mut(duration, maxsize);
+        let producers = self.src.len()?;
+        for _ in 0..producers {
+            let pid = self.src.owned()?;
+            let n = self.src.len()?;
+            for _ in 0..n {
+                let iid = self.src.owned()?;
+                let id = StreamId::new(self.src.len()?, self.src.len()?);
+                if !m.load(&pid, &iid, id) {
+                    return Err(self.src.err("Duplicated IDMP idempotent ID loading a stream"));
+                }
+            }
+        }
+        m.iids_added = self.src.len()?;
+        m.iids_duplicates = self.src.len()?;
+        Ok(())
     }
 
     /// A stream's nodes: each master ID and its listpack (kept LZF-compressed when it was saved so), checked.
@@ -868,7 +896,7 @@ impl Loader<'_, '_> {
                 return Err(self.err("Duplicate stream consumer detected."));
             }
             let seen_time = i64::from_le_bytes(self.src.array()?);
-            if ty == op::TYPE_STREAM_LISTPACKS_3 {
+            if ty == op::TYPE_STREAM_LISTPACKS_3 || ty == op::TYPE_STREAM_LISTPACKS_4 {
                 // Redis 7.2's active time: not part of 7.0's model.
                 let _active_time: [u8; 8] = self.src.array()?;
             }
