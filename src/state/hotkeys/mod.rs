@@ -79,11 +79,6 @@ impl TopK {
         v.truncate(k);
         v
     }
-
-    /// Approximate heap bytes.
-    pub fn memory_bytes(&self) -> usize {
-        self.items.iter().map(|(k, _)| 2 * k.len() + 64).sum::<usize>() + std::mem::size_of::<TopK>()
-    }
 }
 
 /// What HOTKEYS START asked for (parsed and checked by the handler).
@@ -235,14 +230,6 @@ impl HotKeys {
                 t.add(key, bytes / n);
             }
         }
-    }
-
-    /// Approximate heap bytes of the session.
-    pub fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<HotKeys>()
-            + self.cpu.as_ref().map_or(0, TopK::memory_bytes)
-            + self.net.as_ref().map_or(0, TopK::memory_bytes)
-            + self.opts.slots.as_ref().map_or(0, |s| s.len() * 4)
     }
 }
 
