@@ -85,7 +85,7 @@ fn session<'a>(ctx: &'a mut Ctx<'_>) -> Option<&'a mut HotKeys> {
     Some(h)
 }
 
-/// HOTKEYS START <METRICS count [CPU] [NET]> [COUNT k] [DURATION seconds] [SAMPLE ratio] [SLOTS count slot ...]
+/// `HOTKEYS START <METRICS count [CPU] [NET]> [COUNT k] [DURATION seconds] [SAMPLE ratio] [SLOTS count slot ...]`
 fn hotkeys_start(ctx: &mut Ctx, args: Args) {
     if session(ctx).is_some_and(|h| h.active) {
         return ctx.reply().error("ERR hotkey tracking session already in progress");
