@@ -208,6 +208,7 @@
 //! | client-side caching | [`state::tracking`]: the tracker, its table, delivery | CLIENT TRACKING & co. in `command/connection.rs` (Redis: `networking.c`) | before-sleep and cron calls in `server/` |
 //! | eviction | [`state::evict`]: `maxmemory` (the pool, the touch, the runs) and `maxmemory-clients` | (none; OOM is an admission rule) | the timer and before-sleep calls in `server/` |
 //! | active expiry | [`state::expire`] | EXPIRE & co. in `command/keys/` | the cron |
+//! | hot-key tracking (HOTKEYS) | [`state::hotkeys`]: the session, its top-K sketches, what a call adds | `command/hotkeys.rs` | one call after each command in `server/call.rs` |
 //! | output-buffer limits | [`net::output_limit`], every client class | | after each command and write, the cron |
 //!
 //! What each client keeps for a feature (its tracking settings, subscriptions, client-eviction record) is part

@@ -417,6 +417,7 @@ const WHOLE_SERVER_FAMILIES: &[(&str, &str)] = &[
     ("command/config.rs", "CONFIG SET applies a setting to whichever part holds it"),
     ("command/connection.rs", "CLIENT LIST/KILL/PAUSE/TRACKING, HELLO, AUTH, RESET: the client table"),
     ("command/debug/mod.rs", "DEBUG: reloads, sleeps, switches and figures from every part"),
+    ("command/hotkeys.rs", "HOTKEYS: a server-wide tracking session, the cluster's slots"),
     ("command/info.rs", "INFO: every part's figures"),
     ("command/memory/mod.rs", "MEMORY STATS/DOCTOR: every part's memory"),
     ("command/pubsub.rs", "(S)PUBLISH and (UN)SUBSCRIBE: delivery writes to other clients; the cluster bus"),

@@ -70,6 +70,7 @@ pub mod function;
 pub mod geo;
 pub mod hash;
 pub mod hll;
+pub mod hotkeys;
 pub mod increx;
 pub mod info;
 pub mod json;
@@ -162,6 +163,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             pubsub::COMMANDS,
             dump::COMMANDS,
             latency::COMMANDS,
+            hotkeys::COMMANDS,
             acl::COMMANDS,
             repl::COMMANDS,
             scripting::COMMANDS,

@@ -349,6 +349,18 @@ impl Server {
         let failed = self.count_errors(c) > 0 || unblock_errors;
         // Blocked on keys (the request is taken after the call) or in WAIT (which flags the client itself).
         let blocked = self.state.blocking.request.is_some() || (mode == CallMode::Call && c.has(flags::BLOCKED));
+        if let Some(h) = self.state.hotkeys.as_deref_mut() {
+            let cost = crate::state::hotkeys::CallCost {
+                duration_us,
+                in_bytes: c.cmd_in_bytes,
+                reply_bytes,
+                depth: self.nesting,
+                script: c.id == crate::scripting::SCRIPT_CLIENT_ID,
+                blocked,
+                now_ms: self.state.now_ms,
+            };
+            h.after_call(cmd, args, &cost);
+        }
         // Whether slot statistics are on is read again: the command may have been the CONFIG SET that changed it.
         if top && self.slot_stats_on() {
             let repl_bytes = match (repl_before, self.state.prop.repl.as_ref()) {

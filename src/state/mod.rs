@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod defrag;
 pub mod evict;
 pub mod expire;
+pub mod hotkeys;
 pub mod notify;
 pub mod pubsub;
 pub mod repl;
@@ -468,6 +469,9 @@ pub struct ServerState {
     pub tracking: crate::state::tracking::tracker::Tracking,
     /// MIGRATE's cached connections to its targets.
     pub migrate_sockets: crate::net::migrate::Sockets,
+    /// The HOTKEYS session, from HOTKEYS START until HOTKEYS RESET (see [`hotkeys`]); `None` costs the call path
+    /// one branch.
+    pub hotkeys: Option<Box<hotkeys::HotKeys>>,
     /// Debug builds: the keys (database, key) a handler settled as changed, checked against the keyspace
     /// invariants when its `Ctx` goes away (see `command::door`).
     #[cfg(debug_assertions)]
@@ -712,6 +716,7 @@ impl ServerState {
             listeners: Default::default(),
             tracking: Default::default(),
             migrate_sockets: Default::default(),
+            hotkeys: None,
             #[cfg(debug_assertions)]
             door_settled: Vec::new(),
             lazy_expiry: Default::default(),

@@ -19,6 +19,7 @@ mod defrag;
 mod deploy;
 mod eviction;
 mod exporter;
+mod hotkeys;
 mod latency_monitor;
 mod log_events;
 mod module_cmd;
