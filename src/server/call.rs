@@ -85,18 +85,20 @@ impl Server {
             self.apply_actions(el, c);
         }
         self.repl_after_command(el, c);
+        end_us
+    }
+
+    /// CONFIG SET ran ([`Action::ConfigChanged`]): applies what lives outside the configuration and CONFIG SET
+    /// cannot reach (Redis's apply functions of the directives concerned; the log level is set by CONFIG SET itself). `in_exec`: inside EXEC, where turning the AOF on only schedules its
+    /// rewrite.
+    fn config_changed(&mut self, in_exec: bool) {
         if self.state.config.appendonly != self.state.prop.aof.is_some() {
-            self.sync_aof_state(c.last_cmd == "exec");
-        } else if c.last_cmd == "config|set" {
+            self.sync_aof_state(in_exec);
+        } else {
             self.aof_config_changed();
         }
-        if c.last_cmd == "config|set" {
-            self.recount_client_memory();
-        }
-        self.sync_log_config();
-        self.sync_oom_role(false);
+        self.recount_client_memory();
         crate::acl::sync_requirepass(&mut self.state.acl, &self.state.config);
-        end_us
     }
 
     /// A replica's own command produced a reply (see [`Server::run_command`]): the reply is dropped, logged (an
@@ -122,7 +124,8 @@ impl Server {
     }
 
     /// Keeps the OOM score in line with the role (Redis calls `setOOMScoreAdj` when it becomes or stops being a
-    /// replica): at start-up, after each command (REPLICAOF) and from the cron (FAILOVER).
+    /// replica): at start-up, when the role changes (`Server::repl_set_master`, `Server::repl_unset_master`, a PSYNC
+    /// FAILOVER) and from the cron.
     pub(super) fn sync_oom_role(&mut self, force: bool) {
         let replica = self.state.repl.is_replica();
         if force || replica != self.oom_replica {
@@ -414,14 +417,6 @@ impl Server {
         end_us
     }
 
-    /// Makes the log follow `loglevel` changes made with CONFIG SET.
-    #[inline]
-    pub(super) fn sync_log_config(&mut self) {
-        if self.state.config.loglevel != crate::log::level() {
-            crate::log::set_level(self.state.config.loglevel);
-        }
-    }
-
     /// Moves the batched counters of the last command into `commandstats`.
     pub(super) fn flush_command_stats(&mut self) {
         if let Some(p) = self.pending_stat.take() {
@@ -665,6 +660,7 @@ impl Server {
                     }
                 }
                 Action::ListenersChanged => self.register_listener_changes(el),
+                Action::ConfigChanged { in_exec } => self.config_changed(in_exec),
                 Action::Shutdown(flags) => {
                     self.shutdown_command(el, c, flags);
                     // A shutdown that failed at once answered the caller with an error, as SHUTDOWN's own.

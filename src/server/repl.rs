@@ -131,6 +131,8 @@ impl Server {
                         self.repl_drop_master(el);
                         let r = &mut self.state.repl;
                         (r.link_state, r.can_continue) = (LinkState::Connect, false);
+                        // PSYNC FAILOVER promoted us before asking for this.
+                        self.sync_oom_role(false);
                     }
                     Request::AbortFailover(why) => self.repl_abort_failover(el, why),
                 }
@@ -886,6 +888,7 @@ impl Server {
         crate::state::repl::sync_feed(&mut self.state);
         log_notice!("Connecting to MASTER {}:{}", addr.host, addr.port);
         self.repl_connect(el);
+        self.sync_oom_role(false);
     }
 
     /// REPLICAOF NO ONE (Redis's `replicationUnsetMaster`).
@@ -897,6 +900,7 @@ impl Server {
         crate::state::repl::unset_master(&mut self.state);
         // An AOF stopped by a sync that never finished comes back now (Redis's `replicationUnsetMaster`).
         self.repl_restart_aof();
+        self.sync_oom_role(false);
     }
 
     /// A waiting FAILOVER: time out, or hand over to the replica that caught up (Redis's `updateFailoverStatus`).

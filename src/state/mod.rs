@@ -262,6 +262,10 @@ pub enum Action {
     DebugRestart { save: bool, delay_ms: i64 },
     /// CONFIG SET port/bind changed the listeners: register the new ones, unregister and close the old ones.
     ListenersChanged,
+    /// CONFIG SET changed the configuration (`in_exec`: inside EXEC): the server applies what lives outside
+    /// [`crate::config::Config`] (`Server::config_changed`): the AOF turned on or off or its settings, the default
+    /// user's password from `requirepass`, the clients' memory against `maxmemory-clients`.
+    ConfigChanged { in_exec: bool },
 }
 
 /// SHUTDOWN's options (Redis's `SHUTDOWN_NOSAVE`/`SAVE`/`NOW`/`FORCE`), from the command or from
