@@ -318,16 +318,17 @@ impl Server {
         if cmd.has(flag::WRITE) && self.state.repl.is_replica() && !c.has(flags::MASTER) {
             crate::state::expire::remember_replica_keys(&mut self.state, cmd, args, c.db);
         }
-        self.state.drain_expired(false);
-        if prop {
-            if command::multi::is_exec(cmd) {
-                // EXEC is never propagated itself: its commands are, wrapped in MULTI/EXEC when more than one.
-                self.state.prop.call.prevent = true;
+        let (db, nested) = (c.db, self.nesting > 0);
+        crate::state::notify::drain_queues(&mut self.state, false, Some(&mut *c), |st| {
+            if prop {
+                if command::multi::is_exec(cmd) {
+                    // EXEC is never propagated itself: its commands are, wrapped in MULTI/EXEC when more than one.
+                    st.prop.call.prevent = true;
+                }
+                let dirty = st.persist.dirty != dirty_before;
+                st.prop.end_call(saved, db, dirty, args.iter(), nested);
             }
-            let dirty = self.state.persist.dirty != dirty_before;
-            self.state.prop.end_call(saved, c.db, dirty, args.iter(), self.nesting > 0);
-        }
-        crate::state::notify::after_command(&mut self.state, Some(&mut *c));
+        });
         if cmd.has(flag::READONLY) && mode == CallMode::Call {
             if c.has(flags::TRACKING) {
                 crate::state::tracking::tracker::remember_read(&mut self.state.tracking, c, cmd, args);
