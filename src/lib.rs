@@ -205,7 +205,7 @@
 //!
 //! | feature | its folder | handlers | event-loop side |
 //! |---|---|---|---|
-//! | replication | [`state::repl`]: IDs, offsets, the backlog, the replicas fed, the replica's link, FAILOVER, the operations on the state | `command/repl.rs` | `server/repl.rs` (links, full sync, cron), `server/repl_load.rs` (loading a payload) |
+//! | replication | [`state::repl`]: IDs, offsets, the backlog, the replicas fed, the replica's link, FAILOVER, the operations on the state (the cron's steps that need no socket among them) | `command/repl.rs` | `server/repl.rs` (links, full sync, the cron's socket steps), `server/repl_load.rs` (loading a payload) |
 //! | client-side caching | [`state::tracking`]: the tracker, its table, delivery | CLIENT TRACKING & co. in `command/connection.rs` (Redis: `networking.c`) | before-sleep and cron calls in `server/` |
 //! | eviction | [`state::evict`]: `maxmemory` (the pool, the touch, the runs) and `maxmemory-clients` | (none; OOM is an admission rule) | the timer and before-sleep calls in `server/` |
 //! | active expiry | [`state::expire`] | EXPIRE & co. in `command/keys/` | the cron |
