@@ -87,7 +87,8 @@
 //!   replayed in another form asks through its `Ctx`'s propagation view (`ctx.propagation()`: `rewrite`, `also`,
 //!   `prevent`, `force`), and [`propagate`] turns one execution unit into one command or a MULTI … EXEC block,
 //!   for the AOF and the replication stream alike. Expired and evicted keys become DEL/UNLINK there, through
-//!   `ServerState::drain_expired`, run after every command and cycle. Nothing is recorded while no consumer
+//!   `state::notify::drain_queues`, run after every command and cycle: the one drain of what the databases queue
+//!   (freed values, deletions, keyspace events), whose order is written there. Nothing is recorded while no consumer
 //!   exists, so a server without AOF or replicas pays a branch.
 //! - **Handlers do not write `dirty`, the WATCH table or the blocking registry themselves**: they report through
 //!   the doors. A handler has no mutable access to a whole database. It reads a key through one lookup,
@@ -204,7 +205,7 @@
 //!
 //! | feature | its folder | handlers | event-loop side |
 //! |---|---|---|---|
-//! | replication | [`state::repl`]: IDs, offsets, the backlog, the replicas fed, the replica's link, FAILOVER, the operations on the state | `command/repl.rs` | `server/repl.rs` (links, full sync, cron), `server/repl_load.rs` (loading a payload) |
+//! | replication | [`state::repl`]: IDs, offsets, the backlog, the replicas fed, the replica's link, FAILOVER, the operations on the state (the cron's steps that need no socket among them) | `command/repl.rs` | `server/repl.rs` (links, full sync, the cron's socket steps), `server/repl_load.rs` (loading a payload) |
 //! | client-side caching | [`state::tracking`]: the tracker, its table, delivery | CLIENT TRACKING & co. in `command/connection.rs` (Redis: `networking.c`) | before-sleep and cron calls in `server/` |
 //! | eviction | [`state::evict`]: `maxmemory` (the pool, the touch, the runs) and `maxmemory-clients` | (none; OOM is an admission rule) | the timer and before-sleep calls in `server/` |
 //! | active expiry | [`state::expire`] | EXPIRE & co. in `command/keys/` | the cron |
@@ -289,8 +290,8 @@
 //!   `keyspace::dict::BULK_LOAD` (migrate at once while loading: start and end of a load);
 //!   `keyspace::dict::COLLECTIONS_RESIZE` (collections may shrink: a child starts or ends);
 //!   `keyspace::dict::fresh_seed::STATE` and `keyspace::dict::process_seed::SEED` (hash seeds: each new table, the
-//!   first one); `keyspace::db::events::PENDING` (some database recorded an event: a `Db`, cleared by the
-//!   notification drain); `keyspace::db::EXPIRED_PENDING` (some database logged a deletion: a `Db`, cleared after every command);
+//!   first one); `keyspace::db::QUEUED` (some database's queue holds an event, a deletion or a value to free: a
+//!   `Db`, cleared by `state::notify::drain_queues` after every command and cycle);
 //!   `keyspace::slots::ENABLED` (keep the slot index: cluster start-up); `keyspace::object::LFU_RNG` (the LFU
 //!   lottery: each LFU touch); `keyspace::types::stream::NEXT_PACKED_ID` (compressed stream node ids: each node
 //!   compressed); `keyspace::types::stream::EXPANDED` (the last expanded stream node: each read of one).

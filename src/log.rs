@@ -27,9 +27,7 @@ pub enum LogLevel {
     Nothing,
 }
 
-/// `loglevel`: set by [`set_level`] at start-up (`server::startup::start`), by CONFIG SET and its rollback, and when it
-/// changed, after each command and cron pass ([`Server::sync_log_config`](crate::server::Server::sync_log_config));
-/// read by every log line on any thread, in every process. Like the log's other cells, a static: logging is called from
+/// `loglevel`: set by [`set_level`] at start-up (`server::startup::start`) and by CONFIG SET and its rollback; read by every log line on any thread, in every process. Like the log's other cells, a static: logging is called from
 /// every layer and thread, and from signal handlers and fork children, none of which can be handed the server state.
 static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Notice as u8);
 /// The server's pid once startup is done; other processes log with role `C`. Set once by [`set_server_pid`]

@@ -16,8 +16,9 @@
 //!                                     backlog and the replicas after each command; see `crate::state::repl`)
 //! ```
 //!
-//! The deletion log is `Db::expired_log` ([`Db::take_deletions`](crate::keyspace::db::Db::take_deletions)), drained by
-//! [`ServerState::drain_expired`](crate::state::ServerState::drain_expired); the funnel that compares `dirty` is
+//! The deletions expiry and eviction make wait in the databases' [`Queue`](crate::keyspace::db::Queue)
+//! ([`Db::take_deletions`](crate::keyspace::db::Db::take_deletions)), drained by
+//! [`notify::drain_queues`](crate::state::notify::drain_queues); the funnel that compares `dirty` is
 //! `Server::call_with` (`server/call.rs`).
 //!
 //! Invariants: ops are recorded only while a consumer exists (`enabled`), so a server without AOF pays nothing but

@@ -1485,13 +1485,13 @@ fn every_global_cell_is_documented_and_indexed() {
 }
 
 /// The only places that call `ServerState::key_changed`, the one report of a changed key: the handlers' door
-/// (`KeyWrite` settled through `Ctx`), the drain of the databases' deletion logs (expiry and eviction), and the
+/// (`KeyWrite` settled through `Ctx`), the drain of the databases' queued deletions (expiry and eviction), and the
 /// server's own writers that change a key outside any command. A new caller must be added here knowingly (and to
 /// the crate docs' request-path diagram), so that a change the server makes behind the handlers' backs cannot
 /// slip in without its report.
 const KEY_CHANGED_CALLERS: &[(&str, usize, &str)] = &[
     ("command/context/door/mod.rs", 3, "the handlers' door: Ctx::changed, Ctx::settle and their shared step"),
-    ("state/mod.rs", 1, "drain_expired: the deletion logs of expiry and eviction"),
+    ("state/mod.rs", 1, "drain_deletions: the deletions expiry and eviction queued in the databases"),
     ("state/expire/mod.rs", 1, "active expiry of hash fields: a hash that lost fields, or was deleted"),
     ("state/cluster.rs", 1, "a slot's keys deleted when the slot is lost"),
     ("state/notify.rs", 1, "the keyspace-events stream: the server's XADD of an event"),

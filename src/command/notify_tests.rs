@@ -5,7 +5,7 @@ use crate::command::test_support::Harness;
 use crate::config::notify as nc;
 use crate::pubsub::Kind;
 use crate::resp::reply::Proto;
-use crate::state::notify::{after_command, sync};
+use crate::state::notify::sync;
 
 /// A RESP3 harness client subscribed to every keyspace and keyevent channel of db 0, with `flags` configured.
 fn harness(flags: &str) -> Harness {
@@ -20,7 +20,7 @@ fn harness(flags: &str) -> Harness {
 /// Runs a command, then the after-command hook, and returns the (pattern, channel, message) triples published.
 fn events(h: &mut Harness, argv: &[&str]) -> Vec<(String, String)> {
     let mut out = h.run(argv);
-    after_command(&mut h.srv, Some(&mut h.client));
+    crate::state::notify::drain_queues(&mut h.srv, false, Some(&mut h.client), |_| {});
     out.push_str(&String::from_utf8_lossy(h.client.reply.pending()));
     let n = h.client.reply.pending_len();
     h.client.reply.consume(n);

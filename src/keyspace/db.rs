@@ -46,18 +46,8 @@ pub struct Db {
     pub avg_ttl_ms: i64,
     /// Where the active expiry cycle resumes its scan of the keyspace.
     expire_cursor: u64,
-    /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
-    /// configured; see [`events`]).
-    events: Vec<(u8, Vec<u8>)>,
-    /// Keys the server deleted on its own (expiry, lazy or active; eviction) since it last drained them: the
-    /// server propagates a DEL/UNLINK for each and invalidates WATCHes
-    /// (the server state's `drain_expired`).
-    expired_log: Vec<(Vec<u8>, Deletion)>,
-    /// Big values (more than [`FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on its own: expired, or
-    /// overwritten by a write. They wait here, with the same drain as `expired_log`, for the server to free them:
-    /// in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del` (Redis's `dbAsyncDelete` /
-    /// `freeObjAsync`), on the spot otherwise.
-    garbage: Vec<(Entry, Freed)>,
+    /// What this database left for the server to finish after a change it made (see [`Queue`]).
+    queue: Queue,
     /// The per-slot key index, in cluster mode only ([`crate::keyspace::slots`]): every insert and remove below
     /// notes the key there. `None` otherwise, which costs one predictable branch per insert or remove.
     pub(super) slots: Option<Box<SlotIndex>>,
@@ -69,48 +59,38 @@ pub struct Db {
     hexpires: std::collections::BTreeSet<(u64, Box<[u8]>)>,
 }
 
+/// What a [`Db`] leaves for the server after a change it made on its own, below the command layer where there is
+/// no server state to call: one queue per database, one mark for all of them ([`queued`]), one drain
+/// (`state::notify::drain_queues`, which writes down the order in which
+/// the three parts are handled after a command or a cycle).
+#[derive(Default)]
+pub struct Queue {
+    /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
+    /// configured; see [`events`]).
+    events: Vec<(u8, Vec<u8>)>,
+    /// Keys the server deleted on its own (expiry, lazy or active; eviction): the server propagates a DEL/UNLINK
+    /// for each and invalidates WATCHes.
+    deletions: Vec<(Vec<u8>, Deletion)>,
+    /// Big values (more than [`FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on its own: expired, or
+    /// overwritten by a write; freed in the lazy-free thread with `lazyfree-lazy-expire` /
+    /// `lazyfree-lazy-server-del` (Redis's `dbAsyncDelete` / `freeObjAsync`), on the spot otherwise.
+    garbage: Vec<(Entry, Freed)>,
+}
+
 /// The database side of two keyspace notifications, `expired` and `new`, which happen below the command layer
-/// where there is no context to notify through: a [`Db`] appends them to its `events` log when the caller's
-/// [`LookupClock::events`] (or an insert's `events` argument) asks for them, and `notify` publishes the log after
+/// where there is no context to notify through: a [`Db`] queues them (its [`Queue`]) when the caller's
+/// [`LookupClock::events`] (or an insert's `events` argument) asks for them, and `notify` publishes them after
 /// every command and active-expiry cycle.
 ///
 /// Which kinds are wanted is the server state's (`ServerState::db_events`, kept in step with
-/// `notify-keyspace-events` by `notify::sync`) and is passed in. One thread-local remains, written only: the flag
-/// that some `Db` holds events, set here when one is recorded and cleared by `notify::drain` when it publishes
-/// them (the keyspace lives on the main thread).
+/// `notify-keyspace-events` by `notify::sync`) and is passed in.
 pub mod events {
-    use std::cell::Cell;
-
     /// Event kinds a database records.
     pub const LOG_EXPIRED: u8 = 1;
     pub const LOG_NEW: u8 = 2;
-
-    thread_local! {
-        /// Some database holds recorded events: set by [`mark_pending`] (a `Db` recording an event), cleared
-        /// through [`clear_pending`] by `state::notify::drain`.
-        static PENDING: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// A database recorded an event.
-    #[inline]
-    pub fn mark_pending() {
-        PENDING.with(|p| p.set(true));
-    }
-
-    /// Whether some database holds events not yet published.
-    #[inline]
-    pub fn pending() -> bool {
-        PENDING.with(|p| p.get())
-    }
-
-    /// The events are being published (`notify::drain`).
-    #[inline]
-    pub fn clear_pending() {
-        PENDING.with(|p| p.set(false));
-    }
 }
 
-/// Why a big value waits in `Db::garbage`.
+/// Why a big value waits in the database's [`Queue`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freed {
     /// Deleted by lazy or active expiry (freed lazily with `lazyfree-lazy-expire`, else timed as `expire-del`).
@@ -171,19 +151,29 @@ impl LookupClock {
     }
 }
 
-/// Set when some Db's `expired_log` is not empty, so the server's per-command check is one load instead of a walk
-/// over every database. Set by the Db when it logs a deletion or parks a big freed value in `garbage` (lazy
-/// expiry in `expire_at_if_needed`, [`Db::evict`], `overwritten`, `delete_as`); cleared by [`take_expired_pending`],
-/// which `ServerState::drain_expired` calls after every command and cycle. A global because a [`Db`] cannot reach
-/// the server state; an atomic rather than a thread-local because it is read after every command (one plain
-/// load, no TLS lookup); only the server thread touches it.
-static EXPIRED_PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set when some Db's [`Queue`] may hold something, so the server's per-command check is one load instead of a
+/// walk over every database. Set by the Db when it queues an event, a deletion or a big freed value; cleared by
+/// [`take_queued`], which `state::notify::drain_queues` calls after every command and cycle. A global because a
+/// [`Db`] cannot reach the server state; an atomic rather than a thread-local because it is read after every
+/// command (one plain load, no TLS lookup); only the server thread touches it.
+static QUEUED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Whether an expiry deletion was logged since the last call (and clears the mark).
+/// Whether some database queued something since the last call (and clears the mark).
 #[inline]
-pub fn take_expired_pending() -> bool {
+pub fn take_queued() -> bool {
     use std::sync::atomic::Ordering::Relaxed;
-    EXPIRED_PENDING.load(Relaxed) && EXPIRED_PENDING.swap(false, Relaxed)
+    QUEUED.load(Relaxed) && QUEUED.swap(false, Relaxed)
+}
+
+/// Whether some database queued something since the mark was last cleared (the mark stays).
+#[inline]
+pub fn queued() -> bool {
+    QUEUED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[inline]
+fn mark_queued() {
+    QUEUED.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 impl Db {
@@ -197,9 +187,7 @@ impl Db {
             expired_keys: 0,
             avg_ttl_ms: 0,
             expire_cursor: 0,
-            events: Vec::new(),
-            expired_log: Vec::new(),
-            garbage: Vec::new(),
+            queue: Queue::default(),
             hexpires: std::collections::BTreeSet::new(),
         }
     }
@@ -208,39 +196,39 @@ impl Db {
     /// (see [`events`]). An empty log keeps its buffer.
     #[inline]
     pub fn take_events(&mut self) -> Vec<(u8, Vec<u8>)> {
-        if self.events.is_empty() {
+        if self.queue.events.is_empty() {
             return Vec::new();
         }
-        std::mem::take(&mut self.events)
+        std::mem::take(&mut self.queue.events)
     }
 
-    /// The big values let go of since the last call (see `Db::garbage`), for the server to free lazily or on
-    /// the spot (`ServerState::drain_expired`). An empty list keeps its buffer.
+    /// The big values let go of since the last call (see [`Queue`]), for the server to free lazily or on the spot
+    /// (`state::notify::drain_queues`). An empty list keeps its buffer.
     #[inline]
     pub fn take_garbage(&mut self) -> Vec<(Entry, Freed)> {
-        if self.garbage.is_empty() {
+        if self.queue.garbage.is_empty() {
             return Vec::new();
         }
-        std::mem::take(&mut self.garbage)
+        std::mem::take(&mut self.queue.garbage)
     }
 
-    /// The keys deleted on the server's own since the last call (see `Db::expired_log`), for the server to
-    /// propagate and signal (`ServerState::drain_expired`); hand the emptied buffer back with
+    /// The keys deleted on the server's own since the last call (see [`Queue`]), for the server to propagate and
+    /// signal (`state::notify::drain_queues`); hand the emptied buffer back with
     /// [`Db::recycle_deletions`]. An empty log keeps its buffer.
     #[inline]
     pub fn take_deletions(&mut self) -> Vec<(Vec<u8>, Deletion)> {
-        if self.expired_log.is_empty() {
+        if self.queue.deletions.is_empty() {
             return Vec::new();
         }
-        std::mem::take(&mut self.expired_log)
+        std::mem::take(&mut self.queue.deletions)
     }
 
     /// Keeps a drained deletion buffer's allocation for the next deletions when it is small.
     #[inline]
     pub fn recycle_deletions(&mut self, mut buf: Vec<(Vec<u8>, Deletion)>) {
         buf.clear();
-        if buf.capacity() <= 1024 && self.expired_log.is_empty() {
-            self.expired_log = buf;
+        if buf.capacity() <= 1024 && self.queue.deletions.is_empty() {
+            self.queue.deletions = buf;
         }
     }
 
@@ -483,10 +471,10 @@ impl Db {
                     self.expires -= 1;
                     self.expired_keys += 1;
                     self.log_event(clock.events, events::LOG_EXPIRED, e.key());
-                    self.expired_log.push((e.key().to_vec(), Deletion::Expired));
-                    EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+                    self.queue.deletions.push((e.key().to_vec(), Deletion::Expired));
+                    mark_queued();
                     if e.free_effort() > FREE_EFFORT_THRESHOLD {
-                        self.garbage.push((e, Freed::Expired));
+                        self.queue.garbage.push((e, Freed::Expired));
                     } else {
                         // Freeing the value is the latency monitor's `expire-del` event.
                         crate::latency::timed("expire-del", || drop(e));
@@ -539,15 +527,15 @@ impl Db {
         self.lookup(key, clock).is_some()
     }
 
-    /// A replaced entry goes back to the caller, unless it is big: then it waits in `Db::garbage`.
+    /// A replaced entry goes back to the caller, unless it is big: then it waits in the [`Queue`].
     fn overwritten(&mut self, old: Option<Entry>) -> Option<Entry> {
         if let Some(o) = &old {
             self.unfile_replaced(o);
         }
         match old {
             Some(o) if o.free_effort() > FREE_EFFORT_THRESHOLD => {
-                self.garbage.push((o, Freed::Overwritten));
-                EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.queue.garbage.push((o, Freed::Overwritten));
+                mark_queued();
                 None
             }
             old => old,
@@ -555,7 +543,7 @@ impl Db {
     }
 
     /// Adds or overwrites a key; the old TTL is dropped. No keyspace event: loads, tools and tests; a command's
-    /// write goes through [`Db::set_key`]. Returns the replaced entry (a big one goes to `Db::garbage` instead).
+    /// write goes through [`Db::set_key`]. Returns the replaced entry (a big one goes to the [`Queue`] instead).
     #[inline]
     pub fn insert(&mut self, e: Entry) -> Option<Entry> {
         self.set_key(e, 0)
@@ -563,7 +551,7 @@ impl Db {
 
     /// Adds or overwrites a key; the old TTL is dropped (Redis's `setKey` without KEEPTTL). A key that was not
     /// there is recorded as a `new` event when `events` asks for it ([`LookupClock::events`]). Returns the replaced
-    /// entry (a big one goes to `Db::garbage` instead).
+    /// entry (a big one goes to the [`Queue`] instead).
     pub fn set_key(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         e.set_expire(None);
         self.file_new(&mut e);
@@ -576,8 +564,8 @@ impl Db {
             Some(_) => {}
             None => {
                 if let Some(k) = new_key {
-                    self.events.push((events::LOG_NEW, k));
-                    events::mark_pending();
+                    self.queue.events.push((events::LOG_NEW, k));
+                    mark_queued();
                 }
             }
         }
@@ -625,13 +613,13 @@ impl Db {
     #[inline]
     fn log_event(&mut self, wanted: u8, kind: u8, key: &[u8]) {
         if wanted & kind != 0 {
-            self.events.push((kind, key.to_vec()));
-            events::mark_pending();
+            self.queue.events.push((kind, key.to_vec()));
+            mark_queued();
         }
     }
 
     /// Adds or overwrites a key keeping the old key's TTL, if any (Redis's `setKey` with KEEPTTL; a big replaced
-    /// entry goes to `Db::garbage`). A new key is a `new` event when `events` asks for it.
+    /// entry goes to the [`Queue`]). A new key is a `new` event when `events` asks for it.
     pub fn insert_keep_ttl(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         self.file_new(&mut e);
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
@@ -665,12 +653,12 @@ impl Db {
         Ok(())
     }
 
-    /// Deletes a key chosen by `maxmemory` eviction and logs it for propagation (see `Db::expired_log`).
+    /// Deletes a key chosen by `maxmemory` eviction and queues it for propagation (see [`Queue`]).
     /// Returns the entry for the caller to free (`lazyfree-lazy-eviction`), None when the key does not exist.
     pub fn evict(&mut self, key: &[u8]) -> Option<Entry> {
         let e = self.remove(key)?;
-        self.expired_log.push((key.to_vec(), Deletion::Evicted));
-        EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.queue.deletions.push((key.to_vec(), Deletion::Evicted));
+        mark_queued();
         Some(e)
     }
 
@@ -701,8 +689,8 @@ impl Db {
     fn delete_as(&mut self, key: &[u8], why: Freed) -> bool {
         let Some(e) = self.remove(key) else { return false };
         if e.free_effort() > FREE_EFFORT_THRESHOLD {
-            self.garbage.push((e, why));
-            EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.queue.garbage.push((e, why));
+            mark_queued();
         }
         true
     }

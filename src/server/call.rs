@@ -85,18 +85,20 @@ impl Server {
             self.apply_actions(el, c);
         }
         self.repl_after_command(el, c);
+        end_us
+    }
+
+    /// CONFIG SET ran ([`Action::ConfigChanged`]): applies what lives outside the configuration and CONFIG SET
+    /// cannot reach (Redis's apply functions of the directives concerned; the log level is set by CONFIG SET itself). `in_exec`: inside EXEC, where turning the AOF on only schedules its
+    /// rewrite.
+    fn config_changed(&mut self, in_exec: bool) {
         if self.state.config.appendonly != self.state.prop.aof.is_some() {
-            self.sync_aof_state(c.last_cmd == "exec");
-        } else if c.last_cmd == "config|set" {
+            self.sync_aof_state(in_exec);
+        } else {
             self.aof_config_changed();
         }
-        if c.last_cmd == "config|set" {
-            self.recount_client_memory();
-        }
-        self.sync_log_config();
-        self.sync_oom_role(false);
+        self.recount_client_memory();
         crate::acl::sync_requirepass(&mut self.state.acl, &self.state.config);
-        end_us
     }
 
     /// A replica's own command produced a reply (see [`Server::run_command`]): the reply is dropped, logged (an
@@ -122,7 +124,8 @@ impl Server {
     }
 
     /// Keeps the OOM score in line with the role (Redis calls `setOOMScoreAdj` when it becomes or stops being a
-    /// replica): at start-up, after each command (REPLICAOF) and from the cron (FAILOVER).
+    /// replica): at start-up, when the role changes (`Server::repl_set_master`, `Server::repl_unset_master`, a PSYNC
+    /// FAILOVER) and from the cron.
     pub(super) fn sync_oom_role(&mut self, force: bool) {
         let replica = self.state.repl.is_replica();
         if force || replica != self.oom_replica {
@@ -315,16 +318,17 @@ impl Server {
         if cmd.has(flag::WRITE) && self.state.repl.is_replica() && !c.has(flags::MASTER) {
             crate::state::expire::remember_replica_keys(&mut self.state, cmd, args, c.db);
         }
-        self.state.drain_expired(false);
-        if prop {
-            if command::multi::is_exec(cmd) {
-                // EXEC is never propagated itself: its commands are, wrapped in MULTI/EXEC when more than one.
-                self.state.prop.call.prevent = true;
+        let (db, nested) = (c.db, self.nesting > 0);
+        crate::state::notify::drain_queues(&mut self.state, false, Some(&mut *c), |st| {
+            if prop {
+                if command::multi::is_exec(cmd) {
+                    // EXEC is never propagated itself: its commands are, wrapped in MULTI/EXEC when more than one.
+                    st.prop.call.prevent = true;
+                }
+                let dirty = st.persist.dirty != dirty_before;
+                st.prop.end_call(saved, db, dirty, args.iter(), nested);
             }
-            let dirty = self.state.persist.dirty != dirty_before;
-            self.state.prop.end_call(saved, c.db, dirty, args.iter(), self.nesting > 0);
-        }
-        crate::state::notify::after_command(&mut self.state, Some(&mut *c));
+        });
         if cmd.has(flag::READONLY) && mode == CallMode::Call {
             if c.has(flags::TRACKING) {
                 crate::state::tracking::tracker::remember_read(&mut self.state.tracking, c, cmd, args);
@@ -424,14 +428,6 @@ impl Server {
             self.feed_monitors(c, args);
         }
         end_us
-    }
-
-    /// Makes the log follow `loglevel` changes made with CONFIG SET.
-    #[inline]
-    pub(super) fn sync_log_config(&mut self) {
-        if self.state.config.loglevel != crate::log::level() {
-            crate::log::set_level(self.state.config.loglevel);
-        }
     }
 
     /// Moves the batched counters of the last command into `commandstats`.
@@ -677,6 +673,7 @@ impl Server {
                     }
                 }
                 Action::ListenersChanged => self.register_listener_changes(el),
+                Action::ConfigChanged { in_exec } => self.config_changed(in_exec),
                 Action::Shutdown(flags) => {
                     self.shutdown_command(el, c, flags);
                     // A shutdown that failed at once answered the caller with an error, as SHUTDOWN's own.

@@ -51,7 +51,6 @@ impl Server {
         if self.state.debug.pause_cron {
             return TimerNext::After((1000 / hz) as u64);
         }
-        self.sync_log_config();
         self.ops_cron();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);

@@ -159,9 +159,9 @@ impl Server {
                     log_warning!("Terminating server after rdb file reading failure.");
                     return false;
                 }
-                self.repl_loaded_aux(&st.aux);
+                crate::state::repl::note_loaded_aux(&mut self.state, &st.aux);
                 if master {
-                    self.repl_restore_master_history();
+                    crate::state::repl::restore_master_history(&mut self.state);
                 }
                 self.log_load_done(&st);
                 log_notice!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());

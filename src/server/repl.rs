@@ -1,7 +1,9 @@
 //! The server's side of replication (Redis's `replication.c` I/O half): feeding the stream after commands, full
 //! syncs through a BGSAVE, the link to our master driven by the event loop, the master client, and the
-//! once-a-second cron (PINGs, ACKs, reconnects, timeouts, backlog TTL). The data and the decisions live in
-//! [`crate::state::repl`]; the handshake parser in [`crate::state::repl::replica`].
+//! once-a-second cron (ACKs, reconnects, timeouts). The data and the decisions live in [`crate::state::repl`],
+//! and so does every step that needs only the server state (the cron's PINGs and backlog TTL, GETACK, the history
+//! an RDB loaded at start-up); the handshake parser is [`crate::state::repl::replica`]. What stays here needs the
+//! event loop, the sockets or the fork.
 //!
 //! Nothing here blocks the loop on the network: the link socket is non-blocking and registered like a client's.
 //! Loading the received payload is `server/repl_load.rs`.
@@ -76,44 +78,6 @@ impl Server {
         }
     }
 
-    /// After a master loaded its RDB at start-up (Redis 7.0's `loadDataFromDisk`): with the history the file
-    /// recorded, that history becomes our second ID (our own ID stays new), the offset and the backlog made for
-    /// the load (holding the DELs of keys that expired meanwhile) are rebased on it, and the replicas of the
-    /// previous run continue with `+CONTINUE`. Without one the backlog goes (the offset keeps the DELs' bytes,
-    /// as Redis's).
-    pub(super) fn repl_restore_master_history(&mut self) {
-        crate::state::repl::drain_feed(&mut self.state, None);
-        let r = &mut self.state.repl;
-        match r.loaded_history.take() {
-            Some((id, offset, _db)) => {
-                r.replid2 = id;
-                r.second_offset = offset + 1;
-                r.master_repl_offset += offset;
-                if let Some(b) = r.backlog.as_mut() {
-                    b.rebase(offset);
-                }
-                r.no_replicas_since_s = crate::util::now_ms() / 1000;
-            }
-            None => {
-                r.backlog = None;
-                crate::state::repl::sync_feed(&mut self.state);
-            }
-        }
-    }
-
-    /// The aux fields of the RDB loaded at start-up: a replica restarting from it may continue its master's
-    /// history.
-    pub(super) fn repl_loaded_aux(&mut self, aux: &[(Vec<u8>, Vec<u8>)]) {
-        let get = |k: &[u8]| aux.iter().find(|(n, _)| n == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
-        if let (Some(id), Some(off)) = (get(b"repl-id"), get(b"repl-offset").and_then(|o| o.parse::<i64>().ok())) {
-            // Redis takes the history only with a stream db too (older versions could save -1 there).
-            let db = get(b"repl-stream-db").and_then(|d| d.parse::<usize>().ok());
-            if let (40, Some(db)) = (id.len(), db) {
-                self.state.repl.loaded_history = Some((id, off, db));
-            }
-        }
-    }
-
     /// After each top-level command: the stream it produced goes out, then what REPLICAOF / PSYNC asked for.
     #[inline]
     pub(super) fn repl_after_command(&mut self, el: &mut EventLoop, c: &mut ClientState) {
@@ -131,6 +95,8 @@ impl Server {
                         self.repl_drop_master(el);
                         let r = &mut self.state.repl;
                         (r.link_state, r.can_continue) = (LinkState::Connect, false);
+                        // PSYNC FAILOVER promoted us before asking for this.
+                        self.sync_oom_role(false);
                     }
                     Request::AbortFailover(why) => self.repl_abort_failover(el, why),
                 }
@@ -166,21 +132,9 @@ impl Server {
         // move our offset past what the replicas are to catch up with. It goes once the pause ends.
         if self.state.repl.get_ack && self.state.pause.mode_at(crate::util::now_ms()) == crate::state::PauseMode::Off {
             self.state.repl.get_ack = false;
-            self.repl_queue_getack();
+            crate::state::repl::queue_getack(&mut self.state);
         }
         crate::state::repl::drain_feed(&mut self.state, None);
-    }
-
-    /// Puts `REPLCONF GETACK *` into the stream (Redis's `sendGetackToReplicas`); it reaches the backlog and the
-    /// replicas with the next `drain_feed`.
-    pub(super) fn repl_queue_getack(&mut self) {
-        if let Some(f) = self.state.prop.repl.as_mut() {
-            // In the stream's current db, like the PING: no SELECT.
-            crate::resp::encode_command(&mut f.buf, &[b"REPLCONF", b"GETACK", b"*"]);
-        } else if !self.state.repl.is_replica() && self.state.repl.backlog.is_none() {
-            // Redis 7.2+: with no backlog the offset still moves by one per command fed (WAITAOF's offsets).
-            self.state.repl.master_repl_offset += 1;
-        }
     }
 
     /// After the pass's writes: the diskless child's pipe is watched only while every replica it feeds has taken
@@ -886,6 +840,7 @@ impl Server {
         crate::state::repl::sync_feed(&mut self.state);
         log_notice!("Connecting to MASTER {}:{}", addr.host, addr.port);
         self.repl_connect(el);
+        self.sync_oom_role(false);
     }
 
     /// REPLICAOF NO ONE (Redis's `replicationUnsetMaster`).
@@ -897,6 +852,7 @@ impl Server {
         crate::state::repl::unset_master(&mut self.state);
         // An AOF stopped by a sync that never finished comes back now (Redis's `replicationUnsetMaster`).
         self.repl_restart_aof();
+        self.sync_oom_role(false);
     }
 
     /// A waiting FAILOVER: time out, or hand over to the replica that caught up (Redis's `updateFailoverStatus`).
@@ -1293,10 +1249,10 @@ impl Server {
         if self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveStart) {
             self.repl_start_full_syncs(None);
         }
-        self.repl_cron_ping_replicas();
+        crate::state::repl::cron_ping_replicas(&mut self.state);
         self.repl_cron_check_replicas(now, timeout_ms);
         crate::state::repl::refresh_good_replicas(&mut self.state);
-        self.repl_cron_backlog(now / 1000);
+        crate::state::repl::cron_backlog(&mut self.state, now / 1000);
     }
 
     /// The replica side of the cron: timeouts of the link to our master (connecting, or receiving the RDB) and of
@@ -1336,25 +1292,6 @@ impl Server {
         }
     }
 
-    /// PINGs the replicas every `repl-ping-replica-period` cron runs, so they see the master alive.
-    fn repl_cron_ping_replicas(&mut self) {
-        // No PING while a FAILOVER with a TIMEOUT waits (the offset the target must reach stays put); without
-        // one the PINGs go on and the target catches up after each (Redis 7.0's `replicationCron` tests
-        // `failover_end_time`).
-        let f = &self.state.repl.failover;
-        let failing_over = f.state != repl::failover::State::None && f.end_ms != 0;
-        let period = self.state.config.stored_i64("repl-ping-replica-period").max(1) as u64;
-        let loops = self.state.repl.cron_loops;
-        self.state.repl.cron_loops += 1;
-        if !self.state.repl.is_replica() && !self.state.repl.replicas.is_empty() && !failing_over && loops % period == 0
-        {
-            if let Some(f) = self.state.prop.repl.as_mut() {
-                crate::resp::encode_command(&mut f.buf, &[b"PING"]);
-            }
-            crate::state::repl::drain_feed(&mut self.state, None);
-        }
-    }
-
     /// Newlines to replicas waiting for their RDB (so they do not time out), and disconnects the replicas that
     /// timed out.
     fn repl_cron_check_replicas(&mut self, now: i64, timeout_ms: i64) {
@@ -1388,36 +1325,6 @@ impl Server {
         }
         for (id, fd) in timed_out {
             self.repl_close_async(&mut None, id, fd);
-        }
-    }
-
-    /// The backlog: resized to the configured size, trimmed a bounded step, freed after `repl-backlog-ttl` without
-    /// replicas.
-    fn repl_cron_backlog(&mut self, now_s: i64) {
-        // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits; the history a gone replica pinned
-        // is freed a bounded step at a time.
-        let size = crate::state::repl::backlog::configured_size(&self.state.config);
-        if let Some(b) = self.state.repl.backlog.as_mut() {
-            b.set_size(size);
-        }
-        for _ in 0..16 {
-            if !crate::state::repl::trim_backlog(&mut self.state) {
-                break;
-            }
-        }
-        let ttl = self.state.config.stored_i64("repl-backlog-ttl");
-        let r = &self.state.repl;
-        if !r.is_replica()
-            && r.replicas.is_empty()
-            && ttl > 0
-            && r.backlog.is_some()
-            && now_s - r.no_replicas_since_s > ttl
-        {
-            crate::state::repl::change_replid(&mut self.state);
-            crate::state::repl::clear_replid2(&mut self.state);
-            self.state.repl.backlog = None;
-            crate::state::repl::sync_feed(&mut self.state);
-            log_notice!("Replication backlog freed after {ttl} seconds without connected replicas.");
         }
     }
 }

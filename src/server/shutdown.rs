@@ -129,7 +129,7 @@ impl Server {
                 now.saturating_add(self.state.config.shutdown_timeout.saturating_mul(1000));
             // Not while clients are paused already: the request would move our offset past a pause's target.
             if self.state.pause.mode_at(now) == PauseMode::Off {
-                self.repl_queue_getack();
+                crate::state::repl::queue_getack(&mut self.state);
                 crate::state::repl::drain_feed(&mut self.state, running);
             }
             self.state.pause.set_shutdown(true);

@@ -263,6 +263,10 @@ pub enum Action {
     DebugRestart { save: bool, delay_ms: i64 },
     /// CONFIG SET port/bind changed the listeners: register the new ones, unregister and close the old ones.
     ListenersChanged,
+    /// CONFIG SET changed the configuration (`in_exec`: inside EXEC): the server applies what lives outside
+    /// [`crate::config::Config`] (`Server::config_changed`): the AOF turned on or off or its settings, the default
+    /// user's password from `requirepass`, the clients' memory against `maxmemory-clients`.
+    ConfigChanged { in_exec: bool },
 }
 
 /// SHUTDOWN's options (Redis's `SHUTDOWN_NOSAVE`/`SAVE`/`NOW`/`FORCE`), from the command or from
@@ -887,7 +891,7 @@ impl ServerState {
     /// blocked on it and invalidates it for client-side caching (`by`: the id of the client whose command changed it, 0
     /// for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it by settling a
     /// `command::KeyWrite` (`Ctx::changed`, `Ctx::settle`); expiry and eviction through
-    /// [`ServerState::drain_expired`], which turns the databases' deletion logs into calls here; the server's own
+    /// `notify::drain_queues`, which turns the databases' queued deletions into calls here; the server's own
     /// writes outside any command (active expiry of hash fields, a lost slot's keys, the keyspace-events stream) call
     /// it directly, and `tests/layers.rs`
     /// (`single_key_changes_are_reported_from_known_places`) holds the list of callers. The cluster's slot index does
@@ -996,20 +1000,10 @@ impl ServerState {
         }
     }
 
-    /// Handles the keys expiry or eviction deleted since the last call (lazily inside a command, by the active cycle,
-    /// or by [`crate::state::evict::pool`]): invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK`
-    /// with `lazyfree-lazy-expire` / `lazyfree-lazy-eviction`), as Redis's `deleteExpiredKeyAndPropagate` and
-    /// `performEvictions`. `standalone`: each deletion is its own unit (active expiry); otherwise they join the running
-    /// command's unit.
-    #[inline]
-    pub fn drain_expired(&mut self, standalone: bool) {
-        if crate::keyspace::db::take_expired_pending() {
-            self.drain_expired_slow(standalone);
-        }
-    }
-
+    /// Steps 1 and 2 of `notify::drain_queues`: the big values the databases let go of freed, the keys expiry
+    /// and eviction deleted signalled and propagated.
     #[cold]
-    fn drain_expired_slow(&mut self, standalone: bool) {
+    pub fn drain_deletions(&mut self, standalone: bool) {
         for i in 0..self.dbs.len() {
             for (e, why) in self.dbs[i].take_garbage() {
                 match why {

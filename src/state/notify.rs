@@ -6,19 +6,21 @@
 //! (message: the key) with `E`.
 //!
 //! Two events are produced below the command layer, where no context exists: `expired` (every TTL deletion, lazy
-//! or active) and `new` (a key added to a database). The [`Db`](crate::keyspace::db::Db) records them in its `events` log
+//! or active) and `new` (a key added to a database). The [`Db`](crate::keyspace::db::Db) queues them
 //! only while such notifications are wanted (`ServerState::db_events`, kept in step with the configuration by
-//! [`sync`] and handed to the lookups and inserts in a [`LookupClock`](crate::keyspace::db::LookupClock)), and they are published before the next handler event and after every command ([`after_command`])
-//! or active-expire cycle, so subscribers see them in Redis's order (`expired` before the command's own event).
+//! [`sync`] and handed to the lookups and inserts in a [`LookupClock`](crate::keyspace::db::LookupClock)), and they are
+//! published before the next handler event ([`publish_queued_first`]) and after every command or active-expire cycle
+//! ([`drain_queues`], the one drain of the databases' [`Queue`](crate::keyspace::db::Queue)), so subscribers see
+//! them in Redis's order (`expired` before the command's own event).
 //!
 //! So events take three routes, each for a reason: a handler's own events through
 //! [`Ctx::notify`](crate::command::Ctx::notify) (the event name is the command's); `expired` and `new` through the
-//! databases' log (`db::events`), since they happen where no context exists; and `evicted` straight from
+//! databases' queue, since they happen where no context exists; and `evicted` straight from
 //! `state::evict::perform_evictions`, which holds the server state and the client about to run, and runs before that
 //! client's command (so its events come first, as in Redis). All three end in [`emit`].
 //!
 //! An operation on the server state (it publishes through the pub/sub registry to other clients), so it sits
-//! with the state, above the keyspace: the keyspace only records `expired` and `new` in `db::events`.
+//! with the state, above the keyspace: the keyspace only queues `expired` and `new`.
 //!
 //! Tested by the unit tests in `command/notify_tests.rs` (a whole server through the command harness) and end to
 //! end by the pub/sub notification tests.
@@ -26,7 +28,7 @@
 #![forbid(unsafe_code)]
 
 use crate::config::notify as nc;
-pub use crate::keyspace::db::events::{pending, LOG_EXPIRED, LOG_NEW};
+pub use crate::keyspace::db::events::{LOG_EXPIRED, LOG_NEW};
 use crate::net::client::ClientState;
 use crate::state::ServerState;
 
@@ -47,18 +49,50 @@ pub fn sync(srv: &mut ServerState) {
     srv.db_events = mask;
 }
 
-/// After a command: sync the switch and publish what the databases recorded. `me` is the client that ran it.
+/// Finishes what the databases queued ([`crate::keyspace::db::Queue`]) during a command (lazy expiry, a big
+/// overwritten value, a `new` key) or a cycle (active expiry, eviction), in this order:
+/// 1. the big values let go of are freed, lazily or on the spot;
+/// 2. each key expiry or eviction deleted is signalled ([`ServerState::key_changed`]: WATCH, blocked clients,
+///    tracking) and its deletion propagated as `DEL` (`UNLINK` with `lazyfree-lazy-expire` /
+///    `lazyfree-lazy-eviction`), as Redis's `deleteExpiredKeyAndPropagate` and `performEvictions` do; with
+///    `standalone` each is its own unit (active expiry, eviction), otherwise it joins the running command's unit
+///    ahead of the command, so a replica deletes the key before it runs the command;
+/// 3. `between` runs: what the caller must do after the deletions and before the events (`Server::call_with`:
+///    the command's own propagation; the active expiry cycle: hash-field expiry);
+/// 4. the `expired` / `new` keyspace events are published, oldest first, after the command's propagation (the
+///    change feed's entries follow the command's in the stream); `me` is the client that ran the command.
 #[inline]
-pub fn after_command(srv: &mut ServerState, me: Option<&mut ClientState>) {
+pub fn drain_queues(
+    srv: &mut ServerState,
+    standalone: bool,
+    me: Option<&mut ClientState>,
+    between: impl FnOnce(&mut ServerState),
+) {
+    let queued = crate::keyspace::db::take_queued();
+    if queued {
+        srv.drain_deletions(standalone);
+    }
+    between(srv);
     sync(srv);
-    if pending() {
+    // `between` may have queued more (the mark is set again then).
+    if queued || crate::keyspace::db::queued() {
         drain(srv, me);
     }
 }
 
-/// Publishes every event recorded by the databases, oldest first.
+/// Before a handler's own event: publishes the `expired` / `new` events the databases queued during the command
+/// first, so subscribers see them in Redis's order (`expired` before the command's event). One load when nothing
+/// is queued.
+#[inline]
+pub fn publish_queued_first(srv: &mut ServerState, me: &mut ClientState) {
+    if crate::keyspace::db::queued() {
+        drain(srv, Some(me));
+    }
+}
+
+/// Publishes every event recorded by the databases, oldest first (the databases' mark stays for what else they
+/// queued: [`drain_queues`] clears it).
 pub fn drain(srv: &mut ServerState, mut me: Option<&mut ClientState>) {
-    crate::keyspace::db::events::clear_pending();
     for i in 0..srv.dbs.len() {
         let events = srv.dbs[i].take_events();
         if events.is_empty() {

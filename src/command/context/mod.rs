@@ -263,9 +263,7 @@ impl Ctx<'_> {
         if self.srv.config.notify_keyspace_events & class == 0 {
             return;
         }
-        if crate::state::notify::pending() {
-            crate::state::notify::drain(self.srv, Some(&mut *self.client));
-        }
+        crate::state::notify::publish_queued_first(self.srv, self.client);
         let db = self.client.db;
         crate::state::notify::emit_with(self.srv, Some(&mut *self.client), class, event, key, db, fields);
     }
@@ -281,9 +279,7 @@ impl Ctx<'_> {
 
     #[cold]
     fn notify_slow(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
-        if crate::state::notify::pending() {
-            crate::state::notify::drain(self.srv, Some(&mut *self.client));
-        }
+        crate::state::notify::publish_queued_first(self.srv, self.client);
         crate::state::notify::emit(self.srv, Some(&mut *self.client), class, event, key, db);
     }
 }

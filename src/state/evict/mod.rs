@@ -160,7 +160,7 @@ fn evict_until_under(srv: &mut ServerState, mut me: Option<&mut ClientState>) ->
         }
     }
     // Each DEL/UNLINK is its own unit, not wrapped with the command that triggered the eviction.
-    srv.drain_expired(true);
+    crate::state::notify::drain_queues(srv, true, None, |_| {});
     crate::latency::add_sample_if_needed("eviction-cycle", start.elapsed().as_millis() as u64);
     result
 }

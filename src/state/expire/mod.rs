@@ -89,13 +89,12 @@ fn run_cycle(state: &mut ServerState, kind: CycleKind) {
     let effort = state.config.active_expire_effort;
     crate::state::notify::sync(state);
     active_expire_cycle_with_effort(state, kind, effort);
-    state.drain_expired(true);
-    // Hash fields have their own slow call in the cron and fast calls between passes, not in slices.
-    if kind != CycleKind::Slice {
-        field_expire_cycle(state, kind == CycleKind::Fast);
-    }
-    // `expired` keyspace events of the keys this cycle deleted.
-    crate::state::notify::after_command(state, None);
+    crate::state::notify::drain_queues(state, true, None, |state| {
+        // Hash fields have their own slow call in the cron and fast calls between passes, not in slices.
+        if kind != CycleKind::Slice {
+            field_expire_cycle(state, kind == CycleKind::Fast);
+        }
+    });
 }
 
 /// One active expire cycle of `kind`. `effort` is `active-expire-effort` (1..=10; clamped).
@@ -474,7 +473,7 @@ pub fn expire_replica_keys(state: &mut ServerState) {
         }
     }
     state.repl.keys_with_expire = keep;
-    state.drain_expired(true);
+    crate::state::notify::drain_queues(state, true, None, |_| {});
 }
 
 #[cfg(test)]

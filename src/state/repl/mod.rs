@@ -2,7 +2,8 @@
 //!
 //! - this file: the operations on the whole server state: feeding the stream to the backlog and the replicas,
 //!   creating and trimming the backlog, the replication IDs, the PSYNC decision, promotion (REPLICAOF NO ONE),
-//!   the `min-replicas-*` count and what an RDB save records;
+//!   the `min-replicas-*` count, what an RDB save records and what a loaded one restores, and the cron steps that
+//!   need no socket (the PINGs to replicas, the backlog's size and TTL);
 //! - [`roles`]: the data (the IDs and offsets, the replicas fed, the master link) and the picture of both roles;
 //! - [`backlog`]: the shared replication buffer; [`replica`]: the replica's side of the link (the handshake, the
 //!   payload); [`failover`]: FAILOVER's state machine.
@@ -288,6 +289,100 @@ pub fn psync_decision(srv: &ServerState, replid: &str, offset: i64, who: &str) -
             }
             PsyncOutcome::Full { counts_as_error: true }
         }
+    }
+}
+
+/// After a master loaded its RDB at start-up (Redis 7.0's `loadDataFromDisk`): with the history the file
+/// recorded, that history becomes our second ID (our own ID stays new), the offset and the backlog made for
+/// the load (holding the DELs of keys that expired meanwhile) are rebased on it, and the replicas of the
+/// previous run continue with `+CONTINUE`. Without one the backlog goes (the offset keeps the DELs' bytes,
+/// as Redis's).
+pub fn restore_master_history(srv: &mut ServerState) {
+    drain_feed(srv, None);
+    let r = &mut srv.repl;
+    match r.loaded_history.take() {
+        Some((id, offset, _db)) => {
+            r.replid2 = id;
+            r.second_offset = offset + 1;
+            r.master_repl_offset += offset;
+            if let Some(b) = r.backlog.as_mut() {
+                b.rebase(offset);
+            }
+            r.no_replicas_since_s = crate::util::now_ms() / 1000;
+        }
+        None => {
+            r.backlog = None;
+            sync_feed(srv);
+        }
+    }
+}
+
+/// The aux fields of the RDB loaded at start-up: a replica restarting from it may continue its master's
+/// history.
+pub fn note_loaded_aux(srv: &mut ServerState, aux: &[(Vec<u8>, Vec<u8>)]) {
+    let get = |k: &[u8]| aux.iter().find(|(n, _)| n == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+    if let (Some(id), Some(off)) = (get(b"repl-id"), get(b"repl-offset").and_then(|o| o.parse::<i64>().ok())) {
+        // Redis takes the history only with a stream db too (older versions could save -1 there).
+        let db = get(b"repl-stream-db").and_then(|d| d.parse::<usize>().ok());
+        if let (40, Some(db)) = (id.len(), db) {
+            srv.repl.loaded_history = Some((id, off, db));
+        }
+    }
+}
+
+/// Puts `REPLCONF GETACK *` into the stream (Redis's `sendGetackToReplicas`); it reaches the backlog and the
+/// replicas with the next `drain_feed`.
+pub fn queue_getack(srv: &mut ServerState) {
+    if let Some(f) = srv.prop.repl.as_mut() {
+        // In the stream's current db, like the PING: no SELECT.
+        crate::resp::encode_command(&mut f.buf, &[b"REPLCONF", b"GETACK", b"*"]);
+    } else if !srv.repl.is_replica() && srv.repl.backlog.is_none() {
+        // Redis 7.2+: with no backlog the offset still moves by one per command fed (WAITAOF's offsets).
+        srv.repl.master_repl_offset += 1;
+    }
+}
+
+/// PINGs the replicas every `repl-ping-replica-period` cron runs, so they see the master alive.
+pub fn cron_ping_replicas(srv: &mut ServerState) {
+    // No PING while a FAILOVER with a TIMEOUT waits (the offset the target must reach stays put); without
+    // one the PINGs go on and the target catches up after each (Redis 7.0's `replicationCron` tests
+    // `failover_end_time`).
+    let f = &srv.repl.failover;
+    let failing_over = f.state != failover::State::None && f.end_ms != 0;
+    let period = srv.config.stored_i64("repl-ping-replica-period").max(1) as u64;
+    let loops = srv.repl.cron_loops;
+    srv.repl.cron_loops += 1;
+    if !srv.repl.is_replica() && !srv.repl.replicas.is_empty() && !failing_over && loops % period == 0 {
+        if let Some(f) = srv.prop.repl.as_mut() {
+            crate::resp::encode_command(&mut f.buf, &[b"PING"]);
+        }
+        drain_feed(srv, None);
+    }
+}
+
+/// The backlog: resized to the configured size, trimmed a bounded step, freed after `repl-backlog-ttl` without
+/// replicas.
+pub fn cron_backlog(srv: &mut ServerState, now_s: i64) {
+    // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits; the history a gone replica pinned
+    // is freed a bounded step at a time.
+    let size = backlog::configured_size(&srv.config);
+    if let Some(b) = srv.repl.backlog.as_mut() {
+        b.set_size(size);
+    }
+    for _ in 0..16 {
+        if !trim_backlog(srv) {
+            break;
+        }
+    }
+    let ttl = srv.config.stored_i64("repl-backlog-ttl");
+    let r = &srv.repl;
+    if !r.is_replica() && r.replicas.is_empty() && ttl > 0 && r.backlog.is_some() && now_s - r.no_replicas_since_s > ttl
+    {
+        change_replid(srv);
+        clear_replid2(srv);
+        srv.repl.backlog = None;
+        sync_feed(srv);
+        crate::log_notice!("Replication backlog freed after {ttl} seconds without connected replicas.");
     }
 }
 

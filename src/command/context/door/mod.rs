@@ -472,9 +472,7 @@ fn overwrite_events_slow(
 ) {
     use crate::config::notify as nc;
     use crate::state::notify;
-    if notify::pending() {
-        notify::drain(srv, Some(&mut *client));
-    }
+    notify::publish_queued_first(srv, client);
     notify::emit(srv, Some(&mut *client), nc::OVERWRITTEN, "overwritten", key, db);
     if type_changed {
         notify::emit(srv, Some(client), nc::TYPE_CHANGED, "type_changed", key, db);
