@@ -238,7 +238,8 @@ fn add(ctx: &mut Ctx, args: Args) {
 fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
     let (e, r, mut w) = ctx.write(key);
     match prob_mut::<Bloom>(e) {
-        Ok(_) => {}
+        // The common case: the filter is there, one lookup.
+        Ok(b) => add_items(r, b, &items, opts.is_multi),
         Err(ProbMiss::Missing) if opts.autocreate => {
             let Some(b) = Bloom::new(opts.capacity as u64, opts.error_rate, opts.expansion as u32, opts.non_scaling)
             else {
@@ -247,18 +248,24 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
             };
             let e = new_entry(ctx, key, b);
             ctx.door(&w).insert(e);
+            let (e, r) = ctx.door(&w).entry_reply();
+            let Ok(b) = prob_mut::<Bloom>(e) else {
+                w.untouched();
+                return;
+            };
+            add_items(r, b, &items, opts.is_multi);
         }
         Err(miss) => {
             r.error(miss.message(KEY_MISSING));
             return ctx.changed(&mut w, 0);
         }
     }
-    let (e, r) = ctx.door(&w).entry_reply();
-    let Ok(b) = prob_mut::<Bloom>(e) else {
-        w.untouched();
-        return;
-    };
-    if opts.is_multi {
+    ctx.changed(&mut w, 1);
+}
+
+/// The adds of [`insert_common`] and their replies.
+fn add_items(r: &mut Reply, b: &mut Bloom, items: &Args, is_multi: bool) {
+    if is_multi {
         // The length is known only after the loop (a full non-scaling filter stops it): count first.
         let mut results = Vec::with_capacity(items.len());
         for item in items.iter() {
@@ -275,7 +282,6 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
     } else if let Some(item) = items.iter().next() {
         add_reply(r, b.add(item));
     }
-    ctx.changed(&mut w, 1);
 }
 
 fn add_reply(r: &mut Reply, a: Added) {
