@@ -487,6 +487,11 @@ exec
 eval "return redis.call('tdigest.add', KEYS[1], '7')" 1 t
 eval "return redis.call('tdigest.max', KEYS[1])" 1 t
 eval "return redis.call('tdigest.quantile', KEYS[1], '0.5', '1')" 1 t
+tdigest.create sv
+tdigest.add sv 1 2 3 4 5
+tdigest.info sv
+save
+tdigest.info sv
 "#;
 
 #[test]
