@@ -59,7 +59,7 @@ pub struct BloomLink {
     pub bpe: f64,
     pub bits: u64,
     pub bf: Vec<u8>,
-    /// `x mod` the link's modulus ([`BloomLink::modulus`]), its reciprocal computed once.
+    /// `x mod` the link's modulus ([`modulus_of`]), its reciprocal computed once.
     m: Modulus,
 }
 
