@@ -53,7 +53,16 @@ pub struct TopK {
     pub heap: Vec<HeapBucket>,
     /// [`FastMod`] by `width`, made once.
     modw: FastMod,
+    /// `decay^i` for the small counts most decays meet (a table of 256 as RedisBloom's would be 2 KB a Top-K).
+    small: [f64; SMALL_POWERS],
     rng: u64,
+}
+
+/// Entries of [`TopK::small`].
+const SMALL_POWERS: usize = 16;
+
+fn small_powers(decay: f64) -> [f64; SMALL_POWERS] {
+    std::array::from_fn(|i| decay.powi(i as i32))
 }
 
 /// The decay draws' generator state of a new or loaded Top-K.
@@ -74,7 +83,8 @@ impl TopK {
         let mut heap = Vec::new();
         heap.try_reserve_exact(k as usize).ok()?;
         heap.resize(k as usize, HeapBucket::default());
-        Some(TopK { k, width, depth, decay, data, heap, modw: FastMod::new(width as u64), rng: RNG_SEED })
+        let (modw, small) = (FastMod::new(width as u64), small_powers(decay));
+        Some(TopK { k, width, depth, decay, data, heap, modw, small, rng: RNG_SEED })
     }
 
     /// A uniform draw in [0, 1] (RedisBloom's `rand() / (double)RAND_MAX`).
@@ -88,12 +98,13 @@ impl TopK {
     }
 
     /// `decay^count`, as RedisBloom's table of `decay^i` (`i < 256`) and its products for larger counts give it.
-    /// Computed where needed rather than kept (2 KB a Top-K saves; the counts met are small, a few
-    /// multiplications).
+    /// The small powers are kept ([`TopK::small`]), the rest computed where needed (2 KB a Top-K saves).
     fn decay_of(&self, count: u32) -> f64 {
         let c = count as usize;
         let d = self.decay;
-        if c < DECAY_TABLE {
+        if let Some(&p) = self.small.get(c) {
+            p
+        } else if c < DECAY_TABLE {
             d.powi(c as i32)
         } else {
             let last = DECAY_TABLE - 1;
@@ -285,7 +296,8 @@ impl TopK {
             }
             hv.push(HeapBucket { fp: u32_at(c, 0), item: filled.then(|| item.into()), count: u32_at(c, 16) });
         }
-        Some(TopK { k, width, depth, decay, data, heap: hv, modw: FastMod::new(width as u64), rng: RNG_SEED })
+        let (modw, small) = (FastMod::new(width as u64), small_powers(decay));
+        Some(TopK { k, width, depth, decay, data, heap: hv, modw, small, rng: RNG_SEED })
     }
 }
 
