@@ -8,6 +8,7 @@
 //! reaches RedisBloom's `RedisModule_ReplicateVerbatim` counts one change, so it propagates as sent. No keyspace
 //! events (RedisBloom publishes none). BF.EXISTS of a key of another type answers 0 (RedisBloom does not check).
 
+use super::shared::{prob_mut, prob_ref, ProbMiss};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
@@ -123,52 +124,8 @@ fn wrong_arity(r: &mut Reply, args: &Args) {
     r.err_arity(&String::from_utf8_lossy(args.get(0)));
 }
 
-/// A key's filter, or why there is none (`bfGetChain`'s statuses).
-enum Found<'a> {
-    Filter(&'a mut Bloom),
-    Missing,
-    WrongType,
-}
-
-/// [`found`] for a read lookup's shared entry.
-enum FoundRef<'a> {
-    Filter(&'a Bloom),
-    Missing,
-    WrongType,
-}
-
-fn found_ref(e: Option<&Entry>) -> FoundRef<'_> {
-    match e.map(|e| e.value()) {
-        None => FoundRef::Missing,
-        Some(Some(Value::Prob(p))) => match &**p {
-            Prob::Bloom(b) => FoundRef::Filter(b),
-            _ => FoundRef::WrongType,
-        },
-        Some(_) => FoundRef::WrongType,
-    }
-}
-
-fn found(e: Option<&mut Entry>) -> Found<'_> {
-    match e {
-        None => Found::Missing,
-        Some(e) => match e.value_mut() {
-            Some(Value::Prob(p)) => match &mut **p {
-                Prob::Bloom(b) => Found::Filter(b),
-                _ => Found::WrongType,
-            },
-            _ => Found::WrongType,
-        },
-    }
-}
-
-/// `statusStrerror` for a key that is not a filter.
-fn not_found_error(missing: bool) -> &'static str {
-    if missing {
-        "ERR not found"
-    } else {
-        "WRONGTYPE Operation against a key holding the wrong kind of value"
-    }
-}
+/// `statusStrerror` for a key that is not a filter (`bfGetChain`'s statuses).
+const KEY_MISSING: &str = "ERR not found";
 
 fn new_entry(ctx: &Ctx, key: &[u8], b: Bloom) -> Entry {
     let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::Bloom(b))));
@@ -211,14 +168,14 @@ fn reserve(ctx: &mut Ctx, args: Args) {
     }
     let key = args.get(1);
     let (e, r, mut w) = ctx.write(key);
-    match found(e) {
-        Found::Missing => {}
-        Found::Filter(_) => {
+    match prob_mut::<Bloom>(e) {
+        Err(ProbMiss::Missing) => {}
+        Ok(_) => {
             r.error("ERR item exists");
             return ctx.changed(&mut w, 0);
         }
-        Found::WrongType => {
-            r.error(not_found_error(false));
+        Err(miss) => {
+            r.error(miss.message(KEY_MISSING));
             return ctx.changed(&mut w, 0);
         }
     }
@@ -280,10 +237,10 @@ fn add(ctx: &mut Ctx, args: Args) {
 /// `bfInsertCommon`: adds `items`, creating the filter with `opts` when the key is missing.
 fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
     let (e, r, mut w) = ctx.write(key);
-    let missing = e.is_none();
-    match found(e) {
-        Found::Filter(_) => {}
-        Found::Missing if opts.autocreate => {
+    match prob_mut::<Bloom>(e) {
+        // The common case: the filter is there, one lookup.
+        Ok(b) => add_items(r, b, &items, opts.is_multi),
+        Err(ProbMiss::Missing) if opts.autocreate => {
             let Some(b) = Bloom::new(opts.capacity as u64, opts.error_rate, opts.expansion as u32, opts.non_scaling)
             else {
                 r.error("ERR could not create filter");
@@ -291,18 +248,24 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
             };
             let e = new_entry(ctx, key, b);
             ctx.door(&w).insert(e);
+            let (e, r) = ctx.door(&w).entry_reply();
+            let Ok(b) = prob_mut::<Bloom>(e) else {
+                w.untouched();
+                return;
+            };
+            add_items(r, b, &items, opts.is_multi);
         }
-        _ => {
-            r.error(not_found_error(missing));
+        Err(miss) => {
+            r.error(miss.message(KEY_MISSING));
             return ctx.changed(&mut w, 0);
         }
     }
-    let (e, r) = ctx.door(&w).entry_reply();
-    let Found::Filter(b) = found(e) else {
-        w.untouched();
-        return;
-    };
-    if opts.is_multi {
+    ctx.changed(&mut w, 1);
+}
+
+/// The adds of [`insert_common`] and their replies.
+fn add_items(r: &mut Reply, b: &mut Bloom, items: &Args, is_multi: bool) {
+    if is_multi {
         // The length is known only after the loop (a full non-scaling filter stops it): count first.
         let mut results = Vec::with_capacity(items.len());
         for item in items.iter() {
@@ -319,7 +282,6 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
     } else if let Some(item) = items.iter().next() {
         add_reply(r, b.add(item));
     }
-    ctx.changed(&mut w, 1);
 }
 
 fn add_reply(r: &mut Reply, a: Added) {
@@ -406,10 +368,7 @@ fn exists(ctx: &mut Ctx, args: Args) {
         return wrong_arity(ctx.reply(), &args);
     }
     let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let b = match found_ref(e) {
-        FoundRef::Filter(b) => Some(b),
-        _ => None,
-    };
+    let b = prob_ref::<Bloom>(e).ok();
     if multi {
         r.array(argc - 2);
     }
@@ -421,11 +380,10 @@ fn exists(ctx: &mut Ctx, args: Args) {
 /// A read command's filter, or its error replied.
 fn read_filter<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<(&'c Bloom, &'c mut Reply)> {
     let (e, r) = ctx.lookup(Access::READ, key);
-    let missing = e.is_none();
-    match found_ref(e) {
-        FoundRef::Filter(b) => Some((b, r)),
-        _ => {
-            r.error(not_found_error(missing));
+    match prob_ref::<Bloom>(e) {
+        Ok(b) => Some((b, r)),
+        Err(miss) => {
+            r.error(miss.message(KEY_MISSING));
             None
         }
     }
@@ -487,10 +445,10 @@ fn card(ctx: &mut Ctx, args: Args) {
         return wrong_arity(ctx.reply(), &args);
     }
     let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    match found_ref(e) {
-        FoundRef::Filter(b) => r.int(b.size as i64),
-        FoundRef::Missing => r.int(0),
-        FoundRef::WrongType => r.error(not_found_error(false)),
+    match prob_ref::<Bloom>(e) {
+        Ok(b) => r.int(b.size as i64),
+        Err(ProbMiss::Missing) => r.int(0),
+        Err(miss) => r.error(miss.message(KEY_MISSING)),
     }
 }
 
@@ -551,9 +509,8 @@ fn loadchunk(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let data = args.get(3);
     let (e, r, mut w) = ctx.write(key);
-    let missing = e.is_none();
-    match found(e) {
-        Found::Missing if iter == 1 => match Bloom::from_header(data) {
+    match prob_mut::<Bloom>(e) {
+        Err(ProbMiss::Missing) if iter == 1 => match Bloom::from_header(data) {
             Err(msg) => {
                 r.error(msg);
                 ctx.changed(&mut w, 0);
@@ -565,7 +522,7 @@ fn loadchunk(ctx: &mut Ctx, args: Args) {
                 ctx.changed(&mut w, 1);
             }
         },
-        Found::Filter(b) => match b.load_chunk(iter, data) {
+        Ok(b) => match b.load_chunk(iter, data) {
             Err(msg) => {
                 r.error(msg);
                 ctx.changed(&mut w, 0);
@@ -575,8 +532,8 @@ fn loadchunk(ctx: &mut Ctx, args: Args) {
                 ctx.changed(&mut w, 1);
             }
         },
-        _ => {
-            r.error(not_found_error(missing));
+        Err(miss) => {
+            r.error(miss.message(KEY_MISSING));
             ctx.changed(&mut w, 0);
         }
     }

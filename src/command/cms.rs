@@ -164,22 +164,25 @@ fn incrby(ctx: &mut Ctx, args: Args) {
         return r.error(msg);
     }
     let pairs = (argc - 2) / 2;
-    let mut values = Vec::with_capacity(pairs);
+    let value = |i: usize| parse_i64(args.get(3 + 2 * i));
     for i in 0..pairs {
-        match parse_i64(args.get(3 + 2 * i)) {
+        match value(i) {
             None => return r.error("CMS: Cannot parse number"),
             Some(v) if v < 0 => return r.error("CMS: Number cannot be negative"),
-            Some(v) => values.push(v as u64),
+            Some(_) => {}
         }
     }
     // The sketch is changed through the door; the read lookup above did the expiry and the hit counting.
-    let (e, r, w) = ctx.write(args.get(1));
+    let w = ctx.open_write(args.get(1));
+    let (e, r) = ctx.door(&w).entry_reply();
     let Ok(c) = sketch(e) else {
         w.untouched();
         return;
     };
     r.array(pairs);
-    for (i, v) in values.into_iter().enumerate() {
+    for i in 0..pairs {
+        // Parsed and checked above.
+        let v = value(i).unwrap_or(0) as u64;
         let n = c.incr_by(args.get(2 + 2 * i), v);
         if n != u32::MAX as u64 {
             r.int(n as i64);

@@ -313,8 +313,9 @@ fn insert(ctx: &mut Ctx, args: Args) {
 /// `cfInsertCommon`.
 fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
     let (e, r, mut w) = ctx.write(key);
-    match prob_mut::<Cuckoo>(e) {
-        Ok(_) => {}
+    let changes = match prob_mut::<Cuckoo>(e) {
+        // The common case: the filter is there, one lookup.
+        Ok(c) => add_items(r, c, &items, opts),
         Err(ProbMiss::Missing) if opts.autocreate => {
             let Some(c) = Cuckoo::new(
                 opts.capacity as u64,
@@ -327,20 +328,27 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
             };
             let e = new_entry(ctx, key, c);
             ctx.door(&w).insert(e);
+            let (e, r) = ctx.door(&w).entry_reply();
+            let Ok(c) = prob_mut::<Cuckoo>(e) else {
+                w.untouched();
+                return;
+            };
+            add_items(r, c, &items, opts)
         }
         Err(miss) => {
             r.error(miss.message(NOT_FOUND));
-            return ctx.changed(&mut w, 0);
+            0
         }
-    }
-    let (e, r) = ctx.door(&w).entry_reply();
-    let Ok(c) = prob_mut::<Cuckoo>(e) else {
-        w.untouched();
-        return;
     };
+    ctx.changed(&mut w, changes);
+}
+
+/// The inserts of [`insert_common`] and their replies; the changes to count (0 when a full filter stopped a
+/// single insert, as RedisBloom then does not replicate).
+fn add_items(r: &mut Reply, c: &mut Cuckoo, items: &Args, opts: &InsertOptions) -> u64 {
     if c.filters.len() >= MAX_EXPANSIONS {
         r.error("Maximum expansions reached");
-        return ctx.changed(&mut w, 0);
+        return 0;
     }
     let resp3 = r.is_resp3();
     if opts.multi {
@@ -354,14 +362,14 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
             Insert::Exists => r.int(0),
             Insert::NoSpace if !opts.multi => {
                 r.error("Filter is full");
-                return ctx.changed(&mut w, 0);
+                return 0;
             }
             Insert::NoSpace if resp3 && !opts.nx => r.boolean(false),
             Insert::NoSpace => r.int(-1),
             Insert::MemAllocFailed => r.error("Memory allocation failure"),
         }
     }
-    ctx.changed(&mut w, 1);
+    1
 }
 
 /// `CF.EXISTS key item`, `CF.MEXISTS key item [item ...]`, `CF.COUNT key item`

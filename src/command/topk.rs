@@ -115,7 +115,7 @@ fn c_string(item: &[u8]) -> &[u8] {
     item.iter().position(|&c| c == 0).map_or(item, |n| &item[..n])
 }
 
-fn expelled_reply(r: &mut Reply, e: Option<Vec<u8>>) {
+fn expelled_reply(r: &mut Reply, e: Option<Box<[u8]>>) {
     match e {
         Some(item) => r.bulk(c_string(&item)),
         None => r.null(),

@@ -899,6 +899,17 @@ impl Db {
         self.keys.iter()
     }
 
+    /// What a save in this process changes in the live values before writing them (RedisBloom's `rdb_save`
+    /// compresses a t-digest in place; see [`crate::keyspace::types::prob::Prob::prepare_save`]). A forked child's
+    /// save changes only its own copy, so only SAVE, SHUTDOWN's and FLUSHALL's saves call this.
+    pub fn prepare_save(&mut self) {
+        for e in self.keys.iter_mut() {
+            if let Some(crate::keyspace::object::Value::Prob(p)) = e.value_mut() {
+                p.prepare_save();
+            }
+        }
+    }
+
     /// One SCAN call's worth of steps (see [`Dict::scan_count`]): `f` sees each entry of the visited buckets and
     /// returns whether it counts towards `count`; returns the next cursor (0 at the end).
     #[inline]

@@ -827,6 +827,9 @@ impl ServerState {
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
         cx.repl = self.repl_save_info();
         cx.functions = self.functions.ctx.codes();
+        for db in &mut self.dbs {
+            db.prepare_save();
+        }
         let r = self.persist.save_sync(&self.dbs, &cx);
         if r.is_ok() {
             self.persist.dirty = 0;

@@ -370,6 +370,41 @@ fn chunks_and_payloads_move_both_ways() {
         }
         c.cmd(&["CMS.INITBYDIM", "cms", "100", "5"]);
         c.cmd(&["CMS.INCRBY", "cms", "x", "7", "y", "9"]);
+        // A cuckoo filter that grew to several sub-filters (one chunk each, after the header).
+        c.cmd(&["CF.RESERVE", "cf", "64", "BUCKETSIZE", "2", "EXPANSION", "2"]);
+        for i in 0..6 {
+            let mut a = vec!["CF.INSERT".to_string(), "cf".to_string(), "ITEMS".to_string()];
+            a.extend((0..60).map(|j| format!("c{}", i * 60 + j)));
+            c.cmd(&a);
+        }
+        c.cmd(&["CF.DEL", "cf", "c7"]);
+    }
+    // CF.SCANDUMP from each side, CF.LOADCHUNK into the other: the copies answer, count and dump alike.
+    for (from, to) in [(0usize, 1usize), (1, 0)] {
+        let c = if from == 0 { &mut f } else { &mut r };
+        let chunks = scandump(c, "CF.SCANDUMP", "cf");
+        assert!(chunks.len() > 2, "a header and several sub-filters");
+        let c = if to == 0 { &mut f } else { &mut r };
+        c.cmd(&["DEL", "cfcopy"]);
+        for (it, data) in &chunks {
+            assert_eq!(c.cmd(&[b"CF.LOADCHUNK".as_slice(), b"cfcopy", it.to_string().as_bytes(), data]), b"+OK\r\n");
+        }
+    }
+    let probe: Vec<String> =
+        ["CF.MEXISTS", "cfcopy"].iter().map(|s| s.to_string()).chain((0..500).map(|i| format!("c{i}"))).collect();
+    assert_eq!(f.cmd(&probe), r.cmd(&probe));
+    for q in [&["CF.INFO", "cfcopy"][..], &["CF.COUNT", "cfcopy", "c1"], &["DUMP", "cfcopy"], &["DUMP", "cf"]] {
+        assert_eq!(f.cmd(q), r.cmd(q), "{q:?}");
+    }
+    assert_eq!(f.cmd(&["DUMP", "cfcopy"]), f.cmd(&["DUMP", "cf"]));
+    // A damaged CF header or chunk: the same answer on both sides.
+    let cf_chunks = scandump(&mut r, "CF.SCANDUMP", "cf");
+    let cf_hdr = cf_chunks[0].1.clone();
+    for cut in [0, 1, cf_hdr.len() / 2, cf_hdr.len() - 1] {
+        let bad = &cf_hdr[..cut];
+        let a = f.cmd(&[b"CF.LOADCHUNK".as_slice(), b"cffresh", b"1", bad]);
+        assert_eq!(a, r.cmd(&[b"CF.LOADCHUNK".as_slice(), b"cffresh", b"1", bad]), "CF header cut at {cut}");
+        assert_eq!(f.cmd(&["EXISTS", "cffresh"]), r.cmd(&["EXISTS", "cffresh"]));
     }
     // SCANDUMP from each side, LOADCHUNK into the other.
     for (from, to) in [(0usize, 1usize), (1, 0)] {
@@ -422,7 +457,7 @@ fn chunks_and_payloads_move_both_ways() {
     }
     assert_eq!(f.cmd(&["BF.SCANDUMP", "copy", "1"]), before);
     // DUMP payloads are the same bytes, and each side restores the other's.
-    for key in ["src", "cms"] {
+    for key in ["src", "cms", "cf"] {
         let df = f.cmd(&["DUMP", key]);
         let dr = r.cmd(&["DUMP", key]);
         assert_eq!(df, dr, "DUMP {key}");
@@ -436,6 +471,23 @@ fn chunks_and_payloads_move_both_ways() {
         assert!(a.starts_with(b"-"), "{}", String::from_utf8_lossy(&a));
         assert_eq!(f.cmd(&["EXISTS", "cut"]), b":0\r\n");
     }
+}
+
+/// Every `(iterator, chunk)` a SCANDUMP command hands out for `key`, from iterator 0 until it answers 0.
+fn scandump(c: &mut crate::common::Conn, cmd: &str, key: &str) -> Vec<(i64, Vec<u8>)> {
+    let mut chunks = Vec::new();
+    let mut iter = 0i64;
+    while chunks.len() < 10_000 {
+        let reply = Resp::parse(&c.cmd(&[cmd, key, &iter.to_string()])).unwrap();
+        let items = reply.items().unwrap().clone();
+        let next = items[0].as_int().unwrap();
+        if next == 0 {
+            break;
+        }
+        chunks.push((next, items[1].as_bytes().unwrap().to_vec()));
+        iter = next;
+    }
+    chunks
 }
 
 /// The rest of the server sees the types as Redis does with the module loaded.
@@ -487,6 +539,11 @@ exec
 eval "return redis.call('tdigest.add', KEYS[1], '7')" 1 t
 eval "return redis.call('tdigest.max', KEYS[1])" 1 t
 eval "return redis.call('tdigest.quantile', KEYS[1], '0.5', '1')" 1 t
+tdigest.create sv
+tdigest.add sv 1 2 3 4 5
+tdigest.info sv
+save
+tdigest.info sv
 "#;
 
 #[test]
@@ -496,7 +553,7 @@ fn keyspace_sees_the_types() {
 }
 
 /// RDB files move both ways: one Redis with RedisBloom saved loads into ferredis, and ferredis's loads into
-/// Redis with RedisBloom, every value the same DUMP bytes.
+/// Redis with RedisBloom, every value (Bloom, Count-Min, t-digest, a grown cuckoo filter) the same DUMP bytes.
 #[test]
 fn rdb_files_move_both_ways() {
     use crate::common::{modules::redis_stack_module, Kind, Server, TempDir};
@@ -507,7 +564,7 @@ fn rdb_files_move_both_ways() {
     let module = module.to_str().unwrap().to_string();
     let oracle_args = ["--loadmodule", module.as_str()];
     let dir = TempDir::new("prob-rdb");
-    let keys = ["b", "n", "c", "t"];
+    let keys = ["b", "n", "c", "t", "f"];
     let dumps = |s: &Server| keys.map(|k| s.conn().cmd(&["DUMP", k]));
     let want = {
         let r = Server::start_in(Kind::Redis, &dir.path, &oracle_args);
@@ -523,6 +580,11 @@ fn rdb_files_move_both_ways() {
         for i in 0..40 {
             c.cmd(&["TDIGEST.ADD", "t", &format!("{}", i * 7 % 23), &format!("{}.5", i % 5)]);
         }
+        c.cmd(&["CF.RESERVE", "f", "32", "BUCKETSIZE", "2", "MAXITERATIONS", "10", "EXPANSION", "2"]);
+        for i in 0..50 {
+            c.cmd(&["CF.ADD", "f", &format!("k{i}")]);
+        }
+        c.cmd(&["CF.DEL", "f", "k3"]);
         assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
         dumps(&r)
     };
@@ -532,6 +594,8 @@ fn rdb_files_move_both_ways() {
     c.cmd(&["BF.ADD", "b", "after-load"]);
     c.cmd(&["CMS.INCRBY", "c", "z", "3"]);
     c.cmd(&["TDIGEST.ADD", "t", "1000", "-3"]);
+    c.cmd(&["CF.ADD", "f", "after-load"]);
+    c.cmd(&["CF.DEL", "f", "k4"]);
     let want = dumps(&f);
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
     drop(c);

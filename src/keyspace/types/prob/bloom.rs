@@ -59,6 +59,8 @@ pub struct BloomLink {
     pub bpe: f64,
     pub bits: u64,
     pub bf: Vec<u8>,
+    /// `x mod` the link's modulus ([`modulus_of`]), its reciprocal computed once.
+    m: Modulus,
 }
 
 /// A link of the chain: the filter and how many items went into it.
@@ -98,6 +100,7 @@ pub struct HashPair {
 }
 
 /// MurmurHash2, 32-bit (`MurmurHash2.c`), little-endian reads as on x86.
+#[inline]
 pub fn murmur2(key: &[u8], seed: u32) -> u32 {
     const M: u32 = 0x5bd1e995;
     let mut h = seed ^ key.len() as u32;
@@ -111,14 +114,9 @@ pub fn murmur2(key: &[u8], seed: u32) -> u32 {
         h ^= k;
     }
     let t = chunks.remainder();
-    if t.len() >= 3 {
-        h ^= (t[2] as u32) << 16;
-    }
-    if t.len() >= 2 {
-        h ^= (t[1] as u32) << 8;
-    }
     if !t.is_empty() {
-        h ^= t[0] as u32;
+        // The C switch's falling-through XORs of the last bytes, each at its own shift: their little-endian value.
+        h ^= tail_le(t) as u32;
         h = h.wrapping_mul(M);
     }
     h ^= h >> 13;
@@ -127,7 +125,17 @@ pub fn murmur2(key: &[u8], seed: u32) -> u32 {
     h
 }
 
+/// The bytes of a hash's tail (fewer than 8) as a little-endian integer.
+#[inline(always)]
+fn tail_le(t: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = t.len().min(8);
+    b[..n].copy_from_slice(&t[..n]);
+    u64::from_le_bytes(b)
+}
+
 /// MurmurHash64A as RedisBloom's `MurmurHash64A_Bloom` (little-endian reads).
+#[inline]
 pub fn murmur64a(key: &[u8], seed: u64) -> u64 {
     const M: u64 = 0xc6a4a7935bd1e995;
     const R: u32 = 47;
@@ -143,9 +151,7 @@ pub fn murmur64a(key: &[u8], seed: u64) -> u64 {
     }
     let t = chunks.remainder();
     if !t.is_empty() {
-        for (i, &b) in t.iter().enumerate().rev() {
-            h ^= (b as u64) << (8 * i);
-        }
+        h ^= tail_le(t);
         h = h.wrapping_mul(M);
     }
     h ^= h >> R;
@@ -170,10 +176,19 @@ fn hashes_for(bpe: f64) -> i64 {
     (LN2 * bpe).ceil() as i64
 }
 
+/// The modulus of a link's bit positions: its bit count (`BLOOM_OPT_NOROUND`), or `2^n2`.
+fn modulus_of(n2: u8, bits: u64) -> u64 {
+    if n2 > 0 {
+        1u64 << (n2 & 63)
+    } else {
+        bits
+    }
+}
+
 /// `x % d` for one divisor and many `x` by Barrett reduction: one division up front, then a multiplication and
 /// at most two subtractions per remainder (the quotient estimate `x * floor((2^64 - 1) / d) / 2^64` is at most 2
 /// short). A bit position per hash this way instead of a 64-bit division each.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Modulus {
     d: u64,
     inv: u64,
@@ -192,7 +207,11 @@ impl Modulus {
         }
         let q = ((x as u128 * self.inv as u128) >> 64) as u64;
         let mut r = x.wrapping_sub(q.wrapping_mul(self.d));
-        while r >= self.d {
+        // The estimate is at most 2 short: two conditional subtractions, no loop.
+        if r >= self.d {
+            r -= self.d;
+        }
+        if r >= self.d {
             r -= self.d;
         }
         r
@@ -243,41 +262,45 @@ impl BloomLink {
             bpe,
             bits: bytes * 8,
             bf,
+            m: Modulus::new(modulus_of(n2, bytes * 8)),
         })
     }
 
-    fn modulus(&self) -> u64 {
-        if self.n2 > 0 {
-            1u64 << (self.n2 & 63)
-        } else {
-            self.bits
-        }
-    }
-
-    /// Whether every bit of the item is set.
+    /// Whether every bit of the item is set. Bit `i` is `(a + i*b) mod m`, the sum kept as it goes (the same
+    /// value, wrapping at 64 bits).
+    #[inline]
     pub fn check(&self, h: HashPair) -> bool {
-        let m = Modulus::new(self.modulus());
-        (0..self.hashes as u64).all(|i| {
-            let x = m.rem(h.a.wrapping_add(i.wrapping_mul(h.b)));
-            self.bf.get((x >> 3) as usize).is_some_and(|&c| c & (1 << (x % 8)) != 0)
-        })
+        let m = self.m;
+        let mut x = h.a;
+        for _ in 0..self.hashes {
+            let bit = m.rem(x);
+            match self.bf.get((bit >> 3) as usize) {
+                Some(&c) if c & (1 << (bit & 7)) != 0 => {}
+                _ => return false,
+            }
+            x = x.wrapping_add(h.b);
+        }
+        true
     }
 
-    /// Sets the item's bits; true when one of them was unset (`bloom_add_h`'s "not previously present").
+    /// Sets the item's bits; true when one of them was unset (`bloom_add_h`'s "not previously present"). No
+    /// branch on the bits: the loads of the `k` bytes are independent, so their cache misses overlap.
+    #[inline]
     pub fn add(&mut self, h: HashPair) -> bool {
-        let m = Modulus::new(self.modulus());
-        let mut found_unset = false;
-        for i in 0..self.hashes as u64 {
-            let x = m.rem(h.a.wrapping_add(i.wrapping_mul(h.b)));
-            if let Some(c) = self.bf.get_mut((x >> 3) as usize) {
-                let mask = 1u8 << (x % 8);
-                if *c & mask == 0 {
-                    *c |= mask;
-                    found_unset = true;
-                }
+        let m = self.m;
+        let bf = &mut self.bf[..];
+        let mut unset = 0u8;
+        let mut x = h.a;
+        for _ in 0..self.hashes {
+            let bit = m.rem(x);
+            if let Some(c) = bf.get_mut((bit >> 3) as usize) {
+                let mask = 1u8 << (bit & 7);
+                unset |= !*c & mask;
+                *c |= mask;
             }
+            x = x.wrapping_add(h.b);
         }
-        found_unset
+        unset != 0
     }
 
     /// `bloom_validate_integrity`, plus the bounds that keep a loaded link's lookups finite.
@@ -429,6 +452,7 @@ impl Bloom {
                 bpe,
                 bits,
                 bf: Vec::new(),
+                m: Modulus::new(modulus_of(n2, bits)),
             };
             let n2_ok = n2 == 0 || (n2 < 64 && bits >= 1u64 << n2);
             if !(error > 0.0 && error < 1.0 && n2_ok)
@@ -573,7 +597,8 @@ impl Bloom {
             };
             let bf = input.string()?;
             let lsize = input.unsigned()?;
-            let inner = BloomLink { hashes, force64: options & OPT_FORCE64 != 0, n2, entries, error, bpe, bits, bf };
+            let m = Modulus::new(modulus_of(n2, bits));
+            let inner = BloomLink { hashes, force64: options & OPT_FORCE64 != 0, n2, entries, error, bpe, bits, bf, m };
             links.push(Link { inner, size: lsize });
         }
         let b = Bloom { links, size, options, growth };
@@ -620,6 +645,57 @@ mod tests {
         assert_eq!(murmur2(b"", 0), 0);
         assert_ne!(murmur64a(b"a", 1), murmur64a(b"b", 1));
         assert_ne!(murmur64a(b"abcdefgh1", 1), murmur64a(b"abcdefgh2", 1));
+    }
+
+    /// The tails byte by byte, as the C switches fall through.
+    #[test]
+    fn murmur_tails_match_the_byte_by_byte_form() {
+        fn m2_ref(key: &[u8], seed: u32) -> u32 {
+            const M: u32 = 0x5bd1e995;
+            let mut h = seed ^ key.len() as u32;
+            let body = key.len() / 4 * 4;
+            for c in key[..body].chunks_exact(4) {
+                let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]).wrapping_mul(M);
+                k ^= k >> 24;
+                h = h.wrapping_mul(M) ^ k.wrapping_mul(M);
+            }
+            let t = &key[body..];
+            for i in (0..t.len()).rev() {
+                h ^= (t[i] as u32) << (8 * i);
+            }
+            if !t.is_empty() {
+                h = h.wrapping_mul(M);
+            }
+            h ^= h >> 13;
+            h = h.wrapping_mul(M);
+            h ^ (h >> 15)
+        }
+        fn m64_ref(key: &[u8], seed: u64) -> u64 {
+            const M: u64 = 0xc6a4a7935bd1e995;
+            let mut h = seed ^ (key.len() as u64).wrapping_mul(M);
+            let body = key.len() / 8 * 8;
+            for c in key[..body].chunks_exact(8) {
+                let mut k = u64::from_le_bytes(c.try_into().unwrap()).wrapping_mul(M);
+                k ^= k >> 47;
+                h = (h ^ k.wrapping_mul(M)).wrapping_mul(M);
+            }
+            let t = &key[body..];
+            for i in (0..t.len()).rev() {
+                h ^= (t[i] as u64) << (8 * i);
+            }
+            if !t.is_empty() {
+                h = h.wrapping_mul(M);
+            }
+            h ^= h >> 47;
+            h = h.wrapping_mul(M);
+            h ^ (h >> 47)
+        }
+        let bytes: Vec<u8> = (0..40u32).map(|i| (i * 37 + 201) as u8).collect();
+        for n in 0..bytes.len() {
+            let key = &bytes[..n];
+            assert_eq!(murmur2(key, 0x9747b28c), m2_ref(key, 0x9747b28c), "murmur2 of {n} bytes");
+            assert_eq!(murmur64a(key, 0xc6a4a7935bd1e995), m64_ref(key, 0xc6a4a7935bd1e995), "murmur64a of {n}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! RedisBloom in `tests/types/probabilistic.rs`.
 
 use super::bloom::murmur2;
+use super::FastMod;
 
 /// A Count-Min sketch (RedisBloom's `CMSketch`), the value of a `CMSk-TYPE` key.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,6 +22,8 @@ pub struct Cms {
     /// The total of every increment (wrapping, as RedisBloom's `size_t`).
     pub counter: u64,
     pub array: Vec<u32>,
+    /// [`FastMod`] by `width`, made once.
+    modw: FastMod,
 }
 
 /// A merge that would take a counter or the total out of range (`CMS: MERGE overflow`).
@@ -54,12 +57,13 @@ impl Cms {
         let mut array = Vec::new();
         array.try_reserve_exact(n as usize).map_err(|_| MakeError::Memory)?;
         array.resize(n as usize, 0);
-        Ok(Cms { width, depth, counter: 0, array })
+        Ok(Cms { width, depth, counter: 0, array, modw: FastMod::new(width) })
     }
 
+    #[inline]
     fn slot(&self, item: &[u8], row: u64) -> usize {
-        let h = murmur2(item, row as u32) as u64;
-        ((h % self.width) + row * self.width) as usize
+        let h = murmur2(item, row as u32);
+        (self.modw.of(h) + row.wrapping_mul(self.width)) as usize
     }
 
     /// `CMS_IncrBy`: the item's new estimate (`u32::MAX` means overflow).
@@ -154,7 +158,7 @@ impl Cms {
             return None;
         }
         let array = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        let c = Cms { width, depth, counter, array };
+        let c = Cms { width, depth, counter, array, modw: FastMod::new(width) };
         c.valid().then_some(c)
     }
 }

@@ -98,9 +98,20 @@ fn lookup(hash: u64) -> Lookup {
     Lookup { h1: hash, h2: alt_hash(fp, hash), fp }
 }
 
+/// `h % n`; a mask when `n` is a power of two, as the bucket counts RedisBloom makes are (no division).
+#[inline(always)]
+fn reduce(h: u64, n: u64) -> u64 {
+    if n.is_power_of_two() {
+        h & (n - 1)
+    } else {
+        h % n
+    }
+}
+
 impl SubFilter {
+    #[inline]
     fn bucket(&self, h: u64, bs: usize) -> std::ops::Range<usize> {
-        let start = (h % self.num_buckets) as usize * bs;
+        let start = reduce(h, self.num_buckets) as usize * bs;
         start..start + bs
     }
 
@@ -238,11 +249,11 @@ impl Cuckoo {
         }
         let mut fp = p.fp;
         let mut victim: u32 = 0;
-        let mut ii = (p.h1 % nb) as u32;
+        let mut ii = reduce(p.h1, nb) as u32;
         for _ in 0..max {
             let slot = (ii.wrapping_mul(bs) + victim) as usize;
             std::mem::swap(&mut f.data[slot], &mut fp);
-            ii = (alt_hash(fp, ii as u64) % nb) as u32;
+            ii = reduce(alt_hash(fp, ii as u64), nb) as u32;
             let start = ii.wrapping_mul(bs) as usize;
             if let Some(e) = f.data[start..start + bs as usize].iter_mut().find(|x| **x == 0) {
                 *e = fp;
@@ -252,7 +263,7 @@ impl Cuckoo {
         }
         for _ in 0..max {
             victim = (victim + bs - 1) % bs;
-            ii = (alt_hash(fp, ii as u64) % nb) as u32;
+            ii = reduce(alt_hash(fp, ii as u64), nb) as u32;
             let slot = (ii.wrapping_mul(bs) + victim) as usize;
             std::mem::swap(&mut f.data[slot], &mut fp);
         }

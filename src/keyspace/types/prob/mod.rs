@@ -30,6 +30,31 @@ pub fn zeroed(n: u64) -> Option<Vec<u8>> {
     Some(v)
 }
 
+/// `h % d` for a 32-bit `h` without a division (Lemire's direct remainder: with `M = floor((2^64 - 1) / d) + 1`,
+/// `h % d` is the high word of `(M * h mod 2^64) * d`, exact for every 32-bit `h` and `d`), the per-item bucket
+/// of Count-Min and Top-K rows. A `d` over 32 bits leaves `h` as it is, as `%` would.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastMod {
+    d: u64,
+    m: u64,
+}
+
+impl FastMod {
+    pub fn new(d: u64) -> FastMod {
+        let m = if d == 0 || d > u32::MAX as u64 { 0 } else { (u64::MAX / d).wrapping_add(1) };
+        FastMod { d, m }
+    }
+
+    #[inline(always)]
+    pub fn of(self, h: u32) -> u64 {
+        if self.d > u32::MAX as u64 || self.d == 0 {
+            // Nothing to reduce (a zero width has no buckets; the callers' bounds checks skip it).
+            return h as u64;
+        }
+        ((self.m.wrapping_mul(h as u64) as u128 * self.d as u128) >> 64) as u64
+    }
+}
+
 /// One probabilistic value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Prob {
@@ -246,6 +271,29 @@ impl Prob {
             tdigest::TDigest::load(input, encver).map(Prob::TDigest)
         } else {
             topk::TopK::load(input, encver).map(Prob::TopK)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FastMod;
+
+    #[test]
+    fn fast_remainders_are_exact() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for d in [1u64, 2, 3, 7, 1000, 2000, 65_537, 1 << 31, u32::MAX as u64 - 1, u32::MAX as u64, 1 << 33] {
+            let m = FastMod::new(d);
+            for h in [0u32, 1, (d as u32).wrapping_sub(1), d as u32, u32::MAX, u32::MAX - 1] {
+                assert_eq!(m.of(h), h as u64 % d, "{h} % {d}");
+            }
+            for _ in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let h = x as u32;
+                assert_eq!(m.of(h), h as u64 % d, "{h} % {d}");
+            }
         }
     }
 }

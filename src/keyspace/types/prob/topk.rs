@@ -16,6 +16,7 @@
 //! and against RedisBloom in `tests/types/probabilistic.rs` (workloads without collisions).
 
 use super::bloom::murmur2;
+use super::FastMod;
 
 /// The fingerprint seed (`GA`).
 const GA: u32 = 1919;
@@ -23,8 +24,7 @@ const GA: u32 = 1919;
 const DECAY_TABLE: usize = 256;
 /// RedisBloom's RDB encoding version of `TopK-TYPE`.
 pub const ENC_VER: u64 = 0;
-/// Sizes of RedisBloom's `TopK`, `Bucket` and `HeapBucket` structs (its `mem_usage` counts them).
-const TOPK_STRUCT_BYTES: usize = 4 * 3 + 4 + 8 + 8 + 8 + DECAY_TABLE * 8;
+/// Sizes of RedisBloom's `Bucket` and `HeapBucket` structs as its files lay them out.
 const BUCKET_BYTES: usize = 8;
 const HEAP_BUCKET_BYTES: usize = 24;
 
@@ -38,7 +38,7 @@ pub struct Bucket {
 pub struct HeapBucket {
     pub fp: u32,
     /// The item's bytes; `None` for a slot never filled.
-    pub item: Option<Vec<u8>>,
+    pub item: Option<Box<[u8]>>,
     pub count: u32,
 }
 
@@ -51,13 +51,22 @@ pub struct TopK {
     pub decay: f64,
     pub data: Vec<Bucket>,
     pub heap: Vec<HeapBucket>,
-    lookup: Vec<f64>,
+    /// [`FastMod`] by `width`, made once.
+    modw: FastMod,
+    /// `decay^i` for the small counts most decays meet (a table of 256 as RedisBloom's would be 2 KB a Top-K).
+    small: [f64; SMALL_POWERS],
     rng: u64,
 }
 
-fn decay_table(decay: f64) -> Vec<f64> {
-    (0..DECAY_TABLE).map(|i| decay.powi(i as i32)).collect()
+/// Entries of [`TopK::small`].
+const SMALL_POWERS: usize = 16;
+
+fn small_powers(decay: f64) -> [f64; SMALL_POWERS] {
+    std::array::from_fn(|i| decay.powi(i as i32))
 }
+
+/// The decay draws' generator state of a new or loaded Top-K.
+const RNG_SEED: u64 = 0x853c49e6748fea9b;
 
 impl TopK {
     /// `TopK_Create`; `None` when the buckets or the heap would pass the value size limit or memory is short.
@@ -74,7 +83,8 @@ impl TopK {
         let mut heap = Vec::new();
         heap.try_reserve_exact(k as usize).ok()?;
         heap.resize(k as usize, HeapBucket::default());
-        Some(TopK { k, width, depth, decay, data, heap, lookup: decay_table(decay), rng: 0x853c49e6748fea9b })
+        let (modw, small) = (FastMod::new(width as u64), small_powers(decay));
+        Some(TopK { k, width, depth, decay, data, heap, modw, small, rng: RNG_SEED })
     }
 
     /// A uniform draw in [0, 1] (RedisBloom's `rand() / (double)RAND_MAX`).
@@ -87,12 +97,18 @@ impl TopK {
         r as f64 / i32::MAX as f64
     }
 
+    /// `decay^count`, as RedisBloom's table of `decay^i` (`i < 256`) and its products for larger counts give it.
+    /// The small powers are kept ([`TopK::small`]), the rest computed where needed (2 KB a Top-K saves).
     fn decay_of(&self, count: u32) -> f64 {
         let c = count as usize;
-        if c < DECAY_TABLE {
-            self.lookup[c]
+        let d = self.decay;
+        if let Some(&p) = self.small.get(c) {
+            p
+        } else if c < DECAY_TABLE {
+            d.powi(c as i32)
         } else {
-            self.lookup[DECAY_TABLE - 1].powf((c / (DECAY_TABLE - 1)) as f64) * self.lookup[c % (DECAY_TABLE - 1)]
+            let last = DECAY_TABLE - 1;
+            d.powi(last as i32).powf((c / last) as f64) * d.powi((c % last) as i32)
         }
     }
 
@@ -134,12 +150,12 @@ impl TopK {
     }
 
     /// `TopK_Add`: the item expelled from the heap, if one was.
-    pub fn add(&mut self, item: &[u8], increment: u32) -> Option<Vec<u8>> {
+    pub fn add(&mut self, item: &[u8], increment: u32) -> Option<Box<[u8]>> {
         let fp = murmur2(item, GA);
         let heap_min = self.heap.first().map_or(0, |h| h.count);
         let mut max_count = 0u32;
         for row in 0..self.depth {
-            let loc = murmur2(item, row) % self.width;
+            let loc = self.modw.of(murmur2(item, row));
             let at = row as usize * self.width as usize + loc as usize;
             let Some(mut b) = self.data.get(at).copied() else { continue };
             if b.count == 0 {
@@ -173,7 +189,7 @@ impl TopK {
                 self.heapify_down(i);
             } else {
                 let expelled = self.heap[0].item.take();
-                self.heap[0] = HeapBucket { fp, item: Some(item.to_vec()), count: max_count };
+                self.heap[0] = HeapBucket { fp, item: Some(item.into()), count: max_count };
                 self.heapify_down(0);
                 return expelled;
             }
@@ -193,7 +209,7 @@ impl TopK {
         let in_heap = self.in_heap(item, fp).is_some();
         let mut res = 0;
         for row in 0..self.depth {
-            let loc = murmur2(item, row) % self.width;
+            let loc = self.modw.of(murmur2(item, row));
             let at = row as usize * self.width as usize + loc as usize;
             if let Some(b) = self.data.get(at) {
                 if b.fp == fp && (!in_heap || b.count >= heap_min) {
@@ -211,9 +227,13 @@ impl TopK {
         v
     }
 
-    /// RedisBloom's `TopKMemUsage`.
+    /// MEMORY USAGE's figure, counted as RedisBloom's `TopKMemUsage` counts its own (the struct, the buckets and
+    /// the heap's slots, not the heap's item strings) at this layout's sizes: without RedisBloom's 2 KB decay
+    /// table, so at most its figure for the same parameters.
     pub fn mem_usage(&self) -> usize {
-        TOPK_STRUCT_BYTES + self.data.len() * BUCKET_BYTES + self.heap.len() * HEAP_BUCKET_BYTES
+        std::mem::size_of::<TopK>()
+            + self.data.len() * std::mem::size_of::<Bucket>()
+            + self.heap.len() * std::mem::size_of::<HeapBucket>()
     }
 
     /// `TopKRdbSave`: the buckets and the heap as RedisBloom's structs lay them out (the heap's item pointers
@@ -239,7 +259,7 @@ impl TopK {
         }
         out.string(&heap);
         for h in &self.heap {
-            let mut s = h.item.clone().unwrap_or_default();
+            let mut s = h.item.as_deref().unwrap_or_default().to_vec();
             s.push(0);
             out.string(&s);
         }
@@ -274,15 +294,27 @@ impl TopK {
             if item.last() == Some(&0) {
                 item.pop();
             }
-            hv.push(HeapBucket { fp: u32_at(c, 0), item: filled.then_some(item), count: u32_at(c, 16) });
+            hv.push(HeapBucket { fp: u32_at(c, 0), item: filled.then(|| item.into()), count: u32_at(c, 16) });
         }
-        Some(TopK { k, width, depth, decay, data, heap: hv, lookup: decay_table(decay), rng: 0x853c49e6748fea9b })
+        let (modw, small) = (FastMod::new(width as u64), small_powers(decay));
+        Some(TopK { k, width, depth, decay, data, heap: hv, modw, small, rng: RNG_SEED })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// MEMORY USAGE stays at most RedisBloom's `TopKMemUsage` (its struct with the 2 KB decay table, 8-byte buckets,
+    /// 24-byte heap slots) for the same parameters.
+    #[test]
+    fn memory_is_at_most_redisblooms() {
+        for (k, w, d) in [(1, 1, 1), (50, 2000, 7), (1000, 8, 3), (10, 100_000, 5)] {
+            let t = TopK::new(k, w, d, 0.9).unwrap();
+            let redisbloom = (4 * 3 + 4 + 8 + 8 + 8 + 256 * 8) + (w * d) as usize * 8 + k as usize * 24;
+            assert!(t.mem_usage() + 64 <= redisbloom, "{k} {w} {d}: {} vs {redisbloom}", t.mem_usage());
+        }
+    }
 
     #[test]
     fn heavy_hitters_rise_to_the_top() {
