@@ -110,3 +110,58 @@ pub fn client_wants_write(c: &Client) -> bool {
     let _ = c;
     false
 }
+
+/// A client's socket lent to code that holds a blocking conversation on it outside the event loop (the Lua
+/// debugger, Redis's `connBlock` + `connSyncWrite`), with the client's TLS session while it is lent (taken back
+/// by the server after the command): the socket stays the client's.
+#[derive(Debug)]
+pub struct ClientWire {
+    pub fd: RawFd,
+    #[cfg(feature = "tls")]
+    pub tls: Option<Box<crate::net::tls::Session>>,
+}
+
+impl ClientWire {
+    /// The client on `fd`, plain (the server lends its TLS session separately).
+    pub fn plain(fd: RawFd) -> ClientWire {
+        ClientWire {
+            fd,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// `read(2)` on the non-blocking socket: plaintext, `Ok(0)` at the end, `WouldBlock` when nothing is there.
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(feature = "tls")]
+        if let Some(s) = self.tls.as_deref_mut() {
+            return s.read(self.fd, buf);
+        }
+        socket::read(self.fd, buf)
+    }
+
+    /// Writes all of `buf` (and, over TLS, every record it makes), waiting at most `timeout_ms` for the socket
+    /// each time it is full.
+    pub fn write_all_timeout(&mut self, buf: &[u8], timeout_ms: i32) -> io::Result<()> {
+        #[cfg(feature = "tls")]
+        if let Some(s) = self.tls.as_deref_mut() {
+            let mut rest = buf;
+            loop {
+                let r = if rest.is_empty() { s.flush_pending(self.fd).map(|_| 0) } else { s.write(self.fd, rest) };
+                match r {
+                    Ok(k) => rest = &rest[k..],
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(e),
+                }
+                if rest.is_empty() && !s.wants_write() {
+                    return Ok(());
+                }
+                if !socket::wait_writable(self.fd, timeout_ms)? {
+                    return Err(io::ErrorKind::TimedOut.into());
+                }
+            }
+        }
+        socket::write_all_timeout(self.fd, buf, timeout_ms)
+    }
+}

@@ -119,6 +119,9 @@ impl Server {
         if unix {
             st.flags |= flags::UNIX_SOCKET;
         }
+        if tls {
+            st.flags |= flags::TLS;
+        }
         if denied {
             st.flags |= flags::CLOSE_AFTER_REPLY;
             st.reply.raw_bytes(PROTECTED_MODE_DENIED);
@@ -411,7 +414,18 @@ impl Server {
                             clock_us / 1000,
                         );
                         state.reply.watch_limit(close_bytes);
+                        // The Lua debugger talks to its client directly: over TLS, through its session.
+                        #[cfg(feature = "tls")]
+                        let lend = state.has(flags::LUA_DEBUG) && c.tls.is_some();
+                        #[cfg(feature = "tls")]
+                        if lend {
+                            self.state.scripting.lent_tls = c.tls.take();
+                        }
                         clock_us = self.dispatch(el, state, args, clock_us);
+                        #[cfg(feature = "tls")]
+                        if lend {
+                            c.tls = self.state.scripting.lent_tls.take();
+                        }
                         state.reply.unwatch_limit();
                         if state.has(flags::POSTPONED) {
                             // CLIENT PAUSE: the command stays in the buffer and is parsed again on resume.
