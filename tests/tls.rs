@@ -368,16 +368,25 @@ fn ferredis_cli_tls_options_and_rediss_uris() {
 /// its client certificate on outgoing links (`tls-client-cert-file`), `extra` after; its TLS port. (webpki
 /// reads only X.509 v3 certificates: the generic one, made without extensions, is a v1.)
 fn start_kind(kind: Kind, dir: &Path, extra: &[&str]) -> (Server, u16) {
+    let (mut args, tls_port) = tls_args(dir);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    (Server::start(kind, &args), tls_port)
+}
+
+/// [`start_kind`]'s TLS arguments, with a free TLS port (returned too).
+fn tls_args(dir: &Path) -> (Vec<String>, u16) {
     let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
     let tls_port = free_port();
-    let port = tls_port.to_string();
-    let (cert, key, ca) = (f("server.crt"), f("server.key"), f("ca.crt"));
-    let (ccert, ckey) = (f("client.crt"), f("client.key"));
-    let mut args =
-        vec!["--tls-port", &port, "--tls-cert-file", &cert, "--tls-key-file", &key, "--tls-ca-cert-file", &ca];
-    args.extend(["--tls-client-cert-file", &ccert, "--tls-client-key-file", &ckey]);
-    args.extend_from_slice(extra);
-    (Server::start(kind, &args), tls_port)
+    let args = [
+        ("--tls-port", tls_port.to_string()),
+        ("--tls-cert-file", f("server.crt")),
+        ("--tls-key-file", f("server.key")),
+        ("--tls-ca-cert-file", f("ca.crt")),
+        ("--tls-client-cert-file", f("client.crt")),
+        ("--tls-client-key-file", f("client.key")),
+    ];
+    (args.into_iter().flat_map(|(k, v)| [k.to_string(), v]).collect(), tls_port)
 }
 
 fn get(c: &mut Conn, key: &str) -> Vec<u8> {
@@ -674,4 +683,59 @@ fn lua_debugger_over_tls() {
     }
     // The server kept serving over TLS meanwhile.
     assert_eq!(cli_tls(dir.path(), tls_port, &["PING"]), "PONG\n");
+}
+
+/// Sentinel with `tls-replication yes`: a ferredis sentinel and a Redis 7.0.15 one watch a Redis 7.0.15 master
+/// that has a ferredis replica, every link over TLS (commands, pub/sub hellos, sentinel to sentinel); the
+/// sentinels find the replica and each other, and answer a TLS client on their TLS port.
+#[test]
+fn sentinel_over_tls_with_redis() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-server or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-sentinel");
+    gen_certs(dir.path());
+    let opts = ["--tls-replication", "yes"];
+    let (_m, mtls) = start_kind(Kind::Redis, dir.path(), &opts);
+    let (r, _) = start_kind(Kind::Ferredis, dir.path(), &opts);
+    let mut rc = r.conn();
+    assert_eq!(rc.cmd(&["REPLICAOF", "127.0.0.1", &mtls.to_string()]), b"+OK\r\n");
+    common::wait_for("the replica's link", || common::info_field(&mut rc, "replication", "master_link_status") == "up");
+    let conf =
+        format!("sentinel monitor mymaster 127.0.0.1 {mtls} 2\nsentinel down-after-milliseconds mymaster 2000\n");
+    let mut sentinels = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let (mut args, tls_port) = tls_args(dir.path());
+        args.extend(["--tls-replication".to_string(), "yes".to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sentinels.push((Server::start_sentinel(kind, &conf, &args), tls_port));
+    }
+    for (s, tls_port) in &sentinels {
+        let what = s.kind.label();
+        let mut c = s.conn();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let m = String::from_utf8_lossy(&c.cmd(&["SENTINEL", "MASTER", "mymaster"])).into_owned();
+            if m.contains("$5\r\nflags\r\n$6\r\nmaster\r\n")
+                && m.contains("$10\r\nnum-slaves\r\n$1\r\n1\r\n")
+                && m.contains("$19\r\nnum-other-sentinels\r\n$1\r\n1\r\n")
+                && String::from_utf8_lossy(&c.cmd(&["SENTINEL", "SENTINELS", "mymaster"]))
+                    .contains("$5\r\nflags\r\n$8\r\nsentinel\r\n")
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: the replica and the other sentinel: {m}\n{}",
+                s.log_text()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let peers = String::from_utf8_lossy(&c.cmd(&["SENTINEL", "SENTINELS", "mymaster"])).into_owned();
+        assert!(peers.contains("$5\r\nflags\r\n$8\r\nsentinel\r\n"), "{what}: {peers}");
+        // A TLS client of the sentinel.
+        let addr = cli_tls(dir.path(), *tls_port, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+        assert_eq!(addr, format!("127.0.0.1\n{mtls}\n"), "{what}");
+    }
 }

@@ -43,6 +43,30 @@ impl Conn {
         Conn { sock, tls: Some(session) }
     }
 
+    /// Our side of a connection to `host` on `sock`: over TLS when `tls` (with the configurations in force in
+    /// `listeners`; the handshake starts with the first write), else plain. The error says why TLS can't be had.
+    pub fn outgoing(
+        sock: OwnedFd,
+        host: &str,
+        tls: bool,
+        listeners: &crate::net::listen::Listeners,
+    ) -> Result<Conn, String> {
+        if !tls {
+            return Ok(Conn::plain(sock));
+        }
+        #[cfg(feature = "tls")]
+        {
+            let t = listeners.tls.as_ref().ok_or("TLS is not configured")?;
+            let s = crate::net::tls::Session::connect(t.client.clone(), host).map_err(|e| e.to_string())?;
+            Ok(Conn::with_tls(sock, Box::new(s)))
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = (sock, host, listeners);
+            Err("this build has no TLS".into())
+        }
+    }
+
     /// Whether it carries TLS.
     pub fn is_tls(&self) -> bool {
         #[cfg(feature = "tls")]

@@ -26,33 +26,22 @@ use crate::state::cluster::{announced_ports, bus_port};
 /// A bus connection on `fd`: over TLS with `tls-cluster yes` (accepted when `host` is `None`, else ours to
 /// `host`), plain otherwise; `None` when TLS is asked for but cannot be had (logged).
 fn bus_conn(listeners: &listen::Listeners, config: &Config, fd: OwnedFd, host: Option<&str>) -> Option<Conn> {
-    if !crate::state::cluster::tls_cluster(config) {
-        return Some(Conn::plain(fd));
-    }
-    #[cfg(feature = "tls")]
-    {
-        let Some(t) = listeners.tls.as_ref() else {
-            log_warning!("Error creating a TLS connection for the cluster bus: TLS is not configured");
-            return None;
-        };
+    let tls = crate::state::cluster::tls_cluster(config);
+    let conn = match host {
+        Some(h) => Conn::outgoing(fd, h, tls, listeners),
+        None if !tls => Ok(Conn::plain(fd)),
         // Redis's bus accepts with TLS_CLIENT_AUTH_YES whatever `tls-auth-clients` says.
-        let session = match host {
-            None => crate::net::tls::Session::accept(t.bus_server()),
-            Some(h) => crate::net::tls::Session::connect(t.client.clone(), h),
-        };
-        match session {
-            Ok(s) => Some(Conn::with_tls(fd, Box::new(s))),
-            Err(e) => {
-                log_warning!("Error creating a TLS connection for the cluster bus: {e}");
-                None
-            }
-        }
-    }
-    #[cfg(not(feature = "tls"))]
-    {
-        let _ = (listeners, fd, host);
-        None
-    }
+        #[cfg(feature = "tls")]
+        None => match listeners.tls.as_ref() {
+            Some(t) => crate::net::tls::Session::accept(t.bus_server())
+                .map(|s| Conn::with_tls(fd, Box::new(s)))
+                .map_err(|e| e.to_string()),
+            None => Err("TLS is not configured".into()),
+        },
+        #[cfg(not(feature = "tls"))]
+        None => Err("this build has no TLS".into()),
+    };
+    conn.map_err(|e| log_warning!("Error creating a TLS connection for the cluster bus: {e}")).ok()
 }
 
 impl Server {
