@@ -599,6 +599,14 @@ fn cluster_bus_over_tls_with_redis() {
             assert!(shards.contains(&format!("$4\r\nport\r\n:{}\r\n$8\r\ntls-port\r\n:{t}\r\n", s.port)), "{shards}");
         }
     }
+    // MIGRATE talks TLS to its target (a slot the Redis node imports: RESTORE-ASKING is let in).
+    let fid =
+        String::from_utf8_lossy(&fc.cmd(&["CLUSTER", "MYID"])).trim_start_matches("$40\r\n").trim_end().to_string();
+    assert_eq!(rc.cmd(&["CLUSTER", "SETSLOT", "5061", "IMPORTING", &fid]), b"+OK\r\n");
+    assert_eq!(fc.cmd(&["SET", "bar", "moved-over-tls"]), b"+OK\r\n");
+    assert_eq!(fc.cmd(&["MIGRATE", "127.0.0.1", &rtls.to_string(), "bar", "0", "5000"]), b"+OK\r\n");
+    assert_eq!(rc.cmd(&["ASKING"]), b"+OK\r\n");
+    assert_eq!(rc.cmd(&["GET", "bar"]), b"$14\r\nmoved-over-tls\r\n");
     // The bus carries the cluster's messages: a PUBLISH on one node reaches a subscriber of the other.
     let mut sub = r.conn();
     sub.send(&["SUBSCRIBE", "ch"]).unwrap();

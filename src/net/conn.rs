@@ -1,12 +1,15 @@
-//! A connection the server opened or owns outside the client table (a replica's link to its master), and the
-//! raw writes to a client (the replication stream): the plain socket's `read(2)` / `write(2)` interface, over
-//! TLS when the connection has a session (the `tls` feature), so the code that drives them does not know which.
+//! A connection the server opened or owns outside the client table (a replica's link to its master, the cluster
+//! bus's links, a sentinel's links), the raw writes to a client (the replication stream), and a client's socket
+//! lent to a blocking conversation ([`ClientWire`]: the Lua debugger): the plain socket's `read(2)` / `write(2)`
+//! interface, over TLS when the connection has a session (the `tls` feature), so the code that drives them does
+//! not know which. [`Conn::outgoing`] makes our side of a connection, TLS or not as the directive in charge says
+//! (`tls-replication`, `tls-cluster`).
 //!
 //! A TLS connection may hold records the socket did not take yet: its owner keeps the writable interest while
 //! [`Conn::wants_write`] / [`client_wants_write`] say so, and flushes them with a write (of nothing, if need be).
 //!
-//! Tested through the replica's link and the replication stream (tests/replication, and tests/tls.rs with the
-//! feature: replication both ways with Redis over TLS).
+//! Tested through its users (tests/replication, tests/cluster, and tests/tls.rs with the feature: replication
+//! both ways with Redis, a mixed cluster with Redis, sentinels, the Lua debugger, all over TLS).
 
 use crate::net::client::{Client, ClientState};
 use crate::sys::socket;
