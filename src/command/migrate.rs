@@ -307,19 +307,18 @@ fn migrate(ctx: &mut Ctx, args: Args) {
     }
     let (host, port) = (args.get(1), args.get(2));
     let compression = ctx.config().stored_bool("rdbcompression");
-    let tls = migrate_tls(ctx);
     let mut may_retry = true;
     loop {
         let now_s = ctx.now_ms() / 1000;
         let pick = ctx.rng().next_u64();
-        let Some(cs) = ctx.migrate_sockets().get(host, port, timeout, now_s, pick, tls.as_ref()) else {
+        let Some(cs) = ctx.migrate_sockets().get(host, port, timeout, now_s, pick) else {
             ctx.reply().error("IOERR error or timeout connecting to the client");
             return;
         };
         let select = cs.last_dbid != dbid;
         let mut cmd = Vec::new();
         let sent = migrate_pipeline(ctx, &o, &keys, dbid, select, compression, &mut cmd);
-        let cs = match ctx.migrate_sockets().get(host, port, timeout, now_s, pick, tls.as_ref()) {
+        let cs = match ctx.migrate_sockets().get(host, port, timeout, now_s, pick) {
             Some(cs) => cs,
             None => {
                 ctx.reply().error("IOERR error or timeout connecting to the client");
@@ -354,16 +353,6 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         migrate_finish(ctx, replies);
         return;
     }
-}
-
-/// In a `tls-cluster`, MIGRATE talks TLS to its target as Redis's does: our client configuration.
-fn migrate_tls(ctx: &Ctx) -> Option<crate::net::migrate::TlsConfig> {
-    #[cfg(feature = "tls")]
-    if crate::state::cluster::tls_cluster(ctx.config()) {
-        return ctx.server().listeners.tls.as_ref().map(|t| t.client.clone());
-    }
-    let _ = ctx;
-    None
 }
 
 #[cfg(test)]

@@ -140,6 +140,8 @@ impl Cached {
 #[derive(Default)]
 pub struct Sockets {
     map: HashMap<Vec<u8>, Cached>,
+    /// New connections are TLS with this (a `tls-cluster`; kept current by the command context).
+    pub tls: Option<TlsConfig>,
 }
 
 fn name(host: &[u8], port: &[u8]) -> Vec<u8> {
@@ -152,16 +154,8 @@ fn name(host: &[u8], port: &[u8]) -> Vec<u8> {
 
 impl Sockets {
     /// The cached connection to `host:port`, or a new one connected within `timeout` (None: could not connect),
-    /// over TLS with `tls`. `pick` chooses which cached connection to drop when the cache is full.
-    pub fn get(
-        &mut self,
-        host: &[u8],
-        port: &[u8],
-        timeout: Duration,
-        now_s: i64,
-        pick: u64,
-        tls: Option<&TlsConfig>,
-    ) -> Option<&mut Cached> {
+    /// over TLS with [`Sockets::tls`]. `pick` chooses which cached connection to drop when the cache is full.
+    pub fn get(&mut self, host: &[u8], port: &[u8], timeout: Duration, now_s: i64, pick: u64) -> Option<&mut Cached> {
         let key = name(host, port);
         if !self.map.contains_key(&key) {
             if self.map.len() >= MAX_ITEMS {
@@ -174,7 +168,7 @@ impl Sockets {
             if let Some(s) = &stream {
                 let _ = s.set_nodelay(true);
             }
-            let stream = match (stream, tls) {
+            let stream = match (stream, self.tls.as_ref()) {
                 (None, _) => None,
                 (Some(s), None) => Some(Stream::Plain(s)),
                 #[cfg(feature = "tls")]
@@ -254,7 +248,7 @@ mod tests {
         });
         let mut socks = Sockets::default();
         let d = Duration::from_secs(5);
-        let c = socks.get(b"127.0.0.1", port.as_bytes(), d, 100, 0, None).unwrap();
+        let c = socks.get(b"127.0.0.1", port.as_bytes(), d, 100, 0).unwrap();
         c.write_all(b"PING", d).unwrap();
         assert_eq!(c.read_line(d).unwrap(), b"+OK");
         assert_eq!(c.read_line(d).unwrap(), b"-ERR x");
@@ -268,8 +262,8 @@ mod tests {
         socks.close_idle(101 + TTL_S);
         assert!(socks.is_empty());
         // A refused connection is cached as one whose writes fail; a name that does not resolve is no connection.
-        let refused = socks.get(b"127.0.0.1", b"1", Duration::from_millis(200), 0, 0, None).unwrap();
+        let refused = socks.get(b"127.0.0.1", b"1", Duration::from_millis(200), 0, 0).unwrap();
         assert_eq!(refused.write_all(b"x", d).unwrap_err(), IoFail::Other);
-        assert!(socks.get(b"no such host.invalid", b"1", Duration::from_millis(200), 0, 0, None).is_none());
+        assert!(socks.get(b"no such host.invalid", b"1", Duration::from_millis(200), 0, 0).is_none());
     }
 }
