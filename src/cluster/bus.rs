@@ -2,7 +2,8 @@
 //! open to us, on the server's event loop; MEET/PING/PONG with gossip, FAIL, UPDATE, PUBLISH and failover
 //! messages.
 //!
-//! Everything here works on the [`Cluster`] alone: sockets are read and written through `sys::socket`, and what
+//! Everything here works on the [`Cluster`] alone: links are read and written through their [`Conn`] (plain, or
+//! TLS with `tls-cluster yes`: the glue makes the session, the bus never knows which), and what
 //! the event loop or the rest of the server must do is left in [`Bus`] (`fresh`, `closing`, `wants_write`,
 //! `effects`) for the glue in `server/cluster.rs`, which applies it after each call. Byte-compatible with Redis
 //! 7.0: ferredis and redis-server nodes gossip, vote and fail over for each other.
@@ -24,6 +25,7 @@
 
 use super::msg::{self, types, Body, Gossip, Header, Msg};
 use super::{flags, todo, Cluster, Node, NodeId, NodeIdx, NO_NODE, SLOTS};
+use crate::net::conn::Conn;
 use crate::sys::socket;
 use crate::{log_debug, log_notice, log_verbose, log_warning};
 use std::collections::HashMap;
@@ -35,7 +37,7 @@ pub const BLACKLIST_TTL_S: i64 = 60;
 
 /// One bus connection.
 pub struct Link {
-    pub fd: OwnedFd,
+    pub conn: Conn,
     /// The node at the other end; [`NO_NODE`] for an inbound link whose sender is not known yet.
     pub node: NodeIdx,
     pub inbound: bool,
@@ -200,11 +202,11 @@ pub fn free_link(cl: &mut Cluster, fd: RawFd) {
 }
 
 /// An accepted bus connection.
-pub fn add_inbound(cl: &mut Cluster, fd: OwnedFd, peer_ip: String, now_ms: i64) {
-    let raw = fd.as_raw_fd();
+pub fn add_inbound(cl: &mut Cluster, conn: Conn, peer_ip: String, now_ms: i64) {
+    let raw = conn.as_raw_fd();
     let local_ip = socket::local_addr(raw).map(|(ip, _)| ip.to_string()).unwrap_or_default();
     let l = Link {
-        fd,
+        conn,
         node: NO_NODE,
         inbound: true,
         connected: true,
@@ -257,10 +259,10 @@ pub fn connect_failed(cl: &mut Cluster, node: NodeIdx, now_ms: i64) {
 }
 
 /// An outbound connection started for `node`.
-pub fn add_outbound(cl: &mut Cluster, node: NodeIdx, fd: OwnedFd, now_ms: i64) {
-    let raw = fd.as_raw_fd();
+pub fn add_outbound(cl: &mut Cluster, node: NodeIdx, conn: Conn, now_ms: i64) {
+    let raw = conn.as_raw_fd();
     let l = Link {
-        fd,
+        conn,
         node,
         inbound: false,
         connected: false,
@@ -327,14 +329,20 @@ pub fn read_link(cl: &mut Cluster, fd: RawFd, now_ms: i64) {
                 }
             }
         };
-        match socket::read(fd, &mut buf[..want]) {
+        match l.conn.read(&mut buf[..want]) {
             Ok(0) => {
                 log_debug!("I/O error reading from node link: connection closed");
                 free_link(cl, fd);
                 return;
             }
             Ok(n) => l.rcv.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                // Over TLS, handshake records the socket did not take yet.
+                if l.conn.wants_write() {
+                    cl.bus.wants_write.push(fd);
+                }
+                return;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 log_debug!("I/O error reading from node link: {e}");
@@ -363,8 +371,14 @@ pub fn flush_link(cl: &mut Cluster, fd: RawFd) -> bool {
     if !l.connected {
         return false;
     }
-    while !l.snd.is_empty() {
-        match socket::write(fd, &l.snd) {
+    // Over TLS, records may wait for the socket after the buffer is empty: a write of nothing sends them.
+    while !l.snd.is_empty() || l.conn.wants_write() {
+        match l.conn.write(&l.snd) {
+            Ok(0) if l.snd.is_empty() => {
+                if l.conn.wants_write() {
+                    return true;
+                }
+            }
             Ok(n) => {
                 l.snd.drain(..n);
             }

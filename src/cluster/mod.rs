@@ -102,7 +102,7 @@ pub struct Node {
     pub repl_offset: i64,
     pub ip: String,
     pub hostname: String,
-    /// Client port, plaintext port (TLS only; equal to `port` here) and bus port.
+    /// Client port, plaintext port (with `tls-cluster`: the plain port, `port` being the TLS one) and bus port.
     pub port: u16,
     pub pport: u16,
     pub cport: u16,
@@ -119,6 +119,16 @@ pub struct Node {
 }
 
 impl Node {
+    /// The port a client is sent to: `plain` (a plain client of a `tls-cluster`, Redis's `use_pport`) gets the
+    /// plaintext port when the node announced one, everyone else the client port.
+    pub fn port_for(&self, plain: bool) -> u16 {
+        if plain && self.pport != 0 {
+            self.pport
+        } else {
+            self.port
+        }
+    }
+
     pub fn new(id: NodeId, flags: u16, now_ms: i64) -> Node {
         Node {
             id,

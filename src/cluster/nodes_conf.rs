@@ -54,17 +54,18 @@ pub fn flag_words(f: u16, out: &mut String) {
 /// Appends node `i`'s CLUSTER NODES line (without the line end) to `out` (Redis's `clusterGenNodeDescription`):
 /// the same line serves CLUSTER NODES, CLUSTER REPLICAS and nodes.conf. Only `myself`'s line carries the
 /// `[slot->-id]` / `[slot-<-id]` marks of slots being migrated or imported.
-pub fn node_line(cl: &Cluster, i: NodeIdx, now_ms: i64, out: &mut String) {
-    node_line_with(cl, i, now_ms, false, out)
+/// `plain`: for a plain client of a `tls-cluster`, which is given the nodes' plaintext ports.
+pub fn node_line(cl: &Cluster, i: NodeIdx, now_ms: i64, plain: bool, out: &mut String) {
+    node_line_with(cl, i, now_ms, false, plain, out)
 }
 
 /// [`node_line`]; `aux`: the line for nodes.conf, whose address carries Redis 7.2's aux fields after the hostname
 /// (`ip:port@cport,[hostname],shard-id=<id>`; clients never see them).
-fn node_line_with(cl: &Cluster, i: NodeIdx, now_ms: i64, aux: bool, out: &mut String) {
+fn node_line_with(cl: &Cluster, i: NodeIdx, now_ms: i64, aux: bool, plain: bool, out: &mut String) {
     let _ = now_ms;
     let Some(n) = cl.node(i) else { return };
     out.push_str(n.name());
-    let _ = write!(out, " {}:{}@{}", n.ip, n.port, n.cport);
+    let _ = write!(out, " {}:{}@{}", n.ip, n.port_for(plain), n.cport);
     if !n.hostname.is_empty() || aux {
         out.push(',');
         out.push_str(&n.hostname);
@@ -130,13 +131,13 @@ pub fn for_each_range(has: impl Fn(usize) -> bool, mut range: impl FnMut(usize, 
 
 /// Every node's line but those with a flag in `filter`, each ending in `\n` (Redis's
 /// `clusterGenNodesDescription`): CLUSTER NODES (filter 0) and nodes.conf (filter HANDSHAKE, with the aux fields).
-pub fn describe(cl: &Cluster, filter: u16, now_ms: i64) -> String {
+pub fn describe(cl: &Cluster, filter: u16, now_ms: i64, plain: bool) -> String {
     let mut out = String::with_capacity(cl.len() * 128);
     for (i, n) in cl.iter() {
         if n.flags & filter != 0 {
             continue;
         }
-        node_line_with(cl, i, now_ms, filter & flags::HANDSHAKE != 0, &mut out);
+        node_line_with(cl, i, now_ms, filter & flags::HANDSHAKE != 0, plain, &mut out);
         out.push('\n');
     }
     out
@@ -144,7 +145,7 @@ pub fn describe(cl: &Cluster, filter: u16, now_ms: i64) -> String {
 
 /// The whole file's text: the node lines (handshaking nodes left out) and the `vars` line.
 pub fn file_text(cl: &Cluster, now_ms: i64) -> String {
-    let mut text = describe(cl, flags::HANDSHAKE, now_ms);
+    let mut text = describe(cl, flags::HANDSHAKE, now_ms, false);
     let _ = writeln!(text, "vars currentEpoch {} lastVoteEpoch {}", cl.current_epoch, cl.last_vote_epoch);
     text
 }

@@ -134,8 +134,9 @@ pub fn endpoint<'a>(config: &crate::config::Config, n: &'a super::Node) -> &'a s
 }
 
 impl Redirect {
-    /// The error reply, without the leading `-` (Redis's `clusterRedirectClient`).
-    pub fn text(self, cl: Option<&Cluster>, config: &crate::config::Config) -> String {
+    /// The error reply, without the leading `-` (Redis's `clusterRedirectClient`); `plain`: the client is a plain
+    /// one of a `tls-cluster` (it is sent to the plaintext port).
+    pub fn text(self, cl: Option<&Cluster>, config: &crate::config::Config, plain: bool) -> String {
         match self {
             Redirect::CrossSlot => "CROSSSLOT Keys in request don't hash to the same slot".into(),
             Redirect::TryAgain => "TRYAGAIN Multiple keys request during rehashing of slot".into(),
@@ -145,7 +146,7 @@ impl Redirect {
             Redirect::Moved(slot, n) | Redirect::Ask(slot, n) => {
                 let word = if matches!(self, Redirect::Ask(..)) { "ASK" } else { "MOVED" };
                 let node = cl.and_then(|cl| cl.node(n));
-                let (host, port) = node.map_or(("", 0), |n| (endpoint(config, n), n.port));
+                let (host, port) = node.map_or(("", 0), |n| (endpoint(config, n), n.port_for(plain)));
                 format!("{word} {slot} {host}:{port}")
             }
         }

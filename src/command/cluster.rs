@@ -21,6 +21,11 @@ use crate::util::parse_i64;
 /// Redis's reply to every cluster command when cluster mode is off.
 const DISABLED: &str = "ERR This instance has cluster support disabled";
 
+/// Whether the caller is a plain client of a `tls-cluster` (it is given the nodes' plaintext ports).
+fn plain_client(ctx: &Ctx) -> bool {
+    crate::state::cluster::use_pport(ctx.config(), ctx.client().flags)
+}
+
 /// The cluster, or the disabled error.
 fn cluster<'a>(ctx: &'a mut Ctx) -> Option<&'a mut Cluster> {
     if ctx.server_mut().cluster.is_none() {
@@ -176,8 +181,9 @@ fn meet(ctx: &mut Ctx, args: Args) {
 /// CLUSTER NODES
 fn nodes(ctx: &mut Ctx, _args: Args) {
     let now = ctx.now_ms();
+    let plain = plain_client(ctx);
     let Some(cl) = cluster(ctx) else { return };
-    let text = nodes_conf::describe(cl, 0, now);
+    let text = nodes_conf::describe(cl, 0, now, plain);
     ctx.reply().verbatim("txt", text.as_bytes());
 }
 
@@ -335,8 +341,9 @@ fn replica_available(cl: &Cluster, i: NodeIdx, my_offset: i64) -> bool {
 /// `addNodeToNodeReply`).
 fn node_entry(ctx: &mut Ctx, i: NodeIdx) {
     let kind = ctx.config().stored_str("cluster-preferred-endpoint-type").to_string();
+    let plain = plain_client(ctx);
     let Some(n) = ctx.server_mut().cluster.as_deref().and_then(|cl| cl.node(i)) else { return };
-    let (ip, hostname, port, id) = (n.ip.clone(), n.hostname.clone(), n.port, n.id);
+    let (ip, hostname, port, id) = (n.ip.clone(), n.hostname.clone(), n.port_for(plain), n.id);
     let r = ctx.reply();
     r.array(4);
     match kind.as_str() {
@@ -428,14 +435,21 @@ fn shard_node(ctx: &mut Ctx, i: NodeIdx) {
     } else {
         "online"
     };
-    let (id, port, ip, hostname, replica) = (n.id, n.port, n.ip.clone(), n.hostname.clone(), n.is_replica());
+    // `tls-cluster` tells whether a node's port is its TLS one (Redis uses it as that proxy too).
+    let (port, tls_port) =
+        if crate::state::cluster::tls_cluster(&ctx.server().config) { (n.pport, n.port) } else { (n.port, 0) };
+    let (id, ip, hostname, replica) = (n.id, n.ip.clone(), n.hostname.clone(), n.is_replica());
     let r = ctx.reply();
-    r.map(7 + (port != 0) as usize + !hostname.is_empty() as usize - 1);
+    r.map(6 + (port != 0) as usize + (tls_port != 0) as usize + !hostname.is_empty() as usize);
     r.bulk(b"id");
     r.bulk(&id);
     if port != 0 {
         r.bulk(b"port");
         r.int(port as i64);
+    }
+    if tls_port != 0 {
+        r.bulk(b"tls-port");
+        r.int(tls_port as i64);
     }
     r.bulk(b"ip");
     r.bulk(ip.as_bytes());
@@ -862,6 +876,7 @@ fn replicate(ctx: &mut Ctx, args: Args) {
 /// CLUSTER REPLICAS node-id (and SLAVES)
 fn replicas(ctx: &mut Ctx, args: Args) {
     let now = ctx.now_ms();
+    let plain = plain_client(ctx);
     let Some(cl) = cluster(ctx) else { return };
     let Some(n) = lookup(cl, args.get(2)) else { return unknown_node(ctx, args.get(2)) };
     let Some(node) = cl.node(n) else { return };
@@ -874,7 +889,7 @@ fn replicas(ctx: &mut Ctx, args: Args) {
         .iter()
         .map(|&r| {
             let mut l = String::new();
-            nodes_conf::node_line(cl, r, now, &mut l);
+            nodes_conf::node_line(cl, r, now, plain, &mut l);
             l
         })
         .collect();

@@ -3,7 +3,8 @@
 //! [`Sockets::close_idle`]) or on any error. At most [`MAX_ITEMS`] are kept; a new one then replaces a random one.
 //!
 //! The I/O is synchronous with a timeout per call, as Redis's `connSyncWrite`/`connSyncReadLine`: MIGRATE blocks
-//! the server while it talks to the target, which is the command's documented behaviour.
+//! the server while it talks to the target, which is the command's documented behaviour. In a `tls-cluster` the
+//! connection is TLS (rustls's blocking stream over the same socket and timeouts), as Redis's.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -17,11 +18,61 @@ pub const MAX_ITEMS: usize = 64;
 /// The longest reply line read back (Redis reads each into a 1 KiB buffer).
 const LINE_MAX: usize = 1024;
 
+/// Our side of a TLS connection to a target (the `tls` feature; without it, there is none).
+#[cfg(feature = "tls")]
+pub type TlsConfig = std::sync::Arc<rustls::ClientConfig>;
+#[cfg(not(feature = "tls"))]
+pub type TlsConfig = std::convert::Infallible;
+
+/// A connection, plain or TLS.
+enum Stream {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.get_ref(),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
 /// One cached connection.
 pub struct Cached {
     /// None: the connection was refused. Redis's non-blocking connect reports that only when the first write
     /// fails (so MIGRATE answers "error or timeout writing"), and so does this.
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     /// Bytes read past the last line handed out.
     pending: Vec<u8>,
     /// The database last SELECTed on it, -1 when unknown (a new connection, or after an error reply).
@@ -49,10 +100,12 @@ impl Cached {
     /// Writes all of `buf` in chunks of 64 KiB, each within `timeout`.
     pub fn write_all(&mut self, buf: &[u8], timeout: Duration) -> Result<(), IoFail> {
         let s = self.stream.as_mut().ok_or(IoFail::Other)?;
-        s.set_write_timeout(Some(timeout))?;
+        s.tcp().set_write_timeout(Some(timeout))?;
         for chunk in buf.chunks(64 * 1024) {
             s.write_all(chunk)?;
         }
+        // Over TLS the records wait in the session until flushed.
+        s.flush()?;
         Ok(())
     }
 
@@ -60,7 +113,7 @@ impl Cached {
     /// 1 KiB is cut there, as Redis's fixed buffer cuts it (the rest is read as the next line).
     pub fn read_line(&mut self, timeout: Duration) -> Result<Vec<u8>, IoFail> {
         let s = self.stream.as_mut().ok_or(IoFail::Other)?;
-        s.set_read_timeout(Some(timeout))?;
+        s.tcp().set_read_timeout(Some(timeout))?;
         loop {
             if let Some(p) = memchr::memchr(b'\n', &self.pending) {
                 let take = (p + 1).min(LINE_MAX);
@@ -87,6 +140,8 @@ impl Cached {
 #[derive(Default)]
 pub struct Sockets {
     map: HashMap<Vec<u8>, Cached>,
+    /// New connections are TLS with this (a `tls-cluster`; kept current by the command context).
+    pub tls: Option<TlsConfig>,
 }
 
 fn name(host: &[u8], port: &[u8]) -> Vec<u8> {
@@ -98,8 +153,8 @@ fn name(host: &[u8], port: &[u8]) -> Vec<u8> {
 }
 
 impl Sockets {
-    /// The cached connection to `host:port`, or a new one connected within `timeout` (None: could not connect).
-    /// `pick` chooses which cached connection to drop when the cache is full.
+    /// The cached connection to `host:port`, or a new one connected within `timeout` (None: could not connect),
+    /// over TLS with [`Sockets::tls`]. `pick` chooses which cached connection to drop when the cache is full.
     pub fn get(&mut self, host: &[u8], port: &[u8], timeout: Duration, now_s: i64, pick: u64) -> Option<&mut Cached> {
         let key = name(host, port);
         if !self.map.contains_key(&key) {
@@ -113,6 +168,23 @@ impl Sockets {
             if let Some(s) = &stream {
                 let _ = s.set_nodelay(true);
             }
+            let stream = match (stream, self.tls.as_ref()) {
+                (None, _) => None,
+                (Some(s), None) => Some(Stream::Plain(s)),
+                #[cfg(feature = "tls")]
+                (Some(s), Some(config)) => {
+                    let name = match std::str::from_utf8(host).ok().and_then(|h| h.parse::<std::net::IpAddr>().ok()) {
+                        Some(ip) => rustls::pki_types::ServerName::IpAddress(ip.into()),
+                        None => {
+                            rustls::pki_types::ServerName::try_from(String::from_utf8_lossy(host).into_owned()).ok()?
+                        }
+                    };
+                    let conn = rustls::ClientConnection::new(config.clone(), name).ok()?;
+                    Some(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, s))))
+                }
+                #[cfg(not(feature = "tls"))]
+                (Some(_), Some(never)) => match *never {},
+            };
             self.map.insert(key.clone(), Cached { stream, pending: Vec::new(), last_dbid: -1, last_use_s: now_s });
         }
         let c = self.map.get_mut(&key)?;

@@ -257,15 +257,30 @@ fn eval_with_debugging<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: A
     } else {
         crate::log_warning!("Redis synchronous debugging eval session started");
     }
-    host.scripting().ldb = Some(Box::new(super::ldb::Session::new(c.fd, forked, args.get(1))));
-    eval_generic(host, c, args, kind);
-    if let Some(mut s) = host.scripting().ldb.take() {
-        s.end();
+    // Over TLS the conversation goes through the client's session, which the server lent for this command.
+    #[allow(unused_mut)]
+    let mut wire = crate::net::conn::ClientWire::plain(c.fd);
+    #[cfg(feature = "tls")]
+    {
+        wire.tls = host.scripting().lent_tls.take();
     }
+    host.scripting().ldb = Some(Box::new(super::ldb::Session::new(wire, forked, args.get(1))));
+    eval_generic(host, c, args, kind);
+    let mut wire = match host.scripting().ldb.take() {
+        Some(mut s) => {
+            s.end();
+            s.wire
+        }
+        None => crate::net::conn::ClientWire::plain(c.fd),
+    };
     if forked {
-        let _ = crate::sys::socket::write_all_timeout(c.fd, c.reply.pending(), super::ldb::SEND_TIMEOUT_MS);
+        let _ = wire.write_all_timeout(c.reply.pending(), super::ldb::SEND_TIMEOUT_MS);
         crate::log_warning!("Lua debugging session child exiting");
         process::exit_child(0);
+    }
+    #[cfg(feature = "tls")]
+    {
+        host.scripting().lent_tls = wire.tls.take();
     }
     crate::log_warning!("Redis synchronous debugging eval session ended");
     c.flags |= cf::CLOSE_AFTER_REPLY;

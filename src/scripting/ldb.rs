@@ -20,7 +20,6 @@
 //! whatever follows it in the same read is dropped.
 
 use std::any::Any;
-use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -28,6 +27,7 @@ use super::redis_lib::raise;
 use super::ScriptHost;
 use crate::lua::value::{LuaError, Value};
 use crate::lua::Lua;
+use crate::net::conn::ClientWire;
 use crate::sys::socket;
 
 /// Replies and values longer than this are trimmed in the log (`LDB_MAX_LEN_DEFAULT`), until `maxlen` says
@@ -83,8 +83,9 @@ const HELP: &[&str] = &[
 /// One debugging session (Redis's `ldbState` while `ldb.active`), in [`super::Scripting::ldb`] while its EVAL
 /// runs.
 pub struct Session {
-    /// The debugging client's socket (non-blocking; the session waits on it with poll).
-    fd: RawFd,
+    /// The debugging client's socket (non-blocking; the session waits on it with poll), with its TLS session
+    /// while it runs.
+    pub wire: ClientWire,
     /// Running in a forked child (`SCRIPT DEBUG YES`).
     pub forked: bool,
     /// Log lines not yet sent.
@@ -111,8 +112,8 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session for the client on `fd` debugging `source` (Redis's `ldbEnable` + `ldbStartSession`).
-    pub fn new(fd: RawFd, forked: bool, source: &[u8]) -> Session {
+    /// A session for the client on `wire` debugging `source` (Redis's `ldbEnable` + `ldbStartSession`).
+    pub fn new(wire: ClientWire, forked: bool, source: &[u8]) -> Session {
         let mut end = source.len();
         while end > 0 && matches!(source[end - 1], b'\n' | b'\r') {
             end -= 1;
@@ -121,7 +122,7 @@ impl Session {
         let src =
             if end == 0 { Vec::new() } else { source[..end].split(|&b| b == b'\n').map(<[u8]>::to_vec).collect() };
         Session {
-            fd,
+            wire,
             forked,
             logs: Vec::new(),
             src,
@@ -165,7 +166,7 @@ impl Session {
             out.extend(entry.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
             out.extend_from_slice(b"\r\n");
         }
-        let _ = socket::write_all_timeout(self.fd, &out, SEND_TIMEOUT_MS);
+        let _ = self.wire.write_all_timeout(&out, SEND_TIMEOUT_MS);
     }
 
     /// `ldbEndSession`'s messages: the remaining log and the `<endsession>` mark.
@@ -274,14 +275,14 @@ impl Session {
     fn read_more(&mut self) -> bool {
         let mut buf = [0u8; 1024];
         loop {
-            match socket::read(self.fd, &mut buf) {
+            match self.wire.read(&mut buf) {
                 Ok(0) => return false,
                 Ok(n) => {
                     self.cbuf.extend_from_slice(&buf[..n]);
                     return true;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if socket::wait_readable(self.fd, -1).is_err() {
+                    if socket::wait_readable(self.wire.fd, -1).is_err() {
                         return false;
                     }
                 }
@@ -929,7 +930,7 @@ mod tests {
 
     #[test]
     fn source_lines_and_breakpoints() {
-        let mut s = Session::new(-1, false, b"a\nb\r\nc\n\n");
+        let mut s = Session::new(ClientWire::plain(-1), false, b"a\nb\r\nc\n\n");
         assert_eq!(s.src.len(), 3);
         s.currentline = 2;
         s.breakpoints(&[b"b".to_vec(), b"3".to_vec(), b"9".to_vec(), b"-1".to_vec(), b"x".to_vec()]);
@@ -946,12 +947,12 @@ mod tests {
         );
         s.breakpoints(&[b"b".to_vec()]);
         assert_eq!(s.logs[0], b"1 breakpoints set:");
-        assert!(Session::new(-1, false, b"\n\n").src.is_empty());
+        assert!(Session::new(ClientWire::plain(-1), false, b"\n\n").src.is_empty());
     }
 
     #[test]
     fn trimming_hints_once() {
-        let mut s = Session::new(-1, false, b"x");
+        let mut s = Session::new(ClientWire::plain(-1), false, b"x");
         s.maxlen = 60;
         s.log_with_maxlen(vec![b'a'; 100]);
         s.log_with_maxlen(vec![b'a'; 100]);

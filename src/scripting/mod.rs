@@ -228,6 +228,10 @@ pub struct Scripting {
     pub ldb: Option<Box<ldb::Session>>,
     /// Pids of forked debugging sessions (`SCRIPT DEBUG YES`) not reaped yet.
     pub ldb_children: Vec<i32>,
+    /// The TLS session of a debugging client, lent by the server while its EVAL runs (the debugger talks to
+    /// the client directly) and taken back after it.
+    #[cfg(feature = "tls")]
+    pub lent_tls: Option<Box<crate::net::tls::Session>>,
 }
 
 impl Scripting {

@@ -10,8 +10,9 @@
 
 use super::proto::{self, Malformed, Value};
 use super::{InstRef, LinkId};
+use crate::net::conn::Conn as Socket;
 use std::collections::VecDeque;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 /// What a reply answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +35,8 @@ pub type Expected = (Tag, InstRef);
 
 /// One connection (see the module docs).
 pub struct Conn {
-    pub fd: OwnedFd,
+    /// The socket, over TLS with `tls-replication yes` (as Redis's sentinel links).
+    pub sock: Socket,
     /// The link this connection is the command (or pub/sub) connection of.
     pub link: LinkId,
     /// The pub/sub connection (else the command one).
@@ -50,9 +52,9 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(fd: OwnedFd, link: LinkId, pubsub: bool) -> Conn {
+    pub fn new(sock: Socket, link: LinkId, pubsub: bool) -> Conn {
         Conn {
-            fd,
+            sock,
             link,
             pubsub,
             connected: false,
@@ -64,7 +66,7 @@ impl Conn {
     }
 
     pub fn raw_fd(&self) -> i32 {
-        self.fd.as_raw_fd()
+        self.sock.as_raw_fd()
     }
 
     /// Queues a command sent for the instance `r` and the tag its reply will carry.

@@ -412,6 +412,8 @@ pub struct Sentinel {
     pub previous_time: i64,
     pub announce_ip: Option<String>,
     pub announce_port: u16,
+    /// With `tls-replication yes`, the TLS port, which hellos announce (0: none; set by the server's timer).
+    pub tls_port: u16,
     pub deny_scripts_reconfig: bool,
     pub resolve_hostnames: bool,
     pub announce_hostnames: bool,
@@ -453,6 +455,7 @@ impl Sentinel {
             previous_time: now,
             announce_ip: None,
             announce_port: 0,
+            tls_port: 0,
             deny_scripts_reconfig: true,
             resolve_hostnames: false,
             announce_hostnames: false,

@@ -18,10 +18,9 @@
 use super::link::{Conn, Expected, Tag};
 use super::proto::{self, Role, Value};
 use super::{flags, FailoverState, InstRef, Sentinel, HELLO_CHANNEL, MAX_PENDING_COMMANDS};
-use std::os::fd::OwnedFd;
 
 /// Opens a non-blocking connection to `ip:port`.
-pub type Connector<'a> = dyn FnMut(&str, u16) -> std::io::Result<OwnedFd> + 'a;
+pub type Connector<'a> = dyn FnMut(&str, u16) -> std::io::Result<crate::net::conn::Conn> + 'a;
 
 impl Sentinel {
     /// The references of every instance: each master, then its replicas, then its sentinels.
@@ -325,7 +324,8 @@ impl Sentinel {
                 }
             }
         };
-        let port = if self.announce_port != 0 { self.announce_port } else { self.port };
+        // Redis's sentinelSendHello: announce-port, else the TLS port when the links are TLS, else the port.
+        let port = [self.announce_port, self.tls_port, self.port].into_iter().find(|&p| p != 0).unwrap_or(0);
         let Some(m) = self.master(r.master_name()) else { return };
         let maddr = self.current_master_addr(m);
         let payload = format!(
@@ -996,7 +996,7 @@ fn update_replica_fields(i: &mut super::Instance, f: &proto::InfoFacts, now: i64
 mod tests {
     use super::*;
 
-    fn no_connect(_: &str, _: u16) -> std::io::Result<OwnedFd> {
+    fn no_connect(_: &str, _: u16) -> std::io::Result<crate::net::conn::Conn> {
         Err(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
     }
 
@@ -1055,8 +1055,8 @@ mod tests {
     }
 
     /// Connections that open at once on `/dev/null` (nothing is ever written to them in these tests).
-    fn null_connect(_: &str, _: u16) -> std::io::Result<OwnedFd> {
-        Ok(std::fs::File::open("/dev/null")?.into())
+    fn null_connect(_: &str, _: u16) -> std::io::Result<crate::net::conn::Conn> {
+        Ok(crate::net::conn::Conn::plain(std::fs::File::open("/dev/null")?.into()))
     }
 
     /// A time late enough for the first connections to be due at once.

@@ -102,15 +102,15 @@ impl Server {
         let mut ends = Vec::new();
         for (&id, b) in &self.state.blocking.clients {
             let Some(key) = b.keys.first() else { continue };
-            let readonly = self
+            let client_flags = self
                 .state
                 .clients
                 .id_to_fd
                 .get(&id)
                 .and_then(|&fd| self.state.clients.by_fd.get(fd as usize).and_then(|c| c.as_ref()))
-                .is_some_and(|c| c.state.has(flags::READONLY));
+                .map_or(0, |c| c.state.flags);
             let write = self.commands.lookup(b.args.args().get(0)).is_some_and(|c| c.has(crate::command::flag::WRITE));
-            if let Some(msg) = crate::state::cluster::blocked_client_redirect(&self.state, key, readonly, write) {
+            if let Some(msg) = crate::state::cluster::blocked_client_redirect(&self.state, key, client_flags, write) {
                 ends.push((id, msg));
             }
         }

@@ -10,6 +10,7 @@ use crate::command::{self, Args};
 use crate::event_loop::EventLoop;
 use crate::net::client::{client_memory_of, flags, Client, ClientState, Tracked};
 use crate::net::io_threads;
+use crate::net::output_limit::close_limit_bytes;
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
 use crate::state::evict::clients as client_evict;
 use crate::sys::poller::Interest;
@@ -118,6 +119,9 @@ impl Server {
         st.authenticated = crate::acl::default_user_nopass(&self.state.acl);
         if unix {
             st.flags |= flags::UNIX_SOCKET;
+        }
+        if tls {
+            st.flags |= flags::TLS;
         }
         if denied {
             st.flags |= flags::CLOSE_AFTER_REPLY;
@@ -341,6 +345,16 @@ impl Server {
         }
     }
 
+    /// The Lua debugger talks to its client directly: over TLS, through the client's session, which `debugging`
+    /// lends it for the command (a swap, and the same swap back after it). Returns `debugging`.
+    #[cfg(feature = "tls")]
+    fn lend_tls(&mut self, debugging: bool, tls: &mut Option<Box<crate::net::tls::Session>>) -> bool {
+        if debugging {
+            std::mem::swap(&mut self.state.scripting.lent_tls, tls);
+        }
+        debugging
+    }
+
     /// Runs every complete command buffered by the client (Redis's `processInputBuffer`).
     pub(super) fn process_input(&mut self, el: &mut EventLoop, c: &mut Client) {
         // One clock reading per command: the end of one command is the start of the next in the same batch.
@@ -403,15 +417,15 @@ impl Server {
                         }
                         // The output limit is watched while the command builds its reply (Redis checks it as
                         // reply blocks are added): past it the reply is cut and the client closed below.
-                        let obuf_limits = &self.state.config.client_output_buffer_limit;
-                        let close_bytes = crate::net::output_limit::close_limit_bytes(
-                            state,
-                            *obuf_soft_limit_reached_s,
-                            obuf_limits,
-                            clock_us / 1000,
-                        );
+                        let (soft_since, obuf) =
+                            (*obuf_soft_limit_reached_s, &self.state.config.client_output_buffer_limit);
+                        let close_bytes = close_limit_bytes(state, soft_since, obuf, clock_us / 1000);
                         state.reply.watch_limit(close_bytes);
+                        #[cfg(feature = "tls")]
+                        let lent = self.lend_tls(state.has(flags::LUA_DEBUG), &mut c.tls);
                         clock_us = self.dispatch(el, state, args, clock_us);
+                        #[cfg(feature = "tls")]
+                        self.lend_tls(lent, &mut c.tls);
                         state.reply.unwatch_limit();
                         if state.has(flags::POSTPONED) {
                             // CLIENT PAUSE: the command stays in the buffer and is parsed again on resume.
@@ -434,8 +448,7 @@ impl Server {
                     };
                     self.protocol_error(state, &msg, buf);
                     parser.reset();
-                    let n = query.len();
-                    query.consume(n);
+                    query.consume(query.len());
                     return;
                 }
             }

@@ -7,24 +7,41 @@
 use super::Server;
 use crate::cluster::bus::{self, Effect};
 use crate::cluster::{failover, todo, Cluster};
+use crate::config::Config;
 use crate::event_loop::EventLoop;
 use crate::log_warning;
+use crate::net::conn::Conn;
 use crate::net::listen;
 use crate::pubsub::Kind;
 use crate::state::repl::roles::MasterAddr;
 use crate::sys::poller::Interest;
 use crate::sys::socket;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// Most connections accepted per readable event (`MAX_CLUSTER_ACCEPTS_PER_CALL`).
 const MAX_ACCEPTS_PER_CALL: usize = 1000;
 
-/// The port the bus listens on: `cluster-port`, or the client port + 10000.
-pub fn bus_port(config: &crate::config::Config) -> u16 {
-    match config.stored_i64("cluster-port") {
-        p if p > 0 => p as u16,
-        _ => config.port.wrapping_add(10000),
-    }
+use crate::state::cluster::{announced_ports, bus_port};
+
+/// A bus connection on `fd`: over TLS with `tls-cluster yes` (accepted when `host` is `None`, else ours to
+/// `host`), plain otherwise; `None` when TLS is asked for but cannot be had (logged).
+fn bus_conn(listeners: &listen::Listeners, config: &Config, fd: OwnedFd, host: Option<&str>) -> Option<Conn> {
+    let tls = crate::state::cluster::tls_cluster(config);
+    let conn = match host {
+        Some(h) => Conn::outgoing(fd, h, tls, listeners),
+        None if !tls => Ok(Conn::plain(fd)),
+        // Redis's bus accepts with TLS_CLIENT_AUTH_YES whatever `tls-auth-clients` says.
+        #[cfg(feature = "tls")]
+        None => match listeners.tls.as_ref() {
+            Some(t) => crate::net::tls::Session::accept(t.bus_server())
+                .map(|s| Conn::with_tls(fd, Box::new(s)))
+                .map_err(|e| e.to_string()),
+            None => Err("TLS is not configured".into()),
+        },
+        #[cfg(not(feature = "tls"))]
+        None => Err("this build has no TLS".into()),
+    };
+    conn.map_err(|e| log_warning!("Error creating a TLS connection for the cluster bus: {e}")).ok()
 }
 
 impl Server {
@@ -34,7 +51,8 @@ impl Server {
         if !self.state.config.stored_bool("cluster-enabled") {
             return true;
         }
-        if self.state.config.stored_i64("cluster-port") == 0 && self.state.config.port > 65535 - 10000 {
+        let port = crate::state::cluster::client_port(&self.state.config);
+        if self.state.config.stored_i64("cluster-port") == 0 && port > 65535 - crate::state::cluster::PORT_INCR {
             log_warning!(
                 "Redis port number too high. Cluster communication port is 10,000 port numbers higher than your \
                  Redis port. Your Redis port number must be 55535 or less."
@@ -76,16 +94,8 @@ impl Server {
         s.ping_interval = c.stored_i64("cluster-ping-interval");
         s.announce_ip.clear();
         s.announce_ip.push_str(c.stored_str("cluster-announce-ip"));
-        s.port = match c.stored_i64("cluster-announce-port") {
-            p if p > 0 => p as u16,
-            _ => c.port,
-        };
         // The plaintext port only differs with TLS (Redis sends 0 otherwise).
-        s.pport = 0;
-        s.cport = match c.stored_i64("cluster-announce-bus-port") {
-            p if p > 0 => p as u16,
-            _ => bus_port(c),
-        };
+        (s.port, s.pport, s.cport) = announced_ports(c);
         s.sendbuf_limit = c.stored_i64("cluster-link-sendbuf-limit").max(0) as u64;
         s.migration_barrier = c.stored_i64("cluster-migration-barrier");
         s.allow_replica_migration = c.stored_bool("cluster-allow-replica-migration");
@@ -128,7 +138,9 @@ impl Server {
                             "Accepting cluster node connection from {}",
                             a.peer.map(|(ip, p)| socket::format_addr(ip, p)).unwrap_or_default()
                         );
-                        bus::add_inbound(cl, a.fd, ip, now);
+                        let listeners = &self.state.listeners;
+                        let Some(conn) = bus_conn(listeners, &self.state.config, a.fd, None) else { continue };
+                        bus::add_inbound(cl, conn, ip, now);
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -198,7 +210,10 @@ impl Server {
             match sock {
                 Ok(fd) => {
                     let _ = socket::set_nodelay(fd.as_raw_fd());
-                    bus::add_outbound(cl, node, fd, now);
+                    match bus_conn(&self.state.listeners, &self.state.config, fd, Some(&ip)) {
+                        Some(conn) => bus::add_outbound(cl, node, conn, now),
+                        None => bus::connect_failed(cl, node, now),
+                    }
                 }
                 Err(e) => {
                     crate::log_debug!("Unable to connect to Cluster Node [{ip}]:{cport} -> {e}");
@@ -289,7 +304,7 @@ impl Server {
             }
         }
         for l in std::mem::take(&mut cl.bus.closing) {
-            let _ = el.remove_interest(l.fd.as_raw_fd(), Interest::BOTH);
+            let _ = el.remove_interest(l.conn.as_raw_fd(), Interest::BOTH);
         }
         // CLUSTER NODES' `connected` follows the outbound links.
         let Cluster { nodes, bus, .. } = cl;

@@ -933,29 +933,10 @@ impl Server {
 
     /// The link's connection: over TLS with `tls-replication yes` (the handshake starts with the first write).
     fn repl_link_conn(&self, sock: std::os::fd::OwnedFd, host: &str) -> Option<crate::net::conn::Conn> {
-        if !self.state.config.stored_bool("tls-replication") {
-            return Some(crate::net::conn::Conn::plain(sock));
-        }
-        #[cfg(feature = "tls")]
-        {
-            let Some(t) = self.state.listeners.tls.as_ref() else {
-                log_warning!("Unable to connect to MASTER: TLS is not configured");
-                return None;
-            };
-            match crate::net::tls::Session::connect(t.client.clone(), host) {
-                Ok(s) => Some(crate::net::conn::Conn::with_tls(sock, Box::new(s))),
-                Err(e) => {
-                    log_warning!("Unable to connect to MASTER: {e}");
-                    None
-                }
-            }
-        }
-        #[cfg(not(feature = "tls"))]
-        {
-            let _ = (sock, host);
-            log_warning!("Unable to connect to MASTER: this build has no TLS");
-            None
-        }
+        let tls = self.state.config.stored_bool("tls-replication");
+        crate::net::conn::Conn::outgoing(sock, host, tls, &self.state.listeners)
+            .map_err(|e| log_warning!("Unable to connect to MASTER: {e}"))
+            .ok()
     }
 
     fn repl_handshake_config(&self) -> HandshakeConfig {

@@ -70,14 +70,19 @@ impl Server {
         let now = crate::util::now_ms();
         let bind_source: Option<std::net::IpAddr> = self.state.config.stored_str("bind-source-addr").parse().ok();
         let requirepass = self.state.config.requirepass.as_ref().map(|p| String::from_utf8_lossy(p).into_owned());
+        // Over TLS to masters, replicas and sentinels with `tls-replication yes`, as Redis's links.
+        let tls = self.state.config.stored_bool("tls-replication");
+        let listeners = &self.state.listeners;
+        let tls_port = if tls { self.state.config.stored_i64("tls-port") as u16 } else { 0 };
         let s = self.state.sentinel.as_deref_mut()?;
         s.requirepass = requirepass;
+        s.tls_port = tls_port;
         let mut connect = |ip: &str, port: u16| {
             let addr =
                 ip.parse::<std::net::IpAddr>().map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
             let fd = socket::connect_tcp_from(addr, port, bind_source)?;
             let _ = socket::set_nodelay(std::os::fd::AsRawFd::as_raw_fd(&fd));
-            Ok(fd)
+            crate::net::conn::Conn::outgoing(fd, ip, tls, listeners).map_err(std::io::Error::other)
         };
         s.timer(now, &mut connect);
         let jitter = s.rng.next_u64() % TIMER_BASE_MS;
@@ -102,17 +107,27 @@ impl Server {
                 _ => failed = true,
             }
         }
-        if !failed && c.connected && !c.outbuf.is_empty() {
+        if !failed && c.connected && (!c.outbuf.is_empty() || c.sock.wants_write()) {
             failed = write_out(c);
         }
         let mut replies = Vec::new();
         if !failed && c.connected && ready.is_readable() {
             let mut buf = [0u8; READ_CHUNK];
-            match socket::read(fd, &mut buf) {
-                Ok(0) => failed = true,
-                Ok(n) => c.inbuf.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(_) => failed = true,
+            // A full chunk is read again: over TLS, a record may hold more plaintext than one chunk, and what
+            // the session keeps would wake no event.
+            loop {
+                match c.sock.read(&mut buf) {
+                    Ok(0) => failed = true,
+                    Ok(n) => {
+                        c.inbuf.extend_from_slice(&buf[..n]);
+                        if n == READ_CHUNK {
+                            continue;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => failed = true,
+                }
+                break;
             }
             loop {
                 match c.next_reply() {
@@ -155,11 +170,12 @@ impl Server {
                 }
                 c.registered = true;
             }
-            if c.connected && !c.outbuf.is_empty() && write_out(c) {
+            if c.connected && (!c.outbuf.is_empty() || c.sock.wants_write()) && write_out(c) {
                 failed.push(fd);
                 continue;
             }
-            let want_write = !c.connected || !c.outbuf.is_empty();
+            // Over TLS, records (handshake messages too) may wait for the socket with the buffer empty.
+            let want_write = !c.connected || !c.outbuf.is_empty() || c.sock.wants_write();
             let has_write = el.interest(fd).is_writable();
             if want_write && !has_write {
                 let _ = el.add_interest(fd, Interest::WRITABLE);
@@ -183,10 +199,12 @@ impl Server {
     }
 }
 
-/// Writes as much of `c`'s output as the socket takes; true when the connection failed.
+/// Writes as much of `c`'s output as the socket takes (over TLS, a write of nothing sends held records); true
+/// when the connection failed.
 fn write_out(c: &mut crate::sentinel::link::Conn) -> bool {
-    while !c.outbuf.is_empty() {
-        match socket::write(c.raw_fd(), &c.outbuf) {
+    while !c.outbuf.is_empty() || c.sock.wants_write() {
+        match c.sock.write(&c.outbuf) {
+            Ok(0) if c.outbuf.is_empty() => return false,
             Ok(0) => return true,
             Ok(n) => {
                 c.outbuf.drain(..n);

@@ -16,12 +16,48 @@ use crate::state::ServerState;
 /// Redis's `CLUSTER_PORT_INCR`: the bus listens on the client port plus this unless `cluster-port` says.
 pub const PORT_INCR: u16 = 10000;
 
-/// The port the bus listens on: `cluster-port`, or the client port + 10000.
+/// Whether the cluster speaks TLS (`tls-cluster yes` in a build with TLS): the bus, and the port nodes announce
+/// to clients is the TLS port.
+pub fn tls_cluster(config: &crate::config::Config) -> bool {
+    cfg!(feature = "tls") && config.stored_bool("tls-cluster")
+}
+
+/// The client port the cluster is reached on: the TLS port with [`tls_cluster`], else the plain one.
+pub fn client_port(config: &crate::config::Config) -> u16 {
+    if tls_cluster(config) {
+        config.stored_i64("tls-port") as u16
+    } else {
+        config.port
+    }
+}
+
+/// The port the bus listens on: `cluster-port`, or the [`client_port`] + 10000.
 pub fn bus_port(config: &crate::config::Config) -> u16 {
     match config.stored_i64("cluster-port") {
         p if p > 0 => p as u16,
-        _ => config.port.wrapping_add(PORT_INCR),
+        _ => client_port(config).wrapping_add(PORT_INCR),
     }
+}
+
+/// Whether a client with `client_flags` is a plain client of a [`tls_cluster`] (Redis's `use_pport`): it is
+/// given the nodes' plaintext ports.
+pub fn use_pport(config: &crate::config::Config, client_flags: u32) -> bool {
+    tls_cluster(config) && client_flags & crate::net::client::flags::TLS == 0
+}
+
+/// The ports this node announces (Redis's `deriveAnnouncedPorts`): (client port, plaintext port, bus port). With
+/// [`tls_cluster`] the client port is the TLS one and the plaintext port the plain one (0 otherwise);
+/// `cluster-announce-tls-port` / `-port` / `-bus-port` override them.
+pub fn announced_ports(config: &crate::config::Config) -> (u16, u16, u16) {
+    let tls = tls_cluster(config);
+    let announce = |name: &str| Some(config.stored_i64(name)).filter(|&p| p > 0).map(|p| p as u16);
+    let (mut port, mut pport) = (client_port(config), if tls { config.port } else { 0 });
+    match (announce("cluster-announce-tls-port"), announce("cluster-announce-port")) {
+        (Some(t), p) if tls => (port, pport) = (t, p.unwrap_or(0)),
+        (_, Some(p)) => port = p,
+        _ => {}
+    }
+    (port, pport, announce("cluster-announce-bus-port").unwrap_or_else(|| bus_port(config)))
 }
 
 /// Starts cluster mode (Redis's `clusterInit`), before any data is loaded: on failure Redis's warning has been
@@ -48,7 +84,7 @@ pub fn init(st: &mut ServerState) -> Result<(), Fatal> {
         crate::log_warning!("Fatal: can't update cluster config file.");
         return Err(Fatal);
     }
-    if st.config.stored_i64("cluster-port") == 0 && st.config.port > 65535 - PORT_INCR {
+    if st.config.stored_i64("cluster-port") == 0 && client_port(&st.config) > 65535 - PORT_INCR {
         crate::log_warning!(
             "Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis \
              port. Your Redis port number must be 55535 or less."
@@ -133,21 +169,14 @@ pub fn after_load(st: &mut ServerState) -> Result<(), Fatal> {
 /// `myself`'s announced address, ports, hostname and `nofailover` flag from the configuration (Redis's
 /// `clusterUpdateMyself*`, run on CONFIG SET; here at start and from the cron).
 pub fn sync_myself(cl: &mut Cluster, config: &crate::config::Config) {
-    let port = match config.stored_i64("cluster-announce-port") {
-        p if p > 0 => p as u16,
-        _ => config.port,
-    };
-    let cport = match config.stored_i64("cluster-announce-bus-port") {
-        p if p > 0 => p as u16,
-        _ => bus_port(config),
-    };
+    let (port, pport, cport) = announced_ports(config);
     let announce_ip = config.stored_str("cluster-announce-ip");
     let hostname = config.stored_str("cluster-announce-hostname");
     let nofailover = if config.stored_bool("cluster-replica-no-failover") { flags::NOFAILOVER } else { 0 };
     let prev_ip = std::mem::take(&mut cl.health.announced_ip);
     let me = cl.me_mut();
     me.port = port;
-    me.pport = port;
+    me.pport = pport;
     me.cport = cport;
     // An announced address replaces the one the bus learns; removing it lets the bus learn it again.
     if announce_ip != prev_ip {
@@ -165,7 +194,7 @@ pub fn sync_myself(cl: &mut Cluster, config: &crate::config::Config) {
     if s.announce_ip != announce_ip {
         s.announce_ip = announce_ip.to_string();
     }
-    (s.port, s.cport) = (port, cport);
+    (s.port, s.pport, s.cport) = (port, pport, cport);
     if changed {
         cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
     }
@@ -274,7 +303,7 @@ pub fn check_client(
             set_query(st, slot, c.flags);
             Ok(())
         }
-        Err(r) => Err(r.text(st.cluster.as_deref(), &st.config)),
+        Err(r) => Err(r.text(st.cluster.as_deref(), &st.config, use_pport(&st.config, c.flags))),
     }
 }
 
@@ -321,10 +350,11 @@ pub fn check_script(
 
 /// A client blocked on keys whose slot is no longer served here (Redis's
 /// `clusterRedirectBlockedClientIfNeeded`): the error to unblock it with, or `None` to keep it waiting.
-pub fn blocked_client_redirect(st: &ServerState, key: &[u8], readonly_client: bool, write_cmd: bool) -> Option<String> {
+pub fn blocked_client_redirect(st: &ServerState, key: &[u8], client_flags: u32, write_cmd: bool) -> Option<String> {
     let cl = st.cluster.as_deref()?;
+    let readonly_client = client_flags & crate::net::client::flags::READONLY != 0;
     if !cl.state_ok {
-        return Some(Redirect::Down.text(Some(cl), &st.config));
+        return Some(Redirect::Down.text(Some(cl), &st.config, false));
     }
     let slot = crate::cluster::key_hash_slot(key);
     let mut node = cl.slots[slot];
@@ -334,8 +364,11 @@ pub fn blocked_client_redirect(st: &ServerState, key: &[u8], readonly_client: bo
     }
     if node != cl.myself && cl.importing_from[slot] == crate::cluster::NO_NODE {
         return Some(
-            if node == crate::cluster::NO_NODE { Redirect::Unbound } else { Redirect::Moved(slot, node) }
-                .text(Some(cl), &st.config),
+            if node == crate::cluster::NO_NODE { Redirect::Unbound } else { Redirect::Moved(slot, node) }.text(
+                Some(cl),
+                &st.config,
+                use_pport(&st.config, client_flags),
+            ),
         );
     }
     None

@@ -27,7 +27,16 @@ pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
 /// Returns false on timeout. Used where the loop deliberately blocks on one socket (a replica loading its
 /// master's RDB straight from the link).
 pub fn wait_readable(fd: RawFd, timeout_ms: i32) -> io::Result<bool> {
-    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    wait(fd, libc::POLLIN, timeout_ms)
+}
+
+/// [`wait_readable`] for room to write (a TLS session's records waiting for a full socket).
+pub fn wait_writable(fd: RawFd, timeout_ms: i32) -> io::Result<bool> {
+    wait(fd, libc::POLLOUT, timeout_ms)
+}
+
+fn wait(fd: RawFd, events: libc::c_short, timeout_ms: i32) -> io::Result<bool> {
+    let mut p = libc::pollfd { fd, events, revents: 0 };
     loop {
         // SAFETY: `p` is one valid pollfd living across the call, and the count passed is 1.
         match syscall!(unsafe { libc::poll(&mut p, 1, timeout_ms) }) {

@@ -226,8 +226,14 @@ impl<'a> Ctx<'a> {
         Transaction { client: &mut *self.client, watches, dbs, now_ms: *now_ms }
     }
 
-    /// MIGRATE's cached connections to its targets.
+    /// MIGRATE's cached connections to its targets (new ones over TLS in a `tls-cluster`, as Redis's).
     pub fn migrate_sockets(&mut self) -> &mut crate::net::migrate::Sockets {
+        #[cfg(feature = "tls")]
+        {
+            let srv = &mut *self.srv;
+            let tls = crate::state::cluster::tls_cluster(&srv.config).then_some(srv.listeners.tls.as_ref()).flatten();
+            srv.migrate_sockets.tls = tls.map(|t| t.client.clone());
+        }
         &mut self.srv.migrate_sockets
     }
 

@@ -86,6 +86,9 @@ pub mod flags {
     pub const READONLY: u32 = 1 << 25;
     /// Cluster mode, `ASKING`: the next command may use a slot being imported (cleared after it).
     pub const ASKING: u32 = 1 << 26;
+    /// The connection speaks TLS (accepted on `tls-port`): in a `tls-cluster`, redirections and CLUSTER NODES /
+    /// SLOTS give it the nodes' TLS ports, the plaintext ones to the others.
+    pub const TLS: u32 = 1 << 27;
 }
 
 /// What a command handler may see and change about the client that called it.

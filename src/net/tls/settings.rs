@@ -64,6 +64,12 @@ impl Context {
         };
         self.by_auth[i].clone()
     }
+
+    /// The server configuration of the cluster bus: a peer node always presents its certificate (Redis accepts
+    /// bus connections with `TLS_CLIENT_AUTH_YES`).
+    pub fn bus_server(&self) -> Arc<ServerConfig> {
+        self.by_auth[1].clone()
+    }
 }
 
 /// Whether the directives ask for TLS anywhere (Redis configures TLS when one of these is on).
