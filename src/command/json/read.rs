@@ -138,7 +138,10 @@ fn get_reply(doc: &Json, paths: &[PathArg], f: &Format, fmt: ReplyFormat, resp3:
     }
     if paths.len() > 1 {
         // RedisJSON gathers the paths in a hash map: a path given twice appears once; paths that do not compile
-        // are left out. (Its order is the map's; here the order given.)
+        // are left out. Its order cannot be matched: 2.8.3's `to_json_multi` (redis_json/src/key_value.rs)
+        // folds into a `std::collections::HashMap` whose `RandomState` gets fresh SipHash keys for every call,
+        // so the same JSON.GET of six paths comes back in a different order each time, even on one server.
+        // Here the order given (duplicates keep their first place), which clients cannot tell from a shuffle.
         let mut obj = Object::new();
         let mut missing = None;
         for p in paths {
