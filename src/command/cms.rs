@@ -8,7 +8,7 @@
 //! opens its key for reading only (RedisBloom's quirk), so it signals no WATCH; CMS.INITBY* and CMS.MERGE open
 //! theirs for writing. No keyspace events.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, KeySpec};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::cms::{dims_from_prob, Cms, MakeError};
@@ -16,15 +16,8 @@ use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::{parse_f64, parse_i64};
 
-const CMS: Command = Command {
-    group: Group::Module,
-    since: "2.0.0",
-    arity: -1,
-    keys: ONE_KEY,
-    key_specs: &[KeySpecDef::at(1, "RW access update")],
-    ..BASE
-};
-const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const CMS: Command = Command { since: "2.0.0", ..super::shared::PROB_COMMAND };
+const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::MODULE;
 
 pub static COMMANDS: &[Command] = &[

@@ -9,7 +9,7 @@
 //! propagates as sent; CREATE, ADD and RESET open their key for writing, so even their errors signal WATCH, while
 //! MERGE opens its destination for writing only when it stores the result. No keyspace events.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, KeySpec};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::tdigest::{TDigest, DEFAULT_COMPRESSION};
@@ -17,15 +17,8 @@ use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::{fmt_g, parse_i64};
 
-const TD: Command = Command {
-    group: Group::Module,
-    since: "2.4.0",
-    arity: -1,
-    keys: ONE_KEY,
-    key_specs: &[KeySpecDef::at(1, "RW access update")],
-    ..BASE
-};
-const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const TD: Command = Command { since: "2.4.0", ..super::shared::PROB_COMMAND };
+const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::MODULE;
 
 macro_rules! td_command {

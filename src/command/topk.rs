@@ -8,7 +8,7 @@
 //! and in the places after it, keeping the array as long as announced (RedisBloom stops short of the length it
 //! announced, which leaves its client's connection out of step). No keyspace events.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::topk::TopK;
@@ -17,15 +17,11 @@ use crate::resp::reply::Reply;
 use crate::util::{parse_f64, parse_i64};
 
 const TOPK: Command = Command {
-    group: Group::Module,
     since: "2.0.0",
-    arity: -1,
-    keys: ONE_KEY,
-    key_specs: &[KeySpecDef::at(1, "RW access update")],
     complexity: "O(n * k) where n is the number of items and k is the depth",
-    ..BASE
+    ..super::shared::PROB_COMMAND
 };
-const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const WRITE: u64 = super::shared::PROB_WRITE;
 
 pub static COMMANDS: &[Command] = &[
     Command {
