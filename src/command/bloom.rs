@@ -8,6 +8,7 @@
 //! reaches RedisBloom's `RedisModule_ReplicateVerbatim` counts one change, so it propagates as sent. No keyspace
 //! events (RedisBloom publishes none). BF.EXISTS of a key of another type answers 0 (RedisBloom does not check).
 
+use super::shared::prob_wrong_arity as wrong_arity;
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
@@ -112,10 +113,6 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// RedisBloom's wrong-arity reply (`RedisModule_WrongArity`: the command's table name).
-fn wrong_arity(r: &mut Reply, args: &Args) {
-    r.err_arity(&String::from_utf8_lossy(args.get(0)));
-}
-
 /// A key's filter, or why there is none (`bfGetChain`'s statuses).
 enum Found<'a> {
     Filter(&'a mut Bloom),

@@ -7,6 +7,7 @@
 //! `RedisModule_ReplicateVerbatim` — so a full filter's CF.ADD error and CF.LOADCHUNK's data chunks (after the
 //! header) count nothing, as there. No keyspace events. CF.EXISTS/CF.COUNT of a key of another type answer 0.
 
+use super::shared::prob_wrong_arity as wrong_arity;
 use super::shared::{prob_mut, prob_ref, ProbMiss};
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
@@ -156,10 +157,6 @@ pub static COMMANDS: &[Command] = &[
     ),
     cf_command!("cf.debug", READ, "read cuckoo fast", "key", "Internal: the shape of a Cuckoo Filter", "O(1)", debug),
 ];
-
-fn wrong_arity(r: &mut Reply, args: &Args) {
-    r.err_arity(&String::from_utf8_lossy(args.get(0)));
-}
 
 /// The reply for a key that holds no filter (`statusStrerror`): RedisBloom's for a missing key, Redis's
 /// WRONGTYPE for another type.

@@ -186,6 +186,12 @@ pub(crate) const PROB_COMMAND: super::Command = super::Command {
     key_specs: &[super::KeySpecDef::at(1, "RW access update")],
     ..super::BASE
 };
+/// The arity error of a probabilistic command, named as the client spelled it (RedisBloom's
+/// `RedisModule_WrongArity`).
+pub(crate) fn prob_wrong_arity(r: &mut Reply, args: &Args) {
+    r.err_arity(&String::from_utf8_lossy(args.get(0)));
+}
+
 /// The flags of the probabilistic types' writing commands.
 pub(crate) const PROB_WRITE: u64 = super::flag::WRITE | super::flag::DENYOOM | super::flag::MODULE;
 

@@ -9,6 +9,7 @@
 //! propagates as sent; CREATE, ADD and RESET open their key for writing, so even their errors signal WATCH, while
 //! MERGE opens its destination for writing only when it stores the result. No keyspace events.
 
+use super::shared::prob_wrong_arity as wrong_arity;
 use super::{flag, Args, Command, Ctx, KeySpec};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
@@ -149,10 +150,6 @@ pub static COMMANDS: &[Command] = &[
 const KEY_MISSING: &str = "ERR T-Digest: key does not exist";
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const OVERFLOW: &str = "ERR T-Digest: overflow detected";
-
-fn wrong_arity(r: &mut Reply, args: &Args) {
-    r.err_arity(&String::from_utf8_lossy(args.get(0)));
-}
 
 /// `_TDigest_KeyCheck` over a read lookup's entry.
 fn digest_ref(e: Option<&Entry>) -> Result<&TDigest, &'static str> {

@@ -8,6 +8,7 @@
 //! and in the places after it, keeping the array as long as announced (RedisBloom stops short of the length it
 //! announced, which leaves its client's connection out of step). No keyspace events.
 
+use super::shared::prob_wrong_arity as wrong_arity;
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
@@ -92,10 +93,6 @@ pub static COMMANDS: &[Command] = &[
 
 const KEY_MISSING: &str = "TopK: key does not exist";
 const BAD_INCREMENT: &str = "TopK: increment must be an integer greater or equal to 0                            and smaller or equal to 100,000";
-
-fn wrong_arity(r: &mut Reply, args: &Args) {
-    r.err_arity(&String::from_utf8_lossy(args.get(0)));
-}
 
 /// [`sketch`] for a read lookup's shared entry.
 fn sketch_ref(e: Option<&Entry>) -> Result<&TopK, &'static str> {
