@@ -8,8 +8,8 @@
 //! reaches RedisBloom's `RedisModule_ReplicateVerbatim` counts one change, so it propagates as sent. No keyspace
 //! events (RedisBloom publishes none). BF.EXISTS of a key of another type answers 0 (RedisBloom does not check).
 
-use super::shared::{prob_mut, prob_ref, ProbMiss};
-use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use super::shared::{prob_mut, prob_ref, prob_wrong_arity as wrong_arity, ProbMiss};
+use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::bloom::{Added, Bloom};
@@ -23,15 +23,8 @@ const DEFAULT_ERROR_RATE: f64 = 0.01;
 const DEFAULT_CAPACITY: i64 = 100;
 const DEFAULT_EXPANSION: i64 = 2;
 
-const BF: Command = Command {
-    group: Group::Module,
-    since: "1.0.0",
-    arity: -1,
-    keys: ONE_KEY,
-    key_specs: &[KeySpecDef::at(1, "RW access update")],
-    ..BASE
-};
-const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const BF: Command = Command { since: "1.0.0", ..super::shared::PROB_COMMAND };
+const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::FAST | flag::MODULE;
 
 macro_rules! bf_command {
@@ -118,11 +111,6 @@ pub static COMMANDS: &[Command] = &[
         loadchunk
     ),
 ];
-
-/// RedisBloom's wrong-arity reply (`RedisModule_WrongArity`: the command's table name).
-fn wrong_arity(r: &mut Reply, args: &Args) {
-    r.err_arity(&String::from_utf8_lossy(args.get(0)));
-}
 
 /// `statusStrerror` for a key that is not a filter (`bfGetChain`'s statuses).
 const KEY_MISSING: &str = "ERR not found";

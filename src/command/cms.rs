@@ -8,23 +8,16 @@
 //! opens its key for reading only (RedisBloom's quirk), so it signals no WATCH; CMS.INITBY* and CMS.MERGE open
 //! theirs for writing. No keyspace events.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use super::shared::prob_wrong_arity as wrong_arity;
+use super::{flag, Args, Command, Ctx, KeySpec};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::cms::{dims_from_prob, Cms, MakeError};
 use crate::keyspace::types::prob::Prob;
-use crate::resp::reply::Reply;
 use crate::util::{parse_f64, parse_i64};
 
-const CMS: Command = Command {
-    group: Group::Module,
-    since: "2.0.0",
-    arity: -1,
-    keys: ONE_KEY,
-    key_specs: &[KeySpecDef::at(1, "RW access update")],
-    ..BASE
-};
-const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const CMS: Command = Command { since: "2.0.0", ..super::shared::PROB_COMMAND };
+const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::MODULE;
 
 pub static COMMANDS: &[Command] = &[
@@ -91,16 +84,12 @@ pub static COMMANDS: &[Command] = &[
 
 const KEY_MISSING: &str = "CMS: key does not exist";
 
-fn wrong_arity(r: &mut Reply, args: &Args) {
-    r.err_arity(&String::from_utf8_lossy(args.get(0)));
-}
-
-/// The sketch in an entry, or the error RedisBloom gives for it (`GetCMSKey`).
 /// [`sketch`] for a read lookup's shared entry.
 fn sketch_ref(e: Option<&Entry>) -> Result<&Cms, &'static str> {
     super::shared::prob_ref(e).map_err(|m| m.message(KEY_MISSING))
 }
 
+/// The sketch in an entry, or the error RedisBloom gives for it (`GetCMSKey`).
 fn sketch(e: Option<&mut Entry>) -> Result<&mut Cms, &'static str> {
     super::shared::prob_mut(e).map_err(|m| m.message(KEY_MISSING))
 }

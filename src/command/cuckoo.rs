@@ -7,8 +7,9 @@
 //! `RedisModule_ReplicateVerbatim` — so a full filter's CF.ADD error and CF.LOADCHUNK's data chunks (after the
 //! header) count nothing, as there. No keyspace events. CF.EXISTS/CF.COUNT of a key of another type answer 0.
 
+use super::shared::prob_wrong_arity as wrong_arity;
 use super::shared::{prob_mut, prob_ref, ProbMiss};
-use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::cuckoo::{self, hash, Cuckoo, Insert};
@@ -21,15 +22,8 @@ const DEFAULT_CAPACITY: i64 = 1024;
 /// Adds are refused once a filter has this many sub-filters (`CFMaxExpansions`).
 const MAX_EXPANSIONS: usize = 32;
 
-const CF: Command = Command {
-    group: Group::Module,
-    since: "1.0.0",
-    arity: -1,
-    keys: ONE_KEY,
-    key_specs: &[KeySpecDef::at(1, "RW access update")],
-    ..BASE
-};
-const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const CF: Command = Command { since: "1.0.0", ..super::shared::PROB_COMMAND };
+const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::FAST | flag::MODULE;
 
 macro_rules! cf_command {
@@ -163,10 +157,6 @@ pub static COMMANDS: &[Command] = &[
     ),
     cf_command!("cf.debug", READ, "read cuckoo fast", "key", "Internal: the shape of a Cuckoo Filter", "O(1)", debug),
 ];
-
-fn wrong_arity(r: &mut Reply, args: &Args) {
-    r.err_arity(&String::from_utf8_lossy(args.get(0)));
-}
 
 /// The reply for a key that holds no filter (`statusStrerror`): RedisBloom's for a missing key, Redis's
 /// WRONGTYPE for another type.

@@ -177,6 +177,24 @@ impl ProbMiss {
     }
 }
 
+/// The table-entry prologue every probabilistic command shares (BF, CF, CMS, TOPK, TDIGEST): RedisBloom registers
+/// them all as one-key module commands with arity -1 and one "RW access update" key spec; each family sets `since`.
+pub(crate) const PROB_COMMAND: super::Command = super::Command {
+    group: super::Group::Module,
+    arity: -1,
+    keys: super::ONE_KEY,
+    key_specs: &[super::KeySpecDef::at(1, "RW access update")],
+    ..super::BASE
+};
+/// The arity error of a probabilistic command, named as the client spelled it (RedisBloom's
+/// `RedisModule_WrongArity`).
+pub(crate) fn prob_wrong_arity(r: &mut Reply, args: &Args) {
+    r.err_arity(&String::from_utf8_lossy(args.get(0)));
+}
+
+/// The flags of the probabilistic types' writing commands.
+pub(crate) const PROB_WRITE: u64 = super::flag::WRITE | super::flag::DENYOOM | super::flag::MODULE;
+
 /// The probabilistic value of type `T` in a looked-up entry.
 pub(crate) fn prob_ref<T: crate::keyspace::types::prob::Kind>(e: Option<&Entry>) -> Result<&T, ProbMiss> {
     match e.map(|e| e.value()) {

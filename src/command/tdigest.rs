@@ -9,7 +9,8 @@
 //! propagates as sent; CREATE, ADD and RESET open their key for writing, so even their errors signal WATCH, while
 //! MERGE opens its destination for writing only when it stores the result. No keyspace events.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use super::shared::prob_wrong_arity as wrong_arity;
+use super::{flag, Args, Command, Ctx, KeySpec};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::tdigest::{TDigest, DEFAULT_COMPRESSION};
@@ -17,15 +18,8 @@ use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::{fmt_g, parse_i64};
 
-const TD: Command = Command {
-    group: Group::Module,
-    since: "2.4.0",
-    arity: -1,
-    keys: ONE_KEY,
-    key_specs: &[KeySpecDef::at(1, "RW access update")],
-    ..BASE
-};
-const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const TD: Command = Command { since: "2.4.0", ..super::shared::PROB_COMMAND };
+const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::MODULE;
 
 macro_rules! td_command {
@@ -156,10 +150,6 @@ pub static COMMANDS: &[Command] = &[
 const KEY_MISSING: &str = "ERR T-Digest: key does not exist";
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const OVERFLOW: &str = "ERR T-Digest: overflow detected";
-
-fn wrong_arity(r: &mut Reply, args: &Args) {
-    r.err_arity(&String::from_utf8_lossy(args.get(0)));
-}
 
 /// `_TDigest_KeyCheck` over a read lookup's entry.
 fn digest_ref(e: Option<&Entry>) -> Result<&TDigest, &'static str> {

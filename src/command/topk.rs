@@ -8,7 +8,8 @@
 //! and in the places after it, keeping the array as long as announced (RedisBloom stops short of the length it
 //! announced, which leaves its client's connection out of step). No keyspace events.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use super::shared::prob_wrong_arity as wrong_arity;
+use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::topk::TopK;
@@ -17,15 +18,11 @@ use crate::resp::reply::Reply;
 use crate::util::{parse_f64, parse_i64};
 
 const TOPK: Command = Command {
-    group: Group::Module,
     since: "2.0.0",
-    arity: -1,
-    keys: ONE_KEY,
-    key_specs: &[KeySpecDef::at(1, "RW access update")],
     complexity: "O(n * k) where n is the number of items and k is the depth",
-    ..BASE
+    ..super::shared::PROB_COMMAND
 };
-const WRITE: u64 = flag::WRITE | flag::DENYOOM | flag::MODULE;
+const WRITE: u64 = super::shared::PROB_WRITE;
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -96,10 +93,6 @@ pub static COMMANDS: &[Command] = &[
 
 const KEY_MISSING: &str = "TopK: key does not exist";
 const BAD_INCREMENT: &str = "TopK: increment must be an integer greater or equal to 0                            and smaller or equal to 100,000";
-
-fn wrong_arity(r: &mut Reply, args: &Args) {
-    r.err_arity(&String::from_utf8_lossy(args.get(0)));
-}
 
 /// [`sketch`] for a read lookup's shared entry.
 fn sketch_ref(e: Option<&Entry>) -> Result<&TopK, &'static str> {

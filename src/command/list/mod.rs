@@ -34,6 +34,20 @@ const PUSH_COMPLEXITY: &str =
 const MPOP_COMPLEXITY: &str = "O(N+M) where N is the number of provided keys and M is the number of elements returned.";
 
 const LIST: Command = Command { group: Group::List, keys: ONE_KEY, ..BASE };
+/// LMOVE, RPOPLPUSH and LMOVEM: pop from the first key, push to the second.
+const MOVE: Command = Command {
+    flags: flag::WRITE | flag::DENYOOM,
+    acl: "write list slow",
+    keys: TWO_KEYS,
+    key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
+    ..LIST
+};
+/// BLMOVE and BRPOPLPUSH (BLMOVEM has no `noscript`, as in Redis 8.10).
+const BLOCKING_MOVE: Command = Command {
+    flags: flag::WRITE | flag::DENYOOM | flag::NOSCRIPT | flag::BLOCKING,
+    acl: "write list slow blocking",
+    ..MOVE
+};
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -216,28 +230,20 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "lmove",
         arity: 5,
-        flags: flag::WRITE | flag::DENYOOM,
-        acl: "write list slow",
-        keys: TWO_KEYS,
-        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "6.2.0",
         summary: "Pop an element from a list, push it to another list and return it",
         syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto}",
         handler: lmove,
-        ..LIST
+        ..MOVE
     },
     Command {
         name: "rpoplpush",
         arity: 3,
-        flags: flag::WRITE | flag::DENYOOM,
-        acl: "write list slow",
-        keys: TWO_KEYS,
-        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "1.2.0",
         summary: "Remove the last element in a list, prepend it to another list and return it",
         syntax: "source destination",
         handler: rpoplpush,
-        ..LIST
+        ..MOVE
     },
     Command {
         name: "lmpop",
@@ -287,57 +293,42 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "blmove",
         arity: 6,
-        flags: flag::WRITE | flag::DENYOOM | flag::NOSCRIPT | flag::BLOCKING,
-        acl: "write list slow blocking",
-        keys: TWO_KEYS,
-        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "6.2.0",
         summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
         syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} timeout{:double}",
         handler: blmove,
-        ..LIST
+        ..BLOCKING_MOVE
     },
     Command {
         name: "lmovem",
         arity: -5,
-        flags: flag::WRITE | flag::DENYOOM,
-        acl: "write list slow",
-        keys: TWO_KEYS,
-        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "8.10.0",
         summary: "Moves up to (or exactly) a number of elements from one list to another and returns them. Deletes the source list if it becomes empty.",
         complexity: "O(N) where N is the number of elements moved.",
         syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} [<COUNT count{:integer} | EXACTLY exactly{:integer}>{selector} <OBO | BULK>{ordering}]{how-many}",
         handler: movem::lmovem,
-        ..LIST
+        ..MOVE
     },
     Command {
         name: "blmovem",
         arity: -6,
         flags: flag::WRITE | flag::DENYOOM | flag::BLOCKING,
-        acl: "write list slow blocking",
-        keys: TWO_KEYS,
-        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "8.10.0",
         summary: "Moves up to (or exactly) a number of elements from one list to another and returns them. Blocks until the elements are available otherwise. Deletes the source list if it becomes empty.",
         complexity: "O(N) where N is the number of elements moved.",
         syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} timeout{:double} [<COUNT count{:integer} | EXACTLY exactly{:integer}>{selector} <OBO | BULK>{ordering}]{how-many}",
         handler: movem::blmovem,
-        ..LIST
+        ..BLOCKING_MOVE
     },
     Command {
         name: "brpoplpush",
         arity: 4,
-        flags: flag::WRITE | flag::DENYOOM | flag::NOSCRIPT | flag::BLOCKING,
-        acl: "write list slow blocking",
-        keys: TWO_KEYS,
-        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "2.2.0",
         summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
         syntax: "source destination timeout{:double}",
         handler: brpoplpush,
         history: TIMEOUT_HISTORY,
-        ..LIST
+        ..BLOCKING_MOVE
     },
     Command {
         name: "blmpop",

@@ -18,16 +18,8 @@
 //! lists, string scores, quicklists of ziplists) and converts each value to the encoding Redis 7.0 would pick
 //! on load (same thresholds, same moments).
 //!
-//! Performance (2-core VM, release build, 1M string keys `key:N` = `value:N` as `DEBUG POPULATE` makes them; `cargo
-//! test --release --lib persist::rdb::tests::bench_million_strings -- --ignored --nocapture`, with `BENCH_RDB=<file>`
-//! to also load a file made elsewhere): `save_file` 0.21 s (fsync included) against 0.52 s for redis-server 7.0.15's
-//! `SAVE` of the same data (0.59 s for its BGSAVE); same file size (24,777,872 bytes, the 6-byte difference is the aux
-//! values); `load_file` 0.46-0.49 s, of redis-server's own dump.rdb too, against 0.73-0.95 s for redis-server's startup
-//! load ("DB loaded from disk"). Big collections (a 1M-field hash, 1M-member set and sorted set, a 1M-element list,
-//! 100k small hashes; 70 MB written by redis-server): redis-server SAVE 1.5 s, ours 0.18-0.21 s for the same bytes;
-//! load 1.73 s in redis-server, 1.38-1.76 s here on a busy machine, mostly dict growth (no way to pre-size a `Dict`
-//! from the RESIZEDB/length hints yet: a [`Dict::reserve`](crate::keyspace::dict::Dict::reserve) would remove the
-//! repeated rehashing).
+//! Performance: measured by `persist::rdb::tests::bench_million_strings` (`--ignored`); the figures are in
+//! `benches/README.md` ("Persistence").
 //!
 //! Submodules: [`write`](mod@write) (writer, DUMP), [`read`] (loader, RESTORE, the visitor the checker uses), `legacy`
 //! (ziplist and zipmap decoding), [`report`] (Redis's log lines for a failed load). Tests: `tests.rs` (unit and
