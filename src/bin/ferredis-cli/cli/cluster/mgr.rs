@@ -506,12 +506,47 @@ impl Mgr {
         Some(diffs)
     }
 
-    /// MIGRATE of the given keys from `src` to `dst` (`clusterManagerMigrateKeysInReply`).
-    pub(super) fn migrate_keys(&mut self, src: usize, dst: usize, keys: &[Vec<u8>], replace: bool) -> Option<Reply> {
+    /// How many databases node `i` serves: Valkey 9's `cluster-databases` where the node has it, else 1
+    /// (Redis 7.0's cluster mode, database 0 alone).
+    pub(super) fn databases(&mut self, i: usize) -> usize {
+        match self.nodes[i].cmd(&["CONFIG", "GET", "cluster-databases"]) {
+            Some(Reply::Array(kv)) => kv
+                .get(1)
+                .and_then(|v| v.bytes())
+                .and_then(|b| std::str::from_utf8(b).ok()?.parse::<usize>().ok())
+                .unwrap_or(1)
+                .max(1),
+            _ => 1,
+        }
+    }
+
+    /// SELECT `db` on node `i`; false (the error printed) when the node refuses it.
+    fn select(&mut self, i: usize, db: usize) -> bool {
+        match self.nodes[i].cmd(&["SELECT", &db.to_string()]) {
+            Some(Reply::Error(e)) => {
+                self.nodes[i].print_error(&err_text(&e));
+                false
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// MIGRATE of the given keys from `src` (its selected database) to database `db` of `dst`
+    /// (`clusterManagerMigrateKeysInReply`).
+    pub(super) fn migrate_keys(
+        &mut self,
+        src: usize,
+        dst: usize,
+        keys: &[Vec<u8>],
+        replace: bool,
+        db: usize,
+    ) -> Option<Reply> {
         let (ip, port) = (self.nodes[dst].ip.clone(), self.nodes[dst].port.to_string());
         let timeout = self.o.timeout.to_string();
+        let db = db.to_string().into_bytes();
         let mut args: Vec<Vec<u8>> =
-            vec![b"MIGRATE".to_vec(), ip.into_bytes(), port.into_bytes(), vec![], b"0".to_vec(), timeout.into_bytes()];
+            vec![b"MIGRATE".to_vec(), ip.into_bytes(), port.into_bytes(), vec![], db, timeout.into_bytes()];
         if replace {
             args.push(b"REPLACE".to_vec());
         }
@@ -526,14 +561,45 @@ impl Mgr {
         self.nodes[src].cmd(&args)
     }
 
-    /// `clusterManagerMigrateKeysInSlot`: GETKEYSINSLOT + MIGRATE in batches of `--cluster-pipeline` until
-    /// the slot is empty on `src`; a BUSYKEY is replaced when the values match (or with --cluster-replace).
+    /// `clusterManagerMigrateKeysInSlot`: the slot's keys of every database `src` serves (one, or Valkey 9's
+    /// `cluster-databases`, each SELECTed in turn and MIGRATEd into the same database of `dst`, as valkey-cli 9
+    /// does), database 0 selected again at the end.
     pub(super) fn migrate_slot_keys(
         &mut self,
         src: usize,
         dst: usize,
         slot: usize,
         opts: u8,
+    ) -> Result<(), Option<String>> {
+        let dbs = self.databases(src);
+        if dbs == 1 {
+            return self.migrate_db_slot_keys(src, dst, slot, opts, 0);
+        }
+        let mut res = Ok(());
+        for db in 0..dbs {
+            if !self.select(src, db) || !self.select(dst, db) {
+                res = Err(None);
+                break;
+            }
+            res = self.migrate_db_slot_keys(src, dst, slot, opts, db);
+            if res.is_err() {
+                break;
+            }
+        }
+        let _ = (self.select(src, 0), self.select(dst, 0));
+        res
+    }
+
+    /// One database's part of [`Self::migrate_slot_keys`] (its selected database on both nodes): GETKEYSINSLOT +
+    /// MIGRATE in batches of `--cluster-pipeline` until the slot is empty on `src`; a BUSYKEY is replaced when the
+    /// values match (or with --cluster-replace).
+    fn migrate_db_slot_keys(
+        &mut self,
+        src: usize,
+        dst: usize,
+        slot: usize,
+        opts: u8,
+        db: usize,
     ) -> Result<(), Option<String>> {
         let verbose = opts & O_VERBOSE != 0;
         let do_fix = self.flag(F_FIX);
@@ -557,7 +623,7 @@ impl Mgr {
             if keys.is_empty() {
                 return Ok(());
             }
-            let Some(mut mr) = self.migrate_keys(src, dst, &keys, false) else { return Err(None) };
+            let Some(mut mr) = self.migrate_keys(src, dst, &keys, false, db) else { return Err(None) };
             if let Reply::Error(e) = &mr {
                 let e = err_text(e);
                 let is_busy = e.contains("BUSYKEY");
@@ -603,7 +669,7 @@ impl Mgr {
                     }
                     warn("*** Replacing target keys...\n");
                 }
-                match self.migrate_keys(src, dst, &keys, is_busy) {
+                match self.migrate_keys(src, dst, &keys, is_busy, db) {
                     Some(Reply::Error(e2)) => {
                         let e2 = err_text(&e2);
                         say("\n");
