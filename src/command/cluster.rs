@@ -523,6 +523,42 @@ fn flushslots(ctx: &mut Ctx, _args: Args) {
     ctx.reply().ok();
 }
 
+/// CLUSTER FLUSHSLOT slot [ASYNC | SYNC] (Valkey 9.0): deletes the slot's keys in every database (each a `del`
+/// event), big values freed by the lazy-free thread with ASYNC (`lazyfree-lazy-user-flush` without an option);
+/// propagated itself, so a replica flushes the same slot. Valkey 9.1.2 runs it on any master, whoever serves the
+/// slot (a node that does not has no keys of it); a replica refuses it as any write.
+fn flushslot(ctx: &mut Ctx, args: Args) {
+    if cluster(ctx).is_none() {
+        return;
+    }
+    if args.len() > 4 {
+        let sub = String::from_utf8_lossy(args.get(1)).into_owned();
+        ctx.reply()
+            .error(&format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLUSTER HELP."));
+        return;
+    }
+    let slot = match crate::util::parse_i64(args.get(2)) {
+        Some(s) if (0..SLOTS as i64).contains(&s) => s as usize,
+        _ => {
+            ctx.reply().error("ERR Invalid or out of range slot");
+            return;
+        }
+    };
+    let lazy = match args.len() {
+        4 if args.get(3).eq_ignore_ascii_case(b"ASYNC") => true,
+        4 if args.get(3).eq_ignore_ascii_case(b"SYNC") => false,
+        4 => {
+            ctx.reply().err_syntax();
+            return;
+        }
+        _ => ctx.config().lazyfree_lazy_user_flush,
+    };
+    let removed = crate::state::cluster::flush_slot(ctx.server_mut(), slot, lazy);
+    ctx.count_changes(removed as u64);
+    ctx.propagation().force();
+    ctx.reply().ok();
+}
+
 /// Marks `first..=last` in `seen`, refusing a slot already (un)assigned or named twice (Redis's
 /// `checkSlotAssignmentsOrReply`).
 fn check_slots(ctx: &mut Ctx, seen: &mut [u8], del: bool, first: usize, last: usize) -> bool {
@@ -1207,6 +1243,19 @@ static SUBCOMMANDS: &[Command] = &[
         summary: "Delete a node's own slots information",
         complexity: "O(1)",
         handler: flushslots,
+        ..BASE
+    },
+    Command {
+        name: "flushslot",
+        arity: -3,
+        flags: flag::WRITE | flag::ADMIN | flag::NO_ASYNC_LOADING,
+        acl: "keyspace write admin slow dangerous",
+        group: Group::Cluster,
+        since: "9.0.0",
+        summary: "Removes all keys from the target slot.",
+        complexity: "O(N) where N is the number of keys in the target slot",
+        syntax: "slot{:integer} [ASYNC | SYNC]{flush-type}",
+        handler: flushslot,
         ..BASE
     },
     Command {

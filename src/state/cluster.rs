@@ -101,24 +101,45 @@ pub fn init(st: &mut ServerState) -> Result<(), Fatal> {
 }
 
 /// Deletes the keys of `slot` in every database (Redis's `delKeysInSlot`; Valkey 9.0 goes through each of the
-/// `cluster-databases`), each one propagated as DEL and notified; returns how many went.
+/// `cluster-databases`), each one propagated as DEL and notified; returns how many went. For a node that lost a
+/// slot it still had keys in, or an import that was cancelled.
 pub fn del_keys_in_slot(st: &mut ServerState, slot: usize) -> usize {
+    delete_slot_keys(st, slot, None)
+}
+
+/// CLUSTER FLUSHSLOT's deletions (Valkey 9.0): the keys of `slot` in every database, each one notified (`del`) and
+/// its WATCHers signalled, big values freed by the lazy-free thread when `lazy` (ASYNC); nothing propagated per key,
+/// since the command itself goes to replicas and the AOF. Returns how many went.
+pub fn flush_slot(st: &mut ServerState, slot: usize, lazy: bool) -> usize {
+    delete_slot_keys(st, slot, Some(lazy))
+}
+
+/// The deletions of [`del_keys_in_slot`] (`flush` None: DELs propagated, values freed as `Db::delete` frees
+/// them) and of [`flush_slot`] (`flush` Some(lazy)).
+fn delete_slot_keys(st: &mut ServerState, slot: usize, flush: Option<bool>) -> usize {
     let mut n = 0;
     for db in 0..st.dbs.len() {
         if st.dbs[db].count_keys_in_slot(slot) == 0 {
             continue;
         }
         for k in st.dbs[db].keys_in_slot(slot, usize::MAX) {
-            if !st.dbs[db].delete(&k) {
-                continue;
+            match flush {
+                None if !st.dbs[db].delete(&k) => continue,
+                None => {}
+                Some(lazy) => {
+                    let Some(e) = st.dbs[db].remove(&k) else { continue };
+                    st.lazyfree.free_deleted(e, lazy);
+                }
             }
             n += 1;
             st.key_changed(db, &k, 1, 0);
             if st.config.notify_keyspace_events & crate::config::notify::GENERIC != 0 {
                 crate::state::notify::emit(st, None, crate::config::notify::GENERIC, "del", &k, db);
             }
-            st.prop.also(db, &[b"DEL".as_slice(), k.as_slice()], crate::propagate::TARGET_ALL);
-            st.prop.flush_unit();
+            if flush.is_none() {
+                st.prop.also(db, &[b"DEL".as_slice(), k.as_slice()], crate::propagate::TARGET_ALL);
+                st.prop.flush_unit();
+            }
         }
     }
     n

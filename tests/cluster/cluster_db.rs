@@ -194,3 +194,110 @@ fn reshard_moves_the_keys_of_every_database() {
         assert_eq!(fer, valkey);
     }
 }
+
+/// CLUSTER FLUSHSLOT (Valkey 9.0) on a one-node cluster with 4 databases: the slot's keys go in every database
+/// (whichever is selected), other slots' keys stay, each key a `del` event; the errors; byte for byte against
+/// Valkey 9.1.2.
+#[test]
+fn flushslot_as_valkey9() {
+    if !have_valkey9() {
+        return;
+    }
+    let args = ["--cluster-databases", "4", "--notify-keyspace-events", "KEA"];
+    let (fer, valkey) = (single(Kind::Ferredis, &args), single(Kind::Valkey9, &args));
+    let script: &[&[&str]] = &[
+        &["SET", "{FC}a", "1"],
+        &["SET", "{FC}b", "1"],
+        &["SET", "other", "1"],
+        &["SELECT", "2"],
+        &["SET", "{FC}c", "1"],
+        &["CLUSTER", "KEYSLOT", "FC"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "8141"],
+        &["CLUSTER", "FLUSHSLOT"],
+        &["CLUSTER", "FLUSHSLOT", "x"],
+        &["CLUSTER", "FLUSHSLOT", "-1"],
+        &["CLUSTER", "FLUSHSLOT", "16384"],
+        &["CLUSTER", "FLUSHSLOT", "16384", "bogus"],
+        &["CLUSTER", "FLUSHSLOT", "8141", "bogus"],
+        &["CLUSTER", "FLUSHSLOT", "8141", "SYNC", "extra"],
+        &["CLUSTER", "FLUSHSLOT", "8141", "aSyNc"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "8141"],
+        &["DBSIZE"],
+        &["SELECT", "0"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "8141"],
+        &["DBSIZE"],
+        &["GET", "other"],
+        &["SET", "{FC}a", "2"],
+        &["CLUSTER", "FLUSHSLOT", "8141", "sync"],
+        &["CLUSTER", "FLUSHSLOT", "8141"],
+        &["EXISTS", "{FC}a"],
+        &["COMMAND", "INFO", "CLUSTER|FLUSHSLOT"],
+    ];
+    let (mut f, mut v) = (fer.conn(), valkey.conn());
+    let (mut fs, mut vs) = (fer.conn(), valkey.conn());
+    for s in [&mut fs, &mut vs] {
+        s.cmd(&["PSUBSCRIBE", "__keyevent@*__:del"]);
+        s.set_read_timeout_ms(500);
+    }
+    for cmd in script {
+        assert_eq!(escape(&f.cmd(cmd)), escape(&v.cmd(cmd)), "{cmd:?}");
+    }
+    // The `del` events each subscriber saw, sorted (one slot's keys go in the order of a hash table whose seed
+    // is random in Valkey).
+    let events = |s: &mut Conn| {
+        let mut out = Vec::new();
+        while let Ok(m) = s.read_reply() {
+            out.push(escape(&m));
+        }
+        out.sort();
+        out
+    };
+    let (fe, ve) = (events(&mut fs), events(&mut vs));
+    assert_eq!(fe, ve);
+    assert_eq!(fe.len(), 4, "{fe:?}");
+}
+
+/// CLUSTER FLUSHSLOT on a master with a replica (node 1 of three masters, which serves the slot of `{FC}`):
+/// what the replica and another master answer (the redirection's address cut), the replica's key count after
+/// the flush, and whether the replica ran the command itself and no DEL.
+fn flushslot_with_a_replica(kind: Kind) -> (String, String, Vec<u8>, bool, bool) {
+    let c = cluster::Cluster::start(&[kind; 4], &[]);
+    c.create_masters(&[0, 1, 2]);
+    c.add_replica(3, 1);
+    c.wait_ok();
+    let slot = cluster::key_slot(b"FC");
+    assert!((5461..10923).contains(&slot), "node 1 serves slot {slot}");
+    let mut m = c.nodes[1].conn();
+    for i in 0..50 {
+        assert_eq!(m.cmd(&["SET", &format!("{{FC}}{i}"), "v"]), b"+OK\r\n");
+    }
+    c.wait_synced(1, 3);
+    let mut r = c.nodes[3].conn();
+    r.cmd(&["READONLY"]);
+    let s = slot.to_string();
+    assert_eq!(r.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &s]), b":50\r\n");
+    let head = |reply: Vec<u8>| String::from_utf8_lossy(&reply).split(':').next().unwrap_or("").to_string();
+    let on_replica = head(r.cmd(&["CLUSTER", "FLUSHSLOT", &s]));
+    let on_other = head(c.nodes[0].conn().cmd(&["CLUSTER", "FLUSHSLOT", &s]));
+    assert_eq!(m.cmd(&["CLUSTER", "FLUSHSLOT", &s]), b"+OK\r\n");
+    c.wait_synced(1, 3);
+    let count = r.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &s]);
+    let stats = String::from_utf8_lossy(&r.cmd(&["INFO", "commandstats"])).into_owned();
+    (on_replica, on_other, count, stats.contains("cmdstat_cluster|flushslot:"), stats.contains("cmdstat_del:"))
+}
+
+/// CLUSTER FLUSHSLOT reaches a replica as itself (no DELs), which flushes the slot; sent to the replica it is
+/// refused as any write, and another master runs it (Valkey 9.1.2 does not redirect it); the same as Valkey
+/// 9.1.2 nodes (where installed).
+#[test]
+fn flushslot_propagates_to_the_replica() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
+    let fer = flushslot_with_a_replica(Kind::Ferredis);
+    assert_eq!(fer.0, "-READONLY You can't write against a read only replica.\r\n");
+    assert_eq!((&fer.1[..], &fer.2[..], fer.3, fer.4), ("+OK\r\n", &b":0\r\n"[..], true, false));
+    if have_valkey9() {
+        assert_eq!(fer, flushslot_with_a_replica(Kind::Valkey9));
+    }
+}
