@@ -28,7 +28,7 @@ fn write_doc(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(Option<&mut Json>, bool) 
     let (reply, change) = match doc_of(e).and_then(|d| f(d, resp3)) {
         Ok(x) => x,
         Err(msg) => {
-            r.error(&msg);
+            error(r, &msg);
             w.untouched();
             return;
         }
@@ -212,7 +212,7 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
     })();
     let (p, op) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let v = parse_value(args.get(3))?;
@@ -247,7 +247,7 @@ pub(super) fn merge_cmd(ctx: &mut Ctx, args: Args) {
     }
     let p = match PathArg::arg(args.get(2)) {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     if args.len() > 4 {
         return ctx.reply().error("ERR syntax error");
@@ -311,7 +311,7 @@ pub(super) fn mset(ctx: &mut Ctx, args: Args) {
         })();
         match plan {
             Ok((ups, v)) => plans.push((t, ups, v)),
-            Err(msg) => return r.error(&msg),
+            Err(msg) => return error(r, &msg),
         }
     }
     for (t, ups, v) in plans {
@@ -411,7 +411,7 @@ pub(super) fn del(ctx: &mut Ctx, args: Args) {
     let p = path_at(&args, 2);
     let p = match p {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let Some(doc) = doc else { return Ok((Rv::Int(0), Change::None)) };
@@ -485,7 +485,7 @@ fn num_cmd(ctx: &mut Ctx, args: Args, op: NumOp, event: &'static str, name: &str
     }
     let p = match PathArg::arg(args.get(2)) {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     let num = args.get(3);
     write_doc(ctx, args.get(1), |doc, resp3| {
@@ -611,7 +611,7 @@ pub(super) fn toggle(ctx: &mut Ctx, args: Args) {
     }
     let p = match PathArg::arg(args.get(2)) {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
@@ -640,7 +640,7 @@ pub(super) fn strappend(ctx: &mut Ctx, args: Args) {
         if args.len() == 4 { (PathArg::arg(args.get(2)), args.get(3)) } else { (Ok(PathArg::new(".")), args.get(2)) };
     let p = match p.and_then(|p| utf8(val).map(|_| p)) {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     let val = utf8(val).unwrap_or_default();
     write_doc(ctx, args.get(1), |doc, _| {
@@ -683,7 +683,7 @@ pub(super) fn arrappend(ctx: &mut Ctx, args: Args) {
     let parsed = PathArg::arg(args.get(2)).and_then(|p| Ok((p, parse_values(&args, 3)?)));
     let (p, vals) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
@@ -708,7 +708,7 @@ pub(super) fn arrinsert(ctx: &mut Ctx, args: Args) {
     })();
     let (p, index, vals) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
@@ -755,7 +755,7 @@ pub(super) fn arrpop(ctx: &mut Ctx, args: Args) {
     })();
     let (p, index, fmt) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, resp3| {
         if p.legacy && fmt != ReplyFormat::Strings {
@@ -789,7 +789,7 @@ pub(super) fn arrtrim(ctx: &mut Ctx, args: Args) {
     })();
     let (p, start, stop) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
@@ -824,7 +824,7 @@ pub(super) fn clear(ctx: &mut Ctx, args: Args) {
     let p = path_at(&args, 2);
     let p = match p {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
