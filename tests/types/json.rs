@@ -360,21 +360,21 @@ fn rdb_files_move_both_ways() {
 }
 
 /// A small deterministic generator (xorshift64*), so a failing case can be replayed by its seed.
-struct Gen(u64);
+pub(super) struct Gen(pub(super) u64);
 
 impl Gen {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+    pub(super) fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[self.below(xs.len() as u64) as usize]
     }
 
@@ -398,7 +398,7 @@ impl Gen {
         format!("\"{body}\"")
     }
 
-    fn doc(&mut self, depth: u32) -> String {
+    pub(super) fn doc(&mut self, depth: u32) -> String {
         let kind = if depth == 0 { self.below(4) } else { self.below(7) };
         match kind {
             0 => self.number(),
