@@ -11,9 +11,9 @@
 //!   server; ferredis matches nothing there.
 //! - filters or parentheses nested more than 64 levels: RedisJSON parses them until its stack overflows (between
 //!   20,000 and 50,000 levels); ferredis refuses them ("path nested too deeply").
-//! - a refused path with filters nested in filters about 19 levels deep: pest parses each level's first term twice,
-//!   so RedisJSON's parse takes seconds there (doubling per level); ferredis stops computing pest's report past a
-//!   budget and answers "path nested too deeply".
+//! - a refused path with filters nested in filters more than about 13 levels deep: pest parses each level's first
+//!   term twice, so RedisJSON's parse doubles per level (a quarter of a second at 16 levels, seconds at 20);
+//!   ferredis stops computing pest's report past a budget (some 25 ms) and answers "path nested too deeply".
 
 use super::json::Gen;
 use crate::common;
@@ -175,7 +175,8 @@ fn broken_paths_answer_as_redisjson() {
     let refused: Vec<&String> = paths.iter().filter(|p| Query::compile(p).is_err()).collect();
     for (i, path) in refused.iter().enumerate() {
         let t = templates[i % templates.len()];
-        lines.push(t.iter().map(|a| if *a == "P" { path.as_bytes().to_vec() } else { a.as_bytes().to_vec() }).collect());
+        lines
+            .push(t.iter().map(|a| if *a == "P" { path.as_bytes().to_vec() } else { a.as_bytes().to_vec() }).collect());
     }
     let diffs = p.script_args("broken paths", &lines, &vec![true; lines.len()]);
     assert!(diffs.is_empty(), "{} differences (first 20):\n{}", diffs.len(), diffs[..diffs.len().min(20)].join("\n"));

@@ -84,7 +84,8 @@ fn error(r: &mut Reply, msg: &str) {
     if msg.is_ascii() && !msg.bytes().any(|b| b == 0) {
         return r.error(msg);
     }
-    let bytes: Vec<u8> = msg.chars().map(|c| if matches!(c as u8, b'\r' | b'\n' | 0) { b' ' } else { c as u8 }).collect();
+    let bytes: Vec<u8> =
+        msg.chars().map(|c| if matches!(c as u8, b'\r' | b'\n' | 0) { b' ' } else { c as u8 }).collect();
     r.error_bytes(&bytes);
 }
 

@@ -155,70 +155,69 @@ enum Kind {
 
 use E::{Alt, Opt, Rep, Seq, C, S};
 
+// RedisJSON 2.8.3's `grammar.pest`, rule by rule (each in a comment), as pest's optimizer leaves it.
+
+/// The body given for an atomic rule, which [`atomic`] matches instead.
+static NOTHING: E = Seq(&[]);
+// string = _{("'" ~ string_value ~ "'") | ("\"" ~ string_value ~ "\"")
+//            | ("\"" ~ string_value_escape_1 ~ "\"") | ("'" ~ string_value_escape_2 ~ "'")}
+static STRING: E = Alt(&[
+    Seq(&[S("'"), C(R::StringValue), S("'")]),
+    Seq(&[S("\""), C(R::StringValue), S("\"")]),
+    Seq(&[S("\""), C(R::StringValueEscape1), S("\"")]),
+    Seq(&[S("'"), C(R::StringValueEscape2), S("'")]),
+]);
+// string_list = {string ~ ("," ~ string)*}
+static STRING_LIST: E = Seq(&[C(R::String), Rep(&Seq(&[S(","), C(R::String)]))]);
+// numbers_list = {number ~ ("," ~ number)*}
+static NUMBERS_LIST: E = Seq(&[C(R::Number), Rep(&Seq(&[S(","), C(R::Number)]))]);
+// numbers_range = {(full_range | right_range | all_range | left_range)}
+static NUMBERS_RANGE: E = Alt(&[C(R::FullRange), C(R::RightRange), C(R::AllRange), C(R::LeftRange)]);
+// ((":" ~ pos_number) | ":")?
+const STEP: E = Opt(&Alt(&[Seq(&[S(":"), C(R::PosNumber)]), S(":")]));
+// right_range = {":" ~ number ~ STEP}, all_range = {":" ~ STEP}, left_range = {number ~ ":" ~ STEP},
+// full_range = {number ~ ":" ~ number ~ STEP}
+static RIGHT_RANGE: E = Seq(&[S(":"), C(R::Number), STEP]);
+static ALL_RANGE: E = Seq(&[S(":"), STEP]);
+static LEFT_RANGE: E = Seq(&[C(R::Number), S(":"), STEP]);
+static FULL_RANGE: E = Seq(&[C(R::Number), S(":"), C(R::Number), STEP]);
+// from_current = {"@" ~ root?}, from_root = {"$" ~ root?}
+static FROM_CURRENT: E = Seq(&[S("@"), Opt(&C(R::Root))]);
+static FROM_ROOT: E = Seq(&[S("$"), Opt(&C(R::Root))]);
+static SELECT_TERM: E = Alt(&[C(R::FromCurrent), C(R::FromRoot)]);
+static OP: E = Alt(&[C(R::Ge), C(R::Gt), C(R::Le), C(R::Lt), C(R::Eq), C(R::Ne), C(R::Re)]);
+static BOOLEAN: E = Alt(&[C(R::BooleanTrue), C(R::BooleanFalse)]);
+// term = _{select_term | decimal | string | boolean | null}
+static TERM: E = Alt(&[C(R::SelectTerm), C(R::Decimal), C(R::String), C(R::Boolean), C(R::Null)]);
+// single_filter = {term ~ op ~ term | term}
+static SINGLE_FILTER: E = Alt(&[Seq(&[C(R::Term), C(R::Op), C(R::Term)]), C(R::Term)]);
+static FILTER_RELATION: E = Alt(&[C(R::And), C(R::Or)]);
+static AND: E = S("&&");
+static OR: E = S("||");
+// inner_filter = _{single_filter | "(" ~ filter ~ ")"}
+static INNER_FILTER: E = Alt(&[C(R::SingleFilter), Seq(&[S("("), C(R::Filter), S(")")])]);
+// filter = {inner_filter ~ (filter_relation ~ inner_filter)*}
+static FILTER: E = Seq(&[C(R::InnerFilter), Rep(&Seq(&[C(R::FilterRelation), C(R::InnerFilter)]))]);
+static ALL: E = S("*");
+static FULL_SCAN: E = S("..");
+// bracket = _{numbers_range | numbers_list | string_list | all | "?" ~ filter}
+static BRACKET: E =
+    Alt(&[C(R::NumbersRange), C(R::NumbersList), C(R::StringList), C(R::All), Seq(&[S("?"), C(R::Filter)])]);
+// element = _{"." ~ literal | full_scan ~ (literal | all | "[" ~ bracket ~ "]") | "." ~ all
+//             | ("."? ~ "[" ~ bracket ~ "]")}
+static ELEMENT: E = Alt(&[
+    Seq(&[S("."), C(R::Literal)]),
+    Seq(&[C(R::FullScan), Alt(&[C(R::Literal), C(R::All), Seq(&[S("["), C(R::Bracket), S("]")])])]),
+    Seq(&[S("."), C(R::All)]),
+    Seq(&[Opt(&S(".")), S("["), C(R::Bracket), S("]")]),
+]);
+static FIRST_ELEMENT: E = Alt(&[C(R::Literal), C(R::All)]);
+// root = {(element|first_element) ~ (element)*}
+static ROOT: E = Seq(&[Alt(&[C(R::Element), C(R::FirstElement)]), Rep(&C(R::Element))]);
+
 /// A rule's kind and body (for an atomic rule, the body is [`atomic`]'s). This is `grammar.pest` of RedisJSON
 /// 2.8.3 after pest's optimizer, which leaves these rules as written (its factoring applies to none of them).
 fn def(r: R) -> (Kind, &'static E) {
-    static NOTHING: E = Seq(&[]);
-    // string = _{("'" ~ string_value ~ "'") | ("\"" ~ string_value ~ "\"")
-    //            | ("\"" ~ string_value_escape_1 ~ "\"") | ("'" ~ string_value_escape_2 ~ "'")}
-    static STRING: E = Alt(&[
-        Seq(&[S("'"), C(R::StringValue), S("'")]),
-        Seq(&[S("\""), C(R::StringValue), S("\"")]),
-        Seq(&[S("\""), C(R::StringValueEscape1), S("\"")]),
-        Seq(&[S("'"), C(R::StringValueEscape2), S("'")]),
-    ]);
-    // string_list = {string ~ ("," ~ string)*}
-    static STRING_LIST: E = Seq(&[C(R::String), Rep(&Seq(&[S(","), C(R::String)]))]);
-    // numbers_list = {number ~ ("," ~ number)*}
-    static NUMBERS_LIST: E = Seq(&[C(R::Number), Rep(&Seq(&[S(","), C(R::Number)]))]);
-    // numbers_range = {(full_range | right_range | all_range | left_range)}
-    static NUMBERS_RANGE: E = Alt(&[C(R::FullRange), C(R::RightRange), C(R::AllRange), C(R::LeftRange)]);
-    // ((":" ~ pos_number) | ":")?
-    const STEP: E = Opt(&Alt(&[Seq(&[S(":"), C(R::PosNumber)]), S(":")]));
-    // right_range = {":" ~ number ~ STEP}, all_range = {":" ~ STEP}, left_range = {number ~ ":" ~ STEP},
-    // full_range = {number ~ ":" ~ number ~ STEP}
-    static RIGHT_RANGE: E = Seq(&[S(":"), C(R::Number), STEP]);
-    static ALL_RANGE: E = Seq(&[S(":"), STEP]);
-    static LEFT_RANGE: E = Seq(&[C(R::Number), S(":"), STEP]);
-    static FULL_RANGE: E = Seq(&[C(R::Number), S(":"), C(R::Number), STEP]);
-    // from_current = {"@" ~ root?}, from_root = {"$" ~ root?}
-    static FROM_CURRENT: E = Seq(&[S("@"), Opt(&C(R::Root))]);
-    static FROM_ROOT: E = Seq(&[S("$"), Opt(&C(R::Root))]);
-    static SELECT_TERM: E = Alt(&[C(R::FromCurrent), C(R::FromRoot)]);
-    static OP: E = Alt(&[C(R::Ge), C(R::Gt), C(R::Le), C(R::Lt), C(R::Eq), C(R::Ne), C(R::Re)]);
-    static BOOLEAN: E = Alt(&[C(R::BooleanTrue), C(R::BooleanFalse)]);
-    // term = _{select_term | decimal | string | boolean | null}
-    static TERM: E = Alt(&[C(R::SelectTerm), C(R::Decimal), C(R::String), C(R::Boolean), C(R::Null)]);
-    // single_filter = {term ~ op ~ term | term}
-    static SINGLE_FILTER: E = Alt(&[Seq(&[C(R::Term), C(R::Op), C(R::Term)]), C(R::Term)]);
-    static FILTER_RELATION: E = Alt(&[C(R::And), C(R::Or)]);
-    static AND: E = S("&&");
-    static OR: E = S("||");
-    // inner_filter = _{single_filter | "(" ~ filter ~ ")"}
-    static INNER_FILTER: E = Alt(&[C(R::SingleFilter), Seq(&[S("("), C(R::Filter), S(")")])]);
-    // filter = {inner_filter ~ (filter_relation ~ inner_filter)*}
-    static FILTER: E = Seq(&[C(R::InnerFilter), Rep(&Seq(&[C(R::FilterRelation), C(R::InnerFilter)]))]);
-    static ALL: E = S("*");
-    static FULL_SCAN: E = S("..");
-    // bracket = _{numbers_range | numbers_list | string_list | all | "?" ~ filter}
-    static BRACKET: E = Alt(&[
-        C(R::NumbersRange),
-        C(R::NumbersList),
-        C(R::StringList),
-        C(R::All),
-        Seq(&[S("?"), C(R::Filter)]),
-    ]);
-    // element = _{"." ~ literal | full_scan ~ (literal | all | "[" ~ bracket ~ "]") | "." ~ all
-    //             | ("."? ~ "[" ~ bracket ~ "]")}
-    static ELEMENT: E = Alt(&[
-        Seq(&[S("."), C(R::Literal)]),
-        Seq(&[C(R::FullScan), Alt(&[C(R::Literal), C(R::All), Seq(&[S("["), C(R::Bracket), S("]")])])]),
-        Seq(&[S("."), C(R::All)]),
-        Seq(&[Opt(&S(".")), S("["), C(R::Bracket), S("]")]),
-    ]);
-    static FIRST_ELEMENT: E = Alt(&[C(R::Literal), C(R::All)]);
-    // root = {(element|first_element) ~ (element)*}
-    static ROOT: E = Seq(&[Alt(&[C(R::Element), C(R::FirstElement)]), Rep(&C(R::Element))]);
     match r {
         R::String => (Kind::Silent, &STRING),
         R::StringList => (Kind::Normal, &STRING_LIST),
@@ -313,7 +312,11 @@ fn atomic(r: R, s: &[u8], i: usize) -> Option<usize> {
         // decimal = @{number ~ ("." ~ ASCII_DIGIT+)?}
         R::Decimal => {
             let j = atomic(R::Number, s, i)?;
-            Some(if s.get(j) == Some(&b'.') && s.get(j + 1).is_some_and(u8::is_ascii_digit) { digits(j + 1) } else { j })
+            Some(if s.get(j) == Some(&b'.') && s.get(j + 1).is_some_and(u8::is_ascii_digit) {
+                digits(j + 1)
+            } else {
+                j
+            })
         }
         R::Ge => token(b">="),
         R::Gt => token(b">"),
@@ -329,7 +332,8 @@ fn atomic(r: R, s: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// Rule calls allowed before giving up (see the module's header): a few milliseconds of work.
+/// Rule calls allowed before giving up (see the module's header): some 25 ms of work at most, which reports
+/// filters nested up to 13 deep (RedisJSON itself takes a quarter of a second at 16).
 const BUDGET: u32 = 1 << 19;
 /// Nesting of [`State::eval`] allowed before giving up: well inside the main thread's stack.
 const MAX_DEPTH: u32 = 2000;
