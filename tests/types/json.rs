@@ -582,3 +582,26 @@ fn documents_nest_deeper_through_writes_up_to_the_limit() {
     assert_eq!(f.cmd(&["DEL", "k", "k2", "k3"]), b":3\r\n");
     assert_eq!(f.cmd(&["PING"]), b"+PONG\r\n");
 }
+
+/// Doubles exactly halfway between their two shortest decimal forms (`123456789012345.625`, and what serde_json's
+/// arithmetic makes of longer literals) print with the even last digit, as `ryu` prints them in RedisJSON.
+#[test]
+fn halfway_doubles_print_as_redisjson() {
+    if !have_rejson() {
+        return;
+    }
+    let mut p = Pair::with_rejson(&[]);
+    let mut g = Gen(0x0123_4567_89ab_cdef);
+    let mut lines = Vec::new();
+    for _ in 0..600 {
+        // i + j / 2^k, written exactly: the fraction is j * 5^k / 10^k.
+        let k = 1 + g.below(12) as u32;
+        let i = (1u64 << 40) + g.below(1 << 52);
+        let j = (g.below(1 << (k - 1)) * 2 + 1) as u128;
+        let frac = format!("{:0width$}", j * 5u128.pow(k), width = k as usize);
+        let text = format!("[{i}.{frac},{i}.{}]", &frac[..frac.len().min(3)]);
+        lines.push(vec![b"JSON.SET".to_vec(), b"k".to_vec(), b"$".to_vec(), text.into_bytes()]);
+        lines.push(vec![b"JSON.GET".to_vec(), b"k".to_vec()]);
+    }
+    check(p.script_args("halfway doubles", &lines, &vec![true; lines.len()]));
+}

@@ -34,6 +34,12 @@ fn numbers_print_as_redisjson_prints_them() {
         ("-2.5e-5", "-0.000025"),
         ("123e-20", "1.23e-18"),
         ("0e0", "0.0"),
+        // Halfway between the two shortest candidates: the even one, as `ryu`.
+        ("123456789012345.625", "123456789012345.62"),
+        ("1125899906842624.125", "1125899906842624.2"),
+        ("1679012668456861.284", "1679012668456861.2"),
+        ("1679012668456861.75", "1679012668456861.8"),
+        ("4503599627370494.5", "4503599627370494.5"),
         ("1e400", "ERR number out of range at line 1 column 5"),
         ("-1e400", "ERR number out of range at line 1 column 6"),
     ] {
