@@ -200,7 +200,7 @@ fn even_on_tie(f: f64, digits: &mut [u8]) {
     }
     let (m, e) = (m >> m.trailing_zeros(), e + m.trailing_zeros() as i32);
     let n = digits.len();
-    if e >= 0 || e < -26 || digits[n - 1] % 2 == 0 {
+    if !(-26..0).contains(&e) || digits[n - 1] % 2 == 0 {
         return;
     }
     let exact = (m as u128) * 5u128.pow((-e) as u32);
