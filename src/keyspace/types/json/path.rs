@@ -137,6 +137,15 @@ impl Query {
         out
     }
 
+    /// The matches with their concrete locations, in RedisJSON's order. A location need not lead back to its
+    /// match: RedisJSON's trackers record a filter's matches inside an object by position, not by key.
+    pub fn select_located<'a>(&self, root: &'a Json) -> Vec<(&'a Json, Vec<Elem>)> {
+        let mut out = Vec::new();
+        let mut ev = Eval { root, path: Vec::new(), track: true };
+        ev.run(&self.steps, root, &mut |v, p| out.push((v, p.to_vec())));
+        out
+    }
+
     /// The query without its last step, and that step when it names one key or one index (RedisJSON's
     /// `pop_last` on a static path: where JSON.SET creates a member).
     pub fn split_last(&self) -> Option<(Query, Elem0)> {
