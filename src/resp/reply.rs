@@ -318,7 +318,11 @@ impl Reply {
     /// An error reply. `msg` is the whole text after the `-`, code word included: `ERR syntax error`,
     /// `WRONGTYPE ...`. A leading `-` is tolerated and dropped. CR and LF become spaces, as in Redis.
     pub fn error(&mut self, msg: &str) {
-        let bytes = msg.as_bytes();
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// [`error`](Self::error) of a text that need not be UTF-8 (a module's bytes, as RedisJSON's replies are).
+    pub fn error_bytes(&mut self, bytes: &[u8]) {
         let has_code = bytes.first().is_some_and(|&b| b == b'-');
         let body = if has_code { &bytes[1..] } else { bytes };
         // Record the prefix (the first word) for errorstats even when replies are switched off.

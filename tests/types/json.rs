@@ -360,21 +360,21 @@ fn rdb_files_move_both_ways() {
 }
 
 /// A small deterministic generator (xorshift64*), so a failing case can be replayed by its seed.
-struct Gen(u64);
+pub(super) struct Gen(pub(super) u64);
 
 impl Gen {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+    pub(super) fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[self.below(xs.len() as u64) as usize]
     }
 
@@ -398,7 +398,7 @@ impl Gen {
         format!("\"{body}\"")
     }
 
-    fn doc(&mut self, depth: u32) -> String {
+    pub(super) fn doc(&mut self, depth: u32) -> String {
         let kind = if depth == 0 { self.below(4) } else { self.below(7) };
         match kind {
             0 => self.number(),
@@ -581,4 +581,27 @@ fn documents_nest_deeper_through_writes_up_to_the_limit() {
     assert_eq!(f.cmd(&["JSON.GET", "k2"]), whole);
     assert_eq!(f.cmd(&["DEL", "k", "k2", "k3"]), b":3\r\n");
     assert_eq!(f.cmd(&["PING"]), b"+PONG\r\n");
+}
+
+/// Doubles exactly halfway between their two shortest decimal forms (`123456789012345.625`, and what serde_json's
+/// arithmetic makes of longer literals) print with the even last digit, as `ryu` prints them in RedisJSON.
+#[test]
+fn halfway_doubles_print_as_redisjson() {
+    if !have_rejson() {
+        return;
+    }
+    let mut p = Pair::with_rejson(&[]);
+    let mut g = Gen(0x0123_4567_89ab_cdef);
+    let mut lines = Vec::new();
+    for _ in 0..600 {
+        // i + j / 2^k, written exactly: the fraction is j * 5^k / 10^k.
+        let k = 1 + g.below(12) as u32;
+        let i = (1u64 << 40) + g.below(1 << 52);
+        let j = (g.below(1 << (k - 1)) * 2 + 1) as u128;
+        let frac = format!("{:0width$}", j * 5u128.pow(k), width = k as usize);
+        let text = format!("[{i}.{frac},{i}.{}]", &frac[..frac.len().min(3)]);
+        lines.push(vec![b"JSON.SET".to_vec(), b"k".to_vec(), b"$".to_vec(), text.into_bytes()]);
+        lines.push(vec![b"JSON.GET".to_vec(), b"k".to_vec()]);
+    }
+    check(p.script_args("halfway doubles", &lines, &vec![true; lines.len()]));
 }

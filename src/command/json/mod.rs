@@ -73,8 +73,20 @@ fn emit(r: &mut Reply, v: &Rv) {
 fn answer(r: &mut Reply, res: Res) {
     match res {
         Ok(v) => emit(r, &v),
-        Err(e) => r.error(&e),
+        Err(e) => error(r, &e),
     }
+}
+
+/// An error reply in the bytes RedisJSON sends: its `redis-module` crate (2.0.7) writes each character of the
+/// text as the low byte of its code point (`é` is the byte E9, `ā` the byte 01), CR, LF and NUL as spaces. A
+/// character whose low byte is 0 (`Ā`, most CJK, emoji) makes that crate abort the server; here it is a space too.
+fn error(r: &mut Reply, msg: &str) {
+    if msg.is_ascii() && !msg.bytes().any(|b| b == 0) {
+        return r.error(msg);
+    }
+    let bytes: Vec<u8> =
+        msg.chars().map(|c| if matches!(c as u8, b'\r' | b'\n' | 0) { b' ' } else { c as u8 }).collect();
+    r.error_bytes(&bytes);
 }
 
 fn utf8(b: &[u8]) -> Result<&str, String> {

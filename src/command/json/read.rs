@@ -116,7 +116,7 @@ pub(super) fn get(ctx: &mut Ctx, args: Args) {
     })();
     let (paths, f, fmt) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     with_doc(ctx, &args, |doc, resp3| match doc {
         None => Ok(Rv::Null),
@@ -186,7 +186,7 @@ pub(super) fn mget(ctx: &mut Ctx, args: Args) {
     }
     let p = match PathArg::arg(args.get(args.len() - 1)) {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     let mut out = Vec::with_capacity(args.len() - 2);
     for i in 1..args.len() - 1 {
@@ -382,7 +382,7 @@ pub(super) fn arrindex(ctx: &mut Ctx, args: Args) {
     })();
     let (p, v, start, end) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     with_doc(ctx, &args, |doc, _| {
         let doc = doc.ok_or_else(|| no_path(p.original))?;
@@ -443,7 +443,7 @@ pub(super) fn debug(ctx: &mut Ctx, args: Args) {
         "MEMORY" if args.len() >= 3 => {
             let p = match path_at(&args, 3) {
                 Ok(p) => p,
-                Err(e) => return ctx.reply().error(&e),
+                Err(e) => return error(ctx.reply(), &e),
             };
             let (e, r) = ctx.lookup(Access::READ, args.get(2));
             let res = doc_ref(e).and_then(|doc| {

@@ -28,7 +28,7 @@ fn write_doc(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(Option<&mut Json>, bool) 
     let (reply, change) = match doc_of(e).and_then(|d| f(d, resp3)) {
         Ok(x) => x,
         Err(msg) => {
-            r.error(&msg);
+            error(r, &msg);
             w.untouched();
             return;
         }
@@ -212,7 +212,7 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
     })();
     let (p, op) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let v = parse_value(args.get(3))?;
@@ -247,7 +247,7 @@ pub(super) fn merge_cmd(ctx: &mut Ctx, args: Args) {
     }
     let p = match PathArg::arg(args.get(2)) {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     if args.len() > 4 {
         return ctx.reply().error("ERR syntax error");
@@ -262,7 +262,9 @@ pub(super) fn merge_cmd(ctx: &mut Ctx, args: Args) {
             Some(doc) => {
                 let ups = find_updates(doc, &p, SetOp::None)?;
                 check_nesting(&ups, &v)?;
-                let changed = ups.iter().any(|u| matches!(u, Update::Set(_)));
+                // A merge at a location counts even when it changes nothing, but not at a location that does
+                // not lead to a value (a filter's match inside an object): RedisJSON answers null then.
+                let changed = ups.iter().any(|u| matches!(u, Update::Set(at) if get(doc, at).is_some()));
                 let mut any = false;
                 for u in ups {
                     any |= match u {
@@ -311,7 +313,7 @@ pub(super) fn mset(ctx: &mut Ctx, args: Args) {
         })();
         match plan {
             Ok((ups, v)) => plans.push((t, ups, v)),
-            Err(msg) => return r.error(&msg),
+            Err(msg) => return error(r, &msg),
         }
     }
     for (t, ups, v) in plans {
@@ -411,7 +413,7 @@ pub(super) fn del(ctx: &mut Ctx, args: Args) {
     let p = path_at(&args, 2);
     let p = match p {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let Some(doc) = doc else { return Ok((Rv::Int(0), Change::None)) };
@@ -433,10 +435,35 @@ pub(super) fn del(ctx: &mut Ctx, args: Args) {
 }
 
 /// The locations of a path's matches, each `None` when `want` refuses its node (RedisJSON's `find_all_paths`).
-fn typed_paths(doc: &Json, p: &PathArg, want: impl Fn(&Json) -> bool) -> Result<Vec<Option<Vec<Elem>>>, String> {
-    let q = p.compile()?;
-    Ok(q.select_paths(doc).into_iter().map(|at| get(doc, &at).filter(|v| want(v)).map(|_| at)).collect())
+fn typed_paths(doc: &Json, p: &PathArg, want: impl Fn(&Json) -> bool) -> Result<Located, String> {
+    Ok(typed_paths_checked(doc, p, want)?.0)
 }
+
+/// One location per match; `None` for a match the command does not take.
+type Located = Vec<Option<Vec<Elem>>>;
+
+/// [`typed_paths`], and whether a match `want` accepts has a location that does not lead back to it (a filter's
+/// match inside an object, see [`Query::select_located`]): RedisJSON's ARRAPPEND, ARRINSERT, ARRTRIM, STRAPPEND,
+/// TOGGLE and number commands fail there with [`PATH_GONE`]. RedisJSON fails on reaching that location and keeps
+/// what it changed at the locations before it; these commands check first and change nothing.
+fn typed_paths_checked(doc: &Json, p: &PathArg, want: impl Fn(&Json) -> bool) -> Result<(Located, bool), String> {
+    let q = p.compile()?;
+    let mut gone = false;
+    let paths = q
+        .select_located(doc)
+        .into_iter()
+        .map(|(v, at)| {
+            let typed = want(v);
+            let here = get(doc, &at).is_some_and(|w| std::ptr::eq(w, v));
+            gone |= typed && !here;
+            (typed && here).then_some(at)
+        })
+        .collect();
+    Ok((paths, gone))
+}
+
+/// RedisJSON's error for a location that does not lead to a value.
+const PATH_GONE: &str = "ERR Path does not exist";
 
 #[derive(Clone, Copy)]
 enum NumOp {
@@ -485,12 +512,20 @@ fn num_cmd(ctx: &mut Ctx, args: Args, op: NumOp, event: &'static str, name: &str
     }
     let p = match PathArg::arg(args.get(2)) {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     let num = args.get(3);
     write_doc(ctx, args.get(1), |doc, resp3| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
-        let paths = typed_paths(doc, &p, Json::is_number)?;
+        let (paths, gone) = typed_paths_checked(doc, &p, Json::is_number)?;
+        if gone {
+            // RedisJSON reads the number before it walks the locations.
+            return Err(match parse_strict(utf8(num)?) {
+                Ok(Json::Int(_) | Json::UInt(_) | Json::Float(_)) => PATH_GONE.to_string(),
+                Ok(_) => "bad input number".to_string(),
+                Err(e) => format!("ERR {e}"),
+            });
+        }
         if p.legacy && !resp3 && paths.iter().all(Option::is_none) {
             return Err(no_path_or(&p.fixed, "does not contains a number"));
         }
@@ -567,6 +602,23 @@ fn per_match(
     per_match_adding(doc, p, want, legacy_err, &[], op)
 }
 
+/// [`per_match`] for ARRPOP, which answers null for a match whose location does not lead back to it where the
+/// others fail ([`typed_paths_checked`]).
+fn per_match_lenient(
+    doc: &mut Json,
+    p: &PathArg,
+    want: impl Fn(&Json) -> bool,
+    legacy_err: &str,
+    op: impl FnMut(&mut Json) -> Result<Rv, String>,
+) -> Result<(Rv, bool), String> {
+    let (paths, gone) = typed_paths_checked(doc, p, want)?;
+    if gone && p.legacy && paths.iter().all(Option::is_none) {
+        // Found, so not the legacy error; nothing popped there.
+        return Ok((Rv::Null, false));
+    }
+    apply_per_match(doc, p, paths, legacy_err, &[], op)
+}
+
 /// [`per_match`] for the writes that put `added` inside each match (ARRAPPEND, ARRINSERT): refused before any
 /// change when that would nest the document too deep ([`check_nesting`]).
 fn per_match_adding(
@@ -575,9 +627,23 @@ fn per_match_adding(
     want: impl Fn(&Json) -> bool,
     legacy_err: &str,
     added: &[Json],
+    op: impl FnMut(&mut Json) -> Result<Rv, String>,
+) -> Result<(Rv, bool), String> {
+    let (paths, gone) = typed_paths_checked(doc, p, want)?;
+    if gone {
+        return Err(PATH_GONE.into());
+    }
+    apply_per_match(doc, p, paths, legacy_err, added, op)
+}
+
+fn apply_per_match(
+    doc: &mut Json,
+    p: &PathArg,
+    paths: Located,
+    legacy_err: &str,
+    added: &[Json],
     mut op: impl FnMut(&mut Json) -> Result<Rv, String>,
 ) -> Result<(Rv, bool), String> {
-    let paths = typed_paths(doc, p, want)?;
     if p.legacy && paths.iter().all(Option::is_none) {
         return Err(legacy_err.to_string());
     }
@@ -611,7 +677,7 @@ pub(super) fn toggle(ctx: &mut Ctx, args: Args) {
     }
     let p = match PathArg::arg(args.get(2)) {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
@@ -640,7 +706,7 @@ pub(super) fn strappend(ctx: &mut Ctx, args: Args) {
         if args.len() == 4 { (PathArg::arg(args.get(2)), args.get(3)) } else { (Ok(PathArg::new(".")), args.get(2)) };
     let p = match p.and_then(|p| utf8(val).map(|_| p)) {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     let val = utf8(val).unwrap_or_default();
     write_doc(ctx, args.get(1), |doc, _| {
@@ -683,7 +749,7 @@ pub(super) fn arrappend(ctx: &mut Ctx, args: Args) {
     let parsed = PathArg::arg(args.get(2)).and_then(|p| Ok((p, parse_values(&args, 3)?)));
     let (p, vals) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
@@ -708,7 +774,7 @@ pub(super) fn arrinsert(ctx: &mut Ctx, args: Args) {
     })();
     let (p, index, vals) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
@@ -755,7 +821,7 @@ pub(super) fn arrpop(ctx: &mut Ctx, args: Args) {
     })();
     let (p, index, fmt) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, resp3| {
         if p.legacy && fmt != ReplyFormat::Strings {
@@ -764,7 +830,7 @@ pub(super) fn arrpop(ctx: &mut Ctx, args: Args) {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
         let expand = resp3 && fmt != ReplyFormat::Strings;
         let mut popped = false;
-        let (r, matched) = per_match(doc, &p, is_array, &no_path_or(&p.fixed, "not an array"), |v| {
+        let (r, matched) = per_match_lenient(doc, &p, is_array, &no_path_or(&p.fixed, "not an array"), |v| {
             let Json::Array(a) = v else { return Ok(Rv::Null) };
             if a.is_empty() {
                 return Ok(Rv::Null);
@@ -789,7 +855,7 @@ pub(super) fn arrtrim(ctx: &mut Ctx, args: Args) {
     })();
     let (p, start, stop) = match parsed {
         Ok(x) => x,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
@@ -824,7 +890,7 @@ pub(super) fn clear(ctx: &mut Ctx, args: Args) {
     let p = path_at(&args, 2);
     let p = match p {
         Ok(p) => p,
-        Err(e) => return ctx.reply().error(&e),
+        Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;

@@ -28,6 +28,7 @@
 
 pub mod parse;
 pub mod path;
+mod path_error;
 pub mod regex;
 pub mod write;
 

@@ -336,26 +336,20 @@ impl<'a> Parser<'a> {
             self.i = self.s.len();
             return Err(self.error(Code::EofString));
         }
+        // serde_json 1.0.118's `SliceRead::decode_hex_escape`: the error stands just past the first bad digit.
         let mut n: u16 = 0;
-        let mut ok = true;
-        for k in 0..4 {
-            let d = match self.s[self.i + k] {
-                c @ b'0'..=b'9' => c - b'0',
-                c @ b'a'..=b'f' => c - b'a' + 10,
-                c @ b'A'..=b'F' => c - b'A' + 10,
-                _ => {
-                    ok = false;
-                    0
-                }
+        for _ in 0..4 {
+            let c = self.s[self.i];
+            self.i += 1;
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return Err(self.error(Code::InvalidEscape)),
             };
             n = (n << 4) | d as u16;
         }
-        self.i += 4;
-        if ok {
-            Ok(n)
-        } else {
-            Err(self.error(Code::InvalidEscape))
-        }
+        Ok(n)
     }
 
     fn unicode_escape(&mut self, out: &mut Vec<u8>) -> R<()> {

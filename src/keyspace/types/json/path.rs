@@ -14,6 +14,7 @@
 //! it never panics and allocates in proportion to the path. Evaluation recurses once per step and per level of
 //! `..`, bounded by the document's depth.
 
+use super::path_error;
 use super::regex::Regex;
 use super::Json;
 use std::cmp::Ordering;
@@ -133,6 +134,15 @@ impl Query {
         let mut out = Vec::new();
         let mut ev = Eval { root, path: Vec::new(), track: true };
         ev.run(&self.steps, root, &mut |_, p| out.push(p.to_vec()));
+        out
+    }
+
+    /// The matches with their concrete locations, in RedisJSON's order. A location need not lead back to its
+    /// match: RedisJSON's trackers record a filter's matches inside an object by position, not by key.
+    pub fn select_located<'a>(&self, root: &'a Json) -> Vec<(&'a Json, Vec<Elem>)> {
+        let mut out = Vec::new();
+        let mut ev = Eval { root, path: Vec::new(), track: true };
+        ev.run(&self.steps, root, &mut |v, p| out.push((v, p.to_vec())));
         out
     }
 
@@ -504,26 +514,27 @@ const MAX_PATH_NESTING: u32 = 64;
 fn compile_jsonpath(path: &str) -> Result<Vec<Step>, PathError> {
     let mut p = P { s: path.as_bytes(), text: path, i: 0, far: 0, depth: 0 };
     // query = SOI "$" root? EOI
-    if !p.eat(b'$') {
-        return Err(p.fail(0));
+    if p.eat(b'$') {
+        p.ws();
+        if let Some(steps) = p.root(true) {
+            p.ws();
+            if p.i == p.s.len() {
+                return Ok(steps);
+            }
+        }
     }
-    p.ws();
-    let steps = p.root(true).ok_or_else(|| p.fail(p.far))?;
-    p.ws();
-    if p.i != p.s.len() {
-        let at = p.far.max(p.i);
-        return Err(p.fail(at));
-    }
-    Ok(steps)
+    Err(p.refused())
 }
 
 impl<'a> P<'a> {
-    fn fail(&self, pos: usize) -> PathError {
-        let pos = pos.min(self.s.len());
-        let (head, tail) = (&self.text[..floor_char(self.text, pos)], &self.text[floor_char(self.text, pos)..]);
-        let shown =
-            if tail.is_empty() { format!("\"{} <<<<----\"", self.text) } else { format!("\"{head} ---->>>> {tail}\"") };
-        PathError(format!("Error occurred on position {pos}, {shown}, {}.", "syntax error"))
+    /// RedisJSON's report for the refused path ([`path_error`]). Where that cannot be had (a path past this
+    /// parser's nesting limit, which pest would accept, or one whose report costs more than its budget), the
+    /// furthest position this parser reached, said to be nested too deeply.
+    fn refused(&self) -> PathError {
+        PathError(
+            path_error::explain(self.text)
+                .unwrap_or_else(|| path_error::message(self.text, self.far.max(self.i), "path nested too deeply")),
+        )
     }
 
     fn peek(&self) -> Option<u8> {
@@ -1021,11 +1032,4 @@ impl<'a> P<'a> {
             }
         }
     }
-}
-
-fn floor_char(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }

@@ -34,6 +34,12 @@ fn numbers_print_as_redisjson_prints_them() {
         ("-2.5e-5", "-0.000025"),
         ("123e-20", "1.23e-18"),
         ("0e0", "0.0"),
+        // Halfway between the two shortest candidates: the even one, as `ryu`.
+        ("123456789012345.625", "123456789012345.62"),
+        ("1125899906842624.125", "1125899906842624.2"),
+        ("1679012668456861.284", "1679012668456861.2"),
+        ("1679012668456861.75", "1679012668456861.8"),
+        ("4503599627370494.5", "4503599627370494.5"),
         ("1e400", "ERR number out of range at line 1 column 5"),
         ("-1e400", "ERR number out of range at line 1 column 6"),
     ] {
@@ -216,4 +222,125 @@ fn nesting_counts_containers_on_the_deepest_path() {
     {
         assert_eq!(parse(text).unwrap().nesting(), n, "{text}");
     }
+}
+
+/// A refused path's report, one case per class: each text is RedisJSON 2.8.3's reply (without the `-`) to
+/// `JSON.GET k <path>`, taken from Redis 7.0.15 with the module loaded.
+#[test]
+fn refused_paths_are_reported_as_redisjson_reports_them() {
+    const STR_LIST: &str = "'<string>[,<string>,...]'";
+    for (path, want) in [
+        ("$.a[", format!("4, \"$.a[ <<<<----\", expected one of the following: {STR_LIST}, '<number>', ['start:end:steps'], '*'.")),
+        ("$[1", "2, \"$[ ---->>>> 1\", expected one of the following: ['start:end:steps'].".into()),
+        ("$..", "3, \"$.. <<<<----\", expected one of the following: <string>, '*'.".into()),
+        ("$...a", "3, \"$.. ---->>>> .a\", expected one of the following: <string>, '*'.".into()),
+        ("$.a b", "4, \"$.a  ---->>>> b\", expected one of the following: EOI, '..'.".into()),
+        ("$[1:2:0]", "6, \"$[1:2: ---->>>> 0]\", expected one of the following: pos_number.".into()),
+        ("$['a'", "2, \"$[ ---->>>> 'a'\", expected one of the following: '<number>', ['start:end:steps'].".into()),
+        ("$.a[0,", "6, \"$.a[0, <<<<----\", expected one of the following: '<number>'.".into()),
+        ("$.a[01]", "4, \"$.a[ ---->>>> 01]\", expected one of the following: ['start:end:steps'].".into()),
+        (
+            "$[?(@.a==)]",
+            "9, \"$[?(@.a== ---->>>> )]\", expected one of the following: decimal, from_current, from_root, \
+             boolean_true, boolean_false, null."
+                .into(),
+        ),
+        (
+            "$[?(@.a",
+            "7, \"$[?(@.a <<<<----\", expected one of the following: ge, gt, le, lt, eq, ne, re, and, or, '..'.".into(),
+        ),
+        ("$[?(@.a>1", "9, \"$[?(@.a>1 <<<<----\", expected one of the following: and, or.".into()),
+        ("$[?(", "4, \"$[?( <<<<----\", expected one of the following: single_filter.".into()),
+        ("$.a[?(!@.b)]", "6, \"$.a[?( ---->>>> !@.b)]\", expected one of the following: single_filter.".into()),
+        ("$.a[?(@.b == 1.)]", "14, \"$.a[?(@.b == 1 ---->>>> .)]\", expected one of the following: and, or.".into()),
+        ("$[?(@.a)] x", "10, \"$[?(@.a)]  ---->>>> x\", expected one of the following: EOI, '..'.".into()),
+        // Legacy paths are reported as rewritten.
+        ("a[1", "4, \"$.a[ ---->>>> 1\", expected one of the following: ['start:end:steps'].".into()),
+        ("[", format!("3, \"$.[ <<<<----\", expected one of the following: {STR_LIST}, '<number>', ['start:end:steps'], '*'.")),
+        ("$.é[", "2, \"$. ---->>>> é[\", expected one of the following: <string>, '*'.".into()),
+    ] {
+        let got = path::Query::compile(path).map(|_| ()).map_err(|e| e.0);
+        assert_eq!(got, Err(format!("Error occurred on position {want}")), "{path}");
+    }
+}
+
+/// The report ([`path_error::explain`]) runs RedisJSON's grammar; the compiler runs its own parser: both agree
+/// on what parses, over every cut and random edits of paths of every form.
+#[test]
+fn the_report_and_the_compiler_agree_on_what_parses() {
+    let valid = [
+        "$.a.b[0,-1]['x',\"y\"]",
+        "$..a[1:2:3][*].*",
+        "$..[?(@.a >= 1 && (@.b == 'x' || $.c =~ \"^d\"))]..e",
+        "$[?@[0] != null][:][::2][-1:]",
+        "a[?(@==true)].b",
+        "$[ 0 , 1 ] . c",
+    ];
+    let alphabet: &[u8] = b"$.[]()?@*:,'\"\\-0129ab=<>!~&| ";
+    let mut rng = crate::util::Rng::new(11);
+    let mut seen = 0;
+    for v in valid {
+        assert!(path::Query::compile(v).is_ok(), "{v}");
+        let mut cases: Vec<String> = (0..=v.len()).map(|i| v[..i].to_string()).collect();
+        for _ in 0..3000 {
+            let mut b = v.as_bytes().to_vec();
+            for _ in 0..1 + rng.below(3) {
+                let c = alphabet[rng.below(alphabet.len() as u64) as usize];
+                match rng.below(3) {
+                    0 if !b.is_empty() => {
+                        let i = rng.below(b.len() as u64) as usize;
+                        b[i] = c;
+                    }
+                    1 => b.insert(rng.below(b.len() as u64 + 1) as usize, c),
+                    _ if !b.is_empty() => {
+                        b.remove(rng.below(b.len() as u64) as usize);
+                    }
+                    _ => {}
+                }
+            }
+            cases.extend(String::from_utf8(b).ok());
+        }
+        for c in cases {
+            // As `Query::compile` rewrites a legacy path, so that both see the same JSONPath.
+            let b = c.as_bytes();
+            let fixed = if b.first() == Some(&b'$') && (b.len() < 2 || b[1] == b'.' || b[1] == b'[') {
+                c.clone()
+            } else if c == "." {
+                "$".to_string()
+            } else if c.starts_with('.') {
+                format!("${c}")
+            } else {
+                format!("$.{c}")
+            };
+            let compiled = path::Query::compile(&fixed);
+            let explained = path_error::explain(&fixed);
+            assert_eq!(compiled.is_ok(), explained.is_none(), "{fixed:?}: {compiled:?} / {explained:?}");
+            if let Err(e) = compiled {
+                assert!(e.0.contains("expected one of the following: "), "{fixed:?}: {}", e.0);
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 5000, "{seen} refused");
+}
+
+/// Paths past what can be reported as RedisJSON does are refused with a text of ferredis's own, quickly and
+/// without deep recursion: parentheses nested past the compiler's limit (RedisJSON parses them until its stack
+/// overflows), and filters nested in filters whose report would take pest's doubling work per level.
+#[test]
+fn pathological_paths_are_refused_within_bounds() {
+    let deep_parens = format!("$.a[?{}@>1{}]", "(".repeat(5000), ")".repeat(5000));
+    let e = path::Query::compile(&deep_parens).unwrap_err().0;
+    assert!(e.ends_with("path nested too deeply."), "{e}");
+    let unclosed = format!("$.a[?{}", "(".repeat(100_000));
+    let e = path::Query::compile(&unclosed).unwrap_err().0;
+    assert!(e.ends_with("path nested too deeply."), "{}", &e[e.len() - 40..]);
+    // 40 filters nested in filters, and a stray `)` at the end: pest's report would take 2^40 steps.
+    let nested = format!("${}{})", "[?(@".repeat(40), ")]".repeat(39));
+    let e = path::Query::compile(&nested).unwrap_err().0;
+    assert!(e.ends_with("path nested too deeply."), "{}", &e[e.len() - 40..]);
+    // A dozen levels is reported as RedisJSON reports it.
+    let twelve = format!("${}{})", "[?(@".repeat(12), ")]".repeat(11));
+    let e = path::Query::compile(&twelve).unwrap_err().0;
+    assert!(e.ends_with("<<<<----\", expected one of the following: and, or."), "{e}");
 }

@@ -159,7 +159,8 @@ pub fn write_f64(f: f64, out: &mut Vec<u8>) {
     let sci = format!("{:e}", f.abs());
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: isize = exp.parse().unwrap_or(0);
-    let digits: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).collect();
+    let mut digits: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).collect();
+    even_on_tie(f.abs(), &mut digits);
     let len = digits.len() as isize;
     let k = exp - (len - 1); // exponent of the last digit
     let kk = len + k; // position of the decimal point
@@ -182,6 +183,36 @@ pub fn write_f64(f: f64, out: &mut Vec<u8>) {
             out.extend_from_slice(&digits[1..]);
         }
         let _ = write!(out, "e{}", kk - 1);
+    }
+}
+
+/// Where the double lies exactly halfway between the two shortest candidates (`123456789012345.625` between
+/// `…45.62` and `…45.63`), `ryu` takes the one whose last digit is even; Rust's `{:e}` may take the other.
+/// A tie needs the double's exact decimal expansion to be one digit longer than the shortest digits, ending in 5:
+/// the double is `m / 2^k` (`m` odd), whose expansion is the digits of `m * 5^k`, at most 18 of them only for
+/// `k <= 26`. So most doubles (`0.1` has `k = 55`) are settled by the first test.
+fn even_on_tie(f: f64, digits: &mut [u8]) {
+    let bits = f.to_bits();
+    let (raw_exp, frac) = (((bits >> 52) & 0x7ff) as i32, bits & ((1 << 52) - 1));
+    let (m, e) = if raw_exp == 0 { (frac, -1074) } else { (frac | (1 << 52), raw_exp - 1075) };
+    if m == 0 {
+        return;
+    }
+    let (m, e) = (m >> m.trailing_zeros(), e + m.trailing_zeros() as i32);
+    let n = digits.len();
+    if !(-26..0).contains(&e) || digits[n - 1] % 2 == 0 {
+        return;
+    }
+    let exact = (m as u128) * 5u128.pow((-e) as u32);
+    if exact.ilog10() as usize + 1 != n + 1 {
+        return;
+    }
+    // The candidates are the first n digits of the expansion and that plus one; take the even one.
+    let lower = exact / 10;
+    let pick = if lower % 2 == 0 { lower } else { lower + 1 };
+    let text = pick.to_string();
+    if text.len() == n {
+        digits.copy_from_slice(text.as_bytes());
     }
 }
 
