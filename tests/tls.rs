@@ -747,3 +747,176 @@ fn sentinel_over_tls_with_redis() {
         assert_eq!(addr, format!("127.0.0.1\n{mtls}\n"), "{what}");
     }
 }
+
+/// Runs `bin` (redis-cli or ferredis-cli) with `args` and `input` on its standard input: (stdout, stderr, exit
+/// status).
+fn run_client(bin: &Path, args: &[String], input: &[u8]) -> (String, String, Option<i32>) {
+    let mut child = Command::new(bin)
+        .args(args)
+        .env_remove("REDISCLI_AUTH")
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    // A writer thread: the client reads replies while its input is still coming.
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("the client's output");
+    let _ = feeder.join();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+/// redis-cli, then ferredis-cli (this build's).
+fn both_clis() -> [std::path::PathBuf; 2] {
+    [redis_cli_bin(), env!("CARGO_BIN_EXE_ferredis-cli").into()]
+}
+
+/// The TLS options of a client of `dir`'s servers, with the client certificate (`tls-auth-clients` is on).
+fn client_tls_args(dir: &Path) -> Vec<String> {
+    let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    ["--tls", "--cacert", &f("ca.crt"), "--cert", &f("client.crt"), "--key", &f("client.key")]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// `--pipe` over TLS: the same mass insertion (small and large values, one wrong command) through redis-cli
+/// and ferredis-cli to a TLS port prints the same lines and exits the same way, and stores the same keys.
+#[test]
+fn ferredis_cli_pipe_over_tls_as_redis_cli() {
+    if !have_tool("/usr/bin/redis-cli") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-cli or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-pipe");
+    gen_certs(dir.path());
+    let (server, tls_port) = start_kind(Kind::Ferredis, dir.path(), &[]);
+    let mut proto = Vec::new();
+    let big = "x".repeat(100_000);
+    for i in 0..30_000 {
+        let value = if i % 1000 == 0 { big.as_str() } else { "value" };
+        proto.extend_from_slice(&common::encode_command(&["SET", &format!("key:{i}"), value]));
+        if i == 12_345 {
+            proto.extend_from_slice(&common::encode_command(&["INCR", "key:0"]));
+        }
+    }
+    let mut args = client_tls_args(dir.path());
+    args.extend(["-h", "127.0.0.1", "-p", &tls_port.to_string(), "--pipe"].map(String::from));
+    let mut plain = server.conn();
+    let mut runs = Vec::new();
+    for bin in both_clis() {
+        assert_eq!(plain.cmd(&["FLUSHALL"]), b"+OK\r\n");
+        let run = run_client(&bin, &args, &proto);
+        assert_eq!(plain.cmd(&["DBSIZE"]), b":30000\r\n", "{}: {run:?}", bin.display());
+        assert_eq!(plain.cmd(&["STRLEN", "key:29000"]), b":100000\r\n", "{}", bin.display());
+        runs.push(run);
+    }
+    assert_eq!(runs[0].0, "All data transferred. Waiting for the last reply...\nLast reply received from server.\nerrors: 1, replies: 30001\n");
+    assert_eq!(runs[1], runs[0]);
+    // Nothing on the standard input: only the closing ECHO goes out.
+    let empty: Vec<_> = both_clis().iter().map(|bin| run_client(bin, &args, b"")).collect();
+    assert_eq!(empty[0].0, "All data transferred. Waiting for the last reply...\nLast reply received from server.\nerrors: 0, replies: 0\n");
+    assert_eq!(empty[1], empty[0]);
+}
+
+/// The cluster manager over TLS: `ferredis-cli --tls ... --cluster create` makes a cluster of three ferredis
+/// masters given by their TLS ports (`tls-cluster yes`: the bus is TLS too), then `check` (the same bytes as
+/// redis-cli's on the same cluster), `reshard` (its MIGRATEs go over TLS) and `call`, each connection to a node
+/// made with the TLS options. Unusable TLS options stop it as they stop redis-cli.
+#[test]
+fn ferredis_cli_cluster_manager_over_tls() {
+    if !have_tool("/usr/bin/redis-cli") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-cli or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-cli-cluster");
+    gen_certs(dir.path());
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        let cport = free_port().to_string();
+        let opts = ["--cluster-enabled", "yes", "--tls-cluster", "yes", "--cluster-port", &cport];
+        nodes.push(start_kind(Kind::Ferredis, dir.path(), &opts));
+    }
+    let addrs: Vec<String> = nodes.iter().map(|(_, t)| format!("127.0.0.1:{t}")).collect();
+    let tls = client_tls_args(dir.path());
+    let [redis_cli, ferredis_cli] = both_clis();
+    let manager = |bin: &Path, tail: &[&str]| {
+        let mut args = tls.clone();
+        args.extend(["--cluster"].iter().chain(tail).map(|s| s.to_string()));
+        run_client(bin, &args, b"")
+    };
+    let mut create = vec!["create"];
+    create.extend(addrs.iter().map(String::as_str));
+    create.push("--cluster-yes");
+    let (out, err, code) = manager(&ferredis_cli, &create);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
+    for (s, _) in &nodes {
+        let mut c = s.conn();
+        common::wait_for("cluster_state:ok on every node", || {
+            let info = String::from_utf8_lossy(&c.cmd(&["CLUSTER", "INFO"])).into_owned();
+            info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3")
+        });
+    }
+    // The nodes met on their TLS ports (a plain client is shown the plaintext ones).
+    let over_tls = cli_tls(dir.path(), nodes[0].1, &["CLUSTER", "NODES"]);
+    for a in &addrs {
+        assert!(over_tls.contains(&format!("{a}@")), "{over_tls}");
+    }
+    // Keys in the first master's slots, for the reshard to move.
+    let mut c0 = nodes[0].0.conn();
+    let keys: Vec<String> =
+        (0..20_000).map(|i| format!("k{i}")).filter(|k| common::cluster::key_slot(k.as_bytes()) < 100).collect();
+    assert!(!keys.is_empty());
+    for k in &keys {
+        assert_eq!(c0.cmd(&["SET", k, "v"]), b"+OK\r\n");
+    }
+    let (check_f, check_r) =
+        (manager(&ferredis_cli, &["check", &addrs[0]]), manager(&redis_cli, &["check", &addrs[0]]));
+    assert_eq!(check_f.2, Some(0), "{check_f:?}");
+    assert!(check_f.0.contains("[OK] All nodes agree about slots configuration."), "{check_f:?}");
+    assert_eq!(check_f, check_r);
+    let id = |i: usize| {
+        String::from_utf8_lossy(&nodes[i].0.conn().cmd(&["CLUSTER", "MYID"])).lines().nth(1).unwrap_or("").to_string()
+    };
+    let (from, to) = (id(0), id(1));
+    let reshard = ["reshard", &addrs[2], "--cluster-from", &from, "--cluster-to", &to, "--cluster-slots", "100"];
+    let (out, err, code) = manager(&ferredis_cli, &[&reshard[..], &["--cluster-yes"]].concat());
+    assert_eq!(code, Some(0), "{out}{err}");
+    let mut c1 = nodes[1].0.conn();
+    let moved: usize = (0..100)
+        .map(|s| {
+            let r = c1.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &s.to_string()]);
+            String::from_utf8_lossy(&r).trim_start_matches(':').trim_end().parse::<usize>().unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(moved, keys.len(), "the keys of slots 0-99 are on the second master now");
+    assert_eq!(c0.cmd(&["DBSIZE"]), b":0\r\n");
+    let (out, err, code) = manager(&ferredis_cli, &["check", &addrs[0]]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("[OK] All nodes agree about slots configuration."), "{out}");
+    let (out, _, _) = manager(&ferredis_cli, &["call", &addrs[0], "DBSIZE"]);
+    assert!(out.contains(&format!("{}: {}", addrs[1], keys.len())), "{out}");
+    // A CA file that cannot be read: the manager stops before any command, with redis-cli's line.
+    let mut bad = tls.clone();
+    bad[2] = dir.path().join("no-such-ca.crt").to_string_lossy().into_owned();
+    let runs: Vec<_> = both_clis()
+        .iter()
+        .map(|bin| {
+            let mut args = bad.clone();
+            args.extend(["--cluster", "check", &addrs[0]].map(String::from));
+            run_client(bin, &args, b"")
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    assert!(runs[0].1.starts_with("TLS Error: Invalid CA Certificate File/Directory"), "{:?}", runs[0]);
+}

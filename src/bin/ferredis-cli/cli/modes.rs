@@ -7,8 +7,7 @@ use super::format::{self, Output};
 use super::reply::Reply;
 use super::{out, sys, Cli};
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 fn now_ms() -> i64 {
@@ -557,7 +556,15 @@ fn reconnecting_command(cli: &mut Cli, args: &[&[u8]]) -> Reply {
             out(format!("\r\x1b[0KReconnecting... {tries}\r").as_bytes());
             cli.conn = match &cli.cfg.socket {
                 Some(_) => None,
-                None => Conn::tcp(&cli.cfg.host, cli.cfg.port as u16).ok(),
+                None => match Conn::open(&cli.cfg.host, cli.cfg.port as u16, &cli.cfg.tls) {
+                    Ok(c) => Some(c),
+                    Err(conn::ConnectError::Io(_)) => None,
+                    #[cfg(feature = "tls")]
+                    Err(conn::ConnectError::TlsSetup(e)) => {
+                        eprintln!("TLS Error: {e}");
+                        std::process::exit(1);
+                    }
+                },
             };
             std::thread::sleep(Duration::from_secs(1));
             continue;
@@ -901,92 +908,128 @@ pub fn rdb_to(cli: &mut Cli, filename: &str) -> i32 {
     0
 }
 
+/// How much `--pipe` writes before it looks at replies again (redis-cli's `PIPEMODE_WRITE_LOOP_MAX_BYTES`).
+const PIPE_WRITE_LOOP_MAX: usize = 128 * 1024;
+
 /// `--pipe`: stdin's raw protocol to the server while replies are counted, then an ECHO of 20 random bytes
-/// marks the end. A writer thread feeds the socket; this thread reads replies.
+/// marks the end. One thread on a non-blocking socket, as redis-cli's `pipeMode`: replies are read whenever
+/// the socket is readable, and while it is writable stdin is read into a buffer and sent (so it works the
+/// same over TLS, whose session has one owner).
 fn pipe(cli: &mut Cli) -> i32 {
     let timeout = cli.cfg.pipe_timeout;
     let Some(mut conn) = cli.conn.take() else { return 1 };
-    let mut writer = match conn.stream.try_clone() {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("Can't set the socket in non blocking mode: {}", conn::io_message(&e));
-            return 1;
-        }
-    };
-    let mut magic = [0u8; 20];
-    let mut rng = ferredis::util::Rng::from_entropy();
-    for b in magic.iter_mut() {
-        *b = (rng.next_u64() & 0xff) as u8;
+    if let Err(e) = conn.stream.set_nonblocking(true) {
+        eprintln!("Can't set the socket in non blocking mode: {}", conn::io_message(&e));
+        std::process::exit(1);
     }
-    let eof = Arc::new(AtomicBool::new(false));
-    let last_read = Arc::new(AtomicI64::new(now_ms()));
-    let (eof_w, magic_w) = (eof.clone(), magic);
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
-        let mut buf = vec![0u8; 16 * 1024];
-        loop {
-            match stdin.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if let Err(e) = writer.write_all(&buf[..n]) {
-                        eprintln!("Error writing to the server: {}", conn::io_message(&e));
+    let fd = conn.stream.raw_fd();
+    let mut stdin = std::io::stdin().lock();
+    let mut obuf = vec![0u8; 16 * 1024];
+    let (mut obuf_pos, mut obuf_len) = (0usize, 0usize);
+    let mut magic = [0u8; 20];
+    let (mut eof, mut done) = (false, false);
+    let mut last_read = now_ms();
+    let (mut errors, mut replies) = (0u64, 0u64);
+    while !done {
+        let want_write = !eof || obuf_len != 0 || conn.stream.pending_output();
+        let (readable, writable) = match sys::wait_socket(fd, want_write, 1000) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("Error reading replies from server: {}", conn::io_message(&e));
+                std::process::exit(1);
+            }
+        };
+        if readable {
+            // Replies already read are still counted (and their errors shown) before a read error ends the run.
+            let read_error = conn.read_available().is_err();
+            loop {
+                match conn.buffered_reply() {
+                    Ok(Some(r)) => {
+                        last_read = now_ms();
+                        replies += 1;
+                        match &r {
+                            Reply::Error(e) => {
+                                eprintln!("{}", String::from_utf8_lossy(format::cstr(e)));
+                                errors += 1;
+                            }
+                            Reply::Bulk(s) if eof && s.as_slice() == magic => {
+                                out(b"Last reply received from server.\n");
+                                done = true;
+                                replies -= 1;
+                            }
+                            _ => {}
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        eprintln!("Error reading replies from server");
                         std::process::exit(1);
                     }
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    eprintln!("Error reading from stdin: {}", conn::io_message(&e));
-                    std::process::exit(1);
-                }
+            }
+            if read_error {
+                std::process::exit(1);
             }
         }
-        let mut echo = b"\r\n*2\r\n$4\r\nECHO\r\n$20\r\n".to_vec();
-        echo.extend_from_slice(&magic_w);
-        echo.extend_from_slice(b"\r\n");
-        out(b"All data transferred. Waiting for the last reply...\n");
-        eof_w.store(true, Ordering::SeqCst);
-        if let Err(e) = writer.write_all(&echo) {
-            eprintln!("Error writing to the server: {}", conn::io_message(&e));
-            std::process::exit(1);
-        }
-    });
-    let _ = conn.stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let (mut errors, mut replies) = (0u64, 0u64);
-    loop {
-        match conn.read_reply() {
-            Ok(r) => {
-                last_read.store(now_ms(), Ordering::SeqCst);
-                replies += 1;
-                match &r {
-                    Reply::Error(e) => {
-                        eprintln!("{}", String::from_utf8_lossy(format::cstr(e)));
-                        errors += 1;
+        if writable {
+            if let Err(e) = conn.stream.flush_pending() {
+                eprintln!("Error writing to the server: {}", conn::io_message(&e));
+                std::process::exit(1);
+            }
+            let mut written = 0;
+            loop {
+                if obuf_len != 0 {
+                    match conn.stream.write_some(&obuf[obuf_pos..obuf_pos + obuf_len]) {
+                        Ok(n) => {
+                            obuf_len -= n;
+                            obuf_pos += n;
+                            written += n;
+                        }
+                        Err(e)
+                            if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {
+                        }
+                        Err(e) => {
+                            eprintln!("Error writing to the server: {}", conn::io_message(&e));
+                            std::process::exit(1);
+                        }
                     }
-                    Reply::Bulk(s) if eof.load(Ordering::SeqCst) && s.as_slice() == magic => {
-                        out(b"Last reply received from server.\n");
-                        replies -= 1;
+                    if obuf_len != 0 {
                         break;
                     }
-                    _ => {}
                 }
-            }
-            Err(ConnError::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
-            {
-                conn.broken = false;
-                if eof.load(Ordering::SeqCst)
-                    && timeout > 0
-                    && (now_ms() - last_read.load(Ordering::SeqCst)) / 1000 > timeout
-                {
-                    eprintln!("No replies for {timeout} seconds: exiting.");
-                    errors += 1;
+                if !eof {
+                    match stdin.read(&mut obuf) {
+                        Ok(0) => {
+                            // After a CRLF, which the server skips, so that the ECHO stands even after garbage.
+                            eof = true;
+                            let mut rng = ferredis::util::Rng::from_entropy();
+                            for b in magic.iter_mut() {
+                                *b = (rng.next_u64() & 0xff) as u8;
+                            }
+                            let mut echo = b"\r\n*2\r\n$4\r\nECHO\r\n$20\r\n".to_vec();
+                            echo.extend_from_slice(&magic);
+                            echo.extend_from_slice(b"\r\n");
+                            obuf[..echo.len()].copy_from_slice(&echo);
+                            (obuf_pos, obuf_len) = (0, echo.len());
+                            out(b"All data transferred. Waiting for the last reply...\n");
+                        }
+                        Ok(n) => (obuf_pos, obuf_len) = (0, n),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            eprintln!("Error reading from stdin: {}", conn::io_message(&e));
+                            std::process::exit(1);
+                        }
+                    }
+                }
+                if (obuf_len == 0 && eof) || written > PIPE_WRITE_LOOP_MAX {
                     break;
                 }
             }
-            Err(_) => {
-                eprintln!("Error reading replies from server");
-                std::process::exit(1);
-            }
+        }
+        if eof && timeout > 0 && (now_ms() - last_read) / 1000 > timeout {
+            eprintln!("No replies for {timeout} seconds: exiting.");
+            errors += 1;
+            break;
         }
     }
     out(format!("errors: {errors}, replies: {replies}\n").as_bytes());
