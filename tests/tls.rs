@@ -920,3 +920,61 @@ fn ferredis_cli_cluster_manager_over_tls() {
     assert_eq!(runs[0], runs[1]);
     assert!(runs[0].1.starts_with("TLS Error: Invalid CA Certificate File/Directory"), "{:?}", runs[0]);
 }
+
+/// The other modes over TLS print what redis-cli prints on the same data: `-x`, `--eval`, `--scan`, `--bigkeys`,
+/// `--memkeys`, and `--rdb` / `--functions-rdb` (the same messages, an RDB file each).
+#[test]
+fn ferredis_cli_modes_over_tls_as_redis_cli() {
+    if !have_tool("/usr/bin/redis-cli") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-cli or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-cli-modes");
+    gen_certs(dir.path());
+    let (server, tls_port) = start_kind(Kind::Ferredis, dir.path(), &[]);
+    let mut plain = server.conn();
+    for i in 0..50 {
+        assert_eq!(plain.cmd(&["SET", &format!("key:{i}"), &"v".repeat(i)]), b"+OK\r\n");
+    }
+    assert_eq!(plain.cmd(&["RPUSH", "list", "a", "b", "c"]), b":3\r\n");
+    assert_eq!(plain.cmd(&["HSET", "hash", "f", "v"]), b":1\r\n");
+    let script = dir.path().join("script.lua");
+    std::fs::write(&script, "return {KEYS[1], ARGV[1], redis.call('GET', KEYS[1])}").unwrap();
+    let script = script.to_string_lossy().into_owned();
+    let mut base = client_tls_args(dir.path());
+    base.extend(["-h", "127.0.0.1", "-p", &tls_port.to_string()].map(String::from));
+    let cases: [(&[&str], &[u8]); 6] = [
+        (&["-x", "SET", "from-stdin"], b"piped value"),
+        (&["--eval", &script, "key:3", ",", "arg"], b""),
+        (&["--scan", "--pattern", "key:*"], b""),
+        (&["--bigkeys"], b""),
+        (&["--memkeys"], b""),
+        (&["GET", "from-stdin"], b""),
+    ];
+    for (args, input) in cases {
+        let mut all = base.clone();
+        all.extend(args.iter().map(|s| s.to_string()));
+        let runs: Vec<_> = both_clis().iter().map(|bin| run_client(bin, &all, input)).collect();
+        assert_eq!(runs[0].2, Some(0), "{args:?}: {:?}", runs[0]);
+        assert_eq!(runs[1], runs[0], "{args:?}");
+    }
+    for mode in ["--rdb", "--functions-rdb"] {
+        let runs: Vec<_> = both_clis()
+            .iter()
+            .enumerate()
+            .map(|(i, bin)| {
+                let file = dir.path().join(format!("dump-{i}.rdb"));
+                let mut all = base.clone();
+                all.extend([mode.to_string(), file.to_string_lossy().into_owned()]);
+                let (out, err, code) = run_client(bin, &all, b"");
+                let rdb = std::fs::read(&file).unwrap_or_default();
+                assert!(rdb.starts_with(b"REDIS"), "{mode} by {}: {out}{err}", bin.display());
+                // The file's name, and the byte count (the RDB's aux fields vary), aside.
+                let text = format!("{out}{err}").replace(&file.to_string_lossy().into_owned(), "FILE");
+                (text.lines().filter(|l| !l.starts_with("Transfer finished")).collect::<Vec<_>>().join("\n"), code)
+            })
+            .collect();
+        assert_eq!(runs[0].1, Some(0), "{mode}: {:?}", runs[0]);
+        assert_eq!(runs[1], runs[0], "{mode}");
+    }
+}
