@@ -978,3 +978,32 @@ fn ferredis_cli_modes_over_tls_as_redis_cli() {
         assert_eq!(runs[1], runs[0], "{mode}");
     }
 }
+
+/// Big arguments over TLS take the query buffer they take from a plain socket (the room reserved for the
+/// argument, not twice it): under `maxmemory-clients 3000000`, a TLS client queueing two 750 kB SETs in MULTI
+/// stays (1.5 MB queued, 0.75 MB of buffer), as with Redis over TLS (Redis's unit/client-eviction in TLS mode).
+#[test]
+fn big_arguments_over_tls_keep_their_exact_query_buffer() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-server or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-bigarg");
+    gen_certs(dir.path());
+    let value = "v".repeat(750_000);
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let what = kind.label();
+        let (server, tls_port) =
+            start_kind(kind, dir.path(), &["--tls-auth-clients", "no", "--maxmemory-clients", "3000000"]);
+        let mut c = RawTls::connect(tls_port);
+        c.send(&["MULTI"]);
+        assert_eq!(c.receive_until("\r\n"), "+OK\r\n", "{what}");
+        for _ in 0..2 {
+            c.send(&["SET", "k", &value]);
+            assert_eq!(c.receive_until("\r\n"), "+QUEUED\r\n", "{what}");
+        }
+        c.send(&["EXEC"]);
+        assert_eq!(c.receive_until("+OK\r\n+OK\r\n"), "*2\r\n+OK\r\n+OK\r\n", "{what}");
+        assert_eq!(server.conn().cmd(&["STRLEN", "k"]), b":750000\r\n", "{what}");
+    }
+}

@@ -153,7 +153,7 @@ impl Write for Fd {
 /// goes with the next read or write).
 pub fn read_step(c: &mut Client) -> ReadOut {
     let fd = c.state.fd;
-    let Client { query, tls, .. } = c;
+    let Client { query, tls, parser, .. } = c;
     let Some(s) = tls.as_deref_mut() else { return ReadOut::Again };
     let mut buf = [0u8; PROTO_IOBUF_LEN];
     let n = match socket::read(fd, &mut buf) {
@@ -171,7 +171,7 @@ pub fn read_step(c: &mut Client) -> ReadOut {
     }
     s.started = true;
     let mut rest = &buf[..n];
-    let (mut got, mut peer_closed) = (0, false);
+    let (mut got, mut peer_closed, mut after_big) = (0, false, false);
     while !rest.is_empty() {
         if let Err(e) = s.conn.read_tls(&mut rest) {
             return ReadOut::Failed(e);
@@ -182,7 +182,20 @@ pub fn read_step(c: &mut Client) -> ReadOut {
             return ReadOut::Failed(io::Error::new(io::ErrorKind::InvalidData, e));
         }
         loop {
-            let room = query.writable(PROTO_IOBUF_LEN);
+            // A big argument's missing bytes go straight into the room reserved for it, as they do from a plain
+            // socket; what follows it in the same records gets just the room it needs (the command's run is about
+            // to consume the argument), so the query buffer does not end up twice the argument's size.
+            let missing = parser.big_bulk_missing(query.len()).filter(|&m| m > 0);
+            let room = match missing {
+                Some(m) => {
+                    after_big = true;
+                    let room = query.writable(m);
+                    let k = m.min(room.len());
+                    &mut room[..k]
+                }
+                None if after_big => query.writable_exact(PROTO_IOBUF_LEN),
+                None => query.writable(PROTO_IOBUF_LEN),
+            };
             match s.conn.reader().read(room) {
                 Ok(0) => {
                     peer_closed = true;
