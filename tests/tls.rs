@@ -1007,3 +1007,36 @@ fn big_arguments_over_tls_keep_their_exact_query_buffer() {
         assert_eq!(server.conn().cmd(&["STRLEN", "k"]), b":750000\r\n", "{what}");
     }
 }
+
+/// `repl-diskless-load swapdb` and `on-empty-db` over a TLS link: the ferredis replica of a Redis 7.0.15 master
+/// loads the payload straight from its TLS session (`to parser`), whether the master sends it from disk
+/// (`$<len>`) or diskless (EOF mark), and the stream goes on after it.
+#[test]
+fn diskless_load_over_tls_from_redis() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-server or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-diskless-load");
+    gen_certs(dir.path());
+    let big = "v".repeat(300_000);
+    for (load, sync) in [("swapdb", "no"), ("swapdb", "yes"), ("on-empty-db", "yes")] {
+        let what = format!("repl-diskless-load {load}, master repl-diskless-sync {sync}");
+        let mopts = ["--tls-replication", "yes", "--repl-diskless-sync", sync, "--repl-diskless-sync-delay", "0"];
+        let (m, mtls) = start_kind(Kind::Redis, dir.path(), &mopts);
+        let (r, _) =
+            start_kind(Kind::Ferredis, dir.path(), &["--tls-replication", "yes", "--repl-diskless-load", load]);
+        let (mut mc, mut rc) = (m.conn(), r.conn());
+        for i in 0..200 {
+            assert_eq!(mc.cmd(&["SET", &format!("k{i}"), &big[..i * 1000]]), b"+OK\r\n");
+        }
+        assert_eq!(rc.cmd(&["REPLICAOF", "127.0.0.1", &mtls.to_string()]), b"+OK\r\n");
+        common::wait_for(&what, || common::info_field(&mut rc, "replication", "master_link_status") == "up");
+        let log = r.log_text();
+        assert!(log.contains("MASTER <-> REPLICA sync: receiving") && log.contains(" to parser"), "{what}: {log}");
+        assert_eq!(rc.cmd(&["DBSIZE"]), b":200\r\n", "{what}");
+        assert_eq!(get(&mut rc, "k199"), get(&mut mc, "k199"), "{what}");
+        assert_eq!(mc.cmd(&["SET", "after", "1"]), b"+OK\r\n");
+        common::wait_for(&what, || get(&mut rc, "after") == b"$1\r\n1\r\n");
+    }
+}

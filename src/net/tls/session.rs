@@ -63,30 +63,27 @@ impl Session {
         if buf.is_empty() {
             return Ok(0);
         }
-        let mut tmp = [0u8; PROTO_IOBUF_LEN];
         loop {
             match self.conn.reader().read(buf) {
                 Ok(k) => return Ok(k),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
             }
-            let n = match socket::read(fd, &mut tmp) {
+            // No plaintext left: rustls reads what it can hold from the socket (so that its plaintext, handed out
+            // above first, never outgrows its limit, as it would from a larger read fed to it in pieces).
+            match self.conn.read_tls(&mut Fd(fd)) {
                 Ok(0) => return Ok(0),
-                Ok(n) => n,
+                Ok(_) => {}
                 Err(e) => {
                     if e.kind() == io::ErrorKind::WouldBlock {
                         self.flush(fd, &mut WriteOut::default())?;
                     }
                     return Err(e);
                 }
-            };
-            let mut rest = &tmp[..n];
-            while !rest.is_empty() {
-                self.conn.read_tls(&mut rest)?;
-                if let Err(e) = self.conn.process_new_packets() {
-                    let _ = self.flush(fd, &mut WriteOut::default());
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-                }
+            }
+            if let Err(e) = self.conn.process_new_packets() {
+                let _ = self.flush(fd, &mut WriteOut::default());
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
             self.flush(fd, &mut WriteOut::default())?;
         }
@@ -136,8 +133,14 @@ impl Session {
     }
 }
 
-/// A socket as `io::Write` for rustls's `write_tls`.
+/// A socket as `io::Write` for rustls's `write_tls`, and `io::Read` for its `read_tls`.
 struct Fd(RawFd);
+
+impl Read for Fd {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        socket::read(self.0, buf)
+    }
+}
 
 impl Write for Fd {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
