@@ -1,9 +1,11 @@
 //! TLS (built only with `--features tls`; `make test-tls`): redis-cli and redis-benchmark 7.0.15 (Debian builds
 //! them with TLS) against ferredis's TLS port, mutual TLS and `tls-auth-clients`, certificates reloaded by CONFIG
 //! SET, TLS and plain ports side by side, the directives' errors, a malformed record closing only its connection,
-//! the same traffic with the I/O threads, replication with Redis 7.0.15 both ways (`tls-replication`), protected
-//! mode and maxclients refusals on the TLS port, and redis-py over TLS. The certificates are made with `openssl` as Redis's
-//! `utils/gen-test-certs.sh` makes its own.
+//! the same traffic with the I/O threads, replication with Redis 7.0.15 both ways (`tls-replication`, and
+//! `repl-diskless-load` from a TLS link), protected mode and maxclients refusals on the TLS port, big arguments'
+//! query buffers, redis-py over TLS, and ferredis-cli against redis-cli over TLS (its options and `rediss://`,
+//! `--pipe`, the other modes, and the cluster manager building and resharding a cluster of TLS nodes). The
+//! certificates are made with `openssl` as Redis's `utils/gen-test-certs.sh` makes its own.
 #![cfg(feature = "tls")]
 
 mod common;
