@@ -1042,3 +1042,61 @@ fn diskless_load_over_tls_from_redis() {
         common::wait_for(&what, || get(&mut rc, "after") == b"$1\r\n1\r\n");
     }
 }
+
+/// MIGRATE's timeout covers the TLS handshake with its target (`tls-cluster yes`): a target busy in DEBUG SLEEP
+/// makes it an IOERR, not a wait, as with Redis (Redis's unit/dump "MIGRATE timeout actually works" in TLS mode).
+#[test]
+fn migrate_timeout_covers_the_tls_handshake() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-server or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-migrate-timeout");
+    gen_certs(dir.path());
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let what = kind.label();
+        let (source, _) = start_kind(kind, dir.path(), &["--tls-cluster", "yes"]);
+        let (target, target_tls) = start_kind(kind, dir.path(), &["--tls-cluster", "yes"]);
+        let mut c = source.conn();
+        assert_eq!(c.cmd(&["SET", "key", "value"]), b"+OK\r\n");
+        let mut sleeper = target.conn();
+        sleeper.send(&["DEBUG", "SLEEP", "3"]).unwrap();
+        // Asleep once a PING on its plain port goes unanswered for a while.
+        common::wait_for(&format!("{what}: the target asleep"), || {
+            let mut probe = std::net::TcpStream::connect(("127.0.0.1", target.port)).unwrap();
+            probe.set_read_timeout(Some(std::time::Duration::from_millis(300))).unwrap();
+            probe.write_all(b"PING\r\n").unwrap();
+            probe.read(&mut [0u8; 16]).is_err()
+        });
+        let reply = c.cmd(&["MIGRATE", "127.0.0.1", &target_tls.to_string(), "key", "0", "500"]);
+        assert!(reply.starts_with(b"-IOERR"), "{what}: {}", String::from_utf8_lossy(&reply));
+        assert_eq!(sleeper.read_reply().unwrap(), b"+OK\r\n", "{what}");
+        assert_eq!(c.cmd(&["EXISTS", "key"]), b":1\r\n", "{what}");
+    }
+}
+
+/// A TLS client's query buffer is the size a plain client's is after the same small command (CLIENT LIST's
+/// `qbuf-free`): reading a record's plaintext asks for no more room than a plain read does (Redis's
+/// unit/querybuf in TLS mode).
+#[test]
+fn small_commands_over_tls_take_a_plain_clients_query_buffer() {
+    if !have_tool("/usr/bin/openssl") {
+        println!("skipped: no openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-qbuf");
+    gen_certs(dir.path());
+    let (server, tls_port) = start_kind(Kind::Ferredis, dir.path(), &["--tls-auth-clients", "no"]);
+    let mut plain_client = server.conn();
+    assert_eq!(plain_client.cmd(&["CLIENT", "SETNAME", "plain"]), b"+OK\r\n");
+    let mut tls_client = RawTls::connect(tls_port);
+    tls_client.send(&["CLIENT", "SETNAME", "tls"]);
+    assert_eq!(tls_client.receive_until("\r\n"), "+OK\r\n");
+    let list = String::from_utf8_lossy(&server.conn().cmd(&["CLIENT", "LIST"])).into_owned();
+    let qbuf = |name: &str| {
+        let line = list.lines().find(|l| l.contains(&format!(" name={name} "))).unwrap_or_default();
+        line.split(' ').find(|f| f.starts_with("qbuf-free=")).unwrap_or_default().to_string()
+    };
+    assert!(!qbuf("plain").is_empty(), "{list}");
+    assert_eq!(qbuf("tls"), qbuf("plain"), "{list}");
+}

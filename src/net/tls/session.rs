@@ -174,20 +174,26 @@ pub fn read_step(c: &mut Client) -> ReadOut {
     }
     s.started = true;
     let mut rest = &buf[..n];
-    let (mut got, mut peer_closed, mut after_big) = (0, false, false);
+    let (mut got, mut peer_closed, mut after_big, mut asked) = (0, false, false, false);
     while !rest.is_empty() {
         if let Err(e) = s.conn.read_tls(&mut rest) {
             return ReadOut::Failed(e);
         }
-        if let Err(e) = s.conn.process_new_packets() {
-            // rustls queued an alert for the peer: best effort, then this connection ends.
-            let _ = s.flush(fd, &mut WriteOut::default());
-            return ReadOut::Failed(io::Error::new(io::ErrorKind::InvalidData, e));
-        }
-        loop {
-            // A big argument's missing bytes go straight into the room reserved for it, as they do from a plain
-            // socket; what follows it in the same records gets just the room it needs (the command's run is about
-            // to consume the argument), so the query buffer does not end up twice the argument's size.
+        let mut pending = match s.conn.process_new_packets() {
+            Ok(state) => {
+                peer_closed |= state.peer_has_closed();
+                state.plaintext_bytes_to_read()
+            }
+            Err(e) => {
+                // rustls queued an alert for the peer: best effort, then this connection ends.
+                let _ = s.flush(fd, &mut WriteOut::default());
+                return ReadOut::Failed(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
+        };
+        while pending > 0 {
+            // The room a plain socket's read asks for (a big argument's missing bytes, else PROTO_IOBUF_LEN), then
+            // for the rest of this read's plaintext just what it needs, so the query buffer grows as it would from
+            // a plain socket (exactly, behind a big argument whose run is about to consume it: not to twice it).
             let missing = parser.big_bulk_missing(query.len()).filter(|&m| m > 0);
             let room = match missing {
                 Some(m) => {
@@ -196,17 +202,17 @@ pub fn read_step(c: &mut Client) -> ReadOut {
                     let k = m.min(room.len());
                     &mut room[..k]
                 }
-                None if after_big => query.writable_exact(PROTO_IOBUF_LEN),
+                None if after_big => query.writable_exact(pending),
+                None if asked => query.writable(pending),
                 None => query.writable(PROTO_IOBUF_LEN),
             };
+            asked = true;
             match s.conn.reader().read(room) {
-                Ok(0) => {
-                    peer_closed = true;
-                    break;
-                }
+                Ok(0) => break,
                 Ok(k) => {
                     query.commit(k);
                     got += k;
+                    pending = pending.saturating_sub(k);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => return ReadOut::Failed(e),
