@@ -923,15 +923,20 @@ fn pipe(cli: &mut Cli) -> i32 {
         std::process::exit(1);
     }
     let fd = conn.stream.raw_fd();
+    let mut p = Pipe {
+        obuf: vec![0u8; 16 * 1024],
+        obuf_pos: 0,
+        obuf_len: 0,
+        magic: [0u8; 20],
+        eof: false,
+        done: false,
+        last_read: now_ms(),
+        errors: 0,
+        replies: 0,
+    };
     let mut stdin = std::io::stdin().lock();
-    let mut obuf = vec![0u8; 16 * 1024];
-    let (mut obuf_pos, mut obuf_len) = (0usize, 0usize);
-    let mut magic = [0u8; 20];
-    let (mut eof, mut done) = (false, false);
-    let mut last_read = now_ms();
-    let (mut errors, mut replies) = (0u64, 0u64);
-    while !done {
-        let want_write = !eof || obuf_len != 0 || conn.stream.pending_output();
+    while !p.done {
+        let want_write = !p.eof || p.obuf_len != 0 || conn.stream.pending_output();
         let (readable, writable) = match sys::wait_socket(fd, want_write, 1000) {
             Ok(r) => r,
             Err(e) => {
@@ -940,103 +945,132 @@ fn pipe(cli: &mut Cli) -> i32 {
             }
         };
         if readable {
-            // Replies already read are still counted (and their errors shown) before a read error ends the run.
-            let read_error = conn.read_available().is_err();
-            loop {
-                match conn.buffered_reply() {
-                    Ok(Some(r)) => {
-                        last_read = now_ms();
-                        replies += 1;
-                        match &r {
-                            Reply::Error(e) => {
-                                eprintln!("{}", String::from_utf8_lossy(format::cstr(e)));
-                                errors += 1;
-                            }
-                            Reply::Bulk(s) if eof && s.as_slice() == magic => {
-                                out(b"Last reply received from server.\n");
-                                done = true;
-                                replies -= 1;
-                            }
-                            _ => {}
+            p.read_replies(&mut conn);
+        }
+        if writable {
+            p.send(&mut conn, &mut stdin);
+        }
+        if p.eof && timeout > 0 && (now_ms() - p.last_read) / 1000 > timeout {
+            eprintln!("No replies for {timeout} seconds: exiting.");
+            p.errors += 1;
+            break;
+        }
+    }
+    out(format!("errors: {}, replies: {}\n", p.errors, p.replies).as_bytes());
+    if p.errors > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+/// `--pipe`'s state: the output buffer (a read of stdin, or the closing ECHO), and the replies counted.
+struct Pipe {
+    obuf: Vec<u8>,
+    obuf_pos: usize,
+    obuf_len: usize,
+    /// The closing ECHO's 20 random bytes, whose reply ends the run.
+    magic: [u8; 20],
+    /// All of stdin was read (and the ECHO queued).
+    eof: bool,
+    done: bool,
+    last_read: i64,
+    errors: u64,
+    replies: u64,
+}
+
+impl Pipe {
+    /// The socket is readable: every whole reply is counted (errors shown). Replies already read are still
+    /// counted before a read error ends the run.
+    fn read_replies(&mut self, conn: &mut Conn) {
+        let read_error = conn.read_available().is_err();
+        loop {
+            match conn.buffered_reply() {
+                Ok(Some(r)) => {
+                    self.last_read = now_ms();
+                    self.replies += 1;
+                    match &r {
+                        Reply::Error(e) => {
+                            eprintln!("{}", String::from_utf8_lossy(format::cstr(e)));
+                            self.errors += 1;
                         }
+                        Reply::Bulk(s) if self.eof && s.as_slice() == self.magic => {
+                            out(b"Last reply received from server.\n");
+                            self.done = true;
+                            self.replies -= 1;
+                        }
+                        _ => {}
                     }
-                    Ok(None) => break,
-                    Err(_) => {
-                        eprintln!("Error reading replies from server");
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    eprintln!("Error reading replies from server");
+                    std::process::exit(1);
+                }
+            }
+        }
+        if read_error {
+            std::process::exit(1);
+        }
+    }
+
+    /// The socket is writable: the buffer goes out, refilled from stdin (then the ECHO), until the socket is
+    /// full or [`PIPE_WRITE_LOOP_MAX`] bytes went.
+    fn send(&mut self, conn: &mut Conn, stdin: &mut impl Read) {
+        let fail = |e: std::io::Error| -> ! {
+            eprintln!("Error writing to the server: {}", conn::io_message(&e));
+            std::process::exit(1);
+        };
+        if let Err(e) = conn.stream.flush_pending() {
+            fail(e);
+        }
+        let mut written = 0;
+        loop {
+            if self.obuf_len != 0 {
+                match conn.stream.write_some(&self.obuf[self.obuf_pos..self.obuf_pos + self.obuf_len]) {
+                    Ok(n) => {
+                        self.obuf_len -= n;
+                        self.obuf_pos += n;
+                        written += n;
+                    }
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+                    Err(e) => fail(e),
+                }
+                if self.obuf_len != 0 {
+                    break;
+                }
+            }
+            if !self.eof {
+                match stdin.read(&mut self.obuf) {
+                    Ok(0) => self.queue_echo(),
+                    Ok(n) => (self.obuf_pos, self.obuf_len) = (0, n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        eprintln!("Error reading from stdin: {}", conn::io_message(&e));
                         std::process::exit(1);
                     }
                 }
             }
-            if read_error {
-                std::process::exit(1);
+            if (self.obuf_len == 0 && self.eof) || written > PIPE_WRITE_LOOP_MAX {
+                break;
             }
-        }
-        if writable {
-            if let Err(e) = conn.stream.flush_pending() {
-                eprintln!("Error writing to the server: {}", conn::io_message(&e));
-                std::process::exit(1);
-            }
-            let mut written = 0;
-            loop {
-                if obuf_len != 0 {
-                    match conn.stream.write_some(&obuf[obuf_pos..obuf_pos + obuf_len]) {
-                        Ok(n) => {
-                            obuf_len -= n;
-                            obuf_pos += n;
-                            written += n;
-                        }
-                        Err(e)
-                            if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {
-                        }
-                        Err(e) => {
-                            eprintln!("Error writing to the server: {}", conn::io_message(&e));
-                            std::process::exit(1);
-                        }
-                    }
-                    if obuf_len != 0 {
-                        break;
-                    }
-                }
-                if !eof {
-                    match stdin.read(&mut obuf) {
-                        Ok(0) => {
-                            // After a CRLF, which the server skips, so that the ECHO stands even after garbage.
-                            eof = true;
-                            let mut rng = ferredis::util::Rng::from_entropy();
-                            for b in magic.iter_mut() {
-                                *b = (rng.next_u64() & 0xff) as u8;
-                            }
-                            let mut echo = b"\r\n*2\r\n$4\r\nECHO\r\n$20\r\n".to_vec();
-                            echo.extend_from_slice(&magic);
-                            echo.extend_from_slice(b"\r\n");
-                            obuf[..echo.len()].copy_from_slice(&echo);
-                            (obuf_pos, obuf_len) = (0, echo.len());
-                            out(b"All data transferred. Waiting for the last reply...\n");
-                        }
-                        Ok(n) => (obuf_pos, obuf_len) = (0, n),
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e) => {
-                            eprintln!("Error reading from stdin: {}", conn::io_message(&e));
-                            std::process::exit(1);
-                        }
-                    }
-                }
-                if (obuf_len == 0 && eof) || written > PIPE_WRITE_LOOP_MAX {
-                    break;
-                }
-            }
-        }
-        if eof && timeout > 0 && (now_ms() - last_read) / 1000 > timeout {
-            eprintln!("No replies for {timeout} seconds: exiting.");
-            errors += 1;
-            break;
         }
     }
-    out(format!("errors: {errors}, replies: {replies}\n").as_bytes());
-    if errors > 0 {
-        1
-    } else {
-        0
+
+    /// stdin is all sent: an ECHO of 20 random bytes follows, after a CRLF (which the server skips) so that it
+    /// stands even after garbage.
+    fn queue_echo(&mut self) {
+        self.eof = true;
+        let mut rng = ferredis::util::Rng::from_entropy();
+        for b in self.magic.iter_mut() {
+            *b = (rng.next_u64() & 0xff) as u8;
+        }
+        let mut echo = b"\r\n*2\r\n$4\r\nECHO\r\n$20\r\n".to_vec();
+        echo.extend_from_slice(&self.magic);
+        echo.extend_from_slice(b"\r\n");
+        self.obuf[..echo.len()].copy_from_slice(&echo);
+        (self.obuf_pos, self.obuf_len) = (0, echo.len());
+        out(b"All data transferred. Waiting for the last reply...\n");
     }
 }
 
