@@ -1,9 +1,11 @@
 //! TLS (built only with `--features tls`; `make test-tls`): redis-cli and redis-benchmark 7.0.15 (Debian builds
 //! them with TLS) against ferredis's TLS port, mutual TLS and `tls-auth-clients`, certificates reloaded by CONFIG
 //! SET, TLS and plain ports side by side, the directives' errors, a malformed record closing only its connection,
-//! the same traffic with the I/O threads, replication with Redis 7.0.15 both ways (`tls-replication`), protected
-//! mode and maxclients refusals on the TLS port, and redis-py over TLS. The certificates are made with `openssl` as Redis's
-//! `utils/gen-test-certs.sh` makes its own.
+//! the same traffic with the I/O threads, replication with Redis 7.0.15 both ways (`tls-replication`, and
+//! `repl-diskless-load` from a TLS link), protected mode and maxclients refusals on the TLS port, big arguments'
+//! query buffers, redis-py over TLS, and ferredis-cli against redis-cli over TLS (its options and `rediss://`,
+//! `--pipe`, the other modes, and the cluster manager building and resharding a cluster of TLS nodes). The
+//! certificates are made with `openssl` as Redis's `utils/gen-test-certs.sh` makes its own.
 #![cfg(feature = "tls")]
 
 mod common;
@@ -746,4 +748,355 @@ fn sentinel_over_tls_with_redis() {
         let addr = cli_tls(dir.path(), *tls_port, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
         assert_eq!(addr, format!("127.0.0.1\n{mtls}\n"), "{what}");
     }
+}
+
+/// Runs `bin` (redis-cli or ferredis-cli) with `args` and `input` on its standard input: (stdout, stderr, exit
+/// status).
+fn run_client(bin: &Path, args: &[String], input: &[u8]) -> (String, String, Option<i32>) {
+    let mut child = Command::new(bin)
+        .args(args)
+        .env_remove("REDISCLI_AUTH")
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    // A writer thread: the client reads replies while its input is still coming.
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("the client's output");
+    let _ = feeder.join();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+/// redis-cli, then ferredis-cli (this build's).
+fn both_clis() -> [std::path::PathBuf; 2] {
+    [redis_cli_bin(), env!("CARGO_BIN_EXE_ferredis-cli").into()]
+}
+
+/// The TLS options of a client of `dir`'s servers, with the client certificate (`tls-auth-clients` is on).
+fn client_tls_args(dir: &Path) -> Vec<String> {
+    let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    ["--tls", "--cacert", &f("ca.crt"), "--cert", &f("client.crt"), "--key", &f("client.key")]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// `--pipe` over TLS: the same mass insertion (small and large values, one wrong command) through redis-cli
+/// and ferredis-cli to a TLS port prints the same lines and exits the same way, and stores the same keys.
+#[test]
+fn ferredis_cli_pipe_over_tls_as_redis_cli() {
+    if !have_tool("/usr/bin/redis-cli") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-cli or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-pipe");
+    gen_certs(dir.path());
+    let (server, tls_port) = start_kind(Kind::Ferredis, dir.path(), &[]);
+    let mut proto = Vec::new();
+    let big = "x".repeat(100_000);
+    for i in 0..30_000 {
+        let value = if i % 1000 == 0 { big.as_str() } else { "value" };
+        proto.extend_from_slice(&common::encode_command(&["SET", &format!("key:{i}"), value]));
+        if i == 12_345 {
+            proto.extend_from_slice(&common::encode_command(&["INCR", "key:0"]));
+        }
+    }
+    let mut args = client_tls_args(dir.path());
+    args.extend(["-h", "127.0.0.1", "-p", &tls_port.to_string(), "--pipe"].map(String::from));
+    let mut plain = server.conn();
+    let mut runs = Vec::new();
+    for bin in both_clis() {
+        assert_eq!(plain.cmd(&["FLUSHALL"]), b"+OK\r\n");
+        let run = run_client(&bin, &args, &proto);
+        assert_eq!(plain.cmd(&["DBSIZE"]), b":30000\r\n", "{}: {run:?}", bin.display());
+        assert_eq!(plain.cmd(&["STRLEN", "key:29000"]), b":100000\r\n", "{}", bin.display());
+        runs.push(run);
+    }
+    assert_eq!(runs[0].0, "All data transferred. Waiting for the last reply...\nLast reply received from server.\nerrors: 1, replies: 30001\n");
+    assert_eq!(runs[1], runs[0]);
+    // Nothing on the standard input: only the closing ECHO goes out.
+    let empty: Vec<_> = both_clis().iter().map(|bin| run_client(bin, &args, b"")).collect();
+    assert_eq!(empty[0].0, "All data transferred. Waiting for the last reply...\nLast reply received from server.\nerrors: 0, replies: 0\n");
+    assert_eq!(empty[1], empty[0]);
+}
+
+/// The cluster manager over TLS: `ferredis-cli --tls ... --cluster create` makes a cluster of three ferredis
+/// masters given by their TLS ports (`tls-cluster yes`: the bus is TLS too), then `check` (the same bytes as
+/// redis-cli's on the same cluster), `reshard` (its MIGRATEs go over TLS) and `call`, each connection to a node
+/// made with the TLS options. Unusable TLS options stop it as they stop redis-cli.
+#[test]
+fn ferredis_cli_cluster_manager_over_tls() {
+    if !have_tool("/usr/bin/redis-cli") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-cli or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-cli-cluster");
+    gen_certs(dir.path());
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        let cport = free_port().to_string();
+        let opts = ["--cluster-enabled", "yes", "--tls-cluster", "yes", "--cluster-port", &cport];
+        nodes.push(start_kind(Kind::Ferredis, dir.path(), &opts));
+    }
+    let addrs: Vec<String> = nodes.iter().map(|(_, t)| format!("127.0.0.1:{t}")).collect();
+    let tls = client_tls_args(dir.path());
+    let [redis_cli, ferredis_cli] = both_clis();
+    let manager = |bin: &Path, tail: &[&str]| {
+        let mut args = tls.clone();
+        args.extend(["--cluster"].iter().chain(tail).map(|s| s.to_string()));
+        run_client(bin, &args, b"")
+    };
+    let mut create = vec!["create"];
+    create.extend(addrs.iter().map(String::as_str));
+    create.push("--cluster-yes");
+    let (out, err, code) = manager(&ferredis_cli, &create);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
+    for (s, _) in &nodes {
+        let mut c = s.conn();
+        common::wait_for("cluster_state:ok on every node", || {
+            let info = String::from_utf8_lossy(&c.cmd(&["CLUSTER", "INFO"])).into_owned();
+            info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3")
+        });
+    }
+    // The nodes met on their TLS ports (a plain client is shown the plaintext ones).
+    let over_tls = cli_tls(dir.path(), nodes[0].1, &["CLUSTER", "NODES"]);
+    for a in &addrs {
+        assert!(over_tls.contains(&format!("{a}@")), "{over_tls}");
+    }
+    // Keys in the first master's slots, for the reshard to move.
+    let mut c0 = nodes[0].0.conn();
+    let keys: Vec<String> =
+        (0..20_000).map(|i| format!("k{i}")).filter(|k| common::cluster::key_slot(k.as_bytes()) < 100).collect();
+    assert!(!keys.is_empty());
+    for k in &keys {
+        assert_eq!(c0.cmd(&["SET", k, "v"]), b"+OK\r\n");
+    }
+    let (check_f, check_r) =
+        (manager(&ferredis_cli, &["check", &addrs[0]]), manager(&redis_cli, &["check", &addrs[0]]));
+    assert_eq!(check_f.2, Some(0), "{check_f:?}");
+    assert!(check_f.0.contains("[OK] All nodes agree about slots configuration."), "{check_f:?}");
+    assert_eq!(check_f, check_r);
+    let id = |i: usize| {
+        String::from_utf8_lossy(&nodes[i].0.conn().cmd(&["CLUSTER", "MYID"])).lines().nth(1).unwrap_or("").to_string()
+    };
+    let (from, to) = (id(0), id(1));
+    let reshard = ["reshard", &addrs[2], "--cluster-from", &from, "--cluster-to", &to, "--cluster-slots", "100"];
+    let (out, err, code) = manager(&ferredis_cli, &[&reshard[..], &["--cluster-yes"]].concat());
+    assert_eq!(code, Some(0), "{out}{err}");
+    let mut c1 = nodes[1].0.conn();
+    let moved: usize = (0..100)
+        .map(|s| {
+            let r = c1.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &s.to_string()]);
+            String::from_utf8_lossy(&r).trim_start_matches(':').trim_end().parse::<usize>().unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(moved, keys.len(), "the keys of slots 0-99 are on the second master now");
+    assert_eq!(c0.cmd(&["DBSIZE"]), b":0\r\n");
+    let (out, err, code) = manager(&ferredis_cli, &["check", &addrs[0]]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("[OK] All nodes agree about slots configuration."), "{out}");
+    let (out, _, _) = manager(&ferredis_cli, &["call", &addrs[0], "DBSIZE"]);
+    assert!(out.contains(&format!("{}: {}", addrs[1], keys.len())), "{out}");
+    // A CA file that cannot be read: the manager stops before any command, with redis-cli's line.
+    let mut bad = tls.clone();
+    bad[2] = dir.path().join("no-such-ca.crt").to_string_lossy().into_owned();
+    let runs: Vec<_> = both_clis()
+        .iter()
+        .map(|bin| {
+            let mut args = bad.clone();
+            args.extend(["--cluster", "check", &addrs[0]].map(String::from));
+            run_client(bin, &args, b"")
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    assert!(runs[0].1.starts_with("TLS Error: Invalid CA Certificate File/Directory"), "{:?}", runs[0]);
+}
+
+/// The other modes over TLS print what redis-cli prints on the same data: `-x`, `--eval`, `--scan`, `--bigkeys`,
+/// `--memkeys`, and `--rdb` / `--functions-rdb` (the same messages, an RDB file each).
+#[test]
+fn ferredis_cli_modes_over_tls_as_redis_cli() {
+    if !have_tool("/usr/bin/redis-cli") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-cli or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-cli-modes");
+    gen_certs(dir.path());
+    let (server, tls_port) = start_kind(Kind::Ferredis, dir.path(), &[]);
+    let mut plain = server.conn();
+    for i in 0..50 {
+        assert_eq!(plain.cmd(&["SET", &format!("key:{i}"), &"v".repeat(i)]), b"+OK\r\n");
+    }
+    assert_eq!(plain.cmd(&["RPUSH", "list", "a", "b", "c"]), b":3\r\n");
+    assert_eq!(plain.cmd(&["HSET", "hash", "f", "v"]), b":1\r\n");
+    let script = dir.path().join("script.lua");
+    std::fs::write(&script, "return {KEYS[1], ARGV[1], redis.call('GET', KEYS[1])}").unwrap();
+    let script = script.to_string_lossy().into_owned();
+    let mut base = client_tls_args(dir.path());
+    base.extend(["-h", "127.0.0.1", "-p", &tls_port.to_string()].map(String::from));
+    let cases: [(&[&str], &[u8]); 6] = [
+        (&["-x", "SET", "from-stdin"], b"piped value"),
+        (&["--eval", &script, "key:3", ",", "arg"], b""),
+        (&["--scan", "--pattern", "key:*"], b""),
+        (&["--bigkeys"], b""),
+        (&["--memkeys"], b""),
+        (&["GET", "from-stdin"], b""),
+    ];
+    for (args, input) in cases {
+        let mut all = base.clone();
+        all.extend(args.iter().map(|s| s.to_string()));
+        let runs: Vec<_> = both_clis().iter().map(|bin| run_client(bin, &all, input)).collect();
+        assert_eq!(runs[0].2, Some(0), "{args:?}: {:?}", runs[0]);
+        assert_eq!(runs[1], runs[0], "{args:?}");
+    }
+    for mode in ["--rdb", "--functions-rdb"] {
+        let runs: Vec<_> = both_clis()
+            .iter()
+            .enumerate()
+            .map(|(i, bin)| {
+                let file = dir.path().join(format!("dump-{i}.rdb"));
+                let mut all = base.clone();
+                all.extend([mode.to_string(), file.to_string_lossy().into_owned()]);
+                let (out, err, code) = run_client(bin, &all, b"");
+                let rdb = std::fs::read(&file).unwrap_or_default();
+                assert!(rdb.starts_with(b"REDIS"), "{mode} by {}: {out}{err}", bin.display());
+                // The file's name, and the byte count (the RDB's aux fields vary), aside.
+                let text = format!("{out}{err}").replace(&file.to_string_lossy().into_owned(), "FILE");
+                (text.lines().filter(|l| !l.starts_with("Transfer finished")).collect::<Vec<_>>().join("\n"), code)
+            })
+            .collect();
+        assert_eq!(runs[0].1, Some(0), "{mode}: {:?}", runs[0]);
+        assert_eq!(runs[1], runs[0], "{mode}");
+    }
+}
+
+/// Big arguments over TLS take the query buffer they take from a plain socket (the room reserved for the
+/// argument, not twice it): under `maxmemory-clients 3000000`, a TLS client queueing two 750 kB SETs in MULTI
+/// stays (1.5 MB queued, 0.75 MB of buffer), as with Redis over TLS (Redis's unit/client-eviction in TLS mode).
+#[test]
+fn big_arguments_over_tls_keep_their_exact_query_buffer() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-server or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-bigarg");
+    gen_certs(dir.path());
+    let value = "v".repeat(750_000);
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let what = kind.label();
+        let (server, tls_port) =
+            start_kind(kind, dir.path(), &["--tls-auth-clients", "no", "--maxmemory-clients", "3000000"]);
+        let mut c = RawTls::connect(tls_port);
+        c.send(&["MULTI"]);
+        assert_eq!(c.receive_until("\r\n"), "+OK\r\n", "{what}");
+        for _ in 0..2 {
+            c.send(&["SET", "k", &value]);
+            assert_eq!(c.receive_until("\r\n"), "+QUEUED\r\n", "{what}");
+        }
+        c.send(&["EXEC"]);
+        assert_eq!(c.receive_until("+OK\r\n+OK\r\n"), "*2\r\n+OK\r\n+OK\r\n", "{what}");
+        assert_eq!(server.conn().cmd(&["STRLEN", "k"]), b":750000\r\n", "{what}");
+    }
+}
+
+/// `repl-diskless-load swapdb` and `on-empty-db` over a TLS link: the ferredis replica of a Redis 7.0.15 master
+/// loads the payload straight from its TLS session (`to parser`), whether the master sends it from disk
+/// (`$<len>`) or diskless (EOF mark), and the stream goes on after it.
+#[test]
+fn diskless_load_over_tls_from_redis() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-server or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-diskless-load");
+    gen_certs(dir.path());
+    let big = "v".repeat(300_000);
+    for (load, sync) in [("swapdb", "no"), ("swapdb", "yes"), ("on-empty-db", "yes")] {
+        let what = format!("repl-diskless-load {load}, master repl-diskless-sync {sync}");
+        let mopts = ["--tls-replication", "yes", "--repl-diskless-sync", sync, "--repl-diskless-sync-delay", "0"];
+        let (m, mtls) = start_kind(Kind::Redis, dir.path(), &mopts);
+        let (r, _) =
+            start_kind(Kind::Ferredis, dir.path(), &["--tls-replication", "yes", "--repl-diskless-load", load]);
+        let (mut mc, mut rc) = (m.conn(), r.conn());
+        for i in 0..200 {
+            assert_eq!(mc.cmd(&["SET", &format!("k{i}"), &big[..i * 1000]]), b"+OK\r\n");
+        }
+        assert_eq!(rc.cmd(&["REPLICAOF", "127.0.0.1", &mtls.to_string()]), b"+OK\r\n");
+        common::wait_for(&what, || common::info_field(&mut rc, "replication", "master_link_status") == "up");
+        let log = r.log_text();
+        assert!(log.contains("MASTER <-> REPLICA sync: receiving") && log.contains(" to parser"), "{what}: {log}");
+        assert_eq!(rc.cmd(&["DBSIZE"]), b":200\r\n", "{what}");
+        assert_eq!(get(&mut rc, "k199"), get(&mut mc, "k199"), "{what}");
+        assert_eq!(mc.cmd(&["SET", "after", "1"]), b"+OK\r\n");
+        common::wait_for(&what, || get(&mut rc, "after") == b"$1\r\n1\r\n");
+    }
+}
+
+/// MIGRATE's timeout covers the TLS handshake with its target (`tls-cluster yes`): a target busy in DEBUG SLEEP
+/// makes it an IOERR, not a wait, as with Redis (Redis's unit/dump "MIGRATE timeout actually works" in TLS mode).
+#[test]
+fn migrate_timeout_covers_the_tls_handshake() {
+    if !have_tool("/usr/bin/redis-server") || !have_tool("/usr/bin/openssl") {
+        println!("skipped: no redis-server or openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-migrate-timeout");
+    gen_certs(dir.path());
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let what = kind.label();
+        let (source, _) = start_kind(kind, dir.path(), &["--tls-cluster", "yes"]);
+        let (target, target_tls) = start_kind(kind, dir.path(), &["--tls-cluster", "yes"]);
+        let mut c = source.conn();
+        assert_eq!(c.cmd(&["SET", "key", "value"]), b"+OK\r\n");
+        let mut sleeper = target.conn();
+        sleeper.send(&["DEBUG", "SLEEP", "3"]).unwrap();
+        // Asleep once a PING on its plain port goes unanswered for a while.
+        common::wait_for(&format!("{what}: the target asleep"), || {
+            let mut probe = std::net::TcpStream::connect(("127.0.0.1", target.port)).unwrap();
+            probe.set_read_timeout(Some(std::time::Duration::from_millis(300))).unwrap();
+            probe.write_all(b"PING\r\n").unwrap();
+            probe.read(&mut [0u8; 16]).is_err()
+        });
+        let reply = c.cmd(&["MIGRATE", "127.0.0.1", &target_tls.to_string(), "key", "0", "500"]);
+        assert!(reply.starts_with(b"-IOERR"), "{what}: {}", String::from_utf8_lossy(&reply));
+        assert_eq!(sleeper.read_reply().unwrap(), b"+OK\r\n", "{what}");
+        assert_eq!(c.cmd(&["EXISTS", "key"]), b":1\r\n", "{what}");
+    }
+}
+
+/// A TLS client's query buffer is the size a plain client's is after the same small command (CLIENT LIST's
+/// `qbuf-free`): reading a record's plaintext asks for no more room than a plain read does (Redis's
+/// unit/querybuf in TLS mode).
+#[test]
+fn small_commands_over_tls_take_a_plain_clients_query_buffer() {
+    if !have_tool("/usr/bin/openssl") {
+        println!("skipped: no openssl");
+        return;
+    }
+    let dir = TempDir::new("tls-qbuf");
+    gen_certs(dir.path());
+    let (server, tls_port) = start_kind(Kind::Ferredis, dir.path(), &["--tls-auth-clients", "no"]);
+    let mut plain_client = server.conn();
+    assert_eq!(plain_client.cmd(&["CLIENT", "SETNAME", "plain"]), b"+OK\r\n");
+    let mut tls_client = RawTls::connect(tls_port);
+    tls_client.send(&["CLIENT", "SETNAME", "tls"]);
+    assert_eq!(tls_client.receive_until("\r\n"), "+OK\r\n");
+    let list = String::from_utf8_lossy(&server.conn().cmd(&["CLIENT", "LIST"])).into_owned();
+    let qbuf = |name: &str| {
+        let line = list.lines().find(|l| l.contains(&format!(" name={name} "))).unwrap_or_default();
+        line.split(' ').find(|f| f.starts_with("qbuf-free=")).unwrap_or_default().to_string()
+    };
+    assert!(!qbuf("plain").is_empty(), "{list}");
+    assert_eq!(qbuf("tls"), qbuf("plain"), "{list}");
 }

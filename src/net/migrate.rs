@@ -97,10 +97,16 @@ impl From<io::Error> for IoFail {
 }
 
 impl Cached {
-    /// Writes all of `buf` in chunks of 64 KiB, each within `timeout`.
+    /// Writes all of `buf` in chunks of 64 KiB, each within `timeout`. Over TLS the first write also completes
+    /// the handshake, whose reads get the same timeout (Redis's blocking connect does the handshake within it): a
+    /// target that does not answer is a timeout, not a wait.
     pub fn write_all(&mut self, buf: &[u8], timeout: Duration) -> Result<(), IoFail> {
         let s = self.stream.as_mut().ok_or(IoFail::Other)?;
         s.tcp().set_write_timeout(Some(timeout))?;
+        #[cfg(feature = "tls")]
+        if matches!(s, Stream::Tls(_)) {
+            s.tcp().set_read_timeout(Some(timeout))?;
+        }
         for chunk in buf.chunks(64 * 1024) {
             s.write_all(chunk)?;
         }

@@ -93,6 +93,18 @@ impl Ring {
     /// Contiguous free space of at least `min` bytes right after the unread bytes, compacting or growing as needed.
     /// Unread bytes may move; their content is unchanged (positions relative to `readable()` stay valid).
     pub fn writable(&mut self, min: usize) -> &mut [u8] {
+        self.room(min, true)
+    }
+
+    /// [`Ring::writable`], but a buffer that must grow grows to exactly `len + min`, never doubles: for the bytes
+    /// that arrive right behind a big argument already in place (a TLS session hands out all the plaintext it
+    /// holds), which the command's run is about to consume, so that the buffer does not stay twice that size.
+    pub fn writable_exact(&mut self, min: usize) -> &mut [u8] {
+        self.room(min, false)
+    }
+
+    #[inline]
+    fn room(&mut self, min: usize, double: bool) -> &mut [u8] {
         let len = self.len();
         self.want = len.saturating_add(min);
         if self.buf.len() - self.end < min {
@@ -101,7 +113,8 @@ impl Ring {
                 self.buf.copy_within(self.start..self.end, 0);
             } else {
                 let needed = self.want;
-                let new_cap = if needed <= cap.saturating_mul(2) { cap.saturating_mul(2).max(needed) } else { needed };
+                let new_cap =
+                    if double && needed <= cap.saturating_mul(2) { cap.saturating_mul(2).max(needed) } else { needed };
                 self.relocate(new_cap);
             }
             self.start = 0;
@@ -218,6 +231,21 @@ mod tests {
         assert_eq!(w.len(), 1_000_000);
         assert_eq!(r.capacity(), len + 1_000_000);
         assert_eq!(r.readable(), b"*1\r\n$1000000\r\nab");
+    }
+
+    #[test]
+    fn exact_room_behind_a_full_buffer_does_not_double() {
+        let mut r = Ring::with_capacity(1024);
+        push(&mut r, &[1u8; 1024]);
+        assert_eq!(r.writable_exact(100).len(), 100);
+        assert_eq!(r.capacity(), 1124);
+        assert_eq!(r.readable(), &[1u8; 1024][..]);
+        // Room already there: nothing moves or grows.
+        r.commit(50);
+        assert_eq!(r.writable_exact(50).len(), 50);
+        assert_eq!(r.capacity(), 1124);
+        // The doubling kind, for comparison.
+        assert_eq!(r.writable(100).len(), 2248 - 1074);
     }
 
     #[test]

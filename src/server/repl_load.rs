@@ -84,10 +84,6 @@ const AOF_RESTART_TRIES: u32 = 10;
 impl Server {
     /// Redis's `useDisklessLoad`: straight from the socket for swapdb, and for on-empty-db when we hold no key.
     fn repl_use_diskless_load(&self) -> bool {
-        // The socket loader waits on the descriptor itself; over TLS the payload goes through a file.
-        if self.state.repl.link.as_ref().is_some_and(|l| l.sock.is_tls()) {
-            return false;
-        }
         match self.state.config.stored_str("repl-diskless-load") {
             "swapdb" => true,
             "on-empty-db" => self.state.dbs.iter().all(|d| d.is_empty()),
@@ -359,7 +355,8 @@ impl Server {
                     std::process::exit(code);
                 }
             };
-            let mut reader = PayloadReader::new(fd, buffered, link.bulk_len, timeout_ms).with_idle(every, hook);
+            let mut reader =
+                PayloadReader::over(&mut link.sock, buffered, link.bulk_len, timeout_ms).with_idle(every, hook);
             let mut sink = DelaySink { inner: DbSink::new(&mut dbs, false), key_delay_us };
             let r = crate::persist::rdb::read_rdb_with(&mut reader, &mut sink, &opts);
             let mark_ok = match (&r, link.eof_mark.as_deref()) {

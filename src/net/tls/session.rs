@@ -63,30 +63,27 @@ impl Session {
         if buf.is_empty() {
             return Ok(0);
         }
-        let mut tmp = [0u8; PROTO_IOBUF_LEN];
         loop {
             match self.conn.reader().read(buf) {
                 Ok(k) => return Ok(k),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
             }
-            let n = match socket::read(fd, &mut tmp) {
+            // No plaintext left: rustls reads what it can hold from the socket (so that its plaintext, handed out
+            // above first, never outgrows its limit, as it would from a larger read fed to it in pieces).
+            match self.conn.read_tls(&mut Fd(fd)) {
                 Ok(0) => return Ok(0),
-                Ok(n) => n,
+                Ok(_) => {}
                 Err(e) => {
                     if e.kind() == io::ErrorKind::WouldBlock {
                         self.flush(fd, &mut WriteOut::default())?;
                     }
                     return Err(e);
                 }
-            };
-            let mut rest = &tmp[..n];
-            while !rest.is_empty() {
-                self.conn.read_tls(&mut rest)?;
-                if let Err(e) = self.conn.process_new_packets() {
-                    let _ = self.flush(fd, &mut WriteOut::default());
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-                }
+            }
+            if let Err(e) = self.conn.process_new_packets() {
+                let _ = self.flush(fd, &mut WriteOut::default());
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
             self.flush(fd, &mut WriteOut::default())?;
         }
@@ -136,8 +133,14 @@ impl Session {
     }
 }
 
-/// A socket as `io::Write` for rustls's `write_tls`.
+/// A socket as `io::Write` for rustls's `write_tls`, and `io::Read` for its `read_tls`.
 struct Fd(RawFd);
+
+impl Read for Fd {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        socket::read(self.0, buf)
+    }
+}
 
 impl Write for Fd {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -153,7 +156,7 @@ impl Write for Fd {
 /// goes with the next read or write).
 pub fn read_step(c: &mut Client) -> ReadOut {
     let fd = c.state.fd;
-    let Client { query, tls, .. } = c;
+    let Client { query, tls, parser, .. } = c;
     let Some(s) = tls.as_deref_mut() else { return ReadOut::Again };
     let mut buf = [0u8; PROTO_IOBUF_LEN];
     let n = match socket::read(fd, &mut buf) {
@@ -171,26 +174,45 @@ pub fn read_step(c: &mut Client) -> ReadOut {
     }
     s.started = true;
     let mut rest = &buf[..n];
-    let (mut got, mut peer_closed) = (0, false);
+    let (mut got, mut peer_closed, mut after_big, mut asked) = (0, false, false, false);
     while !rest.is_empty() {
         if let Err(e) = s.conn.read_tls(&mut rest) {
             return ReadOut::Failed(e);
         }
-        if let Err(e) = s.conn.process_new_packets() {
-            // rustls queued an alert for the peer: best effort, then this connection ends.
-            let _ = s.flush(fd, &mut WriteOut::default());
-            return ReadOut::Failed(io::Error::new(io::ErrorKind::InvalidData, e));
-        }
-        loop {
-            let room = query.writable(PROTO_IOBUF_LEN);
-            match s.conn.reader().read(room) {
-                Ok(0) => {
-                    peer_closed = true;
-                    break;
+        let mut pending = match s.conn.process_new_packets() {
+            Ok(state) => {
+                peer_closed |= state.peer_has_closed();
+                state.plaintext_bytes_to_read()
+            }
+            Err(e) => {
+                // rustls queued an alert for the peer: best effort, then this connection ends.
+                let _ = s.flush(fd, &mut WriteOut::default());
+                return ReadOut::Failed(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
+        };
+        while pending > 0 {
+            // The room a plain socket's read asks for (a big argument's missing bytes, else PROTO_IOBUF_LEN), then
+            // for the rest of this read's plaintext just what it needs, so the query buffer grows as it would from
+            // a plain socket (exactly, behind a big argument whose run is about to consume it: not to twice it).
+            let missing = parser.big_bulk_missing(query.len()).filter(|&m| m > 0);
+            let room = match missing {
+                Some(m) => {
+                    after_big = true;
+                    let room = query.writable(m);
+                    let k = m.min(room.len());
+                    &mut room[..k]
                 }
+                None if after_big => query.writable_exact(pending),
+                None if asked => query.writable(pending),
+                None => query.writable(PROTO_IOBUF_LEN),
+            };
+            asked = true;
+            match s.conn.reader().read(room) {
+                Ok(0) => break,
                 Ok(k) => {
                     query.commit(k);
                     got += k;
+                    pending = pending.saturating_sub(k);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => return ReadOut::Failed(e),

@@ -25,7 +25,7 @@
 
 use crate::net::conn::Conn;
 use std::io::{self, BufRead, Read, Write};
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 /// Longest handshake reply line accepted.
 const MAX_LINE: usize = 64 * 1024;
@@ -444,6 +444,8 @@ impl MasterLink {
 /// serves its clients there (Redis serves none while its replica waits for the master's bytes).
 pub struct PayloadReader<'h> {
     fd: RawFd,
+    /// The link's connection when the payload comes through it (its TLS session's plaintext); else `fd` is read.
+    conn: Option<&'h mut Conn>,
     buf: Vec<u8>,
     pos: usize,
     /// End of the part of `buf` handed out (`pos <= end <= buf.len()`): at most `window` bytes at a time, so the
@@ -487,6 +489,7 @@ impl<'h> PayloadReader<'h> {
         let end = buf.len().min(READER_CHUNK);
         PayloadReader {
             fd,
+            conn: None,
             buf,
             pos: 0,
             end,
@@ -499,6 +502,14 @@ impl<'h> PayloadReader<'h> {
             idle: None,
             idle_at: 0,
         }
+    }
+
+    /// [`PayloadReader::new`] over the link's connection: through its TLS session when it has one (whose
+    /// plaintext already opened is handed out before the socket is waited on).
+    pub fn over(conn: &'h mut Conn, buffered: Vec<u8>, bulk_len: Option<usize>, timeout_ms: i32) -> PayloadReader<'h> {
+        let mut r = PayloadReader::new(conn.as_raw_fd(), buffered, bulk_len, timeout_ms);
+        r.conn = Some(conn);
+        r
     }
 
     /// Calls `hook(consumed bytes)` every `every` consumed bytes and while waiting for the socket.
@@ -542,9 +553,19 @@ impl<'h> PayloadReader<'h> {
         Ok(got[..] == *mark)
     }
 
-    /// Bytes read but not consumed: what followed the payload.
+    /// Bytes read but not consumed: what followed the payload. Over TLS, with the plaintext the session already
+    /// opened (and whatever the socket has now): the event loop only looks at the socket, so none may stay there.
     pub fn into_leftover(mut self) -> Vec<u8> {
         self.buf.drain(..self.pos);
+        if let Some(c) = self.conn.take().filter(|c| c.is_tls()) {
+            let mut chunk = [0u8; 16 * 1024];
+            while let Ok(n) = c.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                self.buf.extend_from_slice(&chunk[..n]);
+            }
+        }
         self.buf
     }
 }
@@ -579,7 +600,11 @@ impl BufRead for PayloadReader<'_> {
             let want = self.left.map_or(READER_CHUNK, |l| (l as usize).min(READER_CHUNK));
             self.buf.resize(want, 0);
             let n = loop {
-                match crate::sys::socket::read(self.fd, &mut self.buf) {
+                let got = match self.conn.as_deref_mut() {
+                    Some(c) => c.read(&mut self.buf),
+                    None => crate::sys::socket::read(self.fd, &mut self.buf),
+                };
+                match got {
                     Ok(0) => {
                         self.buf.clear();
                         return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection lost"));

@@ -6,8 +6,8 @@
 use super::reply::{Reader, Reply};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
 
 pub enum Stream {
     Tcp(TcpStream),
@@ -16,24 +16,109 @@ pub enum Stream {
     Tls(Box<super::tls::TlsStream>),
 }
 
+/// The `--tls` options a TCP connection is made with (nothing to hold in a build without the `tls` feature).
+#[cfg(feature = "tls")]
+pub use super::tls::TlsOpts;
+#[cfg(not(feature = "tls"))]
+#[derive(Default, Clone, Debug)]
+pub struct TlsOpts;
+
+/// A second handle on a connection's socket, only to shut it down from another thread (which ends a blocking
+/// read there): the TLS session itself stays with its one owner.
+pub enum ShutdownHandle {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl ShutdownHandle {
+    pub fn shutdown(&self) {
+        let _ = match self {
+            ShutdownHandle::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
+            ShutdownHandle::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+        };
+    }
+}
+
 impl Stream {
-    pub fn try_clone(&self) -> io::Result<Stream> {
+    pub fn shutdown_handle(&self) -> io::Result<ShutdownHandle> {
         Ok(match self {
-            Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
-            Stream::Unix(s) => Stream::Unix(s.try_clone()?),
-            // One TLS session can't be driven from two handles.
+            Stream::Tcp(s) => ShutdownHandle::Tcp(s.try_clone()?),
+            Stream::Unix(s) => ShutdownHandle::Unix(s.try_clone()?),
             #[cfg(feature = "tls")]
-            Stream::Tls(_) => return Err(io::Error::other("not supported over TLS")),
+            Stream::Tls(s) => ShutdownHandle::Tcp(s.sock.try_clone()?),
         })
     }
 
-    pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+    /// Pipe mode's non-blocking socket; then only [`Stream::read_some`], [`Stream::write_some`] and
+    /// [`Stream::flush_pending`] move data.
+    pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
         match self {
-            Stream::Tcp(s) => s.set_read_timeout(t),
-            Stream::Unix(s) => s.set_read_timeout(t),
+            Stream::Tcp(s) => s.set_nonblocking(on),
+            Stream::Unix(s) => s.set_nonblocking(on),
             #[cfg(feature = "tls")]
-            Stream::Tls(s) => s.sock.set_read_timeout(t),
+            Stream::Tls(s) => s.sock.set_nonblocking(on),
         }
+    }
+
+    pub fn raw_fd(&self) -> RawFd {
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.sock.as_raw_fd(),
+        }
+    }
+
+    /// Whether bytes already accepted still wait for room in the socket (a TLS session's records).
+    pub fn pending_output(&self) -> bool {
+        match self {
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.conn.wants_write(),
+            _ => false,
+        }
+    }
+
+    /// Writes what [`Stream::pending_output`] holds until the socket is full (`WouldBlock` is not an error).
+    pub fn flush_pending(&mut self) -> io::Result<()> {
+        match self {
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => flush_tls(s),
+            _ => Ok(()),
+        }
+    }
+
+    /// A non-blocking write: how much of `buf` was taken (over TLS, into the session, whose records then go
+    /// out as far as the socket takes them; 0 while its buffer is full), or `WouldBlock`.
+    pub fn write_some(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => {
+                flush_tls(s)?;
+                let n = s.conn.writer().write(buf)?;
+                flush_tls(s)?;
+                Ok(n)
+            }
+            _ => self.write(buf),
+        }
+    }
+
+    /// A non-blocking read: `Ok(0)` at the end of the stream, `WouldBlock` when nothing can be read now. Over
+    /// TLS, records are read and opened until some plaintext comes out.
+    pub fn read_some(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(feature = "tls")]
+        if let Stream::Tls(s) = self {
+            loop {
+                match s.conn.reader().read(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    // The peer closed without close_notify: the end of the stream all the same.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                    r => return r,
+                }
+                s.conn.read_tls(&mut s.sock)?;
+                s.conn.process_new_packets().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            }
+        }
+        self.read(buf)
     }
 }
 
@@ -64,6 +149,31 @@ impl Write for Stream {
             _ => Ok(()),
         }
     }
+}
+
+/// Writes a TLS session's records until none is left or the (non-blocking) socket is full.
+#[cfg(feature = "tls")]
+fn flush_tls(s: &mut super::tls::TlsStream) -> io::Result<()> {
+    while s.conn.wants_write() {
+        match s.conn.write_tls(&mut s.sock) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Why a connection could not be made.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// hiredis's `errstr` (the socket's, or the TLS handshake's), shown after "Could not connect to Redis at".
+    Io(io::Error),
+    /// The `--tls` options could not be used (`cliSecureConnection`'s own message, which redis-cli shows on
+    /// its own line: "Could not negotiate a TLS connection: ...", "TLS Error: ...").
+    #[cfg(feature = "tls")]
+    TlsSetup(String),
 }
 
 /// Why a reply could not be read; `message()` is hiredis's `errstr`.
@@ -108,13 +218,17 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// A TCP connection wrapped in TLS when `tls.on` (`--tls`, `rediss://`).
-    #[cfg(feature = "tls")]
-    pub fn tcp_or_tls(host: &str, port: u16, tls: &super::tls::TlsOpts) -> io::Result<Conn> {
-        let c = Conn::tcp(host, port)?;
+    /// A TCP connection, wrapped in TLS when `tls.on` (`--tls`, `rediss://`; a `tls` build): redis-cli's
+    /// `redisConnect` followed by `cliSecureConnection`.
+    pub fn open(host: &str, port: u16, tls: &TlsOpts) -> Result<Conn, ConnectError> {
+        let c = Conn::tcp(host, port).map_err(ConnectError::Io)?;
         match c.stream {
+            #[cfg(feature = "tls")]
             Stream::Tcp(s) if tls.on => Ok(Conn::new(Stream::Tls(Box::new(super::tls::connect(s, host, tls)?)))),
-            _ => Ok(c),
+            _ => {
+                let _ = tls;
+                Ok(c)
+            }
         }
     }
 
@@ -181,6 +295,35 @@ impl Conn {
     pub fn command<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Result<Reply, ConnError> {
         self.send(args)?;
         self.read_reply()
+    }
+
+    /// Pipe mode: moves whatever the non-blocking socket has into the reply reader. `Ok` once it would block.
+    pub fn read_available(&mut self) -> Result<(), ConnError> {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read_some(&mut chunk) {
+                Ok(0) => {
+                    self.broken = true;
+                    return Err(ConnError::Eof);
+                }
+                Ok(n) => self.reader.feed(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.broken = true;
+                    return Err(ConnError::Io(e));
+                }
+            }
+        }
+    }
+
+    /// The next whole reply among the bytes already read, without reading more (hiredis's `redisGetReply` on
+    /// a non-blocking context).
+    pub fn buffered_reply(&mut self) -> Result<Option<Reply>, ConnError> {
+        self.reader.next_reply().map_err(|m| {
+            self.broken = true;
+            ConnError::Protocol(m)
+        })
     }
 
     /// Reads raw bytes (for the SYNC payload), first handing out whatever the reply reader already holds.

@@ -30,7 +30,7 @@ pub mod sys;
 #[cfg(feature = "tls")]
 pub mod tls;
 
-use conn::{Conn, ConnError};
+use conn::{Conn, ConnError, ConnectError};
 use format::Output;
 use reply::Reply;
 use std::io::{IsTerminal, Read, Write};
@@ -45,9 +45,8 @@ pub const DEFAULT_PIPE_TIMEOUT: i64 = 30;
 /// Everything the command line sets (redis-cli's `config`).
 #[derive(Clone)]
 pub struct Config {
-    /// `--tls` and its options (the `tls` build).
-    #[cfg(feature = "tls")]
-    pub tls: tls::TlsOpts,
+    /// `--tls` and its options (set only in the `tls` build).
+    pub tls: conn::TlsOpts,
     pub host: String,
     /// As given (redis-cli keeps an int and shows it; the connection uses its low 16 bits).
     pub port: i32,
@@ -104,7 +103,6 @@ impl Default for Config {
     fn default() -> Config {
         let tty = std::io::stdout().is_terminal() || std::env::var_os("FAKETTY").is_some();
         Config {
-            #[cfg(feature = "tls")]
             tls: Default::default(),
             host: "127.0.0.1".into(),
             port: 6379,
@@ -700,15 +698,12 @@ impl Cli {
         self.in_multi = false;
         self.refresh_prompt();
         let res = match &self.cfg.socket {
-            Some(path) => Conn::unix(path),
-            #[cfg(feature = "tls")]
-            None => Conn::tcp_or_tls(&self.cfg.host, self.cfg.port as u16, &self.cfg.tls),
-            #[cfg(not(feature = "tls"))]
-            None => Conn::tcp(&self.cfg.host, self.cfg.port as u16),
+            Some(path) => Conn::unix(path).map_err(ConnectError::Io),
+            None => Conn::open(&self.cfg.host, self.cfg.port as u16, &self.cfg.tls),
         };
         let conn = match res {
             Ok(c) => c,
-            Err(e) => {
+            Err(ConnectError::Io(e)) => {
                 let msg = conn::io_message(&e);
                 if !quiet {
                     match &self.cfg.socket {
@@ -716,6 +711,13 @@ impl Cli {
                         None => eprintln!("Could not connect to Redis at {}:{}: {msg}", self.cfg.host, self.cfg.port),
                     }
                 }
+                self.last_error = Some(msg);
+                return false;
+            }
+            // Printed even when `quiet`, as redis-cli does.
+            #[cfg(feature = "tls")]
+            Err(ConnectError::TlsSetup(msg)) => {
+                eprintln!("Could not negotiate a TLS connection: {msg}");
                 self.last_error = Some(msg);
                 return false;
             }

@@ -7,8 +7,7 @@ use super::format::{self, Output};
 use super::reply::Reply;
 use super::{out, sys, Cli};
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 fn now_ms() -> i64 {
@@ -557,7 +556,15 @@ fn reconnecting_command(cli: &mut Cli, args: &[&[u8]]) -> Reply {
             out(format!("\r\x1b[0KReconnecting... {tries}\r").as_bytes());
             cli.conn = match &cli.cfg.socket {
                 Some(_) => None,
-                None => Conn::tcp(&cli.cfg.host, cli.cfg.port as u16).ok(),
+                None => match Conn::open(&cli.cfg.host, cli.cfg.port as u16, &cli.cfg.tls) {
+                    Ok(c) => Some(c),
+                    Err(conn::ConnectError::Io(_)) => None,
+                    #[cfg(feature = "tls")]
+                    Err(conn::ConnectError::TlsSetup(e)) => {
+                        eprintln!("TLS Error: {e}");
+                        std::process::exit(1);
+                    }
+                },
             };
             std::thread::sleep(Duration::from_secs(1));
             continue;
@@ -901,99 +908,169 @@ pub fn rdb_to(cli: &mut Cli, filename: &str) -> i32 {
     0
 }
 
+/// How much `--pipe` writes before it looks at replies again (redis-cli's `PIPEMODE_WRITE_LOOP_MAX_BYTES`).
+const PIPE_WRITE_LOOP_MAX: usize = 128 * 1024;
+
 /// `--pipe`: stdin's raw protocol to the server while replies are counted, then an ECHO of 20 random bytes
-/// marks the end. A writer thread feeds the socket; this thread reads replies.
+/// marks the end. One thread on a non-blocking socket, as redis-cli's `pipeMode`: replies are read whenever
+/// the socket is readable, and while it is writable stdin is read into a buffer and sent (so it works the
+/// same over TLS, whose session has one owner).
 fn pipe(cli: &mut Cli) -> i32 {
     let timeout = cli.cfg.pipe_timeout;
     let Some(mut conn) = cli.conn.take() else { return 1 };
-    let mut writer = match conn.stream.try_clone() {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("Can't set the socket in non blocking mode: {}", conn::io_message(&e));
-            return 1;
-        }
-    };
-    let mut magic = [0u8; 20];
-    let mut rng = ferredis::util::Rng::from_entropy();
-    for b in magic.iter_mut() {
-        *b = (rng.next_u64() & 0xff) as u8;
+    if let Err(e) = conn.stream.set_nonblocking(true) {
+        eprintln!("Can't set the socket in non blocking mode: {}", conn::io_message(&e));
+        std::process::exit(1);
     }
-    let eof = Arc::new(AtomicBool::new(false));
-    let last_read = Arc::new(AtomicI64::new(now_ms()));
-    let (eof_w, magic_w) = (eof.clone(), magic);
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
-        let mut buf = vec![0u8; 16 * 1024];
+    let fd = conn.stream.raw_fd();
+    let mut p = Pipe {
+        obuf: vec![0u8; 16 * 1024],
+        obuf_pos: 0,
+        obuf_len: 0,
+        magic: [0u8; 20],
+        eof: false,
+        done: false,
+        last_read: now_ms(),
+        errors: 0,
+        replies: 0,
+    };
+    let mut stdin = std::io::stdin().lock();
+    while !p.done {
+        let want_write = !p.eof || p.obuf_len != 0 || conn.stream.pending_output();
+        let (readable, writable) = match sys::wait_socket(fd, want_write, 1000) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("Error reading replies from server: {}", conn::io_message(&e));
+                std::process::exit(1);
+            }
+        };
+        if readable {
+            p.read_replies(&mut conn);
+        }
+        if writable {
+            p.send(&mut conn, &mut stdin);
+        }
+        if p.eof && timeout > 0 && (now_ms() - p.last_read) / 1000 > timeout {
+            eprintln!("No replies for {timeout} seconds: exiting.");
+            p.errors += 1;
+            break;
+        }
+    }
+    out(format!("errors: {}, replies: {}\n", p.errors, p.replies).as_bytes());
+    if p.errors > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+/// `--pipe`'s state: the output buffer (a read of stdin, or the closing ECHO), and the replies counted.
+struct Pipe {
+    obuf: Vec<u8>,
+    obuf_pos: usize,
+    obuf_len: usize,
+    /// The closing ECHO's 20 random bytes, whose reply ends the run.
+    magic: [u8; 20],
+    /// All of stdin was read (and the ECHO queued).
+    eof: bool,
+    done: bool,
+    last_read: i64,
+    errors: u64,
+    replies: u64,
+}
+
+impl Pipe {
+    /// The socket is readable: every whole reply is counted (errors shown). Replies already read are still
+    /// counted before a read error ends the run.
+    fn read_replies(&mut self, conn: &mut Conn) {
+        let read_error = conn.read_available().is_err();
         loop {
-            match stdin.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if let Err(e) = writer.write_all(&buf[..n]) {
-                        eprintln!("Error writing to the server: {}", conn::io_message(&e));
-                        std::process::exit(1);
+            match conn.buffered_reply() {
+                Ok(Some(r)) => {
+                    self.last_read = now_ms();
+                    self.replies += 1;
+                    match &r {
+                        Reply::Error(e) => {
+                            eprintln!("{}", String::from_utf8_lossy(format::cstr(e)));
+                            self.errors += 1;
+                        }
+                        Reply::Bulk(s) if self.eof && s.as_slice() == self.magic => {
+                            out(b"Last reply received from server.\n");
+                            self.done = true;
+                            self.replies -= 1;
+                        }
+                        _ => {}
                     }
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    eprintln!("Error reading from stdin: {}", conn::io_message(&e));
+                Ok(None) => break,
+                Err(_) => {
+                    eprintln!("Error reading replies from server");
                     std::process::exit(1);
                 }
             }
         }
-        let mut echo = b"\r\n*2\r\n$4\r\nECHO\r\n$20\r\n".to_vec();
-        echo.extend_from_slice(&magic_w);
-        echo.extend_from_slice(b"\r\n");
-        out(b"All data transferred. Waiting for the last reply...\n");
-        eof_w.store(true, Ordering::SeqCst);
-        if let Err(e) = writer.write_all(&echo) {
-            eprintln!("Error writing to the server: {}", conn::io_message(&e));
+        if read_error {
             std::process::exit(1);
         }
-    });
-    let _ = conn.stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let (mut errors, mut replies) = (0u64, 0u64);
-    loop {
-        match conn.read_reply() {
-            Ok(r) => {
-                last_read.store(now_ms(), Ordering::SeqCst);
-                replies += 1;
-                match &r {
-                    Reply::Error(e) => {
-                        eprintln!("{}", String::from_utf8_lossy(format::cstr(e)));
-                        errors += 1;
+    }
+
+    /// The socket is writable: the buffer goes out, refilled from stdin (then the ECHO), until the socket is
+    /// full or [`PIPE_WRITE_LOOP_MAX`] bytes went.
+    fn send(&mut self, conn: &mut Conn, stdin: &mut impl Read) {
+        let fail = |e: std::io::Error| -> ! {
+            eprintln!("Error writing to the server: {}", conn::io_message(&e));
+            std::process::exit(1);
+        };
+        if let Err(e) = conn.stream.flush_pending() {
+            fail(e);
+        }
+        let mut written = 0;
+        loop {
+            if self.obuf_len != 0 {
+                match conn.stream.write_some(&self.obuf[self.obuf_pos..self.obuf_pos + self.obuf_len]) {
+                    Ok(n) => {
+                        self.obuf_len -= n;
+                        self.obuf_pos += n;
+                        written += n;
                     }
-                    Reply::Bulk(s) if eof.load(Ordering::SeqCst) && s.as_slice() == magic => {
-                        out(b"Last reply received from server.\n");
-                        replies -= 1;
-                        break;
-                    }
-                    _ => {}
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+                    Err(e) => fail(e),
                 }
-            }
-            Err(ConnError::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
-            {
-                conn.broken = false;
-                if eof.load(Ordering::SeqCst)
-                    && timeout > 0
-                    && (now_ms() - last_read.load(Ordering::SeqCst)) / 1000 > timeout
-                {
-                    eprintln!("No replies for {timeout} seconds: exiting.");
-                    errors += 1;
+                if self.obuf_len != 0 {
                     break;
                 }
             }
-            Err(_) => {
-                eprintln!("Error reading replies from server");
-                std::process::exit(1);
+            if !self.eof {
+                match stdin.read(&mut self.obuf) {
+                    Ok(0) => self.queue_echo(),
+                    Ok(n) => (self.obuf_pos, self.obuf_len) = (0, n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        eprintln!("Error reading from stdin: {}", conn::io_message(&e));
+                        std::process::exit(1);
+                    }
+                }
+            }
+            if (self.obuf_len == 0 && self.eof) || written > PIPE_WRITE_LOOP_MAX {
+                break;
             }
         }
     }
-    out(format!("errors: {errors}, replies: {replies}\n").as_bytes());
-    if errors > 0 {
-        1
-    } else {
-        0
+
+    /// stdin is all sent: an ECHO of 20 random bytes follows, after a CRLF (which the server skips) so that it
+    /// stands even after garbage.
+    fn queue_echo(&mut self) {
+        self.eof = true;
+        let mut rng = ferredis::util::Rng::from_entropy();
+        for b in self.magic.iter_mut() {
+            *b = (rng.next_u64() & 0xff) as u8;
+        }
+        let mut echo = b"\r\n*2\r\n$4\r\nECHO\r\n$20\r\n".to_vec();
+        echo.extend_from_slice(&self.magic);
+        echo.extend_from_slice(b"\r\n");
+        self.obuf[..echo.len()].copy_from_slice(&echo);
+        (self.obuf_pos, self.obuf_len) = (0, echo.len());
+        out(b"All data transferred. Waiting for the last reply...\n");
     }
 }
 

@@ -249,25 +249,16 @@ fn run_command(cli: &mut Cli, args: &[Vec<u8>], repeat: i64, entries: &mut Vec<h
 fn stream_until_interrupt(cli: &mut Cli, args: &[Vec<u8>], repeat: i64) {
     sys::INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
     sys::catch_sigint();
-    let sock = cli.conn.as_ref().and_then(|c| c.stream.try_clone().ok());
-    // A watcher thread shuts the socket down when SIGINT arrives, which ends the blocking read.
+    let sock = cli.conn.as_ref().and_then(|c| c.stream.shutdown_handle().ok());
+    // A watcher thread shuts the socket down when SIGINT arrives, which ends the blocking read (over TLS too:
+    // the session's socket is shut under it).
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let done_w = done.clone();
     let watcher = sock.map(|s| {
         std::thread::spawn(move || {
             while !done_w.load(std::sync::atomic::Ordering::SeqCst) {
                 if sys::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
-                    match &s {
-                        super::conn::Stream::Tcp(t) => {
-                            let _ = t.shutdown(std::net::Shutdown::Both);
-                        }
-                        super::conn::Stream::Unix(u) => {
-                            let _ = u.shutdown(std::net::Shutdown::Both);
-                        }
-                        // Never cloned (`Stream::try_clone`), so never here.
-                        #[cfg(feature = "tls")]
-                        super::conn::Stream::Tls(_) => {}
-                    }
+                    s.shutdown();
                     return;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));

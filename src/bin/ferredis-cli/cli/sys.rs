@@ -1,5 +1,5 @@
 //! The few system calls ferredis-cli needs beyond std: signal dispositions, and the terminal (raw mode and
-//! width) for interactive line editing. All of the client's `unsafe` is here.
+//! width) for interactive line editing, and waiting on a socket (`--pipe`). All of the client's `unsafe` is here.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -43,6 +43,27 @@ pub fn sigint_exit() {
     let handler: extern "C" fn(libc::c_int) = exit_on_sigint;
     // SAFETY: the handler only calls _exit, which is async-signal-safe.
     unsafe { libc::signal(libc::SIGINT, handler as libc::sighandler_t) };
+}
+
+/// Waits up to `timeout_ms` for socket `fd` to be readable, or also writable when `write` (redis-cli's
+/// `aeWait`); returns (readable, writable), both false on timeout. An error or hang-up counts as both: the next
+/// read or write then tells what happened.
+pub fn wait_socket(fd: i32, write: bool, timeout_ms: i32) -> std::io::Result<(bool, bool)> {
+    let events = libc::POLLIN | if write { libc::POLLOUT } else { 0 };
+    let mut p = libc::pollfd { fd, events, revents: 0 };
+    loop {
+        // SAFETY: `p` is one valid pollfd living across the call, and the count passed is 1.
+        let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+        if n >= 0 {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    let failed = p.revents & (libc::POLLERR | libc::POLLHUP) != 0;
+    Ok((p.revents & libc::POLLIN != 0 || failed, write && (p.revents & libc::POLLOUT != 0 || failed)))
 }
 
 /// The terminal width of `fd`, or 80 when it cannot be told.

@@ -3,6 +3,7 @@
 //! command. The server's chain is checked against `--cacert`/`--cacertdir` (else the system's bundle), not its
 //! name, as hiredis does; `--insecure` checks nothing; `--sni` names the server in the handshake.
 
+use super::conn::ConnectError;
 use ferredis::net::tls::{outgoing, settings};
 use rustls::pki_types::ServerName;
 use std::io;
@@ -61,38 +62,37 @@ pub fn option(t: &mut TlsOpts, name: &str, value: Option<String>) -> Option<bool
     Some(true)
 }
 
-fn fail(msg: String) -> io::Error {
-    io::Error::other(msg)
-}
-
-/// Wraps a connected socket in a TLS session to `host` and completes the handshake.
-pub fn connect(tcp: TcpStream, host: &str, t: &TlsOpts) -> io::Result<TlsStream> {
-    let provider = settings::provider(&t.ciphers, &t.ciphersuites).map_err(fail)?;
+/// Wraps a connected socket in a TLS session to `host` and completes the handshake. The options' errors are
+/// [`ConnectError::TlsSetup`] in redis-cli's words (`cliSecureConnection`, which says what it could not use, not
+/// why); a failed handshake is an I/O error as hiredis words it (`SSL_connect failed: ...`).
+pub fn connect(tcp: TcpStream, host: &str, t: &TlsOpts) -> Result<TlsStream, ConnectError> {
+    let setup = |m: &str| ConnectError::TlsSetup(m.to_string());
+    let provider = settings::provider(&t.ciphers, &t.ciphersuites).map_err(ConnectError::TlsSetup)?;
     let roots = if t.insecure {
         None
     } else {
-        let file = match (&t.cacert, &t.cacertdir) {
-            (None, None) => Some(SYSTEM_BUNDLE),
-            (f, _) => f.as_deref(),
+        let (file, failed) = match (&t.cacert, &t.cacertdir) {
+            (None, None) => (Some(SYSTEM_BUNDLE), "Failed to use default CA paths"),
+            (f, _) => (f.as_deref(), "Invalid CA Certificate File/Directory"),
         };
-        Some(Arc::new(settings::load_roots(file, t.cacertdir.as_deref()).map_err(fail)?))
+        Some(Arc::new(settings::load_roots(file, t.cacertdir.as_deref()).map_err(|_| setup(failed))?))
     };
     let identity = match (&t.cert, &t.key) {
-        (Some(c), Some(k)) => {
-            Some((settings::load_certs(c).map_err(fail)?, settings::load_key(k, false).map_err(fail)?))
-        }
+        (Some(c), Some(k)) => Some((
+            settings::load_certs(c).map_err(|_| setup("Invalid client certificate"))?,
+            settings::load_key(k, false).map_err(|_| setup("Invalid private key"))?,
+        )),
         (None, None) => None,
-        _ => return Err(fail("Invalid client certificate or key: both --cert and --key are needed".into())),
+        _ => return Err(setup("Invalid client certificate or key: both --cert and --key are needed")),
     };
-    let config = outgoing::client_config(provider, roots, identity).map_err(fail)?;
+    let config = outgoing::client_config(provider, roots, identity).map_err(ConnectError::TlsSetup)?;
     let name = t.sni.as_deref().unwrap_or(host);
-    let server_name =
-        ServerName::try_from(name.to_string()).map_err(|e| fail(format!("Invalid server name {name}: {e}")))?;
-    let conn = rustls::ClientConnection::new(Arc::new(config), server_name)
-        .map_err(|e| fail(format!("SSL_connect failed: {e}")))?;
+    let server_name = ServerName::try_from(name.to_string()).map_err(|_| setup("Failed to configure SNI"))?;
+    let handshake = |e: &dyn std::fmt::Display| ConnectError::Io(io::Error::other(format!("SSL_connect failed: {e}")));
+    let conn = rustls::ClientConnection::new(Arc::new(config), server_name).map_err(|e| handshake(&e))?;
     let mut s = rustls::StreamOwned::new(conn, tcp);
     while s.conn.is_handshaking() {
-        s.conn.complete_io(&mut s.sock).map_err(|e| fail(format!("SSL_connect failed: {e}")))?;
+        s.conn.complete_io(&mut s.sock).map_err(|e| handshake(&e))?;
     }
     Ok(s)
 }

@@ -742,6 +742,7 @@ pub(super) fn cmd_import(m: &mut Mgr) -> bool {
     if !m.load_from(Node::new(&ip, port, 0)) || !m.check_cluster(false) {
         return false;
     }
+    // Plain TCP even with --tls: redis-cli 7.0 connects the source with `redisConnect` alone.
     let mut src = match Conn::tcp(&src_ip, src_port as u16) {
         Ok(c) => c,
         Err(e) => {
@@ -1020,7 +1021,7 @@ pub fn run(o: Opts, cfg: &super::super::Config) -> i32 {
         errors: Vec::new(),
         unreachable_masters: 0,
         o,
-        auth: Auth { user: cfg.user.clone(), pass: cfg.auth.clone() },
+        auth: Auth { user: cfg.user.clone(), pass: cfg.auth.clone(), tls: cfg.tls.clone() },
         verbose: cfg.verbose,
         mb_delim: cfg.mb_delim.clone(),
         rng: Rng::new(),

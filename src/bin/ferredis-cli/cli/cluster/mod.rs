@@ -299,10 +299,15 @@ impl Node {
     /// `clusterManagerNodeConnect`: connect and AUTH; errors printed.
     fn connect(&mut self, auth: &Auth) -> bool {
         self.conn = None;
-        match Conn::tcp(&self.ip, self.port as u16) {
+        match Conn::open(&self.ip, self.port as u16, &auth.tls) {
             Ok(c) => self.conn = Some(c),
-            Err(e) => {
+            Err(conn::ConnectError::Io(e)) => {
                 eprintln!("Could not connect to Redis at {}:{}: {}", self.ip, self.port, conn::io_message(&e));
+                return false;
+            }
+            #[cfg(feature = "tls")]
+            Err(conn::ConnectError::TlsSetup(e)) => {
+                eprintln!("TLS Error: {e}");
                 return false;
             }
         }
@@ -479,9 +484,13 @@ fn slots_string(slots: &[bool]) -> String {
     s
 }
 
+/// How the manager connects to every node: AUTH's user and password, and `--tls` with its options (redis-cli
+/// 7.0's `clusterManagerNodeConnect`). The `import` source is the exception: a plain connection with its own
+/// `--cluster-from-user`/`--cluster-from-pass`, as redis-cli makes it.
 pub struct Auth {
     pub user: Option<Vec<u8>>,
     pub pass: Option<Vec<u8>>,
+    pub tls: conn::TlsOpts,
 }
 
 /// redis-cli's `confirmWithYes`: `--cluster-yes` answers unless `ignore_force`.
@@ -618,7 +627,7 @@ mod tests {
             errors: vec![],
             unreachable_masters: 0,
             o: Opts::new("reshard".into(), vec![]),
-            auth: Auth { user: None, pass: None },
+            auth: Auth { user: None, pass: None, tls: Default::default() },
             verbose: false,
             mb_delim: b"\n".to_vec(),
             rng: Rng::new(),
