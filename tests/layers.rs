@@ -423,6 +423,7 @@ const WHOLE_SERVER_FAMILIES: &[(&str, &str)] = &[
     ("command/pubsub.rs", "(S)PUBLISH and (UN)SUBSCRIBE: delivery writes to other clients; the cluster bus"),
     ("command/repl.rs", "REPLICAOF, SYNC/PSYNC, WAIT, FAILOVER, ROLE: replication with persistence"),
     ("command/sentinel.rs", "SENTINEL: its events publish to subscribers, its config saves"),
+    ("command/slot_stats.rs", "CLUSTER SLOT-STATS: the cluster's slots with the per-slot statistics it keeps"),
 ];
 
 #[test]

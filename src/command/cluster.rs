@@ -27,7 +27,7 @@ fn plain_client(ctx: &Ctx) -> bool {
 }
 
 /// The cluster, or the disabled error.
-fn cluster<'a>(ctx: &'a mut Ctx) -> Option<&'a mut Cluster> {
+pub(super) fn cluster<'a>(ctx: &'a mut Ctx) -> Option<&'a mut Cluster> {
     if ctx.server_mut().cluster.is_none() {
         ctx.reply().error(DISABLED);
     }
@@ -43,7 +43,7 @@ fn unknown_node(ctx: &mut Ctx, id: &[u8]) {
 }
 
 /// A slot argument (Redis's `getSlotOrReply`).
-fn slot_arg(ctx: &mut Ctx, a: &[u8]) -> Option<usize> {
+pub(super) fn slot_arg(ctx: &mut Ctx, a: &[u8]) -> Option<usize> {
     match parse_i64(a) {
         Some(s) if (0..SLOTS as i64).contains(&s) => Some(s as usize),
         _ => {
@@ -199,131 +199,6 @@ fn myshardid(ctx: &mut Ctx, _args: Args) {
     let Some(cl) = cluster(ctx) else { return };
     let id = cl.me().shard_id;
     ctx.reply().bulk(&id);
-}
-
-/// The CLUSTER SLOT-STATS metrics, in reply order.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SlotMetric {
-    KeyCount,
-    CpuUsec,
-    BytesIn,
-    BytesOut,
-}
-
-fn slot_metric(ctx: &Ctx, slot: usize, m: SlotMetric) -> u64 {
-    let Some(st) = ctx.server().cluster.as_deref().map(|cl| cl.slot_stats[slot]) else { return 0 };
-    match m {
-        SlotMetric::KeyCount => keys_in_slot(ctx, slot) as u64,
-        SlotMetric::CpuUsec => st.cpu_usec,
-        SlotMetric::BytesIn => st.network_bytes_in,
-        SlotMetric::BytesOut => st.network_bytes_out,
-    }
-}
-
-/// One slot's entry: `[slot, {key-count, [cpu-usec, network-bytes-in, network-bytes-out]}]`.
-fn reply_slot_stat(ctx: &mut Ctx, slot: usize) {
-    let all = ctx.config().cluster_slot_stats_enabled;
-    let values = [
-        slot_metric(ctx, slot, SlotMetric::KeyCount),
-        slot_metric(ctx, slot, SlotMetric::CpuUsec),
-        slot_metric(ctx, slot, SlotMetric::BytesIn),
-        slot_metric(ctx, slot, SlotMetric::BytesOut),
-    ];
-    let r = ctx.reply();
-    r.array(2);
-    r.int(slot as i64);
-    r.map(if all { 4 } else { 1 });
-    r.bulk(b"key-count");
-    r.int(values[0] as i64);
-    if all {
-        for (name, v) in [("cpu-usec", values[1]), ("network-bytes-in", values[2]), ("network-bytes-out", values[3])] {
-            r.bulk(name.as_bytes());
-            r.int(v as i64);
-        }
-    }
-}
-
-/// CLUSTER SLOT-STATS SLOTSRANGE start-slot end-slot | ORDERBY metric [LIMIT limit] [ASC | DESC] (Valkey 8.0):
-/// the slots this node's shard serves, with their key counts and, with `cluster-slot-stats-enabled`, the CPU time
-/// and network bytes of the commands that touched them (Valkey's `clusterSlotStatsCommand`).
-fn slot_stats(ctx: &mut Ctx, args: Args) {
-    let Some(cl) = cluster(ctx) else { return };
-    let _ = cl;
-    if args.len() == 5 && args.is(2, "slotsrange") {
-        let Some(start) = slot_arg(ctx, args.get(3)) else { return };
-        let Some(end) = slot_arg(ctx, args.get(4)) else { return };
-        if start > end {
-            ctx.reply().error(&format!("ERR Start slot number {start} is greater than end slot number {end}"));
-            return;
-        }
-        let Some(cl) = ctx.server_mut().cluster.as_deref() else { return };
-        let slots: Vec<usize> = (start..=end).filter(|&s| cl.my_shard_owns(s)).collect();
-        ctx.reply().array(slots.len());
-        for s in slots {
-            reply_slot_stat(ctx, s);
-        }
-    } else if args.len() >= 4 && args.is(2, "orderby") {
-        let all = ctx.config().cluster_slot_stats_enabled;
-        let m = args.get(3);
-        let metric = if m.eq_ignore_ascii_case(b"key-count") {
-            SlotMetric::KeyCount
-        } else if all && m.eq_ignore_ascii_case(b"cpu-usec") {
-            SlotMetric::CpuUsec
-        } else if all && m.eq_ignore_ascii_case(b"network-bytes-in") {
-            SlotMetric::BytesIn
-        } else if all && m.eq_ignore_ascii_case(b"network-bytes-out") {
-            SlotMetric::BytesOut
-        } else {
-            ctx.reply().error("ERR Unrecognized sort metric for ORDERBY.");
-            return;
-        };
-        let (mut desc, mut limit) = (true, SLOTS);
-        let (mut limits, mut orders) = (0, 0);
-        let mut i = 4;
-        while i < args.len() {
-            if args.is(i, "limit") && i + 1 < args.len() {
-                match parse_i64(args.get(i + 1)) {
-                    Some(n) if (1..=SLOTS as i64).contains(&n) => limit = n as usize,
-                    _ => {
-                        ctx.reply().error("ERR Limit has to lie in between 1 and 16384 (maximum number of slots).");
-                        return;
-                    }
-                }
-                i += 1;
-                limits += 1;
-            } else if args.is(i, "asc") {
-                desc = false;
-                orders += 1;
-            } else if args.is(i, "desc") {
-                desc = true;
-                orders += 1;
-            } else {
-                ctx.reply().err_syntax();
-                return;
-            }
-            if limits > 1 || orders > 1 {
-                ctx.reply().error("ERR Multiple filters of the same type are disallowed.");
-                return;
-            }
-            i += 1;
-        }
-        let Some(cl) = ctx.server_mut().cluster.as_deref() else { return };
-        let owned: Vec<usize> = (0..SLOTS).filter(|&s| cl.my_shard_owns(s)).collect();
-        let mut keyed: Vec<(u64, usize)> = owned.iter().map(|&s| (slot_metric(ctx, s, metric), s)).collect();
-        // By the metric, ties by ascending slot (Valkey's comparators).
-        if desc {
-            keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        } else {
-            keyed.sort_unstable();
-        }
-        keyed.truncate(limit);
-        ctx.reply().array(keyed.len());
-        for (_, s) in keyed {
-            reply_slot_stat(ctx, s);
-        }
-    } else {
-        super::admin::err_subcommand_syntax(ctx.reply(), "cluster", args.get(1));
-    }
 }
 
 /// A replica CLUSTER SLOTS lists: not failing, and past its first sync (Redis's `isReplicaAvailable`; for ourselves
@@ -648,7 +523,7 @@ fn addslotsrange(ctx: &mut Ctx, args: Args) {
 
 /// Keys of `slot` in every database (database 0 alone unless `cluster-databases` N > 1, Valkey 9.0): what SETSLOT
 /// and CLUSTER SLOT-STATS count.
-fn keys_in_slot(ctx: &Ctx, slot: usize) -> usize {
+pub(super) fn keys_in_slot(ctx: &Ctx, slot: usize) -> usize {
     ctx.server().dbs.iter().map(|db| db.count_keys_in_slot(slot)).sum()
 }
 
@@ -1506,7 +1381,7 @@ static SUBCOMMANDS: &[Command] = &[
         complexity: "O(N) where N is the total number of slots based on arguments. O(N*log(N)) with ORDERBY subcommand.",
         syntax: "<SLOTSRANGE start-slot{:integer} end-slot{:integer} | ORDERBY metric [LIMIT limit{:integer}] [ASC | DESC]{order}>{filter}",
         tips: "nondeterministic_output request_policy:all_shards",
-        handler: slot_stats,
+        handler: super::slot_stats::slot_stats,
         ..BASE
     },
     Command {

@@ -91,6 +91,7 @@ pub mod scripting;
 pub mod sentinel;
 pub mod set;
 pub mod shared;
+pub mod slot_stats;
 pub mod sort;
 pub mod stream;
 pub mod string;
