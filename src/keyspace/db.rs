@@ -155,25 +155,45 @@ impl LookupClock {
 /// walk over every database. Set by the Db when it queues an event, a deletion or a big freed value; cleared by
 /// [`take_queued`], which `state::notify::drain_queues` calls after every command and cycle. A global because a
 /// [`Db`] cannot reach the server state; an atomic rather than a thread-local because it is read after every
-/// command (one plain load, no TLS lookup); only the server thread touches it.
+/// command (one plain load, no TLS lookup); only the server thread touches it. Unit tests run servers on parallel
+/// threads, so under test the mark is per thread (`QUEUED_HERE`): one test's drain must not take another's mark.
+#[cfg(not(test))]
 static QUEUED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+#[cfg(test)]
+thread_local! {
+    /// `QUEUED` under test, one per test thread.
+    static QUEUED_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 /// Whether some database queued something since the last call (and clears the mark).
 #[inline]
 pub fn take_queued() -> bool {
-    use std::sync::atomic::Ordering::Relaxed;
-    QUEUED.load(Relaxed) && QUEUED.swap(false, Relaxed)
+    #[cfg(not(test))]
+    {
+        use std::sync::atomic::Ordering::Relaxed;
+        QUEUED.load(Relaxed) && QUEUED.swap(false, Relaxed)
+    }
+    #[cfg(test)]
+    QUEUED_HERE.with(|q| q.replace(false))
 }
 
 /// Whether some database queued something since the mark was last cleared (the mark stays).
 #[inline]
 pub fn queued() -> bool {
-    QUEUED.load(std::sync::atomic::Ordering::Relaxed)
+    #[cfg(not(test))]
+    {
+        QUEUED.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    #[cfg(test)]
+    QUEUED_HERE.with(|q| q.get())
 }
 
 #[inline]
 fn mark_queued() {
+    #[cfg(not(test))]
     QUEUED.store(true, std::sync::atomic::Ordering::Relaxed);
+    #[cfg(test)]
+    QUEUED_HERE.with(|q| q.set(true));
 }
 
 impl Db {
