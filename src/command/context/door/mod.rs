@@ -244,17 +244,27 @@ impl<'c> Door<'c, '_> {
         &mut self.srv.dbs[self.db]
     }
 
+    /// The entry lent for an in-place change: `INFO keysizes` counts it again when the handler is done (see
+    /// `keyspace::keysizes`).
+    #[inline]
+    fn lend(srv: &'c mut crate::state::ServerState, client: &crate::net::client::ClientState, db: usize, key: &[u8]) -> Option<&'c mut Entry> {
+        if db != client.db {
+            srv.keysizes_lent_elsewhere = true;
+        }
+        srv.dbs[db].lend_mut(key)
+    }
+
     /// The entry (no expiry, no touch: the write lookup did both).
     #[inline]
     pub fn entry_mut(self) -> Option<&'c mut Entry> {
-        let key = self.key;
-        self.db_mut().find_mut(key)
+        Self::lend(self.srv, self.client, self.db, self.key)
     }
 
     /// The entry with the reply sink (no expiry, no touch), for a change that answers from the entry itself.
     #[inline]
     pub fn entry_reply(self) -> (Option<&'c mut Entry>, &'c mut Reply) {
-        (self.srv.dbs[self.db].find_mut(self.key), &mut self.client.reply)
+        let e = Self::lend(self.srv, self.client, self.db, self.key);
+        (e, &mut self.client.reply)
     }
 
     /// The value if it is a `T` (no expiry, no touch) plus the server's RNG and the reply sink, for random picks
@@ -262,7 +272,10 @@ impl<'c> Door<'c, '_> {
     #[inline]
     pub fn typed_mut<T: ValueKind>(self) -> (Option<&'c mut T>, &'c mut crate::util::Rng, &'c mut Reply) {
         let srv = self.srv;
-        let v = srv.dbs[self.db].find_mut(self.key).and_then(|e| e.value_mut()).and_then(T::of);
+        if self.db != self.client.db {
+            srv.keysizes_lent_elsewhere = true;
+        }
+        let v = srv.dbs[self.db].lend_mut(self.key).and_then(|e| e.value_mut()).and_then(T::of);
         (v, &mut srv.rng, &mut self.client.reply)
     }
 
@@ -401,8 +414,10 @@ impl<'c> Door<'c, '_> {
             // (A hash filed for field expiry goes the slow way, which unfiles it.)
             if !e.has_expire() && !big(e) && !e.is_filed_hash() {
                 let old_type = e.obj_type();
+                let before = crate::keyspace::keysizes::class_of(e);
                 e.set_string(val);
                 stamp(e);
+                db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
                 overwrite_events(srv, self.client, key, self.db, old_type, ObjType::String);
                 return;
             }
@@ -427,9 +442,12 @@ impl<'c> Door<'c, '_> {
         } else if exists {
             db.unfile_hash(key);
             if let Some(e) = db.find_mut(key) {
+                let before = crate::keyspace::keysizes::class_of(e);
                 e.set_string(val);
                 stamp(e);
-                if !keep_ttl && e.has_expire() {
+                let persist = !keep_ttl && e.has_expire();
+                db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
+                if persist {
                     db.persist(key);
                 }
             }
