@@ -1,6 +1,7 @@
 //! INFO [section [section ...]]: Redis 7.0's sections and field names, with our real figures, plus the fields Redis
 //! 7.2 and 7.4 added that we measure (listeners, pub/sub, WATCH and blocking counts, buffer-limit disconnections,
-//! event-loop cycles, ACL denials). Features ferredis doesn't have (modules) show their off state.
+//! event-loop cycles, ACL denials) and Redis 8's `keysizes` section, which 8.0 lists after `keyspace` in the
+//! default set as in `all` and `everything`. Features ferredis doesn't have (modules) show their off state.
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::{self, REDIS_VERSION};
@@ -57,6 +58,7 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "errorstats",
     "cluster",
     "keyspace",
+    "keysizes",
 ];
 const ALL_SECTIONS: &[&str] = &[
     "server",
@@ -72,6 +74,7 @@ const ALL_SECTIONS: &[&str] = &[
     "latencystats",
     "cluster",
     "keyspace",
+    "keysizes",
 ];
 
 /// INFO [section [section ...]]
@@ -169,6 +172,7 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
                 out.push_str(on);
                 out.push_str("\r\n");
             }
+            "keysizes" => keysizes(&mut out, srv),
             _ => keyspace(&mut out, srv),
         }
     }
@@ -679,6 +683,21 @@ fn keyspace(out: &mut String, srv: &ServerState) {
             n => {
                 let _ = write!(out, ",subexpiry={n}\r\n");
             }
+        }
+    }
+}
+
+/// Redis 8's `keysizes` section: per database holding keys, one line per type with keys, its power-of-two bins
+/// from the smallest (`db0_distrib_strings_sizes:2=1,4K=3`), empty bins left out (see `keyspace::keysizes`).
+/// The header alone when every database is empty.
+fn keysizes(out: &mut String, srv: &ServerState) {
+    out.push_str("# Keysizes\r\n");
+    for (i, db) in srv.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        for ty in 0..crate::keyspace::keysizes::TYPES {
+            db.keysizes().info_line(i, ty, out);
         }
     }
 }

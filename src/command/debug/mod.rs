@@ -160,6 +160,9 @@ const HELP: &[&str] = &[
     "    Enable or disable the reply buffer resize cron job",
     "CLUSTERLINK KILL <to|from|all> <node-id>",
     "    Kills the link based on the direction to/from (both) with the provided node.",
+    "KEYSIZES-HIST-ASSERT <0|1>",
+    "    When 1, every command is followed by a check of the INFO keysizes histograms",
+    "    against a scan of each database; a difference crashes the server.",
 ];
 
 /// The refusal of DEBUG under `enable-debug-command no` (or `local` from a remote client), Redis's text.
@@ -234,6 +237,9 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         ctx.reply().ok();
     } else if is("set-disable-deny-scripts") && argc == 3 {
         ctx.server_mut().debug.disable_deny_scripts = crate::util::atoll(args.get(2)) != 0;
+        ctx.reply().ok();
+    } else if is("keysizes-hist-assert") && argc == 3 {
+        ctx.server_mut().keysizes_hist_assert = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("set-active-expire") && argc == 3 {
         ctx.server_mut().active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
