@@ -14,6 +14,7 @@ mod geo;
 mod hash_field_expiry;
 mod hll;
 mod json;
+mod keysizes;
 mod lazyfree_deletes;
 mod list_compress;
 mod lists_blocking;
