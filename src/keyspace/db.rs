@@ -514,11 +514,8 @@ impl Db {
                     (Some(ix), Some(e)) => Some(ix.note(&self.keys, e.key())),
                     _ => None,
                 };
-                let lent = if self.ks.has_lent() {
-                    self.keys.at(p).and_then(|e| self.ks.take_lent(e.key()))
-                } else {
-                    None
-                };
+                let lent =
+                    if self.ks.has_lent() { self.keys.at(p).and_then(|e| self.ks.take_lent(e.key())) } else { None };
                 if let Some(e) = self.keys.remove_at(p) {
                     self.ks.moved(lent.unwrap_or_else(|| class_of(&e)), None);
                     self.slot_removed(note);
@@ -893,7 +890,11 @@ impl Db {
         if !self.ks.has_lent() {
             let scanned = Keysizes::scan(self.keys.iter());
             let diff = self.ks.differs_from(&scanned);
-            debug_assert!(diff.is_none(), "db {}: the key-size histogram is off (type, bin, kept, scanned): {diff:?}", self.id);
+            debug_assert!(
+                diff.is_none(),
+                "db {}: the key-size histogram is off (type, bin, kept, scanned): {diff:?}",
+                self.id
+            );
         }
         if let Some(ix) = &self.slots {
             ix.check_counts(&self.keys);

@@ -36,8 +36,13 @@ pub const BINS: usize = 65;
 pub const TYPES: usize = 5;
 
 /// The names INFO gives each type's line, in type order.
-pub const TYPE_FIELDS: [&str; TYPES] =
-    ["distrib_strings_sizes", "distrib_lists_items", "distrib_sets_items", "distrib_zsets_items", "distrib_hashes_items"];
+pub const TYPE_FIELDS: [&str; TYPES] = [
+    "distrib_strings_sizes",
+    "distrib_lists_items",
+    "distrib_sets_items",
+    "distrib_zsets_items",
+    "distrib_hashes_items",
+];
 
 /// The bin of a size: 0 for 0, else one more than the size's base-2 logarithm rounded down (1 → 1, 2..3 → 2,
 /// 4..7 → 3, ...).
@@ -155,9 +160,9 @@ impl Keysizes {
     /// Where `key` is in the lent list.
     #[inline]
     fn lent_index(&self, key: &[u8]) -> Option<usize> {
-        self.lent.iter().position(|l| {
-            self.lent_keys.get(l.start as usize..(l.start + l.len) as usize).is_some_and(|k| k == key)
-        })
+        self.lent
+            .iter()
+            .position(|l| self.lent_keys.get(l.start as usize..(l.start + l.len) as usize).is_some_and(|k| k == key))
     }
 
     /// Takes `key` out of the lent list and returns its class before the change (`Some(None)` for a type not

@@ -33,7 +33,9 @@ fn expand(exp: &str) -> String {
 fn eval_db(c: &mut Conn, db: usize) -> String {
     c.cmd(&["SELECT", &db.to_string()]);
     let keys: Vec<Vec<u8>> = match Resp::parse(&c.cmd(&["KEYS", "*"])) {
-        Ok(r) => r.items().map(|v| v.iter().filter_map(|k| k.as_bytes().map(<[u8]>::to_vec)).collect()).unwrap_or_default(),
+        Ok(r) => {
+            r.items().map(|v| v.iter().filter_map(|k| k.as_bytes().map(<[u8]>::to_vec)).collect()).unwrap_or_default()
+        }
         Err(e) => panic!("KEYS: {e}"),
     };
     let mut counts = std::collections::BTreeMap::<(usize, u64), u64>::new();
@@ -139,9 +141,13 @@ fn bins_and_units(h: &mut Hist) {
     h.run("FLUSHALL", "");
     h.run("SET x 0123456789ABCDEF", "db0_STR:16=1");
     for label in [
-        "32", "64", "128", "256", "512", "1K", "2K", "4K", "8K", "16K", "32K", "64K", "128K", "256K", "512K", "1M", "2M",
+        "32", "64", "128", "256", "512", "1K", "2K", "4K", "8K", "16K", "32K", "64K", "128K", "256K", "512K", "1M",
+        "2M",
     ] {
-        let v = Resp::parse(&h.m.cmd(&["GET", "x"])).ok().and_then(|r| r.as_bytes().map(<[u8]>::to_vec)).unwrap_or_default();
+        let v = Resp::parse(&h.m.cmd(&["GET", "x"]))
+            .ok()
+            .and_then(|r| r.as_bytes().map(<[u8]>::to_vec))
+            .unwrap_or_default();
         h.check(&[b"APPEND".to_vec(), b"x".to_vec(), v], &format!("db0_STR:{label}=1"), false);
     }
 }
@@ -768,7 +774,10 @@ fn keysizes_section_is_listed_with_the_defaults() {
     c.cmd_str("RPUSH l a b c d e");
     assert_eq!(stripped(&mut c), expand("db0_STR:1=1 db3_LIST:4=1"));
     let raw = c.cmd(&["INFO", "KEYSIZES"]);
-    let text = String::from_utf8_lossy(Resp::parse(&raw).ok().and_then(|r| r.as_bytes().map(<[u8]>::to_vec)).as_deref().unwrap_or_default()).into_owned();
+    let text = String::from_utf8_lossy(
+        Resp::parse(&raw).ok().and_then(|r| r.as_bytes().map(<[u8]>::to_vec)).as_deref().unwrap_or_default(),
+    )
+    .into_owned();
     assert_eq!(text, "# Keysizes\r\ndb0_distrib_strings_sizes:1=1\r\ndb3_distrib_lists_items:4=1\r\n");
     // Streams and module values are not counted.
     c.cmd_str("XADD st * a 1");
@@ -796,8 +805,10 @@ fn keysizes_rebuilt_by_a_restart() {
     // The AOF's replay too.
     drop(s);
     c.cmd_str("CONFIG SET appendonly yes");
-    wait_for("the AOF rewrite", || crate::common::info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0"
-        && crate::common::info_field(&mut c, "persistence", "aof_rewrite_scheduled") == "0");
+    wait_for("the AOF rewrite", || {
+        crate::common::info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0"
+            && crate::common::info_field(&mut c, "persistence", "aof_rewrite_scheduled") == "0"
+    });
     c.cmd_str("LPUSH l2 x");
     let want = expand("db0_LIST:1=1,4=1 db0_SET:4=1 db0_ZSET:2=1 db0_HASH:1=1");
     assert_eq!(c.cmd_str("DEBUG LOADAOF"), b"+OK\r\n");

@@ -247,7 +247,12 @@ impl<'c> Door<'c, '_> {
     /// The entry lent for an in-place change: `INFO keysizes` counts it again when the handler is done (see
     /// `keyspace::keysizes`).
     #[inline]
-    fn lend(srv: &'c mut crate::state::ServerState, client: &crate::net::client::ClientState, db: usize, key: &[u8]) -> Option<&'c mut Entry> {
+    fn lend(
+        srv: &'c mut crate::state::ServerState,
+        client: &crate::net::client::ClientState,
+        db: usize,
+        key: &[u8],
+    ) -> Option<&'c mut Entry> {
         if db != client.db {
             srv.keysizes_lent_elsewhere = true;
         }
