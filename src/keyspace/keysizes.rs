@@ -75,11 +75,27 @@ pub struct Class {
 pub fn class_of(e: &Entry) -> Option<Class> {
     let t = e.obj_type();
     let size = match t {
-        ObjType::String => e.as_str().map_or(0, |s| s.len()),
+        ObjType::String => match e.as_str() {
+            Some(crate::keyspace::types::StrRef::Int(n)) => int_len(n),
+            Some(crate::keyspace::types::StrRef::Bytes(b)) => b.len(),
+            None => 0,
+        },
         ObjType::List | ObjType::Set | ObjType::ZSet | ObjType::Hash => e.value().map_or(0, |v| v.len()),
         ObjType::Stream | ObjType::Module => return None,
     };
     Some(Class { ty: t as u8, bin: bin(size as u64) })
+}
+
+/// The length of an integer's decimal form (a minus sign counts), without formatting it.
+#[inline]
+pub fn int_len(n: i64) -> usize {
+    let mut len = 1 + (n < 0) as usize;
+    let mut m = n.unsigned_abs();
+    while m >= 10 {
+        m /= 10;
+        len += 1;
+    }
+    len
 }
 
 /// The class of a string of `len` bytes.
@@ -283,6 +299,13 @@ mod tests {
             let b = bin(size) as usize;
             let low = 1u64 << (b - 1);
             assert!(low <= size && size < low * 2, "size {size} in bin {b}");
+        }
+    }
+
+    #[test]
+    fn int_len_is_the_decimal_length() {
+        for n in [0i64, 1, 9, 10, 99, 100, -1, -9, -10, 12345, i64::MAX, i64::MIN] {
+            assert_eq!(int_len(n), n.to_string().len(), "{n}");
         }
     }
 
