@@ -209,7 +209,10 @@ impl Db {
     pub fn sync_sizes(&mut self) {
         if self.ks.has_lent() {
             let keys = &self.keys;
-            self.ks.drain_lent(|k, _| keys.get(k).and_then(class_of));
+            self.ks.drain_lent(|k, pos| match pos.and_then(|p| keys.at(p)).filter(|e| e.key() == k) {
+                Some(e) => class_of(e),
+                None => keys.get(k).and_then(class_of),
+            });
         }
     }
 
@@ -557,16 +560,17 @@ impl Db {
             return None;
         }
         let before = class_of(self.keys.at(p)?);
-        self.ks.lend(key, before);
+        self.ks.lend(key, Some(p), before);
         self.keys.at_mut(p)
     }
 
     /// [`Db::find_mut`] for an in-place change of the value: the entry is lent, as [`Db::lookup_lend`] lends it.
     #[inline]
     pub fn lend_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let before = class_of(self.keys.get(key)?);
-        self.ks.lend(key, before);
-        self.keys.get_mut(key)
+        let p = self.keys.find(key)?;
+        let before = class_of(self.keys.at(p)?);
+        self.ks.lend(key, Some(p), before);
+        self.keys.at_mut(p)
     }
 
     /// [`Db::lookup`], also handing out the key's hash (client-side caching's table reuses it). Kept apart from

@@ -27,6 +27,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::keyspace::dict::Pos;
 use crate::keyspace::object::{Entry, ObjType};
 
 /// Bins per type: bin 0 for size 0, then one per power of two up to 2^63.
@@ -73,29 +74,14 @@ pub struct Class {
 /// The class of an entry as it is now.
 #[inline]
 pub fn class_of(e: &Entry) -> Option<Class> {
-    let t = e.obj_type();
-    let size = match t {
-        ObjType::String => match e.as_str() {
-            Some(crate::keyspace::types::StrRef::Int(n)) => int_len(n),
-            Some(crate::keyspace::types::StrRef::Bytes(b)) => b.len(),
-            None => 0,
-        },
-        ObjType::List | ObjType::Set | ObjType::ZSet | ObjType::Hash => e.value().map_or(0, |v| v.len()),
-        ObjType::Stream | ObjType::Module => return None,
-    };
-    Some(Class { ty: t as u8, bin: bin(size as u64) })
+    let size = e.counted_size()?;
+    Some(Class { ty: e.obj_type() as u8, bin: bin(size) })
 }
 
 /// The length of an integer's decimal form (a minus sign counts), without formatting it.
 #[inline]
 pub fn int_len(n: i64) -> usize {
-    let mut len = 1 + (n < 0) as usize;
-    let mut m = n.unsigned_abs();
-    while m >= 10 {
-        m /= 10;
-        len += 1;
-    }
-    len
+    (n < 0) as usize + 1 + n.unsigned_abs().checked_ilog10().unwrap_or(0) as usize
 }
 
 /// The class of a string of `len` bytes.
@@ -104,11 +90,13 @@ pub fn string_class(len: usize) -> Option<Class> {
     Some(Class { ty: ObjType::String as u8, bin: bin(len as u64) })
 }
 
-/// An entry lent for an in-place change: where its key's bytes are in the lend buffer, and its class before.
+/// An entry lent for an in-place change: where its key's bytes are in the lend buffer, where it was in the
+/// table (checked against the key before use: a later insert may have moved it), and its class before.
 #[derive(Debug, Clone, Copy)]
 struct Lent {
     start: u32,
     len: u32,
+    pos: Option<Pos>,
     before: Option<Class>,
 }
 
@@ -164,13 +152,13 @@ impl Keysizes {
     /// Remembers `key`'s class before a change in place (`before`: the entry's class now). A key lent already
     /// keeps its first class, which the histogram still counts.
     #[inline]
-    pub fn lend(&mut self, key: &[u8], before: Option<Class>) {
-        if self.lent_index(key).is_some() {
+    pub fn lend(&mut self, key: &[u8], pos: Option<Pos>, before: Option<Class>) {
+        if !self.lent.is_empty() && self.lent_index(key).is_some() {
             return;
         }
         let start = self.lent_keys.len() as u32;
         self.lent_keys.extend_from_slice(key);
-        self.lent.push(Lent { start, len: key.len() as u32, before });
+        self.lent.push(Lent { start, len: key.len() as u32, pos, before });
     }
 
     /// Where `key` is in the lent list.
@@ -194,28 +182,27 @@ impl Keysizes {
         Some(before)
     }
 
-    /// Empties the lent list, calling `f` with each key and its class before (the database looks the entry up and
-    /// counts the move).
-    pub fn drain_lent(&mut self, mut f: impl FnMut(&[u8], Option<Class>) -> Option<Class>) {
-        let lent = std::mem::take(&mut self.lent);
-        for l in &lent {
-            let key = self.lent_keys.get(l.start as usize..(l.start + l.len) as usize).unwrap_or_default();
-            let now = f(key, l.before);
-            let (from, to) = (l.before, now);
+    /// Empties the lent list, calling `f` with each key and where it was (the database looks the entry up and
+    /// returns its class now), and counts the moves.
+    #[inline]
+    pub fn drain_lent(&mut self, mut f: impl FnMut(&[u8], Option<Pos>) -> Option<Class>) {
+        let Keysizes { hist, lent_keys, lent } = self;
+        for l in lent.iter() {
+            let key = lent_keys.get(l.start as usize..(l.start + l.len) as usize).unwrap_or_default();
+            let (from, to) = (l.before, f(key, l.pos));
             if from != to {
                 if let Some(c) = from {
-                    let n = &mut self.hist[c.ty as usize][c.bin as usize];
+                    let n = &mut hist[c.ty as usize][c.bin as usize];
                     debug_assert!(*n > 0, "keysizes: a lent entry was not counted");
                     *n = n.saturating_sub(1);
                 }
                 if let Some(c) = to {
-                    self.hist[c.ty as usize][c.bin as usize] += 1;
+                    hist[c.ty as usize][c.bin as usize] += 1;
                 }
             }
         }
-        self.lent = lent;
-        self.lent.clear();
-        self.lent_keys.clear();
+        lent.clear();
+        lent_keys.clear();
     }
 
     /// Forgets every count and lend (a flush).
@@ -343,20 +330,19 @@ mod tests {
         let small = Some(Class { ty: 2, bin: 1 });
         let big = Some(Class { ty: 2, bin: 4 });
         k.add(small);
-        k.lend(b"s", small);
+        k.lend(b"s", None, small);
         // Lent again in the same change: the first class is the one counted.
-        k.lend(b"s", Some(Class { ty: 2, bin: 2 }));
-        k.drain_lent(|key, before| {
+        k.lend(b"s", None, Some(Class { ty: 2, bin: 2 }));
+        k.drain_lent(|key, _| {
             assert_eq!(key, b"s");
-            assert_eq!(before, small);
             big
         });
         assert!(!k.has_lent());
         assert_eq!(k.count(2, 1), 0);
         assert_eq!(k.count(2, 4), 1);
         // A lend taken back before a whole-entry change hands back the class counted.
-        k.lend(b"s", big);
-        k.lend(b"t", None);
+        k.lend(b"s", None, big);
+        k.lend(b"t", None, None);
         assert_eq!(k.take_lent(b"s"), Some(big));
         assert_eq!(k.take_lent(b"s"), None);
         assert_eq!(k.take_lent(b"t"), Some(None));

@@ -213,9 +213,13 @@ impl Ctx<'_> {
             e.set_lru(self.settings().fresh_lru());
             self.door(&w).insert(e);
         }
-        match self.door(&w).typed_mut::<T>() {
-            (Some(v), _, r) => Ok((v, r, w)),
-            (None, ..) => {
+        // The write lookup lent an existing entry already; a new one is lent here (counted empty by the insert).
+        let (srv, client) = (&mut *self.srv, &mut *self.client);
+        let db = &mut srv.dbs[client.db];
+        let e = if exists { db.find_mut(key) } else { db.lend_mut(key) };
+        match e.and_then(|e| e.value_mut()).and_then(T::of) {
+            Some(v) => Ok((v, &mut client.reply, w)),
+            None => {
                 w.untouched();
                 Err(WrongType)
             }
