@@ -58,7 +58,6 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "errorstats",
     "cluster",
     "keyspace",
-    "keysizes",
 ];
 const ALL_SECTIONS: &[&str] = &[
     "server",
@@ -99,6 +98,10 @@ fn info(ctx: &mut Ctx, args: Args) {
                 }
             }
         }
+    }
+    if wanted.contains(&"keysizes") {
+        // The first reading starts the histograms (see `keyspace::keysizes`).
+        ctx.server_mut().dbs.iter_mut().for_each(|db| db.track_keysizes());
     }
     let used = crate::alloc::used_memory();
     let peak = &mut ctx.server_mut().stats.peak_memory;
@@ -693,7 +696,8 @@ fn keyspace(out: &mut String, srv: &ServerState) {
 fn keysizes(out: &mut String, srv: &ServerState) {
     out.push_str("# Keysizes\r\n");
     for (i, db) in srv.dbs.iter().enumerate() {
-        if db.is_empty() {
+        // A histogram not kept yet has nothing to show (INFO starts them; a crash report's INFO all does not).
+        if db.is_empty() || !db.keysizes().is_on() {
             continue;
         }
         for ty in 0..crate::keyspace::keysizes::TYPES {

@@ -31,6 +31,16 @@
 
 use crate::keyspace::dict::{Dict, HashedKey};
 use crate::keyspace::keysizes::{class_of, Class, Keysizes};
+
+/// An entry's `INFO keysizes` class when the histogram is kept (`on`), else nothing to compute.
+#[inline(always)]
+fn cls(on: bool, e: &Entry) -> Option<Class> {
+    if on {
+        class_of(e)
+    } else {
+        None
+    }
+}
 use crate::keyspace::object::{Entry, FREE_EFFORT_THRESHOLD};
 use crate::keyspace::slots::{self, SlotIndex};
 use crate::util::Rng;
@@ -236,9 +246,19 @@ impl Db {
         self.ks.moved(before, after);
     }
 
+    /// Keeps the key-size histograms from now on, building them with one scan of the keys if they are not kept
+    /// yet (see "Kept from the first reading on" in [`crate::keyspace::keysizes`]). Every reading calls this first.
+    pub fn track_keysizes(&mut self) {
+        if !self.ks.is_on() {
+            self.ks.start(Keysizes::scan(self.keys.iter()));
+        }
+    }
+
     /// Whether the histograms equal a scan of the keyspace; the first difference (type, bin, kept, scanned)
-    /// otherwise. Lends are settled first. DEBUG KEYSIZES-HIST-ASSERT and the invariant check.
+    /// otherwise. Lends are settled first; a histogram not kept yet is started (and so equals the scan).
+    /// DEBUG KEYSIZES-HIST-ASSERT and the invariant check.
     pub fn keysizes_difference(&mut self) -> Option<(usize, usize, u64, u64)> {
+        self.track_keysizes();
         self.sync_sizes();
         let scanned = Keysizes::scan(self.keys.iter());
         self.ks.differs_from(&scanned)
@@ -520,7 +540,8 @@ impl Db {
                 let lent =
                     if self.ks.has_lent() { self.keys.at(p).and_then(|e| self.ks.take_lent(e.key())) } else { None };
                 if let Some(e) = self.keys.remove_at(p) {
-                    self.ks.moved(lent.unwrap_or_else(|| class_of(&e)), None);
+                    let on = self.ks.is_on();
+                    self.ks.moved(lent.unwrap_or_else(|| cls(on, &e)), None);
                     self.slot_removed(note);
                     self.unfile(&e);
                     self.expires -= 1;
@@ -555,6 +576,9 @@ impl Db {
     /// [`Db::lookup`] for a write: the entry is lent for an in-place change, counted again by [`Db::sync_sizes`].
     #[inline]
     pub fn lookup_lend(&mut self, key: &[u8], clock: LookupClock) -> Option<&mut Entry> {
+        if !self.ks.is_on() {
+            return self.lookup(key, clock);
+        }
         let p = self.keys.find(key)?;
         if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
             return None;
@@ -567,6 +591,9 @@ impl Db {
     /// [`Db::find_mut`] for an in-place change of the value: the entry is lent, as [`Db::lookup_lend`] lends it.
     #[inline]
     pub fn lend_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        if !self.ks.is_on() {
+            return self.find_mut(key);
+        }
         let p = self.keys.find(key)?;
         let before = class_of(self.keys.at(p)?);
         self.ks.lend(key, Some(p), before);
@@ -632,12 +659,13 @@ impl Db {
         e.set_expire(None);
         self.file_new(&mut e);
         self.settle_lent(e.key());
-        let class = class_of(&e);
+        let class = cls(self.ks.is_on(), &e);
         let new_key = (events & events::LOG_NEW != 0).then(|| e.key().to_vec());
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
-        self.ks.moved(old.as_ref().and_then(class_of), class);
+        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
+        self.ks.moved(was, class);
         match &old {
             Some(o) if o.has_expire() => self.expires -= 1,
             Some(_) => {}
@@ -656,12 +684,13 @@ impl Db {
     pub fn insert_with_expire(&mut self, mut e: Entry) -> Option<Entry> {
         self.file_new(&mut e);
         self.settle_lent(e.key());
-        let class = class_of(&e);
+        let class = cls(self.ks.is_on(), &e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
-        self.ks.moved(old.as_ref().and_then(class_of), class);
+        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
+        self.ks.moved(was, class);
         self.count_loaded(has, old)
     }
 
@@ -670,12 +699,13 @@ impl Db {
     pub fn insert_hashed_with_expire(&mut self, k: crate::keyspace::dict::HashedKey, mut e: Entry) -> Option<Entry> {
         self.file_new(&mut e);
         self.settle_lent(e.key());
-        let class = class_of(&e);
+        let class = cls(self.ks.is_on(), &e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
         let old = self.keys.insert_hashed(k, e);
         self.slot_added(note, old.is_none());
-        self.ks.moved(old.as_ref().and_then(class_of), class);
+        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
+        self.ks.moved(was, class);
         self.count_loaded(has, old)
     }
 
@@ -708,11 +738,12 @@ impl Db {
     pub fn insert_keep_ttl(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         self.file_new(&mut e);
         self.settle_lent(e.key());
-        let class = class_of(&e);
+        let class = cls(self.ks.is_on(), &e);
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
             e.set_expire(slot.expire_ms());
             let old = std::mem::replace(slot, e);
-            self.ks.moved(class_of(&old), class);
+            let was = cls(self.ks.is_on(), &old);
+            self.ks.moved(was, class);
             return self.overwritten(Some(old));
         }
         e.set_expire(None);
@@ -720,7 +751,8 @@ impl Db {
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
-        self.ks.moved(old.as_ref().and_then(class_of), class);
+        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
+        self.ks.moved(was, class);
         old
     }
 
@@ -728,7 +760,7 @@ impl Db {
     /// ([`Dict::insert_new`]). The entry keeps the TTL it carries.
     pub fn insert_new(&mut self, mut e: Entry) -> Result<(), Entry> {
         self.file_new(&mut e);
-        let class = class_of(&e);
+        let class = cls(self.ks.is_on(), &e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
         if let Err(e) = self.keys.insert_new(e) {
@@ -758,7 +790,8 @@ impl Db {
         self.settle_lent(key);
         let note = self.slot_note(key);
         let e = self.keys.remove(key)?;
-        self.ks.sub(class_of(&e));
+        let c = cls(self.ks.is_on(), &e);
+        self.ks.sub(c);
         self.slot_removed(note);
         if e.has_expire() {
             self.expires -= 1;
@@ -891,7 +924,7 @@ impl Db {
             self.check_filed(e);
         }
         debug_assert_eq!(with_ttl, self.expires, "db {}: the TTL count is off", self.id);
-        if !self.ks.has_lent() {
+        if self.ks.is_on() && !self.ks.has_lent() {
             let scanned = Keysizes::scan(self.keys.iter());
             let diff = self.ks.differs_from(&scanned);
             debug_assert!(

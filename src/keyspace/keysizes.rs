@@ -21,11 +21,18 @@
 //! entry is never counted twice. A caller that already knows both sizes of an in-place change (SET over a string,
 //! active field expiry) reports them itself (`Db::size_changed`) and lends nothing.
 //!
-//! What it costs (`benches/instr.sh`, callgrind instructions per request against the tree before it, one client
-//! pipeline deep): a string overwritten by SET pays two size reads and a compare (+2%); a write through a write
-//! lookup pays a size read when lent, a key copy, and at the settle a table-position check and a second size read
-//! (+8% to +15% for INCR, LPUSH, SADD, HSET, ZADD); reads pay one branch. Keeping the counted bin in the entry and
-//! reading sizes where the collection types change them would bring the lent writes down to a compare.
+//! **Kept from the first reading on.** A database counts nothing until its histogram is first read (`INFO
+//! keysizes`, `INFO all` / `everything`, DEBUG KEYSIZES-HIST-ASSERT): [`crate::keyspace::db::Db::track_keysizes`]
+//! then builds it with one scan of the keys and switches the bookkeeping on for good (a database made anew, by a
+//! full sync say, starts off again and is scanned at its first reading). What a client reads is the same as if it
+//! had been kept from the start; a server nobody asks pays one branch per write.
+//!
+//! What the bookkeeping costs once on (`benches/instr.sh`, callgrind instructions per request against the tree
+//! before it): a string overwritten by SET pays two size reads and a compare (+2% at -P 1); a write through a
+//! write lookup pays a size read when lent, a key copy, and at the settle a table-position check and a second size
+//! read (+8% to +19% for INCR, LPUSH, SADD, HSET, ZADD at -P 16). Keeping the counted bin in the entry and reading
+//! sizes where the collection types change them would bring the lent writes down to a compare: the way to have
+//! it on from the start, as Redis does.
 //!
 //! Tested by the unit tests below (bins, labels, the lend bookkeeping), by `Db`'s invariant check (the
 //! histogram equals a scan, in debug builds: the cron and the tests) and by `tests/operations/keysizes.rs`, the
@@ -108,6 +115,9 @@ struct Lent {
 
 /// One database's histograms and the entries lent for in-place changes not yet counted.
 pub struct Keysizes {
+    /// Whether the histogram is kept (see "Kept from the first reading on"); off, every method below but
+    /// [`Keysizes::start`] does nothing.
+    on: bool,
     hist: Box<[[u64; BINS]; TYPES]>,
     /// The lent keys' bytes, back to back (cleared with `lent`, its capacity kept: lending allocates nothing
     /// once warm).
@@ -117,14 +127,31 @@ pub struct Keysizes {
 
 impl Default for Keysizes {
     fn default() -> Self {
-        Keysizes { hist: Box::new([[0; BINS]; TYPES]), lent_keys: Vec::new(), lent: Vec::new() }
+        Keysizes { on: false, hist: Box::new([[0; BINS]; TYPES]), lent_keys: Vec::new(), lent: Vec::new() }
     }
 }
 
 impl Keysizes {
+    /// Whether the histogram is kept.
+    #[inline]
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
+    /// Switches the bookkeeping on with `hist`, a scan of the database's keys ([`Keysizes::scan`]).
+    pub fn start(&mut self, hist: Box<[[u64; BINS]; TYPES]>) {
+        self.hist = hist;
+        self.lent.clear();
+        self.lent_keys.clear();
+        self.on = true;
+    }
+
     /// Counts one more entry of class `c`.
     #[inline]
     pub fn add(&mut self, c: Option<Class>) {
+        if !self.on {
+            return;
+        }
         if let Some(c) = c {
             self.hist[c.ty as usize][c.bin as usize] += 1;
         }
@@ -133,6 +160,9 @@ impl Keysizes {
     /// Counts one entry of class `c` fewer.
     #[inline]
     pub fn sub(&mut self, c: Option<Class>) {
+        if !self.on {
+            return;
+        }
         if let Some(c) = c {
             let n = &mut self.hist[c.ty as usize][c.bin as usize];
             debug_assert!(*n > 0, "keysizes: no entry of type {} in bin {} to take away", c.ty, c.bin);
@@ -143,7 +173,7 @@ impl Keysizes {
     /// An entry went from class `from` to class `to`: a compare when the class stayed.
     #[inline]
     pub fn moved(&mut self, from: Option<Class>, to: Option<Class>) {
-        if from != to {
+        if self.on && from != to {
             self.sub(from);
             self.add(to);
         }
@@ -159,7 +189,7 @@ impl Keysizes {
     /// keeps its first class, which the histogram still counts.
     #[inline]
     pub fn lend(&mut self, key: &[u8], pos: Option<Pos>, before: Option<Class>) {
-        if !self.lent.is_empty() && self.lent_index(key).is_some() {
+        if !self.on || (!self.lent.is_empty() && self.lent_index(key).is_some()) {
             return;
         }
         let start = self.lent_keys.len() as u32;
@@ -192,7 +222,7 @@ impl Keysizes {
     /// returns its class now), and counts the moves.
     #[inline]
     pub fn drain_lent(&mut self, mut f: impl FnMut(&[u8], Option<Pos>) -> Option<Class>) {
-        let Keysizes { hist, lent_keys, lent } = self;
+        let Keysizes { hist, lent_keys, lent, .. } = self;
         for l in lent.iter() {
             let key = lent_keys.get(l.start as usize..(l.start + l.len) as usize).unwrap_or_default();
             let (from, to) = (l.before, f(key, l.pos));
@@ -211,7 +241,7 @@ impl Keysizes {
         lent_keys.clear();
     }
 
-    /// Forgets every count and lend (a flush).
+    /// Forgets every count and lend (a flush); a kept histogram stays kept.
     pub fn clear(&mut self) {
         *self.hist = [[0; BINS]; TYPES];
         self.lent.clear();
@@ -319,6 +349,7 @@ mod tests {
     #[test]
     fn info_line_lists_nonempty_bins_in_order() {
         let mut k = Keysizes::default();
+        k.start(Box::new([[0; BINS]; TYPES]));
         let mut out = String::new();
         k.info_line(0, 1, &mut out);
         assert_eq!(out, "");
@@ -333,6 +364,7 @@ mod tests {
     #[test]
     fn a_lend_counts_the_move_once() {
         let mut k = Keysizes::default();
+        k.start(Box::new([[0; BINS]; TYPES]));
         let small = Some(Class { ty: 2, bin: 1 });
         let big = Some(Class { ty: 2, bin: 4 });
         k.add(small);

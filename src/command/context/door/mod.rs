@@ -419,14 +419,18 @@ impl<'c> Door<'c, '_> {
         // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
         // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
         let big = |e: &Entry| e.free_effort() > crate::keyspace::object::FREE_EFFORT_THRESHOLD;
+        // `INFO keysizes` (see `keyspace::keysizes`): the two sizes of an in-place overwrite, once it is kept.
+        let sizes = db.keysizes().is_on();
         if let Some(e) = db.find_mut(key) {
             // (A hash filed for field expiry goes the slow way, which unfiles it.)
             if !e.has_expire() && !big(e) && !e.is_filed_hash() {
                 let old_type = e.obj_type();
-                let before = crate::keyspace::keysizes::class_of(e);
+                let before = if sizes { crate::keyspace::keysizes::class_of(e) } else { None };
                 e.set_string(val);
                 stamp(e);
-                db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
+                if sizes {
+                    db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
+                }
                 overwrite_events(srv, self.client, key, self.db, old_type, ObjType::String);
                 return;
             }
@@ -451,11 +455,13 @@ impl<'c> Door<'c, '_> {
         } else if exists {
             db.unfile_hash(key);
             if let Some(e) = db.find_mut(key) {
-                let before = crate::keyspace::keysizes::class_of(e);
+                let before = if sizes { crate::keyspace::keysizes::class_of(e) } else { None };
                 e.set_string(val);
                 stamp(e);
                 let persist = !keep_ttl && e.has_expire();
-                db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
+                if sizes {
+                    db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
+                }
                 if persist {
                     db.persist(key);
                 }
