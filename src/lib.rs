@@ -159,7 +159,7 @@
 //!   files than `MAX_CYCLE`. Run `cargo test --test layers -- --nocapture the_import` to see the cycles and the
 //!   upward imports;
 //! - the keyspace's data structures and the base (`sys`, `resp`, `net/ring.rs`, `keyspace/{dict, object.rs,
-//!   types, db.rs, lazyfree.rs, slots.rs, hash_slot.rs}`) never name `command`, `server`, `state`, `scripting`,
+//!   types, db.rs, keysizes.rs, lazyfree.rs, slots.rs, hash_slot.rs}`) never name `command`, `server`, `state`, `scripting`,
 //!   `acl`, `persist`, `config`, `admission`, `blocking`, `multi`, `propagate` or `pubsub`, not even in a doc
 //!   link;
 //! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers read it,

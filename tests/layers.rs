@@ -30,6 +30,7 @@ const LOWER: &[&str] = &[
     "keyspace/object.rs",
     "keyspace/types",
     "keyspace/db.rs",
+    "keyspace/keysizes.rs",
     "keyspace/lazyfree.rs",
     "keyspace/slots",
     "keyspace/hash_slot.rs",

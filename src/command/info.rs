@@ -1,6 +1,7 @@
 //! INFO [section [section ...]]: Redis 7.0's sections and field names, with our real figures, plus the fields Redis
 //! 7.2 and 7.4 added that we measure (listeners, pub/sub, WATCH and blocking counts, buffer-limit disconnections,
-//! event-loop cycles, ACL denials). Features ferredis doesn't have (modules) show their off state.
+//! event-loop cycles, ACL denials) and Redis 8's `keysizes` section, which 8.0 lists after `keyspace` in the
+//! default set as in `all` and `everything`. Features ferredis doesn't have (modules) show their off state.
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::{self, REDIS_VERSION};
@@ -72,6 +73,7 @@ const ALL_SECTIONS: &[&str] = &[
     "latencystats",
     "cluster",
     "keyspace",
+    "keysizes",
 ];
 
 /// INFO [section [section ...]]
@@ -96,6 +98,10 @@ fn info(ctx: &mut Ctx, args: Args) {
                 }
             }
         }
+    }
+    if wanted.contains(&"keysizes") {
+        // The first reading starts the histograms (see `keyspace::keysizes`).
+        ctx.server_mut().dbs.iter_mut().for_each(|db| db.track_keysizes());
     }
     let used = crate::alloc::used_memory();
     let peak = &mut ctx.server_mut().stats.peak_memory;
@@ -169,6 +175,7 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
                 out.push_str(on);
                 out.push_str("\r\n");
             }
+            "keysizes" => keysizes(&mut out, srv),
             _ => keyspace(&mut out, srv),
         }
     }
@@ -679,6 +686,22 @@ fn keyspace(out: &mut String, srv: &ServerState) {
             n => {
                 let _ = write!(out, ",subexpiry={n}\r\n");
             }
+        }
+    }
+}
+
+/// Redis 8's `keysizes` section: per database holding keys, one line per type with keys, its power-of-two bins
+/// from the smallest (`db0_distrib_strings_sizes:2=1,4K=3`), empty bins left out (see `keyspace::keysizes`).
+/// The header alone when every database is empty.
+fn keysizes(out: &mut String, srv: &ServerState) {
+    out.push_str("# Keysizes\r\n");
+    for (i, db) in srv.dbs.iter().enumerate() {
+        // A histogram not kept yet has nothing to show (INFO starts them; a crash report's INFO all does not).
+        if db.is_empty() || !db.keysizes().is_on() {
+            continue;
+        }
+        for ty in 0..crate::keyspace::keysizes::TYPES {
+            db.keysizes().info_line(i, ty, out);
         }
     }
 }

@@ -11,7 +11,7 @@ use super::shared::{delete_key, long_arg, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
 use crate::command::Access;
 use crate::keyspace::object::{StrRef, Value};
-use crate::keyspace::types::hash::Hash;
+use crate::keyspace::types::hash::Lookup;
 use crate::keyspace::types::list::List;
 use crate::keyspace::types::zset::ZSet;
 use std::cmp::Ordering;
@@ -115,18 +115,19 @@ fn lookup_by_pattern(ctx: &mut Ctx, pattern: &[u8], elem: &[u8]) -> Option<Vec<u
     key.extend_from_slice(&pattern[star + 1..star + 1 + postfix_len]);
     let now = ctx.now_ms();
     let e = ctx.lookup(Access::READ, &key).0?;
-    match field {
-        Some(f) => match e.value() {
-            Some(Value::Hash(h)) => hash_get(h, f, now),
-            _ => None,
+    let Some(f) = field else { return e.as_str().map(|s| s.to_vec()) };
+    // A hash field for BY / GET `->field`: one whose TTL passed reads as missing and is deleted as the hash
+    // family's readers delete it (Redis 8's `hashTypeGetValue` under `lookupKeyByPattern`).
+    match e.value() {
+        Some(Value::Hash(h)) => match h.lookup(f, now) {
+            Lookup::Live(v) => return Some(v.to_vec()),
+            Lookup::Missing => return None,
+            Lookup::Expired => {}
         },
-        None => e.as_str().map(|s| s.to_vec()),
+        _ => return None,
     }
-}
-
-/// A hash field's value for BY / GET `->field` patterns; a field whose TTL passed reads as missing.
-fn hash_get(h: &Hash, field: &[u8], now: i64) -> Option<Vec<u8>> {
-    h.lookup(field, now).live().map(|v| v.to_vec())
+    super::hash::expire_read_field(ctx, &key, f);
+    None
 }
 
 struct Item {

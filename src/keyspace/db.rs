@@ -30,6 +30,17 @@
 #![forbid(unsafe_code)]
 
 use crate::keyspace::dict::{Dict, HashedKey};
+use crate::keyspace::keysizes::{class_of, Class, Keysizes};
+
+/// An entry's `INFO keysizes` class when the histogram is kept (`on`), else nothing to compute.
+#[inline(always)]
+fn cls(on: bool, e: &Entry) -> Option<Class> {
+    if on {
+        class_of(e)
+    } else {
+        None
+    }
+}
 use crate::keyspace::object::{Entry, FREE_EFFORT_THRESHOLD};
 use crate::keyspace::slots::{self, SlotIndex};
 use crate::util::Rng;
@@ -57,6 +68,9 @@ pub struct Db {
     /// gives a field an earlier TTL refiles it ([`Db::refile_hash`]). An entry whose key no longer holds that hash
     /// filed at that time is stale and dropped when reached.
     hexpires: std::collections::BTreeSet<(u64, Box<[u8]>)>,
+    /// `INFO keysizes`: the keys counted by type and size, and the entries lent for an in-place change not yet
+    /// counted again ([`crate::keyspace::keysizes`]). Every insert and removal below counts its entry.
+    ks: Keysizes,
 }
 
 /// What a [`Db`] leaves for the server after a change it made on its own, below the command layer where there is
@@ -209,7 +223,65 @@ impl Db {
             expire_cursor: 0,
             queue: Queue::default(),
             hexpires: std::collections::BTreeSet::new(),
+            ks: Keysizes::default(),
         }
+    }
+
+    /// The key-size histograms (`INFO keysizes`). Up to date once the lends are settled ([`Db::sync_sizes`]).
+    #[inline]
+    pub fn keysizes(&self) -> &Keysizes {
+        &self.ks
+    }
+
+    /// Counts every lent entry again under its class now (see [`crate::keyspace::keysizes`]): the door calls this
+    /// when a handler is done. One bin computation and a compare per entry whose size class did not change.
+    #[inline]
+    pub fn sync_sizes(&mut self) {
+        if self.ks.has_lent() {
+            let keys = &self.keys;
+            self.ks.drain_lent(|k, pos| match pos.and_then(|p| keys.at(p)).filter(|e| e.key() == k) {
+                Some(e) => class_of(e),
+                None => keys.get(k).and_then(class_of),
+            });
+        }
+    }
+
+    /// Settles `key`'s lend before a whole-entry change of it, so the entry is taken out of the class the
+    /// histogram counts it in.
+    #[inline]
+    fn settle_lent(&mut self, key: &[u8]) {
+        if self.ks.has_lent() {
+            if let Some(before) = self.ks.take_lent(key) {
+                let now = self.keys.get(key).and_then(class_of);
+                self.ks.moved(before, now);
+            }
+        }
+    }
+
+    /// An entry's size class changed in place from `before` to `after` and the caller knows both (SET over a
+    /// string, active field expiry): counted now, nothing lent.
+    #[inline]
+    pub fn size_changed(&mut self, key: &[u8], before: Option<Class>, after: Option<Class>) {
+        self.settle_lent(key);
+        self.ks.moved(before, after);
+    }
+
+    /// Keeps the key-size histograms from now on, building them with one scan of the keys if they are not kept
+    /// yet (see "Kept from the first reading on" in [`crate::keyspace::keysizes`]). Every reading calls this first.
+    pub fn track_keysizes(&mut self) {
+        if !self.ks.is_on() {
+            self.ks.start(Keysizes::scan(self.keys.iter()));
+        }
+    }
+
+    /// Whether the histograms equal a scan of the keyspace; the first difference (type, bin, kept, scanned)
+    /// otherwise. Lends are settled first; a histogram not kept yet is started (and so equals the scan).
+    /// DEBUG KEYSIZES-HIST-ASSERT and the invariant check.
+    pub fn keysizes_difference(&mut self) -> Option<(usize, usize, u64, u64)> {
+        self.track_keysizes();
+        self.sync_sizes();
+        let scanned = Keysizes::scan(self.keys.iter());
+        self.ks.differs_from(&scanned)
     }
 
     /// The `expired` and `new` events recorded since the last call, oldest first, for `notify::drain` to publish
@@ -485,7 +557,11 @@ impl Db {
                     (Some(ix), Some(e)) => Some(ix.note(&self.keys, e.key())),
                     _ => None,
                 };
+                let lent =
+                    if self.ks.has_lent() { self.keys.at(p).and_then(|e| self.ks.take_lent(e.key())) } else { None };
                 if let Some(e) = self.keys.remove_at(p) {
+                    let on = self.ks.is_on();
+                    self.ks.moved(lent.unwrap_or_else(|| cls(on, &e)), None);
                     self.slot_removed(note);
                     self.unfile(&e);
                     self.expires -= 1;
@@ -514,6 +590,33 @@ impl Db {
         if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
             return None;
         }
+        self.keys.at_mut(p)
+    }
+
+    /// [`Db::lookup`] for a write: the entry is lent for an in-place change, counted again by [`Db::sync_sizes`].
+    #[inline]
+    pub fn lookup_lend(&mut self, key: &[u8], clock: LookupClock) -> Option<&mut Entry> {
+        if !self.ks.is_on() {
+            return self.lookup(key, clock);
+        }
+        let p = self.keys.find(key)?;
+        if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
+            return None;
+        }
+        let before = class_of(self.keys.at(p)?);
+        self.ks.lend(key, Some(p), before);
+        self.keys.at_mut(p)
+    }
+
+    /// [`Db::find_mut`] for an in-place change of the value: the entry is lent, as [`Db::lookup_lend`] lends it.
+    #[inline]
+    pub fn lend_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        if !self.ks.is_on() {
+            return self.find_mut(key);
+        }
+        let p = self.keys.find(key)?;
+        let before = class_of(self.keys.at(p)?);
+        self.ks.lend(key, Some(p), before);
         self.keys.at_mut(p)
     }
 
@@ -575,10 +678,14 @@ impl Db {
     pub fn set_key(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         e.set_expire(None);
         self.file_new(&mut e);
+        self.settle_lent(e.key());
+        let class = cls(self.ks.is_on(), &e);
         let new_key = (events & events::LOG_NEW != 0).then(|| e.key().to_vec());
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
+        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
+        self.ks.moved(was, class);
         match &old {
             Some(o) if o.has_expire() => self.expires -= 1,
             Some(_) => {}
@@ -596,10 +703,14 @@ impl Db {
     /// RDB file, RESTORE). Returns the replaced entry. No keyspace event.
     pub fn insert_with_expire(&mut self, mut e: Entry) -> Option<Entry> {
         self.file_new(&mut e);
+        self.settle_lent(e.key());
+        let class = cls(self.ks.is_on(), &e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
+        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
+        self.ks.moved(was, class);
         self.count_loaded(has, old)
     }
 
@@ -607,10 +718,14 @@ impl Db {
     /// loader hashes a few keys before inserting them.
     pub fn insert_hashed_with_expire(&mut self, k: crate::keyspace::dict::HashedKey, mut e: Entry) -> Option<Entry> {
         self.file_new(&mut e);
+        self.settle_lent(e.key());
+        let class = cls(self.ks.is_on(), &e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
         let old = self.keys.insert_hashed(k, e);
         self.slot_added(note, old.is_none());
+        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
+        self.ks.moved(was, class);
         self.count_loaded(has, old)
     }
 
@@ -642,9 +757,13 @@ impl Db {
     /// entry goes to the [`Queue`]). A new key is a `new` event when `events` asks for it.
     pub fn insert_keep_ttl(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         self.file_new(&mut e);
+        self.settle_lent(e.key());
+        let class = cls(self.ks.is_on(), &e);
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
             e.set_expire(slot.expire_ms());
             let old = std::mem::replace(slot, e);
+            let was = cls(self.ks.is_on(), &old);
+            self.ks.moved(was, class);
             return self.overwritten(Some(old));
         }
         e.set_expire(None);
@@ -652,6 +771,8 @@ impl Db {
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
+        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
+        self.ks.moved(was, class);
         old
     }
 
@@ -659,6 +780,7 @@ impl Db {
     /// ([`Dict::insert_new`]). The entry keeps the TTL it carries.
     pub fn insert_new(&mut self, mut e: Entry) -> Result<(), Entry> {
         self.file_new(&mut e);
+        let class = cls(self.ks.is_on(), &e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
         if let Err(e) = self.keys.insert_new(e) {
@@ -667,6 +789,7 @@ impl Db {
             return Err(e);
         }
         self.slot_added(note, true);
+        self.ks.add(class);
         if has {
             self.expires += 1;
         }
@@ -684,8 +807,11 @@ impl Db {
 
     /// Removes a key and its TTL.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.settle_lent(key);
         let note = self.slot_note(key);
         let e = self.keys.remove(key)?;
+        let c = cls(self.ks.is_on(), &e);
+        self.ks.sub(c);
         self.slot_removed(note);
         if e.has_expire() {
             self.expires -= 1;
@@ -747,6 +873,7 @@ impl Db {
         self.expire_cursor = 0;
         self.avg_ttl_ms = 0;
         self.hexpires.clear();
+        self.ks.clear();
     }
 
     /// Empties the database like [`Db::clear`] but hands the table over instead of freeing it (the lazy-free
@@ -792,6 +919,9 @@ impl Db {
     /// Exchanges the contents of two databases (SWAPDB): keys, TTL count and the expiry statistics that follow
     /// the data. Ids stay.
     pub fn swap_data(&mut self, other: &mut Db) {
+        self.sync_sizes();
+        other.sync_sizes();
+        std::mem::swap(&mut self.ks, &mut other.ks);
         std::mem::swap(&mut self.keys, &mut other.keys);
         std::mem::swap(&mut self.slots, &mut other.slots);
         std::mem::swap(&mut self.expires, &mut other.expires);
@@ -814,6 +944,15 @@ impl Db {
             self.check_filed(e);
         }
         debug_assert_eq!(with_ttl, self.expires, "db {}: the TTL count is off", self.id);
+        if self.ks.is_on() && !self.ks.has_lent() {
+            let scanned = Keysizes::scan(self.keys.iter());
+            let diff = self.ks.differs_from(&scanned);
+            debug_assert!(
+                diff.is_none(),
+                "db {}: the key-size histogram is off (type, bin, kept, scanned): {diff:?}",
+                self.id
+            );
+        }
         if let Some(ix) = &self.slots {
             ix.check_counts(&self.keys);
         }

@@ -1,7 +1,8 @@
 //! The keyspace: everything that stores keys and values, from the hash table up to the processes that delete
 //! keys on their own.
 //!
-//! The lower half ([`dict`], [`object`], [`types`], [`db`], [`lazyfree`], [`slots`], [`hash_slot`]) is data
+//! The lower half ([`dict`], [`object`], [`types`], [`db`], [`keysizes`], [`lazyfree`], [`slots`],
+//! [`hash_slot`]) is data
 //! structures: it never names the server, its state, commands, scripting, ACL, replication, persistence or
 //! configuration (`tests/layers.rs` enforces it). The processes that delete or move keys on their own and work on
 //! the whole server state (active expiry, eviction with its data, active defragmentation, keyspace notifications)
@@ -15,6 +16,7 @@
 //!   stream layout under an ordered index, consumer groups).
 //! - [`db`]: one database: keys, TTLs, lazy expiry, and the single-key door's storage half (`Db::delete`). Its
 //!   table is private to this module; lookups are handed a `LookupClock` (time, lazy expiry's mode, events).
+//! - [`keysizes`]: Redis 8's `INFO keysizes` histograms (keys by type and power-of-two size), kept by `Db`.
 //! - [`slots`]: the per-slot key index of cluster mode, kept by `Db`'s inserts and removes.
 //! - [`hash_slot`]: a key's hash slot (CRC16 of the key or its `{tag}`), for the slot index and the cluster.
 //! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
@@ -22,6 +24,7 @@
 pub mod db;
 pub mod dict;
 pub mod hash_slot;
+pub mod keysizes;
 pub mod lazyfree;
 pub mod object;
 pub mod slots;

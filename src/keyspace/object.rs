@@ -869,6 +869,41 @@ impl Entry {
         }
     }
 
+    /// The size `INFO keysizes` counts the entry under ([`crate::keyspace::keysizes`]): a string's length in bytes
+    /// (an integer's decimal digits), a list's, set's, sorted set's or hash's element count; `None` for the types
+    /// not counted (streams, module values). One read of the key's length and one of the payload: it runs on
+    /// every write.
+    #[inline]
+    pub fn counted_size(&self) -> Option<u64> {
+        let kind = self.kind();
+        if kind == KIND_RAW {
+            return self.raw_ref().map(|v| v.len() as u64);
+        }
+        if kind == KIND_VAL {
+            return match self.val_ref()? {
+                Value::List(l) => Some(l.len() as u64),
+                Value::Set(x) => Some(x.len() as u64),
+                Value::ZSet(z) => Some(z.len() as u64),
+                Value::Hash(h) => Some(h.len() as u64),
+                Value::Stream(_) | Value::Json(_) | Value::Prob(_) => None,
+            };
+        }
+        let off = self.payload_off();
+        match kind {
+            KIND_INT => {
+                // SAFETY: an int payload is one varint at the payload offset.
+                let (v, _) = unsafe { read_varint(self.ptr.as_ptr().add(off)) };
+                Some(crate::keyspace::keysizes::int_len(unzigzag(v)) as u64)
+            }
+            KIND_EMB => {
+                // SAFETY: an embstr payload starts with its length varint at the payload offset.
+                let (len, _) = unsafe { read_varint(self.ptr.as_ptr().add(off)) };
+                Some(len)
+            }
+            _ => None,
+        }
+    }
+
     /// The collection value, or `None` for strings.
     pub fn value(&self) -> Option<&Value> {
         self.val_ref()

@@ -311,6 +311,9 @@ impl Server {
         run(self, c);
         self.nesting -= 1;
         let reply_bytes = c.reply.buf.len().saturating_sub(reply_before) as u64;
+        if self.state.keysizes_hist_assert {
+            assert_keysizes(&mut self.state, full_name);
+        }
         // CLIENT UNBLOCK ends the other client's wait within the command, as in Redis (its statistics and slowlog
         // entry come before the caller's, and an error reply it gives counts as the caller's failure, since Redis
         // compares the server's error count before and after a call).
@@ -684,6 +687,30 @@ impl Server {
                 }
                 Action::AbortShutdown => self.abort_shutdown(Some(c)),
             }
+        }
+    }
+}
+
+/// DEBUG KEYSIZES-HIST-ASSERT: each database's `INFO keysizes` histograms against a scan of its keys, after a
+/// command. A difference is a bug in their bookkeeping and ends the process with a crash report, as Redis's
+/// `serverPanic` does there.
+#[cold]
+fn assert_keysizes(state: &mut crate::state::ServerState, after: &str) {
+    for db in state.dbs.iter_mut() {
+        if let Some((ty, bin, kept, scanned)) = db.keysizes_difference() {
+            let id = db.id;
+            crate::crash_report::panic_report(
+                |w| {
+                    crate::crash_report::warn_line(
+                        w,
+                        &format!(
+                            "keysizes histogram of db {id} differs from a scan after '{after}': type {ty}, bin {bin}: \
+                             {kept} kept, {scanned} scanned"
+                        ),
+                    );
+                },
+                None,
+            );
         }
     }
 }

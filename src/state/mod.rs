@@ -480,6 +480,13 @@ pub struct ServerState {
     /// invariants when its `Ctx` goes away (see `command::door`).
     #[cfg(debug_assertions)]
     pub door_settled: Vec<(usize, Vec<u8>)>,
+    /// A handler lent an entry for writing in a database other than its client's (MOVE's or COPY's destination):
+    /// when its `Ctx` goes away every database settles its lends for `INFO keysizes`, not only the client's
+    /// (see `keyspace::keysizes`).
+    pub keysizes_lent_elsewhere: bool,
+    /// DEBUG KEYSIZES-HIST-ASSERT: after every command, each database's key-size histograms are compared with a
+    /// scan of its keys, and a difference is fatal (as in Redis, a test aid).
+    pub keysizes_hist_assert: bool,
 }
 
 /// The connections: the client table and the bookkeeping around it (ids, MONITOR, clients waiting to be written,
@@ -723,6 +730,8 @@ impl ServerState {
             hotkeys: None,
             #[cfg(debug_assertions)]
             door_settled: Vec::new(),
+            keysizes_lent_elsewhere: false,
+            keysizes_hist_assert: false,
             lazy_expiry: Default::default(),
             db_events: 0,
         }

@@ -1,7 +1,7 @@
 //! Data types and the keyspace: bitmaps, geo, HyperLogLog, streams and consumer groups (with Redis 8.2's
 //! reference policies), blocking lists and sorted sets, keyspace notifications, list compression, ordered inserts,
 //! SCAN cursors, MULTI/EXEC and WATCH, lazy free, memory accounting, Redis 8.4's string commands (DIGEST, DELEX,
-//! MSETEX).
+//! MSETEX), INFO keysizes.
 //!
 //! One test binary (`cargo test --test types`), one module per topic; the shared harness is `tests/common`
 //! (tests/README.md).
@@ -15,6 +15,7 @@ mod hash_field_expiry;
 mod hll;
 mod json;
 mod json_errors;
+mod keysizes;
 mod lazyfree_deletes;
 mod list_compress;
 mod lists_blocking;

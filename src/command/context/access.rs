@@ -126,7 +126,9 @@ impl Ctx<'_> {
         let Ctx { client, srv } = self;
         if access.has(Access::HELD_BIT) {
             let ServerState { dbs, rng, .. } = &mut **srv;
-            return (dbs[client.db].find_mut(key), &mut client.reply, rng);
+            let db = &mut dbs[client.db];
+            let e = if access.has(Access::WRITE_BIT) { db.lend_mut(key) } else { db.find_mut(key) };
+            return (e, &mut client.reply, rng);
         }
         let touch =
             if access.has(Access::NOTOUCH_BIT) || (!access.has(Access::WRITE_BIT) && client.has(flags::NO_TOUCH)) {
@@ -141,6 +143,9 @@ impl Ctx<'_> {
             let (found, hk) = dbs[client.db].lookup_hashed(key, clock);
             tracking.note_lookup(key, hk);
             found
+        } else if access.has(Access::WRITE_BIT) {
+            // Lent for an in-place change, counted again for `INFO keysizes` when the handler is done.
+            dbs[client.db].lookup_lend(key, clock)
         } else {
             dbs[client.db].lookup(key, clock)
         };

@@ -290,11 +290,21 @@ impl Ctx<'_> {
     }
 }
 
-/// When a handler is done, the keys it changed satisfy the keyspace invariants ([`door`]): checked in debug
-/// builds. The impl exists in every build so that a `Ctx`'s borrows end at the same place in all of them.
+/// When a handler is done, the entries it changed in place are counted again in the key-size histograms, and
+/// the keys it changed satisfy the keyspace invariants ([`door`]), checked in debug builds.
 impl Drop for Ctx<'_> {
     #[inline]
     fn drop(&mut self) {
+        // The entries the handler changed in place are counted again for `INFO keysizes` (`keyspace::keysizes`).
+        if let Some(db) = self.srv.dbs.get_mut(self.client.db) {
+            db.sync_sizes();
+        }
+        if self.srv.keysizes_lent_elsewhere {
+            self.srv.keysizes_lent_elsewhere = false;
+            for db in self.srv.dbs.iter_mut() {
+                db.sync_sizes();
+            }
+        }
         #[cfg(debug_assertions)]
         if !std::thread::panicking() {
             door::check_settled(self.srv);

@@ -160,6 +160,9 @@ const HELP: &[&str] = &[
     "    Enable or disable the reply buffer resize cron job",
     "CLUSTERLINK KILL <to|from|all> <node-id>",
     "    Kills the link based on the direction to/from (both) with the provided node.",
+    "KEYSIZES-HIST-ASSERT <0|1>",
+    "    When 1, every command is followed by a check of the INFO keysizes histograms",
+    "    against a scan of each database; a difference crashes the server.",
 ];
 
 /// The refusal of DEBUG under `enable-debug-command no` (or `local` from a remote client), Redis's text.
@@ -232,11 +235,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else if is("sleep") && argc == 3 {
         sleep(args.get(2));
         ctx.reply().ok();
-    } else if is("set-disable-deny-scripts") && argc == 3 {
-        ctx.server_mut().debug.disable_deny_scripts = crate::util::atoll(args.get(2)) != 0;
-        ctx.reply().ok();
-    } else if is("set-active-expire") && argc == 3 {
-        ctx.server_mut().active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
+    } else if argc == 3 && set_switch(ctx, sub, args.get(2)) {
         ctx.reply().ok();
     } else if is("quicklist-packed-threshold") && argc == 3 {
         set_packed_threshold(ctx, args.get(2));
@@ -265,9 +264,6 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         rewrite_force_all(ctx);
     } else if is("client-eviction") && argc == 2 {
         client_eviction(ctx);
-    } else if is("pause-cron") && argc == 3 {
-        ctx.server_mut().debug.pause_cron = crate::util::atoll(args.get(2)) != 0;
-        ctx.reply().ok();
     } else if is("replybuffer") && argc == 4 {
         replybuffer(ctx, args);
     } else if is("clusterlink") && argc == 5 && args.is(2, "kill") {
@@ -275,6 +271,22 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else {
         err_subcommand_syntax(ctx.reply(), "debug", sub);
     }
+}
+
+/// The on/off test switches, `DEBUG <name> <0|1>` (any number but 0 is on, as Redis's `atoi`): SET-ACTIVE-EXPIRE,
+/// SET-DISABLE-DENY-SCRIPTS, PAUSE-CRON and KEYSIZES-HIST-ASSERT. Returns false for another subcommand.
+fn set_switch(ctx: &mut Ctx, sub: &[u8], arg: &[u8]) -> bool {
+    let on = crate::util::atoll(arg) != 0;
+    let srv = ctx.server_mut();
+    let switch = match sub.to_ascii_lowercase().as_slice() {
+        b"set-active-expire" => &mut srv.active_expire_enabled,
+        b"set-disable-deny-scripts" => &mut srv.debug.disable_deny_scripts,
+        b"pause-cron" => &mut srv.debug.pause_cron,
+        b"keysizes-hist-assert" => &mut srv.keysizes_hist_assert,
+        _ => return false,
+    };
+    *switch = on;
+    true
 }
 
 /// `DEBUG LEAK <string>`: leaks a copy of the string.

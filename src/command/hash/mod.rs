@@ -528,6 +528,14 @@ fn read_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> Result<Option<Vec<u8>>
     Ok(None)
 }
 
+/// A field whose TTL passed that a reader outside the family met (SORT's `->field` patterns): deleted as
+/// [`read_field`] deletes it, when this server deletes due fields.
+pub(super) fn expire_read_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) {
+    if past_mode(ctx) == Past::Delete {
+        expire_field_now(ctx, key, field);
+    }
+}
+
 // ---- writes ----------------------------------------------------------------------------------------------------
 
 /// HSET key field value [field value ...]

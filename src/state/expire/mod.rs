@@ -300,8 +300,17 @@ fn field_expire_steps(state: &mut ServerState, fast: bool) {
                 continue;
             };
             let mut gone: Vec<Vec<u8>> = Vec::new();
+            let before = h.len();
             h.expire_due(now, FIELDS_PER_STEP, BUCKETS_PER_STEP, |f| gone.push(f.to_vec()));
             let emptied = h.is_empty();
+            let class = |n: usize| {
+                Some(crate::keyspace::keysizes::Class {
+                    ty: crate::keyspace::object::ObjType::Hash as u8,
+                    bin: crate::keyspace::keysizes::bin(n as u64),
+                })
+            };
+            let after = h.len();
+            db.size_changed(&key, class(before), class(after));
             if emptied {
                 db.delete(&key);
             } else {

@@ -213,9 +213,13 @@ impl Ctx<'_> {
             e.set_lru(self.settings().fresh_lru());
             self.door(&w).insert(e);
         }
-        match self.door(&w).typed_mut::<T>() {
-            (Some(v), _, r) => Ok((v, r, w)),
-            (None, ..) => {
+        // The write lookup lent an existing entry already; a new one is lent here (counted empty by the insert).
+        let (srv, client) = (&mut *self.srv, &mut *self.client);
+        let db = &mut srv.dbs[client.db];
+        let e = if exists { db.find_mut(key) } else { db.lend_mut(key) };
+        match e.and_then(|e| e.value_mut()).and_then(T::of) {
+            Some(v) => Ok((v, &mut client.reply, w)),
+            None => {
                 w.untouched();
                 Err(WrongType)
             }
@@ -244,17 +248,32 @@ impl<'c> Door<'c, '_> {
         &mut self.srv.dbs[self.db]
     }
 
+    /// The entry lent for an in-place change: `INFO keysizes` counts it again when the handler is done (see
+    /// `keyspace::keysizes`).
+    #[inline]
+    fn lend(
+        srv: &'c mut crate::state::ServerState,
+        client: &crate::net::client::ClientState,
+        db: usize,
+        key: &[u8],
+    ) -> Option<&'c mut Entry> {
+        if db != client.db {
+            srv.keysizes_lent_elsewhere = true;
+        }
+        srv.dbs[db].lend_mut(key)
+    }
+
     /// The entry (no expiry, no touch: the write lookup did both).
     #[inline]
     pub fn entry_mut(self) -> Option<&'c mut Entry> {
-        let key = self.key;
-        self.db_mut().find_mut(key)
+        Self::lend(self.srv, self.client, self.db, self.key)
     }
 
     /// The entry with the reply sink (no expiry, no touch), for a change that answers from the entry itself.
     #[inline]
     pub fn entry_reply(self) -> (Option<&'c mut Entry>, &'c mut Reply) {
-        (self.srv.dbs[self.db].find_mut(self.key), &mut self.client.reply)
+        let e = Self::lend(self.srv, self.client, self.db, self.key);
+        (e, &mut self.client.reply)
     }
 
     /// The value if it is a `T` (no expiry, no touch) plus the server's RNG and the reply sink, for random picks
@@ -262,7 +281,10 @@ impl<'c> Door<'c, '_> {
     #[inline]
     pub fn typed_mut<T: ValueKind>(self) -> (Option<&'c mut T>, &'c mut crate::util::Rng, &'c mut Reply) {
         let srv = self.srv;
-        let v = srv.dbs[self.db].find_mut(self.key).and_then(|e| e.value_mut()).and_then(T::of);
+        if self.db != self.client.db {
+            srv.keysizes_lent_elsewhere = true;
+        }
+        let v = srv.dbs[self.db].lend_mut(self.key).and_then(|e| e.value_mut()).and_then(T::of);
         (v, &mut srv.rng, &mut self.client.reply)
     }
 
@@ -397,12 +419,18 @@ impl<'c> Door<'c, '_> {
         // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
         // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
         let big = |e: &Entry| e.free_effort() > crate::keyspace::object::FREE_EFFORT_THRESHOLD;
+        // `INFO keysizes` (see `keyspace::keysizes`): the two sizes of an in-place overwrite, once it is kept.
+        let sizes = db.keysizes().is_on();
         if let Some(e) = db.find_mut(key) {
             // (A hash filed for field expiry goes the slow way, which unfiles it.)
             if !e.has_expire() && !big(e) && !e.is_filed_hash() {
                 let old_type = e.obj_type();
+                let before = if sizes { crate::keyspace::keysizes::class_of(e) } else { None };
                 e.set_string(val);
                 stamp(e);
+                if sizes {
+                    db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
+                }
                 overwrite_events(srv, self.client, key, self.db, old_type, ObjType::String);
                 return;
             }
@@ -427,9 +455,14 @@ impl<'c> Door<'c, '_> {
         } else if exists {
             db.unfile_hash(key);
             if let Some(e) = db.find_mut(key) {
+                let before = if sizes { crate::keyspace::keysizes::class_of(e) } else { None };
                 e.set_string(val);
                 stamp(e);
-                if !keep_ttl && e.has_expire() {
+                let persist = !keep_ttl && e.has_expire();
+                if sizes {
+                    db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
+                }
+                if persist {
                     db.persist(key);
                 }
             }
