@@ -470,12 +470,7 @@ impl<E: DictEntry> Default for Dict<E> {
 /// SplitMix64 over a per-thread counter that starts at a random point, so every dict gets a distinct,
 /// well-mixed seed for the price of a few arithmetic instructions, and no two dicts share a hash order.
 pub fn fresh_seed() -> u64 {
-    thread_local! {
-        /// The counter, stepped only here, by every dict created or emptied on this thread. A private generator,
-        /// per thread so that making a dict takes no lock.
-        static STATE: std::cell::Cell<u64> = std::cell::Cell::new(process_seed());
-    }
-    let mut z = STATE.with(|c| {
+    let mut z = SEED_STATE.with(|c| {
         let v = c.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
         c.set(v);
         v
@@ -483,6 +478,19 @@ pub fn fresh_seed() -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+thread_local! {
+    /// [`fresh_seed`]'s counter, stepped only there, by every dict created or emptied on this thread. A private
+    /// generator, per thread so that making a dict takes no lock.
+    static SEED_STATE: std::cell::Cell<u64> = std::cell::Cell::new(process_seed());
+}
+
+/// Restarts this thread's [`fresh_seed`] counter at `from`, so that a test's rebuilds take the same seeds on every
+/// run.
+#[cfg(test)]
+pub(crate) fn restart_fresh_seeds(from: u64) {
+    SEED_STATE.with(|c| c.set(from));
 }
 
 /// The random per-process hash seed.
