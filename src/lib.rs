@@ -289,7 +289,7 @@
 //! - The keyspace: `keyspace::dict::GROWTH_LIMIT` (`maxmemory` for table growth: when it changes, before sleep);
 //!   `keyspace::dict::BULK_LOAD` (migrate at once while loading: start and end of a load);
 //!   `keyspace::dict::COLLECTIONS_RESIZE` (collections may shrink: a child starts or ends);
-//!   `keyspace::dict::fresh_seed::STATE` and `keyspace::dict::process_seed::SEED` (hash seeds: each new table, the
+//!   `keyspace::dict::SEED_STATE` and `keyspace::dict::process_seed::SEED` (hash seeds: each new table, the
 //!   first one); `keyspace::db::QUEUED` (some database's queue holds an event, a deletion or a value to free: a
 //!   `Db`, cleared by `state::notify::drain_queues` after every command and cycle);
 //!   `keyspace::slots::ENABLED` (keep the slot index: cluster start-up); `keyspace::object::LFU_RNG` (the LFU
