@@ -6,6 +6,29 @@ use ferredis::keyspace::types::prob::bloom::Bloom;
 use ferredis::keyspace::types::prob::cuckoo::{self, Cuckoo};
 use libfuzzer_sys::fuzz_target;
 
+/// Whether the filters a Cuckoo header asks for fit the fuzzer's memory (256 MB; libFuzzer stops at 2 GB, and the
+/// target builds each filter twice). The server takes headers up to `prob::MAX_ALLOC_BYTES` (4 GiB), as RedisBloom
+/// takes whatever it can allocate; the same sizes as `Cuckoo::from_header` computes them (`sub_buckets`).
+fn cuckoo_fits(h: &[u8]) -> bool {
+    let u64_at = |i: usize| h.get(i..i + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+    let u16_at = |i: usize| h.get(i..i + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+    let (num_buckets, num_filters) = (u64_at(8), u64_at(24) as u16);
+    let (bucket_size, expansion) = (u16_at(32) as u64, u16_at(36) as f64);
+    let mut total = 0u64;
+    for i in 0..num_filters as i32 {
+        let growth = expansion.powi(i);
+        if growth >= 18_446_744_073_709_551_616.0 {
+            return true;
+        }
+        let nb = num_buckets.wrapping_mul(growth as u64) & 0x00FF_FFFF_FFFF_FFFF;
+        total = total.saturating_add(nb.saturating_mul(bucket_size));
+        if total > 256 << 20 {
+            return false;
+        }
+    }
+    true
+}
+
 fuzz_target!(|data: &[u8]| {
     // The first byte splits the input: a header, then a chunk fed at an iterator taken from the next 8 bytes. The
     // same bytes go to both readers.
@@ -24,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(Bloom::from_header(&b.encode_header()).map(|x| x.links.len()), Ok(b.links.len()));
         let _ = b.contains(rest);
     }
-    if let Some(mut c) = Cuckoo::from_header(hdr) {
+    if let Some(mut c) = cuckoo_fits(hdr).then(|| Cuckoo::from_header(hdr)).flatten() {
         if let Some((iter, bytes)) = chunk {
             let before = c.clone();
             if !c.load_chunk(iter, bytes) {
