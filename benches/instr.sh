@@ -9,7 +9,9 @@
 # servers need one read and one write per request, plus a share of epoll_wait). Connection setup of the CLIENTS
 # connections is included in both (accept4, setsockopt, close).
 # Knobs: N (requests, default 20000), CLIENTS (50), TESTS (ping_mbulk,set,get,incr,mset), PIPELINES ("1 16"),
-# MODE (both | instr | syscalls), FERREDIS (target/release/ferredis-server), REDIS (/usr/bin/redis-server).
+# MODE (both | instr | syscalls), FERREDIS (target/release/ferredis-server), REDIS (/usr/bin/redis-server),
+# SETUP (a command sent to each server once it is up, before the warm-up: e.g. SETUP="info keysizes" measures
+# with the key-size histograms kept; a server that does not know it answers an error, which is ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
@@ -44,6 +46,9 @@ wait_ping() {
     return 1
 }
 
+# setup <port>: the SETUP command, if any (its reply is not looked at).
+setup() { if [ -n "${SETUP:-}" ]; then read -r -a words <<<"$SETUP" && redis-cli -p "$1" "${words[@]}" >/dev/null 2>&1 || true; fi; }
+
 bench() { redis-benchmark -p "$1" -c "$CLIENTS" -n "$2" -t "$3" -P "$4" -q >/dev/null 2>&1; }
 
 # instr <bin> <test> <p>: callgrind instructions per request.
@@ -59,6 +64,7 @@ instr() {
     pid=$!
     PIDS+=("$pid")
     wait_ping "$port" || { echo "server did not start" >&2; tail "$dir/log" >&2; return 1; }
+    setup "$port"
     bench "$port" 2000 "$t" "$p"
     callgrind_control -z "$pid" >/dev/null 2>&1
     bench "$port" "$N" "$t" "$p"
@@ -80,6 +86,7 @@ syscalls() {
     pid=$!
     PIDS+=("$pid")
     wait_ping "$port" || { echo "server did not start" >&2; return 1; }
+    setup "$port"
     bench "$port" 2000 "$t" "$p"
     strace -c -f -p "$pid" -o "$dir/strace" 2>/dev/null &
     spid=$!

@@ -233,36 +233,45 @@ impl Db {
         &self.ks
     }
 
-    /// Counts every lent entry again under its class now (see [`crate::keyspace::keysizes`]): the door calls this
-    /// when a handler is done. One bin computation and a compare per entry whose size class did not change.
+    /// Counts the lent entry again under its class now (see [`crate::keyspace::keysizes`]): the door calls this
+    /// when a handler is done. One size read and a compare when the class did not change.
     #[inline]
     pub fn sync_sizes(&mut self) {
-        if self.ks.has_lent() {
-            let keys = &self.keys;
-            self.ks.drain_lent(|k, pos| match pos.and_then(|p| keys.at(p)).filter(|e| e.key() == k) {
-                Some(e) => class_of(e),
-                None => keys.get(k).and_then(class_of),
-            });
+        self.settle();
+    }
+
+    /// Settles the lend, if any: the lent entry is counted again under its class now. Every method that may move
+    /// entries in the table (a lookup's rehash step, an insert, a removal, a resize) or change one whole calls this
+    /// first, so the lend's position still holds the lent entry (see "Lends" in [`crate::keyspace::keysizes`]).
+    #[inline(always)]
+    fn settle(&mut self) {
+        if let Some(l) = self.ks.take_lent() {
+            self.settle_slow(l);
         }
     }
 
-    /// Settles `key`'s lend before a whole-entry change of it, so the entry is taken out of the class the
-    /// histogram counts it in.
     #[inline]
-    fn settle_lent(&mut self, key: &[u8]) {
-        if self.ks.has_lent() {
-            if let Some(before) = self.ks.take_lent(key) {
-                let now = self.keys.get(key).and_then(class_of);
-                self.ks.moved(before, now);
-            }
+    fn settle_slow(&mut self, l: crate::keyspace::keysizes::Lent) {
+        if self.ks.is_on() {
+            let now = self.keys.at(l.pos).and_then(class_of);
+            self.ks.moved(l.before, now);
         }
+    }
+
+    /// Lends the entry at `p` (found just now, after the last settle) for an in-place change.
+    #[inline(always)]
+    fn lend_at(&mut self, p: crate::keyspace::dict::Pos) -> Option<&mut Entry> {
+        let e = self.keys.at(p)?;
+        let before = cls(self.ks.is_on(), e);
+        self.ks.lend(p, before);
+        self.keys.at_mut(p)
     }
 
     /// An entry's size class changed in place from `before` to `after` and the caller knows both (SET over a
-    /// string, active field expiry): counted now, nothing lent.
+    /// string, active field expiry): counted now.
     #[inline]
-    pub fn size_changed(&mut self, key: &[u8], before: Option<Class>, after: Option<Class>) {
-        self.settle_lent(key);
+    pub fn size_changed(&mut self, before: Option<Class>, after: Option<Class>) {
+        self.settle();
         self.ks.moved(before, after);
     }
 
@@ -375,6 +384,7 @@ impl Db {
 
     /// Takes `key`'s hash out of the field-expiry index before its value is replaced in place (a SET over it).
     pub fn unfile_hash(&mut self, key: &[u8]) {
+        self.settle();
         if let Some(crate::keyspace::object::Value::Hash(h)) = self.keys.get_mut(key).and_then(|e| e.value_mut()) {
             let t = h.filed();
             if t != 0 {
@@ -387,6 +397,7 @@ impl Db {
     /// Files `key`'s hash again under its current earliest field expiry (after HEXPIRE and the like gave a field
     /// an earlier TTL, or active expiry raised it), or unfiles it when no field has a TTL left.
     pub fn refile_hash(&mut self, key: &[u8]) {
+        self.settle();
         let Some(crate::keyspace::object::Value::Hash(h)) = self.keys.get_mut(key).and_then(|e| e.value_mut()) else {
             return;
         };
@@ -406,6 +417,7 @@ impl Db {
     /// The first filed hash due at `now` (its key and filing time), taken out of the index; the caller files it
     /// again ([`Db::refile_hash`] after setting its `filed` to 0) if it keeps TTLs. Stale entries are dropped.
     pub fn take_due_hash(&mut self, now: u64) -> Option<Box<[u8]>> {
+        self.settle();
         loop {
             let first = self.hexpires.first()?;
             if first.0 > now {
@@ -463,6 +475,7 @@ impl Db {
     /// Starts keeping the slot index (called once at start in cluster mode, before any key is loaded; indexes the
     /// keys already present otherwise). Databases created afterwards (loads, full syncs) keep one from the start.
     pub fn enable_slot_index(&mut self) {
+        self.settle();
         slots::set_enabled();
         if self.slots.is_none() {
             self.slots = Some(SlotIndex::new(&mut self.keys));
@@ -534,6 +547,7 @@ impl Db {
     /// Deletes `key` if its TTL has passed at `clock.now_ms`. Returns true when the key is expired (during CLIENT
     /// PAUSE it is left in place, and on a replica's master link it is still live: see [`LazyExpiry`]).
     pub fn expire_if_needed(&mut self, key: &[u8], clock: LookupClock) -> bool {
+        self.settle();
         // The active expiry cycle's deletions move a rebuild on, as they do without the index.
         self.step_logged_rebuild();
         match self.keys.find(key) {
@@ -557,11 +571,9 @@ impl Db {
                     (Some(ix), Some(e)) => Some(ix.note(&self.keys, e.key())),
                     _ => None,
                 };
-                let lent =
-                    if self.ks.has_lent() { self.keys.at(p).and_then(|e| self.ks.take_lent(e.key())) } else { None };
                 if let Some(e) = self.keys.remove_at(p) {
                     let on = self.ks.is_on();
-                    self.ks.moved(lent.unwrap_or_else(|| cls(on, &e)), None);
+                    self.ks.sub(cls(on, &e));
                     self.slot_removed(note);
                     self.unfile(&e);
                     self.expires -= 1;
@@ -585,6 +597,7 @@ impl Db {
     /// Looks a key up, deleting it first when its TTL has passed. One probe of `keys`; the TTL is in the entry.
     #[inline]
     pub fn lookup(&mut self, key: &[u8], clock: LookupClock) -> Option<&mut Entry> {
+        self.settle();
         let p = self.keys.find(key)?;
         // Still live only for a replica's master (see `LazyExpiry::off`); deleted or hidden otherwise.
         if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
@@ -596,34 +609,34 @@ impl Db {
     /// [`Db::lookup`] for a write: the entry is lent for an in-place change, counted again by [`Db::sync_sizes`].
     #[inline]
     pub fn lookup_lend(&mut self, key: &[u8], clock: LookupClock) -> Option<&mut Entry> {
-        if !self.ks.is_on() {
-            return self.lookup(key, clock);
-        }
+        self.settle();
         let p = self.keys.find(key)?;
         if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
             return None;
         }
-        let before = class_of(self.keys.at(p)?);
-        self.ks.lend(key, Some(p), before);
-        self.keys.at_mut(p)
+        self.lend_at(p)
     }
 
-    /// [`Db::find_mut`] for an in-place change of the value: the entry is lent, as [`Db::lookup_lend`] lends it.
+    /// [`Db::find_mut`] for an in-place change of the value: the entry is lent, as [`Db::lookup_lend`] lends it
+    /// (the entry lent already is found again without a lookup).
     #[inline]
     pub fn lend_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        if !self.ks.is_on() {
-            return self.find_mut(key);
+        // Lent already (the handler's write lookup): found again with a key compare, its first class kept.
+        if let Some(l) = self.ks.lent() {
+            if self.keys.at(l.pos).is_some_and(|e| e.key() == key) {
+                return self.keys.at_mut(l.pos);
+            }
         }
+        self.settle();
         let p = self.keys.find(key)?;
-        let before = class_of(self.keys.at(p)?);
-        self.ks.lend(key, Some(p), before);
-        self.keys.at_mut(p)
+        self.lend_at(p)
     }
 
     /// [`Db::lookup`], also handing out the key's hash (client-side caching's table reuses it). Kept apart from
     /// it so that the plain lookup's code does not carry the hash out.
     #[inline]
     pub fn lookup_hashed(&mut self, key: &[u8], clock: LookupClock) -> (Option<&mut Entry>, HashedKey) {
+        self.settle();
         let (p, hk) = self.keys.find_hashed(key);
         let Some(p) = p else { return (None, hk) };
         // Still live only for a replica's master (see `LazyExpiry::off`); deleted or hidden otherwise.
@@ -678,7 +691,7 @@ impl Db {
     pub fn set_key(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         e.set_expire(None);
         self.file_new(&mut e);
-        self.settle_lent(e.key());
+        self.settle();
         let class = cls(self.ks.is_on(), &e);
         let new_key = (events & events::LOG_NEW != 0).then(|| e.key().to_vec());
         let note = self.slot_note(e.key());
@@ -703,7 +716,7 @@ impl Db {
     /// RDB file, RESTORE). Returns the replaced entry. No keyspace event.
     pub fn insert_with_expire(&mut self, mut e: Entry) -> Option<Entry> {
         self.file_new(&mut e);
-        self.settle_lent(e.key());
+        self.settle();
         let class = cls(self.ks.is_on(), &e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
@@ -718,7 +731,7 @@ impl Db {
     /// loader hashes a few keys before inserting them.
     pub fn insert_hashed_with_expire(&mut self, k: crate::keyspace::dict::HashedKey, mut e: Entry) -> Option<Entry> {
         self.file_new(&mut e);
-        self.settle_lent(e.key());
+        self.settle();
         let class = cls(self.ks.is_on(), &e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
@@ -757,7 +770,7 @@ impl Db {
     /// entry goes to the [`Queue`]). A new key is a `new` event when `events` asks for it.
     pub fn insert_keep_ttl(&mut self, mut e: Entry, events: u8) -> Option<Entry> {
         self.file_new(&mut e);
-        self.settle_lent(e.key());
+        self.settle();
         let class = cls(self.ks.is_on(), &e);
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
             e.set_expire(slot.expire_ms());
@@ -779,6 +792,7 @@ impl Db {
     /// Inserts `e` unless its key is present (then `e` comes back): DEBUG POPULATE's one-probe insert
     /// ([`Dict::insert_new`]). The entry keeps the TTL it carries.
     pub fn insert_new(&mut self, mut e: Entry) -> Result<(), Entry> {
+        self.settle();
         self.file_new(&mut e);
         let class = cls(self.ks.is_on(), &e);
         let has = e.has_expire();
@@ -807,7 +821,7 @@ impl Db {
 
     /// Removes a key and its TTL.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        self.settle_lent(key);
+        self.settle();
         let note = self.slot_note(key);
         let e = self.keys.remove(key)?;
         let c = cls(self.ks.is_on(), &e);
@@ -843,6 +857,7 @@ impl Db {
 
     /// Sets an absolute expire time on an existing key. Returns false when the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
+        self.settle();
         let Some(e) = self.keys.get_mut(key) else { return false };
         if !e.has_expire() {
             self.expires += 1;
@@ -853,6 +868,7 @@ impl Db {
 
     /// Removes the TTL of a key. Returns true when there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.settle();
         match self.keys.get_mut(key) {
             Some(e) if e.has_expire() => {
                 e.set_expire(None);
@@ -919,8 +935,8 @@ impl Db {
     /// Exchanges the contents of two databases (SWAPDB): keys, TTL count and the expiry statistics that follow
     /// the data. Ids stay.
     pub fn swap_data(&mut self, other: &mut Db) {
-        self.sync_sizes();
-        other.sync_sizes();
+        self.settle();
+        other.settle();
         std::mem::swap(&mut self.ks, &mut other.ks);
         std::mem::swap(&mut self.keys, &mut other.keys);
         std::mem::swap(&mut self.slots, &mut other.slots);
@@ -992,6 +1008,7 @@ impl Db {
     /// and spend up to `budget_us` on incremental rehashing (Redis's `databasesCron` with `activerehashing`).
     /// Returns true when rehash work was done.
     pub fn cron(&mut self, resize_allowed: bool, budget_us: u64) -> bool {
+        self.settle();
         self.check_invariants();
         self.keys.set_resize_allowed(resize_allowed);
         if resize_allowed {
@@ -1003,6 +1020,7 @@ impl Db {
     /// Spends up to `budget_us` on the table's migration, if one runs (the cron's share, and the slices of it
     /// `state::expire::rehash_slice` spends between event passes). Returns true when one ran.
     pub fn rehash_for_us(&mut self, budget_us: u64) -> bool {
+        self.settle();
         let rehashing = self.keys.is_rehashing();
         match &mut self.slots {
             Some(ix) if self.keys.is_reseeding() => {
@@ -1048,6 +1066,7 @@ impl Db {
     /// depend on it (checked by [`Db::check_invariants`] in debug builds).
     #[inline]
     pub fn find_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.settle();
         self.keys.get_mut(key)
     }
 
@@ -1062,6 +1081,7 @@ impl Db {
     /// compresses a t-digest in place; see [`crate::keyspace::types::prob::Prob::prepare_save`]). A forked child's
     /// save changes only its own copy, so only SAVE, SHUTDOWN's and FLUSHALL's saves call this.
     pub fn prepare_save(&mut self) {
+        self.settle();
         for e in self.keys.iter_mut() {
             if let Some(crate::keyspace::object::Value::Prob(p)) = e.value_mut() {
                 p.prepare_save();
@@ -1092,12 +1112,14 @@ impl Db {
     /// never its key or TTL. Returns the next cursor (0 at the end).
     #[inline]
     pub fn defrag_step<F: FnMut(&mut Entry)>(&mut self, cursor: usize, max: usize, f: F) -> usize {
+        self.settle();
         self.keys.walk_mut(cursor, max, f)
     }
 
     /// Reallocates the table when it is far larger than its keys need (the defragmenter's pass end).
     #[inline]
     pub fn compact_table(&mut self) -> bool {
+        self.settle();
         self.keys.compact()
     }
 
@@ -1139,6 +1161,7 @@ impl Db {
     /// Starts a resize if the fill calls for one (the tables' cron).
     #[inline]
     pub fn resize_if_needed(&mut self) {
+        self.settle();
         self.keys.resize_if_needed();
     }
 
@@ -1146,12 +1169,14 @@ impl Db {
     /// DEBUG POPULATE).
     #[inline]
     pub fn reserve(&mut self, additional: usize) {
+        self.settle();
         self.keys.reserve(additional);
     }
 
     /// Finishes a migration begun by [`Db::reserve`] at once (the RDB loader, after each insert).
     #[inline]
     pub fn finish_rehash_now(&mut self) {
+        self.settle();
         self.keys.finish_rehash_now();
     }
 

@@ -13,26 +13,28 @@
 //! A [`Keysizes`] belongs to one [`crate::keyspace::db::Db`], and the database keeps it exact: each entry
 //! counts once, under its type and the bin of its current size. Whole-entry changes (an insert, an overwrite,
 //! a removal, expiry, eviction, a flush, SWAPDB's exchange) are counted by the `Db` methods that make them, from
-//! the entry in hand. A change made in place through a mutable borrow of a value is counted when the borrow is
-//! settled: the lookups that lend an entry for writing (`Db::lookup_lend`, `Db::lend_mut`) remember its class
-//! (type and bin) before the change ([`Keysizes::lend`]), and [`Db::sync_sizes`](crate::keyspace::db::Db) later
-//! compares it with the entry's class now: one bin computation and a compare when nothing moved. The door calls
-//! that when a handler's context goes away; a whole-entry change of a lent key first settles the lend, so the
-//! entry is never counted twice. A caller that already knows both sizes of an in-place change (SET over a string,
-//! active field expiry) reports them itself (`Db::size_changed`) and lends nothing.
+//! the entry in hand. A caller that knows both sizes of an in-place change (SET over a string, active field
+//! expiry) reports them itself (`Db::size_changed`).
+//!
+//! **Lends.** Any other in-place change goes through a mutable borrow of the entry, which only the write lookups
+//! hand out (`Db::lookup_lend`, `Db::lend_mut`): they *lend* the entry, remembering where it sits in the table and
+//! its class before the change ([`Lent`]). The lend is *settled* (the entry at that position is counted again
+//! under its class now: one size read and a compare when it stayed in its bin) before anything that could move
+//! entries in the table or change one whole: every other `Db` method that takes the table mutably settles
+//! first, and the door settles when a handler's context goes away. So one entry is lent at a time per database,
+//! and the position still holds it when it is settled; a second write lookup of the same key finds it again
+//! with a key compare instead of a hash lookup (`write_or_create` and the door's entry accessors rely on that,
+//! which keeps a write at one lookup). The lend is remembered while the histogram is off too (without a class),
+//! for that second finding.
 //!
 //! **Kept from the first reading on.** A database counts nothing until its histogram is first read (`INFO
 //! keysizes`, `INFO all` / `everything`, DEBUG KEYSIZES-HIST-ASSERT): [`crate::keyspace::db::Db::track_keysizes`]
 //! then builds it with one scan of the keys and switches the bookkeeping on for good (a database made anew, by a
 //! full sync say, starts off again and is scanned at its first reading). What a client reads is the same as if it
-//! had been kept from the start; a server nobody asks pays one branch per write.
+//! had been kept from the start.
 //!
-//! What the bookkeeping costs once on (`benches/instr.sh`, callgrind instructions per request against the tree
-//! before it): a string overwritten by SET pays two size reads and a compare (+2% at -P 1); a write through a
-//! write lookup pays a size read when lent, a key copy, and at the settle a table-position check and a second size
-//! read (+8% to +19% for INCR, LPUSH, SADD, HSET, ZADD at -P 16). Keeping the counted bin in the entry and reading
-//! sizes where the collection types change them would bring the lent writes down to a compare: the way to have
-//! it on from the start, as Redis does.
+//! What the bookkeeping costs once on: two size reads and a compare per write (`benches/instr.sh` with
+//! `SETUP="info keysizes"`; the figures are in benches/README.md's keysizes section).
 //!
 //! Tested by the unit tests below (bins, labels, the lend bookkeeping), by `Db`'s invariant check (the
 //! histogram equals a scan, in debug builds: the cron and the tests) and by `tests/operations/keysizes.rs`, the
@@ -103,31 +105,26 @@ pub fn string_class(len: usize) -> Option<Class> {
     Some(Class { ty: ObjType::String as u8, bin: bin(len as u64) })
 }
 
-/// An entry lent for an in-place change: where its key's bytes are in the lend buffer, where it was in the
-/// table (checked against the key before use: a later insert may have moved it), and its class before.
+/// The entry lent for an in-place change (see "Lends" above): where it sits in the table and its class before
+/// the change (`None` also when the histogram was not kept at the lend).
 #[derive(Debug, Clone, Copy)]
-struct Lent {
-    start: u32,
-    len: u32,
-    pos: Option<Pos>,
-    before: Option<Class>,
+pub struct Lent {
+    pub pos: Pos,
+    pub before: Option<Class>,
 }
 
-/// One database's histograms and the entries lent for in-place changes not yet counted.
+/// One database's histograms and the entry lent for an in-place change not yet counted again.
 pub struct Keysizes {
-    /// Whether the histogram is kept (see "Kept from the first reading on"); off, every method below but
-    /// [`Keysizes::start`] does nothing.
+    /// Whether the histogram is kept (see "Kept from the first reading on"); off, the counting methods below do
+    /// nothing (a lend is still remembered: the door finds the entry again through it).
     on: bool,
     hist: Box<[[u64; BINS]; TYPES]>,
-    /// The lent keys' bytes, back to back (cleared with `lent`, its capacity kept: lending allocates nothing
-    /// once warm).
-    lent_keys: Vec<u8>,
-    lent: Vec<Lent>,
+    lent: Option<Lent>,
 }
 
 impl Default for Keysizes {
     fn default() -> Self {
-        Keysizes { on: false, hist: Box::new([[0; BINS]; TYPES]), lent_keys: Vec::new(), lent: Vec::new() }
+        Keysizes { on: false, hist: Box::new([[0; BINS]; TYPES]), lent: None }
     }
 }
 
@@ -138,11 +135,11 @@ impl Keysizes {
         self.on
     }
 
-    /// Switches the bookkeeping on with `hist`, a scan of the database's keys ([`Keysizes::scan`]).
+    /// Switches the bookkeeping on with `hist`, a scan of the database's keys ([`Keysizes::scan`]). A lend made
+    /// while it was off carries no class and is forgotten.
     pub fn start(&mut self, hist: Box<[[u64; BINS]; TYPES]>) {
         self.hist = hist;
-        self.lent.clear();
-        self.lent_keys.clear();
+        self.lent = None;
         self.on = true;
     }
 
@@ -179,73 +176,36 @@ impl Keysizes {
         }
     }
 
-    /// Whether some entry is lent and not yet counted again.
+    /// Whether an entry is lent and not yet counted again.
     #[inline]
     pub fn has_lent(&self) -> bool {
-        !self.lent.is_empty()
+        self.lent.is_some()
     }
 
-    /// Remembers `key`'s class before a change in place (`before`: the entry's class now). A key lent already
-    /// keeps its first class, which the histogram still counts.
+    /// The entry lent, if any.
     #[inline]
-    pub fn lend(&mut self, key: &[u8], pos: Option<Pos>, before: Option<Class>) {
-        if !self.on || (!self.lent.is_empty() && self.lent_index(key).is_some()) {
-            return;
-        }
-        let start = self.lent_keys.len() as u32;
-        self.lent_keys.extend_from_slice(key);
-        self.lent.push(Lent { start, len: key.len() as u32, pos, before });
-    }
-
-    /// Where `key` is in the lent list.
-    #[inline]
-    fn lent_index(&self, key: &[u8]) -> Option<usize> {
+    pub fn lent(&self) -> Option<Lent> {
         self.lent
-            .iter()
-            .position(|l| self.lent_keys.get(l.start as usize..(l.start + l.len) as usize).is_some_and(|k| k == key))
     }
 
-    /// Takes `key` out of the lent list and returns its class before the change (`Some(None)` for a type not
-    /// counted), or `None` when it is not lent.
+    /// Remembers the entry at `pos` as lent, with its class before the change. The database settles any earlier
+    /// lend first (one entry is lent at a time).
     #[inline]
-    pub fn take_lent(&mut self, key: &[u8]) -> Option<Option<Class>> {
-        let i = self.lent_index(key)?;
-        let before = self.lent[i].before;
-        self.lent.swap_remove(i);
-        if self.lent.is_empty() {
-            self.lent_keys.clear();
-        }
-        Some(before)
+    pub fn lend(&mut self, pos: Pos, before: Option<Class>) {
+        debug_assert!(self.lent.is_none(), "keysizes: a lend was not settled before the next");
+        self.lent = Some(Lent { pos, before });
     }
 
-    /// Empties the lent list, calling `f` with each key and where it was (the database looks the entry up and
-    /// returns its class now), and counts the moves.
+    /// Takes the lend back, for the database to count the entry again.
     #[inline]
-    pub fn drain_lent(&mut self, mut f: impl FnMut(&[u8], Option<Pos>) -> Option<Class>) {
-        let Keysizes { hist, lent_keys, lent, .. } = self;
-        for l in lent.iter() {
-            let key = lent_keys.get(l.start as usize..(l.start + l.len) as usize).unwrap_or_default();
-            let (from, to) = (l.before, f(key, l.pos));
-            if from != to {
-                if let Some(c) = from {
-                    let n = &mut hist[c.ty as usize][c.bin as usize];
-                    debug_assert!(*n > 0, "keysizes: a lent entry was not counted");
-                    *n = n.saturating_sub(1);
-                }
-                if let Some(c) = to {
-                    hist[c.ty as usize][c.bin as usize] += 1;
-                }
-            }
-        }
-        lent.clear();
-        lent_keys.clear();
+    pub fn take_lent(&mut self) -> Option<Lent> {
+        self.lent.take()
     }
 
     /// Forgets every count and lend (a flush); a kept histogram stays kept.
     pub fn clear(&mut self) {
         *self.hist = [[0; BINS]; TYPES];
-        self.lent.clear();
-        self.lent_keys.clear();
+        self.lent = None;
     }
 
     /// The count of type `ty`, bin `bin`.
@@ -362,28 +322,22 @@ mod tests {
     }
 
     #[test]
-    fn a_lend_counts_the_move_once() {
+    fn one_lend_at_a_time() {
         let mut k = Keysizes::default();
-        k.start(Box::new([[0; BINS]; TYPES]));
         let small = Some(Class { ty: 2, bin: 1 });
-        let big = Some(Class { ty: 2, bin: 4 });
+        // Off, a lend is remembered (the door finds the entry through it) and counts nothing.
+        let mut d: crate::keyspace::dict::Dict<Entry> = crate::keyspace::dict::Dict::new();
+        d.insert(Entry::new_int(b"k", 1));
+        let pos = d.find(b"k").expect("inserted");
+        k.lend(pos, None);
+        assert!(k.has_lent());
+        k.start(Box::new([[0; BINS]; TYPES]));
+        assert!(!k.has_lent(), "a lend made while off carries no class and is forgotten");
         k.add(small);
-        k.lend(b"s", None, small);
-        // Lent again in the same change: the first class is the one counted.
-        k.lend(b"s", None, Some(Class { ty: 2, bin: 2 }));
-        k.drain_lent(|key, _| {
-            assert_eq!(key, b"s");
-            big
-        });
-        assert!(!k.has_lent());
-        assert_eq!(k.count(2, 1), 0);
-        assert_eq!(k.count(2, 4), 1);
-        // A lend taken back before a whole-entry change hands back the class counted.
-        k.lend(b"s", None, big);
-        k.lend(b"t", None, None);
-        assert_eq!(k.take_lent(b"s"), Some(big));
-        assert_eq!(k.take_lent(b"s"), None);
-        assert_eq!(k.take_lent(b"t"), Some(None));
-        assert!(!k.has_lent());
+        k.lend(pos, small);
+        assert_eq!(k.take_lent().map(|l| (l.pos, l.before)), Some((pos, small)));
+        assert!(k.take_lent().is_none());
+        k.moved(small, Some(Class { ty: 2, bin: 4 }));
+        assert_eq!((k.count(2, 1), k.count(2, 4)), (0, 1));
     }
 }

@@ -310,7 +310,7 @@ fn field_expire_steps(state: &mut ServerState, fast: bool) {
                 })
             };
             let after = h.len();
-            db.size_changed(&key, class(before), class(after));
+            db.size_changed(class(before), class(after));
             if emptied {
                 db.delete(&key);
             } else {

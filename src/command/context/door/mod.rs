@@ -213,10 +213,11 @@ impl Ctx<'_> {
             e.set_lru(self.settings().fresh_lru());
             self.door(&w).insert(e);
         }
-        // The write lookup lent an existing entry already; a new one is lent here (counted empty by the insert).
+        // The write lookup lent an existing entry already (found again without a lookup); a new one is lent here
+        // (counted empty by the insert).
         let (srv, client) = (&mut *self.srv, &mut *self.client);
         let db = &mut srv.dbs[client.db];
-        let e = if exists { db.find_mut(key) } else { db.lend_mut(key) };
+        let e = db.lend_mut(key);
         match e.and_then(|e| e.value_mut()).and_then(T::of) {
             Some(v) => Ok((v, &mut client.reply, w)),
             None => {
@@ -429,7 +430,7 @@ impl<'c> Door<'c, '_> {
                 e.set_string(val);
                 stamp(e);
                 if sizes {
-                    db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
+                    db.size_changed(before, crate::keyspace::keysizes::string_class(val.len()));
                 }
                 overwrite_events(srv, self.client, key, self.db, old_type, ObjType::String);
                 return;
@@ -460,7 +461,7 @@ impl<'c> Door<'c, '_> {
                 stamp(e);
                 let persist = !keep_ttl && e.has_expire();
                 if sizes {
-                    db.size_changed(key, before, crate::keyspace::keysizes::string_class(val.len()));
+                    db.size_changed(before, crate::keyspace::keysizes::string_class(val.len()));
                 }
                 if persist {
                     db.persist(key);
