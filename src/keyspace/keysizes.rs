@@ -87,16 +87,31 @@ pub struct Class {
 }
 
 /// The class of an entry as it is now.
-#[inline]
+#[inline(always)]
 pub fn class_of(e: &Entry) -> Option<Class> {
-    let size = e.counted_size()?;
-    Some(Class { ty: e.obj_type() as u8, bin: bin(size) })
+    let (ty, size) = e.counted()?;
+    Some(Class { ty: ty as u8, bin: bin(size) })
 }
 
-/// The length of an integer's decimal form (a minus sign counts), without formatting it.
+/// The length of an integer's decimal form (a minus sign counts), without formatting it: the base-2 length
+/// times log10(2) (1233 / 4096) estimates the digits, one compare with a power of ten settles them (no division,
+/// unlike `ilog10`).
 #[inline]
 pub fn int_len(n: i64) -> usize {
-    (n < 0) as usize + 1 + n.unsigned_abs().checked_ilog10().unwrap_or(0) as usize
+    const POW10: [u64; 20] = {
+        let mut t = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    let u = n.unsigned_abs();
+    let bits = 64 - (u | 1).leading_zeros() as usize;
+    let t = (bits * 1233) >> 12;
+    let digits = t + (u >= POW10[t]) as usize;
+    (n < 0) as usize + digits.max(1)
 }
 
 /// The class of a string of `len` bytes.
@@ -287,8 +302,20 @@ mod tests {
 
     #[test]
     fn int_len_is_the_decimal_length() {
-        for n in [0i64, 1, 9, 10, 99, 100, -1, -9, -10, 12345, i64::MAX, i64::MIN] {
+        for n in [0i64, 1, 9, 10, 99, 100, -1, -9, -10, 12345, i64::MAX, i64::MIN, i64::MIN + 1] {
             assert_eq!(int_len(n), n.to_string().len(), "{n}");
+        }
+        // Every power of ten and its neighbours, both signs.
+        let mut p = 1i64;
+        loop {
+            for n in [p - 1, p, p + 1] {
+                assert_eq!(int_len(n), n.to_string().len(), "{n}");
+                assert_eq!(int_len(-n), (-n).to_string().len(), "{}", -n);
+            }
+            match p.checked_mul(10) {
+                Some(q) => p = q,
+                None => break,
+            }
         }
     }
 

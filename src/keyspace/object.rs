@@ -875,32 +875,39 @@ impl Entry {
     /// every write.
     #[inline]
     pub fn counted_size(&self) -> Option<u64> {
+        self.counted().map(|(_, n)| n)
+    }
+
+    /// [`Entry::counted_size`] with the entry's type, read from the payload's kind (and a value's variant) rather
+    /// than the header: what [`crate::keyspace::keysizes::class_of`] needs, on every write while the histograms
+    /// are kept.
+    #[inline(always)]
+    pub fn counted(&self) -> Option<(ObjType, u64)> {
         let kind = self.kind();
-        if kind == KIND_RAW {
-            return self.raw_ref().map(|v| v.len() as u64);
-        }
-        if kind == KIND_VAL {
-            return match self.val_ref()? {
-                Value::List(l) => Some(l.len() as u64),
-                Value::Set(x) => Some(x.len() as u64),
-                Value::ZSet(z) => Some(z.len() as u64),
-                Value::Hash(h) => Some(h.len() as u64),
-                Value::Stream(_) | Value::Json(_) | Value::Prob(_) => None,
-            };
-        }
         let off = self.payload_off();
         match kind {
+            KIND_VAL => {
+                // SAFETY: kind VAL means a valid Value lives at the 8-aligned payload offset, owned by this entry.
+                let v = unsafe { &*self.ptr.as_ptr().add(off).cast::<Value>() };
+                match v {
+                    Value::List(l) => Some((ObjType::List, l.len() as u64)),
+                    Value::Set(x) => Some((ObjType::Set, x.len() as u64)),
+                    Value::ZSet(z) => Some((ObjType::ZSet, z.len() as u64)),
+                    Value::Hash(h) => Some((ObjType::Hash, h.len() as u64)),
+                    Value::Stream(_) | Value::Json(_) | Value::Prob(_) => None,
+                }
+            }
+            KIND_RAW => self.raw_ref().map(|v| (ObjType::String, v.len() as u64)),
             KIND_INT => {
                 // SAFETY: an int payload is one varint at the payload offset.
                 let (v, _) = unsafe { read_varint(self.ptr.as_ptr().add(off)) };
-                Some(crate::keyspace::keysizes::int_len(unzigzag(v)) as u64)
+                Some((ObjType::String, crate::keyspace::keysizes::int_len(unzigzag(v)) as u64))
             }
-            KIND_EMB => {
+            _ => {
                 // SAFETY: an embstr payload starts with its length varint at the payload offset.
                 let (len, _) = unsafe { read_varint(self.ptr.as_ptr().add(off)) };
-                Some(len)
+                Some((ObjType::String, len))
             }
-            _ => None,
         }
     }
 
