@@ -283,7 +283,7 @@ pub static COMMANDS: &[Command] = &[
         arity: -6,
         flags: flag::WRITE | flag::FAST,
         acl: "write stream fast",
-        summary: "Acknowledges entries in a consumer group and deletes them from the stream",
+        summary: "Acknowledges and conditionally deletes one or multiple entries for a stream consumer group.",
         complexity: "O(1) for each entry ID processed.",
         syntax: REF_IDS_GROUP_SYNTAX,
         handler: xackdel,
