@@ -186,8 +186,8 @@ fn delex_key_flags(args: Args) -> Vec<(usize, &'static str)> {
 
 /// DELEX key [IFEQ value | IFNE value | IFDEQ digest | IFDNE digest]: `:1` when the key was deleted, `:0` when it
 /// is missing or the condition fails. Without a condition it deletes a key of any type, as DEL; with one, the
-/// order of checks is Redis 8.4's: a missing key is `:0` whatever follows it (even a condition without its value),
-/// then the argument count, the type, the word, then the digest's length. Propagated as `DEL key`.
+/// order of checks is Redis 8.4's: a missing key is `:0` whatever the condition word, then the type, then the
+/// word, then the digest's length. Propagated as `DEL key`.
 fn delex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let deleted = match args.len() {
@@ -213,14 +213,7 @@ fn delex(ctx: &mut Ctx, args: Args) {
                 Some(Err(msg)) => return ctx.reply().error(msg),
             }
         }
-        // A condition word without its value, or more after it: still `:0` for a missing key, the arity error
-        // only for one that exists (tests/unit/type/string.tcl, "DELEX wrong number of arguments").
-        _ => {
-            if ctx.lookup(Access::READ, key).0.is_none() {
-                return ctx.reply().int(0);
-            }
-            return ctx.reply().err_arity("delex");
-        }
+        _ => return ctx.reply().err_arity("delex"),
     };
     let lazy = ctx.config().lazyfree_lazy_user_del;
     if deleted && ctx.unlink_key(key, lazy) {
