@@ -14,8 +14,9 @@
 //! The options and the reply follow Redis 8.8's documentation (the SATURATE policy). Redis's source for the
 //! release was not readable here; the error texts of its own (`LBOUND can't be greater than UBOUND`, `ENX flag
 //! requires an expiration`, `value or increment would produce Infinity`) and the deletion by a time already past
-//! come from tests/unit/type/increx.tcl as it stood before the SATURATE rework (which matches them as patterns, so
-//! any text after them is not known); the others are INCRBY's, INCRBYFLOAT's and SET's.
+//! come from tests/unit/type/increx.tcl as it stood before the SATURATE rework (which matches them as patterns) and
+//! the `LBOUND can't be greater than UBOUND` reply of redis/redis#15045's parser, which also resolves the bounds
+//! before the key is looked up; the others are INCRBY's, INCRBYFLOAT's and SET's.
 
 use super::longdouble::F80;
 use super::string::{err_expire_time, F_EX, F_EXAT, F_PX, F_PXAT};
@@ -60,27 +61,36 @@ enum Ttl {
     At(i64),
 }
 
-/// The parsed options, bounds still as text (their type follows BYINT / BYFLOAT).
-struct Options<'a> {
+/// The bounds, typed as the increment is (BYFLOAT: long doubles, otherwise integers); the type's limits when not
+/// given.
+#[derive(Clone, Copy)]
+enum Bounds {
+    Int(i64, i64),
+    Float(F80, F80),
+}
+
+/// The parsed options.
+struct Options {
     by_int: Option<i64>,
     by_float: Option<F80>,
-    lbound: Option<&'a [u8]>,
-    ubound: Option<&'a [u8]>,
+    bounds: Bounds,
     saturate: bool,
     ttl: Ttl,
     enx: bool,
 }
 
-fn parse<'a>(r: &mut Reply, args: Args<'a>, now_ms: i64) -> Option<Options<'a>> {
+/// Every argument checked before the key is looked up, as Redis 8.8's parser does (the bounds resolved once the
+/// increment's type is known, redis/redis#15045).
+fn parse(r: &mut Reply, args: Args, now_ms: i64) -> Option<Options> {
     let mut o = Options {
         by_int: None,
         by_float: None,
-        lbound: None,
-        ubound: None,
+        bounds: Bounds::Int(i64::MIN, i64::MAX),
         saturate: false,
         ttl: Ttl::Keep,
         enx: false,
     };
+    let (mut lbound, mut ubound): (Option<&[u8]>, Option<&[u8]>) = (None, None);
     let mut ttl_given = false;
     let mut i = 2;
     while i < args.len() {
@@ -99,13 +109,17 @@ fn parse<'a>(r: &mut Reply, args: Args<'a>, now_ms: i64) -> Option<Options<'a>> 
                 r.err_not_float();
                 return None;
             };
+            if !f.is_finite() {
+                r.error(ERR_INFINITY);
+                return None;
+            }
             o.by_float = Some(f);
-        } else if args.is(i, "lbound") && has_value && o.lbound.is_none() {
+        } else if args.is(i, "lbound") && has_value && lbound.is_none() {
             i += 1;
-            o.lbound = Some(args.get(i));
-        } else if args.is(i, "ubound") && has_value && o.ubound.is_none() {
+            lbound = Some(args.get(i));
+        } else if args.is(i, "ubound") && has_value && ubound.is_none() {
             i += 1;
-            o.ubound = Some(args.get(i));
+            ubound = Some(args.get(i));
         } else if args.is(i, "saturate") && !o.saturate {
             o.saturate = true;
         } else if args.is(i, "enx") && !o.enx {
@@ -138,6 +152,37 @@ fn parse<'a>(r: &mut Reply, args: Args<'a>, now_ms: i64) -> Option<Options<'a>> 
         }
         _ => {}
     }
+    o.bounds = if o.by_float.is_some() {
+        let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: F80| match b {
+            None => Some(dflt),
+            Some(t) => F80::parse(t).or_else(|| {
+                r.err_not_float();
+                None
+            }),
+        };
+        let lb = bound(r, lbound, F80::MAX.negated())?;
+        let ub = bound(r, ubound, F80::MAX)?;
+        if lb.compare(ub) == Ordering::Greater {
+            r.error(ERR_BOUNDS);
+            return None;
+        }
+        Bounds::Float(lb, ub)
+    } else {
+        let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: i64| match b {
+            None => Some(dflt),
+            Some(t) => parse_i64(t).or_else(|| {
+                r.err_not_int();
+                None
+            }),
+        };
+        let lb = bound(r, lbound, i64::MIN)?;
+        let ub = bound(r, ubound, i64::MAX)?;
+        if lb > ub {
+            r.error(ERR_BOUNDS);
+            return None;
+        }
+        Bounds::Int(lb, ub)
+    };
     Some(o)
 }
 
@@ -165,7 +210,7 @@ enum Outcome {
 }
 
 /// The integer mode's result, or None after an error reply.
-fn int_outcome(r: &mut Reply, o: &Options, cur: Option<StrRef>) -> Option<(Outcome, bool)> {
+fn int_outcome(r: &mut Reply, o: &Options, (lb, ub): (i64, i64), cur: Option<StrRef>) -> Option<(Outcome, bool)> {
     let cur = match cur {
         None => 0,
         Some(s) => match s.as_i64() {
@@ -176,21 +221,6 @@ fn int_outcome(r: &mut Reply, o: &Options, cur: Option<StrRef>) -> Option<(Outco
             }
         },
     };
-    let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: i64| -> Option<i64> {
-        match b {
-            None => Some(dflt),
-            Some(t) => parse_i64(t).or_else(|| {
-                r.err_not_int();
-                None
-            }),
-        }
-    };
-    let lb = bound(r, o.lbound, i64::MIN)?;
-    let ub = bound(r, o.ubound, i64::MAX)?;
-    if lb > ub {
-        r.error(ERR_BOUNDS);
-        return None;
-    }
     let incr = o.by_int.unwrap_or(1);
     let sum = cur.checked_add(incr);
     let new = match sum {
@@ -208,7 +238,13 @@ fn int_outcome(r: &mut Reply, o: &Options, cur: Option<StrRef>) -> Option<(Outco
 }
 
 /// The BYFLOAT mode's result, or None after an error reply.
-fn float_outcome(r: &mut Reply, o: &Options, incr: F80, cur: Option<StrRef>) -> Option<(Outcome, bool)> {
+fn float_outcome(
+    r: &mut Reply,
+    o: &Options,
+    incr: F80,
+    (lb, ub): (F80, F80),
+    cur: Option<StrRef>,
+) -> Option<(Outcome, bool)> {
     let cur = match cur {
         None => F80::ZERO,
         Some(StrRef::Int(n)) => F80::from_i64(n),
@@ -220,23 +256,9 @@ fn float_outcome(r: &mut Reply, o: &Options, incr: F80, cur: Option<StrRef>) -> 
             }
         },
     };
-    let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: F80| -> Option<F80> {
-        match b {
-            None => Some(dflt),
-            Some(t) => F80::parse(t).or_else(|| {
-                r.err_not_float();
-                None
-            }),
-        }
-    };
-    if !incr.is_finite() || !cur.is_finite() {
+    // The increment was checked by `parse`; an infinite value stored is refused here.
+    if !cur.is_finite() {
         r.error(ERR_INFINITY);
-        return None;
-    }
-    let lb = bound(r, o.lbound, F80::MAX.negated())?;
-    let ub = bound(r, o.ubound, F80::MAX)?;
-    if lb.compare(ub) == Ordering::Greater {
-        r.error(ERR_BOUNDS);
         return None;
     }
     let sum = cur.plus(incr);
@@ -292,9 +314,11 @@ fn increx(ctx: &mut Ctx, args: Args) {
         },
     };
     let exists = e.is_some();
-    let res = match o.by_float {
-        Some(incr) => float_outcome(r, &o, incr, cur),
-        None => int_outcome(r, &o, cur),
+    let res = match (o.by_float, o.bounds) {
+        (Some(incr), Bounds::Float(lb, ub)) => float_outcome(r, &o, incr, (lb, ub), cur),
+        (_, Bounds::Int(lb, ub)) => int_outcome(r, &o, (lb, ub), cur),
+        // `parse` types the bounds as the increment.
+        (None, Bounds::Float(lb, ub)) => float_outcome(r, &o, F80::from_i64(1), (lb, ub), cur),
     };
     let Some((outcome, apply)) = res else { return w.untouched() };
     r.array(2);
@@ -488,6 +512,18 @@ mod tests {
         assert_eq!(h.run(&["increx", "f"]), "-ERR value is not an integer or out of range\r\n");
         h.run(&["rpush", "l", "a"]);
         assert!(h.run(&["increx", "l"]).starts_with("-WRONGTYPE"));
+        // Every argument, the bounds included, is checked before the key is looked up (redis/redis#15045 resolves
+        // the bounds in its parser): a bad bound beats the wrong type, an infinite increment beats a bad bound.
+        assert_eq!(
+            h.run(&["increx", "l", "lbound", "5", "ubound", "1"]),
+            "-ERR LBOUND can't be greater than UBOUND\r\n"
+        );
+        assert_eq!(h.run(&["increx", "l", "ubound", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["increx", "l", "byfloat", "1", "lbound", "x"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(
+            h.run(&["increx", "l", "byfloat", "inf", "lbound", "5", "ubound", "1"]),
+            "-ERR value or increment would produce Infinity\r\n"
+        );
         assert_eq!(h.run(&["exists", "k"]), ":0\r\n");
     }
 }
