@@ -6,12 +6,17 @@
 //! type's limits when none is given) leaves the key and its TTL alone and replies `[current, 0]`; SATURATE clamps
 //! it to the bound instead. ENX sets the expiration only on a key that has none.
 //!
-//! Events: `incrby` (`incrbyfloat` with BYFLOAT), then `expire` when a time was set or `persist` when PERSIST
-//! removed one. Propagated as the resulting `SET key value` with `PXAT ms` (a time set), `KEEPTTL` (the TTL kept)
-//! or nothing (PERSIST), which Redis 7.0 replays; a rejected increment propagates nothing.
+//! Events: `incrby` (`incrbyfloat` with BYFLOAT), then `expire` when a time was set, `del` when that time was
+//! already past (the key is deleted) or `persist` when PERSIST removed one. Propagated as the resulting
+//! `SET key value` with `PXAT ms` (a time set), `KEEPTTL` (the TTL kept) or nothing (PERSIST), which Redis 7.0
+//! replays, or as `DEL` / `UNLINK` for a time already past; a rejected increment propagates nothing.
 //!
-//! Redis 8.8's source was not available here: the option order, the errors (texts of INCRBY, INCRBYFLOAT and SET
-//! where they apply) and the events are read from its documentation.
+//! The options and the reply follow Redis 8.8's documentation (the SATURATE policy). Redis's source for the
+//! release was not readable here; the error texts of its own (`LBOUND can't be greater than UBOUND`, `ENX flag
+//! requires an expiration`, `value or increment would produce Infinity`) and the deletion by a time already past
+//! come from tests/unit/type/increx.tcl as it stood before the SATURATE rework (which matches them as patterns) and
+//! the `LBOUND can't be greater than UBOUND` reply of redis/redis#15045's parser, which also resolves the bounds
+//! before the key is looked up; the others are INCRBY's, INCRBYFLOAT's and SET's.
 
 use super::longdouble::F80;
 use super::string::{err_expire_time, F_EX, F_EXAT, F_PX, F_PXAT};
@@ -38,7 +43,14 @@ pub static COMMANDS: &[Command] = &[Command {
     ..BASE
 }];
 
-const ERR_BOUNDS: &str = "ERR LBOUND must be less than or equal to UBOUND";
+/// LBOUND above UBOUND (tests/unit/type/increx.tcl: `*LBOUND can't be greater than UBOUND*`).
+const ERR_BOUNDS: &str = "ERR LBOUND can't be greater than UBOUND";
+/// ENX without EX/PX/EXAT/PXAT (tests/unit/type/increx.tcl: `*ENX flag requires an expiration*`); ENX beside
+/// PERSIST stays a syntax error there.
+const ERR_ENX: &str = "ERR ENX flag requires an expiration";
+/// BYFLOAT with an infinite increment or an infinite value stored (tests/unit/type/increx.tcl:
+/// `*value or increment would produce Infinity*`).
+const ERR_INFINITY: &str = "ERR value or increment would produce Infinity";
 
 /// The expiration option.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -49,27 +61,36 @@ enum Ttl {
     At(i64),
 }
 
-/// The parsed options, bounds still as text (their type follows BYINT / BYFLOAT).
-struct Options<'a> {
+/// The bounds, typed as the increment is (BYFLOAT: long doubles, otherwise integers); the type's limits when not
+/// given.
+#[derive(Clone, Copy)]
+enum Bounds {
+    Int(i64, i64),
+    Float(F80, F80),
+}
+
+/// The parsed options.
+struct Options {
     by_int: Option<i64>,
     by_float: Option<F80>,
-    lbound: Option<&'a [u8]>,
-    ubound: Option<&'a [u8]>,
+    bounds: Bounds,
     saturate: bool,
     ttl: Ttl,
     enx: bool,
 }
 
-fn parse<'a>(r: &mut Reply, args: Args<'a>, now_ms: i64) -> Option<Options<'a>> {
+/// Every argument checked before the key is looked up, as Redis 8.8's parser does (the bounds resolved once the
+/// increment's type is known, redis/redis#15045).
+fn parse(r: &mut Reply, args: Args, now_ms: i64) -> Option<Options> {
     let mut o = Options {
         by_int: None,
         by_float: None,
-        lbound: None,
-        ubound: None,
+        bounds: Bounds::Int(i64::MIN, i64::MAX),
         saturate: false,
         ttl: Ttl::Keep,
         enx: false,
     };
+    let (mut lbound, mut ubound): (Option<&[u8]>, Option<&[u8]>) = (None, None);
     let mut ttl_given = false;
     let mut i = 2;
     while i < args.len() {
@@ -88,13 +109,17 @@ fn parse<'a>(r: &mut Reply, args: Args<'a>, now_ms: i64) -> Option<Options<'a>> 
                 r.err_not_float();
                 return None;
             };
+            if !f.is_finite() {
+                r.error(ERR_INFINITY);
+                return None;
+            }
             o.by_float = Some(f);
-        } else if args.is(i, "lbound") && has_value && o.lbound.is_none() {
+        } else if args.is(i, "lbound") && has_value && lbound.is_none() {
             i += 1;
-            o.lbound = Some(args.get(i));
-        } else if args.is(i, "ubound") && has_value && o.ubound.is_none() {
+            lbound = Some(args.get(i));
+        } else if args.is(i, "ubound") && has_value && ubound.is_none() {
             i += 1;
-            o.ubound = Some(args.get(i));
+            ubound = Some(args.get(i));
         } else if args.is(i, "saturate") && !o.saturate {
             o.saturate = true;
         } else if args.is(i, "enx") && !o.enx {
@@ -115,11 +140,49 @@ fn parse<'a>(r: &mut Reply, args: Args<'a>, now_ms: i64) -> Option<Options<'a>> 
         }
         i += 1;
     }
-    // ENX needs a time to set, and PERSIST is none.
-    if o.enx && !matches!(o.ttl, Ttl::At(_)) {
-        r.err_syntax();
-        return None;
+    // ENX needs a time to set: PERSIST beside it is a syntax error, no time at all its own error.
+    match o.ttl {
+        Ttl::Persist if o.enx => {
+            r.err_syntax();
+            return None;
+        }
+        Ttl::Keep if o.enx => {
+            r.error(ERR_ENX);
+            return None;
+        }
+        _ => {}
     }
+    o.bounds = if o.by_float.is_some() {
+        let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: F80| match b {
+            None => Some(dflt),
+            Some(t) => F80::parse(t).or_else(|| {
+                r.err_not_float();
+                None
+            }),
+        };
+        let lb = bound(r, lbound, F80::MAX.negated())?;
+        let ub = bound(r, ubound, F80::MAX)?;
+        if lb.compare(ub) == Ordering::Greater {
+            r.error(ERR_BOUNDS);
+            return None;
+        }
+        Bounds::Float(lb, ub)
+    } else {
+        let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: i64| match b {
+            None => Some(dflt),
+            Some(t) => parse_i64(t).or_else(|| {
+                r.err_not_int();
+                None
+            }),
+        };
+        let lb = bound(r, lbound, i64::MIN)?;
+        let ub = bound(r, ubound, i64::MAX)?;
+        if lb > ub {
+            r.error(ERR_BOUNDS);
+            return None;
+        }
+        Bounds::Int(lb, ub)
+    };
     Some(o)
 }
 
@@ -147,7 +210,7 @@ enum Outcome {
 }
 
 /// The integer mode's result, or None after an error reply.
-fn int_outcome(r: &mut Reply, o: &Options, cur: Option<StrRef>) -> Option<(Outcome, bool)> {
+fn int_outcome(r: &mut Reply, o: &Options, (lb, ub): (i64, i64), cur: Option<StrRef>) -> Option<(Outcome, bool)> {
     let cur = match cur {
         None => 0,
         Some(s) => match s.as_i64() {
@@ -158,21 +221,6 @@ fn int_outcome(r: &mut Reply, o: &Options, cur: Option<StrRef>) -> Option<(Outco
             }
         },
     };
-    let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: i64| -> Option<i64> {
-        match b {
-            None => Some(dflt),
-            Some(t) => parse_i64(t).or_else(|| {
-                r.err_not_int();
-                None
-            }),
-        }
-    };
-    let lb = bound(r, o.lbound, i64::MIN)?;
-    let ub = bound(r, o.ubound, i64::MAX)?;
-    if lb > ub {
-        r.error(ERR_BOUNDS);
-        return None;
-    }
     let incr = o.by_int.unwrap_or(1);
     let sum = cur.checked_add(incr);
     let new = match sum {
@@ -190,7 +238,13 @@ fn int_outcome(r: &mut Reply, o: &Options, cur: Option<StrRef>) -> Option<(Outco
 }
 
 /// The BYFLOAT mode's result, or None after an error reply.
-fn float_outcome(r: &mut Reply, o: &Options, incr: F80, cur: Option<StrRef>) -> Option<(Outcome, bool)> {
+fn float_outcome(
+    r: &mut Reply,
+    o: &Options,
+    incr: F80,
+    (lb, ub): (F80, F80),
+    cur: Option<StrRef>,
+) -> Option<(Outcome, bool)> {
     let cur = match cur {
         None => F80::ZERO,
         Some(StrRef::Int(n)) => F80::from_i64(n),
@@ -202,19 +256,9 @@ fn float_outcome(r: &mut Reply, o: &Options, incr: F80, cur: Option<StrRef>) -> 
             }
         },
     };
-    let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: F80| -> Option<F80> {
-        match b {
-            None => Some(dflt),
-            Some(t) => F80::parse(t).or_else(|| {
-                r.err_not_float();
-                None
-            }),
-        }
-    };
-    let lb = bound(r, o.lbound, F80::MAX.negated())?;
-    let ub = bound(r, o.ubound, F80::MAX)?;
-    if lb.compare(ub) == Ordering::Greater {
-        r.error(ERR_BOUNDS);
+    // The increment was checked by `parse`; an infinite value stored is refused here.
+    if !cur.is_finite() {
+        r.error(ERR_INFINITY);
         return None;
     }
     let sum = cur.plus(incr);
@@ -270,9 +314,11 @@ fn increx(ctx: &mut Ctx, args: Args) {
         },
     };
     let exists = e.is_some();
-    let res = match o.by_float {
-        Some(incr) => float_outcome(r, &o, incr, cur),
-        None => int_outcome(r, &o, cur),
+    let res = match (o.by_float, o.bounds) {
+        (Some(incr), Bounds::Float(lb, ub)) => float_outcome(r, &o, incr, (lb, ub), cur),
+        (_, Bounds::Int(lb, ub)) => int_outcome(r, &o, (lb, ub), cur),
+        // `parse` types the bounds as the increment.
+        (None, Bounds::Float(lb, ub)) => float_outcome(r, &o, F80::from_i64(1), (lb, ub), cur),
     };
     let Some((outcome, apply)) = res else { return w.untouched() };
     r.array(2);
@@ -322,6 +368,15 @@ fn increx(ctx: &mut Ctx, args: Args) {
     ctx.notify(nc::STRING, event, key);
     let mut nb = [0u8; 24];
     match o.ttl {
+        // A time already past deletes the key, replayed as DEL (UNLINK with lazyfree-lazy-expire), as
+        // tests/unit/type/increx.tcl's "expiration already elapsed" cases expect; a replica or an AOF being
+        // loaded keeps it for the master's (or the file's) own deletion, as EXPIRE does.
+        Ttl::At(when) if !(o.enx && had_ttl) && when <= now && ctx.settings().deletes_already_expired() => {
+            ctx.door(&w).delete_expired_by_command();
+            ctx.notify(nc::GENERIC, "del", key);
+            let verb = ctx.settings().del_verb();
+            ctx.propagation().rewrite(&[verb, key]);
+        }
         Ttl::At(when) if !(o.enx && had_ttl) => {
             ctx.door(&w).set_expire(when);
             ctx.notify(nc::GENERIC, "expire", key);
@@ -402,6 +457,17 @@ mod tests {
         h.srv.now_ms += 1000;
         assert_eq!(h.run(&["increx", "old", "ex", "30", "enx"]), pair(1, 1));
         assert_eq!(h.run(&["ttl", "old"]), ":30\r\n");
+        // A time already past deletes the key (tests/unit/type/increx.tcl), unless ENX keeps the TTL it has.
+        h.run(&["set", "p", "10"]);
+        assert_eq!(h.run(&["increx", "p", "byint", "1", "exat", "1"]), pair(11, 1));
+        assert_eq!(h.run(&["exists", "p"]), ":0\r\n");
+        h.run(&["set", "p", "10"]);
+        assert_eq!(h.run(&["increx", "p", "byint", "1", "pxat", "1"]), pair(11, 1));
+        assert_eq!(h.run(&["exists", "p"]), ":0\r\n");
+        h.run(&["set", "p", "10", "ex", "500"]);
+        assert_eq!(h.run(&["increx", "p", "byint", "1", "exat", "1", "enx"]), pair(11, 1));
+        assert_eq!(h.run(&["get", "p"]), "$2\r\n11\r\n");
+        assert_eq!(h.run(&["ttl", "p"]), ":500\r\n");
     }
 
     #[test]
@@ -414,7 +480,7 @@ mod tests {
             &["increx", "k", "ex", "1", "px", "1"],
             &["increx", "k", "ex", "1", "persist"],
             &["increx", "k", "persist", "enx"],
-            &["increx", "k", "enx"],
+            &["increx", "k", "enx", "persist"],
             &["increx", "k", "lbound", "1", "lbound", "2"],
             &["increx", "k", "what"],
         ] {
@@ -423,12 +489,41 @@ mod tests {
         assert_eq!(h.run(&["increx", "k", "byint", "x"]), "-ERR value is not an integer or out of range\r\n");
         assert_eq!(h.run(&["increx", "k", "byfloat", "x"]), "-ERR value is not a valid float\r\n");
         assert_eq!(h.run(&["increx", "k", "ex", "0"]), "-ERR invalid expire time in 'increx' command\r\n");
-        assert_eq!(h.run(&["increx", "k", "lbound", "5", "ubound", "1"]), format!("-{}\r\n", super::ERR_BOUNDS));
+        // Texts from tests/unit/type/increx.tcl.
+        assert_eq!(h.run(&["increx", "k", "enx"]), "-ERR ENX flag requires an expiration\r\n");
+        assert_eq!(h.run(&["increx", "k", "byint", "1", "enx"]), "-ERR ENX flag requires an expiration\r\n");
+        assert_eq!(
+            h.run(&["increx", "k", "lbound", "5", "ubound", "1"]),
+            "-ERR LBOUND can't be greater than UBOUND\r\n"
+        );
+        assert_eq!(
+            h.run(&["increx", "k", "byfloat", "0.5", "lbound", "10.5", "ubound", "1.5"]),
+            "-ERR LBOUND can't be greater than UBOUND\r\n"
+        );
+        let inf = "-ERR value or increment would produce Infinity\r\n";
+        assert_eq!(h.run(&["increx", "k", "byfloat", "+inf"]), inf);
+        assert_eq!(h.run(&["increx", "k", "byfloat", "-inf"]), inf);
+        h.run(&["set", "i", "inf"]);
+        assert_eq!(h.run(&["increx", "i", "byfloat", "1"]), inf);
+        assert_eq!(h.run(&["increx", "i", "byfloat", "0", "lbound", "-100"]), inf);
+        assert_eq!(h.run(&["get", "i"]), "$3\r\ninf\r\n");
         assert_eq!(h.run(&["increx", "k", "lbound", "1.5"]), "-ERR value is not an integer or out of range\r\n");
         h.run(&["set", "f", "1.5"]);
         assert_eq!(h.run(&["increx", "f"]), "-ERR value is not an integer or out of range\r\n");
         h.run(&["rpush", "l", "a"]);
         assert!(h.run(&["increx", "l"]).starts_with("-WRONGTYPE"));
+        // Every argument, the bounds included, is checked before the key is looked up (redis/redis#15045 resolves
+        // the bounds in its parser): a bad bound beats the wrong type, an infinite increment beats a bad bound.
+        assert_eq!(
+            h.run(&["increx", "l", "lbound", "5", "ubound", "1"]),
+            "-ERR LBOUND can't be greater than UBOUND\r\n"
+        );
+        assert_eq!(h.run(&["increx", "l", "ubound", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["increx", "l", "byfloat", "1", "lbound", "x"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(
+            h.run(&["increx", "l", "byfloat", "inf", "lbound", "5", "ubound", "1"]),
+            "-ERR value or increment would produce Infinity\r\n"
+        );
         assert_eq!(h.run(&["exists", "k"]), ":0\r\n");
     }
 }

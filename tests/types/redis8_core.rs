@@ -18,6 +18,9 @@ const SCRIPT: &[(&[&str], &[&str])] = &[
     (&["INCREX", "n", "BYINT", "5", "EX", "100"], &["incrby n", "expire n"]),
     (&["INCREX", "n", "UBOUND", "0"], &[]),
     (&["INCREX", "n", "BYFLOAT", "0.5", "PERSIST"], &["incrbyfloat n", "persist n"]),
+    // A time already past deletes the key, replayed as DEL (tests/unit/type/increx.tcl).
+    (&["SET", "p", "10"], &["set p"]),
+    (&["INCREX", "p", "BYINT", "1", "EXAT", "1"], &["incrby p", "del p"]),
 ];
 
 #[test]
@@ -70,6 +73,8 @@ fn events_aof_replica_and_blmovem() {
             "LMOVEM src dst RIGHT LEFT EXACTLY 3 BULK".into(),
             set_n,
             "SET n 5.5".into(),
+            "SET p 10".into(),
+            "DEL p".into(),
             "RPUSH w x".into(),
             "RPUSH w y".into(),
             "RPUSH w z".into(),

@@ -208,3 +208,18 @@ fn keyspace_events() {
         "{events:?}"
     );
 }
+
+/// COMMAND DOCS of XACKDEL as Redis's xackdel.json gives it (summary and complexity, checked against the json
+/// redis.io publishes for 8.2).
+#[test]
+fn xackdel_command_docs() {
+    let s = Server::start(Kind::Ferredis, &[]);
+    let docs = String::from_utf8_lossy(&s.conn().cmd(&["COMMAND", "DOCS", "XACKDEL"])).into_owned();
+    for text in [
+        "Acknowledges and conditionally deletes one or multiple entries for a stream consumer group.",
+        "O(1) for each entry ID processed.",
+        "8.2.0",
+    ] {
+        assert!(docs.contains(&format!("${}\r\n{text}\r\n", text.len())), "{text}: {}", escape(docs.as_bytes()));
+    }
+}

@@ -264,4 +264,20 @@ fn maxcount_and_maxsize() {
     ] {
         assert_eq!(String::from_utf8_lossy(&c.cmd(&args)), err, "{args:?}");
     }
+    // COMMAND DOCS gives the arguments the release that added them, as Redis's xread.json / xreadgroup.json do
+    // (CLAIM's 8.4.0 as the 8.10 table records it).
+    for (cmd, arg, since) in [
+        ("XREAD", "maxcount", "8.10.0"),
+        ("XREAD", "maxsize", "8.10.0"),
+        ("XREADGROUP", "maxcount", "8.10.0"),
+        ("XREADGROUP", "maxsize", "8.10.0"),
+        ("XREADGROUP", "min-idle-time", "8.4.0"),
+    ] {
+        let docs = String::from_utf8_lossy(&c.cmd(&["COMMAND", "DOCS", cmd])).into_owned();
+        let entry = format!("$4\r\nname\r\n${}\r\n{arg}\r\n", arg.len());
+        let at = docs.find(&entry).unwrap_or_else(|| panic!("{cmd} {arg}: {docs}"));
+        let next = docs[at + entry.len()..].find("$4\r\nname\r\n").map_or(docs.len(), |n| at + entry.len() + n);
+        let want = format!("$5\r\nsince\r\n${}\r\n{since}\r\n", since.len());
+        assert!(docs[at..next].contains(&want), "{cmd} {arg}: {}", &docs[at..next]);
+    }
 }

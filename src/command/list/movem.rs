@@ -126,12 +126,11 @@ pub(super) fn lmovem(ctx: &mut Ctx, args: Args) {
     let Some(from) = position_arg(ctx.reply(), args.get(3)) else { return };
     let Some(to) = position_arg(ctx.reply(), args.get(4)) else { return };
     let Some(hm) = how_many_arg(ctx.reply(), args, 5) else { return };
+    // Nothing moved (a missing source, or EXACTLY more than it holds) is a null array in every mode, as LMOVE's
+    // missing source is nil: redis/redis#15405's reply schema and the Redis client libraries built against it
+    // (jedis#4637: "nil (missing source / EXACTLY unsatisfied / timeout)").
     if let (Moved::NoSource, _) = move_many(ctx, args.get(1), args.get(2), from, to, hm) {
-        if hm.exactly {
-            ctx.reply().null_array();
-        } else {
-            ctx.reply().array(0);
-        }
+        ctx.reply().null_array();
     }
 }
 
@@ -195,7 +194,9 @@ mod tests {
         assert_eq!(h.run(&["lmovem", "src", "dst", "right", "left", "count", "5", "bulk"]), arr(&["4", "5"]));
         assert_eq!(h.run(&["lrange", "dst", "0", "-1"]), arr(&["4", "5", "3", "2", "1"]));
         assert_eq!(h.run(&["exists", "src"]), ":0\r\n");
-        assert_eq!(h.run(&["lmovem", "src", "dst", "left", "left", "count", "2", "obo"]), "*0\r\n");
+        // A missing source moves nothing: a null array with or without COUNT, as with EXACTLY.
+        assert_eq!(h.run(&["lmovem", "src", "dst", "left", "left", "count", "2", "obo"]), "*-1\r\n");
+        assert_eq!(h.run(&["lmovem", "src", "dst", "left", "left"]), "*-1\r\n");
         assert_eq!(h.run(&["lmovem", "src", "dst", "left", "left", "exactly", "2", "obo"]), "*-1\r\n");
         assert_eq!(h.run(&["lmovem", "dst", "dst", "right", "right", "count", "2", "obo"]), arr(&["1", "2"]));
         assert_eq!(h.run(&["lrange", "dst", "0", "-1"]), arr(&["4", "5", "3", "1", "2"]));
@@ -227,5 +228,16 @@ mod tests {
         h.client.flags |= flags::DENY_BLOCKING;
         assert_eq!(h.run(&["blmovem", "none", "o", "left", "right", "0"]), "*-1\r\n");
         assert!(h.srv.blocking.request.is_none());
+    }
+
+    #[test]
+    fn nothing_moved_is_null_in_resp3_too() {
+        let mut h = Harness::new();
+        h.run(&["hello", "3"]);
+        assert_eq!(h.run(&["lmovem", "none", "dst", "left", "right"]), "_\r\n");
+        assert_eq!(h.run(&["lmovem", "none", "dst", "left", "right", "count", "3", "bulk"]), "_\r\n");
+        h.run(&["rpush", "src", "a"]);
+        assert_eq!(h.run(&["lmovem", "src", "dst", "left", "right", "exactly", "2", "bulk"]), "_\r\n");
+        assert_eq!(h.run(&["lmovem", "src", "dst", "left", "right", "count", "2", "bulk"]), "*1\r\n$1\r\na\r\n");
     }
 }

@@ -183,7 +183,7 @@ pub static COMMANDS: &[Command] = &[
         keys: super::NO_KEYS,
         summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
         complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
-        syntax: "[COUNT count] [MAXCOUNT maxcount{:integer}] [MAXSIZE maxsize{:integer}] [BLOCK milliseconds] <STREAMS key [key ...] id [id ...]>",
+        syntax: "[COUNT count] [MAXCOUNT maxcount{:integer@8.10.0}] [MAXSIZE maxsize{:integer@8.10.0}] [BLOCK milliseconds] <STREAMS key [key ...] id [id ...]>",
         handler: xread,
         history: &[("8.10.0", "Added the `MAXCOUNT` and `MAXSIZE` options.")],
         key_specs: &[KeySpecDef::keyword(
@@ -202,7 +202,7 @@ pub static COMMANDS: &[Command] = &[
         keys: super::NO_KEYS,
         summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
         complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
-        syntax: "<GROUP group consumer>{group_consumer} [COUNT count] [MAXCOUNT maxcount{:integer}] [MAXSIZE maxsize{:integer}] [BLOCK milliseconds] [CLAIM min-idle-time{:integer}] [NOACK] <STREAMS key [key ...] id [id ...]>",
+        syntax: "<GROUP group consumer>{group_consumer} [COUNT count] [MAXCOUNT maxcount{:integer@8.10.0}] [MAXSIZE maxsize{:integer@8.10.0}] [BLOCK milliseconds] [CLAIM min-idle-time{:integer@8.4.0}] [NOACK] <STREAMS key [key ...] id [id ...]>",
         handler: xread,
         history: &[("8.4.0", "Added the `CLAIM` option."), ("8.10.0", "Added the `MAXCOUNT` and `MAXSIZE` options.")],
         key_specs: &[KeySpecDef::keyword(
@@ -283,7 +283,7 @@ pub static COMMANDS: &[Command] = &[
         arity: -6,
         flags: flag::WRITE | flag::FAST,
         acl: "write stream fast",
-        summary: "Acknowledges entries in a consumer group and deletes them from the stream",
+        summary: "Acknowledges and conditionally deletes one or multiple entries for a stream consumer group.",
         complexity: "O(1) for each entry ID processed.",
         syntax: REF_IDS_GROUP_SYNTAX,
         handler: xackdel,

@@ -186,8 +186,10 @@ fn delex_key_flags(args: Args) -> Vec<(usize, &'static str)> {
 
 /// DELEX key [IFEQ value | IFNE value | IFDEQ digest | IFDNE digest]: `:1` when the key was deleted, `:0` when it
 /// is missing or the condition fails. Without a condition it deletes a key of any type, as DEL; with one, the
-/// order of checks is Redis 8.4's: a missing key is `:0` whatever the condition word, then the type, then the
-/// word, then the digest's length. Propagated as `DEL key`.
+/// order of checks is Redis 8.4's: the argument count first (redis/redis#14529 moved it before the lookup, so
+/// `DELEX missing IFEQ` is the arity error, as its tests/unit/type/string.tcl says since), then a missing key is
+/// `:0` whatever the condition word, then the type, then the word, then the digest's length. Propagated as
+/// `DEL key`.
 fn delex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let deleted = match args.len() {

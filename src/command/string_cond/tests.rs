@@ -98,6 +98,8 @@ fn delex_errors_and_their_order() {
     // A missing key is :0 before anything about the condition is looked at.
     assert_eq!(h.run(&["delex", "nokey", "IFDEQ", "1234567890"]), ":0\r\n");
     assert_eq!(h.run(&["delex", "nokey", "NOPE", "x"]), ":0\r\n");
+    // The argument count is checked before the lookup (redis/redis#14529, Redis 8.4): an arity error even for a
+    // missing key, where 8.4's first tests (before that change) answered :0.
     let arity = "-ERR wrong number of arguments for 'delex' command\r\n";
     assert_eq!(h.run(&["delex", "k", "IFEQ"]), arity);
     assert_eq!(h.run(&["delex", "k", "IFEQ", "v", "extra"]), arity);
