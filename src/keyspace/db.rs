@@ -258,6 +258,13 @@ impl Db {
         }
     }
 
+    /// Where `key`'s entry is if it is the one lent now.
+    #[inline(always)]
+    fn lent_pos(&self, key: &[u8]) -> Option<crate::keyspace::dict::Pos> {
+        let p = self.ks.lent()?.pos;
+        self.keys.at(p).is_some_and(|e| e.key() == key).then_some(p)
+    }
+
     /// Lends the entry at `p` (found just now, after the last settle) for an in-place change.
     #[inline(always)]
     fn lend_at(&mut self, p: crate::keyspace::dict::Pos) -> Option<&mut Entry> {
@@ -609,6 +616,13 @@ impl Db {
     /// [`Db::lookup`] for a write: the entry is lent for an in-place change, counted again by [`Db::sync_sizes`].
     #[inline]
     pub fn lookup_lend(&mut self, key: &[u8], clock: LookupClock) -> Option<&mut Entry> {
+        // Lent already by this command's earlier write lookup (ZADD looks its key up twice): found again with a key
+        // compare, its first class kept.
+        if let Some(p) = self.lent_pos(key) {
+            if !self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) {
+                return self.keys.at_mut(p);
+            }
+        }
         self.settle();
         let p = self.keys.find(key)?;
         if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
@@ -622,10 +636,8 @@ impl Db {
     #[inline]
     pub fn lend_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         // Lent already (the handler's write lookup): found again with a key compare, its first class kept.
-        if let Some(l) = self.ks.lent() {
-            if self.keys.at(l.pos).is_some_and(|e| e.key() == key) {
-                return self.keys.at_mut(l.pos);
-            }
+        if let Some(p) = self.lent_pos(key) {
+            return self.keys.at_mut(p);
         }
         self.settle();
         let p = self.keys.find(key)?;
