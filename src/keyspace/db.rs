@@ -619,7 +619,7 @@ impl Db {
         // Lent already by this command's earlier write lookup (ZADD looks its key up twice): found again with a key
         // compare, its first class kept.
         if let Some(p) = self.lent_pos(key) {
-            if !self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) {
+            if self.keys.at(p)?.expire_ms().is_none_or(|t| t > clock.now_ms) {
                 return self.keys.at_mut(p);
             }
         }
