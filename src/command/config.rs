@@ -276,6 +276,8 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         return;
     }
     config_set_followups(ctx, &pairs);
+    // The event kinds the databases record follow `notify-keyspace-events` at once (a script's next write too).
+    crate::state::notify::sync(ctx.server_mut());
     let in_exec = ctx.client().has(crate::net::client::flags::MULTI);
     ctx.server_mut().actions.push(crate::state::Action::ConfigChanged { in_exec });
     ctx.reply().ok();

@@ -245,16 +245,18 @@ impl Db {
     /// first, so the lend's position still holds the lent entry (see "Lends" in [`crate::keyspace::keysizes`]).
     #[inline(always)]
     fn settle(&mut self) {
-        if let Some(l) = self.ks.take_lent() {
-            self.settle_slow(l);
+        if self.ks.has_lent() {
+            self.settle_slow();
         }
     }
 
     #[inline]
-    fn settle_slow(&mut self, l: crate::keyspace::keysizes::Lent) {
-        if self.ks.is_on() {
-            let now = self.keys.at(l.pos).and_then(class_of);
-            self.ks.moved(l.before, now);
+    fn settle_slow(&mut self) {
+        if let Some(l) = self.ks.take_lent() {
+            if self.ks.is_on() {
+                let now = self.keys.at(l.pos).and_then(class_of);
+                self.ks.moved(l.before, now);
+            }
         }
     }
 

@@ -413,8 +413,8 @@ pub struct ServerState {
     /// role, the client and loading) and by whatever starts or ends a pause; see [`LazyExpiry`]. Read only
     /// through [`ServerState::lookup_clock`], which hands it to the databases' lookups.
     pub lazy_expiry: LazyExpiry,
-    /// The keyspace events the databases record (`expired`, `new`: [`crate::keyspace::db::events`]), kept in step
-    /// with `notify-keyspace-events` by `notify::sync` after every command and before each active-expiry cycle.
+    /// The keyspace events the databases record (`expired`, `new`: [`crate::keyspace::db::events`]), set from the
+    /// configuration at start and by CONFIG SET (`notify::sync`).
     pub db_events: u8,
     /// Redis's 24-bit LRU clock (seconds resolution), refreshed by the cron.
     pub lru_clock: u32,
@@ -689,6 +689,7 @@ impl ServerState {
 
     pub fn new(config: Config) -> ServerState {
         let now = crate::util::now_ms();
+        let db_events = crate::state::notify::events_mask(&config);
         let dbs = (0..db_count(&config)).map(Db::new).collect();
         let mut rng = Rng::from_entropy();
         let run_id = random_hex(&mut rng, 40);
@@ -733,7 +734,7 @@ impl ServerState {
             keysizes_lent_elsewhere: false,
             keysizes_hist_assert: false,
             lazy_expiry: Default::default(),
-            db_events: 0,
+            db_events,
         }
     }
 

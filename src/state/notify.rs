@@ -32,13 +32,19 @@ pub use crate::keyspace::db::events::{LOG_EXPIRED, LOG_NEW};
 use crate::net::client::ClientState;
 use crate::state::ServerState;
 
-/// Brings the kinds the databases record ([`ServerState::db_events`]) in line with `notify-keyspace-events` (cheap;
-/// run after every command).
+/// Brings the kinds the databases record ([`ServerState::db_events`]) in line with `notify-keyspace-events`: CONFIG
+/// SET announces the change here (the state starts from [`events_mask`] of its configuration); nothing re-reads it
+/// per command.
 #[inline]
 pub fn sync(srv: &mut ServerState) {
-    let f = srv.config.notify_keyspace_events;
+    srv.db_events = events_mask(&srv.config);
+}
+
+/// The event kinds the databases record under `config` (see [`sync`]).
+pub fn events_mask(config: &crate::config::Config) -> u8 {
+    let f = config.notify_keyspace_events;
     let mut mask = 0;
-    if f & (nc::KEYSPACE | nc::KEYEVENT) != 0 || !srv.config.keyspace_events_stream.is_empty() {
+    if f & (nc::KEYSPACE | nc::KEYEVENT) != 0 || !config.keyspace_events_stream.is_empty() {
         if f & nc::EXPIRED != 0 {
             mask |= LOG_EXPIRED;
         }
@@ -46,7 +52,7 @@ pub fn sync(srv: &mut ServerState) {
             mask |= LOG_NEW;
         }
     }
-    srv.db_events = mask;
+    mask
 }
 
 /// Finishes what the databases queued ([`crate::keyspace::db::Queue`]) during a command (lazy expiry, a big
@@ -73,7 +79,6 @@ pub fn drain_queues(
         srv.drain_deletions(standalone);
     }
     between(srv);
-    sync(srv);
     // `between` may have queued more (the mark is set again then).
     if queued || crate::keyspace::db::queued() {
         drain(srv, me);

@@ -87,7 +87,6 @@ pub fn expire_slice(state: &mut ServerState) {
 
 fn run_cycle(state: &mut ServerState, kind: CycleKind) {
     let effort = state.config.active_expire_effort;
-    crate::state::notify::sync(state);
     active_expire_cycle_with_effort(state, kind, effort);
     crate::state::notify::drain_queues(state, true, None, |state| {
         // Hash fields have their own slow call in the cron and fast calls between passes, not in slices.

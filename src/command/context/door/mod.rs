@@ -407,14 +407,18 @@ impl<'c> Door<'c, '_> {
         let srv = self.srv;
         let lfu = srv.config.maxmemory_policy.is_lfu();
         let lru = if lfu { crate::keyspace::object::lfu_init(srv.now_ms) } else { srv.lru_clock };
-        let touch = if !touch_old || self.client.has(crate::net::client::flags::NO_TOUCH) {
+        // (Only LFU reads the touch: LRU takes the clock below.)
+        let touch = if !lfu || !touch_old || self.client.has(crate::net::client::flags::NO_TOUCH) {
             Touch::Skip
         } else {
             crate::state::evict::touch(srv)
         };
         // The one access of the overwritten value: LFU keeps (and touches) its counter, LRU takes the clock.
         let stamp = |e: &mut Entry| if lfu { touch.apply(e) } else { e.set_lru(lru) };
-        let clock = srv.lookup_clock();
+        // Redis 8.2's `overwritten` / `type_changed`: the replaced value's type is read only when they are wanted.
+        let events_on = srv.config.notify_keyspace_events
+            & (crate::config::notify::OVERWRITTEN | crate::config::notify::TYPE_CHANGED)
+            != 0;
         let key = self.key;
         let db = &mut srv.dbs[self.db];
         // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
@@ -425,24 +429,23 @@ impl<'c> Door<'c, '_> {
         if let Some(e) = db.find_mut(key) {
             // (A hash filed for field expiry goes the slow way, which unfiles it.)
             if !e.has_expire() && !big(e) && !e.is_filed_hash() {
-                let old_type = e.obj_type();
+                let old_type = events_on.then(|| e.obj_type());
                 let before = if sizes { crate::keyspace::keysizes::class_of(e) } else { None };
                 e.set_string(val);
                 stamp(e);
                 if sizes {
                     db.size_changed(before, crate::keyspace::keysizes::string_class(val.len()));
                 }
-                overwrite_events(srv, self.client, key, self.db, old_type, ObjType::String);
+                if let Some(t) = old_type {
+                    overwrite_events_slow(srv, self.client, key, self.db, t != ObjType::String);
+                }
                 return;
             }
         }
+        let clock = srv.lookup_clock();
+        let db = &mut srv.dbs[self.db];
         let exists = db.find(key).is_some() && !db.expire_if_needed(key, clock);
-        // The replaced value's type, looked up only when its events are wanted.
-        let overwrite_events_on = exists
-            && srv.config.notify_keyspace_events
-                & (crate::config::notify::OVERWRITTEN | crate::config::notify::TYPE_CHANGED)
-                != 0;
-        let old_type = if overwrite_events_on { srv.dbs[self.db].find(key).map(|e| e.obj_type()) } else { None };
+        let old_type = if exists && events_on { srv.dbs[self.db].find(key).map(|e| e.obj_type()) } else { None };
         let db = &mut srv.dbs[self.db];
         if let Some(old_lru) = db.find(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
             let mut e = Entry::new_string(key, val);
