@@ -10,8 +10,10 @@
 #    most 0.7x RedisBloom's) and at -P 1 (requests/s, target at least 1.0x). Items are `__rand_int__` over KEYSPACE.
 # 2. MEMORY USAGE of structures made with the same parameters on both: Bloom and Cuckoo filters and Count-Min
 #    sketches within 5% (the arrays are the same), Top-K and t-digest at most RedisBloom's.
-# CF rows are skipped, with a message, when the ferredis binary has no CF.* commands. Server CPU is utime+stime
-# from /proc/<pid>/stat over each run.
+# CF rows are skipped, with a message, when the ferredis binary has no CF.* commands. Server CPU is the run time
+# of the server's threads from /proc/<pid>/task/*/schedstat over each run (lib.sh's cpu_ns: what utime+stime
+# count, in nanoseconds rather than 10 ms ticks). The server runs pinned to SERVER_CPU and redis-benchmark (and
+# redis-cli) to CLIENT_CPU, so the client's own work is not in the server's figure.
 #
 # Knobs (environment): ROUNDS (3), CLIENTS (50), N (requests per -P 16 run, 200000; -P 1 runs do N/4; TDIGEST.ADD
 # runs do N/10), KEYSPACE (1000000), BF_CAPACITY (2000000), CF_CAPACITY (4000000), SERVER_CPU (1), CLIENT_CPU (0),

@@ -51,6 +51,7 @@ mod cron;
 mod detached;
 mod io_home;
 mod persist;
+mod prefetch;
 mod repl;
 mod repl_load;
 mod scripting;

@@ -22,6 +22,7 @@
 //! damaged headers) and by `tests/types/probabilistic.rs` against Redis with RedisBloom loaded.
 
 use super::{zeroed, Cursor};
+use crate::alloc::slab;
 
 /// RedisBloom's option bits (`bloom.h`).
 pub const OPT_NOROUND: u32 = 1;
@@ -297,6 +298,19 @@ impl BloomLink {
         true
     }
 
+    /// Starts loading the cache lines of the item's first bit, or of all its bits (`all`), for a lookup that
+    /// will run soon ([`crate::alloc::slab::prefetch`]: only a hint, it reads nothing).
+    #[inline]
+    fn prefetch(&self, h: HashPair, all: bool) {
+        let m = self.m;
+        let mut x = h.a;
+        let n = if all { self.hashes } else { self.hashes.min(1) };
+        for _ in 0..n {
+            slab::prefetch(self.bf.as_ptr().wrapping_add((m.rem(x) >> 3) as usize));
+            x = x.wrapping_add(h.b);
+        }
+    }
+
     /// Sets the item's bits; true when one of them was unset (`bloom_add_h`'s "not previously present"). No
     /// branch on the bits: the loads of the `k` bytes are independent, so their cache misses overlap.
     #[inline]
@@ -352,6 +366,19 @@ impl Bloom {
         } else {
             let a = murmur2(item, 0x9747b28c);
             HashPair { a: a as u64, b: murmur2(item, a) as u64 }
+        }
+    }
+
+    /// Starts loading what [`Bloom::add`] (`add`) or [`Bloom::contains`] will read for `item`: when adding, every
+    /// bit's line in the newest link (an add sets them all) and the first bit's in older ones (where a lookup of an
+    /// absent item usually stops); when checking, every bit's line in every link (an item that is there reads
+    /// them all, and those loads would otherwise come one after another). For a command of a pipelined batch,
+    /// before the batch runs.
+    pub fn prefetch(&self, item: &[u8], add: bool) {
+        let h = self.hash(item);
+        let newest = self.links.len().saturating_sub(1);
+        for (i, l) in self.links.iter().enumerate() {
+            l.inner.prefetch(h, !add || i == newest);
         }
     }
 
