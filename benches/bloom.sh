@@ -10,8 +10,12 @@
 #    most 0.7x RedisBloom's) and at -P 1 (requests/s, target at least 1.0x). Items are `__rand_int__` over KEYSPACE.
 # 2. MEMORY USAGE of structures made with the same parameters on both: Bloom and Cuckoo filters and Count-Min
 #    sketches within 5% (the arrays are the same), Top-K and t-digest at most RedisBloom's.
-# CF rows are skipped, with a message, when the ferredis binary has no CF.* commands. Server CPU is utime+stime
-# from /proc/<pid>/stat over each run.
+# CF rows are skipped, with a message, when the ferredis binary has no CF.* commands. Server CPU is the run time
+# of the server's threads from /proc/<pid>/task/*/schedstat over each run (lib.sh's cpu_ns: what utime+stime
+# count, in nanoseconds rather than 10 ms ticks). The server runs pinned to SERVER_CPU and redis-benchmark (and
+# redis-cli) to CLIENT_CPU, so the client's own work is not in the server's figure. Each row runs on both servers
+# back to back (ferredis first in odd rounds), and its ratios are the median of the rounds' pairs, with their
+# spread: on a machine shared with other work the load changes from minute to minute, and a pair meets the same.
 #
 # Knobs (environment): ROUNDS (3), CLIENTS (50), N (requests per -P 16 run, 200000; -P 1 runs do N/4; TDIGEST.ADD
 # runs do N/10), KEYSPACE (1000000), BF_CAPACITY (2000000), CF_CAPACITY (4000000), SERVER_CPU (1), CLIENT_CPU (0),
@@ -57,34 +61,45 @@ setup() { # <port>
 TD_VALUES=()
 for _ in $(seq 1 100); do TD_VALUES+=('__rand_int__'); done
 
-one_round() { # <server> <pid> <port> <round>
-    local s=$1 p=$2 port=$3 r=$4 q=$((N / 4))
-    bench_rb "$s" "$p" "$port" bfadd16 "$r" "$N" -P 16 -r "$KEYSPACE" BF.ADD bf 'i:__rand_int__'
-    bench_rb "$s" "$p" "$port" bfadd1 "$r" "$q" -P 1 -r "$KEYSPACE" BF.ADD bf 'i:__rand_int__'
-    bench_rb "$s" "$p" "$port" bfexists16 "$r" "$N" -P 16 -r "$KEYSPACE" BF.EXISTS bf 'i:__rand_int__'
-    bench_rb "$s" "$p" "$port" bfexists1 "$r" "$q" -P 1 -r "$KEYSPACE" BF.EXISTS bf 'i:__rand_int__'
-    if [ "$HAVE_CF" = 1 ]; then
-        bench_rb "$s" "$p" "$port" cfadd16 "$r" "$N" -P 16 -r "$KEYSPACE" CF.ADD cf 'i:__rand_int__'
-        bench_rb "$s" "$p" "$port" cfadd1 "$r" "$q" -P 1 -r "$KEYSPACE" CF.ADD cf 'i:__rand_int__'
-        bench_rb "$s" "$p" "$port" cfexists16 "$r" "$N" -P 16 -r "$KEYSPACE" CF.EXISTS cf 'i:__rand_int__'
-        bench_rb "$s" "$p" "$port" cfexists1 "$r" "$q" -P 1 -r "$KEYSPACE" CF.EXISTS cf 'i:__rand_int__'
+# both <round> <test> <requests> <redis-benchmark args...>: the run on both servers, back to back (ferredis first
+# in odd rounds), so that each pair of figures meets the same load from the machine's other work; the ratios are
+# taken pair by pair (see `row` below).
+both() {
+    local r=$1 t=$2 n=$3
+    shift 3
+    if [ $((r % 2)) = 1 ]; then
+        bench_rb ferredis "$FPID" "$FPORT" "$t" "$r" "$n" "$@"
+        bench_rb redis "$RPID" "$RPORT" "$t" "$r" "$n" "$@"
+    else
+        bench_rb redis "$RPID" "$RPORT" "$t" "$r" "$n" "$@"
+        bench_rb ferredis "$FPID" "$FPORT" "$t" "$r" "$n" "$@"
     fi
-    bench_rb "$s" "$p" "$port" cms16 "$r" "$N" -P 16 -r "$KEYSPACE" CMS.INCRBY cms 'i:__rand_int__' 1
-    bench_rb "$s" "$p" "$port" cms1 "$r" "$q" -P 1 -r "$KEYSPACE" CMS.INCRBY cms 'i:__rand_int__' 1
-    bench_rb "$s" "$p" "$port" topk16 "$r" "$N" -P 16 -r "$KEYSPACE" TOPK.ADD topk 'i:__rand_int__'
-    bench_rb "$s" "$p" "$port" topk1 "$r" "$q" -P 1 -r "$KEYSPACE" TOPK.ADD topk 'i:__rand_int__'
-    bench_rb "$s" "$p" "$port" td16 "$r" "$((N / 10))" -P 16 -r "$KEYSPACE" TDIGEST.ADD td "${TD_VALUES[@]}"
-    bench_rb "$s" "$p" "$port" td1 "$r" "$((N / 10))" -P 1 -r "$KEYSPACE" TDIGEST.ADD td "${TD_VALUES[@]}"
+}
+
+one_round() { # <round>
+    local r=$1 q=$((N / 4))
+    both "$r" bfadd16 "$N" -P 16 -r "$KEYSPACE" BF.ADD bf 'i:__rand_int__'
+    both "$r" bfadd1 "$q" -P 1 -r "$KEYSPACE" BF.ADD bf 'i:__rand_int__'
+    both "$r" bfexists16 "$N" -P 16 -r "$KEYSPACE" BF.EXISTS bf 'i:__rand_int__'
+    both "$r" bfexists1 "$q" -P 1 -r "$KEYSPACE" BF.EXISTS bf 'i:__rand_int__'
+    if [ "$HAVE_CF" = 1 ]; then
+        both "$r" cfadd16 "$N" -P 16 -r "$KEYSPACE" CF.ADD cf 'i:__rand_int__'
+        both "$r" cfadd1 "$q" -P 1 -r "$KEYSPACE" CF.ADD cf 'i:__rand_int__'
+        both "$r" cfexists16 "$N" -P 16 -r "$KEYSPACE" CF.EXISTS cf 'i:__rand_int__'
+        both "$r" cfexists1 "$q" -P 1 -r "$KEYSPACE" CF.EXISTS cf 'i:__rand_int__'
+    fi
+    both "$r" cms16 "$N" -P 16 -r "$KEYSPACE" CMS.INCRBY cms 'i:__rand_int__' 1
+    both "$r" cms1 "$q" -P 1 -r "$KEYSPACE" CMS.INCRBY cms 'i:__rand_int__' 1
+    both "$r" topk16 "$N" -P 16 -r "$KEYSPACE" TOPK.ADD topk 'i:__rand_int__'
+    both "$r" topk1 "$q" -P 1 -r "$KEYSPACE" TOPK.ADD topk 'i:__rand_int__'
+    both "$r" td16 "$((N / 10))" -P 16 -r "$KEYSPACE" TDIGEST.ADD td "${TD_VALUES[@]}"
+    both "$r" td1 "$((N / 10))" -P 1 -r "$KEYSPACE" TDIGEST.ADD td "${TD_VALUES[@]}"
 }
 
 for r in $(seq 1 "$ROUNDS"); do
     setup "$FPORT"
     setup "$RPORT"
-    if [ $((r % 2)) = 1 ]; then
-        one_round ferredis "$FPID" "$FPORT" "$r"; one_round redis "$RPID" "$RPORT" "$r"
-    else
-        one_round redis "$RPID" "$RPORT" "$r"; one_round ferredis "$FPID" "$FPORT" "$r"
-    fi
+    one_round "$r"
     printf '.' >&2
 done
 echo >&2
@@ -105,25 +120,63 @@ mem_setup "$FPORT"
 mem_setup "$RPORT"
 mem() { cli "$1" memory usage "$2"; }
 
+# paired <test> <field>: the median over the rounds of ferredis's figure over redis's in the same round (field 8:
+# CPU per request; "rps": requests/s from count and wall time). A round's two runs are back to back, so a change
+# in the machine's load between rounds moves both; the median of these ratios is steadier than a ratio of medians.
+paired() {
+    awk -F, -v t="$1" -v f="$2" '$2 == t && $5 > 0 {
+        v = (f == "rps") ? $4 / $5 : $f
+        if ($1 == "ferredis") fer[$3] = v; else red[$3] = v
+    } END { for (r in fer) if (red[r] > 0) print fer[r] / red[r] }' "$OUT/raw.csv" | median
+}
+
+# prow <test> <label> <target: cpu|rps>: [`row`](lib.sh)'s columns, the two ratios from [`paired`] and their
+# spread over the rounds (lowest-highest).
+prow() {
+    local spread_r spread_c
+    spread_r=$(paired_spread "$1" rps)
+    spread_c=$(paired_spread "$1" 8)
+    awk -v label="$2" -v want="$3" -v fr="$(rps_col ferredis "$1")" -v rr="$(rps_col redis "$1")" \
+        -v fc="$(col ferredis "$1" 8)" -v rc="$(col redis "$1" 8)" -v r="$(paired "$1" rps)" -v c="$(paired "$1" 8)" \
+        -v sr="$spread_r" -v sc="$spread_c" 'BEGIN {
+        met = (want == "cpu") ? (c <= 0.7 ? "yes" : "no") : (r >= 1.0 ? "yes" : "no")
+        target = (want == "cpu") ? "CPU <= 0.70" : "rps >= 1.00"
+        printf "| %s | %.0f | %.0f | %.3f (%s) | %.3f | %.3f | %.3f (%s) | %s | %s |\n", label, fr, rr, r, sr, fc, rc, c,
+            sc, target, met
+    }'
+}
+
+# paired_spread <test> <field>: the lowest and highest of the per-round ratios, as "lo-hi".
+paired_spread() {
+    awk -F, -v t="$1" -v f="$2" '$2 == t && $5 > 0 {
+        v = (f == "rps") ? $4 / $5 : $f
+        if ($1 == "ferredis") fer[$3] = v; else red[$3] = v
+    } END {
+        n = 0
+        for (r in fer) if (red[r] > 0) { x = fer[r] / red[r]; if (!n || x < lo) lo = x; if (!n || x > hi) hi = x; n++ }
+        if (n) printf "%.2f-%.2f", lo, hi; else printf "-"
+    }' "$OUT/raw.csv"
+}
+
 {
-    echo "| benchmark (requests/s; server CPU us/request) | ferredis | RedisBloom | ratio | CPU ferredis | CPU RedisBloom | CPU ratio | target | met |"
+    echo "| benchmark (requests/s; server CPU us/request) | ferredis | RedisBloom | ratio (spread) | CPU ferredis | CPU RedisBloom | CPU ratio (spread) | target | met |"
     echo "|---|---|---|---|---|---|---|---|---|"
-    row bfadd16 "BF.ADD, -P 16" cpu
-    row bfadd1 "BF.ADD, -P 1" rps
-    row bfexists16 "BF.EXISTS, -P 16" cpu
-    row bfexists1 "BF.EXISTS, -P 1" rps
+    prow bfadd16 "BF.ADD, -P 16" cpu
+    prow bfadd1 "BF.ADD, -P 1" rps
+    prow bfexists16 "BF.EXISTS, -P 16" cpu
+    prow bfexists1 "BF.EXISTS, -P 1" rps
     if [ "$HAVE_CF" = 1 ]; then
-        row cfadd16 "CF.ADD, -P 16" cpu
-        row cfadd1 "CF.ADD, -P 1" rps
-        row cfexists16 "CF.EXISTS, -P 16" cpu
-        row cfexists1 "CF.EXISTS, -P 1" rps
+        prow cfadd16 "CF.ADD, -P 16" cpu
+        prow cfadd1 "CF.ADD, -P 1" rps
+        prow cfexists16 "CF.EXISTS, -P 16" cpu
+        prow cfexists1 "CF.EXISTS, -P 1" rps
     fi
-    row cms16 "CMS.INCRBY, -P 16" cpu
-    row cms1 "CMS.INCRBY, -P 1" rps
-    row topk16 "TOPK.ADD, -P 16" cpu
-    row topk1 "TOPK.ADD, -P 1" rps
-    row td16 "TDIGEST.ADD of 100 values, -P 16" cpu
-    row td1 "TDIGEST.ADD of 100 values, -P 1" rps
+    prow cms16 "CMS.INCRBY, -P 16" cpu
+    prow cms1 "CMS.INCRBY, -P 1" rps
+    prow topk16 "TOPK.ADD, -P 16" cpu
+    prow topk1 "TOPK.ADD, -P 1" rps
+    prow td16 "TDIGEST.ADD of 100 values, -P 16" cpu
+    prow td1 "TDIGEST.ADD of 100 values, -P 1" rps
     echo
     echo "| MEMORY USAGE (bytes) | ferredis | RedisBloom | ratio | target | met |"
     echo "|---|---|---|---|---|---|"
@@ -140,4 +193,4 @@ mem() { cli "$1" memory usage "$2"; }
         }'
     done
 } | tee "$OUT/summary.md"
-echo "medians of $ROUNDS rounds; raw rows: $OUT/raw.csv"
+echo "figures: medians of $ROUNDS rounds; ratios: medians of each round's back-to-back pair (spread: lowest-highest); raw rows: $OUT/raw.csv"

@@ -28,6 +28,8 @@ use std::sync::OnceLock;
 pub trait Supplier {
     /// `fn(&mut command::Ctx, Args)`: opaque to every layer below `command`.
     type Handler: Copy + 'static;
+    /// `fn(&Db, Args)`: a command's cache warm-up ([`Command::prefetch`]), opaque below `command` too.
+    type Prefetch: Copy + 'static;
     /// The families' `COMMANDS` slices, in table order (the order of `COMMAND`, `COMMAND LIST` and ACL ids).
     fn families() -> impl Iterator<Item = &'static [Command]>;
 }
@@ -37,6 +39,9 @@ pub enum CommandLayer {}
 
 /// A command's handler, as the command layer defines it.
 pub type Handler = <CommandLayer as Supplier>::Handler;
+
+/// A command's cache warm-up, as the command layer defines it.
+pub type Prefetch = <CommandLayer as Supplier>::Prefetch;
 
 /// Command flags, as `COMMAND INFO` names them.
 pub mod flag {
@@ -327,6 +332,11 @@ pub struct Command {
     /// What runs the command: the dispatcher calls it directly from the resolved entry. Only the command layer,
     /// which defines it ([`Supplier::Handler`]), can make the context to call it with.
     pub handler: Handler,
+    /// For commands whose run is mostly waiting on memory (a filter's bits, far apart in a big array): starts
+    /// loading the cache lines it will touch, without changing anything. The server calls it for the commands of
+    /// a pipelined batch before it runs the first, so their cache misses overlap instead of coming one after
+    /// another. Only a hint: a stale or wrong answer costs a wasted load, never a different result.
+    pub prefetch: Option<Prefetch>,
     /// For container commands (CLIENT, CONFIG, OBJECT, ...): their subcommands. The server dispatches to them.
     pub subcommands: &'static [Command],
     /// For commands whose keys the legacy spec can't describe (movable keys): returns key argument indexes.

@@ -115,8 +115,8 @@
 //!  ┌──────────────────────────────────────────────────────────────────────────────────────────────────────┐
 //!  │ server   server/mod.rs + server/<part>.rs: the loop's handler; start-up (startup), the connections   │
 //!  │          (clients), the cron (cron), the call path (call) and each feature's I/O (acl, aof,          │
-//!  │          blocking, cluster, detached, io_home, persist, repl, repl_load, scripting, sentinel,        │
-//!  │          shutdown, tx_pause)                                                                         │
+//!  │          blocking, cluster, detached, io_home, persist, prefetch, repl, repl_load, scripting,        │
+//!  │          sentinel, shutdown, tx_pause)                                                               │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ funnel   admission: what a command must pass, for clients and for redis.call                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤

@@ -11,6 +11,7 @@
 use super::shared::{prob_mut, prob_ref, prob_wrong_arity as wrong_arity, ProbMiss};
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
+use crate::keyspace::db::Db;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::bloom::{Added, Bloom};
 use crate::keyspace::types::prob::Prob;
@@ -51,15 +52,21 @@ pub static COMMANDS: &[Command] = &[
         "Creates a new Bloom Filter",
         reserve
     ),
-    bf_command!("bf.add", WRITE, "write bloom slow", "key item", "Adds an item to a Bloom Filter", add),
-    bf_command!(
-        "bf.madd",
-        WRITE,
-        "write bloom slow",
-        "key item [item ...]",
-        "Adds one or more items to a Bloom Filter. A filter will be created if it does not exist",
-        add
-    ),
+    Command {
+        prefetch: Some(prefetch_add),
+        ..bf_command!("bf.add", WRITE, "write bloom slow", "key item", "Adds an item to a Bloom Filter", add)
+    },
+    Command {
+        prefetch: Some(prefetch_add),
+        ..bf_command!(
+            "bf.madd",
+            WRITE,
+            "write bloom slow",
+            "key item [item ...]",
+            "Adds one or more items to a Bloom Filter. A filter will be created if it does not exist",
+            add
+        )
+    },
     bf_command!(
         "bf.insert",
         WRITE,
@@ -68,22 +75,28 @@ pub static COMMANDS: &[Command] = &[
         "Adds one or more items to a Bloom Filter. A filter will be created if it does not exist",
         insert
     ),
-    bf_command!(
-        "bf.exists",
-        READ,
-        "read bloom fast",
-        "key item",
-        "Checks whether an item exists in a Bloom Filter",
-        exists
-    ),
-    bf_command!(
-        "bf.mexists",
-        READ,
-        "read bloom fast",
-        "key item [item ...]",
-        "Checks whether one or more items exist in a Bloom Filter",
-        exists
-    ),
+    Command {
+        prefetch: Some(prefetch_exists),
+        ..bf_command!(
+            "bf.exists",
+            READ,
+            "read bloom fast",
+            "key item",
+            "Checks whether an item exists in a Bloom Filter",
+            exists
+        )
+    },
+    Command {
+        prefetch: Some(prefetch_exists),
+        ..bf_command!(
+            "bf.mexists",
+            READ,
+            "read bloom fast",
+            "key item [item ...]",
+            "Checks whether one or more items exist in a Bloom Filter",
+            exists
+        )
+    },
     bf_command!(
         "bf.info",
         READ,
@@ -111,6 +124,29 @@ pub static COMMANDS: &[Command] = &[
         loadchunk
     ),
 ];
+
+/// [`Command::prefetch`] of BF.ADD and BF.MADD: every bit's line of the items (the first
+/// [`PREFETCH_ITEMS`](super::shared::PREFETCH_ITEMS)) in the newest link of the key's filter, the first bit's in
+/// older links.
+fn prefetch_add(db: &Db, args: Args) {
+    prefetch_items(db, args, true);
+}
+
+/// [`Command::prefetch`] of BF.EXISTS and BF.MEXISTS: every bit's line of the items in each link.
+fn prefetch_exists(db: &Db, args: Args) {
+    prefetch_items(db, args, false);
+}
+
+fn prefetch_items(db: &Db, args: Args, add: bool) {
+    if args.len() < 3 {
+        return;
+    }
+    if let Ok(b) = prob_ref::<Bloom>(db.find(args.get(1))) {
+        for item in args.skip(2).iter().take(super::shared::PREFETCH_ITEMS) {
+            b.prefetch(item, add);
+        }
+    }
+}
 
 /// `statusStrerror` for a key that is not a filter (`bfGetChain`'s statuses).
 const KEY_MISSING: &str = "ERR not found";

@@ -11,6 +11,7 @@ use super::shared::prob_wrong_arity as wrong_arity;
 use super::shared::{prob_mut, prob_ref, ProbMiss};
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
+use crate::keyspace::db::Db;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::cuckoo::{self, hash, Cuckoo, Insert};
 use crate::keyspace::types::prob::Prob;
@@ -55,8 +56,8 @@ pub static COMMANDS: &[Command] = &[
         "O(1)",
         reserve
     ),
-    cf_command!("cf.add", WRITE, "write cuckoo slow", "key item", "Adds an item to a Cuckoo Filter", ADD_COMPLEXITY, add),
-    cf_command!(
+    Command { prefetch: Some(prefetch), ..cf_command!("cf.add", WRITE, "write cuckoo slow", "key item", "Adds an item to a Cuckoo Filter", ADD_COMPLEXITY, add) },
+    Command { prefetch: Some(prefetch), ..cf_command!(
             "cf.addnx",
             WRITE,
             "write cuckoo slow",
@@ -64,7 +65,7 @@ pub static COMMANDS: &[Command] = &[
             "Adds an item to a Cuckoo Filter if the item did not exist previously.",
             ADD_COMPLEXITY,
             add
-        ),
+        ) },
     cf_command!(
             "cf.insert",
             WRITE,
@@ -83,7 +84,7 @@ pub static COMMANDS: &[Command] = &[
             INSERT_COMPLEXITY,
             insert
         ),
-    cf_command!(
+    Command { prefetch: Some(prefetch), ..cf_command!(
         "cf.exists",
         READ,
         "read cuckoo fast",
@@ -91,8 +92,8 @@ pub static COMMANDS: &[Command] = &[
         "Checks whether one or more items exist in a Cuckoo Filter",
         "O(k), where k is the number of sub-filters",
         check
-    ),
-    cf_command!(
+    ) },
+    Command { prefetch: Some(prefetch), ..cf_command!(
         "cf.mexists",
         READ,
         "read cuckoo fast",
@@ -100,8 +101,8 @@ pub static COMMANDS: &[Command] = &[
         "Checks whether one or more items exist in a Cuckoo Filter",
         "O(k * n), where k is the number of sub-filters and n is the number of items",
         check
-    ),
-    cf_command!(
+    ) },
+    Command { prefetch: Some(prefetch), ..cf_command!(
         "cf.count",
         READ,
         "read cuckoo fast",
@@ -109,8 +110,8 @@ pub static COMMANDS: &[Command] = &[
         "Return the number of times an item might be in a Cuckoo Filter",
         "O(k), where k is the number of sub-filters",
         check
-    ),
-    cf_command!(
+    ) },
+    Command { prefetch: Some(prefetch), ..cf_command!(
         "cf.del",
         flag::WRITE | flag::FAST | flag::MODULE,
         "write cuckoo fast",
@@ -118,7 +119,7 @@ pub static COMMANDS: &[Command] = &[
         "Deletes an item from a Cuckoo Filter",
         "O(k), where k is the number of sub-filters",
         del
-    ),
+    ) },
     cf_command!(
         "cf.compact",
         READ,
@@ -157,6 +158,19 @@ pub static COMMANDS: &[Command] = &[
     ),
     cf_command!("cf.debug", READ, "read cuckoo fast", "key", "Internal: the shape of a Cuckoo Filter", "O(1)", debug),
 ];
+
+/// [`Command::prefetch`] of CF.ADD, CF.ADDNX, CF.EXISTS, CF.MEXISTS, CF.COUNT and CF.DEL: the buckets of the
+/// items (the first [`PREFETCH_ITEMS`]) in the key's filter.
+fn prefetch(db: &Db, args: Args) {
+    if args.len() < 3 {
+        return;
+    }
+    if let Ok(cf) = prob_ref::<Cuckoo>(db.find(args.get(1))) {
+        for item in args.skip(2).iter().take(super::shared::PREFETCH_ITEMS) {
+            cf.prefetch(hash(item));
+        }
+    }
+}
 
 /// The reply for a key that holds no filter (`statusStrerror`): RedisBloom's for a missing key, Redis's
 /// WRONGTYPE for another type.

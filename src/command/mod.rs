@@ -115,6 +115,9 @@ pub use crate::command_spec::{
 /// [`crate::command_spec::Supplier`]).
 pub type Handler = fn(&mut Ctx, Args);
 
+/// What [`Command::prefetch`] calls: the database the command will run in, and its arguments.
+pub type Prefetch = fn(&crate::keyspace::db::Db, Args);
+
 /// The defaults a table entry starts from; families override with struct update syntax.
 pub const BASE: Command = Command {
     name: "",
@@ -128,6 +131,7 @@ pub const BASE: Command = Command {
     complexity: "O(1)",
     syntax: "",
     handler: |ctx, _| ctx.reply().error("ERR command has no handler"),
+    prefetch: None,
     subcommands: &[],
     getkeys: None,
     key_specs: &[],
@@ -140,6 +144,7 @@ pub const BASE: Command = Command {
 /// The command layer's side of [`crate::command_spec`]: the handler type and the families the table is made of.
 impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
     type Handler = Handler;
+    type Prefetch = Prefetch;
 
     fn families() -> impl Iterator<Item = &'static [Command]> {
         // Read at run time, not gathered in a static: a static initializer that copies these references may get

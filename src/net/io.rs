@@ -134,6 +134,26 @@ mod tests {
     }
 
     #[test]
+    fn pending_lists_the_parsed_commands_over_the_unconsumed_bytes() {
+        let input = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPI";
+        let mut c = client_with(input);
+        let lim = Limits::default();
+        preparse(&mut c, lim);
+        let Client { pre, query, .. } = &mut *c;
+        let words = |pre: &crate::net::client::preparsed::Preparsed, buf: &[u8]| -> Vec<Vec<Vec<u8>>> {
+            pre.pending(buf).map(|a| a.iter().map(|w| w.to_vec()).collect()).collect()
+        };
+        let all = words(pre, query.readable());
+        assert_eq!(all, vec![vec![b"GET".to_vec(), b"k".to_vec()], vec![b"PING".to_vec()]]);
+        // After one is taken, the rest, still over the bytes they were parsed from.
+        let mut spans = Vec::new();
+        assert!(pre.take_next(&lim, &mut spans).is_some());
+        assert_eq!(words(pre, query.readable()), vec![vec![b"PING".to_vec()]]);
+        assert!(pre.take_next(&lim, &mut spans).is_some());
+        assert!(words(pre, query.readable()).is_empty());
+    }
+
+    #[test]
     fn other_limits_or_an_error_are_handed_back() {
         let mut c = client_with(b"*1\r\n$4\r\nPING\r\n*x\r\n");
         let lim = Limits::default();

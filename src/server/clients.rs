@@ -290,6 +290,7 @@ impl Server {
             self.free_client(el, c);
             return;
         }
+        self.prefetch_batch(&mut c);
         self.process_input(el, &mut c);
         self.drop_preparsed(&mut c);
         if c.state.has(flags::CLOSE_ASAP) {

@@ -1165,3 +1165,104 @@ fn cuckoo_workload_matches_redisbloom() {
         assert!((a - b).abs() * 20 <= b || (a - b).abs() <= 24, "MEMORY USAGE {key}: ferredis {a}, redis {b}");
     }
 }
+
+/// Pipelined batches, as `redis-benchmark -P` sends them: the server parses a batch of filter commands ahead and
+/// warms their bits up before running them (`server/prefetch.rs`). The replies must be the ones RedisBloom gives
+/// one command at a time: filter commands mixed with others, arity errors, a missing key, another type, MULTI,
+/// SELECT, a key the batch creates, and batches cut at every kind of boundary by the writes.
+#[test]
+fn pipelined_batches_match_redisbloom() {
+    let Some(p) = pair() else { return };
+    let mut g = Gen(0x2f6b_1c9e_77d3_a5c1);
+    let cmd = |v: &[&[u8]]| v.iter().map(|a| a.to_vec()).collect::<Vec<Vec<u8>>>();
+    let mut lines: Vec<Vec<Vec<u8>>> = vec![
+        cmd(&[b"FLUSHALL"]),
+        cmd(&[b"BF.RESERVE", b"bf", b"0.01", b"5000"]),
+        cmd(&[b"BF.RESERVE", b"tiny", b"0.1", b"10", b"EXPANSION", b"2"]),
+        cmd(&[b"CF.RESERVE", b"cf", b"4000"]),
+        cmd(&[b"SET", b"str", b"v"]),
+    ];
+    for round in 0..60 {
+        for _ in 0..24 {
+            let item = format!("i:{}", g.below(3000)).into_bytes();
+            let line: Vec<Vec<u8>> = match g.below(16) {
+                0..=3 => vec![b"BF.ADD".to_vec(), b"bf".to_vec(), item],
+                4..=6 => vec![b"BF.EXISTS".to_vec(), b"bf".to_vec(), item],
+                7 => vec![b"BF.ADD".to_vec(), b"tiny".to_vec(), item],
+                8 => vec![b"BF.MEXISTS".to_vec(), b"tiny".to_vec(), item, b"i:1".to_vec(), b"i:2".to_vec()],
+                9 => vec![b"CF.ADD".to_vec(), b"cf".to_vec(), item],
+                10 => vec![b"CF.EXISTS".to_vec(), b"cf".to_vec(), item],
+                11 => vec![b"CF.DEL".to_vec(), b"cf".to_vec(), item],
+                12 => vec![b"CF.COUNT".to_vec(), b"cf".to_vec(), item],
+                13 => vec![b"BF.ADD".to_vec(), format!("new:{round}").into_bytes(), item],
+                14 => vec![b"GET".to_vec(), b"str".to_vec()],
+                _ => match g.below(6) {
+                    0 => cmd(&[b"BF.ADD", b"bf"]),
+                    1 => cmd(&[b"BF.EXISTS"]),
+                    2 => cmd(&[b"CF.EXISTS", b"nokey", b"x"]),
+                    3 => cmd(&[b"BF.ADD", b"str", b"x"]),
+                    4 => cmd(&[b"CF.ADD", b"bf", b"x"]),
+                    _ => cmd(&[b"BF.EXISTS", b"nokey", b"x"]),
+                },
+            };
+            lines.push(line);
+        }
+        match round % 5 {
+            0 => {
+                lines.push(cmd(&[b"MULTI"]));
+                lines.push(cmd(&[b"BF.ADD", b"bf", b"in-multi"]));
+                lines.push(cmd(&[b"CF.EXISTS", b"cf", b"i:7"]));
+                lines.push(cmd(&[b"EXEC"]));
+            }
+            1 => {
+                lines.push(cmd(&[b"SELECT", b"1"]));
+                lines.push(cmd(&[b"BF.ADD", b"bf", b"db1"]));
+                lines.push(cmd(&[b"BF.EXISTS", b"bf", b"db1"]));
+                lines.push(cmd(&[b"SELECT", b"0"]));
+                lines.push(cmd(&[b"BF.EXISTS", b"bf", b"db1"]));
+            }
+            _ => lines.push(cmd(&[b"BF.CARD", b"bf"])),
+        }
+    }
+    lines.push(cmd(&[b"BF.INFO", b"bf"]));
+    lines.push(cmd(&[b"BF.INFO", b"tiny"]));
+    lines.push(cmd(&[b"CF.INFO", b"cf"]));
+    lines.push(cmd(&[b"BF.SCANDUMP", b"bf", b"0"]));
+    lines.push(cmd(&[b"CF.SCANDUMP", b"cf", b"0"]));
+    let mut blob = Vec::new();
+    for l in &lines {
+        blob.extend_from_slice(&crate::common::encode_command(l));
+    }
+    // The same cuts for both servers: pieces of 1 to 1500 bytes, each written on its own.
+    let mut cuts = Vec::new();
+    let mut at = 0;
+    while at < blob.len() {
+        let n = (1 + g.below(1500) as usize).min(blob.len() - at);
+        cuts.push(at..at + n);
+        at += n;
+    }
+    let run = |mut c: crate::common::Conn| -> Vec<Vec<u8>> {
+        for r in &cuts {
+            c.send_raw(&blob[r.clone()]).expect("write");
+            // Now and then the server reads what came so far: batches end at these cuts.
+            if r.start % 7 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        (0..lines.len()).map(|_| c.read_reply().expect("reply")).collect()
+    };
+    let (f, r) = p.conns();
+    let (fr, rr) = (run(f), run(r));
+    let mut diffs = Vec::new();
+    for (i, (a, b)) in fr.iter().zip(&rr).enumerate() {
+        if a != b {
+            diffs.push(format!(
+                "command {i} {}:\n  redis:    {}\n  ferredis: {}",
+                crate::common::display_args(&lines[i]),
+                crate::common::escape(b),
+                crate::common::escape(a)
+            ));
+        }
+    }
+    assert_no_diffs(diffs);
+}

@@ -91,6 +91,20 @@ impl Preparsed {
         self.error.take().map(Err)
     }
 
+    /// The commands not taken yet, in order, as arguments over `buf`: the query bytes they were parsed from, with
+    /// nothing consumed since (the commands taken are skipped by their lengths).
+    pub fn pending<'a>(&'a self, buf: &'a [u8]) -> impl Iterator<Item = crate::args::Args<'a>> + 'a {
+        let mut off: usize = self.cmds.iter().take(self.next).map(|&(consumed, _)| consumed).sum();
+        let mut span_at = self.span_at;
+        self.cmds.iter().skip(self.next).map_while(move |&(consumed, n)| {
+            let spans = self.spans.get(span_at..span_at + n as usize)?;
+            let args = crate::args::Args::new(buf.get(off..)?, spans);
+            off += consumed;
+            span_at += n as usize;
+            Some(args)
+        })
+    }
+
     /// Gives back the vectors' memory once a command with many arguments made them big (the cron calls this for an
     /// idle client, as it trims the main parser's spans).
     pub fn trim(&mut self, keep_spans: usize) {

@@ -20,6 +20,7 @@
 
 use super::bloom::murmur64a;
 use super::{zeroed, Cursor, ModuleIn, ModuleOut, MAX_ALLOC_BYTES};
+use crate::alloc::slab;
 
 /// RedisBloom's limits and defaults (`cuckoo.h`).
 pub const DEFAULT_MAX_ITERATIONS: u16 = 20;
@@ -195,6 +196,18 @@ impl Cuckoo {
 
     fn bs(&self) -> usize {
         self.bucket_size as usize
+    }
+
+    /// Starts loading the two buckets of `hash` in every sub-filter (what CF.ADD, CF.EXISTS, CF.DEL and CF.COUNT
+    /// read first), for a command that will run soon ([`crate::alloc::slab::prefetch`]: only a hint).
+    pub fn prefetch(&self, hash: u64) {
+        let p = lookup(hash);
+        let bs = self.bs();
+        for f in &self.filters {
+            for h in [p.h1, p.h2] {
+                slab::prefetch(f.data.as_ptr().wrapping_add(f.bucket(h, bs).start));
+            }
+        }
     }
 
     /// `CuckooFilter_Check`.

@@ -17,6 +17,11 @@
 
 use super::bloom::murmur2;
 use super::FastMod;
+use crate::alloc::slab;
+
+/// Rows whose buckets [`TopK::add`] locates (and starts loading) before it updates any: RedisBloom's default
+/// depth is 7; deeper sketches find the rest as they go.
+const AHEAD_ROWS: usize = 16;
 
 /// The fingerprint seed (`GA`).
 const GA: u32 = 1919;
@@ -154,9 +159,18 @@ impl TopK {
         let fp = murmur2(item, GA);
         let heap_min = self.heap.first().map_or(0, |h| h.count);
         let mut max_count = 0u32;
+        // The rows' buckets are found first and their loads started together: the loop below branches on each
+        // bucket's contents, and a branch waiting on a cache miss kept the next row's load from starting early.
+        let mut ats = [0usize; AHEAD_ROWS];
+        for (row, at) in ats.iter_mut().enumerate().take(self.depth as usize) {
+            *at = self.bucket_at(item, row as u32);
+            slab::prefetch(self.data.as_ptr().wrapping_add(*at));
+        }
         for row in 0..self.depth {
-            let loc = self.modw.of(murmur2(item, row));
-            let at = row as usize * self.width as usize + loc as usize;
+            let at = match ats.get(row as usize) {
+                Some(&at) => at,
+                None => self.bucket_at(item, row),
+            };
             let Some(mut b) = self.data.get(at).copied() else { continue };
             if b.count == 0 {
                 b.fp = fp;
@@ -195,6 +209,13 @@ impl TopK {
             }
         }
         None
+    }
+
+    /// The index in `data` of the item's bucket in `row`.
+    #[inline]
+    fn bucket_at(&self, item: &[u8], row: u32) -> usize {
+        let loc = self.modw.of(murmur2(item, row));
+        row as usize * self.width as usize + loc as usize
     }
 
     /// `TopK_Query`.
