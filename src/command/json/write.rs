@@ -56,7 +56,7 @@ fn write_doc(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(Option<&mut Json>, bool) 
 /// Stores `doc` as a new key.
 fn create(ctx: &mut Ctx, key: &[u8], doc: Json) {
     let mut w = ctx.open_write(key);
-    let mut e = Entry::new_value(key, Value::Json(Box::new(doc)));
+    let mut e = Entry::new_value(key, Value::Json(doc));
     e.set_lru(ctx.settings().fresh_lru());
     ctx.door(&w).insert(e);
     ctx.changed(&mut w, 1);
@@ -567,7 +567,7 @@ fn num_cmd(ctx: &mut Ctx, args: Args, op: NumOp, event: &'static str, name: &str
         } else if p.legacy {
             Rv::Bulk(results.iter().rev().flatten().next().map(num_text).unwrap_or_default())
         } else {
-            let arr = Json::Array(results.into_iter().map(|r| r.unwrap_or(Json::Null)).collect());
+            let arr = Json::array(results.into_iter().map(|r| r.unwrap_or(Json::Null)).collect());
             Rv::Bulk(text(&arr))
         };
         Ok((reply, change))

@@ -10,14 +10,21 @@
 //!   its place (`ijson`'s swap-remove, which is why `{"a":1,"b":2,"c":3}` without `a` reads `{"c":3,"b":2}`).
 //!
 //! ```text
-//!  Json (24 bytes + tag)                   Object
-//!  +-----+---------------------------+     +------------------------------------------+
-//!  | tag | i64 / u64 / f64 / bool    |     | Vec<(Box<str>, Json)>: insertion order,  |
-//!  |     | Box<str>  (string)        |     | linear lookup (RedisJSON documents are   |
-//!  |     | Vec<Json> (array)         |     | mostly small objects)                    |
-//!  |     | Object                    |---->+------------------------------------------+
-//!  +-----+---------------------------+
+//!  Json (16 bytes)                                  Object (behind one pointer)
+//!  +-----+----------------------------------+       +------------------------------------------------+
+//!  | tag | i64 / u64 / f64 / bool           |       | Vec<(SmallStr, Json)>: 32 bytes a member,      |
+//!  |     | SmallStr: up to 14 bytes inline, |       | insertion order, linear lookup (RedisJSON      |
+//!  |     |   longer ones boxed              |       | documents are mostly small objects)            |
+//!  |     | Box<Vec<Json>> (array)           |       +------------------------------------------------+
+//!  |     | Object ------------------------------>
+//!  +-----+----------------------------------+
 //! ```
+//!
+//! Memory: a node is 16 bytes, so a key's value ([`Value::Json`](crate::keyspace::object::Value::Json)) holds
+//! the root in place; short strings and keys (most of them) need no allocation of their own; the parser gives
+//! every array and object exactly the capacity it needs (they grow by doubling only when commands add to them).
+//! An array or object costs two allocations (the `Vec` header and its elements): a thin vector would save one,
+//! at the price of unsafe code. Unlike RedisJSON, equal strings are not shared between documents.
 //!
 //! Text in and out is [`parse`](mod@parse) (serde_json 1.0.118's grammar, limits and error texts, which RedisJSON replies
 //! with verbatim) and [`write`](mod@write) (compact, or with JSON.GET's INDENT/NEWLINE/SPACE). Paths are [`path`].
@@ -30,10 +37,12 @@ pub mod parse;
 pub mod path;
 mod path_error;
 pub mod regex;
+pub mod small;
 pub mod write;
 
 pub use parse::{parse, parse_unlimited, ParseError};
-pub use write::{write_compact, write_formatted, Format};
+pub use small::SmallStr;
+pub use write::{write_array_formatted, write_compact, write_formatted, Format};
 
 /// The type name RedisJSON registers (TYPE's reply, the RDB module type's name).
 pub const TYPE_NAME: &str = "ReJSON-RL";
@@ -75,6 +84,14 @@ pub fn is_rejson_module_id(id: u64) -> bool {
 pub const MAX_NESTING: usize = 2_048;
 pub const NESTING_ERROR: &str = "ERR recursion limit exceeded";
 
+/// What an allocation of `bytes` costs (none for an empty one), as the server's allocator charges it.
+pub(crate) fn chunk(bytes: usize) -> usize {
+    match std::alloc::Layout::from_size_align(bytes, 8) {
+        Ok(l) if bytes > 0 => crate::alloc::charged(l),
+        _ => 0,
+    }
+}
+
 /// One node of a JSON document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -84,20 +101,32 @@ pub enum Json {
     /// An integer above `i64::MAX` (up to `u64::MAX`).
     UInt(u64),
     Float(f64),
-    Str(Box<str>),
-    Array(Vec<Json>),
+    Str(SmallStr),
+    /// Boxed, so that a node is 16 bytes (a `Vec` alone is 24).
+    Array(Box<Vec<Json>>),
     Object(Object),
 }
 
-/// An object: its members in insertion order (see the module header for the order after a removal).
+/// A node is 16 bytes: a tag, and 8 bytes of number or pointer (or an inline string, [`SmallStr`]).
+const _: () = assert!(std::mem::size_of::<Json>() == 16);
+
+/// An object: its members in insertion order (see the module header for the order after a removal), behind one
+/// pointer (so that [`Json`] stays 16 bytes); keys are [`SmallStr`]s, short ones inline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Object {
-    entries: Vec<(Box<str>, Json)>,
+    // The box is the point: a thin pointer keeps `Json` at 16 bytes.
+    #[allow(clippy::box_collection)]
+    entries: Box<Vec<(SmallStr, Json)>>,
 }
 
 impl Object {
     pub fn new() -> Object {
-        Object { entries: Vec::new() }
+        Object { entries: Box::default() }
+    }
+
+    /// An object of these members (keys distinct), at exactly their number's capacity.
+    pub fn from_entries(entries: Vec<(SmallStr, Json)>) -> Object {
+        Object { entries: Box::new(entries) }
     }
 
     pub fn len(&self) -> usize {
@@ -163,12 +192,23 @@ impl Object {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<(Box<str>, Json)>()
-            + self.entries.iter().map(|(k, v)| k.len() + v.heap_bytes()).sum::<usize>()
+        chunk(std::mem::size_of::<Vec<(SmallStr, Json)>>())
+            + chunk(self.entries.capacity() * std::mem::size_of::<(SmallStr, Json)>())
+            + self.entries.iter().map(|(k, v)| k.heap_bytes() + v.heap_bytes()).sum::<usize>()
     }
 }
 
 impl Json {
+    /// An array node of these elements.
+    pub fn array(items: Vec<Json>) -> Json {
+        Json::Array(Box::new(items))
+    }
+
+    /// A string node.
+    pub fn string(s: impl Into<SmallStr>) -> Json {
+        Json::Str(s.into())
+    }
+
     /// The name JSON.TYPE replies with.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -196,12 +236,15 @@ impl Json {
         }
     }
 
-    /// Bytes this node owns on the heap (its children's included), for MEMORY USAGE and JSON.DEBUG MEMORY.
+    /// Bytes this node owns on the heap (its children's included), each allocation counted as the chunk malloc
+    /// hands out for it (what `used_memory` is charged), for MEMORY USAGE.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Json::Str(s) => s.len(),
+            Json::Str(s) => s.heap_bytes(),
             Json::Array(a) => {
-                a.capacity() * std::mem::size_of::<Json>() + a.iter().map(Json::heap_bytes).sum::<usize>()
+                chunk(std::mem::size_of::<Vec<Json>>())
+                    + chunk(a.capacity() * std::mem::size_of::<Json>())
+                    + a.iter().map(Json::heap_bytes).sum::<usize>()
             }
             Json::Object(o) => o.heap_bytes(),
             _ => 0,

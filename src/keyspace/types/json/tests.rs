@@ -136,7 +136,7 @@ fn sel(path: &str, doc: &str) -> String {
     match path::Query::compile(path) {
         Ok(q) => {
             let v: Vec<Json> = q.select(&d).into_iter().cloned().collect();
-            String::from_utf8(Json::Array(v).to_text()).unwrap()
+            String::from_utf8(Json::array(v).to_text()).unwrap()
         }
         Err(e) => format!("ERR {}", e.0),
     }
@@ -181,10 +181,10 @@ fn the_deepest_document_fits_the_stack() {
         .stack_size(4 << 20)
         .spawn(|| {
             // Objects and arrays alternating, MAX_NESTING levels.
-            let mut v = Json::Array(vec![Json::Null]);
+            let mut v = Json::array(vec![Json::Null]);
             for i in 1..MAX_NESTING {
                 v = if i % 2 == 0 {
-                    Json::Array(vec![v, Json::Int(1)])
+                    Json::array(vec![v, Json::Int(1)])
                 } else {
                     let mut o = Object::new();
                     o.insert("a", v);

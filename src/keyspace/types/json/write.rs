@@ -47,6 +47,24 @@ pub fn write_compact(v: &Json, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends the text of an array holding `items` (JSON.GET's reply to a JSONPath: its matches as one array), as
+/// [`write_formatted`] writes an array node, without building one.
+pub fn write_array_formatted(items: &[&Json], f: &Format, out: &mut Vec<u8>) {
+    if f.is_plain() {
+        out.push(b'[');
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_compact(x, out);
+        }
+        out.push(b']');
+        return;
+    }
+    let mut w = Formatter { f, indent: 0, has_value: false };
+    w.array(items.iter().copied(), out);
+}
+
 /// Appends `v` formatted with INDENT/NEWLINE/SPACE (RedisJSON's `RedisJsonFormatter`, including its one
 /// `has_value` flag shared by every level).
 pub fn write_formatted(v: &Json, f: &Format, out: &mut Vec<u8>) {
@@ -83,22 +101,24 @@ impl Formatter<'_, '_> {
         out.push(close);
     }
 
+    fn array<'v>(&mut self, items: impl Iterator<Item = &'v Json>, out: &mut Vec<u8>) {
+        self.indent += 1;
+        self.has_value = false;
+        out.push(b'[');
+        for (i, x) in items.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            self.new_line(out);
+            self.value(x, out);
+            self.has_value = true;
+        }
+        self.end(b']', out);
+    }
+
     fn value(&mut self, v: &Json, out: &mut Vec<u8>) {
         match v {
-            Json::Array(a) => {
-                self.indent += 1;
-                self.has_value = false;
-                out.push(b'[');
-                for (i, x) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    self.new_line(out);
-                    self.value(x, out);
-                    self.has_value = true;
-                }
-                self.end(b']', out);
-            }
+            Json::Array(a) => self.array(a.iter(), out),
             Json::Object(o) => {
                 self.indent += 1;
                 self.has_value = false;
@@ -129,10 +149,12 @@ fn write_scalar(v: &Json, out: &mut Vec<u8>) {
         Json::Bool(true) => out.extend_from_slice(b"true"),
         Json::Bool(false) => out.extend_from_slice(b"false"),
         Json::Int(n) => {
-            let _ = write!(out, "{n}");
+            let mut tmp = [0u8; 24];
+            out.extend_from_slice(crate::util::itoa_buf(*n, &mut tmp));
         }
         Json::UInt(n) => {
-            let _ = write!(out, "{n}");
+            let mut tmp = [0u8; 24];
+            out.extend_from_slice(crate::util::utoa_buf(*n, &mut tmp));
         }
         Json::Float(f) => write_f64(*f, out),
         Json::Str(s) => write_str(s, out),
@@ -155,17 +177,29 @@ pub fn write_f64(f: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(b"0.0");
         return;
     }
-    // `{:e}` gives the shortest round-trip digits: "d[.ddd]e[-]x".
-    let sci = format!("{:e}", f.abs());
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: isize = exp.parse().unwrap_or(0);
-    let mut digits: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).collect();
-    even_on_tie(f.abs(), &mut digits);
-    let len = digits.len() as isize;
+    // `{:e}` gives the shortest round-trip digits: "d[.ddd]e[-]x" (at most 17 digits and a 4-character exponent).
+    let mut sci = Stack { buf: [0; 32], len: 0 };
+    let _ = std::fmt::Write::write_fmt(&mut sci, format_args!("{:e}", f.abs()));
+    let sci = &sci.buf[..sci.len];
+    let (mant, exp) = match sci.iter().position(|&b| b == b'e') {
+        Some(e) => (&sci[..e], &sci[e + 1..]),
+        None => (sci, &b"0"[..]),
+    };
+    let exp: isize = std::str::from_utf8(exp).ok().and_then(|e| e.parse().ok()).unwrap_or(0);
+    let mut digit_buf = [0u8; 32];
+    let mut len = 0;
+    for &b in mant.iter().filter(|b| b.is_ascii_digit()) {
+        digit_buf[len] = b;
+        len += 1;
+    }
+    let digits = &mut digit_buf[..len];
+    even_on_tie(f.abs(), digits);
+    let digits = &*digits;
+    let len = len as isize;
     let k = exp - (len - 1); // exponent of the last digit
     let kk = len + k; // position of the decimal point
     if 0 <= k && kk <= 16 {
-        out.extend_from_slice(&digits);
+        out.extend_from_slice(digits);
         out.extend(std::iter::repeat_n(b'0', k as usize));
         out.extend_from_slice(b".0");
     } else if 0 < kk && kk <= 16 {
@@ -175,7 +209,7 @@ pub fn write_f64(f: f64, out: &mut Vec<u8>) {
     } else if -5 < kk && kk <= 0 {
         out.extend_from_slice(b"0.");
         out.extend(std::iter::repeat_n(b'0', (-kk) as usize));
-        out.extend_from_slice(&digits);
+        out.extend_from_slice(digits);
     } else {
         out.push(digits[0]);
         if len > 1 {
@@ -183,6 +217,22 @@ pub fn write_f64(f: f64, out: &mut Vec<u8>) {
             out.extend_from_slice(&digits[1..]);
         }
         let _ = write!(out, "e{}", kk - 1);
+    }
+}
+
+/// A fixed buffer `{:e}` of a double is formatted into (no allocation); what does not fit is dropped (nothing
+/// does: 17 digits, a point and an exponent).
+struct Stack {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl std::fmt::Write for Stack {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
     }
 }
 
