@@ -786,7 +786,7 @@ pub(super) fn arrinsert(ctx: &mut Ctx, args: Args) {
                 return Err("ERR index out of bounds".into());
             }
             let at = at as usize;
-            a.splice(at..at, vals.iter().cloned());
+            a.insert_many(at, vals.iter().cloned());
             Ok(Rv::Int(a.len() as i64))
         })?;
         Ok((r, if changed { Change::Modified("json.arrinsert") } else { Change::None }))
@@ -836,7 +836,7 @@ pub(super) fn arrpop(ctx: &mut Ctx, args: Args) {
                 return Ok(Rv::Null);
             }
             let i = norm_start(index, a.len() as i64) as usize;
-            let x = a.remove(i);
+            let Some(x) = a.remove(i) else { return Ok(Rv::Null) };
             popped = true;
             Ok(if expand { value_resp3(&x, fmt, &Format::default()) } else { Rv::Bulk(text(&x)) })
         })?;
@@ -875,7 +875,7 @@ pub(super) fn arrtrim(ctx: &mut Ctx, args: Args) {
             let start = if start < 0 || start < len { norm(start) } else { stop + 1 };
             let (s, e) = if start > stop || len == 0 { (0, 0) } else { (start as usize, stop as usize + 1) };
             a.truncate(e);
-            a.drain(..s);
+            a.remove_front(s);
             Ok(Rv::Int(a.len() as i64))
         })?;
         Ok((r, if changed { Change::Modified("json.arrtrim") } else { Change::None }))

@@ -40,6 +40,7 @@ pub mod regex;
 pub mod small;
 pub mod write;
 
+pub use crate::keyspace::thin::ThinVec;
 pub use parse::{parse, parse_unlimited, ParseError};
 pub use small::SmallStr;
 pub use write::{write_array_formatted, write_compact, write_formatted, Format};
@@ -92,6 +93,15 @@ pub(crate) fn chunk(bytes: usize) -> usize {
     }
 }
 
+/// What a [`ThinVec`] block of `cap` elements of `size` bytes costs (none before its first element).
+fn thin_chunk(cap: usize, size: usize) -> usize {
+    if cap == 0 {
+        0
+    } else {
+        chunk(8 + cap * size)
+    }
+}
+
 /// One node of a JSON document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -102,8 +112,8 @@ pub enum Json {
     UInt(u64),
     Float(f64),
     Str(SmallStr),
-    /// Boxed, so that a node is 16 bytes (a `Vec` alone is 24).
-    Array(Box<Vec<Json>>),
+    /// A thin vector, so that a node is 16 bytes (a `Vec` alone is 24).
+    Array(ThinVec<Json>),
     Object(Object),
 }
 
@@ -114,19 +124,17 @@ const _: () = assert!(std::mem::size_of::<Json>() == 16);
 /// pointer (so that [`Json`] stays 16 bytes); keys are [`SmallStr`]s, short ones inline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Object {
-    // The box is the point: a thin pointer keeps `Json` at 16 bytes.
-    #[allow(clippy::box_collection)]
-    entries: Box<Vec<(SmallStr, Json)>>,
+    entries: ThinVec<(SmallStr, Json)>,
 }
 
 impl Object {
     pub fn new() -> Object {
-        Object { entries: Box::default() }
+        Object { entries: ThinVec::new() }
     }
 
-    /// An object of these members (keys distinct), at exactly their number's capacity.
-    pub fn from_entries(entries: Vec<(SmallStr, Json)>) -> Object {
-        Object { entries: Box::new(entries) }
+    /// An object of these members (keys distinct).
+    pub fn from_entries(entries: ThinVec<(SmallStr, Json)>) -> Object {
+        Object { entries }
     }
 
     pub fn len(&self) -> usize {
@@ -138,15 +146,15 @@ impl Object {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _)| &**k == key)
+        self.entries.iter().position(|(k, _)| k.as_bytes() == key.as_bytes())
     }
 
     pub fn get(&self, key: &str) -> Option<&Json> {
-        self.entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| k.as_bytes() == key.as_bytes()).map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
-        self.entries.iter_mut().find(|(k, _)| &**k == key).map(|(_, v)| v)
+        self.entries.iter_mut().find(|(k, _)| k.as_bytes() == key.as_bytes()).map(|(_, v)| v)
     }
 
     /// Sets `key`: in place when it is there, appended when not. Returns the old value.
@@ -163,7 +171,7 @@ impl Object {
     /// Removes `key`; the last member takes its place.
     pub fn remove(&mut self, key: &str) -> Option<Json> {
         let i = self.position(key)?;
-        Some(self.entries.swap_remove(i).1)
+        self.entries.swap_remove(i).map(|(_, v)| v)
     }
 
     pub fn clear(&mut self) {
@@ -176,6 +184,11 @@ impl Object {
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Json)> {
         self.entries.iter_mut().map(|(k, v)| (&**k, v))
+    }
+
+    /// The members with their keys as stored (for writers, which need the bytes only).
+    pub fn members(&self) -> impl Iterator<Item = (&SmallStr, &Json)> {
+        self.entries.iter().map(|(k, v)| (k, v))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
@@ -192,16 +205,15 @@ impl Object {
     }
 
     fn heap_bytes(&self) -> usize {
-        chunk(std::mem::size_of::<Vec<(SmallStr, Json)>>())
-            + chunk(self.entries.capacity() * std::mem::size_of::<(SmallStr, Json)>())
+        thin_chunk(self.entries.capacity(), std::mem::size_of::<(SmallStr, Json)>())
             + self.entries.iter().map(|(k, v)| k.heap_bytes() + v.heap_bytes()).sum::<usize>()
     }
 }
 
 impl Json {
     /// An array node of these elements.
-    pub fn array(items: Vec<Json>) -> Json {
-        Json::Array(Box::new(items))
+    pub fn array(items: ThinVec<Json>) -> Json {
+        Json::Array(items)
     }
 
     /// A string node.
@@ -242,9 +254,7 @@ impl Json {
         match self {
             Json::Str(s) => s.heap_bytes(),
             Json::Array(a) => {
-                chunk(std::mem::size_of::<Vec<Json>>())
-                    + chunk(a.capacity() * std::mem::size_of::<Json>())
-                    + a.iter().map(Json::heap_bytes).sum::<usize>()
+                thin_chunk(a.capacity(), std::mem::size_of::<Json>()) + a.iter().map(Json::heap_bytes).sum::<usize>()
             }
             Json::Object(o) => o.heap_bytes(),
             _ => 0,

@@ -45,6 +45,14 @@ impl SmallStr {
         }
     }
 
+    /// The string's bytes (no UTF-8 check: for writers that copy them).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            SmallStr::Inline(n, buf) => &buf[..*n as usize],
+            SmallStr::Heap(b) => b.as_bytes(),
+        }
+    }
+
     /// Bytes held on the heap (as the allocator charges its chunks), for MEMORY USAGE.
     pub fn heap_bytes(&self) -> usize {
         match self {

@@ -136,7 +136,7 @@ fn sel(path: &str, doc: &str) -> String {
     match path::Query::compile(path) {
         Ok(q) => {
             let v: Vec<Json> = q.select(&d).into_iter().cloned().collect();
-            String::from_utf8(Json::array(v).to_text()).unwrap()
+            String::from_utf8(Json::array(v.into()).to_text()).unwrap()
         }
         Err(e) => format!("ERR {}", e.0),
     }
@@ -181,10 +181,10 @@ fn the_deepest_document_fits_the_stack() {
         .stack_size(4 << 20)
         .spawn(|| {
             // Objects and arrays alternating, MAX_NESTING levels.
-            let mut v = Json::array(vec![Json::Null]);
+            let mut v = Json::array(vec![Json::Null].into());
             for i in 1..MAX_NESTING {
                 v = if i % 2 == 0 {
-                    Json::array(vec![v, Json::Int(1)])
+                    Json::array(vec![v, Json::Int(1)].into())
                 } else {
                     let mut o = Object::new();
                     o.insert("a", v);
@@ -343,4 +343,57 @@ fn pathological_paths_are_refused_within_bounds() {
     let twelve = format!("${}{})", "[?(@".repeat(12), ")]".repeat(11));
     let e = path::Query::compile(&twelve).unwrap_err().0;
     assert!(e.ends_with("<<<<----\", expected one of the following: and, or."), "{e}");
+}
+
+/// The escaping writer's word-at-a-time scan finds every byte that needs an escape, wherever it falls in or
+/// across the 8-byte words, as the byte-by-byte rule (serde_json's) does.
+#[test]
+fn strings_escape_wherever_the_special_byte_falls() {
+    fn slow(s: &str) -> Vec<u8> {
+        let mut out = vec![b'"'];
+        for &c in s.as_bytes() {
+            match c {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..=0x1f => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
+                _ => out.push(c),
+            }
+        }
+        out.push(b'"');
+        out
+    }
+    for special in ["\"", "\\", "\n", "\u{0}", "\u{1f}", "\u{7f}", "é", " ", "!", "#", "[", "]", "\u{ffff}"] {
+        for len in 0..20 {
+            for at in 0..=len {
+                let s = format!("{}{special}{}", "x".repeat(at), "y".repeat(len - at));
+                let mut out = Vec::new();
+                write::write_str(s.as_bytes(), &mut out);
+                assert_eq!(out, slow(&s), "{s:?}");
+            }
+        }
+    }
+}
+
+/// Parsed arrays and objects hold exactly their elements (no spare capacity), short strings and keys stay in the
+/// nodes, and MEMORY USAGE's figure counts every block at the allocator's chunk size.
+#[test]
+fn parsed_documents_are_compact() {
+    let v = parse(r#"{"a":[1,2,3],"key":"short","long":"a string longer than fourteen bytes"}"#).unwrap();
+    let Json::Object(o) = &v else { panic!("an object") };
+    assert_eq!(o.entries.capacity(), 3);
+    let Some(Json::Array(a)) = o.get("a") else { panic!("an array") };
+    assert_eq!(a.capacity(), 3);
+    assert!(matches!(o.get("key"), Some(Json::Str(SmallStr::Inline(..)))));
+    assert!(matches!(o.get("long"), Some(Json::Str(SmallStr::Heap(..)))));
+    // The object's block (8 + 3 * 32 bytes), the array's (8 + 3 * 16), the long string's box and its bytes.
+    let want = [104, 56, 16, 34]
+        .iter()
+        .map(|&n| crate::alloc::charged(std::alloc::Layout::from_size_align(n, 8).unwrap()))
+        .sum::<usize>();
+    assert_eq!(v.heap_bytes(), want);
 }

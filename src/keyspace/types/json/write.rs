@@ -33,11 +33,11 @@ pub fn write_compact(v: &Json, out: &mut Vec<u8>) {
         }
         Json::Object(o) => {
             out.push(b'{');
-            for (i, (k, x)) in o.iter().enumerate() {
+            for (i, (k, x)) in o.members().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_str(k, out);
+                write_str(k.as_bytes(), out);
                 out.push(b':');
                 write_compact(x, out);
             }
@@ -123,12 +123,12 @@ impl Formatter<'_, '_> {
                 self.indent += 1;
                 self.has_value = false;
                 out.push(b'{');
-                for (i, (k, x)) in o.iter().enumerate() {
+                for (i, (k, x)) in o.members().enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
                     self.new_line(out);
-                    write_str(k, out);
+                    write_str(k.as_bytes(), out);
                     out.push(b':');
                     if let Some(s) = self.f.space {
                         out.extend_from_slice(s);
@@ -157,7 +157,7 @@ fn write_scalar(v: &Json, out: &mut Vec<u8>) {
             out.extend_from_slice(crate::util::utoa_buf(*n, &mut tmp));
         }
         Json::Float(f) => write_f64(*f, out),
-        Json::Str(s) => write_str(s, out),
+        Json::Str(s) => write_str(s.as_bytes(), out),
         Json::Array(_) | Json::Object(_) => write_compact(v, out),
     }
 }
@@ -266,14 +266,40 @@ fn even_on_tie(f: f64, digits: &mut [u8]) {
     }
 }
 
+/// How many bytes at the start of `b` need no escape (none of `"`, `\\`, a control character), eight at a time.
+fn plain_prefix(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is zero exactly where the word's top-bit test below flags it (the classic "has zero byte").
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut i = 0;
+    for chunk in b.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(w);
+        // Bytes below 0x20 (ignoring those >= 0x80, which are plain), quotes, backslashes.
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        if control | has_zero(w ^ (ONES * b'"' as u64)) | has_zero(w ^ (ONES * b'\\' as u64)) != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + b[i..].iter().position(|&c| matches!(c, b'"' | b'\\' | 0..=0x1f)).unwrap_or(b.len() - i)
+}
+
 /// A string in quotes with serde_json's escapes: `\"`, `\\`, the five short control escapes, `\u00xx` for the
 /// other control characters; everything else (DEL, non-ASCII) as is.
-pub fn write_str(s: &str, out: &mut Vec<u8>) {
+pub fn write_str(b: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    let b = s.as_bytes();
+    let plain = plain_prefix(b);
+    if plain == b.len() {
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
+    for (i, &c) in b.iter().enumerate().skip(plain) {
         let esc: &[u8] = match c {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
