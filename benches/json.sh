@@ -7,6 +7,7 @@
 # 2. `JSON.GET doc:<rand> $.name` (one field), `JSON.NUMINCRBY doc:<rand> $.n 1`, `JSON.ARRAPPEND doc:<rand> $.tags
 #    1`, each -P 16 and -P 1;
 # 3. memory per document: used_memory after loading DOCS 1 KB documents (mixed objects, arrays, numbers, strings),
+#    the same with each document's string values unique (informational: no sharing of equal strings to measure),
 #    and after SMALL_DOCS small ones (`{"a":1,"b":"x"}`), minus the empty server's, divided by the count.
 # Targets: server CPU per request at most 0.7x RedisJSON's at -P 16, requests/s at least 1.0x at -P 1, memory per
 # document at most 0.8x. Server CPU is utime+stime from /proc/<pid>/stat over each run.
@@ -45,12 +46,17 @@ print(json.dumps(doc, separators=(",", ":")))
 PY
 )
 echo "document: ${#DOC} bytes"
+# The same document with every string value made unique per document (`~` is the document's number): RedisJSON
+# keeps one copy of equal strings for all documents (ijson's interning), ferredis a copy per document, so the
+# identical documents above measure that sharing too, and these the documents alone.
+UNIQ=$(printf '%s' "$DOC" | sed -e 's/"ferredis"/"ferredis-~"/; s/"someone@example.com"/"someone-~@example.com"/' \
+    -e 's/"sku-\([0-9]\)"/"sku-\1-~"/g; s/"item number \([0-9]\)"/"item number \1 of ~"/g; s/"xxxx/"~xxxx/')
 
 # Keys are named as redis-benchmark's `__rand_int__` names them (12 digits, zero-padded), so every request of the
 # timed runs finds its document.
 load_docs() { # <port> <count> <doc> <prefix>
     awk -v n="$2" -v d="$3" -v p="$4" 'BEGIN {
-        for (i = 0; i < n; i++) { k = sprintf("%s%012d", p, i); printf "*4\r\n$8\r\nJSON.SET\r\n$%d\r\n%s\r\n$1\r\n$\r\n$%d\r\n%s\r\n", length(k), k, length(d), d }
+        for (i = 0; i < n; i++) { k = sprintf("%s%012d", p, i); dd = d; gsub("~", i, dd); printf "*4\r\n$8\r\nJSON.SET\r\n$%d\r\n%s\r\n$1\r\n$\r\n$%d\r\n%s\r\n", length(k), k, length(dd), dd }
     }' | cli "$1" --pipe >/dev/null
 }
 
@@ -92,6 +98,10 @@ for side in ferredis redis; do
     MEM[$side,big]=$(( ($(used "$port") - base) / DOCS ))
     cli "$port" flushall >/dev/null
     base=$(used "$port")
+    load_docs "$port" "$DOCS" "$UNIQ" "u:"
+    MEM[$side,uniq]=$(( ($(used "$port") - base) / DOCS ))
+    cli "$port" flushall >/dev/null
+    base=$(used "$port")
     load_docs "$port" "$SMALL_DOCS" '{"a":1,"b":"x"}' "s:"
     MEM[$side,small]=$(( ($(used "$port") - base) / SMALL_DOCS ))
     cli "$port" flushall >/dev/null
@@ -112,9 +122,9 @@ done
     echo
     echo "| memory per document (bytes) | ferredis | RedisJSON | ratio | target | met |"
     echo "|---|---|---|---|---|---|"
-    for k in big small; do
+    for k in big uniq small; do
         awk -v k="$k" -v f="${MEM[ferredis,$k]}" -v r="${MEM[redis,$k]}" -v n1="$DOCS" -v n2="$SMALL_DOCS" 'BEGIN {
-            label = (k == "big") ? n1 " documents of 1 KB" : n2 " small documents"
+            label = (k == "big") ? n1 " documents of 1 KB" : (k == "uniq") ? n1 " documents of 1 KB, strings unique per document" : n2 " small documents"
             ratio = (r > 0) ? f / r : 0
             printf "| %s | %d | %d | %.3f | <= 0.80 | %s |\n", label, f, r, ratio, (ratio <= 0.8) ? "yes" : "no"
         }'

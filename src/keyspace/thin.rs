@@ -222,6 +222,19 @@ impl<T> ThinVec<T> {
     }
 }
 
+impl<T: Copy> ThinVec<T> {
+    /// Appends a copy of `items` (one copy of the whole run).
+    pub fn extend_from_slice(&mut self, items: &[T]) {
+        self.reserve(items.len());
+        let len = self.len();
+        // SAFETY: `reserve` made room for `items.len()` more elements after `len`; `T: Copy`, so a bitwise copy is
+        // a valid one; `items` cannot be this vector's own storage (that would need `&self` while `&mut self` is
+        // held), so the ranges do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(items.as_ptr(), self.data().add(len), items.len()) };
+        self.set_len(len + items.len());
+    }
+}
+
 impl<T> Drop for ThinVec<T> {
     fn drop(&mut self) {
         self.clear();
@@ -348,6 +361,39 @@ impl<T> IntoIterator for ThinVec<T> {
     }
 }
 
+/// A string behind one thin pointer: its bytes in a [`ThinVec<u8>`] of exactly their length, always UTF-8 (the
+/// only constructor takes a `&str`), so it reads back as `&str` without a check.
+#[derive(Clone, PartialEq)]
+pub struct ThinStr(ThinVec<u8>);
+
+impl ThinStr {
+    pub fn new(s: &str) -> ThinStr {
+        let mut v = ThinVec::with_capacity(s.len());
+        v.extend_from_slice(s.as_bytes());
+        ThinStr(v)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // SAFETY: the bytes are a copy of a `&str`'s (`new`), never changed since, so UTF-8.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The block's capacity in bytes (its length, as built).
+    pub fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+impl fmt::Debug for ThinStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +439,15 @@ mod tests {
         e.remove_front(3);
         e.insert_many(0, []);
         assert!(e.is_empty());
+    }
+
+    #[test]
+    fn thin_strings_read_back() {
+        for s in ["", "a", "ünïcödé", &"x".repeat(1000)] {
+            let t = ThinStr::new(s);
+            assert_eq!((t.as_str(), t.as_bytes(), t.capacity()), (s, s.as_bytes(), s.len()));
+            assert_eq!(t.clone(), t);
+        }
     }
 
     #[test]

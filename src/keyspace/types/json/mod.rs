@@ -94,7 +94,7 @@ pub(crate) fn chunk(bytes: usize) -> usize {
 }
 
 /// What a [`ThinVec`] block of `cap` elements of `size` bytes costs (none before its first element).
-fn thin_chunk(cap: usize, size: usize) -> usize {
+pub(crate) fn thin_chunk(cap: usize, size: usize) -> usize {
     if cap == 0 {
         0
     } else {

@@ -12,7 +12,7 @@
 //! input (every node consumes at least one byte). It recurses once per level of nesting; the limit bounds the
 //! depth for commands, and [`parse_unlimited`] (a file's documents) bounds it by [`MAX_NESTING`](super::MAX_NESTING).
 
-use super::{Json, Object, SmallStr};
+use super::{small, Json, Object, SmallStr};
 
 /// serde_json's default recursion budget: the 128th nested array or object fails.
 const DEPTH_LIMIT: u32 = 128;
@@ -327,7 +327,14 @@ impl<'a> Parser<'a> {
         if self.peek() == Some(b'"') {
             if let Some(s) = self.text.get(start..self.i) {
                 self.i += 1;
-                return Ok(SmallStr::new(s));
+                // A short string is copied as a fixed-size window of the input from its first byte (no
+                // variable-length copy): its bytes, then whatever follows, which `SmallStr` never reads.
+                let window =
+                    self.s.get(start..start + small::INLINE).and_then(|w| <[u8; small::INLINE]>::try_from(w).ok());
+                return Ok(match window {
+                    Some(w) if s.len() <= small::INLINE => SmallStr::Inline(s.len() as u8, w),
+                    _ => SmallStr::new(s),
+                });
             }
         }
         let mut out: Vec<u8> = Vec::new();

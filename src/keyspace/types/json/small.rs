@@ -7,11 +7,12 @@
 //! ```text
 //!  Inline                                   Heap
 //!  +-----+-----+------------------------+   +-----+-------------+-------------------+
-//!  | tag | len | bytes (up to 14)       |   | tag | (padding)   | Box<Box<str>>     |--> Box<str> --> bytes
+//!  | tag | len | bytes (up to 14)       |   | tag | (padding)   | ThinStr           |--> len, cap, bytes
 //!  +-----+-----+------------------------+   +-----+-------------+-------------------+
 //!    0     1     2                    15      0                   8
 //! ```
 
+use crate::keyspace::thin::ThinStr;
 use std::fmt;
 use std::ops::Deref;
 
@@ -21,9 +22,9 @@ pub const INLINE: usize = 14;
 /// A string of up to [`INLINE`] bytes in place, or a longer one on the heap (see the module header).
 #[derive(Clone)]
 pub enum SmallStr {
-    /// The length, then that many bytes of UTF-8 (the rest zero).
+    /// The length, then that many bytes of UTF-8 (the bytes past them are unspecified and never read).
     Inline(u8, [u8; INLINE]),
-    Heap(Box<Box<str>>),
+    Heap(ThinStr),
 }
 
 impl SmallStr {
@@ -33,7 +34,7 @@ impl SmallStr {
             buf[..s.len()].copy_from_slice(s.as_bytes());
             SmallStr::Inline(s.len() as u8, buf)
         } else {
-            SmallStr::Heap(Box::new(s.into()))
+            SmallStr::Heap(ThinStr::new(s))
         }
     }
 
@@ -41,7 +42,7 @@ impl SmallStr {
         match self {
             // Built from a `&str` (`new`), so always UTF-8; the fallback is never taken.
             SmallStr::Inline(n, buf) => std::str::from_utf8(&buf[..*n as usize]).unwrap_or_default(),
-            SmallStr::Heap(b) => b,
+            SmallStr::Heap(b) => b.as_str(),
         }
     }
 
@@ -57,7 +58,7 @@ impl SmallStr {
     pub fn heap_bytes(&self) -> usize {
         match self {
             SmallStr::Inline(..) => 0,
-            SmallStr::Heap(b) => super::chunk(std::mem::size_of::<Box<str>>()) + super::chunk(b.len()),
+            SmallStr::Heap(b) => super::thin_chunk(b.capacity(), 1),
         }
     }
 }
@@ -98,7 +99,7 @@ impl From<String> for SmallStr {
         if s.len() <= INLINE {
             SmallStr::new(&s)
         } else {
-            SmallStr::Heap(Box::new(s.into_boxed_str()))
+            SmallStr::Heap(ThinStr::new(&s))
         }
     }
 }
@@ -108,7 +109,7 @@ impl From<Box<str>> for SmallStr {
         if s.len() <= INLINE {
             SmallStr::new(&s)
         } else {
-            SmallStr::Heap(Box::new(s))
+            SmallStr::Heap(ThinStr::new(&s))
         }
     }
 }

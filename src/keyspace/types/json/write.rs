@@ -60,7 +60,7 @@ pub(super) fn warm<'a>(children: impl Iterator<Item = &'a Json>) {
         sum = sum.wrapping_add(match c {
             Json::Array(a) => a.len(),
             Json::Object(o) => o.len(),
-            Json::Str(SmallStr::Heap(s)) => s.len(),
+            Json::Str(SmallStr::Heap(s)) => s.capacity(),
             _ => 0,
         });
     }
