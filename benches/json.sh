@@ -56,7 +56,12 @@ UNIQ=$(printf '%s' "$DOC" | sed -e 's/"ferredis"/"ferredis-~"/; s/"someone@examp
 # timed runs finds its document.
 load_docs() { # <port> <count> <doc> <prefix>
     awk -v n="$2" -v d="$3" -v p="$4" 'BEGIN {
-        for (i = 0; i < n; i++) { k = sprintf("%s%012d", p, i); dd = d; gsub("~", i, dd); printf "*4\r\n$8\r\nJSON.SET\r\n$%d\r\n%s\r\n$1\r\n$\r\n$%d\r\n%s\r\n", length(k), k, length(dd), dd }
+        parts = split(d, part, "~")
+        for (i = 0; i < n; i++) {
+            k = sprintf("%s%012d", p, i); dd = part[1]
+            for (j = 2; j <= parts; j++) dd = dd i part[j]
+            printf "*4\r\n$8\r\nJSON.SET\r\n$%d\r\n%s\r\n$1\r\n$\r\n$%d\r\n%s\r\n", length(k), k, length(dd), dd
+        }
     }' | cli "$1" --pipe >/dev/null
 }
 

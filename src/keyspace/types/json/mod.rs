@@ -10,21 +10,23 @@
 //!   its place (`ijson`'s swap-remove, which is why `{"a":1,"b":2,"c":3}` without `a` reads `{"c":3,"b":2}`).
 //!
 //! ```text
-//!  Json (16 bytes)                                  Object (behind one pointer)
-//!  +-----+----------------------------------+       +------------------------------------------------+
-//!  | tag | i64 / u64 / f64 / bool           |       | Vec<(SmallStr, Json)>: 32 bytes a member,      |
-//!  |     | SmallStr: up to 14 bytes inline, |       | insertion order, linear lookup (RedisJSON      |
-//!  |     |   longer ones boxed              |       | documents are mostly small objects)            |
-//!  |     | Box<Vec<Json>> (array)           |       +------------------------------------------------+
-//!  |     | Object ------------------------------>
+//!  Json (16 bytes)                                  Object: one block (ThinVec)
+//!  +-----+----------------------------------+       +---------+---------+--------------------------------+
+//!  | tag | i64 / u64 / f64 / bool           |       | len u32 | cap u32 | (SmallStr, Json) members, 32   |
+//!  |     | SmallStr: up to 14 bytes inline, |       +---------+---------+ bytes each, insertion order,   |
+//!  |     |   longer ones in one block       |       | linear lookup (RedisJSON documents are mostly      |
+//!  |     | ThinVec<Json> (array), one block |       | small objects)                                     |
+//!  |     | Object ------------------------------->  +----------------------------------------------------+
 //!  +-----+----------------------------------+
 //! ```
 //!
 //! Memory: a node is 16 bytes, so a key's value ([`Value::Json`](crate::keyspace::object::Value::Json)) holds
-//! the root in place; short strings and keys (most of them) need no allocation of their own; the parser gives
-//! every array and object exactly the capacity it needs (they grow by doubling only when commands add to them).
-//! An array or object costs two allocations (the `Vec` header and its elements): a thin vector would save one,
-//! at the price of unsafe code. Unlike RedisJSON, equal strings are not shared between documents.
+//! the root in place; short strings and keys (most of them) need no allocation of their own; an array, an object
+//! or a long string is one block with its length in front ([`ThinVec`], [`crate::keyspace::thin`], whose unsafe
+//! code stays in that file); the parser gives every array and object exactly the capacity it needs (they grow by
+//! doubling only when commands add to them). Unlike RedisJSON, equal strings are not shared between documents.
+//! Printing and JSON.SET's release of the old document touch each container's children together before walking
+//! them (`write::warm`), so the cache misses of a document that is not in cache overlap.
 //!
 //! Text in and out is [`parse`](mod@parse) (serde_json 1.0.118's grammar, limits and error texts, which RedisJSON replies
 //! with verbatim) and [`write`](mod@write) (compact, or with JSON.GET's INDENT/NEWLINE/SPACE). Paths are [`path`].

@@ -420,3 +420,41 @@ fn dispose_frees_any_depth() {
         .join()
         .unwrap();
 }
+
+/// The short-decimal path of the double writer prints what the general one (Rust's shortest digits with ryu's
+/// tie rule) prints, for decimals of up to 8 fractional digits and for doubles near them.
+#[test]
+fn short_decimals_print_as_the_general_path() {
+    fn general(f: f64) -> Vec<u8> {
+        let mut buf = [0u8; 32];
+        let (len, exp) = write::shortest_digits_for_test(f, &mut buf);
+        (buf[..len].to_vec(), exp).0.into_iter().chain(format!("e{exp}").into_bytes()).collect()
+    }
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..200_000 {
+        let r = next();
+        let k = (r % 9) as i32;
+        let n = (next() % 10u64.pow(1 + (r >> 8) as u32 % 15)) as f64;
+        let mut f = n / 10f64.powi(k);
+        if r & (1 << 40) != 0 {
+            // A neighbour of the decimal, which is no short decimal itself.
+            f = f64::from_bits(f.to_bits() + 1 + (r >> 50) % 3);
+        }
+        if f == 0.0 || !f.is_finite() {
+            continue;
+        }
+        let fast = write::short_decimal_for_test(f);
+        if let Some(fast) = fast {
+            assert_eq!(fast, general(f), "{f:e}");
+        }
+        let mut out = Vec::new();
+        write::write_f64(f, &mut out);
+        assert_eq!(std::str::from_utf8(&out).unwrap().parse::<f64>().unwrap(), f, "{f:e} reads back");
+    }
+}

@@ -197,24 +197,19 @@ pub fn write_f64(f: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(b"0.0");
         return;
     }
-    // `{:e}` gives the shortest round-trip digits: "d[.ddd]e[-]x" (at most 17 digits and a 4-character exponent).
-    let mut sci = Stack { buf: [0; 32], len: 0 };
-    let _ = std::fmt::Write::write_fmt(&mut sci, format_args!("{:e}", f.abs()));
-    let sci = &sci.buf[..sci.len];
-    let (mant, exp) = match sci.iter().position(|&b| b == b'e') {
-        Some(e) => (&sci[..e], &sci[e + 1..]),
-        None => (sci, &b"0"[..]),
-    };
-    let exp: isize = std::str::from_utf8(exp).ok().and_then(|e| e.parse().ok()).unwrap_or(0);
     let mut digit_buf = [0u8; 32];
-    let mut len = 0;
-    for &b in mant.iter().filter(|b| b.is_ascii_digit()) {
-        digit_buf[len] = b;
-        len += 1;
-    }
-    let digits = &mut digit_buf[..len];
-    even_on_tie(f.abs(), digits);
-    let digits = &*digits;
+    let (len, exp) = match short_decimal(f.abs()) {
+        Some((n, k)) => {
+            // The digits of `n` (no trailing zeros when k > 0: n / 10 would have read back at k - 1).
+            let mut tmp = [0u8; 24];
+            let d = crate::util::utoa_buf(n, &mut tmp);
+            let kept = if k == 0 { d.iter().rposition(|&c| c != b'0').map_or(1, |i| i + 1) } else { d.len() };
+            digit_buf[..kept].copy_from_slice(&d[..kept]);
+            (kept, d.len() as isize - 1 - k as isize)
+        }
+        None => shortest_digits(f.abs(), &mut digit_buf),
+    };
+    let digits = &digit_buf[..len];
     let len = len as isize;
     let k = exp - (len - 1); // exponent of the last digit
     let kk = len + k; // position of the decimal point
@@ -238,6 +233,51 @@ pub fn write_f64(f: f64, out: &mut Vec<u8>) {
         }
         let _ = write!(out, "e{}", kk - 1);
     }
+}
+
+/// The shortest digits of a positive double as `n * 10^-k` with the fewest fractional digits `k` (up to 8) for
+/// which `n / 10^k` reads back as the same double, when that decimal is the only one with `k` digits that does
+/// (the double's spacing is well below `10^-k`), so it is the shortest round-trip form `ryu` finds: prices,
+/// quantities and the like, without the general algorithm. `None` otherwise (and outside `1e-5..1e15`).
+fn short_decimal(a: f64) -> Option<(u64, u32)> {
+    if !(1e-5..1e15).contains(&a) {
+        return None;
+    }
+    let spacing = f64::from_bits(a.to_bits() + 1) - a;
+    for (k, &p) in EXACT_POW10[..=8].iter().enumerate() {
+        if spacing * 4.0 * p >= 1.0 {
+            return None;
+        }
+        let n = (a * p).round();
+        if n < 9_007_199_254_740_992.0 && n / p == a {
+            return Some((n as u64, k as u32));
+        }
+    }
+    None
+}
+
+/// Powers of ten a double holds exactly (to 10^8, all `short_decimal` needs).
+const EXACT_POW10: [f64; 9] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+
+/// The shortest round-trip digits of a positive double through `{:e}` (Rust's Grisu/Dragon) with `ryu`'s choice
+/// on ties: the digits in `buf`, their number and the exponent of the first.
+fn shortest_digits(a: f64, buf: &mut [u8; 32]) -> (usize, isize) {
+    // `{:e}` gives the shortest round-trip digits: "d[.ddd]e[-]x" (at most 17 digits and a 4-character exponent).
+    let mut sci = Stack { buf: [0; 32], len: 0 };
+    let _ = std::fmt::Write::write_fmt(&mut sci, format_args!("{:e}", a));
+    let sci = &sci.buf[..sci.len];
+    let (mant, exp) = match sci.iter().position(|&b| b == b'e') {
+        Some(e) => (&sci[..e], &sci[e + 1..]),
+        None => (sci, &b"0"[..]),
+    };
+    let exp: isize = std::str::from_utf8(exp).ok().and_then(|e| e.parse().ok()).unwrap_or(0);
+    let mut len = 0;
+    for &b in mant.iter().filter(|b| b.is_ascii_digit()) {
+        buf[len] = b;
+        len += 1;
+    }
+    even_on_tie(a, &mut buf[..len]);
+    (len, exp)
 }
 
 /// A fixed buffer `{:e}` of a double is formatted into (no allocation); what does not fit is dropped (nothing
@@ -343,4 +383,19 @@ pub fn write_str(b: &[u8], out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&b[start..]);
     out.push(b'"');
+}
+
+/// [`short_decimal`]'s digits and first-digit exponent, as [`shortest_digits_for_test`] gives them.
+#[cfg(test)]
+pub(super) fn short_decimal_for_test(a: f64) -> Option<Vec<u8>> {
+    let (n, k) = short_decimal(a)?;
+    let d = n.to_string();
+    let kept = if k == 0 { d.trim_end_matches('0').len().max(1) } else { d.len() };
+    let exp = d.len() as isize - 1 - k as isize;
+    Some(d[..kept].bytes().chain(format!("e{exp}").into_bytes()).collect())
+}
+
+#[cfg(test)]
+pub(super) fn shortest_digits_for_test(a: f64, buf: &mut [u8; 32]) -> (usize, isize) {
+    shortest_digits(a, buf)
 }
