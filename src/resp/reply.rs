@@ -383,6 +383,28 @@ impl Reply {
         self.check_limit();
     }
 
+    /// A bulk string whose bytes `fill` appends to the vector it is given: they are written straight into the
+    /// reply buffer (no buffer of their own), then moved right past the `$<len>` header once their length is
+    /// known. For replies serialized from a structure (JSON.GET).
+    pub fn bulk_with(&mut self, fill: impl FnOnce(&mut Vec<u8>)) {
+        if !self.enabled {
+            return;
+        }
+        let at = self.buf.len();
+        fill(&mut self.buf);
+        let len = self.buf.len() - at;
+        let mut tmp = [0u8; 24];
+        let digits = itoa_buf(len as i64, &mut tmp);
+        let hdr = digits.len() + 3;
+        self.buf.resize(at + len + hdr, 0);
+        self.buf.copy_within(at..at + len, at + hdr);
+        self.buf[at] = b'$';
+        self.buf[at + 1..at + 1 + digits.len()].copy_from_slice(digits);
+        self.buf[at + hdr - 2..at + hdr].copy_from_slice(b"\r\n");
+        self.buf.extend_from_slice(b"\r\n");
+        self.check_limit();
+    }
+
     /// A bulk string holding the decimal form of `n`.
     pub fn bulk_int(&mut self, n: i64) {
         let mut tmp = [0u8; 24];
@@ -558,6 +580,20 @@ mod tests {
             want.extend_from_slice(&v);
             want.extend_from_slice(b"\r\n");
             assert_eq!(r.pending(), &want[..], "len {len}");
+        }
+    }
+
+    #[test]
+    fn bulk_with_writes_what_bulk_writes() {
+        for len in [0usize, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 70_000] {
+            let v = vec![b'a'; len];
+            let mut want = Reply::new();
+            want.int(7);
+            want.bulk(&v);
+            let mut r = Reply::new();
+            r.int(7);
+            r.bulk_with(|out| out.extend_from_slice(&v));
+            assert_eq!(r.pending(), want.pending(), "len {len}");
         }
     }
 

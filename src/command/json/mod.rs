@@ -22,7 +22,7 @@ mod write;
 use super::{flag, Command, Group, KeySpec, KeySpecDef, BASE};
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::json::path::Query;
-use crate::keyspace::types::json::{write_compact, write_formatted, Format, Json};
+use crate::keyspace::types::json::{write_array_formatted, write_compact, write_formatted, Format, Json};
 use crate::resp::reply::Reply;
 
 /// RedisJSON's answer for a key of another type.
@@ -164,9 +164,8 @@ fn text(v: &Json) -> Vec<u8> {
 
 /// Text of a list of values as one JSON array, formatted.
 fn array_text(vs: &[&Json], f: &Format) -> Vec<u8> {
-    let arr = Json::Array(vs.iter().map(|v| (*v).clone()).collect());
     let mut out = Vec::new();
-    write_formatted(&arr, f, &mut out);
+    write_array_formatted(vs, f, &mut out);
     out
 }
 

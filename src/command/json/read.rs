@@ -118,10 +118,32 @@ pub(super) fn get(ctx: &mut Ctx, args: Args) {
         Ok(x) => x,
         Err(e) => return error(ctx.reply(), &e),
     };
-    with_doc(ctx, &args, |doc, resp3| match doc {
-        None => Ok(Rv::Null),
-        Some(doc) => get_reply(doc, &paths, &f, fmt, resp3),
-    });
+    let (e, r) = ctx.lookup(Access::READ, args.get(1));
+    let resp3 = r.is_resp3();
+    let doc = match doc_ref(e) {
+        Ok(Some(doc)) => doc,
+        Ok(None) => return r.null(),
+        Err(e) => return error(r, &e),
+    };
+    if paths.len() > 1 || (resp3 && matches!(fmt, ReplyFormat::Expand | ReplyFormat::Expand1)) {
+        return answer(r, get_reply(doc, &paths, &f, fmt, resp3));
+    }
+    // One path, as text: written straight into the reply.
+    let p = &paths[0];
+    if p.legacy {
+        match first(p, doc) {
+            Ok(v) => r.bulk_with(|out| write_formatted(v, &f, out)),
+            Err(e) => error(r, &e),
+        }
+    } else {
+        match p.compile() {
+            Ok(q) => {
+                let found = q.select(doc);
+                r.bulk_with(|out| write_array_formatted(&found, &f, out));
+            }
+            Err(e) => error(r, &e),
+        }
+    }
 }
 
 fn get_reply(doc: &Json, paths: &[PathArg], f: &Format, fmt: ReplyFormat, resp3: bool) -> Res {
@@ -156,7 +178,7 @@ fn get_reply(doc: &Json, paths: &[PathArg], f: &Format, fmt: ReplyFormat, resp3:
                     }
                 }
             } else {
-                Json::Array(found.into_iter().cloned().collect())
+                Json::array(found.into_iter().cloned().collect())
             };
             obj.insert(p.original, v);
         }

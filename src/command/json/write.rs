@@ -56,7 +56,7 @@ fn write_doc(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(Option<&mut Json>, bool) 
 /// Stores `doc` as a new key.
 fn create(ctx: &mut Ctx, key: &[u8], doc: Json) {
     let mut w = ctx.open_write(key);
-    let mut e = Entry::new_value(key, Value::Json(Box::new(doc)));
+    let mut e = Entry::new_value(key, Value::Json(doc));
     e.set_lru(ctx.settings().fresh_lru());
     ctx.door(&w).insert(e);
     ctx.changed(&mut w, 1);
@@ -186,9 +186,9 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
     if args.len() < 4 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.set' command");
     }
-    let parsed = (|| -> Result<(PathArg, SetOp), String> {
+    let parsed = (|| -> Result<(PathArg, SetOp, &str), String> {
         let p = PathArg::arg(args.get(2))?;
-        utf8(args.get(3))?;
+        let text = utf8(args.get(3))?;
         let mut op = SetOp::None;
         let mut i = 4;
         while i < args.len() {
@@ -208,20 +208,20 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
             }
             i += 1;
         }
-        Ok((p, op))
+        Ok((p, op, text))
     })();
-    let (p, op) = match parsed {
+    let (p, op, text) = match parsed {
         Ok(x) => x,
         Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
-        let v = parse_value(args.get(3))?;
+        let v = parse(text).map_err(|e| e.0)?;
         match doc {
             Some(doc) if p.is_root() => {
                 if op == SetOp::Nx {
                     return Ok((Rv::Null, Change::None));
                 }
-                *doc = v;
+                std::mem::replace(doc, v).dispose();
                 Ok((Rv::Simple("OK"), Change::Modified("json.set")))
             }
             Some(doc) => {
@@ -567,7 +567,7 @@ fn num_cmd(ctx: &mut Ctx, args: Args, op: NumOp, event: &'static str, name: &str
         } else if p.legacy {
             Rv::Bulk(results.iter().rev().flatten().next().map(num_text).unwrap_or_default())
         } else {
-            let arr = Json::Array(results.into_iter().map(|r| r.unwrap_or(Json::Null)).collect());
+            let arr = Json::array(results.into_iter().map(|r| r.unwrap_or(Json::Null)).collect());
             Rv::Bulk(text(&arr))
         };
         Ok((reply, change))
@@ -786,7 +786,7 @@ pub(super) fn arrinsert(ctx: &mut Ctx, args: Args) {
                 return Err("ERR index out of bounds".into());
             }
             let at = at as usize;
-            a.splice(at..at, vals.iter().cloned());
+            a.insert_many(at, vals.iter().cloned());
             Ok(Rv::Int(a.len() as i64))
         })?;
         Ok((r, if changed { Change::Modified("json.arrinsert") } else { Change::None }))
@@ -836,7 +836,7 @@ pub(super) fn arrpop(ctx: &mut Ctx, args: Args) {
                 return Ok(Rv::Null);
             }
             let i = norm_start(index, a.len() as i64) as usize;
-            let x = a.remove(i);
+            let Some(x) = a.remove(i) else { return Ok(Rv::Null) };
             popped = true;
             Ok(if expand { value_resp3(&x, fmt, &Format::default()) } else { Rv::Bulk(text(&x)) })
         })?;
@@ -875,7 +875,7 @@ pub(super) fn arrtrim(ctx: &mut Ctx, args: Args) {
             let start = if start < 0 || start < len { norm(start) } else { stop + 1 };
             let (s, e) = if start > stop || len == 0 { (0, 0) } else { (start as usize, stop as usize + 1) };
             a.truncate(e);
-            a.drain(..s);
+            a.remove_front(s);
             Ok(Rv::Int(a.len() as i64))
         })?;
         Ok((r, if changed { Change::Modified("json.arrtrim") } else { Change::None }))

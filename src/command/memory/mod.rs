@@ -183,7 +183,7 @@ fn value_bytes(v: &Value, samples: usize) -> usize {
         // Every node and group counted (Redis samples nodes too, but a stream's nodes are few and its structure
         // is what the figure is for).
         Value::Stream(st) => std::mem::size_of_val(&**st) + st.alloc_bytes(),
-        Value::Json(j) => std::mem::size_of_val(&**j) + j.heap_bytes(),
+        Value::Json(j) => j.heap_bytes(),
         // What RedisBloom's `mem_usage` callback reports, as Redis's MEMORY USAGE asks the module.
         Value::Prob(p) => p.alloc_bytes(),
     }

@@ -10,14 +10,23 @@
 //!   its place (`ijson`'s swap-remove, which is why `{"a":1,"b":2,"c":3}` without `a` reads `{"c":3,"b":2}`).
 //!
 //! ```text
-//!  Json (24 bytes + tag)                   Object
-//!  +-----+---------------------------+     +------------------------------------------+
-//!  | tag | i64 / u64 / f64 / bool    |     | Vec<(Box<str>, Json)>: insertion order,  |
-//!  |     | Box<str>  (string)        |     | linear lookup (RedisJSON documents are   |
-//!  |     | Vec<Json> (array)         |     | mostly small objects)                    |
-//!  |     | Object                    |---->+------------------------------------------+
-//!  +-----+---------------------------+
+//!  Json (16 bytes)                                  Object: one block (ThinVec)
+//!  +-----+----------------------------------+       +---------+---------+--------------------------------+
+//!  | tag | i64 / u64 / f64 / bool           |       | len u32 | cap u32 | (SmallStr, Json) members, 32   |
+//!  |     | SmallStr: up to 14 bytes inline, |       +---------+---------+ bytes each, insertion order,   |
+//!  |     |   longer ones in one block       |       | linear lookup (RedisJSON documents are mostly      |
+//!  |     | ThinVec<Json> (array), one block |       | small objects)                                     |
+//!  |     | Object ------------------------------->  +----------------------------------------------------+
+//!  +-----+----------------------------------+
 //! ```
+//!
+//! Memory: a node is 16 bytes, so a key's value ([`Value::Json`](crate::keyspace::object::Value::Json)) holds
+//! the root in place; short strings and keys (most of them) need no allocation of their own; an array, an object
+//! or a long string is one block with its length in front ([`ThinVec`], [`crate::keyspace::thin`], whose unsafe
+//! code stays in that file); the parser gives every array and object exactly the capacity it needs (they grow by
+//! doubling only when commands add to them). Unlike RedisJSON, equal strings are not shared between documents.
+//! Printing and JSON.SET's release of the old document touch each container's children together before walking
+//! them (`write::warm`), so the cache misses of a document that is not in cache overlap.
 //!
 //! Text in and out is [`parse`](mod@parse) (serde_json 1.0.118's grammar, limits and error texts, which RedisJSON replies
 //! with verbatim) and [`write`](mod@write) (compact, or with JSON.GET's INDENT/NEWLINE/SPACE). Paths are [`path`].
@@ -30,10 +39,13 @@ pub mod parse;
 pub mod path;
 mod path_error;
 pub mod regex;
+pub mod small;
 pub mod write;
 
+pub use crate::keyspace::thin::ThinVec;
 pub use parse::{parse, parse_unlimited, ParseError};
-pub use write::{write_compact, write_formatted, Format};
+pub use small::SmallStr;
+pub use write::{write_array_formatted, write_compact, write_formatted, Format};
 
 /// The type name RedisJSON registers (TYPE's reply, the RDB module type's name).
 pub const TYPE_NAME: &str = "ReJSON-RL";
@@ -75,6 +87,23 @@ pub fn is_rejson_module_id(id: u64) -> bool {
 pub const MAX_NESTING: usize = 2_048;
 pub const NESTING_ERROR: &str = "ERR recursion limit exceeded";
 
+/// What an allocation of `bytes` costs (none for an empty one), as the server's allocator charges it.
+pub(crate) fn chunk(bytes: usize) -> usize {
+    match std::alloc::Layout::from_size_align(bytes, 8) {
+        Ok(l) if bytes > 0 => crate::alloc::charged(l),
+        _ => 0,
+    }
+}
+
+/// What a [`ThinVec`] block of `cap` elements of `size` bytes costs (none before its first element).
+pub(crate) fn thin_chunk(cap: usize, size: usize) -> usize {
+    if cap == 0 {
+        0
+    } else {
+        chunk(8 + cap * size)
+    }
+}
+
 /// One node of a JSON document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -84,20 +113,30 @@ pub enum Json {
     /// An integer above `i64::MAX` (up to `u64::MAX`).
     UInt(u64),
     Float(f64),
-    Str(Box<str>),
-    Array(Vec<Json>),
+    Str(SmallStr),
+    /// A thin vector, so that a node is 16 bytes (a `Vec` alone is 24).
+    Array(ThinVec<Json>),
     Object(Object),
 }
 
-/// An object: its members in insertion order (see the module header for the order after a removal).
+/// A node is 16 bytes: a tag, and 8 bytes of number or pointer (or an inline string, [`SmallStr`]).
+const _: () = assert!(std::mem::size_of::<Json>() == 16);
+
+/// An object: its members in insertion order (see the module header for the order after a removal), behind one
+/// pointer (so that [`Json`] stays 16 bytes); keys are [`SmallStr`]s, short ones inline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Object {
-    entries: Vec<(Box<str>, Json)>,
+    entries: ThinVec<(SmallStr, Json)>,
 }
 
 impl Object {
     pub fn new() -> Object {
-        Object { entries: Vec::new() }
+        Object { entries: ThinVec::new() }
+    }
+
+    /// An object of these members (keys distinct).
+    pub fn from_entries(entries: ThinVec<(SmallStr, Json)>) -> Object {
+        Object { entries }
     }
 
     pub fn len(&self) -> usize {
@@ -109,15 +148,15 @@ impl Object {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _)| &**k == key)
+        self.entries.iter().position(|(k, _)| k.as_bytes() == key.as_bytes())
     }
 
     pub fn get(&self, key: &str) -> Option<&Json> {
-        self.entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| k.as_bytes() == key.as_bytes()).map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
-        self.entries.iter_mut().find(|(k, _)| &**k == key).map(|(_, v)| v)
+        self.entries.iter_mut().find(|(k, _)| k.as_bytes() == key.as_bytes()).map(|(_, v)| v)
     }
 
     /// Sets `key`: in place when it is there, appended when not. Returns the old value.
@@ -134,7 +173,7 @@ impl Object {
     /// Removes `key`; the last member takes its place.
     pub fn remove(&mut self, key: &str) -> Option<Json> {
         let i = self.position(key)?;
-        Some(self.entries.swap_remove(i).1)
+        self.entries.swap_remove(i).map(|(_, v)| v)
     }
 
     pub fn clear(&mut self) {
@@ -147,6 +186,11 @@ impl Object {
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Json)> {
         self.entries.iter_mut().map(|(k, v)| (&**k, v))
+    }
+
+    /// The members with their keys as stored (for writers, which need the bytes only).
+    pub fn members(&self) -> impl Iterator<Item = (&SmallStr, &Json)> {
+        self.entries.iter().map(|(k, v)| (k, v))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
@@ -163,12 +207,22 @@ impl Object {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<(Box<str>, Json)>()
-            + self.entries.iter().map(|(k, v)| k.len() + v.heap_bytes()).sum::<usize>()
+        thin_chunk(self.entries.capacity(), std::mem::size_of::<(SmallStr, Json)>())
+            + self.entries.iter().map(|(k, v)| k.heap_bytes() + v.heap_bytes()).sum::<usize>()
     }
 }
 
 impl Json {
+    /// An array node of these elements.
+    pub fn array(items: ThinVec<Json>) -> Json {
+        Json::Array(items)
+    }
+
+    /// A string node.
+    pub fn string(s: impl Into<SmallStr>) -> Json {
+        Json::Str(s.into())
+    }
+
     /// The name JSON.TYPE replies with.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -196,15 +250,45 @@ impl Json {
         }
     }
 
-    /// Bytes this node owns on the heap (its children's included), for MEMORY USAGE and JSON.DEBUG MEMORY.
+    /// Bytes this node owns on the heap (its children's included), each allocation counted as the chunk malloc
+    /// hands out for it (what `used_memory` is charged), for MEMORY USAGE.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Json::Str(s) => s.len(),
+            Json::Str(s) => s.heap_bytes(),
             Json::Array(a) => {
-                a.capacity() * std::mem::size_of::<Json>() + a.iter().map(Json::heap_bytes).sum::<usize>()
+                thin_chunk(a.capacity(), std::mem::size_of::<Json>()) + a.iter().map(Json::heap_bytes).sum::<usize>()
             }
             Json::Object(o) => o.heap_bytes(),
             _ => 0,
+        }
+    }
+
+    /// Frees the document (what dropping it does) container by container, each one's children touched together
+    /// before any is freed (see `write::warm`): the cache misses of a document that is not in cache overlap,
+    /// where the drop glue's recursion waits for each block in turn. With its own stack: any depth is safe.
+    pub fn dispose(self) {
+        let mut todo: Vec<Json> = Vec::with_capacity(16);
+        todo.push(self);
+        while let Some(node) = todo.pop() {
+            match node {
+                Json::Array(mut a) => {
+                    write::warm(a.iter());
+                    while let Some(x) = a.pop() {
+                        if matches!(x, Json::Array(_) | Json::Object(_)) {
+                            todo.push(x);
+                        }
+                    }
+                }
+                Json::Object(mut o) => {
+                    write::warm(o.members().map(|(_, x)| x));
+                    while let Some((_, x)) = o.entries.pop() {
+                        if matches!(x, Json::Array(_) | Json::Object(_)) {
+                            todo.push(x);
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
     }
 

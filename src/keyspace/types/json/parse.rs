@@ -12,7 +12,7 @@
 //! input (every node consumes at least one byte). It recurses once per level of nesting; the limit bounds the
 //! depth for commands, and [`parse_unlimited`] (a file's documents) bounds it by [`MAX_NESTING`](super::MAX_NESTING).
 
-use super::{Json, Object};
+use super::{small, Json, Object, SmallStr};
 
 /// serde_json's default recursion budget: the 128th nested array or object fails.
 const DEPTH_LIMIT: u32 = 128;
@@ -26,13 +26,13 @@ pub struct ParseError(pub String);
 
 /// Parses a JSON argument of a command (nesting limited as RedisJSON's commands limit it).
 pub fn parse(text: &str) -> Result<Json, ParseError> {
-    Parser { s: text.as_bytes(), i: 0, depth: DEPTH_LIMIT }.value()
+    Parser::new(text, DEPTH_LIMIT).value()
 }
 
 /// Parses a whole text as serde_json's `from_str` does: one value, then nothing but whitespace ("trailing
 /// characters" otherwise). RedisJSON reads a number argument and JSON.ARRINDEX's value this way.
 pub fn parse_whole(text: &str) -> Result<Json, ParseError> {
-    let mut p = Parser { s: text.as_bytes(), i: 0, depth: DEPTH_LIMIT };
+    let mut p = Parser::new(text, DEPTH_LIMIT);
     let v = p.value()?;
     match p.whitespace() {
         Some(_) => Err(p.peek_error(Code::TrailingCharacters)),
@@ -43,7 +43,7 @@ pub fn parse_whole(text: &str) -> Result<Json, ParseError> {
 /// Parses a document read from a file (RedisJSON lifts the nesting limit there; ours is the documents' own,
 /// [`MAX_NESTING`](super::MAX_NESTING)).
 pub fn parse_unlimited(text: &str) -> Result<Json, ParseError> {
-    Parser { s: text.as_bytes(), i: 0, depth: FILE_DEPTH_LIMIT }.value()
+    Parser::new(text, FILE_DEPTH_LIMIT).value()
 }
 
 #[derive(Clone, Copy)]
@@ -98,9 +98,15 @@ impl Code {
 type R<T> = Result<T, ParseError>;
 
 struct Parser<'a> {
+    text: &'a str,
     s: &'a [u8],
     i: usize,
     depth: u32,
+    /// The elements of the arrays being parsed, innermost last: an array takes its own off the top when it
+    /// closes, into a vector of exactly their number (no growth, no spare capacity in the document).
+    items: Vec<Json>,
+    /// The same for objects' members.
+    members: Vec<(SmallStr, Json)>,
 }
 
 /// Powers of ten that a double holds exactly.
@@ -119,6 +125,10 @@ fn pow10(e: usize) -> Option<f64> {
 }
 
 impl<'a> Parser<'a> {
+    fn new(text: &'a str, depth: u32) -> Parser<'a> {
+        Parser { text, s: text.as_bytes(), i: 0, depth, items: Vec::new(), members: Vec::new() }
+    }
+
     /// An error at the parser's position (serde_json's `error`).
     fn err_at(&self, i: usize, c: Code) -> ParseError {
         let i = i.min(self.s.len());
@@ -177,7 +187,7 @@ impl<'a> Parser<'a> {
             b'0'..=b'9' => self.integer(true),
             b'"' => {
                 self.i += 1;
-                Ok(Json::Str(self.string()?.into()))
+                Ok(Json::Str(self.string()?))
             }
             b'[' => {
                 self.enter()?;
@@ -219,13 +229,22 @@ impl<'a> Parser<'a> {
     }
 
     fn array(&mut self) -> R<Json> {
-        let mut items = Vec::new();
+        let start = self.items.len();
+        let r = self.array_items();
+        if r.is_err() {
+            self.items.truncate(start);
+        }
+        r.map(|()| Json::array(self.items.drain(start..).collect()))
+    }
+
+    /// An array's elements onto `items`, through the closing bracket.
+    fn array_items(&mut self) -> R<()> {
         let mut first = true;
         loop {
             let Some(b) = self.whitespace() else { return Err(self.peek_error(Code::EofList)) };
             if b == b']' {
                 self.i += 1;
-                return Ok(Json::Array(items));
+                return Ok(());
             }
             if first {
                 first = false;
@@ -239,18 +258,29 @@ impl<'a> Parser<'a> {
             } else {
                 return Err(self.peek_error(Code::ExpectedListCommaOrEnd));
             }
-            items.push(self.value()?);
+            let v = self.value()?;
+            self.items.push(v);
         }
     }
 
     fn object(&mut self) -> R<Json> {
-        let mut obj = Object::new();
+        let start = self.members.len();
+        let r = self.object_members(start);
+        if r.is_err() {
+            self.members.truncate(start);
+        }
+        r.map(|()| Json::Object(Object::from_entries(self.members.drain(start..).collect())))
+    }
+
+    /// An object's members onto `members` (above `start`), through the closing brace; a key seen before in this
+    /// object has its value replaced in place.
+    fn object_members(&mut self, start: usize) -> R<()> {
         let mut first = true;
         loop {
             let peek = match self.whitespace() {
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(Json::Object(obj));
+                    return Ok(());
                 }
                 Some(b',') if !first => {
                     self.i += 1;
@@ -279,14 +309,35 @@ impl<'a> Parser<'a> {
                 None => return Err(self.peek_error(Code::EofObject)),
             }
             let v = self.value()?;
-            obj.insert(&key, v);
+            match self.members[start..].iter_mut().find(|(k, _)| **k == *key) {
+                Some((_, slot)) => *slot = v,
+                None => self.members.push((key, v)),
+            }
         }
     }
 
     /// The rest of a string after its opening quote.
-    fn string(&mut self) -> R<String> {
-        let mut out: Vec<u8> = Vec::new();
+    fn string(&mut self) -> R<SmallStr> {
         let mut start = self.i;
+        // Without escapes (the common case) the string is a slice of the input, which is UTF-8 and split at
+        // ASCII quotes, so at character boundaries.
+        while self.i < self.s.len() && !matches!(self.s[self.i], b'"' | b'\\' | 0..=0x1f) {
+            self.i += 1;
+        }
+        if self.peek() == Some(b'"') {
+            if let Some(s) = self.text.get(start..self.i) {
+                self.i += 1;
+                // A short string is copied as a fixed-size window of the input from its first byte (no
+                // variable-length copy): its bytes, then whatever follows, which `SmallStr` never reads.
+                let window =
+                    self.s.get(start..start + small::INLINE).and_then(|w| <[u8; small::INLINE]>::try_from(w).ok());
+                return Ok(match window {
+                    Some(w) if s.len() <= small::INLINE => SmallStr::Inline(s.len() as u8, w),
+                    _ => SmallStr::new(s),
+                });
+            }
+        }
+        let mut out: Vec<u8> = Vec::new();
         loop {
             while self.i < self.s.len() && !matches!(self.s[self.i], b'"' | b'\\' | 0..=0x1f) {
                 self.i += 1;
@@ -297,7 +348,7 @@ impl<'a> Parser<'a> {
                     out.extend_from_slice(&self.s[start..self.i]);
                     self.i += 1;
                     // The input is UTF-8 and escapes decode to whole characters (surrogates are paired).
-                    return String::from_utf8(out).map_err(|_| self.error(Code::InvalidEscape));
+                    return String::from_utf8(out).map(SmallStr::from).map_err(|_| self.error(Code::InvalidEscape));
                 }
                 b'\\' => {
                     out.extend_from_slice(&self.s[start..self.i]);

@@ -136,7 +136,7 @@ fn sel(path: &str, doc: &str) -> String {
     match path::Query::compile(path) {
         Ok(q) => {
             let v: Vec<Json> = q.select(&d).into_iter().cloned().collect();
-            String::from_utf8(Json::Array(v).to_text()).unwrap()
+            String::from_utf8(Json::array(v.into()).to_text()).unwrap()
         }
         Err(e) => format!("ERR {}", e.0),
     }
@@ -181,10 +181,10 @@ fn the_deepest_document_fits_the_stack() {
         .stack_size(4 << 20)
         .spawn(|| {
             // Objects and arrays alternating, MAX_NESTING levels.
-            let mut v = Json::Array(vec![Json::Null]);
+            let mut v = Json::array(vec![Json::Null].into());
             for i in 1..MAX_NESTING {
                 v = if i % 2 == 0 {
-                    Json::Array(vec![v, Json::Int(1)])
+                    Json::array(vec![v, Json::Int(1)].into())
                 } else {
                     let mut o = Object::new();
                     o.insert("a", v);
@@ -343,4 +343,118 @@ fn pathological_paths_are_refused_within_bounds() {
     let twelve = format!("${}{})", "[?(@".repeat(12), ")]".repeat(11));
     let e = path::Query::compile(&twelve).unwrap_err().0;
     assert!(e.ends_with("<<<<----\", expected one of the following: and, or."), "{e}");
+}
+
+/// The escaping writer's word-at-a-time scan finds every byte that needs an escape, wherever it falls in or
+/// across the 8-byte words, as the byte-by-byte rule (serde_json's) does.
+#[test]
+fn strings_escape_wherever_the_special_byte_falls() {
+    fn slow(s: &str) -> Vec<u8> {
+        let mut out = vec![b'"'];
+        for &c in s.as_bytes() {
+            match c {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..=0x1f => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
+                _ => out.push(c),
+            }
+        }
+        out.push(b'"');
+        out
+    }
+    for special in ["\"", "\\", "\n", "\u{0}", "\u{1f}", "\u{7f}", "é", " ", "!", "#", "[", "]", "\u{ffff}"] {
+        for len in 0..20 {
+            for at in 0..=len {
+                let s = format!("{}{special}{}", "x".repeat(at), "y".repeat(len - at));
+                let mut out = Vec::new();
+                write::write_str(s.as_bytes(), &mut out);
+                assert_eq!(out, slow(&s), "{s:?}");
+            }
+        }
+    }
+}
+
+/// Parsed arrays and objects hold exactly their elements (no spare capacity), short strings and keys stay in the
+/// nodes, and MEMORY USAGE's figure counts every block at the allocator's chunk size.
+#[test]
+fn parsed_documents_are_compact() {
+    let v = parse(r#"{"a":[1,2,3],"key":"short","long":"a string longer than fourteen bytes"}"#).unwrap();
+    let Json::Object(o) = &v else { panic!("an object") };
+    assert_eq!(o.entries.capacity(), 3);
+    let Some(Json::Array(a)) = o.get("a") else { panic!("an array") };
+    assert_eq!(a.capacity(), 3);
+    assert!(matches!(o.get("key"), Some(Json::Str(SmallStr::Inline(..)))));
+    assert!(matches!(o.get("long"), Some(Json::Str(SmallStr::Heap(..)))));
+    // The object's block (8 + 3 * 32 bytes), the array's (8 + 3 * 16), the long string's (8 + 34).
+    let want = [104, 56, 42]
+        .iter()
+        .map(|&n| crate::alloc::charged(std::alloc::Layout::from_size_align(n, 8).unwrap()))
+        .sum::<usize>();
+    assert_eq!(v.heap_bytes(), want);
+}
+
+/// `dispose` frees a document of any depth with its own stack (a 100,000-level one in a 256 KiB thread).
+#[test]
+fn dispose_frees_any_depth() {
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(|| {
+            let mut v = Json::Null;
+            for i in 0..100_000 {
+                v = if i % 2 == 0 {
+                    Json::array(vec![v, Json::string("a string longer than fourteen bytes")].into())
+                } else {
+                    let mut o = Object::new();
+                    o.insert("k", v);
+                    Json::Object(o)
+                };
+            }
+            v.dispose();
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// The short-decimal path of the double writer prints what the general one (Rust's shortest digits with ryu's
+/// tie rule) prints, for decimals of up to 8 fractional digits and for doubles near them.
+#[test]
+fn short_decimals_print_as_the_general_path() {
+    fn general(f: f64) -> Vec<u8> {
+        let mut buf = [0u8; 32];
+        let (len, exp) = write::shortest_digits_for_test(f, &mut buf);
+        (buf[..len].to_vec(), exp).0.into_iter().chain(format!("e{exp}").into_bytes()).collect()
+    }
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..200_000 {
+        let r = next();
+        let k = (r % 9) as i32;
+        let n = (next() % 10u64.pow(1 + (r >> 8) as u32 % 15)) as f64;
+        let mut f = n / 10f64.powi(k);
+        if r & (1 << 40) != 0 {
+            // A neighbour of the decimal, which is no short decimal itself.
+            f = f64::from_bits(f.to_bits() + 1 + (r >> 50) % 3);
+        }
+        if f == 0.0 || !f.is_finite() {
+            continue;
+        }
+        let fast = write::short_decimal_for_test(f);
+        if let Some(fast) = fast {
+            assert_eq!(fast, general(f), "{f:e}");
+        }
+        let mut out = Vec::new();
+        write::write_f64(f, &mut out);
+        assert_eq!(std::str::from_utf8(&out).unwrap().parse::<f64>().unwrap(), f, "{f:e} reads back");
+    }
 }

@@ -379,7 +379,7 @@ impl Loader<'_, '_> {
         }
         let text = std::str::from_utf8(&text).map_err(|_| self.err("ReJSON-RL value: not UTF-8"))?;
         let doc = parse_unlimited(text).map_err(|e| self.err(format!("ReJSON-RL value: {}", e.0)))?;
-        Ok(Some(Value::Json(Box::new(doc))))
+        Ok(Some(Value::Json(doc)))
     }
 
     /// A plain list (`RDB_TYPE_LIST`): its elements one by one. `None`: empty.
