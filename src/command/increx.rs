@@ -152,7 +152,14 @@ fn parse(r: &mut Reply, args: Args, now_ms: i64) -> Option<Options> {
         }
         _ => {}
     }
-    o.bounds = if o.by_float.is_some() {
+    o.bounds = resolve_bounds(r, o.by_float.is_some(), lbound, ubound)?;
+    Some(o)
+}
+
+/// LBOUND and UBOUND as the increment's type reads them (long doubles for BYFLOAT, else integers; the type's
+/// limits when not given), the lower not above the upper.
+fn resolve_bounds(r: &mut Reply, float: bool, lbound: Option<&[u8]>, ubound: Option<&[u8]>) -> Option<Bounds> {
+    Some(if float {
         let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: F80| match b {
             None => Some(dflt),
             Some(t) => F80::parse(t).or_else(|| {
@@ -182,8 +189,7 @@ fn parse(r: &mut Reply, args: Args, now_ms: i64) -> Option<Options> {
             return None;
         }
         Bounds::Int(lb, ub)
-    };
-    Some(o)
+    })
 }
 
 /// An EX/PX/EXAT/PXAT argument as an absolute time in ms, with SET's checks and error.

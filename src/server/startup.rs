@@ -468,6 +468,8 @@ impl Server {
     ) -> Server {
         command::init_full_names();
         state.clients.info = command::client_info::client_info_string;
+        // The event kinds the databases record, from the configuration (CONFIG SET keeps them in step after).
+        crate::state::notify::sync(&mut state);
         // Function libraries live in a Lua state built for the host that runs them.
         state.functions.set_host::<Server>();
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);

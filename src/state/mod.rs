@@ -414,7 +414,7 @@ pub struct ServerState {
     /// through [`ServerState::lookup_clock`], which hands it to the databases' lookups.
     pub lazy_expiry: LazyExpiry,
     /// The keyspace events the databases record (`expired`, `new`: [`crate::keyspace::db::events`]), set from the
-    /// configuration at start and by CONFIG SET (`notify::sync`).
+    /// configuration by `notify::sync` when the server starts and by CONFIG SET.
     pub db_events: u8,
     /// Redis's 24-bit LRU clock (seconds resolution), refreshed by the cron.
     pub lru_clock: u32,
@@ -689,7 +689,6 @@ impl ServerState {
 
     pub fn new(config: Config) -> ServerState {
         let now = crate::util::now_ms();
-        let db_events = crate::state::notify::events_mask(&config);
         let dbs = (0..db_count(&config)).map(Db::new).collect();
         let mut rng = Rng::from_entropy();
         let run_id = random_hex(&mut rng, 40);
@@ -734,7 +733,7 @@ impl ServerState {
             keysizes_lent_elsewhere: false,
             keysizes_hist_assert: false,
             lazy_expiry: Default::default(),
-            db_events,
+            db_events: 0,
         }
     }
 

@@ -33,8 +33,7 @@ use crate::net::client::ClientState;
 use crate::state::ServerState;
 
 /// Brings the kinds the databases record ([`ServerState::db_events`]) in line with `notify-keyspace-events`: CONFIG
-/// SET announces the change here (the state starts from [`events_mask`] of its configuration); nothing re-reads it
-/// per command.
+/// SET announces the change here, and the server calls it once at start; nothing re-reads it per command.
 #[inline]
 pub fn sync(srv: &mut ServerState) {
     srv.db_events = events_mask(&srv.config);
