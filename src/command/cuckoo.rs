@@ -160,7 +160,7 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// [`Command::prefetch`] of CF.ADD, CF.ADDNX, CF.EXISTS, CF.MEXISTS, CF.COUNT and CF.DEL: the buckets of the
-/// items (the first [`PREFETCH_ITEMS`]) in the key's filter.
+/// items (the first [`PREFETCH_ITEMS`](super::shared::PREFETCH_ITEMS)) in the key's filter.
 fn prefetch(db: &Db, args: Args) {
     if args.len() < 3 {
         return;
