@@ -627,6 +627,7 @@ pub fn random_command(rng: &mut super::Prng, deterministic: bool) -> Vec<String>
         28..=35 => "z",
         _ => ["s", "l", "t", "h", "z"][rng.below(5)],
     };
+    // The names are {s,l,t,h,z}0..5 (replication.rs's promotion test touches all 30 to expire the due ones).
     let key = |rng: &mut super::Prng, _p: &str| {
         let p = if rng.chance(90) { family } else { ["s", "l", "t", "h", "z"][rng.below(5)] };
         format!("{p}{}", rng.below(6))
