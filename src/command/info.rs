@@ -1,7 +1,8 @@
 //! INFO [section [section ...]]: Redis 7.0's sections and field names, with our real figures, plus the fields Redis
 //! 7.2 and 7.4 added that we measure (listeners, pub/sub, WATCH and blocking counts, buffer-limit disconnections,
-//! event-loop cycles, ACL denials) and Redis 8's `keysizes` section, which 8.0 lists after `keyspace` in the
-//! default set as in `all` and `everything`. Features ferredis doesn't have (modules) show their off state.
+//! event-loop cycles, ACL denials) and Redis 8's `keysizes` section, in `all` and `everything` after `keyspace`
+//! (Redis 8 has it in the default set too; ferredis's default set stays Redis 7.0's). Features ferredis doesn't
+//! have (modules) show their off state.
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::{self, REDIS_VERSION};

@@ -177,12 +177,12 @@ impl ProbMiss {
     }
 }
 
-/// The table-entry prologue every probabilistic command shares (BF, CF, CMS, TOPK, TDIGEST): RedisBloom registers
-/// them all as one-key module commands with arity -1 and one "RW access update" key spec; each family sets `since`.
 /// The most items of one command a [`Command::prefetch`](super::Command::prefetch) of a probabilistic type warms
 /// up (BF.MADD and CF.MEXISTS of many items run into their own later items' misses anyway).
 pub(crate) const PREFETCH_ITEMS: usize = 16;
 
+/// The table-entry prologue every probabilistic command shares (BF, CF, CMS, TOPK, TDIGEST): RedisBloom registers
+/// them all as one-key module commands with arity -1 and one "RW access update" key spec; each family sets `since`.
 pub(crate) const PROB_COMMAND: super::Command = super::Command {
     group: super::Group::Module,
     arity: -1,

@@ -31,6 +31,9 @@
 
 use crate::keyspace::dict::{Dict, HashedKey};
 use crate::keyspace::keysizes::{class_of, Class, Keysizes};
+use crate::keyspace::object::{Entry, FREE_EFFORT_THRESHOLD};
+use crate::keyspace::slots::{self, SlotIndex};
+use crate::util::Rng;
 
 /// An entry's `INFO keysizes` class when the histogram is kept (`on`), else nothing to compute.
 #[inline(always)]
@@ -41,9 +44,6 @@ fn cls(on: bool, e: &Entry) -> Option<Class> {
         None
     }
 }
-use crate::keyspace::object::{Entry, FREE_EFFORT_THRESHOLD};
-use crate::keyspace::slots::{self, SlotIndex};
-use crate::util::Rng;
 
 pub struct Db {
     pub id: usize,
@@ -274,6 +274,13 @@ impl Db {
         let before = cls(self.ks.is_on(), e);
         self.ks.lend(p, before);
         self.keys.at_mut(p)
+    }
+
+    /// An insert of an entry of class `class` replaced `old` (or added a key): the histogram moves it.
+    #[inline]
+    fn count_replaced(&mut self, old: Option<&Entry>, class: Option<Class>) {
+        let was = old.and_then(|o| cls(self.ks.is_on(), o));
+        self.ks.moved(was, class);
     }
 
     /// An entry's size class changed in place from `before` to `after` and the caller knows both (SET over a
@@ -711,8 +718,7 @@ impl Db {
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
-        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
-        self.ks.moved(was, class);
+        self.count_replaced(old.as_ref(), class);
         match &old {
             Some(o) if o.has_expire() => self.expires -= 1,
             Some(_) => {}
@@ -736,8 +742,7 @@ impl Db {
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
-        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
-        self.ks.moved(was, class);
+        self.count_replaced(old.as_ref(), class);
         self.count_loaded(has, old)
     }
 
@@ -751,8 +756,7 @@ impl Db {
         let note = self.slot_note(e.key());
         let old = self.keys.insert_hashed(k, e);
         self.slot_added(note, old.is_none());
-        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
-        self.ks.moved(was, class);
+        self.count_replaced(old.as_ref(), class);
         self.count_loaded(has, old)
     }
 
@@ -789,8 +793,7 @@ impl Db {
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
             e.set_expire(slot.expire_ms());
             let old = std::mem::replace(slot, e);
-            let was = cls(self.ks.is_on(), &old);
-            self.ks.moved(was, class);
+            self.count_replaced(Some(&old), class);
             return self.overwritten(Some(old));
         }
         e.set_expire(None);
@@ -798,8 +801,7 @@ impl Db {
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
         self.slot_added(note, old.is_none());
-        let was = old.as_ref().and_then(|o| cls(self.ks.is_on(), o));
-        self.ks.moved(was, class);
+        self.count_replaced(old.as_ref(), class);
         old
     }
 

@@ -37,7 +37,7 @@
 //! `SETUP="info keysizes"`; the figures are in benches/README.md's keysizes section).
 //!
 //! Tested by the unit tests below (bins, labels, the lend bookkeeping), by `Db`'s invariant check (the
-//! histogram equals a scan, in debug builds: the cron and the tests) and by `tests/operations/keysizes.rs`, the
+//! histogram equals a scan, in debug builds: the cron and the tests) and by `tests/types/keysizes.rs`, the
 //! port of Redis's `unit/info-keysizes.tcl`.
 
 #![forbid(unsafe_code)]
@@ -90,7 +90,7 @@ pub struct Class {
 #[inline(always)]
 pub fn class_of(e: &Entry) -> Option<Class> {
     let (ty, size) = e.counted()?;
-    Some(Class { ty: ty as u8, bin: bin(size) })
+    class(ty, size)
 }
 
 /// The length of an integer's decimal form (a minus sign counts), without formatting it: the base-2 length
@@ -114,10 +114,16 @@ pub fn int_len(n: i64) -> usize {
     (n < 0) as usize + digits.max(1)
 }
 
+/// The class of a value of type `ty` and size `size`.
+#[inline]
+pub fn class(ty: ObjType, size: u64) -> Option<Class> {
+    Some(Class { ty: ty as u8, bin: bin(size) })
+}
+
 /// The class of a string of `len` bytes.
 #[inline]
 pub fn string_class(len: usize) -> Option<Class> {
-    Some(Class { ty: ObjType::String as u8, bin: bin(len as u64) })
+    class(ObjType::String, len as u64)
 }
 
 /// The entry lent for an in-place change (see "Lends" above): where it sits in the table and its class before

@@ -36,14 +36,9 @@ use crate::state::ServerState;
 /// SET announces the change here, and the server calls it once at start; nothing re-reads it per command.
 #[inline]
 pub fn sync(srv: &mut ServerState) {
-    srv.db_events = events_mask(&srv.config);
-}
-
-/// The event kinds the databases record under `config` (see [`sync`]).
-pub fn events_mask(config: &crate::config::Config) -> u8 {
-    let f = config.notify_keyspace_events;
+    let f = srv.config.notify_keyspace_events;
     let mut mask = 0;
-    if f & (nc::KEYSPACE | nc::KEYEVENT) != 0 || !config.keyspace_events_stream.is_empty() {
+    if f & (nc::KEYSPACE | nc::KEYEVENT) != 0 || !srv.config.keyspace_events_stream.is_empty() {
         if f & nc::EXPIRED != 0 {
             mask |= LOG_EXPIRED;
         }
@@ -51,7 +46,7 @@ pub fn events_mask(config: &crate::config::Config) -> u8 {
             mask |= LOG_NEW;
         }
     }
-    mask
+    srv.db_events = mask;
 }
 
 /// Finishes what the databases queued ([`crate::keyspace::db::Queue`]) during a command (lazy expiry, a big

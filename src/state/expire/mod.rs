@@ -302,12 +302,7 @@ fn field_expire_steps(state: &mut ServerState, fast: bool) {
             let before = h.len();
             h.expire_due(now, FIELDS_PER_STEP, BUCKETS_PER_STEP, |f| gone.push(f.to_vec()));
             let emptied = h.is_empty();
-            let class = |n: usize| {
-                Some(crate::keyspace::keysizes::Class {
-                    ty: crate::keyspace::object::ObjType::Hash as u8,
-                    bin: crate::keyspace::keysizes::bin(n as u64),
-                })
-            };
+            let class = |n: usize| crate::keyspace::keysizes::class(crate::keyspace::object::ObjType::Hash, n as u64);
             let after = h.len();
             db.size_changed(class(before), class(after));
             if emptied {

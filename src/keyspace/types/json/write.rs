@@ -23,14 +23,7 @@ pub fn write_compact(v: &Json, out: &mut Vec<u8>) {
     match v {
         Json::Array(a) => {
             warm(a.iter());
-            out.push(b'[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_compact(x, out);
-            }
-            out.push(b']');
+            write_compact_array(a.iter(), out);
         }
         Json::Object(o) => {
             warm(o.members().map(|(_, x)| x));
@@ -47,6 +40,18 @@ pub fn write_compact(v: &Json, out: &mut Vec<u8>) {
         }
         scalar => write_scalar(scalar, out),
     }
+}
+
+/// Appends the compact text of an array holding `items`.
+fn write_compact_array<'a>(items: impl Iterator<Item = &'a Json>, out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, x) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_compact(x, out);
+    }
+    out.push(b']');
 }
 
 /// Reads the first word of each child's block (an array's or object's header, a long string's box) before the
@@ -71,15 +76,7 @@ pub(super) fn warm<'a>(children: impl Iterator<Item = &'a Json>) {
 /// [`write_formatted`] writes an array node, without building one.
 pub fn write_array_formatted(items: &[&Json], f: &Format, out: &mut Vec<u8>) {
     if f.is_plain() {
-        out.push(b'[');
-        for (i, x) in items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_compact(x, out);
-        }
-        out.push(b']');
-        return;
+        return write_compact_array(items.iter().copied(), out);
     }
     let mut w = Formatter { f, indent: 0, has_value: false };
     w.array(items.iter().copied(), out);
