@@ -137,9 +137,19 @@ while read -r name rc secs; do
     [ "$rc" = 0 ] || failed+=$'\n'"$name: exit $rc"
 done <"$logs/status"
 failed=$(sed '/^$/d' <<<"$failed")
+# Each failing test's panic (where and the first lines of its message), since a CI log's tail may be all there is.
+why=$(cd "$logs" && awk '
+    /^---- .* stdout ----$/ { name = $2; n = 0; next }
+    name != "" && /panicked at/ { n = 3; print "  " name ":"; }
+    n > 0 { print "    " substr($0, 1, 200); n--; if (n == 0) name = "" }
+' *.out 2>/dev/null | head -n 60)
 if [ -n "$failed" ]; then
     echo "== failed:"
     sed 's/^/  /' <<<"$failed"
-    if [ -n "${FAILED_TESTS_FILE:-}" ]; then sed 's/^/  /' <<<"$failed" >>"$FAILED_TESTS_FILE"; fi
+    [ -z "$why" ] || { echo "== why:"; echo "$why"; }
+    if [ -n "${FAILED_TESTS_FILE:-}" ]; then
+        sed 's/^/  /' <<<"$failed" >>"$FAILED_TESTS_FILE"
+        [ -z "$why" ] || { echo "  why:"; echo "$why"; } >>"$FAILED_TESTS_FILE"
+    fi
 fi
 exit $status

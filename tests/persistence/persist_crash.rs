@@ -466,6 +466,11 @@ fn full_disk_aof_everysec(kind: Kind) {
     wait_until("writes accepted again after space was freed", 10_000, || c.cmd(&["SET", "x", "1"]) == b"+OK\r\n");
     assert_eq!(persistence_field(&mut c, "aof_last_write_status"), "ok", "{label}: after recovery");
     expect_reply(&mut c, &["SET", "after-recovery", "1"], b"+OK\r\n", label);
+    // `everysec` postpones a write (and still replies) while a background fsync runs, as Redis does, so the last
+    // acknowledged writes may be in memory for up to 2 s: the kill below waits for the buffer to reach the file.
+    wait_until("the AOF buffer written out before the kill", 10_000, || {
+        persistence_field(&mut c, "aof_buffer_length") == "0"
+    });
     drop(c);
     drop(s);
     let manifest = fs.path().join("appendonlydir/appendonly.aof.manifest");
