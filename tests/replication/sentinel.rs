@@ -36,6 +36,20 @@ fn conf(master_port: u16, quorum: u32, down_after_ms: u32) -> String {
     )
 }
 
+/// Starts one sentinel per kind on `text`, each pinging every 500 ms (`SENTINEL DEBUG ping-period 500 ask-period 500`,
+/// as Redis's own sentinel tests set beside a 1 s down-after). With the default 1 s ping period, a sentinel that
+/// adopts a new master address reconnects only a full period after its last attempt on the old one, so the new
+/// master's first PONG can come later than a 1 s down-after: SDOWN, and with the other sentinels' master-down
+/// answers still fresh from the first failover, ODOWN and a second failover (Redis's sentinels and ours alike).
+fn start_sentinels(kinds: &[Kind], text: &str) -> Vec<Server> {
+    let sentinels: Vec<Server> = kinds.iter().map(|&k| Server::start_sentinel(k, text, &[])).collect();
+    for s in &sentinels {
+        let r = s.conn().cmd(&["SENTINEL", "DEBUG", "ping-period", "500", "ask-period", "500"]);
+        assert_eq!(r, b"+OK\r\n", "SENTINEL DEBUG on {:?}: {}", s.kind, escape(&r));
+    }
+    sentinels
+}
+
 /// A reply's flat list of bulk strings (a RESP2 map reply) as pairs.
 fn pairs(reply: &[u8]) -> Vec<(String, String)> {
     let Ok(Resp::Array(items)) = Resp::parse(reply) else { panic!("not an array: {}", escape(reply)) };
@@ -499,11 +513,7 @@ fn ferredis_and_redis_sentinels_fail_over_together() {
     let _g = serial();
     let (master, replicas) = master_with_replicas(Kind::Redis);
     let text = conf(master.port, 2, 1000);
-    let sentinels = [
-        Server::start_sentinel(Kind::Ferredis, &text, &[]),
-        Server::start_sentinel(Kind::Redis, &text, &[]),
-        Server::start_sentinel(Kind::Ferredis, &text, &[]),
-    ];
+    let sentinels = start_sentinels(&[Kind::Ferredis, Kind::Redis, Kind::Ferredis], &text);
     let ports: Vec<u16> = sentinels.iter().map(|s| s.port).collect();
     kill_master_and_check_failover(master, &replicas, &ports);
 }
@@ -559,7 +569,7 @@ fn redis_py_sentinel_client_follows_a_failover() {
     let _g = serial();
     let (master, replicas) = master_with_replicas(Kind::Ferredis);
     let text = conf(master.port, 2, 1000);
-    let sentinels: Vec<Server> = (0..3).map(|_| Server::start_sentinel(Kind::Ferredis, &text, &[])).collect();
+    let sentinels = start_sentinels(&[Kind::Ferredis; 3], &text);
     let ports: Vec<String> = sentinels.iter().map(|s| s.port.to_string()).collect();
     let run = |phase: &str, new_port: &str| {
         let mut args = vec!["-c", REDIS_PY_SENTINEL, phase, new_port];
@@ -583,7 +593,7 @@ fn redis_py_sentinel_client_follows_a_failover() {
 fn failover_under_load(sentinel_kind: Kind) -> Duration {
     let (mut master, replicas) = master_with_replicas(Kind::Ferredis);
     let text = conf(master.port, 2, 1000);
-    let sentinels: Vec<Server> = (0..3).map(|_| Server::start_sentinel(sentinel_kind, &text, &[])).collect();
+    let sentinels = start_sentinels(&[sentinel_kind; 3], &text);
     let mut s0 = sentinels[0].conn();
     wait_until(90, "the sentinels to know both replicas and each other", || {
         master_field(&mut s0, "num-slaves") == "2" && master_field(&mut s0, "num-other-sentinels") == "2"
