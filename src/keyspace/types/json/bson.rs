@@ -3,7 +3,7 @@
 //! RedisJSON decodes the argument as one BSON document (the `bson` crate 2.11), takes the value of its first
 //! element (an empty document is `null`), turns it into relaxed extended JSON, prints that with serde_json and
 //! parses the text back as a JSON argument. [`to_json_text`] does the first three steps and returns the text;
-//! the caller parses it with [`parse`](super::parse), so the depth limit and the numbers come out as for any
+//! the caller parses it with [`parse()`](super::parse()), so the depth limit and the numbers come out as for any
 //! JSON argument. Relaxed extended JSON, in the key order the crate writes:
 //!
 //! ```text
@@ -23,7 +23,7 @@
 //! "invalid element type: 32", ...). The argument reaches RedisJSON as a UTF-8 string, so bytes above 0x7F only
 //! occur as parts of UTF-8 characters: no negative length is reachable, nor most negative numbers. Not followed:
 //! the crate reads an embedded document whose first key is an extended-JSON marker (`$oid`, `$date`, ...) back as
-//! that type; here it stays a document. Nesting is bounded ([`MAX_DEPTH`]): RedisJSON aborts on a BSON value that
+//! that type; here it stays a document. Nesting is bounded (`MAX_DEPTH`, 200 levels): RedisJSON aborts on a BSON value that
 //! nests deeper than its JSON parser accepts (it unwraps the failed parse), this decoder refuses it.
 //! Tested by the unit tests below (expected texts from RedisJSON 2.8.3) and `tests/types/json_suite.rs`.
 
