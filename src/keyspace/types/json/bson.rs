@@ -25,7 +25,8 @@
 //! the crate reads an embedded document whose first key is an extended-JSON marker (`$oid`, `$date`, ...) back as
 //! that type; here it stays a document. Nesting is bounded (`MAX_DEPTH`, 200 levels): RedisJSON aborts on a BSON value that
 //! nests deeper than its JSON parser accepts (it unwraps the failed parse), this decoder refuses it.
-//! Tested by the unit tests below (expected texts from RedisJSON 2.8.3) and `tests/types/json_suite.rs`.
+//! Tested by the unit tests below (expected texts from RedisJSON 2.8.3) and `tests/types/json_suite.rs`; fuzzed
+//! by `fuzz/fuzz_targets/json_bson.rs`.
 
 use super::write::{write_f64, write_str};
 
