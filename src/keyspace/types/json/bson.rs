@@ -23,8 +23,8 @@
 //! "invalid element type: 32", ...). The argument reaches RedisJSON as a UTF-8 string, so bytes above 0x7F only
 //! occur as parts of UTF-8 characters: no negative length is reachable, nor most negative numbers. Not followed:
 //! the crate reads an embedded document whose first key is an extended-JSON marker (`$oid`, `$date`, ...) back as
-//! that type; here it stays a document. Nesting is bounded (`MAX_DEPTH`, 200 levels): RedisJSON aborts on a BSON value that
-//! nests deeper than its JSON parser accepts (it unwraps the failed parse), this decoder refuses it.
+//! that type; here it stays a document. Nesting is bounded (`MAX_DEPTH`, 200 levels): RedisJSON aborts on a BSON
+//! value that nests deeper than its JSON parser accepts (it unwraps the failed parse), this decoder refuses it.
 //! Tested by the unit tests below (expected texts from RedisJSON 2.8.3) and `tests/types/json_suite.rs`; fuzzed
 //! by `fuzz/fuzz_targets/json_bson.rs`.
 
