@@ -391,9 +391,10 @@ impl Loader<'_, '_> {
 
     /// One node of a RedisJSON 1.x document (`ReJSON-RL` encoding version 0, RedisJSON's `backward.rs`), written
     /// as JSON text: a type flag (null 1, string 2, double 4, integer 8, boolean 16, object 32, array 64), then
-    /// its value: a string, a double, a signed integer (stored as an unsigned), the string "1" or "0", or a count followed by that many
-    /// nodes (an object's members each a key-value flag 128, the key, then the node). RedisJSON prints the tree
-    /// and parses the text back, as the caller does here. Nesting is bounded by the documents' own limit.
+    /// its value: a string, a double, a signed integer (stored as an unsigned), the string "1" or "0", or a count
+    /// followed by that many nodes (an object's members each a key-value flag 128, the key, then the node).
+    /// RedisJSON prints the tree and parses the text back, as the caller does here. Nesting is bounded by the
+    /// documents' own limit.
     fn json_v0(&mut self, out: &mut Vec<u8>, depth: usize) -> Result<(), RdbError> {
         use crate::keyspace::types::json::write::{write_f64, write_str};
         use crate::keyspace::types::json::{MAX_NESTING, NESTING_ERROR};
