@@ -15,6 +15,7 @@ mod hash_field_expiry;
 mod hll;
 mod json;
 mod json_errors;
+mod json_suite;
 mod keysizes;
 mod lazyfree_deletes;
 mod list_compress;

@@ -6,9 +6,9 @@ use super::*;
 use crate::command::Access;
 use crate::command::{Args, Ctx};
 use crate::config::notify as nc;
-use crate::keyspace::types::json::parse;
 use crate::keyspace::types::json::path::{get, get_mut, Elem, Elem0};
 use crate::keyspace::types::json::write::write_f64;
+use crate::keyspace::types::json::{bson, parse};
 
 /// What a write did, for the door and the keyspace event.
 enum Change {
@@ -64,6 +64,34 @@ fn create(ctx: &mut Ctx, key: &[u8], doc: Json) {
 
 fn parse_value(b: &[u8]) -> Result<Json, String> {
     parse(utf8(b)?).map_err(|e| e.0)
+}
+
+/// The value format of JSON.SET and JSON.MERGE (`FORMAT`; the names are case-sensitive, as RedisJSON reads them).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum InputFormat {
+    Json,
+    /// A BSON document whose first element's value is the JSON value ([`bson`]).
+    Bson,
+}
+
+/// The format named by argument `i` (the one after `FORMAT`).
+fn input_format(args: &Args, i: usize, cmd: &str) -> Result<InputFormat, String> {
+    if i >= args.len() {
+        return Err(format!("ERR wrong number of arguments for '{cmd}' command"));
+    }
+    match utf8(args.get(i))? {
+        "JSON" | "STRING" => Ok(InputFormat::Json),
+        "BSON" => Ok(InputFormat::Bson),
+        _ => Err("ERR wrong format".into()),
+    }
+}
+
+/// The value argument of JSON.SET or JSON.MERGE as a document.
+fn parse_input(text: &str, format: InputFormat) -> Result<Json, String> {
+    match format {
+        InputFormat::Json => parse(text).map_err(|e| e.0),
+        InputFormat::Bson => parse(&bson::to_json_text(text.as_bytes())?).map_err(|e| e.0),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -181,15 +209,16 @@ fn merge(doc: &mut Json, patch: &Json) {
     }
 }
 
-/// `JSON.SET key path value [NX | XX]`
+/// `JSON.SET key path value [NX | XX] [FORMAT JSON | STRING | BSON]`
 pub(super) fn set(ctx: &mut Ctx, args: Args) {
     if args.len() < 4 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.set' command");
     }
-    let parsed = (|| -> Result<(PathArg, SetOp, &str), String> {
+    let parsed = (|| -> Result<(PathArg, SetOp, &str, InputFormat), String> {
         let p = PathArg::arg(args.get(2))?;
         let text = utf8(args.get(3))?;
         let mut op = SetOp::None;
+        let mut format = InputFormat::Json;
         let mut i = 4;
         while i < args.len() {
             let a = utf8(args.get(i))?;
@@ -197,25 +226,22 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
                 op = SetOp::Nx;
             } else if a.eq_ignore_ascii_case("XX") && op == SetOp::None {
                 op = SetOp::Xx;
-            } else if a.eq_ignore_ascii_case("FORMAT") && i + 1 < args.len() {
+            } else if a.eq_ignore_ascii_case("FORMAT") {
                 i += 1;
-                match utf8(args.get(i))? {
-                    "JSON" | "STRING" => {}
-                    _ => return Err("ERR wrong format".into()),
-                }
+                format = input_format(&args, i, "json.set")?;
             } else {
                 return Err("ERR syntax error".into());
             }
             i += 1;
         }
-        Ok((p, op, text))
+        Ok((p, op, text, format))
     })();
-    let (p, op, text) = match parsed {
+    let (p, op, text, format) = match parsed {
         Ok(x) => x,
         Err(e) => return error(ctx.reply(), &e),
     };
     write_doc(ctx, args.get(1), |doc, _| {
-        let v = parse(text).map_err(|e| e.0)?;
+        let v = parse_input(text, format)?;
         match doc {
             Some(doc) if p.is_root() => {
                 if op == SetOp::Nx {
@@ -240,20 +266,31 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
     });
 }
 
-/// `JSON.MERGE key path value`
+/// `JSON.MERGE key path value [FORMAT JSON | STRING | BSON]`
 pub(super) fn merge_cmd(ctx: &mut Ctx, args: Args) {
     if args.len() < 4 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.merge' command");
     }
-    let p = match PathArg::arg(args.get(2)) {
-        Ok(p) => p,
+    let parsed = (|| -> Result<(PathArg, &str, InputFormat), String> {
+        let p = PathArg::arg(args.get(2))?;
+        let text = utf8(args.get(3))?;
+        let mut format = InputFormat::Json;
+        let mut i = 4;
+        while i < args.len() {
+            if !utf8(args.get(i))?.eq_ignore_ascii_case("FORMAT") {
+                return Err("ERR syntax error".into());
+            }
+            format = input_format(&args, i + 1, "json.merge")?;
+            i += 2;
+        }
+        Ok((p, text, format))
+    })();
+    let (p, text, format) = match parsed {
+        Ok(x) => x,
         Err(e) => return error(ctx.reply(), &e),
     };
-    if args.len() > 4 {
-        return ctx.reply().error("ERR syntax error");
-    }
     write_doc(ctx, args.get(1), |doc, _| {
-        let v = parse_value(args.get(3))?;
+        let v = parse_input(text, format)?;
         match doc {
             Some(doc) if p.is_root() => {
                 merge(doc, &v);
@@ -387,9 +424,29 @@ fn order_for_deletion(paths: &mut Vec<Vec<Elem>>) {
     joined.sort();
     paths.retain(|p| {
         let s = as_strings(p).join(",");
-        let found = joined.binary_search(&s).unwrap_or(0);
+        let found = binary_search_179(&joined, &s);
         !joined[..found].iter().any(|q| s.starts_with(q.as_str()))
     });
+}
+
+/// Where `slice::binary_search` finds `s` in `sorted` as Rust 1.79 compiled it, the release RedisJSON 2.8.3 was
+/// built with: the probe halves the remaining range and stops at the first equal element it lands on. Which of
+/// several equal locations it returns decides whether a duplicated match is deleted (the entries before it are
+/// prefix-tested, itself included when it is not the first), so JSON.DEL `$..[?(@==2)]` deletes what RedisJSON
+/// deletes only with this exact probe order. Since Rust 1.82 the std search may return another equal element.
+fn binary_search_179(sorted: &[String], s: &str) -> usize {
+    let (mut left, mut right) = (0, sorted.len());
+    let mut size = sorted.len();
+    while left < right {
+        let mid = left + size / 2;
+        match sorted[mid].as_str().cmp(s) {
+            std::cmp::Ordering::Less => left = mid + 1,
+            std::cmp::Ordering::Greater => right = mid,
+            std::cmp::Ordering::Equal => return mid,
+        }
+        size = right - left;
+    }
+    0
 }
 
 /// Removes the node at a (non-empty) location.
@@ -497,7 +554,7 @@ fn num_apply(node: &mut Json, n: &Json, op: NumOp) -> Result<Json, String> {
                 NumOp::Pow => a.powf(b),
             };
             if !r.is_finite() {
-                return Err("result is not a number".into());
+                return Err("ERR result is not a number".into());
             }
             Json::Float(r)
         }

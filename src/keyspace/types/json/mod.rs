@@ -35,6 +35,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bson;
 pub mod parse;
 pub mod path;
 mod path_error;

@@ -326,8 +326,9 @@ impl Loader<'_, '_> {
     }
 
     /// A module value (`RDB_TYPE_MODULE_2`): only RedisJSON's `ReJSON-RL` is known, in the encodings RedisJSON
-    /// 2.8 reads: version 3 (the document as one string) and 2 (the string, then a flag and two strings that old
-    /// RediSearch versions kept beside it). Module opcodes frame each field; the value ends with the EOF opcode.
+    /// 2.8 reads: version 3 (the document as one string), 2 (the string, then a flag and two strings that old
+    /// RediSearch versions kept beside it) and 0 (RedisJSON 1.x's node tree, [`Self::json_v0`]). Module opcodes
+    /// frame each field; the value ends with the EOF opcode.
     fn module_value(&mut self, key: &[u8]) -> Result<Option<Value>, RdbError> {
         use crate::keyspace::types::json::{is_rejson_module_id, parse_unlimited};
         const OPCODE_EOF: u64 = 0;
@@ -351,16 +352,22 @@ impl Loader<'_, '_> {
             };
         }
         let encver = id & 1023;
-        if !is_rejson_module_id(id) || !(2..=3).contains(&encver) {
+        if !is_rejson_module_id(id) || !matches!(encver, 0 | 2 | 3) {
             return Err(self.err(format!(
                 "module value of an unknown module type (id {id:#x}, encoding version {encver}) for key '{}'",
                 String::from_utf8_lossy(key)
             )));
         }
-        if self.src.len()? != OPCODE_STRING {
-            return Err(self.err("ReJSON-RL value: expected a string"));
-        }
-        let text = self.src.owned()?;
+        let text = if encver == 0 {
+            let mut text = Vec::new();
+            self.json_v0(&mut text, 0)?;
+            text
+        } else {
+            if self.src.len()? != OPCODE_STRING {
+                return Err(self.err("ReJSON-RL value: expected a string"));
+            }
+            self.src.owned()?
+        };
         if encver == 2 {
             if self.src.len()? != OPCODE_UINT {
                 return Err(self.err("ReJSON-RL value: expected an unsigned"));
@@ -380,6 +387,78 @@ impl Loader<'_, '_> {
         let text = std::str::from_utf8(&text).map_err(|_| self.err("ReJSON-RL value: not UTF-8"))?;
         let doc = parse_unlimited(text).map_err(|e| self.err(format!("ReJSON-RL value: {}", e.0)))?;
         Ok(Some(Value::Json(doc)))
+    }
+
+    /// One node of a RedisJSON 1.x document (`ReJSON-RL` encoding version 0, RedisJSON's `backward.rs`), written
+    /// as JSON text: a type flag (null 1, string 2, double 4, integer 8, boolean 16, object 32, array 64), then
+    /// its value: a string, a double, a signed integer (stored as an unsigned), the string "1" or "0", or a count
+    /// followed by that many nodes (an object's members each a key-value flag 128, the key, then the node).
+    /// RedisJSON prints the tree and parses the text back, as the caller does here. Nesting is bounded by the
+    /// documents' own limit.
+    fn json_v0(&mut self, out: &mut Vec<u8>, depth: usize) -> Result<(), RdbError> {
+        use crate::keyspace::types::json::write::{write_f64, write_str};
+        use crate::keyspace::types::json::{MAX_NESTING, NESTING_ERROR};
+        let expect = |r: &mut Self, want: u64| -> Result<(), RdbError> {
+            match r.src.len()? {
+                o if o == want => Ok(()),
+                o => Err(r.err(format!("Unexpected module opcode {o} (expected {want})"))),
+            }
+        };
+        let string = |r: &mut Self| -> Result<Vec<u8>, RdbError> {
+            expect(r, op::MODULE_OPCODE_STRING)?;
+            r.src.owned()
+        };
+        expect(self, op::MODULE_OPCODE_UINT)?;
+        match self.src.len()? {
+            0x1 => out.extend_from_slice(b"null"),
+            0x2 => {
+                let s = string(self)?;
+                std::str::from_utf8(&s).map_err(|_| self.err("ReJSON-RL value: not UTF-8"))?;
+                write_str(&s, out);
+            }
+            0x4 => {
+                expect(self, op::MODULE_OPCODE_DOUBLE)?;
+                let d = f64::from_le_bytes(self.src.array::<8>()?);
+                if !d.is_finite() {
+                    return Err(self.err("ReJSON-RL value: Can't load as float"));
+                }
+                write_f64(d, out);
+            }
+            0x8 => {
+                // RedisModule_SaveSigned writes the bits as an unsigned (opcode and all).
+                expect(self, op::MODULE_OPCODE_UINT)?;
+                out.extend_from_slice((self.src.len()? as i64).to_string().as_bytes());
+            }
+            0x10 => out.extend_from_slice(if string(self)?.first() == Some(&b'1') { b"true" } else { b"false" }),
+            flag @ (0x20 | 0x40) => {
+                if depth >= MAX_NESTING {
+                    return Err(self.err(format!("ReJSON-RL value: {NESTING_ERROR}")));
+                }
+                let object = flag == 0x20;
+                expect(self, op::MODULE_OPCODE_UINT)?;
+                let n = self.src.len()?;
+                out.push(if object { b'{' } else { b'[' });
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    if object {
+                        expect(self, op::MODULE_OPCODE_UINT)?;
+                        if self.src.len()? != 0x80 {
+                            return Err(self.err("ReJSON-RL value: Can't load old RedisJSON RDB"));
+                        }
+                        let k = string(self)?;
+                        std::str::from_utf8(&k).map_err(|_| self.err("ReJSON-RL value: not UTF-8"))?;
+                        write_str(&k, out);
+                        out.push(b':');
+                    }
+                    self.json_v0(out, depth + 1)?;
+                }
+                out.push(if object { b'}' } else { b']' });
+            }
+            t => return Err(self.err(format!("ReJSON-RL value: Can't load old RedisJSON RDB (node type {t})"))),
+        }
+        Ok(())
     }
 
     /// A plain list (`RDB_TYPE_LIST`): its elements one by one. `None`: empty.
