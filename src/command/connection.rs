@@ -808,7 +808,7 @@ fn parse_kill_filters<'a>(ctx: &mut Ctx, args: Args<'a>, f: &mut KillFilter<'a>)
 
 /// `CLIENT KILL ip:port | <filter value> ...`
 ///
-/// Other clients are closed by the event loop after this command (`Action::KillClient`); the caller itself is
+/// Other clients are closed by the event loop after this command ([`Action::KillClient`]); the caller itself is
 /// closed once its reply is written.
 fn client_kill(ctx: &mut Ctx, args: Args) {
     let old_form = args.len() == 3;

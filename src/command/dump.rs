@@ -48,7 +48,7 @@ pub static COMMANDS: &[Command] = &[
 /// clients, which are all ferredis has (no replication master, no ACL users with `skip-sanitize-payload`).
 ///
 /// NOTE for the config owner: the directive is read from the stored-directive table by name; if it becomes a
-/// typed `Config` field, change this one function.
+/// typed [`Config`](crate::config::Config) field, change this one function.
 pub fn sanitize_dump_payload(ctx: &Ctx) -> bool {
     matches!(ctx.config().extra.get("sanitize-dump-payload").map(String::as_str), Some("yes") | Some("clients"))
 }

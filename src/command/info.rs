@@ -691,9 +691,9 @@ fn keyspace(out: &mut String, srv: &ServerState) {
     }
 }
 
-/// Redis 8's `keysizes` section: per database holding keys, one line per type with keys, its power-of-two bins
-/// from the smallest (`db0_distrib_strings_sizes:2=1,4K=3`), empty bins left out (see `keyspace::keysizes`).
-/// The header alone when every database is empty.
+/// Redis 8's `keysizes` section: per database holding keys, one line per type with keys, its power-of-two bins from the
+/// smallest (`db0_distrib_strings_sizes:2=1,4K=3`), empty bins left out (see
+/// [`keyspace::keysizes`](crate::keyspace::keysizes)). The header alone when every database is empty.
 fn keysizes(out: &mut String, srv: &ServerState) {
     out.push_str("# Keysizes\r\n");
     for (i, db) in srv.dbs.iter().enumerate() {

@@ -1,8 +1,9 @@
 //! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT EXISTS | FLUSH | HELP | KILL | LOAD (Redis 7.0's eval.c).
 //!
-//! The work is in [`crate::scripting`]. EVAL* and SCRIPT LOAD run with the server as the script host (so
-//! `redis.call` goes through its full call path): `Server::call` runs them itself (`server/scripting.rs`), and
-//! their table entries hold `shared::run_by_server`.
+//! The work is in [`crate::scripting`]. EVAL* and SCRIPT LOAD run with the server as the script host (so `redis.call`
+//! goes through its full call path): [`Server::call`](crate::server::Server::call) runs them itself
+//! (`server/scripting.rs`), and their table entries hold
+//! [`shared::run_by_server`](crate::command::shared::run_by_server).
 
 use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
@@ -163,7 +164,7 @@ pub fn is_script_load(cmd: &Command) -> bool {
     std::ptr::eq(cmd, &SCRIPT_SUBCOMMANDS[5])
 }
 
-/// SCRIPT DEBUG YES|SYNC|NO: the client's next EVAL runs in a Lua debugging session (`crate::scripting::ldb`),
+/// SCRIPT DEBUG YES|SYNC|NO: the client's next EVAL runs in a Lua debugging session ([`crate::scripting::ldb`]),
 /// forked (YES) or in the server (SYNC). As in Redis, YES after SYNC keeps the session synchronous.
 fn script_debug(ctx: &mut Ctx, args: Args) {
     use crate::net::client::flags as cf;

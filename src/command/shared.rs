@@ -1,7 +1,6 @@
 //! Helpers every command family uses, one copy each: Redis's HELP reply layout, the handler of a subcommand container,
-//! and the integer-argument parsers (`get*FromObjectOrReply`), which used to be spread over `keys.rs`,
-//! `commands.rs`, `set.rs`, `string.rs`, `list.rs` and `debug.rs`; and the key writes the collection families share
-//! (a STORE destination set or deleted, elements removed), which report through the single-key door.
+//! and the integer-argument parsers (`get*FromObjectOrReply`); and the key writes the collection families share (a
+//! STORE destination set or deleted, elements removed), which report through the single-key door.
 
 use super::{Args, Ctx, KeyWrite};
 use crate::config::notify as nc;

@@ -359,7 +359,7 @@ pub struct Config {
     /// Sentinel mode (`--sentinel`, or a binary named `*redis-sentinel*`): the port defaults to 26379, protected
     /// mode to off, and `sentinel ...` lines are queued in [`Config::sentinel_lines`] for the sentinel to read.
     pub sentinel_mode: bool,
-    /// The `sentinel <args>` lines read in sentinel mode, in order, for `crate::sentinel` to apply once the whole
+    /// The `sentinel <args>` lines read in sentinel mode, in order, for [`crate::sentinel`] to apply once the whole
     /// configuration is read (Redis's `queueSentinelConfig`): this layer does not know their rules.
     pub sentinel_lines: Vec<SentinelLine>,
 }

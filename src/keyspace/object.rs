@@ -13,7 +13,7 @@
 //! An [`Entry`] is a thin pointer to one packed slab allocation holding header, flags, key and (for small strings)
 //! the value itself; see its documentation for the byte layout. What freeing an entry costs is measured here too
 //! ([`Entry::free_effort`]): above [`FREE_EFFORT_THRESHOLD`] a value is big, and is freed on the lazy-free thread
-//! (`keyspace::lazyfree`) by UNLINK and wherever a `lazyfree-lazy-*` setting asks for it.
+//! ([`keyspace::lazyfree`](crate::keyspace::lazyfree)) by UNLINK and wherever a `lazyfree-lazy-*` setting asks for it.
 //!
 //! Tested by the unit and property tests at the end of this file (against a model of the value; reallocation on
 //! set_string/set_int/raw_mut; drop accounting).
@@ -74,8 +74,8 @@ pub use crate::keyspace::types::{Encoding, StrRef};
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
 
 /// Values whose freeing takes more steps than this ([`Entry::free_effort`]) are big: UNLINK and the server's own
-/// deletions hand them to the lazy-free thread (`keyspace::lazyfree`) instead of freeing them on the spot (Redis's
-/// `LAZYFREE_THRESHOLD`).
+/// deletions hand them to the lazy-free thread ([`keyspace::lazyfree`](crate::keyspace::lazyfree)) instead of freeing
+/// them on the spot (Redis's `LAZYFREE_THRESHOLD`).
 pub const FREE_EFFORT_THRESHOLD: usize = 64;
 
 /// Values of the collection types (strings are stored inside [`Entry`] itself).
@@ -295,10 +295,10 @@ impl ValueKind for crate::keyspace::types::json::Json {
 /// key. Adding or removing a TTL reallocates the chunk ([`Entry::set_expire`]); changing it is in place. The
 /// field is unaligned (offset 5) and read with `read_unaligned`.
 ///
-/// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes
-/// were written by `Entry::build` and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
-/// value payload a valid `Value` (inline, so a collection's handle costs no allocation of its own), both owned by
-/// the entry and dropped with it.
+/// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes were
+/// written by [`Entry::build`](crate::keyspace::object::Entry::build) and describe themselves consistently; a raw
+/// payload is a valid `Vec<u8>` and a value payload a valid [`Value`] (inline, so a collection's handle costs no
+/// allocation of its own), both owned by the entry and dropped with it.
 #[repr(transparent)]
 pub struct Entry {
     ptr: NonNull<u8>,
@@ -336,7 +336,7 @@ pub const LRU_MASK: u32 = (1 << LRU_BITS) - 1;
 pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;
 
 /// Integers that Redis shares instead of allocating (`OBJ_SHARED_INTEGERS`); `OBJECT REFCOUNT` reports them as
-/// `i32::MAX` when no maxmemory policy forbids sharing.
+/// [`i32::MAX`] when no maxmemory policy forbids sharing.
 pub const SHARED_INTEGERS: i64 = 10000;
 
 fn header(t: ObjType, e: Encoding, lru: u32) -> u32 {
@@ -1126,7 +1126,8 @@ impl crate::keyspace::dict::DictEntry for Entry {
         Entry::key(self)
     }
 
-    /// The key's cluster hash slot: the keyspace's move log feeds the slot index (`keyspace::slots`).
+    /// The key's cluster hash slot: the keyspace's move log feeds the slot index
+    /// ([`keyspace::slots`](crate::keyspace::slots)).
     #[inline]
     fn group(&self) -> u16 {
         crate::keyspace::hash_slot::key_hash_slot(Entry::key(self)) as u16

@@ -1,8 +1,8 @@
 //! A client's socket steps: reading what the socket has into the query ring ([`read_step`]), parsing the
 //! complete commands ahead ([`preparse`]) and writing the pending reply ([`write_step`]). They are the same
 //! wherever they run: on the main thread (every read and write with `io-threads 1`), on the helper threads of
-//! the write fan-out (`super::io_threads`) and on the per-thread event loops of `io-threads-do-reads yes`
-//! (`super::io_loops`). They touch the client alone, never the server.
+//! the write fan-out ([`super::io_threads`]) and on the per-thread event loops of `io-threads-do-reads yes`
+//! ([`super::io_loops`]). They touch the client alone, never the server.
 //!
 //! Tested by the unit tests below (parsing ahead) and end to end by every test that talks to a server.
 

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! # Ownership
-//! A client's `Box<Client>` is *moved* to a worker inside a `Batch` and moved back when the worker is done; the
+//! A client's `Box<Client>` is *moved* to a worker inside a [`Batch`] and moved back when the worker is done; the
 //! main thread waits for every batch of a pass before it touches any client again (fan-out / fan-in). So one
 //! thread owns a client at a time by construction: no lock and no shared client state on the request path. Only
 //! the two channels per worker synchronise (a futex wake per batch), and a worker with no batch sleeps in `recv`,

@@ -44,10 +44,10 @@ const COW_COST_FACTOR: u64 = 10;
 const YIELD_EVERY_US: u64 = 250;
 
 /// The child's end of the report pipe (-1 in the parent). Set by [`start_in_child`], which
-/// `persist::engine::Persist::fork_child` calls in the child right after the fork. The cells here are statics
-/// because [`key_done`] is called per key from deep inside the RDB writer and the AOF rewriter, which take only the
-/// databases; they live in the child only (a fresh copy after each fork) and the parent learns the figures
-/// through the report pipe.
+/// [`persist::engine::Persist::fork_child`](crate::persist::engine::Persist::fork_child) calls in the child right after
+/// the fork. The cells here are statics because [`key_done`] is called per key from deep inside the RDB writer and the
+/// AOF rewriter, which take only the databases; they live in the child only (a fresh copy after each fork) and the
+/// parent learns the figures through the report pipe.
 static FD: AtomicI32 = AtomicI32::new(-1);
 /// Keys the child has written so far (it counts them; its progress reports carry the figure): zeroed by
 /// [`start_in_child`], counted by [`key_done`] (which a save in the server process itself, SAVE or DEBUG RELOAD,

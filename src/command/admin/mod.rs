@@ -326,7 +326,7 @@ fn lastsave(ctx: &mut Ctx, _args: Args) {
 
 /// SHUTDOWN [NOSAVE | SAVE] \[NOW\] \[FORCE\] \[ABORT\]
 ///
-/// Redis's `shutdownCommand`: the caller blocks and the event loop performs `Action::Shutdown`. On success no reply
+/// Redis's `shutdownCommand`: the caller blocks and the event loop performs [`Action::Shutdown`]. On success no reply
 /// comes: the process exits under the connection, at once or, with lagging replicas and no NOW, once they caught
 /// up or `shutdown-timeout` passed. A failed shutdown (or an aborted wait) answers every client blocked in
 /// SHUTDOWN with an error. ABORT cancels a wait, or a SIGTERM/SIGINT the cron has not acted on yet.

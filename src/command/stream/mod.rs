@@ -1169,7 +1169,7 @@ fn parse_xread_ids(
 /// served.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ReadBudget {
-    /// Entries still allowed (`usize::MAX`: no MAXCOUNT).
+    /// Entries still allowed ([`usize::MAX`]: no MAXCOUNT).
     entries: usize,
     /// MAXSIZE in bytes (0: none).
     maxsize: usize,

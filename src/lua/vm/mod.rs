@@ -207,7 +207,7 @@ impl Lua {
     // ------------------------------------------------------------------------------------------------------------
 
     /// Compile `source` as a chunk named `chunkname` (for example `@user_script`) into a function whose
-    /// environment is the globals table. A syntax error is an `ErrorKind::Syntax` error whose value is the
+    /// environment is the globals table. A syntax error is an [`ErrorKind::Syntax`] error whose value is the
     /// message ("user_script:1: '=' expected near 'x'").
     pub fn load(&mut self, source: &[u8], chunkname: &str) -> Result<Value, LuaError> {
         let proto = match super::parse::compile(&mut self.heap, source, chunkname) {
@@ -278,7 +278,7 @@ impl Lua {
     /// - `Ok(false)`: it raised a catchable error; frames and stack are unwound to `func`, upvalues above
     ///   `func` closed, and the error value (the `handler`'s result when one is given, called at the point of the
     ///   error with the error value as its argument) is the only value at `stack[func]`.
-    /// - `Err(e)`: an error no `pcall` may catch (`ErrorKind::Killed`), still propagating.
+    /// - `Err(e)`: an error no `pcall` may catch ([`ErrorKind::Killed`]), still propagating.
     pub fn pcall(
         &mut self,
         host: &mut dyn Any,
