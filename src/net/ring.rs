@@ -325,6 +325,9 @@ mod tests {
             }
             assert_eq!(r.len(), model.len());
             assert!(r.readable().iter().eq(model.iter()));
+            // The header's invariants: the unread bytes lie inside the buffer, and an empty queue sits at its front.
+            assert!(r.start <= r.end && r.end <= r.buf.len());
+            assert!(!r.is_empty() || (r.start, r.end) == (0, 0));
         }
     }
 }
