@@ -433,6 +433,8 @@ impl Default for Config {
             proc_title_template: "{title} {listen-addr} {server-mode}".into(),
             crash_log_enabled: true,
             activerehashing: true,
+            // The collection thresholds repeat `types::Thresholds::default()` (the types must not name the
+            // configuration); `keyspace::tests` holds the two lists equal.
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             hash_max_listpack_entries: 512,

@@ -107,6 +107,8 @@ impl ExpDesc {
     }
 }
 
+/// The parser's binary operators (lcode.h's `BinOpr`); their arithmetic head repeats the opcodes' and the
+/// metamethod events' names, as in Lua's C sources: three enums of three layers, each in its own order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum BinOpr {
     Add,

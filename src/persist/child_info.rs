@@ -37,10 +37,8 @@ const REPORT_EVERY_MS: u64 = 1000;
 const COW_COST_FACTOR: u64 = 10;
 /// How long a child works before it offers its CPU to whoever waits for it (`sched_yield`, see [`offer_cpu`]).
 /// An event loop that shares the child's CPU (a server pinned to one core, a one-CPU container or VM) otherwise
-/// waits for the scheduler to preempt the child: up to a tick, 4 ms at 250 Hz. Measured on the tail bench's
-/// bgsave10m (server and child on one CPU, benches/README.md "Tail latency"): the prober's p99 4.3-4.6 ms and
-/// p99.9 7.9-10.2 ms without the offers, 1.5 and 3.5 with them; the save takes longer under that load (6.8 s
-/// against 1.5-2.2 s; Redis's took 15-17 s). Redis has no such offer.
+/// waits for the scheduler to preempt the child: up to a tick, 4 ms at 250 Hz. Redis has no such offer. What it
+/// buys the loop and costs the save: `benches/README.md`, "Figures the module docs point to".
 const YIELD_EVERY_US: u64 = 250;
 
 /// The child's end of the report pipe (-1 in the parent). Set by [`start_in_child`], which

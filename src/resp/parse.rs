@@ -529,7 +529,9 @@ fn hex_val(c: u8) -> Option<u8> {
 }
 
 /// Splits an inline request line with Redis's `sdssplitargs` rules, writing unquoted arguments to `scratch` and
-/// their ranges to `spans`. `line` contains no NUL and no `\n` (the caller cut it at the first of those).
+/// their ranges to `spans`. `line` contains no NUL and no `\n` (the caller cut it at the first of those). The same
+/// rules as [`crate::util::split_args`], written apart on purpose: this one allocates nothing per argument (spans
+/// into one reused buffer, on the request path) and answers with the protocol's error.
 fn split_args(line: &[u8], spans: &mut Vec<(u32, u32)>, scratch: &mut Vec<u8>) -> Result<(), ProtoError> {
     spans.clear();
     scratch.clear();

@@ -75,6 +75,7 @@ pub mod poller;
 #[cfg(target_os = "linux")]
 pub mod epoll;
 
+// The BSD family's `cfg` list recurs below and in `socket.rs`: Rust has no named `cfg` alias without a build script.
 #[cfg(any(
     target_os = "macos",
     target_os = "ios",

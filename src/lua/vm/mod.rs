@@ -1061,6 +1061,8 @@ impl Lua {
                             pc += 1;
                         }
                     }
+                    // OP_LT and OP_LE are alike but separate arms: the dispatch loop is the VM's hot path, and each
+                    // keeps its own number fast path and metamethod call inline.
                     OP_LT => {
                         let (b, c) = (arg_b(i), arg_c(i));
                         let r = if let (Some(p), Some(q)) = (rk!(b).as_num(), rk!(c).as_num()) {

@@ -220,6 +220,19 @@ pub struct Written {
 /// reply list (`oll`/`omem`), which is what output-buffer limits measure.
 pub const REPLY_CHUNK_BYTES: usize = 16 * 1024;
 
+#[cfg(test)]
+impl Client {
+    /// A socketless client whose query buffer holds `bytes`: the socket steps' unit tests (`net/io.rs`,
+    /// `net/io_threads.rs`).
+    pub fn with_query(bytes: &[u8]) -> Box<Client> {
+        let mut c = Box::new(Client::new(ClientState::new(1, -1, String::new(), String::new(), 0), None));
+        let w = c.query.writable(bytes.len());
+        w[..bytes.len()].copy_from_slice(bytes);
+        c.query.commit(bytes.len());
+        c
+    }
+}
+
 impl Client {
     /// A client for an accepted socket. The query ring starts empty and grows on the first read.
     pub fn new(state: ClientState, sock: Option<OwnedFd>) -> Client {
