@@ -205,8 +205,16 @@ pub trait ValueKind: Sized {
     fn into_value(self) -> Value;
 }
 
+/// `ValueKind` for a type held in `Value::$variant` (`boxed`: behind a `Box`, as the stream is), one expansion for
+/// every collection type and the JSON document.
 macro_rules! value_kind {
     ($t:ty, $variant:ident, $ot:ident) => {
+        value_kind!(@ $t, $variant, $ot, std::convert::identity);
+    };
+    ($t:ty, $variant:ident, $ot:ident, boxed) => {
+        value_kind!(@ $t, $variant, $ot, Box::new);
+    };
+    (@ $t:ty, $variant:ident, $ot:ident, $wrap:path) => {
         impl ValueKind for $t {
             const TYPE: ObjType = ObjType::$ot;
             #[inline]
@@ -224,7 +232,7 @@ macro_rules! value_kind {
                 }
             }
             fn into_value(self) -> Value {
-                Value::$variant(self)
+                Value::$variant($wrap(self))
             }
         }
     };
@@ -233,48 +241,8 @@ value_kind!(crate::keyspace::types::list::List, List, List);
 value_kind!(crate::keyspace::types::hash::Hash, Hash, Hash);
 value_kind!(crate::keyspace::types::set::Set, Set, Set);
 value_kind!(crate::keyspace::types::zset::ZSet, ZSet, ZSet);
-
-impl ValueKind for crate::keyspace::types::stream::Stream {
-    const TYPE: ObjType = ObjType::Stream;
-    #[inline]
-    fn of(v: &mut Value) -> Option<&mut Self> {
-        match v {
-            Value::Stream(s) => Some(s),
-            _ => None,
-        }
-    }
-    #[inline]
-    fn of_ref(v: &Value) -> Option<&Self> {
-        match v {
-            Value::Stream(s) => Some(s),
-            _ => None,
-        }
-    }
-    fn into_value(self) -> Value {
-        Value::Stream(Box::new(self))
-    }
-}
-
-impl ValueKind for crate::keyspace::types::json::Json {
-    const TYPE: ObjType = ObjType::Module;
-    #[inline]
-    fn of(v: &mut Value) -> Option<&mut Self> {
-        match v {
-            Value::Json(j) => Some(j),
-            _ => None,
-        }
-    }
-    #[inline]
-    fn of_ref(v: &Value) -> Option<&Self> {
-        match v {
-            Value::Json(j) => Some(j),
-            _ => None,
-        }
-    }
-    fn into_value(self) -> Value {
-        Value::Json(self)
-    }
-}
+value_kind!(crate::keyspace::types::stream::Stream, Stream, Stream, boxed);
+value_kind!(crate::keyspace::types::json::Json, Json, Module);
 
 /// One key and its value, owned by the keyspace dict: a thin pointer to ONE packed allocation from the slab
 /// allocator ([`crate::alloc::slab`]), so a dict slot is 8 bytes and a small string key costs one small chunk.
