@@ -14,6 +14,8 @@ use crate::util::parse_i64;
 
 const CONN: Command = Command { group: Group::Connection, ..BASE };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "ping",
@@ -100,6 +102,8 @@ const CLIENT_SUB: Command = Command {
     ..BASE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static CLIENT_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "unblock",

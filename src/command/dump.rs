@@ -7,6 +7,8 @@ use crate::command::Access;
 use crate::config::notify as nc;
 use crate::persist::rdb;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "dump",

@@ -10,6 +10,8 @@ use crate::state::ServerState;
 use crate::sys::process::{cpu_times, CpuOf};
 use std::fmt::Write;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "info",
     arity: -1,
@@ -47,6 +49,8 @@ pub fn bytes_to_human(n: u64) -> String {
     }
 }
 
+// Two lists in Redis's section order: the default set is all but commandstats, latencystats and keysizes, which
+// fall between the others, so neither list is the other plus a tail.
 const DEFAULT_SECTIONS: &[&str] = &[
     "server",
     "clients",

@@ -12,6 +12,8 @@ use crate::state::repl::{
 
 const SERVER: Command = Command { group: Group::Server, complexity: "O(1)", ..BASE };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "sync",

@@ -25,6 +25,8 @@ const RO_KEYS: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RO access")
     .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
 const RO_KEYS_NO_NOTES: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RO access")];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "eval",
@@ -84,6 +86,8 @@ pub static COMMANDS: &[Command] = &[
 const SUB: Command =
     Command { flags: flag::NOSCRIPT, acl: "slow scripting", group: Group::Scripting, since: "2.6.0", ..BASE };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SCRIPT_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "debug",

@@ -21,6 +21,8 @@ const TX: Command = Command {
     ..BASE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command { name: "multi", since: "1.2.0", summary: "Mark the start of a transaction block", handler: multi, ..TX },
     Command {
