@@ -738,7 +738,8 @@ const EXP_XX: u32 = 2;
 const EXP_GT: u32 = 4;
 const EXP_LT: u32 = 8;
 
-/// Redis's `expireGenericCommand`: `base_ms` is 0 for the absolute forms, `ms_unit` false for seconds.
+/// Redis's `expireGenericCommand`: `base_ms` is 0 for the absolute forms, `seconds` true when the time is in
+/// seconds (Redis's `unit` is `UNIT_SECONDS`).
 fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &str) {
     let key = args.get(1);
     let mut flags = 0u32;
