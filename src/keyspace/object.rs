@@ -610,6 +610,7 @@ impl Entry {
                 // SAFETY: the new payload ends within the same chunk (same chunk size, checked above) and both
                 // old and new payloads are plain bytes with nothing to drop; `&mut self` is exclusive.
                 unsafe {
+                    // `build`'s inline-payload writes again, not shared: both are on SET's path and stay inline.
                     match payload {
                         Payload::Int(n) => {
                             write_varint(p.add(off), zigzag(n));
