@@ -614,7 +614,7 @@ fn le32(b: &[u8]) -> u32 {
 }
 
 /// ASCII lowercase of the eight bytes of `x` at once: a byte in `A..=Z` gains 0x20, every other byte (digits,
-/// `-`, `_`, `|`, bytes over 0x7f) is left as it is, as `u8::to_ascii_lowercase` does byte by byte.
+/// `-`, `_`, `|`, bytes over 0x7f) is left as it is, as [`u8::to_ascii_lowercase`] does byte by byte.
 #[inline(always)]
 fn lower8(x: u64) -> u64 {
     const HIGH: u64 = 0x8080_8080_8080_8080;

@@ -44,9 +44,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, Ordering};
 pub const SNAPSHOT_MAX_CLIENTS: usize = 256;
 
 /// `crash-log-enabled`: with `no`, a fatal signal kills the process without a report. Like the other settings here,
-/// stored by [`apply_config`] at start-up (`server::startup::start`), on CONFIG SET (`command::config`) and on every
-/// cron pass ([`Server::ops_cron`](crate::server::Server::ops_cron)), and a static because the signal handlers and the
-/// panic hook read it.
+/// stored by [`apply_config`] at start-up ([`server::startup::start`](crate::server::startup::start)), on CONFIG SET
+/// ([`command::config`](crate::command::config)) and on every cron pass
+/// ([`Server::ops_cron`](crate::server::Server::ops_cron)), and a static because the signal handlers and the panic hook
+/// read it.
 static CRASH_LOG: AtomicBool = AtomicBool::new(true);
 /// `use-exit-on-panic`, stored by [`apply_config`] (see [`CRASH_LOG`]); read by the panic hook.
 static EXIT_ON_PANIC: AtomicBool = AtomicBool::new(false);

@@ -15,9 +15,9 @@
 //! ```
 //! (Skip the clock reads when [`threshold_ms`] is 0 if the path is hot.)
 //!
-//! The monitor is a thread-local: the events come from the main thread only, and from layers (the AOF writer,
-//! the fork in `persist::engine`) that have no access to the server state. The server sets the threshold with
-//! [`set_threshold_ms`] at start-up and after each command (CONFIG SET may change it).
+//! The monitor is a thread-local: the events come from the main thread only, and from layers (the AOF writer, the fork
+//! in [`persist::engine`](crate::persist::engine)) that have no access to the server state. The server sets the
+//! threshold with [`set_threshold_ms`] at start-up and after each command (CONFIG SET may change it).
 //!
 //! # Histogram
 //! [`Histogram`] is HdrHistogram's log-linear layout with Redis's parameters: values 1 ns ..= 1 s, 2 significant
@@ -133,7 +133,7 @@ thread_local! {
     static THRESHOLD_MS: Cell<u64> = const { Cell::new(0) };
     /// The main thread's events: added to by every recording point ([`add_sample`], [`add_sample_if_needed`],
     /// [`timed`]: the cron's steps, commands, the fork, AOF writes...), given the fork rate by [`set_fork_rate`]
-    /// (`persist::engine`'s fork), read and reset by LATENCY through [`with_monitor`]. A thread-local because the
+    /// ([`persist::engine`]'s fork), read and reset by LATENCY through [`with_monitor`]. A thread-local because the
     /// events come from layers that have no access to the server state (see the module docs).
     static MONITOR: RefCell<Monitor> = RefCell::new(Monitor::default());
 }

@@ -14,8 +14,8 @@
 //!
 //! - `io_thd_<i>` (`io-threads` above 1): socket reads, parsing and reply writes of plain request/reply clients
 //!   ([`net`]'s `io_loops` and `io_threads`; the main thread's side is `server/io_home.rs`);
-//! - `bio_lazy_free`: freeing big values, flushed databases and old Lua states (`keyspace::lazyfree`);
-//! - `aof-fsync`: the AOF's `appendfsync everysec` fsync (`persist::aof::writer`);
+//! - `bio_lazy_free`: freeing big values, flushed databases and old Lua states ([`keyspace::lazyfree`]);
+//! - `aof-fsync`: the AOF's `appendfsync everysec` fsync ([`persist::aof::writer`]);
 //! - `release`: unmapping big freed blocks, such as a rehashed table's old array ([`alloc`]).
 //!
 //! Forked children write snapshots (BGSAVE, a diskless full sync), AOF rewrites and host a Lua debugging session
@@ -23,26 +23,28 @@
 //!
 //! # The request path
 //!
-//! 1. **Read.** A readable client socket is read straight into that client's query buffer (`net::ring`), a byte
+//! 1. **Read.** A readable client socket is read straight into that client's query buffer ([`net::ring`]), a byte
 //!    queue whose unread bytes are always contiguous (the tail moves to the front, rarely, instead of wrapping).
-//! 2. **Parse.** `resp::parse` is a resumable, zero-copy parser for RESP multibulk and inline requests: it keeps its
+//! 2. **Parse.** [`resp::parse`] is a resumable, zero-copy parser for RESP multibulk and inline requests: it keeps its
 //!    progress between reads, so a request arriving byte by byte is scanned once, and it returns argument spans
 //!    into the query buffer. With I/O threads, steps 1, 2 and 7 run on the thread that owns the connection.
 //! 3. **Look up.** [`CommandTable::resolve`](crate::command_spec::CommandTable::resolve) ([`command_spec`]) finds the
 //!    table entry: name, arity, flags, key specs, ACL categories and handler.
 //! 4. **Admit.** [`admission`] runs Redis's `processCommand` checks in one sequence (arity, authentication, ACL,
 //!    cluster redirection, OOM, MISCONF, replica and loading rules...), then CLIENT PAUSE and MULTI queueing.
-//! 5. **Execute.** The handler gets a `Ctx` (the calling client and the server state, behind views: see below) and
-//!    the zero-copy `Args`. Lookups go through `keyspace::db::Db` (lazy expiry) over `keyspace::dict::Dict`, an open-addressing
-//!    table with incremental rehashing whose entries (`keyspace::object::Entry`) pack header, key, TTL and value
-//!    into one slab chunk. A lookup is handed what it needs besides the key, a `keyspace::db::LookupClock` (the
-//!    command's time, lazy expiry's mode, the keyspace events to record), which `ServerState::lookup_clock` builds
-//!    from the state's fields (`lazy_expiry`, set by `call_with` before each command; `db_events`): the keyspace
-//!    reads no global to decide whether a due key is deleted, hidden or live. `Db`'s table is private to
-//!    [`keyspace`]: iterating, sampling, scanning and bulk loading are `Db` methods (Redis's `dbIterator`,
-//!    `dictGetSomeKeys`, `dictScan`, `dbAdd`), so the TTL count, the slot index and the field-expiry index see
-//!    every change; debug builds check them (`Db::check_invariants`).
-//! 6. **Reply.** Handlers write typed replies into the client's output through `resp::reply::Reply`, which
+//! 5. **Execute.** The handler gets a [`Ctx`](crate::command::Ctx) (the calling client and the server state, behind
+//!    views: see below) and the zero-copy [`Args`](crate::args::Args). Lookups go through [`keyspace::db::Db`] (lazy
+//!    expiry) over [`keyspace::dict::Dict`], an open-addressing table with incremental rehashing whose entries
+//!    ([`keyspace::object::Entry`]) pack header, key, TTL and value into one slab chunk. A lookup is handed what it
+//!    needs besides the key, a [`keyspace::db::LookupClock`] (the command's time, lazy expiry's mode, the keyspace
+//!    events to record), which [`ServerState::lookup_clock`](crate::state::ServerState::lookup_clock) builds from the
+//!    state's fields (`lazy_expiry`, set by `call_with` before each command; `db_events`): the keyspace reads no global
+//!    to decide whether a due key is deleted, hidden or live. [`Db`](crate::keyspace::db::Db)'s table is private to
+//!    [`keyspace`]: iterating, sampling, scanning and bulk loading are [`Db`](crate::keyspace::db::Db) methods (Redis's
+//!    `dbIterator`, `dictGetSomeKeys`, `dictScan`, `dbAdd`), so the TTL count, the slot index and the field-expiry
+//!    index see every change; debug builds check them
+//!    ([`Db::check_invariants`](crate::keyspace::db::Db::check_invariants)).
+//! 6. **Reply.** Handlers write typed replies into the client's output through [`resp::reply::Reply`], which
 //!    encodes RESP2 or RESP3 as the client's `HELLO` chose.
 //! 7. **Write.** Before the loop sleeps, pending replies are written straight to their sockets; a client whose
 //!    write would block gets write interest on the poller. Pub/sub messages wait a little longer (up to 500 µs, or
@@ -84,28 +86,32 @@
 //!   script's call (`scriptCall`, the same checks with the script's own order, texts and exemptions as flags);
 //!   refusals are counted in one place.
 //! - **One propagation path.** `call_with` compares `dirty` before and after the handler; a handler that must be
-//!   replayed in another form asks through its `Ctx`'s propagation view (`ctx.propagation()`: `rewrite`, `also`,
-//!   `prevent`, `force`), and [`propagate`] turns one execution unit into one command or a MULTI … EXEC block,
-//!   for the AOF and the replication stream alike. Expired and evicted keys become DEL/UNLINK there, through
-//!   `state::notify::drain_queues`, run after every command and cycle: the one drain of what the databases queue
-//!   (freed values, deletions, keyspace events), whose order is written there. Nothing is recorded while no consumer
-//!   exists, so a server without AOF or replicas pays a branch.
-//! - **Handlers do not write `dirty`, the WATCH table or the blocking registry themselves**: they report through
-//!   the doors. A handler has no mutable access to a whole database. It reads a key through one lookup,
-//!   `Ctx::lookup`, whose `Access` says what the lookup does besides finding the key (lazy expiry, LRU/LFU touch,
-//!   hit/miss counting, tracking: Redis's `LOOKUP_*` flags, tabled in `command/context/access.rs`), and which hands
-//!   out shared references only; it changes a key through a `KeyWrite` handle (`command::door`: the write lookups
-//!   lend the value mutably beside it, and `ctx.door(&w)` holds the operations on its key) that must be settled
-//!   (`Ctx::changed`, `Ctx::settle`) or declared untouched before it is dropped, which debug builds check at run
-//!   time. Keyspace events are not part of a door: each command names its own (`Ctx::notify`), in the order
-//!   Redis emits them (`expired` and `new` come from `Db`'s event log, `evicted` from eviction).
-//! - **A handler sees the server through views.** `Ctx`'s client and server state are private to
+//!   replayed in another form asks through its [`Ctx`](crate::command::Ctx)'s propagation view (`ctx.propagation()`:
+//!   `rewrite`, `also`, `prevent`, `force`), and [`propagate`] turns one execution unit into one command or a MULTI …
+//!   EXEC block, for the AOF and the replication stream alike. Expired and evicted keys become DEL/UNLINK there,
+//!   through [`state::notify::drain_queues`], run after every command and cycle: the one drain of what the databases
+//!   queue (freed values, deletions, keyspace events), whose order is written there. Nothing is recorded while no
+//!   consumer exists, so a server without AOF or replicas pays a branch.
+//! - **Handlers do not write `dirty`, the WATCH table or the blocking registry themselves**: they report through the
+//!   doors. A handler has no mutable access to a whole database. It reads a key through one lookup,
+//!   [`Ctx::lookup`](crate::command::Ctx::lookup), whose [`Access`](crate::command::Access) says what the lookup does
+//!   besides finding the key (lazy expiry, LRU/LFU touch, hit/miss counting, tracking: Redis's `LOOKUP_*` flags, tabled
+//!   in `command/context/access.rs`), and which hands out shared references only; it changes a key through a
+//!   [`KeyWrite`](crate::command::KeyWrite) handle ([`command::door`]: the write lookups lend the value mutably beside
+//!   it, and `ctx.door(&w)` holds the operations on its key) that must be settled
+//!   ([`Ctx::changed`](crate::command::Ctx::changed), [`Ctx::settle`](crate::command::Ctx::settle)) or declared
+//!   untouched before it is dropped, which debug builds check at run time. Keyspace events are not part of a door: each
+//!   command names its own ([`Ctx::notify`](crate::command::Ctx::notify)), in the order Redis emits them (`expired` and
+//!   `new` come from [`Db`](crate::keyspace::db::Db)'s event log, `evicted` from eviction).
+//! - **A handler sees the server through views.** [`Ctx`](crate::command::Ctx)'s client and server state are private to
 //!   `command::context`; a handler calls named views as narrow as its use (`reply`, `client`, `lookup`, `config`,
 //!   `now_ms`, `settings`, `propagation`, ...), all inlined field borrows (an accessor `x()` lends `&`, `x_mut()`
-//!   `&mut`). The families that act on the server as a whole (CONFIG, DEBUG, CLIENT, INFO, replication, CLUSTER,
-//!   ...) take the one whole-server view, `Ctx::server` / `Ctx::server_mut` (and `client_and_server`); every other file of `command/` (the data types,
-//!   keys and FLUSHALL/SWAPDB, SCRIPT and FUNCTION, CLIENT UNBLOCK, LATENCY) never does: `tests/layers.rs` lists
-//!   the families that may, with why, so a reshaping of `ServerState` does not reach the rest.
+//!   `&mut`). The families that act on the server as a whole (CONFIG, DEBUG, CLIENT, INFO, replication, CLUSTER, ...)
+//!   take the one whole-server view, [`Ctx::server`](crate::command::Ctx::server) /
+//!   [`Ctx::server_mut`](crate::command::Ctx::server_mut) (and `client_and_server`); every other file of `command/`
+//!   (the data types, keys and FLUSHALL/SWAPDB, SCRIPT and FUNCTION, CLIENT UNBLOCK, LATENCY) never does:
+//!   `tests/layers.rs` lists the families that may, with why, so a reshaping of
+//!   [`ServerState`](crate::state::ServerState) does not reach the rest.
 //! - **The handler harness** (`command::test_support`, built for tests and the `test-harness` feature) runs commands
 //!   through a server without sockets (`server/detached.rs`), the same call path as a client's.
 //!
@@ -125,14 +131,15 @@
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ state    state/mod.rs: ServerState (the whole-database door, ServerState::key_changed);              │
 //!  │          state/<feature>/: a feature whose operations need the whole state, in one folder: the       │
-//!  │          operations in mod.rs, its data in files below them (repl, tracking, evict, expire, defrag); │
-//!  │          state/<service>.rs: the whole-state operations of a service below (notify, pubsub, cluster) │
+//!  │          operations in mod.rs, its data in files below them (repl, tracking, evict, expire, defrag,  │
+//!  │          hotkeys); state/<service>.rs: whole-state operations of a service below (notify, pubsub,    │
+//!  │          cluster, sentinel)                                                                          │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ services net (client, its socket steps, output limits, I/O threads), pubsub, blocking, multi,        │
+//!  │ services net (client, its socket steps, output limits, I/O threads, TLS), pubsub, blocking, multi,   │
 //!  │          propagate, persist, cluster, sentinel, scripting, crash_report: each one's data and the     │
 //!  │          functions that need only it                                                                 │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ keyspace keyspace::{db, lazyfree, slots, hash_slot} ─▶ {object, types} ─▶ dict                       │
+//!  │ keyspace keyspace::{db, keysizes, lazyfree, slots, hash_slot} ─▶ {object, types, thin} ─▶ dict       │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ rules    resp, net::ring, command_spec, config, conf_reference, acl, proctitle, oom, env_password    │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
@@ -141,14 +148,15 @@
 //!  └──────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
-//! The direction is down. A service keeps its data (what `ServerState` holds) and the functions that need only that
-//! data; a function that needs the whole state (publishing to other clients, evicting keys, expiring them) is an
-//! operation in the state layer, above every service, so no service names `ServerState` and the state can hold their
-//! data without a cycle. A feature that is mostly such operations lives whole in the state layer, as a folder
-//! (`state/repl/`, `state/tracking/`, `state/evict/`): its operations in the folder's `mod.rs`, its data in files below
-//! them that import nothing of `state/mod.rs`. See "Where each feature lives" below. Where a lower layer must make an
-//! upper one act, it records the fact and the upper one drains it (the databases' `events` log for `expired` and `new`
-//! notifications; the dirty keys for tracking and WATCH).
+//! The direction is down. A service keeps its data (what [`ServerState`](crate::state::ServerState) holds) and the
+//! functions that need only that data; a function that needs the whole state (publishing to other clients, evicting
+//! keys, expiring them) is an operation in the state layer, above every service, so no service names
+//! [`ServerState`](crate::state::ServerState) and the state can hold their data without a cycle. A feature that is
+//! mostly such operations lives whole in the state layer, as a folder (`state/repl/`, `state/tracking/`,
+//! `state/evict/`): its operations in the folder's `mod.rs`, its data in files below them that import nothing of
+//! `state/mod.rs`. See "Where each feature lives" below. Where a lower layer must make an upper one act, it records the
+//! fact and the upper one drains it (the databases' `events` log for `expired` and `new` notifications; the dirty keys
+//! for tracking and WATCH).
 //!
 //! `tests/layers.rs` holds the code to this:
 //!
@@ -164,11 +172,12 @@
 //!   link;
 //! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers read it,
 //!   never [`command`]; a data-type family (string, list, hash, set, zset, sort, stream, bitmap, hll, geo) reaches the
-//!   server only through `Ctx`'s narrow views, never its whole-server view
+//!   server only through [`Ctx`](crate::command::Ctx)'s narrow views, never its whole-server view
 //!   ([`Ctx::server`](crate::command::Ctx::server));
-//! - [`config`] names none of the layers that read it: the owners of a directive's rules check it through a
-//!   trait the configuration declares (`UserDirectives`, implemented by [`acl`]; `TitleTemplates`, by
-//!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
+//! - [`config`] names none of the layers that read it: the owners of a directive's rules check it through a trait the
+//!   configuration declares ([`UserDirectives`](crate::config::UserDirectives), implemented by [`acl`];
+//!   [`TitleTemplates`](crate::config::TitleTemplates), by [`proctitle`]), and a bad value is still refused at its line
+//!   with Redis's text.
 //! - no source file passes 1,500 lines, and no function 100 but those its `LONG_FUNCTIONS` list names, each group
 //!   with why (hot loops, ports of one C function, flat tables, model-walking property tests).
 //!
@@ -176,20 +185,20 @@
 //! ([`ScriptHost::call_command`](crate::scripting::ScriptHost::call_command), implemented by the server), so scripting
 //! never names admission; nor does it name the server state: the host hands a script the parts it touches (its
 //! scripting state, the function libraries, the configuration, the ACL users, the clock) and the conditions a run is
-//! refused under (`scripting::run::Conditions`: stale or read-only replica, too few replicas, a failed save, over
-//! `maxmemory`), gathered from `ServerState` methods. The data a state operation keeps between calls (the expire
-//! cycle's position, the defragmenter's progress) lives in a file of its own below the operation
-//! (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state/mod.rs` (the test
-//! asserts it). Unit tests that drive a whole server through the handler harness live in the tested module's folder as
-//! `tests.rs`, so the production file does not import the server (`tests/README.md`, "Where a test goes"). What does
-//! not hold yet (the `UPWARD` list names each import): the handler harness itself builds a whole server. The client
-//! holds the per-client data of the services that act on clients (its subscriptions, tracking settings, commands parsed
-//! ahead) as types from leaves below it that name nothing of the client (`net/client/`), so `pubsub`,
-//! `state::tracking`, client eviction and the I/O threads import the client one way. The cycles left are families whose
-//! files name each other (the collection types, the Lua compiler: at most 8 files).
+//! refused under ([`scripting::run::Conditions`]: stale or read-only replica, too few replicas, a failed save, over
+//! `maxmemory`), gathered from [`ServerState`](crate::state::ServerState) methods. The data a state operation keeps
+//! between calls (the expire cycle's position, the defragmenter's progress) lives in a file of its own below the
+//! operation (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state/mod.rs` (the
+//! test asserts it). Unit tests that drive a whole server through the handler harness live in the tested module's
+//! folder as `tests.rs`, so the production file does not import the server (`tests/README.md`, "Where a test goes").
+//! What does not hold yet (the `UPWARD` list names each import): the handler harness itself builds a whole server. The
+//! client holds the per-client data of the services that act on clients (its subscriptions, tracking settings, commands
+//! parsed ahead) as types from leaves below it that name nothing of the client (`net/client/`), so `pubsub`,
+//! [`state::tracking`], client eviction and the I/O threads import the client one way. The cycles left are families
+//! whose files name each other (the collection types, the Lua compiler: at most 8 files).
 //!
 //! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new kind of
-//! key change reports through a settled `KeyWrite` (one key, `command::door`) or
+//! key change reports through a settled [`KeyWrite`](crate::command::KeyWrite) (one key, [`command::door`]) or
 //! [`ServerState::empty_data`](crate::state::ServerState::empty_data)/`swap_dbs` (whole databases), and whatever must
 //! follow every key change goes into [`ServerState::key_changed`](crate::state::ServerState::key_changed); a new
 //! admission rule goes into [`admission`]; a feature's model, its commands and its server-side I/O are `<feature>` (or
@@ -198,10 +207,10 @@
 //! # Where each feature lives
 //!
 //! A reader looking for a feature finds its logic in one folder, as Redis has `replication.c`, `tracking.c` and
-//! `evict.c`. Two kinds of code stay outside it, by layer: the handlers, which are a command family in
-//! `command/` (they see a `Ctx`, never the folder's internals), and the event-loop side written as `impl Server`
-//! (sockets, forks, timers), which only the server layer can name. Moving either into the folder would make the
-//! folder import the layer above it and that layer import the folder: an import that runs back up.
+//! `evict.c`. Two kinds of code stay outside it, by layer: the handlers, which are a command family in `command/` (they
+//! see a [`Ctx`](crate::command::Ctx), never the folder's internals), and the event-loop side written as `impl Server`
+//! (sockets, forks, timers), which only the server layer can name. Moving either into the folder would make the folder
+//! import the layer above it and that layer import the folder: an import that runs back up.
 //!
 //! | feature | its folder | handlers | event-loop side |
 //! |---|---|---|---|
@@ -220,9 +229,9 @@
 //! Each is explained where it lives; these are the ones that shape more than one module.
 //!
 //! - **Memory layout.** A key is one slab chunk (header with type, encoding and 24-bit LRU/LFU; flags; the TTL when
-//!   there is one; key; value, small values inline): there is no expires table (`keyspace::object`,
-//!   `alloc::slab`). The table is open addressing with linear probing, one control byte per slot, sizes
-//!   alternating ×1.5 and ×4/3, and a SCAN cursor that is the next hash to visit (`keyspace::dict`). Every table
+//!   there is one; key; value, small values inline): there is no expires table ([`keyspace::object`],
+//!   [`alloc::slab`]). The table is open addressing with linear probing, one control byte per slot, sizes
+//!   alternating ×1.5 and ×4/3, and a SCAN cursor that is the next hash to visit ([`keyspace::dict`]). Every table
 //!   has its own seed, so no insertion order (another table's SCAN order, an AOF replayed) makes inserts quadratic.
 //! - **`used_memory` is a counter**, not an allocator walk: a counting global allocator around the system one
 //!   ([`alloc`]), plus the slab's pages.
@@ -233,7 +242,7 @@
 //!   so files move between the two servers in both directions ([`persist`]).
 //! - **Eviction, client eviction and output limits are Redis's approximations**, kept honest: the 16-candidate
 //!   pool ([`state::evict::pool`]), client memory buckets ([`state::evict::clients`]), and output-buffer limits
-//!   ([`net::output_limit`]) checked as a reply is built (`resp::reply`).
+//!   ([`net::output_limit`]) checked as a reply is built ([`resp::reply`]).
 //! - **Unsafe code is fenced in.** The modules that need none carry `#![forbid(unsafe_code)]` (the command
 //!   handlers, scripting and [`lua`], ACL, cluster, Sentinel, replication, RESP, the collection types...); the state
 //!   layer denies it, and only the tracking table allows it, in its own file. The rest
@@ -247,17 +256,18 @@
 //!
 //! # Global state outside `ServerState`
 //!
-//! What the server works on is `ServerState`, passed down explicitly (to a handler, through `Ctx`'s views). The cells below are the exceptions:
-//! thread-locals and mutable statics (atomics, locks, once-cells). Each one's doc comment, at its definition, says
-//! what it holds, who sets it and when, who reads it, and why it is a global. They are of a few kinds: per thread
-//! by nature (the allocator's and the slab's books, scratch buffers, private random generators); read in a signal
-//! handler or a forked child, where no state is in reach (the log, crash reports, the shutdown signal, a child's
-//! progress reports); read far below any `ServerState`, by a table, a database or the allocator (the
-//! flags that a database logged a deletion or an event, the slot index, the growth limit); derived once from constant data and read-only after (the command table's
-//! indexes); or DEBUG's test switches. `tests/layers.rs` (`every_global_cell_is_documented_and_indexed`) fails on
-//! a thread-local or mutable static in `src/` that lacks its doc comment or its line here, and on a line here
-//! that names no cell; cells compiled only for unit tests are left out. A static inside a function is named by
-//! its module and function (`util::debug_delay::STATE`).
+//! What the server works on is [`ServerState`](crate::state::ServerState), passed down explicitly (to a handler,
+//! through [`Ctx`](crate::command::Ctx)'s views). The cells below are the exceptions: thread-locals and mutable statics
+//! (atomics, locks, once-cells). Each one's doc comment, at its definition, says what it holds, who sets it and when,
+//! who reads it, and why it is a global. They are of a few kinds: per thread by nature (the allocator's and the slab's
+//! books, scratch buffers, private random generators); read in a signal handler or a forked child, where no state is in
+//! reach (the log, crash reports, the shutdown signal, a child's progress reports); read far below any
+//! [`ServerState`](crate::state::ServerState), by a table, a database or the allocator (the flags that a database
+//! logged a deletion or an event, the slot index, the growth limit); derived once from constant data and read-only
+//! after (the command table's indexes); or DEBUG's test switches. `tests/layers.rs`
+//! (`every_global_cell_is_documented_and_indexed`) fails on a thread-local or mutable static in `src/` that lacks its
+//! doc comment or its line here, and on a line here that names no cell; cells compiled only for unit tests are left
+//! out. A static inside a function is named by its module and function (`util::debug_delay::STATE`).
 //!
 //! - Allocation: `alloc::COUNTER` (bytes of live allocations and a call count: every allocation and free, any
 //!   thread); `alloc::RELEASER` (the release thread's queue: made by the first big deferred free);
@@ -267,7 +277,7 @@
 //!   cron's release and defrag steps); `alloc::slab::RESERVE_BASE` (the reserved range: set by the first page);
 //!   `alloc::slab::RESERVE_POOL` (its untouched and released pages: page maps and unmaps);
 //!   `alloc::slab::ROUTE` (serve this thread's next allocation from the slab: `route`, for defrag);
-//!   `alloc::slab::BATCH` (chunks freed inside a `FreeBatch`: a big table's drop).
+//!   `alloc::slab::BATCH` (chunks freed inside a [`FreeBatch`](crate::alloc::slab::FreeBatch): a big table's drop).
 //! - System: `sys::memtest::BACKUP`, `sys::memtest::MAIN_TLS`, `sys::memtest::TLS_MARK` (the crash-time memory
 //!   test's backup area and the thread block to skip: start-up); `sys::proctitle::ORIGINAL_ARGS` (the command line:
 //!   start-up); `sys::proctitle::AREA` (the title's memory: found at start-up, written by each title change);
@@ -291,7 +301,7 @@
 //!   `keyspace::dict::COLLECTIONS_RESIZE` (collections may shrink: a child starts or ends);
 //!   `keyspace::dict::SEED_STATE` and `keyspace::dict::process_seed::SEED` (hash seeds: each new table, the
 //!   first one); `keyspace::db::QUEUED` (some database's queue holds an event, a deletion or a value to free: a
-//!   `Db`, cleared by `state::notify::drain_queues` after every command and cycle);
+//!   [`Db`](crate::keyspace::db::Db), cleared by [`state::notify::drain_queues`] after every command and cycle);
 //!   `keyspace::slots::ENABLED` (keep the slot index: cluster start-up); `keyspace::object::LFU_RNG` (the LFU
 //!   lottery: each LFU touch); `keyspace::types::stream::NEXT_PACKED_ID` (compressed stream node ids: each node
 //!   compressed); `keyspace::types::stream::EXPANDED` (the last expanded stream node: each read of one).
@@ -304,12 +314,12 @@
 //!   `persist::child_info::EPOCH` (the progress reports: set up right after the fork, updated per key saved);
 //!   `persist::child_info::LAST_OFFER_US` (the child's last offer of its CPU: every 1024 keys and MiB written).
 //! - Cluster: `cluster::nodes_conf::LOCK_FD` (nodes.conf's lock descriptor: taking or moving the lock, closed in a
-//!   fork child); `cluster::bus::DROP_PACKET_FILTER` (DEBUG DROP-CLUSTER-PACKET-FILTER).
+//!   fork child); [`cluster::bus::DROP_PACKET_FILTER`] (DEBUG DROP-CLUSTER-PACKET-FILTER).
 //! - Scripting: `scripting::command_with_script_flags::VARIANTS` (command entries with a script's flags: the
 //!   first call needing each).
 //! - Process: `supervise::MODE` (the supervisor: start-up); `oom::ADJUSTED`, `oom::BASE`, `oom::CHILD_SCORE`
 //!   (`oom-score-adj`: start-up, role changes, CONFIG SET); `proctitle::CURRENT` (the title template for fork
-//!   children: start-up, CONFIG SET); `state::SHUTDOWN_SIGNAL` (SIGTERM/SIGINT: the signal handler, cleared by the
+//!   children: start-up, CONFIG SET); [`state::SHUTDOWN_SIGNAL`] (SIGTERM/SIGINT: the signal handler, cleared by the
 //!   cron or SHUTDOWN ABORT).
 //! - Crash reports: `crash_report::CRASH_LOG`, `crash_report::EXIT_ON_PANIC`, `crash_report::WATCHDOG_MS`,
 //!   `crash_report::MEMCHECK` (settings: start-up, CONFIG SET, each cron pass); `crash_report::SNAPSHOT` and
@@ -322,7 +332,7 @@
 //! # Modules
 //!
 //! From the bottom up. Binaries: `ferredis-server` (`src/main.rs`), `ferredis-cli` (`src/bin/ferredis-cli/`, its
-//! own code, using only [`util`], [`config`]'s version strings, `net::resolve` and the cluster slot hash),
+//! own code, using only [`util`], [`config`]'s version strings, [`net::resolve`] and the cluster slot hash),
 //! `ferredis-check-rdb` and `ferredis-check-aof`.
 //!
 //! One layout for every module: a module with children is a folder that holds its `mod.rs` (`state/mod.rs`
@@ -336,9 +346,10 @@
 //!   musl build.
 //! - [`util`]: Redis's number rules (`string2ll`, `%.17g`, strtod), glob matching, a small RNG.
 //! - [`alloc`]: the counting global allocator behind the O(1) `used_memory` and the other allocator figures,
-//!   its release thread, and the slab (`alloc::slab`) that holds the keyspace's entries in packed size classes.
+//!   its release thread, and the slab ([`alloc::slab`]) that holds the keyspace's entries in packed size classes.
 //! - [`log`]: the Redis-format server log, syslog, the descriptor signal handlers write to.
-//! - [`args`]: a command's arguments, zero-copy (`Args`) and owned (`OwnedArgs`).
+//! - [`args`]: a command's arguments, zero-copy ([`Args`](crate::args::Args)) and owned
+//!   ([`OwnedArgs`](crate::args::OwnedArgs)).
 //! - [`resp`]: the resumable zero-copy request parser and the RESP2/RESP3 reply encoders.
 //! - [`lzf`]: LZF compression as liblzf does it (RDB strings, compressed list and stream nodes).
 //! - [`sha1`]: SHA-1 (DEBUG DIGEST, script hashes, `redis.sha1hex`).
@@ -352,13 +363,15 @@
 //!   GET/SET/REWRITE.
 //! - [`conf_reference`]: the commented reference `ferredis.conf`, generated from the directive table.
 //! - [`env_password`]: `FERREDIS_PASSWORD[_FILE]` and `FERREDIS_MASTERAUTH[_FILE]` for container images.
-//! - [`keyspace`]: everything that stores keys and values: the hash table, entries, the collection
-//!   types, one database, the slot index, the lazy-free thread. The processes that delete or move keys on their
+//! - [`keyspace`]: everything that stores keys and values: the hash table, entries, the collection types (and the
+//!   thin vector of JSON documents), one database with its key-size histograms, the slot index and key hash slots,
+//!   the lazy-free thread. The processes that delete or move keys on their
 //!   own (active expiry, eviction, defrag, keyspace notifications) work on the whole state: they are in [`state`].
 //! - [`event_loop`]: file events, time events and the before-sleep step, as Redis's `ae.c`, with adaptive busy
 //!   polling.
 //! - [`net`]: connections: the query ring buffer, client state, a client's socket steps, output-buffer limits,
-//!   the I/O threads, listeners, MIGRATE's cached connections, the host name resolver.
+//!   the I/O threads, listeners, MIGRATE's cached connections, the host name resolver, TLS sessions (the `tls`
+//!   feature).
 //! - [`multi`]: the MULTI queue's model and the table of WATCHed keys.
 //! - [`blocking`]: clients blocked in BLPOP, BZPOPMIN, XREAD BLOCK...: per-key FIFO queues, ready keys, deadlines.
 //! - [`pubsub`]: channel, pattern and shard-channel subscriptions, message encoding.
@@ -374,18 +387,18 @@
 //! - [`acl`]: users and selectors, command ids and categories, the permission check, the ACL log and files.
 //! - [`scripting`]: Redis's scripting surface on [`lua`]: EVAL and the script cache, FUNCTION, `redis.*`, reply
 //!   conversions, the Lua debugger.
-//! - [`state`]: `ServerState`, the server's state grouped into owned parts: databases, configuration,
-//!   statistics, clock, the connections (`Clients`), the command logs, the subsystems above; the whole-database
-//!   door; and in `state/` the operations on all of it (keyspace notifications, active expiry, active defrag,
-//!   pub/sub delivery, ...) and the features that are mostly such operations, each in one folder: replication
-//!   (`state/repl/`), client-side caching (`state/tracking/`), eviction (`state/evict/`).
+//! - [`state`]: [`ServerState`](crate::state::ServerState), the server's state grouped into owned parts: databases,
+//!   configuration, statistics, clock, the connections ([`Clients`](crate::state::Clients)), the command logs, the
+//!   subsystems above; the whole-database door; and in `state/` the operations on all of it (keyspace notifications,
+//!   active expiry, active defrag, pub/sub delivery, ...) and the features that are mostly such operations, each in one
+//!   folder: replication (`state/repl/`), client-side caching (`state/tracking/`), eviction (`state/evict/`).
 //! - [`admission`]: what a command must pass before it runs, one check sequence for clients and `redis.call`.
 //! - [`oom`]: `oom-score-adj`: the Linux OOM killer's bias, by role.
 //! - [`proctitle`]: `proc-title-template` expansion.
 //! - [`supervise`]: `supervised systemd|upstart|auto`: readiness and status notifications.
 //! - [`crash_report`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
-//! - [`command`]: the handlers, one file per family, and `Ctx`, the context they run in: narrow views of the
-//!   client and the server, and one whole-server view for the administrative families.
+//! - [`command`]: the handlers, one file per family, and [`Ctx`](crate::command::Ctx), the context they run in: narrow
+//!   views of the client and the server, and one whole-server view for the administrative families.
 //! - [`server`]: listeners, the call path, the cron, shutdown, and each feature's event-loop side.
 
 pub mod acl;

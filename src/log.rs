@@ -27,15 +27,17 @@ pub enum LogLevel {
     Nothing,
 }
 
-/// `loglevel`: set by [`set_level`] at start-up (`server::startup::start`) and by CONFIG SET and its rollback; read by every log line on any thread, in every process. Like the log's other cells, a static: logging is called from
-/// every layer and thread, and from signal handlers and fork children, none of which can be handed the server state.
+/// `loglevel`: set by [`set_level`] at start-up ([`server::startup::start`](crate::server::startup::start)) and by
+/// CONFIG SET and its rollback; read by every log line on any thread, in every process. Like the log's other cells, a
+/// static: logging is called from every layer and thread, and from signal handlers and fork children, none of which can
+/// be handed the server state.
 static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Notice as u8);
 /// The server's pid once startup is done; other processes log with role `C`. Set once by [`set_server_pid`]
-/// (`server::startup::start`); read by every log line.
+/// ([`server::startup::start`](crate::server::startup::start)); read by every log line.
 static SERVER_PID: AtomicI32 = AtomicI32::new(0);
-/// Whether the server is a replica: its lines then carry role `S`, as Redis's do. Set by [`set_replica_role`],
-/// which `state::repl::sync_feed` calls as replication changes (a new master, a promotion, a backlog created, the
-/// replication cron); read by every log line.
+/// Whether the server is a replica: its lines then carry role `S`, as Redis's do. Set by [`set_replica_role`], which
+/// [`state::repl::sync_feed`](crate::state::repl::sync_feed) calls as replication changes (a new master, a promotion, a
+/// backlog created, the replication cron); read by every log line.
 static REPLICA_ROLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Switches the role letter of the server's log lines between `M` (master) and `S` (replica).
@@ -50,9 +52,9 @@ fn server_role() -> u8 {
         b'M'
     }
 }
-/// `logfile` (empty = stdout; the directive is immutable): set by [`set_file`] at start-up (`server::startup::start`),
-/// and set again to the same path when a rotated file is reopened ([`follow_rotation`] from the cron, or a line finding
-/// the file replaced). Each line opens it for appending.
+/// `logfile` (empty = stdout; the directive is immutable): set by [`set_file`] at start-up
+/// ([`server::startup::start`](crate::server::startup::start)), and set again to the same path when a rotated file is
+/// reopened ([`follow_rotation`] from the cron, or a line finding the file replaced). Each line opens it for appending.
 static FILE: Mutex<String> = Mutex::new(String::new());
 /// Descriptor the signal handler writes to: the log file opened in append mode, or -1 for stdout. A signal handler
 /// may not lock or allocate, so the file is opened ahead of time. Replaced only by [`set_file`] (see [`FILE`]);
@@ -142,8 +144,8 @@ pub fn signal_fd() -> i32 {
 
 /// Local time's offset from UTC in seconds, kept for [`write_prefix_signal_safe`] (a signal handler may not call
 /// `localtime_r`, which can take the time-zone lock). Set by [`refresh_tz_offset`]: at start-up
-/// (`crash_report::install`) and by the cron ([`Server::ops_cron`](crate::server::Server::ops_cron)), so DST changes
-/// are followed.
+/// ([`crash_report::install`](crate::crash_report::install)) and by the cron
+/// ([`Server::ops_cron`](crate::server::Server::ops_cron)), so DST changes are followed.
 static TZ_OFFSET_S: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 
 /// Recomputes the local time offset (start-up, cron).
@@ -186,8 +188,9 @@ pub fn write_prefix_signal_safe(w: &mut crate::sys::fatal::SigWriter, level: Log
     });
 }
 
-/// (year, month 1-12, day 1-31) of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+/// (year, month 1-12, day 1-31) of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`): the log's
+/// timestamps and Sentinel's `ctime` text.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -276,7 +279,7 @@ pub fn log(level: LogLevel, msg: &str) {
 }
 
 /// Whether lines also go to syslog (`syslog-enabled yes`): set once by [`open_syslog`] at start-up
-/// (`server::startup::start`); read by every log line.
+/// ([`server::startup::start`](crate::server::startup::start)); read by every log line.
 static SYSLOG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The syslog facility of a `syslog-facility` name (Redis's `syslog_facility_enum`).

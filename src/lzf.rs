@@ -173,6 +173,8 @@ impl Compressor {
         if op + 3 > out_end {
             return 0;
         }
+        // The literal copy of the main loop again, for the last bytes (no match can start there), as liblzf has it:
+        // the main loop's copy is its hot path and stays inline there.
         while ip < ip_end {
             lit += 1;
             o[op] = input[ip];

@@ -34,9 +34,9 @@ static ADJUSTED: AtomicBool = AtomicBool::new(false);
 /// The score before the server first changed it: read from the kernel and stored by the first [`apply`] that
 /// enables the setting, read by later ones.
 static BASE: AtomicI32 = AtomicI32::new(0);
-/// The score a forked child writes, or `NO_CHILD_SCORE` to leave the inherited one: prepared by every [`apply`]
-/// in the server, read by [`enter_child`] first thing in a forked child (`persist::engine`'s fork, the Lua
-/// debugger's session).
+/// The score a forked child writes, or `NO_CHILD_SCORE` to leave the inherited one: prepared by every [`apply`] in the
+/// server, read by [`enter_child`] first thing in a forked child ([`persist::engine`](crate::persist::engine)'s fork,
+/// the Lua debugger's session).
 static CHILD_SCORE: AtomicI32 = AtomicI32::new(NO_CHILD_SCORE);
 const NO_CHILD_SCORE: i32 = i32::MIN;
 

@@ -108,9 +108,10 @@ impl crate::config::TitleTemplates for crate::config::Owners {
     }
 }
 
-/// The template and variables in effect, for titles set outside the main configuration path (forked children).
-/// Set by [`apply`] (start-up in `server::startup::start`, CONFIG SET and its rollback in `command::config`); read by
-/// [`set_child`] in a fork child (`persist::engine`'s fork), which has no configuration at hand, hence a static.
+/// The template and variables in effect, for titles set outside the main configuration path (forked children). Set by
+/// [`apply`] (start-up in [`server::startup::start`](crate::server::startup::start), CONFIG SET and its rollback in
+/// [`command::config`](crate::command::config)); read by [`set_child`] in a fork child
+/// ([`persist::engine`](crate::persist::engine)'s fork), which has no configuration at hand, hence a static.
 static CURRENT: Mutex<Option<(String, Vars)>> = Mutex::new(None);
 
 /// The executable as started (Redis's `server.exec_argv[0]`).

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!   handler ──ctx.propagation(): rewrite / also / prevent───────────────────┐
-//!   lazy and active expiry (Db::take_expired) ──DEL/UNLINK────────────────┤
+//!   lazy and active expiry (Db::take_deletions) ──DEL/UNLINK──────────────┤
 //!   Server::call: dirty moved? → the command's own (or rewritten) argv ───┤
 //!                                                                         ▼
 //!                                     ops of one execution unit (a command, or EXEC with its queue)
@@ -19,7 +19,7 @@
 //! The deletions expiry and eviction make wait in the databases' [`Queue`](crate::keyspace::db::Queue)
 //! ([`Db::take_deletions`](crate::keyspace::db::Db::take_deletions)), drained by
 //! [`notify::drain_queues`](crate::state::notify::drain_queues); the funnel that compares `dirty` is
-//! `Server::call_with` (`server/call.rs`).
+//! [`Server::call_with`](crate::server::Server::call_with) (`server/call.rs`).
 //!
 //! Invariants: ops are recorded only while a consumer exists (`enabled`), so a server without AOF pays nothing but
 //! a branch; the command's own argv is never copied in the common case (one op, no rewrite): it is encoded straight
@@ -82,7 +82,7 @@ pub struct Propagation {
     pub unit_no_multi: bool,
     /// Commands (MULTI and EXEC included) that went to the AOF while there was no replication stream: Redis
     /// 7.2+ moves a master's replication offset by one for each (WAITAOF's offsets); the server takes it after
-    /// each command (`crate::state::repl::drain_feed`).
+    /// each command ([`crate::state::repl::drain_feed`]).
     pub ops_without_stream: u64,
 }
 

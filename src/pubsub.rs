@@ -22,7 +22,7 @@
 //! ([`crate::net::client::subs`]), which so imports nothing of this file. The operations on the whole server state
 //! (subscribe, unsubscribe, publish, dropping the shard channels of lost slots) are in [`crate::state::pubsub`].
 //!
-//! Tested by the unit tests below (message encodings), by those of `state::pubsub` (registry
+//! Tested by the unit tests below (message encodings), by those of [`state::pubsub`](crate::state::pubsub) (registry
 //! bookkeeping, delivery) and end to end by tests/pubsub/.
 //!
 //! [`ClientSubs`]: crate::net::client::subs::ClientSubs
@@ -33,8 +33,9 @@ use crate::net::client::ClientState;
 use crate::resp::reply::Proto;
 use std::collections::HashMap;
 
-/// Which namespace a subscription lives in: the registry's key as much as the client's, so it is named here, where
-/// the registry's users look for it; it is defined with the client's sets (`net::client::subs`).
+/// Which namespace a subscription lives in: the registry's key as much as the client's, so it is named here, where the
+/// registry's users look for it; it is defined with the client's sets
+/// ([`net::client::subs`](crate::net::client::subs)).
 pub use crate::net::client::subs::Kind;
 
 /// One subscription in a registry list.

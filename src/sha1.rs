@@ -1,4 +1,4 @@
-//! SHA-1 (FIPS 180-4), for `DEBUG DIGEST` now and script hashes (`EVALSHA`) later.
+//! SHA-1 (FIPS 180-4), for `DEBUG DIGEST`, script hashes (`EVALSHA`) and `redis.sha1hex`.
 //!
 //! A streaming hasher: [`Sha1::update`] takes any number of byte slices, [`Sha1::finish`] pads and returns the 20-byte
 //! digest. State is five 32-bit words plus one pending 64-byte block:
@@ -7,6 +7,9 @@
 //!   h[0..5]  running hash        block[0..64]  bytes not yet compressed (block_len of them)
 //!   total_len  bytes seen so far (the padding encodes it in bits, big-endian, in the last 8 bytes)
 //! ```
+//!
+//! [`crate::sha256`] has the same streaming shape (state words, one pending block, a length), written twice on
+//! purpose: the two compression functions and their state sizes differ, and each file stays a self-contained port.
 //!
 //! SHA-1 is broken for collision resistance; Redis uses it only as a content fingerprint, and so do we.
 //! Tested below with the FIPS/RFC 3174 vectors, the million-`a` vector, and split-point independence.

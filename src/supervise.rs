@@ -38,8 +38,9 @@ impl Supervisor {
 }
 
 /// The supervisor found at start-up (a [`Supervisor`] as u8, 0 = none): set once by [`start`], which
-/// `server::startup::start` calls at start-up; read through [`current`] when the server reports readiness, saving and
-/// stopping. A static: set once and read-only after, by notifications sent from several server modules.
+/// [`server::startup::start`](crate::server::startup::start) calls at start-up; read through [`current`] when the
+/// server reports readiness, saving and stopping. A static: set once and read-only after, by notifications sent from
+/// several server modules.
 static MODE: AtomicU8 = AtomicU8::new(0);
 
 /// The supervisor found at start-up.

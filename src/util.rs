@@ -32,6 +32,20 @@ fn utoa_at(mut v: u64, buf: &mut [u8; 24]) -> usize {
     }
 }
 
+/// The value of a run of decimal digits (nothing else: no sign, no space), None on any other byte or on overflow.
+/// [`parse_i64`]'s loop, and SCAN's cursor's (`strtoul` rules around it).
+#[inline]
+pub fn decimal_u64(digits: &[u8]) -> Option<u64> {
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(v)
+}
+
 /// Parses a signed 64-bit integer with Redis's `string2ll` rules: optional `-`, no `+`, no leading zeros (except
 /// "0"), no spaces, at most 20 characters, no overflow.
 #[inline]
@@ -46,13 +60,7 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if digits.is_empty() || digits[0] == b'0' {
         return None;
     }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
+    let v = decimal_u64(digits)?;
     if neg {
         if v > (i64::MAX as u64) + 1 {
             None

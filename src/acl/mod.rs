@@ -14,11 +14,11 @@
 //! is Redis's: a command denial unless some selector got further, then the key or channel with the highest
 //! argument position.
 //!
-//! A command's id comes from its `&'static Command` by a binary search over the address ranges of the static
-//! command slices. Passwords are SHA-256 hashes ([`crate::sha256`]) compared in constant time and never logged:
-//! AUTH, HELLO AUTH, ACL SETUSER and MIGRATE AUTH arguments show as `(redacted)` in MONITOR, SLOWLOG and crash
-//! reports through one function, `crash_report::is_redacted`. ACL LIST/GETUSER describe command rules with
-//! Redis's algorithm (`+@all`/`-@all`, best-fitting categories, then single commands, in table order where Redis
+//! A command's id comes from its `&'static Command` by a binary search over the address ranges of the static command
+//! slices. Passwords are SHA-256 hashes ([`crate::sha256`]) compared in constant time and never logged: AUTH, HELLO
+//! AUTH, ACL SETUSER and MIGRATE AUTH arguments show as `(redacted)` in MONITOR, SLOWLOG and crash reports through one
+//! function, [`crash_report::is_redacted`](crate::crash_report::is_redacted). ACL LIST/GETUSER describe command rules
+//! with Redis's algorithm (`+@all`/`-@all`, best-fitting categories, then single commands, in table order where Redis
 //! uses its hash order).
 //!
 //! Configuration: `requirepass` is the default user's password (CONFIG SET resets the default user's passwords,

@@ -1,12 +1,12 @@
 //! What a command must pass before it runs: the one check sequence of the call path, for its two callers.
 //!
 //! - [`Origin::Client`]: a client's command, our master's stream, the AOF being replayed (Redis's
-//!   `processCommand`), from `Server::call_checked`.
-//! - [`Origin::Script`]: `redis.call`/`redis.pcall` of the running script, in the script client (Redis's
-//!   `scriptCall`: `processCommand`'s checks with script rules), from `scripting::call::script_call`.
+//!   `processCommand`), from [`Server::call_checked`](crate::server::Server::call_checked).
+//! - [`Origin::Script`]: `redis.call`/`redis.pcall` of the running script, in the script client (Redis's `scriptCall`:
+//!   `processCommand`'s checks with script rules), from
+//!   [`scripting::call::script_call`](crate::scripting::call::script_call).
 //!
-//! [`admit`] runs the sequence; a step that applies to one origin only says so, and each origin's order is Redis's
-//! (the dispatcher's as ferredis has always had it):
+//! [`admit`] runs the sequence; a step that applies to one origin only says so, and each origin's order is Redis's:
 //!
 //! ```text
 //!   step                     client (processCommand)             script (scriptCall)
@@ -21,16 +21,17 @@
 //!   loading, busy, pub/sub   LOADING, BUSY, RESP2 subscriber     -
 //! ```
 //!
-//! Exemptions (`Rules`): a caller that must be obeyed (our master, the AOF replay, or a script either of them
+//! Exemptions ([`Rules`]): a caller that must be obeyed (our master, the AOF replay, or a script either of them
 //! runs) skips the ACL and the read-only replica (and a client's MASTERDOWN); the AOF replay skips every
 //! server-state check, as Redis's loader runs commands without `processCommand`; a script stops being checked for
 //! writes once one of its writes ran (it cannot be refused halfway).
 //!
 //! What follows admission stays with the caller: the dispatcher's CLIENT PAUSE and MULTI queueing
-//! (`server/tx_pause.rs`), then `Server::call`. A refusal's text depends on the origin ([`Refusal::client_text`],
-//! [`Refusal::script_text`]); its statistics are counted once ([`count_rejected`], errorstats through
-//! [`crate::state::Stats::count_error`]). Script start-up refusals (`scripting::run::prepare`, Redis's
-//! `scriptPrepareForRun`) use the conditions below with their own texts.
+//! (`server/tx_pause.rs`), then [`Server::call`](crate::server::Server::call). A refusal's text depends on the origin
+//! ([`Refusal::client_text`], [`Refusal::script_text`]); its statistics are counted once ([`count_rejected`],
+//! errorstats through [`crate::state::Stats::count_error`]). Script start-up refusals
+//! ([`scripting::run::prepare`](crate::scripting::run::prepare), Redis's `scriptPrepareForRun`) use the conditions
+//! below with their own texts.
 
 #![forbid(unsafe_code)]
 

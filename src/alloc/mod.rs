@@ -15,9 +15,9 @@
 //!  +----------------+--------------------------------------+
 //! ```
 //!
-//! Routed allocations: under `slab::route` (the defragmenter moving a string buffer out of malloc) one allocation
-//! is served by `slab::alloc_routed` instead, uncharged (the slab's pages are charged already); `dealloc` and
-//! `realloc` recognise such a pointer by its address (`slab::is_slab`: one range check) and hand it back to the
+//! Routed allocations: under [`slab::route`] (the defragmenter moving a string buffer out of malloc) one allocation
+//! is served by [`slab::alloc_routed`] instead, uncharged (the slab's pages are charged already); `dealloc` and
+//! `realloc` recognise such a pointer by its address ([`slab::is_slab`]: one range check) and hand it back to the
 //! slab, whatever thread frees it.
 //!
 //! One relaxed `fetch_add` per allocation, reallocation and free (the call count rides in the top 16 bits of the

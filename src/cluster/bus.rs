@@ -620,10 +620,10 @@ fn announced_ip(cl: &Cluster, fd: RawFd, hdr: &Header) -> Option<String> {
     cl.node(l.node).map(|n| n.ip.clone()).filter(|ip| !ip.is_empty())
 }
 
-/// DEBUG DROP-CLUSTER-PACKET-FILTER's message type (-1 = drop nothing): tests make a node deaf to one message
-/// type. Set by DEBUG DROP-CLUSTER-PACKET-FILTER (`command::debug`) on the main thread, read by
-/// [`process_packet`] for every packet. A test knob kept as a static, as Redis's global: the bus reads it where
-/// the command context is out of reach.
+/// DEBUG DROP-CLUSTER-PACKET-FILTER's message type (-1 = drop nothing): tests make a node deaf to one message type. Set
+/// by DEBUG DROP-CLUSTER-PACKET-FILTER ([`command::debug`](crate::command::debug)) on the main thread, read by
+/// [`process_packet`] for every packet. A test knob kept as a static, as Redis's global: the bus reads it where the
+/// command context is out of reach.
 pub static DROP_PACKET_FILTER: AtomicI64 = AtomicI64::new(-1);
 
 /// What [`process_packet`] learnt about a packet and its link before acting on the body.

@@ -19,15 +19,15 @@
 //! `cluster-enabled no`, and the standalone server pays one predictable branch on it in admission).
 //!
 //! # Cluster mode, seen from outside
-//! Start-up, nodes.conf and the data check are `state::cluster` (they take the whole server state); every CLUSTER
-//! subcommand, with Redis's replies and errors, is `command/cluster.rs`, which records what changed in the `todo` bits
-//! for `before_sleep` (state update, config save). The redirection check runs in admission for clients (not our master
-//! or the AOF) and in `redis.call` ([`redirect`]). SELECT n≠0, SWAPDB, MOVE, COPY ... DB and REPLICAOF are refused in
-//! cluster mode. A slot our shard stops serving is queued in
+//! Start-up, nodes.conf and the data check are [`state::cluster`](crate::state::cluster) (they take the whole server
+//! state); every CLUSTER subcommand, with Redis's replies and errors, is `command/cluster.rs`, which records what
+//! changed in the `todo` bits for `before_sleep` (state update, config save). The redirection check runs in admission
+//! for clients (not our master or the AOF) and in `redis.call` ([`redirect`]). SELECT n≠0, SWAPDB, MOVE, COPY ... DB
+//! and REPLICAOF are refused in cluster mode. A slot our shard stops serving is queued in
 //! [`Cluster::lost_slots`](crate::cluster::Cluster::lost_slots); after the command or bus event,
-//! `state::pubsub::drop_lost_shard_slots` unsubscribes every client from the shard channels hashing to it, with a
-//! `sunsubscribe` each (Redis's `removeChannelsInSlot`). Keys are counted and listed per slot by the keyspace's slot
-//! index (`keyspace::slots`).
+//! [`state::pubsub::drop_lost_shard_slots`](crate::state::pubsub::drop_lost_shard_slots) unsubscribes every client from
+//! the shard channels hashing to it, with a `sunsubscribe` each (Redis's `removeChannelsInSlot`). Keys are counted and
+//! listed per slot by the keyspace's slot index ([`keyspace::slots`](crate::keyspace::slots)).
 
 #![forbid(unsafe_code)]
 
@@ -222,7 +222,7 @@ pub struct Cluster {
     pub conf_lock: nodes_conf::ConfLock,
     /// Slots our shard stopped serving whose shard channels are still to be dropped, in [`Cluster::del_slot`]
     /// order (Redis's `removeChannelsInSlot` in `clusterDelSlot`). Drained by the server
-    /// (`crate::state::pubsub::drop_lost_shard_slots`) after the command or bus event that deleted them.
+    /// ([`crate::state::pubsub::drop_lost_shard_slots`]) after the command or bus event that deleted them.
     pub lost_slots: Vec<u16>,
     /// CLUSTER SLOT-STATS' counters per slot (Valkey 8.0), kept while `cluster-slot-stats-enabled` is on; a slot's
     /// are zeroed when it is assigned or unassigned, all of them by CONFIG RESETSTAT.

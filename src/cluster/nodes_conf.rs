@@ -155,10 +155,10 @@ pub fn file_text(cl: &Cluster, now_ms: i64) -> String {
 #[derive(Default)]
 pub struct ConfLock(Cell<Option<OwnedFd>>);
 
-/// The number of the descriptor holding the lock (-1: none), for [`close_lock_in_child`], which runs where the
-/// cluster state is out of reach (a background save's child). Set whenever the lock's descriptor changes
-/// ([`ConfLock::new`] at start-up, [`save`] moving the lock to the renamed file); swapped to -1 by
-/// [`close_lock_in_child`] in a fork child (`persist::engine`'s fork, the Lua debugger's session).
+/// The number of the descriptor holding the lock (-1: none), for [`close_lock_in_child`], which runs where the cluster
+/// state is out of reach (a background save's child). Set whenever the lock's descriptor changes ([`ConfLock::new`] at
+/// start-up, [`save`] moving the lock to the renamed file); swapped to -1 by [`close_lock_in_child`] in a fork child
+/// ([`persist::engine`](crate::persist::engine)'s fork, the Lua debugger's session).
 static LOCK_FD: AtomicI32 = AtomicI32::new(-1);
 
 impl ConfLock {

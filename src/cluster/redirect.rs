@@ -14,10 +14,10 @@
 //!   owner is another node ────────────────────────────────────────────────▶ -MOVED slot endpoint:port
 //! ```
 //!
-//! The check runs in admission for a client's command (`admission::admit`) and for `redis.call`, only when the server
-//! runs in cluster mode: a standalone server pays one branch on
+//! The check runs in admission for a client's command ([`admission::admit`](crate::admission::admit)) and for
+//! `redis.call`, only when the server runs in cluster mode: a standalone server pays one branch on
 //! [`ServerState::cluster`](crate::state::ServerState::cluster). Those two entry points, and the check for a blocked
-//! client, take the whole server state and live in `state::cluster`.
+//! client, take the whole server state and live in [`state::cluster`](crate::state::cluster).
 
 use super::{Cluster, NodeIdx, NO_NODE};
 use crate::args::Args;

@@ -4,7 +4,7 @@
 //! texts, and detach the clients of deleted or replaced users (moved back to the unauthenticated default user and
 //! closed after the current command, as Redis's `ACLFreeUserAndKillClients`). Tested by `tests/operations/acl.rs`.
 
-use super::shared::reply_help;
+use super::shared::{help_entry, reply_help};
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::acl::{self, registry::registry, Reason, User, UserId, DEFAULT_USER};
 use crate::state::Action;
@@ -18,6 +18,8 @@ const SUB: Command = Command {
 };
 const SUB_PLAIN: Command = Command { flags: flag::NOSCRIPT | flag::LOADING | flag::STALE, acl: "slow", ..SUB };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "acl",
     arity: -2,
@@ -32,6 +34,8 @@ pub static COMMANDS: &[Command] = &[Command {
     ..BASE
 }];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SUBCOMMANDS: &[Command] = &[
     Command {
         name: "cat",
@@ -86,15 +90,7 @@ static SUBCOMMANDS: &[Command] = &[
         ],
         ..SUB
     },
-    Command {
-        name: "help",
-        arity: 2,
-        flags: flag::LOADING | flag::STALE,
-        acl: "slow",
-        summary: "Show helpful text about the different subcommands",
-        handler: acl_help,
-        ..SUB
-    },
+    help_entry(SUB, acl_help),
     Command {
         name: "list",
         arity: 2,

@@ -36,6 +36,8 @@ const ERR_BIT: &str = "ERR bit is not an integer or out of range";
 const ERR_TYPE: &str =
     "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "setbit",
@@ -490,20 +492,31 @@ fn setbit(ctx: &mut Ctx, args: Args) {
     ctx.reply().int(old as i64);
 }
 
-/// GETBIT key offset
-fn getbit(ctx: &mut Ctx, args: Args) {
-    let Some(off) = bit_offset(ctx, args.get(2), 0) else { return };
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
+/// The string at `key` for GETBIT, BITCOUNT and BITPOS: its bytes (an integer-encoded one's text written into
+/// `tmp`) and the reply, or None after replying `missing` (no key) or WRONGTYPE.
+fn read_bits<'c>(
+    ctx: &'c mut Ctx,
+    key: &[u8],
+    tmp: &'c mut [u8; 24],
+    missing: i64,
+) -> Option<(&'c [u8], &'c mut Reply)> {
+    let (e, r) = ctx.lookup(Access::READ, key);
     let Some(e) = e else {
-        r.int(0);
-        return;
+        r.int(missing);
+        return None;
     };
     let Some(s) = e.as_str() else {
         r.err_wrongtype();
-        return;
+        return None;
     };
+    Some((s.bytes(tmp), r))
+}
+
+/// GETBIT key offset
+fn getbit(ctx: &mut Ctx, args: Args) {
+    let Some(off) = bit_offset(ctx, args.get(2), 0) else { return };
     let mut tmp = [0u8; 24];
-    let p = s.bytes(&mut tmp);
+    let Some((p, r)) = read_bits(ctx, args.get(1), &mut tmp, 0) else { return };
     let set = p.get((off >> 3) as usize).is_some_and(|&b| b & (0x80 >> (off & 7)) != 0);
     r.int(set as i64);
 }
@@ -522,17 +535,8 @@ fn index_unit(r: &mut Reply, a: &[u8]) -> Option<bool> {
 
 /// BITCOUNT key [start end [BYTE | BIT]]
 fn bitcount(ctx: &mut Ctx, args: Args) {
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let Some(e) = e else {
-        r.int(0);
-        return;
-    };
-    let Some(s) = e.as_str() else {
-        r.err_wrongtype();
-        return;
-    };
     let mut tmp = [0u8; 24];
-    let p = s.bytes(&mut tmp);
+    let Some((p, r)) = read_bits(ctx, args.get(1), &mut tmp, 0) else { return };
     let range = match args.len() {
         2 => bit_range(0, -1, p.len(), false),
         4 | 5 => {
@@ -570,18 +574,9 @@ fn bitpos(ctx: &mut Ctx, args: Args) {
         }
         None => return,
     };
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    // A missing key is an endless run of zeros.
-    let Some(e) = e else {
-        r.int(if bit { -1 } else { 0 });
-        return;
-    };
-    let Some(s) = e.as_str() else {
-        r.err_wrongtype();
-        return;
-    };
     let mut tmp = [0u8; 24];
-    let p = s.bytes(&mut tmp);
+    // A missing key is an endless run of zeros.
+    let Some((p, r)) = read_bits(ctx, args.get(1), &mut tmp, if bit { -1 } else { 0 }) else { return };
     let (range, end_given) = match args.len() {
         3 => (bit_range(0, -1, p.len(), false), false),
         4..=6 => {

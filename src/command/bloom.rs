@@ -43,6 +43,8 @@ macro_rules! bf_command {
     };
 }
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     bf_command!(
         "bf.reserve",

@@ -930,6 +930,8 @@ fn links(ctx: &mut Ctx, _args: Args) {
     }
 }
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "cluster",
@@ -1002,6 +1004,8 @@ pub static COMMANDS: &[Command] = &[
     },
 ];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SUBCOMMANDS: &[Command] = &[
     Command {
         name: "addslots",
@@ -1160,18 +1164,7 @@ static SUBCOMMANDS: &[Command] = &[
         handler: getkeysinslot,
         ..BASE
     },
-    Command {
-        name: "help",
-        arity: 2,
-        flags: flag::LOADING | flag::STALE,
-        acl: "slow",
-        group: Group::Cluster,
-        since: "5.0.0",
-        summary: "Show helpful text about the different subcommands",
-        complexity: "O(1)",
-        handler: help,
-        ..BASE
-    },
+    Command { group: Group::Cluster, since: "5.0.0", complexity: "O(1)", ..super::shared::help_entry(BASE, help) },
     Command {
         name: "info",
         arity: 2,

@@ -20,6 +20,8 @@ const CMS: Command = Command { since: "2.0.0", ..super::shared::PROB_COMMAND };
 const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::MODULE;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "cms.initbydim",

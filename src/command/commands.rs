@@ -18,6 +18,8 @@ const SUB: Command = Command {
     ..BASE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SUBCOMMANDS: &[Command] = &[
     Command { name: "count", arity: 2, summary: "Get total number of Redis commands", handler: command_count, ..SUB },
     Command {
@@ -84,6 +86,8 @@ static SUBCOMMANDS: &[Command] = &[
     },
 ];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "command",
     arity: -1,
@@ -589,36 +593,34 @@ fn getkeys(args: Args) -> Result<FoundKeys, &'static str> {
 
 /// COMMAND GETKEYS command arg [arg ...]
 fn command_getkeys(ctx: &mut Ctx, args: Args) {
-    match getkeys(args) {
-        Err(e) => ctx.reply().error(e),
-        Ok((owned, keys)) => {
-            let argv = owned.args();
-            let r = ctx.reply();
-            r.array(keys.len());
-            for (i, _) in keys {
-                r.bulk(argv.get(i));
-            }
-        }
-    }
+    reply_keys(ctx, args, false)
 }
 
 /// COMMAND GETKEYSANDFLAGS command arg [arg ...]
 fn command_getkeysandflags(ctx: &mut Ctx, args: Args) {
-    match getkeys(args) {
-        Err(e) => ctx.reply().error(e),
-        Ok((owned, keys)) => {
-            let argv = owned.args();
-            let r = ctx.reply();
-            r.array(keys.len());
-            for (i, flags) in keys {
-                r.array(2);
-                r.bulk(argv.get(i));
-                let flags = key_spec_flags(flags);
-                r.set(flags.len());
-                for f in flags {
-                    r.simple(f);
-                }
-            }
+    reply_keys(ctx, args, true)
+}
+
+/// GETKEYS's reply (each key), or GETKEYSANDFLAGS's (each key with its key-spec flags).
+fn reply_keys(ctx: &mut Ctx, args: Args, with_flags: bool) {
+    let (owned, keys) = match getkeys(args) {
+        Ok(k) => k,
+        Err(e) => return ctx.reply().error(e),
+    };
+    let argv = owned.args();
+    let r = ctx.reply();
+    r.array(keys.len());
+    for (i, flags) in keys {
+        if !with_flags {
+            r.bulk(argv.get(i));
+            continue;
+        }
+        r.array(2);
+        r.bulk(argv.get(i));
+        let flags = key_spec_flags(flags);
+        r.set(flags.len());
+        for f in flags {
+            r.simple(f);
         }
     }
 }

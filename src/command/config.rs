@@ -17,6 +17,8 @@ const SUB: Command = Command {
     ..BASE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SUBCOMMANDS: &[Command] = &[
     Command {
         name: "get",
@@ -54,18 +56,11 @@ static SUBCOMMANDS: &[Command] = &[
         handler: config_rewrite,
         ..SUB
     },
-    Command {
-        name: "help",
-        arity: 2,
-        flags: flag::LOADING | flag::STALE,
-        acl: "slow",
-        since: "5.0.0",
-        summary: "Show helpful text about the different subcommands",
-        handler: config_help,
-        ..SUB
-    },
+    Command { since: "5.0.0", ..super::shared::help_entry(SUB, config_help) },
 ];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "config",
     arity: -2,

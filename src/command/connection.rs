@@ -14,6 +14,8 @@ use crate::util::parse_i64;
 
 const CONN: Command = Command { group: Group::Connection, ..BASE };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "ping",
@@ -100,6 +102,8 @@ const CLIENT_SUB: Command = Command {
     ..BASE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static CLIENT_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "unblock",
@@ -808,7 +812,7 @@ fn parse_kill_filters<'a>(ctx: &mut Ctx, args: Args<'a>, f: &mut KillFilter<'a>)
 
 /// `CLIENT KILL ip:port | <filter value> ...`
 ///
-/// Other clients are closed by the event loop after this command (`Action::KillClient`); the caller itself is
+/// Other clients are closed by the event loop after this command ([`Action::KillClient`]); the caller itself is
 /// closed once its reply is written.
 fn client_kill(ctx: &mut Ctx, args: Args) {
     let old_form = args.len() == 3;

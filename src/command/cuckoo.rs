@@ -46,6 +46,8 @@ const ADD_COMPLEXITY: &str = "O(k + i), where k is the number of sub-filters and
 const INSERT_COMPLEXITY: &str =
     "O(n * (k + i)), where n is the number of items, k is the number of sub-filters and i is maxIterations";
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     cf_command!(
         "cf.reserve",

@@ -7,6 +7,8 @@ use crate::command::Access;
 use crate::config::notify as nc;
 use crate::persist::rdb;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "dump",
@@ -48,7 +50,7 @@ pub static COMMANDS: &[Command] = &[
 /// clients, which are all ferredis has (no replication master, no ACL users with `skip-sanitize-payload`).
 ///
 /// NOTE for the config owner: the directive is read from the stored-directive table by name; if it becomes a
-/// typed `Config` field, change this one function.
+/// typed [`Config`](crate::config::Config) field, change this one function.
 pub fn sanitize_dump_payload(ctx: &Ctx) -> bool {
     matches!(ctx.config().extra.get("sanitize-dump-payload").map(String::as_str), Some("yes") | Some("clients"))
 }

@@ -38,6 +38,8 @@ const RW_KEYS: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RW access update")
 const RO_KEYS: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RO access")
     .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "fcall",
@@ -67,6 +69,8 @@ pub static COMMANDS: &[Command] = &[
     },
 ];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SUBCOMMANDS: &[Command] = &[
     Command {
         name: "delete",

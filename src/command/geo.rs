@@ -37,6 +37,8 @@ const STORE_AFTER: FindKeys = FindKeys::Range { lastkey: 0, keystep: 1, limit: 0
 const UNITS_HISTORY: (&str, &str) = ("7.0.0", "Added support for uppercase unit names.");
 const ANY_HISTORY: (&str, &str) = ("6.2.0", "Added the `ANY` option for `COUNT`.");
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "geoadd",

@@ -23,6 +23,8 @@ const HLL: Command = Command { group: Group::HyperLogLog, since: "2.8.9", ..BASE
 const INVALID: &str = "INVALIDOBJ Corrupted HLL object detected";
 const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "pfadd",

@@ -27,6 +27,8 @@ use crate::resp::reply::Reply;
 use crate::util::parse_i64;
 use std::cmp::Ordering;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "increx",
     arity: -2,

@@ -10,6 +10,8 @@ use crate::state::ServerState;
 use crate::sys::process::{cpu_times, CpuOf};
 use std::fmt::Write;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "info",
     arity: -1,
@@ -47,6 +49,8 @@ pub fn bytes_to_human(n: u64) -> String {
     }
 }
 
+// Two lists in Redis's section order: the default set is all but commandstats, latencystats and keysizes, which
+// fall between the others, so neither list is the other plus a tail.
 const DEFAULT_SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -691,9 +695,9 @@ fn keyspace(out: &mut String, srv: &ServerState) {
     }
 }
 
-/// Redis 8's `keysizes` section: per database holding keys, one line per type with keys, its power-of-two bins
-/// from the smallest (`db0_distrib_strings_sizes:2=1,4K=3`), empty bins left out (see `keyspace::keysizes`).
-/// The header alone when every database is empty.
+/// Redis 8's `keysizes` section: per database holding keys, one line per type with keys, its power-of-two bins from the
+/// smallest (`db0_distrib_strings_sizes:2=1,4K=3`), empty bins left out (see
+/// [`keyspace::keysizes`](crate::keyspace::keysizes)). The header alone when every database is empty.
 fn keysizes(out: &mut String, srv: &ServerState) {
     out.push_str("# Keysizes\r\n");
     for (i, db) in srv.dbs.iter().enumerate() {

@@ -18,6 +18,8 @@ const SUB: Command = Command {
     ..BASE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "latency",
     arity: -2,
@@ -31,6 +33,8 @@ pub static COMMANDS: &[Command] = &[Command {
     ..SUB
 }];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SUBCOMMANDS: &[Command] = &[
     Command {
         name: "doctor",

@@ -13,6 +13,8 @@ use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::REDIS_VERSION;
 use crate::util::Rng;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "lolwut",
     arity: -1,

@@ -216,9 +216,10 @@ fn parse_exp(s: &[u8]) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-/// Decimal `digits[.digits][e[+-]digits]` as `num / den`. Exponents far outside the representable range are
-/// clamped: they overflow or underflow either way.
-fn parse_dec(s: &[u8]) -> Option<(Big, Big, i64)> {
+/// `digits[.digits][<exp>[+-]digits]` in `radix` (10 or 16), `exp` being the exponent letter (`e` or `p`, either
+/// case): the mantissa's value with the dot ignored, the count of digits after the dot and the exponent's value.
+/// None when there is no digit or something else follows.
+fn parse_mantissa(s: &[u8], radix: u32, exp_letter: u8) -> Option<(Big, i64, i64)> {
     let mut digits = Big::zero();
     let mut ndigits = 0usize;
     let mut frac = 0i64;
@@ -226,8 +227,8 @@ fn parse_dec(s: &[u8]) -> Option<(Big, Big, i64)> {
     let mut i = 0;
     while i < s.len() {
         let c = s[i];
-        if c.is_ascii_digit() {
-            digits.mul_small_add(10, (c - b'0') as u32);
+        if let Some(d) = (c as char).to_digit(radix) {
+            digits.mul_small_add(radix, d);
             ndigits += 1;
             if seen_dot {
                 frac += 1;
@@ -244,11 +245,18 @@ fn parse_dec(s: &[u8]) -> Option<(Big, Big, i64)> {
     }
     let mut exp = 0i64;
     if i < s.len() {
-        if s[i] != b'e' && s[i] != b'E' {
+        if !s[i].eq_ignore_ascii_case(&exp_letter) {
             return None;
         }
         exp = parse_exp(&s[i + 1..])?;
     }
+    Some((digits, frac, exp))
+}
+
+/// Decimal `digits[.digits][e[+-]digits]` as `num / den`. Exponents far outside the representable range are
+/// clamped: they overflow or underflow either way.
+fn parse_dec(s: &[u8]) -> Option<(Big, Big, i64)> {
+    let (digits, frac, exp) = parse_mantissa(s, 10, b'e')?;
     let e10 = (exp - frac).clamp(-20_000, 20_000);
     if e10 >= 0 {
         Some((digits.mul_pow10(e10 as usize), Big::from_u64(1), 0))
@@ -259,36 +267,7 @@ fn parse_dec(s: &[u8]) -> Option<(Big, Big, i64)> {
 
 /// Hex `hexdigits[.hexdigits][p[+-]digits]` (after `0x`) as `num * 2^e2`.
 fn parse_hex(s: &[u8]) -> Option<(Big, Big, i64)> {
-    let mut digits = Big::zero();
-    let mut ndigits = 0usize;
-    let mut frac = 0i64;
-    let mut seen_dot = false;
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        if let Some(d) = (c as char).to_digit(16) {
-            digits.mul_small_add(16, d);
-            ndigits += 1;
-            if seen_dot {
-                frac += 1;
-            }
-        } else if c == b'.' && !seen_dot {
-            seen_dot = true;
-        } else {
-            break;
-        }
-        i += 1;
-    }
-    if ndigits == 0 {
-        return None;
-    }
-    let mut exp = 0i64;
-    if i < s.len() {
-        if s[i] != b'p' && s[i] != b'P' {
-            return None;
-        }
-        exp = parse_exp(&s[i + 1..])?;
-    }
+    let (digits, frac, exp) = parse_mantissa(s, 16, b'p')?;
     let e2 = (exp - 4 * frac).clamp(-80_000, 80_000);
     Some((digits, Big::from_u64(1), e2))
 }

@@ -16,6 +16,8 @@ use crate::persist::rdb;
 use crate::util::{itoa_buf, parse_i64};
 use std::time::Duration;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "migrate",
     arity: -6,

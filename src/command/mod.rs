@@ -40,14 +40,14 @@
 //!      └─▶ ServerState::key_changed: dirty += n, WATCH, blocked clients, tracking invalidation (sent at once)
 //! ```
 //!
-//! Settling is the only route to `ServerState::key_changed` from a handler (the method that reaches it is private
-//! to [`door`], `command/context/door.rs`). The type system cannot prove that a handle was settled, so the check is at run time: a handle
-//! dropped while open panics in debug builds, and the test suites run every handler path they reach through it.
-//! In release builds the handle is a key slice and a database index, settled at no cost. Deleting a whole key
-//! has shortcuts that open, act and settle at once ([`Ctx::delete_key`], [`Ctx::unlink_key`]), and the writes
-//! Redis counts without signalling the key (a stream's consumer groups, XSETID) settle their handle as
-//! [`KeyWrite::unsignalled`] and count with [`Ctx::count_changes`]. Keyspace events stay with the handler ([`Ctx::notify`]), in Redis's order, since
-//! their names differ per command.
+//! Settling is the only route to [`ServerState::key_changed`](crate::state::ServerState::key_changed) from a handler
+//! (the method that reaches it is private to [`door`], `command/context/door.rs`). The type system cannot prove that a
+//! handle was settled, so the check is at run time: a handle dropped while open panics in debug builds, and the test
+//! suites run every handler path they reach through it. In release builds the handle is a key slice and a database
+//! index, settled at no cost. Deleting a whole key has shortcuts that open, act and settle at once
+//! ([`Ctx::delete_key`], [`Ctx::unlink_key`]), and the writes Redis counts without signalling the key (a stream's
+//! consumer groups, XSETID) settle their handle as [`KeyWrite::unsignalled`] and count with [`Ctx::count_changes`].
+//! Keyspace events stay with the handler ([`Ctx::notify`]), in Redis's order, since their names differ per command.
 
 #![forbid(unsafe_code)]
 

@@ -8,7 +8,7 @@
 //! loaded here. The reply is Redis's in every case. LOAD, LOADEX and UNLOAD are refused unless
 //! `enable-module-command` allows the client (Redis's `CMD_PROTECTED`, checked in admission).
 
-use super::shared::reply_help;
+use super::shared::{help_entry, reply_help};
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::command_spec::BUILT_IN;
 use crate::log::LogLevel;
@@ -28,6 +28,8 @@ const SUB: Command = Command {
     ..BASE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "module",
     arity: -2,
@@ -41,17 +43,10 @@ pub static COMMANDS: &[Command] = &[Command {
     ..BASE
 }];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SUBCOMMANDS: &[Command] = &[
-    Command {
-        name: "help",
-        arity: 2,
-        flags: flag::LOADING | flag::STALE,
-        acl: "slow",
-        since: "5.0.0",
-        summary: "Show helpful text about the different subcommands",
-        handler: module_help,
-        ..SUB
-    },
+    Command { since: "5.0.0", ..help_entry(SUB, module_help) },
     Command {
         name: "list",
         arity: 2,

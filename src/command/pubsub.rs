@@ -11,6 +11,8 @@ const PUBLISH_FLAGS: u64 = flag::PUBSUB | flag::LOADING | flag::STALE | flag::FA
 const SUB: Command =
     Command { arity: -2, flags: PUBSUB_FLAGS, acl: "pubsub slow", group: Group::PubSub, since: "2.0.0", ..BASE };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "subscribe",
@@ -126,6 +128,8 @@ const PUBSUB_SUB: Command = Command {
     ..BASE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static PUBSUB_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "channels",
@@ -171,17 +175,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         handler: pubsub_shardnumsub,
         ..PUBSUB_SUB
     },
-    Command {
-        name: "help",
-        arity: 2,
-        flags: flag::LOADING | flag::STALE,
-        acl: "slow",
-        since: "6.2.0",
-        summary: "Show helpful text about the different subcommands",
-        complexity: "O(1)",
-        handler: pubsub_help,
-        ..PUBSUB_SUB
-    },
+    Command { since: "6.2.0", complexity: "O(1)", ..super::shared::help_entry(PUBSUB_SUB, pubsub_help) },
 ];
 
 fn names<'a>(args: &Args<'a>, from: usize) -> Vec<&'a [u8]> {
@@ -201,6 +195,7 @@ fn do_unsubscribe(ctx: &mut Ctx, args: Args, kind: Kind) {
 }
 
 /// SUBSCRIBE channel [channel ...]
+// Thin handlers, one per command, over one generic function a kind (the architecture guide's style 8): alike by design.
 fn subscribe(ctx: &mut Ctx, args: Args) {
     do_subscribe(ctx, args, Kind::Channel)
 }

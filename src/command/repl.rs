@@ -1,6 +1,6 @@
 //! Replication commands: SYNC, PSYNC, REPLCONF, ROLE, REPLICAOF / SLAVEOF. Handlers decide and record; what needs
 //! the event loop (forking the RDB, connecting to a master, closing clients) is left in `srv.repl` for the server
-//! to do right after the command (see `crate::state::repl` and `server/repl.rs`).
+//! to do right after the command (see [`crate::state::repl`] and `server/repl.rs`).
 
 use super::shared::{int_arg, ms_timeout_arg, positive_long_arg, range_long_arg};
 use super::{flag, Args, Command, Ctx, Group, BASE};
@@ -12,6 +12,8 @@ use crate::state::repl::{
 
 const SERVER: Command = Command { group: Group::Server, complexity: "O(1)", ..BASE };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "sync",
@@ -120,7 +122,7 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// FAILOVER [TO host port \[FORCE\]] \[ABORT\] [TIMEOUT ms] (Redis's `failoverCommand`); the server's cron and
-/// before-sleep hook carry it on (see `crate::state::repl::failover`).
+/// before-sleep hook carry it on (see [`crate::state::repl::failover`]).
 fn failover(ctx: &mut Ctx, args: Args) {
     use crate::state::repl::failover::{self as fo, State};
     let rest: Vec<&[u8]> = args.iter().skip(1).collect();

@@ -1,8 +1,9 @@
 //! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT EXISTS | FLUSH | HELP | KILL | LOAD (Redis 7.0's eval.c).
 //!
-//! The work is in [`crate::scripting`]. EVAL* and SCRIPT LOAD run with the server as the script host (so
-//! `redis.call` goes through its full call path): `Server::call` runs them itself (`server/scripting.rs`), and
-//! their table entries hold `shared::run_by_server`.
+//! The work is in [`crate::scripting`]. EVAL* and SCRIPT LOAD run with the server as the script host (so `redis.call`
+//! goes through its full call path): [`Server::call`](crate::server::Server::call) runs them itself
+//! (`server/scripting.rs`), and their table entries hold
+//! [`shared::run_by_server`](crate::command::shared::run_by_server).
 
 use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
@@ -24,6 +25,8 @@ const RO_KEYS: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RO access")
     .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
 const RO_KEYS_NO_NOTES: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RO access")];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "eval",
@@ -83,6 +86,8 @@ pub static COMMANDS: &[Command] = &[
 const SUB: Command =
     Command { flags: flag::NOSCRIPT, acl: "slow scripting", group: Group::Scripting, since: "2.6.0", ..BASE };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SCRIPT_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "debug",
@@ -163,7 +168,7 @@ pub fn is_script_load(cmd: &Command) -> bool {
     std::ptr::eq(cmd, &SCRIPT_SUBCOMMANDS[5])
 }
 
-/// SCRIPT DEBUG YES|SYNC|NO: the client's next EVAL runs in a Lua debugging session (`crate::scripting::ldb`),
+/// SCRIPT DEBUG YES|SYNC|NO: the client's next EVAL runs in a Lua debugging session ([`crate::scripting::ldb`]),
 /// forked (YES) or in the server (SYNC). As in Redis, YES after SYNC keeps the session synchronous.
 fn script_debug(ctx: &mut Ctx, args: Args) {
     use crate::net::client::flags as cf;

@@ -32,6 +32,8 @@ macro_rules! sub {
     };
 }
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SUBCOMMANDS: &[Command] = &[
     sub!("ckquorum", 3, "Check for a Sentinel quorum", ckquorum, "master-name"),
     Command {
@@ -139,6 +141,8 @@ static SUBCOMMANDS: &[Command] = &[
     },
 ];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "sentinel",
     arity: -2,

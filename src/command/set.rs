@@ -15,6 +15,8 @@ use crate::keyspace::types::set::Set;
 use crate::resp::reply::Reply;
 use crate::util::{glob_match, parse_i64};
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "sadd",
@@ -897,40 +899,41 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
     }
 }
 
+/// The six algebra commands' arguments: `[destination] key [key ...]`, the destination first when `store`.
+fn algebra_args(ctx: &mut Ctx, args: Args, store: bool, op: Op) {
+    let first = if store { 2 } else { 1 };
+    let keys: Vec<&[u8]> = args.iter().skip(first).collect();
+    algebra(ctx, &keys, store.then(|| args.get(1)), op);
+}
+
 /// SINTER key [key ...]
 fn sinter(ctx: &mut Ctx, args: Args) {
-    let keys: Vec<&[u8]> = args.iter().skip(1).collect();
-    algebra(ctx, &keys, None, Op::Inter);
+    algebra_args(ctx, args, false, Op::Inter)
 }
 
 /// SINTERSTORE destination key [key ...]
 fn sinterstore(ctx: &mut Ctx, args: Args) {
-    let keys: Vec<&[u8]> = args.iter().skip(2).collect();
-    algebra(ctx, &keys, Some(args.get(1)), Op::Inter);
+    algebra_args(ctx, args, true, Op::Inter)
 }
 
 /// SUNION key [key ...]
 fn sunion(ctx: &mut Ctx, args: Args) {
-    let keys: Vec<&[u8]> = args.iter().skip(1).collect();
-    algebra(ctx, &keys, None, Op::Union);
+    algebra_args(ctx, args, false, Op::Union)
 }
 
 /// SUNIONSTORE destination key [key ...]
 fn sunionstore(ctx: &mut Ctx, args: Args) {
-    let keys: Vec<&[u8]> = args.iter().skip(2).collect();
-    algebra(ctx, &keys, Some(args.get(1)), Op::Union);
+    algebra_args(ctx, args, true, Op::Union)
 }
 
 /// SDIFF key [key ...]
 fn sdiff(ctx: &mut Ctx, args: Args) {
-    let keys: Vec<&[u8]> = args.iter().skip(1).collect();
-    algebra(ctx, &keys, None, Op::Diff);
+    algebra_args(ctx, args, false, Op::Diff)
 }
 
 /// SDIFFSTORE destination key [key ...]
 fn sdiffstore(ctx: &mut Ctx, args: Args) {
-    let keys: Vec<&[u8]> = args.iter().skip(2).collect();
-    algebra(ctx, &keys, Some(args.get(1)), Op::Diff);
+    algebra_args(ctx, args, true, Op::Diff)
 }
 
 /// The arguments of SINTERCARD, SUNIONCARD and SDIFFCARD: `numkeys key [key ...]`, then LIMIT (and APPROX when

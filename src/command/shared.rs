@@ -1,9 +1,8 @@
 //! Helpers every command family uses, one copy each: Redis's HELP reply layout, the handler of a subcommand container,
-//! and the integer-argument parsers (`get*FromObjectOrReply`), which used to be spread over `keys.rs`,
-//! `commands.rs`, `set.rs`, `string.rs`, `list.rs` and `debug.rs`; and the key writes the collection families share
-//! (a STORE destination set or deleted, elements removed), which report through the single-key door.
+//! and the integer-argument parsers (`get*FromObjectOrReply`); and the key writes the collection families share (a
+//! STORE destination set or deleted, elements removed), which report through the single-key door.
 
-use super::{Args, Ctx, KeyWrite};
+use super::{flag, Args, Command, Ctx, Handler, KeyWrite};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, Value};
 use crate::resp::reply::Reply;
@@ -24,6 +23,21 @@ pub(crate) fn container(ctx: &mut Ctx, args: Args) {
 /// rather than a half run.
 pub(crate) fn run_by_server(ctx: &mut Ctx, _args: Args) {
     ctx.reply().error("ERR this command runs only through the server's call path");
+}
+
+/// A container's HELP subcommand entry as Redis's JSON files describe most of them: arity 2, `loading` and `stale`,
+/// ACL category `slow`, the common summary; `base` (the container's subcommand base) gives the rest, and a caller
+/// sets what its entry has on top (`since`, `complexity`) with `Command { .., ..help_entry(..) }`.
+pub(crate) const fn help_entry(base: Command, handler: Handler) -> Command {
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "slow",
+        summary: "Show helpful text about the different subcommands",
+        handler,
+        ..base
+    }
 }
 
 /// Replies a HELP text the way Redis's `addReplyHelp` does: a header line naming the command (upper case), the

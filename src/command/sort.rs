@@ -16,6 +16,8 @@ use crate::keyspace::types::list::List;
 use crate::keyspace::types::zset::ZSet;
 use std::cmp::Ordering;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "sort",
@@ -429,16 +431,8 @@ fn sort_ro(ctx: &mut Ctx, args: Args) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::test_support::Harness;
+    use crate::command::test_support::{bulks, Harness};
     use crate::command::OwnedArgs;
-
-    fn bulks(items: &[&str]) -> String {
-        let mut s = format!("*{}\r\n", items.len());
-        for i in items {
-            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-        }
-        s
-    }
 
     /// A list in the given order, built with SORT itself (a sorted set by rank, stored unsorted).
     fn make_list(h: &mut Harness, key: &str, items: &[&str]) {

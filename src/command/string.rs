@@ -14,6 +14,8 @@ use crate::resp::reply::Reply;
 const TWO_KEYS: KeySpec = KeySpec { first: 1, last: 2, step: 1 };
 const MSET_KEYS: KeySpec = KeySpec { first: 1, last: -1, step: 2 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "get",

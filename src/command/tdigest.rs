@@ -28,6 +28,8 @@ macro_rules! td_command {
     };
 }
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     td_command!(
         "tdigest.create",
@@ -523,7 +525,7 @@ fn short_decimal(s: &[u8]) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
-/// C's `(long long)d` on x86-64 (`cvttsd2si`): NaN and out-of-range values become `i64::MIN`.
+/// C's `(long long)d` on x86-64 (`cvttsd2si`): NaN and out-of-range values become [`i64::MIN`].
 fn c_ll(d: f64) -> i64 {
     // 2^63 is the first double past the range.
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;

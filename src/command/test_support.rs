@@ -84,3 +84,12 @@ impl Harness {
         out
     }
 }
+
+/// The RESP2 array of bulk strings `items` is, as a reply's bytes: the expected side of a test.
+pub fn bulks(items: &[&str]) -> String {
+    let mut s = format!("*{}\r\n", items.len());
+    for i in items {
+        s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+    }
+    s
+}

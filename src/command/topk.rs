@@ -24,6 +24,8 @@ const TOPK: Command = Command {
 };
 const WRITE: u64 = super::shared::PROB_WRITE;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "topk.reserve",

@@ -71,7 +71,7 @@ pub struct Directive {
     /// The older name Redis still accepts (`hash-max-ziplist-entries`, `slaveof`, ...).
     pub alias: Option<&'static str>,
     pub kind: Kind,
-    /// Default, for stored kinds only (typed fields take theirs from `Config::default`).
+    /// Default, for stored kinds only (typed fields take theirs from [`Config::default`]).
     pub default: &'static str,
     pub flags: u8,
     /// For features not built yet: the only value accepted (canonical form), e.g. `no` for `appendonly`.

@@ -359,7 +359,7 @@ pub struct Config {
     /// Sentinel mode (`--sentinel`, or a binary named `*redis-sentinel*`): the port defaults to 26379, protected
     /// mode to off, and `sentinel ...` lines are queued in [`Config::sentinel_lines`] for the sentinel to read.
     pub sentinel_mode: bool,
-    /// The `sentinel <args>` lines read in sentinel mode, in order, for `crate::sentinel` to apply once the whole
+    /// The `sentinel <args>` lines read in sentinel mode, in order, for [`crate::sentinel`] to apply once the whole
     /// configuration is read (Redis's `queueSentinelConfig`): this layer does not know their rules.
     pub sentinel_lines: Vec<SentinelLine>,
 }
@@ -433,6 +433,8 @@ impl Default for Config {
             proc_title_template: "{title} {listen-addr} {server-mode}".into(),
             crash_log_enabled: true,
             activerehashing: true,
+            // The collection thresholds repeat `types::Thresholds::default()` (the types must not name the
+            // configuration); `keyspace::tests` holds the two lists equal.
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             hash_max_listpack_entries: 512,

@@ -9,7 +9,7 @@
 //! keys with a TTL (`INFO keyspace`); the active expiry cycle walks the keyspace itself with a cursor
 //! ([`Db::expire_scan_step`]) and looks at the entries that carry a TTL (`state::expire`, the active cycle).
 //!
-//! The table is private to the keyspace: everything else reaches keys through `Db`'s methods, named after Redis's
+//! The table is private to the keyspace: everything else reaches keys through [`Db`]'s methods, named after Redis's
 //! (`lookup` for `lookupKey`, `set_key` for `setKey`, `insert_with_expire` for `dbAdd` in a load, `find` for
 //! `dbFind`, `iter` for `dbIterator`, `scan`, `random_key`, `sample`, `reserve` for `dictExpand`), so every change
 //! of a key's presence, TTL or hash-field TTLs passes the code that keeps the indexes below.
@@ -63,10 +63,10 @@ pub struct Db {
     /// notes the key there. `None` otherwise, which costs one predictable branch per insert or remove.
     pub(super) slots: Option<Box<SlotIndex>>,
     /// The hashes some of whose fields carry a TTL, by the time each is due for active field expiry (Redis 7.4's
-    /// `db->hexpires`): `(t, key)` where `t` is at or before the hash's earliest field expiry and the hash
-    /// remembers it (`Hash::filed`). Inserting a hash with TTLs files it, removing it unfiles it; a command that
-    /// gives a field an earlier TTL refiles it ([`Db::refile_hash`]). An entry whose key no longer holds that hash
-    /// filed at that time is stale and dropped when reached.
+    /// `db->hexpires`): `(t, key)` where `t` is at or before the hash's earliest field expiry and the hash remembers it
+    /// ([`Hash::filed`](crate::keyspace::types::hash::Hash::filed)). Inserting a hash with TTLs files it, removing it
+    /// unfiles it; a command that gives a field an earlier TTL refiles it ([`Db::refile_hash`]). An entry whose key no
+    /// longer holds that hash filed at that time is stale and dropped when reached.
     hexpires: std::collections::BTreeSet<(u64, Box<[u8]>)>,
     /// `INFO keysizes`: the keys counted by type and size, and the entries lent for an in-place change not yet
     /// counted again ([`crate::keyspace::keysizes`]). Every insert and removal below counts its entry.

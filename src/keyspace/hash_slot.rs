@@ -1,7 +1,7 @@
 //! The hash slot of a key (Redis's `keyHashSlot`): CRC16 of the key, or of its `{hash tag}`, modulo 16384.
 //!
-//! A leaf under the keyspace: the slot index (`keyspace::slots`), the cluster's redirection and the bus all
-//! compute slots here, so the keyspace needs nothing of the cluster to count its keys per slot.
+//! A leaf under the keyspace: the slot index ([`keyspace::slots`](crate::keyspace::slots)), the cluster's redirection
+//! and the bus all compute slots here, so the keyspace needs nothing of the cluster to count its keys per slot.
 
 /// Hash slots of the key space.
 pub const SLOTS: usize = 16384;

@@ -10,22 +10,22 @@
 //! Streams and module values (JSON, the probabilistic types) are not counted, as in Redis, whose histogram
 //! covers the five basic types only.
 //!
-//! A [`Keysizes`] belongs to one [`crate::keyspace::db::Db`], and the database keeps it exact: each entry
-//! counts once, under its type and the bin of its current size. Whole-entry changes (an insert, an overwrite,
-//! a removal, expiry, eviction, a flush, SWAPDB's exchange) are counted by the `Db` methods that make them, from
-//! the entry in hand. A caller that knows both sizes of an in-place change (SET over a string, active field
-//! expiry) reports them itself (`Db::size_changed`).
+//! A [`Keysizes`] belongs to one [`crate::keyspace::db::Db`], and the database keeps it exact: each entry counts once,
+//! under its type and the bin of its current size. Whole-entry changes (an insert, an overwrite, a removal, expiry,
+//! eviction, a flush, SWAPDB's exchange) are counted by the [`Db`](crate::keyspace::db::Db) methods that make them,
+//! from the entry in hand. A caller that knows both sizes of an in-place change (SET over a string, active field
+//! expiry) reports them itself ([`Db::size_changed`](crate::keyspace::db::Db::size_changed)).
 //!
-//! **Lends.** Any other in-place change goes through a mutable borrow of the entry, which only the write lookups
-//! hand out (`Db::lookup_lend`, `Db::lend_mut`): they *lend* the entry, remembering where it sits in the table and
-//! its class before the change ([`Lent`]). The lend is *settled* (the entry at that position is counted again
-//! under its class now: one size read and a compare when it stayed in its bin) before anything that could move
-//! entries in the table or change one whole: every other `Db` method that takes the table mutably settles
-//! first, and the door settles when a handler's context goes away. So one entry is lent at a time per database,
-//! and the position still holds it when it is settled; a second write lookup of the same key finds it again
-//! with a key compare instead of a hash lookup (`write_or_create` and the door's entry accessors rely on that,
-//! which keeps a write at one lookup). The lend is remembered while the histogram is off too (without a class),
-//! for that second finding.
+//! **Lends.** Any other in-place change goes through a mutable borrow of the entry, which only the write lookups hand
+//! out ([`Db::lookup_lend`](crate::keyspace::db::Db::lookup_lend),
+//! [`Db::lend_mut`](crate::keyspace::db::Db::lend_mut)): they *lend* the entry, remembering where it sits in the table
+//! and its class before the change ([`Lent`]). The lend is *settled* (the entry at that position is counted again under
+//! its class now: one size read and a compare when it stayed in its bin) before anything that could move entries in the
+//! table or change one whole: every other [`Db`](crate::keyspace::db::Db) method that takes the table mutably settles
+//! first, and the door settles when a handler's context goes away. So one entry is lent at a time per database, and the
+//! position still holds it when it is settled; a second write lookup of the same key finds it again with a key compare
+//! instead of a hash lookup (`write_or_create` and the door's entry accessors rely on that, which keeps a write at one
+//! lookup). The lend is remembered while the histogram is off too (without a class), for that second finding.
 //!
 //! **Kept from the first reading on.** A database counts nothing until its histogram is first read (`INFO
 //! keysizes`, `INFO all` / `everything`, DEBUG KEYSIZES-HIST-ASSERT): [`crate::keyspace::db::Db::track_keysizes`]
@@ -36,8 +36,8 @@
 //! What the bookkeeping costs once on: two size reads and a compare per write (`benches/instr.sh` with
 //! `SETUP="info keysizes"`; the figures are in benches/README.md's keysizes section).
 //!
-//! Tested by the unit tests below (bins, labels, the lend bookkeeping), by `Db`'s invariant check (the
-//! histogram equals a scan, in debug builds: the cron and the tests) and by `tests/types/keysizes.rs`, the
+//! Tested by the unit tests below (bins, labels, the lend bookkeeping), by [`Db`](crate::keyspace::db::Db)'s invariant
+//! check (the histogram equals a scan, in debug builds: the cron and the tests) and by `tests/types/keysizes.rs`, the
 //! port of Redis's `unit/info-keysizes.tcl`.
 
 #![forbid(unsafe_code)]

@@ -13,7 +13,7 @@
 //! An [`Entry`] is a thin pointer to one packed slab allocation holding header, flags, key and (for small strings)
 //! the value itself; see its documentation for the byte layout. What freeing an entry costs is measured here too
 //! ([`Entry::free_effort`]): above [`FREE_EFFORT_THRESHOLD`] a value is big, and is freed on the lazy-free thread
-//! (`keyspace::lazyfree`) by UNLINK and wherever a `lazyfree-lazy-*` setting asks for it.
+//! ([`keyspace::lazyfree`](crate::keyspace::lazyfree)) by UNLINK and wherever a `lazyfree-lazy-*` setting asks for it.
 //!
 //! Tested by the unit and property tests at the end of this file (against a model of the value; reallocation on
 //! set_string/set_int/raw_mut; drop accounting).
@@ -74,8 +74,8 @@ pub use crate::keyspace::types::{Encoding, StrRef};
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
 
 /// Values whose freeing takes more steps than this ([`Entry::free_effort`]) are big: UNLINK and the server's own
-/// deletions hand them to the lazy-free thread (`keyspace::lazyfree`) instead of freeing them on the spot (Redis's
-/// `LAZYFREE_THRESHOLD`).
+/// deletions hand them to the lazy-free thread ([`keyspace::lazyfree`](crate::keyspace::lazyfree)) instead of freeing
+/// them on the spot (Redis's `LAZYFREE_THRESHOLD`).
 pub const FREE_EFFORT_THRESHOLD: usize = 64;
 
 /// Values of the collection types (strings are stored inside [`Entry`] itself).
@@ -205,8 +205,16 @@ pub trait ValueKind: Sized {
     fn into_value(self) -> Value;
 }
 
+/// `ValueKind` for a type held in `Value::$variant` (`boxed`: behind a `Box`, as the stream is), one expansion for
+/// every collection type and the JSON document.
 macro_rules! value_kind {
     ($t:ty, $variant:ident, $ot:ident) => {
+        value_kind!(@ $t, $variant, $ot, std::convert::identity);
+    };
+    ($t:ty, $variant:ident, $ot:ident, boxed) => {
+        value_kind!(@ $t, $variant, $ot, Box::new);
+    };
+    (@ $t:ty, $variant:ident, $ot:ident, $wrap:path) => {
         impl ValueKind for $t {
             const TYPE: ObjType = ObjType::$ot;
             #[inline]
@@ -224,7 +232,7 @@ macro_rules! value_kind {
                 }
             }
             fn into_value(self) -> Value {
-                Value::$variant(self)
+                Value::$variant($wrap(self))
             }
         }
     };
@@ -233,48 +241,8 @@ value_kind!(crate::keyspace::types::list::List, List, List);
 value_kind!(crate::keyspace::types::hash::Hash, Hash, Hash);
 value_kind!(crate::keyspace::types::set::Set, Set, Set);
 value_kind!(crate::keyspace::types::zset::ZSet, ZSet, ZSet);
-
-impl ValueKind for crate::keyspace::types::stream::Stream {
-    const TYPE: ObjType = ObjType::Stream;
-    #[inline]
-    fn of(v: &mut Value) -> Option<&mut Self> {
-        match v {
-            Value::Stream(s) => Some(s),
-            _ => None,
-        }
-    }
-    #[inline]
-    fn of_ref(v: &Value) -> Option<&Self> {
-        match v {
-            Value::Stream(s) => Some(s),
-            _ => None,
-        }
-    }
-    fn into_value(self) -> Value {
-        Value::Stream(Box::new(self))
-    }
-}
-
-impl ValueKind for crate::keyspace::types::json::Json {
-    const TYPE: ObjType = ObjType::Module;
-    #[inline]
-    fn of(v: &mut Value) -> Option<&mut Self> {
-        match v {
-            Value::Json(j) => Some(j),
-            _ => None,
-        }
-    }
-    #[inline]
-    fn of_ref(v: &Value) -> Option<&Self> {
-        match v {
-            Value::Json(j) => Some(j),
-            _ => None,
-        }
-    }
-    fn into_value(self) -> Value {
-        Value::Json(self)
-    }
-}
+value_kind!(crate::keyspace::types::stream::Stream, Stream, Stream, boxed);
+value_kind!(crate::keyspace::types::json::Json, Json, Module);
 
 /// One key and its value, owned by the keyspace dict: a thin pointer to ONE packed allocation from the slab
 /// allocator ([`crate::alloc::slab`]), so a dict slot is 8 bytes and a small string key costs one small chunk.
@@ -295,10 +263,10 @@ impl ValueKind for crate::keyspace::types::json::Json {
 /// key. Adding or removing a TTL reallocates the chunk ([`Entry::set_expire`]); changing it is in place. The
 /// field is unaligned (offset 5) and read with `read_unaligned`.
 ///
-/// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes
-/// were written by `Entry::build` and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
-/// value payload a valid `Value` (inline, so a collection's handle costs no allocation of its own), both owned by
-/// the entry and dropped with it.
+/// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes were
+/// written by [`Entry::build`](crate::keyspace::object::Entry::build) and describe themselves consistently; a raw
+/// payload is a valid `Vec<u8>` and a value payload a valid [`Value`] (inline, so a collection's handle costs no
+/// allocation of its own), both owned by the entry and dropped with it.
 #[repr(transparent)]
 pub struct Entry {
     ptr: NonNull<u8>,
@@ -336,7 +304,7 @@ pub const LRU_MASK: u32 = (1 << LRU_BITS) - 1;
 pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;
 
 /// Integers that Redis shares instead of allocating (`OBJ_SHARED_INTEGERS`); `OBJECT REFCOUNT` reports them as
-/// `i32::MAX` when no maxmemory policy forbids sharing.
+/// [`i32::MAX`] when no maxmemory policy forbids sharing.
 pub const SHARED_INTEGERS: i64 = 10000;
 
 fn header(t: ObjType, e: Encoding, lru: u32) -> u32 {
@@ -642,6 +610,7 @@ impl Entry {
                 // SAFETY: the new payload ends within the same chunk (same chunk size, checked above) and both
                 // old and new payloads are plain bytes with nothing to drop; `&mut self` is exclusive.
                 unsafe {
+                    // `build`'s inline-payload writes again, not shared: both are on SET's path and stay inline.
                     match payload {
                         Payload::Int(n) => {
                             write_varint(p.add(off), zigzag(n));
@@ -1126,7 +1095,8 @@ impl crate::keyspace::dict::DictEntry for Entry {
         Entry::key(self)
     }
 
-    /// The key's cluster hash slot: the keyspace's move log feeds the slot index (`keyspace::slots`).
+    /// The key's cluster hash slot: the keyspace's move log feeds the slot index
+    /// ([`keyspace::slots`](crate::keyspace::slots)).
     #[inline]
     fn group(&self) -> u16 {
         crate::keyspace::hash_slot::key_hash_slot(Entry::key(self)) as u16

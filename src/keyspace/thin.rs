@@ -309,7 +309,7 @@ impl<T> Extend<T> for ThinVec<T> {
 }
 
 impl<T> FromIterator<T> for ThinVec<T> {
-    /// Exactly the capacity of the iterator's lower bound when it is exact (`Vec::drain`, `map` over a slice).
+    /// Exactly the capacity of the iterator's lower bound when it is exact ([`Vec::drain`], `map` over a slice).
     fn from_iter<I: IntoIterator<Item = T>>(items: I) -> ThinVec<T> {
         let items = items.into_iter();
         let mut v = ThinVec::with_capacity(items.size_hint().0);

@@ -2,7 +2,7 @@
 //! constant folding, emitting Lua 5.1 instructions exactly as the reference compiler does.
 //!
 //! The parser (`parse.rs`) drives this module one syntactic element at a time; nothing is built as a tree. An
-//! expression under construction is an `ExpDesc` that says where its value is (a constant, a register, a
+//! expression under construction is an [`ExpDesc`] that says where its value is (a constant, a register, a
 //! global, a table slot, an instruction whose target register is still open, a pending jump...). The generator
 //! discharges it into a register only when the surrounding syntax needs that.
 //!
@@ -107,6 +107,8 @@ impl ExpDesc {
     }
 }
 
+/// The parser's binary operators (lcode.h's `BinOpr`); their arithmetic head repeats the opcodes' and the
+/// metamethod events' names, as in Lua's C sources: three enums of three layers, each in its own order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum BinOpr {
     Add,
@@ -180,7 +182,7 @@ impl UnOpr {
     }
 }
 
-/// A block (`BlockCnt`).
+/// A block ([`BlockCnt`]).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct BlockCnt {
     /// Jumps out of this loop.
@@ -239,7 +241,7 @@ impl Hasher for KHasher {
     }
 }
 
-/// The state of one function being compiled (`FuncState`).
+/// The state of one function being compiled ([`FuncState`]).
 pub(super) struct FuncState {
     pub f: Proto,
     kmap: HashMap<KKey, u32, BuildHasherDefault<KHasher>>,

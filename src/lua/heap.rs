@@ -150,7 +150,7 @@ pub fn str_hash(s: &[u8]) -> u32 {
     h
 }
 
-/// Metamethod events, in Lua 5.1's `TMS` order (the first five are the ones `Table::flags` caches).
+/// Metamethod events, in Lua 5.1's `TMS` order (the first five are the ones [`Table::flags`] caches).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Tm {

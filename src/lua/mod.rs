@@ -1,7 +1,7 @@
 //! ferredis's own Lua 5.1 interpreter, as Redis embeds Lua: the whole language, the base, string, table and math
 //! libraries, and Redis's bundled `cjson`, `cmsgpack`, `bit` and `struct`.
 //!
-//! The interpreter knows nothing of the server; `crate::scripting` embeds it. Redis embeds PUC Lua 5.1; this one
+//! The interpreter knows nothing of the server; [`crate::scripting`] embeds it. Redis embeds PUC Lua 5.1; this one
 //! is written for ferredis, so scripts need no C and no new dependency, and it is tested on its own against
 //! Debian's `lua5.1`/`luac5.1` (the `lua_*` tests).
 //!
@@ -16,7 +16,7 @@
 //!   `luac5.1 -l` is its test oracle, instruction by instruction; `debug::verify` checks every compiled function
 //!   (register, constant and jump ranges) before it runs, and parser recursion is bounded (200 levels).
 //! - **The VM** is a register machine: Lua-to-Lua calls push a frame in the same loop (no Rust recursion). Errors
-//!   are values carried in `Result` (the release build aborts on panic, so nothing unwinds); `ErrorKind::Killed`
+//!   are values carried in `Result` (the release build aborts on panic, so nothing unwinds); [`ErrorKind::Killed`]
 //!   (SCRIPT KILL, the function-load timeout) is the one kind `pcall` cannot catch. Messages name variables as Lua
 //!   5.1 does ("attempt to index local 't' (a nil value)"), by symbolic execution of the bytecode.
 //! - **The collector** is stop-the-world mark-and-sweep with an explicit gray stack, weak tables and Lua 5.1's
@@ -122,7 +122,7 @@ impl Default for Lua {
 }
 
 impl Lua {
-    /// A state with empty globals and no libraries (see `lib::open_libs`).
+    /// A state with empty globals and no libraries (see [`lib::open_libs`]).
     pub fn new() -> Lua {
         let mut heap = Heap::new();
         let globals = heap.new_table(0, 32);
@@ -258,7 +258,7 @@ impl Lua {
         self.heap.table(t).next(k, h).map_err(|_| self.runtime_error("invalid key to 'next'"))
     }
 
-    /// A native function value with upvalues (read them with `lib::native_upvals`).
+    /// A native function value with upvalues (read them with [`lib::native_upvals`]).
     pub fn new_native(&mut self, name: &'static str, f: NativeFn, upvals: Vec<Value>) -> Value {
         let env = self.globals;
         Value::Func(self.heap.new_function(heap::Function::Native(NativeClosure {

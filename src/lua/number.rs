@@ -113,7 +113,8 @@ pub fn str_to_number(s: &[u8]) -> Option<f64> {
     Some(n)
 }
 
-/// A subset of C `strtoul(s, &end, 16)` sufficient for `luaO_str2d`'s fallback.
+/// A subset of C `strtoul(s, &end, 16)` sufficient for `luaO_str2d`'s fallback. `tonumber`'s general `strtoul`
+/// (any base, glibc's overflow rule) is in `lib::base`, above the number reader, which keeps this one to itself.
 fn strtoul16(s: &[u8]) -> Option<(f64, usize)> {
     let mut i = 0;
     while i < s.len() && is_space(s[i]) {

@@ -77,7 +77,7 @@ pub struct Parser<'a> {
     source_name: Rc<str>,
 }
 
-/// Constructor state (`ConsControl`).
+/// Constructor state ([`ConsControl`]).
 struct ConsControl {
     /// Last list item read.
     v: ExpDesc,

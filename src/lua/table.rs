@@ -11,7 +11,8 @@
 //!   from it) and is reused by an insertion whose main position it is.
 //! - `dead` marks a removed entry whose collectable key the collector may have freed: it never matches a lookup,
 //!   only `next`'s identity check.
-//! - String keys carry their hash (`Node::khash`), so the table never needs the string arena.
+//! - String keys carry their hash ([`Node::khash`](crate::lua::table::Node::khash)), so the table never needs the
+//!   string arena.
 //!
 //! Tested by the unit tests below and, for iteration order, by the Lua corpus compared against `lua5.1`.
 
@@ -70,7 +71,7 @@ pub struct Table {
     /// owns its meaning and clears it on every raw set of a `__` key.
     pub flags: u8,
     /// Every raw write fails with [`TableError::ReadOnly`] (Redis protects the globals and the libraries this way;
-    /// set by the embedder, see `crate::scripting::env`).
+    /// set by the embedder, see [`crate::scripting::env`]).
     pub readonly: bool,
 }
 

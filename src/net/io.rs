@@ -1,8 +1,8 @@
 //! A client's socket steps: reading what the socket has into the query ring ([`read_step`]), parsing the
 //! complete commands ahead ([`preparse`]) and writing the pending reply ([`write_step`]). They are the same
 //! wherever they run: on the main thread (every read and write with `io-threads 1`), on the helper threads of
-//! the write fan-out (`super::io_threads`) and on the per-thread event loops of `io-threads-do-reads yes`
-//! (`super::io_loops`). They touch the client alone, never the server.
+//! the write fan-out ([`super::io_threads`]) and on the per-thread event loops of `io-threads-do-reads yes`
+//! ([`super::io_loops`]). They touch the client alone, never the server.
 //!
 //! Tested by the unit tests below (parsing ahead) and end to end by every test that talks to a server.
 
@@ -102,21 +102,12 @@ pub fn write_step(c: &mut Client) -> WriteOut {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::client::ClientState;
     use crate::resp::parse::{Parsed, ProtoError};
-
-    fn client_with(bytes: &[u8]) -> Box<Client> {
-        let mut c = Box::new(Client::new(ClientState::new(1, -1, String::new(), String::new(), 0), None));
-        let w = c.query.writable(bytes.len());
-        w[..bytes.len()].copy_from_slice(bytes);
-        c.query.commit(bytes.len());
-        c
-    }
 
     #[test]
     fn preparse_matches_the_parser_and_stops_at_inline_and_partial() {
         let input = b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n*1\r\n$4\r\nPI";
-        let mut c = client_with(input);
+        let mut c = Client::with_query(input);
         let lim = Limits::default();
         preparse(&mut c, lim);
         let mut spans = Vec::new();
@@ -136,7 +127,7 @@ mod tests {
     #[test]
     fn pending_lists_the_parsed_commands_over_the_unconsumed_bytes() {
         let input = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPI";
-        let mut c = client_with(input);
+        let mut c = Client::with_query(input);
         let lim = Limits::default();
         preparse(&mut c, lim);
         let Client { pre, query, .. } = &mut *c;
@@ -155,7 +146,7 @@ mod tests {
 
     #[test]
     fn other_limits_or_an_error_are_handed_back() {
-        let mut c = client_with(b"*1\r\n$4\r\nPING\r\n*x\r\n");
+        let mut c = Client::with_query(b"*1\r\n$4\r\nPING\r\n*x\r\n");
         let lim = Limits::default();
         preparse(&mut c, lim);
         let mut spans = Vec::new();

@@ -16,14 +16,14 @@
 //! shared, and a thread with nothing to do sleeps in its poller.
 //!
 //! # Which clients go
-//! Only plain request/reply connections (see `Server::io_eligible`): subscribers, MONITORs, blocked and paused
-//! clients, WATCHers, replicas and masters, clients about to close, and every client while client-side caching
-//! or `maxmemory-clients` is on stay with the main thread, because other clients' commands reach into them.
-//! What looks at every client first calls them all home ([`IoLoops::gather`]): commands that look at or act on
-//! other clients (CLIENT, INFO, ACL, CONFIG, DEBUG, MEMORY, SHUTDOWN, FAILOVER, REPLICAOF, SCRIPT, FUNCTION,
-//! CLUSTER, MONITOR, SYNC/PSYNC; at any depth, so inside EXEC and scripts too) and the cron (timeouts, buffer
-//! trims, limits). Each thread gives back every client it holds; a read that raced with the call waits in its slot
-//! until the command is over; they go out again before the loop next sleeps.
+//! Only plain request/reply connections (see [`Server::io_eligible`](crate::server::Server::io_eligible)): subscribers,
+//! MONITORs, blocked and paused clients, WATCHers, replicas and masters, clients about to close, and every client while
+//! client-side caching or `maxmemory-clients` is on stay with the main thread, because other clients' commands reach
+//! into them. What looks at every client first calls them all home ([`IoLoops::gather`]): commands that look at or act
+//! on other clients (CLIENT, INFO, ACL, CONFIG, DEBUG, MEMORY, SHUTDOWN, FAILOVER, REPLICAOF, SCRIPT, FUNCTION,
+//! CLUSTER, MONITOR, SYNC/PSYNC; at any depth, so inside EXEC and scripts too) and the cron (timeouts, buffer trims,
+//! limits). Each thread gives back every client it holds; a read that raced with the call waits in its slot until the
+//! command is over; they go out again before the loop next sleeps.
 //!
 //! # When
 //! As in Redis 7.0 the threads are used only under load (INFO's `io_threads_active`). Redis switches them on for a
@@ -98,7 +98,7 @@ pub enum FromLoop {
     Read(Box<Client>, ReadOut),
     /// Writing the reply failed: the client is to be closed.
     WriteFailed(Box<Client>, io::Error),
-    /// Every client the thread held, after a `ToLoop::Gather` (boxed as the main thread's slots hold them).
+    /// Every client the thread held, after a [`ToLoop::Gather`] (boxed as the main thread's slots hold them).
     #[allow(clippy::vec_box)]
     Gathered(Vec<Box<Client>>),
 }

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! # Ownership
-//! A client's `Box<Client>` is *moved* to a worker inside a `Batch` and moved back when the worker is done; the
+//! A client's `Box<Client>` is *moved* to a worker inside a [`Batch`] and moved back when the worker is done; the
 //! main thread waits for every batch of a pass before it touches any client again (fan-out / fan-in). So one
 //! thread owns a client at a time by construction: no lock and no shared client state on the request path. Only
 //! the two channels per worker synchronise (a futex wake per batch), and a worker with no batch sleeps in `recv`,
@@ -159,15 +159,6 @@ fn worker(rx: Receiver<Batch>, done: Sender<Batch>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::client::ClientState;
-
-    fn client_with(bytes: &[u8]) -> Box<Client> {
-        let mut c = Box::new(Client::new(ClientState::new(1, -1, String::new(), String::new(), 0), None));
-        let w = c.query.writable(bytes.len());
-        w[..bytes.len()].copy_from_slice(bytes);
-        c.query.commit(bytes.len());
-        c
-    }
 
     #[test]
     fn workers_give_every_client_back_in_order() {
@@ -175,7 +166,7 @@ mod tests {
         // Clients without a socket and with a reply pending: each write fails (EBADF) but comes back, in order.
         let items: Vec<Item> = (0..7)
             .map(|i| {
-                let mut c = client_with(b"");
+                let mut c = Client::with_query(b"");
                 c.state.id = i;
                 c.state.reply.ok();
                 Item::new(c)

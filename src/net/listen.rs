@@ -8,7 +8,8 @@
 //!
 //! Invariants: `list` holds every open listener the server must accept on; `retired` holds listeners no longer in
 //! `list` that are still registered with the event loop; `fresh` names fds in `list` not yet registered. The server
-//! drains `retired` and `fresh` right after the command that changed them (see `Action::ListenersChanged`).
+//! drains `retired` and `fresh` right after the command that changed them (see
+//! [`Action::ListenersChanged`](crate::state::Action::ListenersChanged)).
 //!
 //! Tested by `tests/protocol/config_listen.rs` (port and bind changes, both failure paths, against redis-server).
 
@@ -34,7 +35,7 @@ pub struct Listeners {
     pub retired: Vec<Listener>,
     /// Listeners in `list` the event loop doesn't watch yet.
     pub fresh: Vec<RawFd>,
-    /// The TLS configurations in force (`None` until TLS is configured; see `net::tls`).
+    /// The TLS configurations in force (`None` until TLS is configured; see [`net::tls`]).
     #[cfg(feature = "tls")]
     pub tls: Option<crate::net::tls::Context>,
 }

@@ -26,8 +26,9 @@
 //!   VMAs per connection (10k clients = 20k mappings, a third of Linux's default `vm.max_map_count`), page-granular
 //!   sizes (≥ 8 KiB of address space for a small client), and it is not portable (no memfd on macOS/BSD).
 //! - Big arguments, where copying would matter, never wrap: the reader asks for the whole remaining bulk in one
-//!   `writable(missing)` call (see `Parser::big_bulk_missing`), so the buffer grows once to the exact size and the
-//!   data is read straight into place, like Redis's `sdsMakeRoomForNonGreedy` path for arguments ≥ 32 KiB.
+//!   `writable(missing)` call (see [`Parser::big_bulk_missing`](crate::resp::parse::Parser::big_bulk_missing)), so the
+//!   buffer grows once to the exact size and the data is read straight into place, like Redis's
+//!   `sdsMakeRoomForNonGreedy` path for arguments ≥ 32 KiB.
 //!
 //! The bench `benches/parser.rs` ("ring" group) measures a pipeline pushed through the ring in 16 KiB reads with
 //! compaction included.
@@ -324,6 +325,9 @@ mod tests {
             }
             assert_eq!(r.len(), model.len());
             assert!(r.readable().iter().eq(model.iter()));
+            // The header's invariants: the unread bytes lie inside the buffer, and an empty queue sits at its front.
+            assert!(r.start <= r.end && r.end <= r.buf.len());
+            assert!(!r.is_empty() || (r.start, r.end) == (0, 0));
         }
     }
 }

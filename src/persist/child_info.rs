@@ -37,17 +37,15 @@ const REPORT_EVERY_MS: u64 = 1000;
 const COW_COST_FACTOR: u64 = 10;
 /// How long a child works before it offers its CPU to whoever waits for it (`sched_yield`, see [`offer_cpu`]).
 /// An event loop that shares the child's CPU (a server pinned to one core, a one-CPU container or VM) otherwise
-/// waits for the scheduler to preempt the child: up to a tick, 4 ms at 250 Hz. Measured on the tail bench's
-/// bgsave10m (server and child on one CPU, benches/README.md "Tail latency"): the prober's p99 4.3-4.6 ms and
-/// p99.9 7.9-10.2 ms without the offers, 1.5 and 3.5 with them; the save takes longer under that load (6.8 s
-/// against 1.5-2.2 s; Redis's took 15-17 s). Redis has no such offer.
+/// waits for the scheduler to preempt the child: up to a tick, 4 ms at 250 Hz. Redis has no such offer. What it
+/// buys the loop and costs the save: `benches/README.md`, "Figures the module docs point to".
 const YIELD_EVERY_US: u64 = 250;
 
 /// The child's end of the report pipe (-1 in the parent). Set by [`start_in_child`], which
-/// `persist::engine::Persist::fork_child` calls in the child right after the fork. The cells here are statics
-/// because [`key_done`] is called per key from deep inside the RDB writer and the AOF rewriter, which take only the
-/// databases; they live in the child only (a fresh copy after each fork) and the parent learns the figures
-/// through the report pipe.
+/// [`persist::engine::Persist::fork_child`](crate::persist::engine::Persist::fork_child) calls in the child right after
+/// the fork. The cells here are statics because [`key_done`] is called per key from deep inside the RDB writer and the
+/// AOF rewriter, which take only the databases; they live in the child only (a fresh copy after each fork) and the
+/// parent learns the figures through the report pipe.
 static FD: AtomicI32 = AtomicI32::new(-1);
 /// Keys the child has written so far (it counts them; its progress reports carry the figure): zeroed by
 /// [`start_in_child`], counted by [`key_done`] (which a save in the server process itself, SAVE or DEBUG RELOAD,

@@ -12,8 +12,9 @@
 //!   crc  = T7[b0] ^ T6[b1] ^ T5[b2] ^ T4[b3] ^ T3[b4] ^ T2[b5] ^ T1[b6] ^ T0[b7]
 //! ```
 //!
-//! Each step needs the previous one's result, so one stream runs at the latency of that chain (about 2 GB/s). A
-//! CRC without a final xor is linear, which lets a long input be split: for blocks of `LANES` × `LANE` bytes,
+//! Each step needs the previous one's result, so one stream runs at the latency of that chain (its speed:
+//! `benches/README.md`, "Figures the module docs point to"). A CRC without a final xor is linear, which lets a long
+//! input be split: for blocks of `LANES` × `LANE` bytes,
 //! the lanes' CRCs are computed side by side (four independent chains the CPU overlaps), the first from the
 //! running CRC and the others from 0, then joined with
 //!

@@ -96,7 +96,7 @@ pub struct PersistStats {
     pub aof_error: Option<i32>,
 }
 
-/// The persistence engine (one per server, in `ServerState`).
+/// The persistence engine (one per server, in [`ServerState`](crate::state::ServerState)).
 #[derive(Debug)]
 pub struct Persist {
     /// Changes since the last save (`rdb_changes_since_last_save`): counted by the key doors (a handler's settled

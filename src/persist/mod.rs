@@ -1,7 +1,7 @@
 //! Persistence: the RDB snapshot format, the append-only file, and the checkers' shared code.
 //!
 //! - [`crc64`]: CRC-64/Jones as Redis computes it (RDB trailer, DUMP payloads).
-//! - [`lzf`]: LZF compression and decompression (RDB strings, compressed list nodes), re-exported from `crate::lzf`.
+//! - [`lzf`]: LZF compression and decompression (RDB strings, compressed list nodes), re-exported from [`crate::lzf`].
 //! - [`rdb`]: RDB version 10 writer and loader for every type, DUMP/RESTORE payloads.
 //! - [`aof`]: the multi-part append-only file: manifest, file names, the loader's command reader, fsync.
 //!

@@ -11,7 +11,7 @@
 //! - The caller passes the same bytes again on the next call, possibly followed by more: `buf` only grows at the end
 //!   until the caller consumes `consumed` bytes after a `Complete` (then the parser is back at its start state).
 //! - Every stored position is relative to `buf[0]`, so the ring may move its unread bytes (compaction) between calls.
-//! - All positions fit `u32`: a bulk whose end would lie beyond `u32::MAX` is refused as an invalid bulk length.
+//! - All positions fit `u32`: a bulk whose end would lie beyond [`u32::MAX`] is refused as an invalid bulk length.
 //! - Memory: the parser's own spans vector grows by one entry per argument that actually arrived (never by the
 //!   announced count), and inline scratch is bounded by `max_inline_len`.
 //!
@@ -26,7 +26,7 @@
 //!   "never ends", so the request waits until more than `max_inline_len` bytes are buffered, then fails as too big.
 //! - Count lines are ended by `\r` and the following byte is skipped without looking at it; bulk data is followed by
 //!   two skipped bytes that need not be `\r\n` (`$1\r\nvXX` is the argument `v`).
-//! - `*0` and negative counts are an empty command that is consumed silently; a count above `i32::MAX` is invalid.
+//! - `*0` and negative counts are an empty command that is consumed silently; a count above [`i32::MAX`] is invalid.
 //! - The error for a bad '$' is only raised once that line's `\r` has arrived.
 //!
 //! One deliberate difference: Redis decides "too big count string / inline request" only when no terminator is found
@@ -529,7 +529,9 @@ fn hex_val(c: u8) -> Option<u8> {
 }
 
 /// Splits an inline request line with Redis's `sdssplitargs` rules, writing unquoted arguments to `scratch` and
-/// their ranges to `spans`. `line` contains no NUL and no `\n` (the caller cut it at the first of those).
+/// their ranges to `spans`. `line` contains no NUL and no `\n` (the caller cut it at the first of those). The same
+/// rules as [`crate::util::split_args`], written apart on purpose: this one allocates nothing per argument (spans
+/// into one reused buffer, on the request path) and answers with the protocol's error.
 fn split_args(line: &[u8], spans: &mut Vec<(u32, u32)>, scratch: &mut Vec<u8>) -> Result<(), ProtoError> {
     spans.clear();
     scratch.clear();

@@ -54,13 +54,13 @@ pub struct Reply {
     pub rbp_reset_ms: i64,
     /// Output-limit watch while a command runs: once `buf` reaches this length the client is over the output limit
     /// that closes it (Redis checks `client-output-buffer-limit` each time a reply block is added), and the reply is
-    /// cut ([`Reply::cut`]). `usize::MAX` = no watch. The server sets it around each command of a connection
+    /// cut ([`Reply::cut`]). [`usize::MAX`] = no watch. The server sets it around each command of a connection
     /// ([`Reply::watch_limit`]); on the hot path it costs one comparison per append.
     pub close_at: usize,
     /// The output passed `close_at`: nothing more is appended (encoders behave as with replies switched off) and
     /// the server closes the client without writing to it, as Redis does once a client is flagged `CLOSE_ASAP`.
     pub cut: bool,
-    /// Where a reply of deferred length began ([`Reply::deferred_len`]); `usize::MAX` = none pending.
+    /// Where a reply of deferred length began ([`Reply::deferred_len`]); [`usize::MAX`] = none pending.
     deferred_at: usize,
 }
 

@@ -258,7 +258,7 @@ fn parse_double(s: &[u8]) -> f64 {
     }
 }
 
-/// `(long long)lua_Number` as x86-64 converts it: NaN and out-of-range values become `i64::MIN`.
+/// `(long long)lua_Number` as x86-64 converts it: NaN and out-of-range values become [`i64::MIN`].
 #[inline]
 pub fn num_to_i64(n: f64) -> i64 {
     if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {

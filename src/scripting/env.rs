@@ -1,7 +1,7 @@
 //! A Lua state set up as Redis 7.0 sets up its scripting states (`scriptingInit` in eval.c,
 //! `luaRegisterRedisAPI` and the protections in script_lua.c).
 //!
-//! - The libraries (`crate::lua::lib::open_libs`), then the `redis` table and Redis's `pcall` and `math.random`
+//! - The libraries ([`crate::lua::lib::open_libs`]), then the `redis` table and Redis's `pcall` and `math.random`
 //!   ([`super::redis_lib::register`]).
 //! - Globals filtered through Redis's allow lists: a global a library defines that is on none of them is dropped
 //!   (and logged unless it is on the deny list), so scripts see exactly Redis's globals.

@@ -16,13 +16,13 @@
 //! ```
 //!
 //! # API (what EVAL uses and FCALL reuses)
-//! - [`ScriptHost`]: what a script needs from the server. The server implements it (`server/scripting.rs`: the
-//!   command runs through `Server::call`, so statistics, MONITOR, SLOWLOG and propagation apply exactly as for a
-//!   client's command; its admission is `admission::admit` with the script's rules, run by the host, so
-//!   scripting never names admission). The handler
-//!   harness runs scripts through that same server (without sockets). The interpreter knows nothing of the host:
-//!   it reaches the `redis.*` natives as the `&mut dyn Any` of [`Lua::call`], and the natives, generic over the
-//!   host type, downcast it. A Lua state is built for one host type ([`HostLua`] records which).
+//! - [`ScriptHost`]: what a script needs from the server. The server implements it (`server/scripting.rs`: the command
+//!   runs through [`Server::call`](crate::server::Server::call), so statistics, MONITOR, SLOWLOG and propagation apply
+//!   exactly as for a client's command; its admission is [`admission::admit`](crate::admission::admit) with the
+//!   script's rules, run by the host, so scripting never names admission). The handler harness runs scripts through
+//!   that same server (without sockets). The interpreter knows nothing of the host: it reaches the `redis.*` natives as
+//!   the `&mut dyn Any` of [`Lua::call`], and the natives, generic over the host type, downcast it. A Lua state is
+//!   built for one host type ([`HostLua`] records which).
 //! - [`env::new_state::<H>(eval_mode)`](env::new_state): a Lua state as Redis 7.0 builds one (libraries, the `redis`
 //!   table, Redis's `pcall`/`math.random`/`setmetatable`, the globals allow list, the "nonexistent global variable"
 //!   metatable on `_G`, read-only tables, a heap cap). EVAL has one state

@@ -11,8 +11,8 @@
 //! non-zero exit is a `-script-error` event. A script that cannot be executed exits with 2 (the child's status when
 //! `execv` fails, as in Redis), so it is not retried.
 //!
-//! The children are started with `sys::process::spawn` (fork and exec, as Redis) and reaped by their pid (nothing
-//! in the server waits for arbitrary children), checked on every timer run.
+//! The children are started with [`sys::process::spawn`](crate::sys::process::spawn) (fork and exec, as Redis) and
+//! reaped by their pid (nothing in the server waits for arbitrary children), checked on every timer run.
 
 use super::Sentinel;
 use crate::sys::process::{self, ExitStatus};

@@ -124,8 +124,8 @@ impl Server {
     }
 
     /// Keeps the OOM score in line with the role (Redis calls `setOOMScoreAdj` when it becomes or stops being a
-    /// replica): at start-up, when the role changes (`Server::repl_set_master`, `Server::repl_unset_master`, a PSYNC
-    /// FAILOVER) and from the cron.
+    /// replica): at start-up, when the role changes ([`Server::repl_set_master`], [`Server::repl_unset_master`], a
+    /// PSYNC FAILOVER) and from the cron.
     pub(super) fn sync_oom_role(&mut self, force: bool) {
         let replica = self.state.repl.is_replica();
         if force || replica != self.oom_replica {

@@ -110,7 +110,7 @@ impl Server {
 
     /// Crash-report and log upkeep: CONFIG SET of crash-log-enabled / use-exit-on-panic / watchdog-period reaches
     /// the signal handlers within a tick; the log's signal descriptor follows a rotated file; once a second the
-    /// INFO + CLIENT LIST snapshot a signal-time report prints is rendered again (see `crate::crash_report`).
+    /// INFO + CLIENT LIST snapshot a signal-time report prints is rendered again (see [`crate::crash_report`]).
     pub(super) fn ops_cron(&mut self) {
         crate::crash_report::apply_config(&self.state.config, self.hz);
         crate::log::follow_rotation();

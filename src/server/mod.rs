@@ -11,10 +11,10 @@
 //!    a WRITABLE registration, dropped again once its output is drained.
 //! 2. poll.
 //! 3. Readable listener: accept up to 1000 connections. Readable client: one read (16 KiB or the rest of a big
-//!    argument) into its query ring, then parse → dispatch → consume while complete commands are buffered
-//!    (pipelining); the client joins the pending-writes list if it has output. When the first buffered command
-//!    has a cache warm-up (`Command::prefetch`: the filter commands), the batch is parsed ahead first and every
-//!    command's memory starts loading before the first runs (`prefetch.rs`).
+//!    argument) into its query ring, then parse → dispatch → consume while complete commands are buffered (pipelining);
+//!    the client joins the pending-writes list if it has output. When the first buffered command has a cache warm-up
+//!    ([`Command::prefetch`](crate::command_spec::Command::prefetch): the filter commands), the batch is parsed ahead
+//!    first and every command's memory starts loading before the first runs (`prefetch.rs`).
 //! 4. Timer: the cron at `hz`.
 //!
 //! # Ownership during a command

@@ -9,18 +9,18 @@
 //! Loading the received payload is `server/repl_load.rs`.
 //!
 //! # Full sync, master side
-//! A full sync reuses the BGSAVE child (`persist::engine`); replicas arriving while a disk BGSAVE for replicas
-//! runs share it, sent the stream from the first one's offset. Diskless (`repl-diskless-sync yes`, the default,
-//! for replicas that announce `capa eof`) starts after `repl-diskless-sync-delay` seconds (or
+//! A full sync reuses the BGSAVE child ([`persist::engine`](crate::persist::engine)); replicas arriving while a disk
+//! BGSAVE for replicas runs share it, sent the stream from the first one's offset. Diskless (`repl-diskless-sync yes`,
+//! the default, for replicas that announce `capa eof`) starts after `repl-diskless-sync-delay` seconds (or
 //! `repl-diskless-sync-max-replicas`): the child writes the RDB and the EOF mark into a pipe, so a child that dies
-//! never produces a payload a replica accepts, then waits on a second pipe until the master has read the first to
-//! its end (Redis's `rdb_child_exit_pipe`); it holds no parent end of either, so its master's death ends it. The
-//! pipe is read only while every replica it feeds has less than a 1 MiB window of payload unsent, so a slow replica
-//! holds the child back instead of filling the master's memory; a disk file is queued to each replica from its
-//! own descriptor a 1 MiB window at a time. Payload bytes do not count against `client-output-buffer-limit
-//! replica`; the replica's share of the shared buffer (the stream since its snapshot) does. A replica whose socket
-//! takes nothing for `repl-timeout` is dropped; a diskless child whose replicas all left is killed, and so is a
-//! disk BGSAVE whose last replica left when no save point is set.
+//! never produces a payload a replica accepts, then waits on a second pipe until the master has read the first to its
+//! end (Redis's `rdb_child_exit_pipe`); it holds no parent end of either, so its master's death ends it. The pipe is
+//! read only while every replica it feeds has less than a 1 MiB window of payload unsent, so a slow replica holds the
+//! child back instead of filling the master's memory; a disk file is queued to each replica from its own descriptor a 1
+//! MiB window at a time. Payload bytes do not count against `client-output-buffer-limit replica`; the replica's share
+//! of the shared buffer (the stream since its snapshot) does. A replica whose socket takes nothing for `repl-timeout`
+//! is dropped; a diskless child whose replicas all left is killed, and so is a disk BGSAVE whose last replica left when
+//! no save point is set.
 //!
 //! `REPLCONF rdb-only 1` (`redis-cli --rdb`): the replica gets no stream and is closed once its payload is written.
 //! `REPLCONF rdb-filter-only functions` (`--functions-rdb`): the payload leaves out the keys, is always made on a

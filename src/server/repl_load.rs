@@ -46,6 +46,8 @@ struct DelaySink<'d> {
     key_delay_us: Rc<Cell<i64>>,
 }
 
+// Forwards to `DbSink` as `server/persist.rs`'s `ProgressSink` does: the two loads add different things around the
+// same sink, and a trait's methods cannot be forwarded wholesale without a macro.
 impl crate::persist::rdb::LoadSink for DelaySink<'_> {
     fn aux(&mut self, key: &[u8], val: &[u8], offset: u64) {
         super::persist::log_rdb_aux_field(key, val);

@@ -1,11 +1,11 @@
 //! Sentinel mode on the server's event loop: start-up (Redis's `sentinelCheckConfigFile`, `sentinelIsRunning`),
-//! the sentinel timer, and the I/O of the outgoing links (`crate::sentinel::link::Conn`): non-blocking connects
+//! the sentinel timer, and the I/O of the outgoing links ([`crate::sentinel::link::Conn`]): non-blocking connects
 //! completed on writability, queued commands written, replies read and handed to the model, closed links taken
 //! off the loop. After every step the model's events are published and its state saved when it asks
 //! (`state/sentinel.rs`).
 //!
-//! The outbound pattern is the cluster bus's (`server/cluster.rs`): `socket::connect_tcp_from`, writable
-//! interest until the connect completes or the output drains, `socket::take_error` for the outcome.
+//! The outbound pattern is the cluster bus's (`server/cluster.rs`): [`socket::connect_tcp_from`], writable
+//! interest until the connect completes or the output drains, [`socket::take_error`] for the outcome.
 
 use super::Server;
 use crate::event_loop::{EventLoop, TimerNext};

@@ -1,4 +1,4 @@
-//! The cluster's operations on the whole server state (the cluster's data and its bus live in `crate::cluster`).
+//! The cluster's operations on the whole server state (the cluster's data and its bus live in [`crate::cluster`]).
 //!
 //! Cluster mode's life outside the bus: start-up (Redis's `clusterInit`: lock nodes.conf, load it or create a
 //! new node, save), the check of loaded data against the slots (`verifyClusterConfigWithData`), what
@@ -114,8 +114,8 @@ pub fn flush_slot(st: &mut ServerState, slot: usize, lazy: bool) -> usize {
     delete_slot_keys(st, slot, Some(lazy))
 }
 
-/// The deletions of [`del_keys_in_slot`] (`flush` None: DELs propagated, values freed as `Db::delete` frees
-/// them) and of [`flush_slot`] (`flush` Some(lazy)).
+/// The deletions of [`del_keys_in_slot`] (`flush` None: DELs propagated, values freed as
+/// [`Db::delete`](crate::keyspace::db::Db::delete) frees them) and of [`flush_slot`] (`flush` Some(lazy)).
 fn delete_slot_keys(st: &mut ServerState, slot: usize, flush: Option<bool>) -> usize {
     let mut n = 0;
     for db in 0..st.dbs.len() {

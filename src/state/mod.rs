@@ -264,8 +264,9 @@ pub enum Action {
     /// CONFIG SET port/bind changed the listeners: register the new ones, unregister and close the old ones.
     ListenersChanged,
     /// CONFIG SET changed the configuration (`in_exec`: inside EXEC): the server applies what lives outside
-    /// [`crate::config::Config`] (`Server::config_changed`): the AOF turned on or off or its settings, the default
-    /// user's password from `requirepass`, the clients' memory against `maxmemory-clients`.
+    /// [`crate::config::Config`] ([`Server::config_changed`](crate::server::Server::config_changed)): the AOF turned on
+    /// or off or its settings, the default user's password from `requirepass`, the clients' memory against
+    /// `maxmemory-clients`.
     ConfigChanged { in_exec: bool },
 }
 
@@ -304,10 +305,10 @@ pub struct ShutdownState {
     pub blocked: Vec<(u64, i32)>,
 }
 
-/// The signal that asked for shutdown (0 = none): set by the server's SIGTERM/SIGINT handler
-/// (`on_shutdown_signal` in `server/mod.rs`), read and cleared by its cron (`Server::shutdown_cron`), cleared when a
-/// shutdown is cancelled (`Server::cancel_shutdown`) and by SHUTDOWN ABORT ([`ShutdownState::cancel_signal`]). A
-/// static because a signal handler writes it.
+/// The signal that asked for shutdown (0 = none): set by the server's SIGTERM/SIGINT handler (`on_shutdown_signal` in
+/// `server/mod.rs`), read and cleared by its cron ([`Server::shutdown_cron`](crate::server::Server::shutdown_cron)),
+/// cleared when a shutdown is cancelled ([`Server::cancel_shutdown`](crate::server::Server::cancel_shutdown)) and by
+/// SHUTDOWN ABORT ([`ShutdownState::cancel_signal`]). A static because a signal handler writes it.
 pub static SHUTDOWN_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
 impl ShutdownState {
@@ -409,12 +410,12 @@ pub struct ServerState {
     pub stats: Stats,
     /// Wall clock cached at the start of each command, so a command sees one time for all its keys.
     pub now_ms: i64,
-    /// What lazy expiry does with a due key: set by `Server::call_with` before every command (from the pause, the
-    /// role, the client and loading) and by whatever starts or ends a pause; see [`LazyExpiry`]. Read only
-    /// through [`ServerState::lookup_clock`], which hands it to the databases' lookups.
+    /// What lazy expiry does with a due key: set by [`Server::call_with`](crate::server::Server::call_with) before
+    /// every command (from the pause, the role, the client and loading) and by whatever starts or ends a pause; see
+    /// [`LazyExpiry`]. Read only through [`ServerState::lookup_clock`], which hands it to the databases' lookups.
     pub lazy_expiry: LazyExpiry,
     /// The keyspace events the databases record (`expired`, `new`: [`crate::keyspace::db::events`]), set from the
-    /// configuration by `notify::sync` when the server starts and by CONFIG SET.
+    /// configuration by [`notify::sync`] when the server starts and by CONFIG SET.
     pub db_events: u8,
     /// Redis's 24-bit LRU clock (seconds resolution), refreshed by the cron.
     pub lru_clock: u32,
@@ -482,7 +483,7 @@ pub struct ServerState {
     pub door_settled: Vec<(usize, Vec<u8>)>,
     /// A handler lent an entry for writing in a database other than its client's (MOVE's or COPY's destination):
     /// when its `Ctx` goes away every database settles its lends for `INFO keysizes`, not only the client's
-    /// (see `keyspace::keysizes`).
+    /// (see [`keyspace::keysizes`](crate::keyspace::keysizes)).
     pub keysizes_lent_elsewhere: bool,
     /// DEBUG KEYSIZES-HIST-ASSERT: after every command, each database's key-size histograms are compared with a
     /// scan of its keys, and a difference is fatal (as in Redis, a test aid).
@@ -738,7 +739,7 @@ impl ServerState {
     }
 
     /// What a database lookup needs besides the key (see [`LookupClock`]): the command's time, lazy expiry's mode
-    /// and the events to record, read from the state's fields. Handed to `Db::lookup` and its kin by the command
+    /// and the events to record, read from the state's fields. Handed to [`Db::lookup`] and its kin by the command
     /// context, the blocking machinery and active expiry, so the keyspace reads no global.
     #[inline]
     pub fn lookup_clock(&self) -> LookupClock {
@@ -903,11 +904,11 @@ impl ServerState {
     /// blocked on it and invalidates it for client-side caching (`by`: the id of the client whose command changed it, 0
     /// for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it by settling a
     /// `command::KeyWrite` (`Ctx::changed`, `Ctx::settle`); expiry and eviction through
-    /// `notify::drain_queues`, which turns the databases' queued deletions into calls here; the server's own
+    /// [`notify::drain_queues`], which turns the databases' queued deletions into calls here; the server's own
     /// writes outside any command (active expiry of hash fields, a lost slot's keys, the keyspace-events stream) call
     /// it directly, and `tests/layers.rs`
     /// (`single_key_changes_are_reported_from_known_places`) holds the list of callers. The cluster's slot index does
-    /// not hang off it: `Db`'s insert and remove keep it.
+    /// not hang off it: [`Db`]'s insert and remove keep it.
     #[inline]
     pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64, by: u64) {
         self.persist.dirty += changes;
@@ -1012,7 +1013,7 @@ impl ServerState {
         }
     }
 
-    /// Steps 1 and 2 of `notify::drain_queues`: the big values the databases let go of freed, the keys expiry
+    /// Steps 1 and 2 of [`notify::drain_queues`]: the big values the databases let go of freed, the keys expiry
     /// and eviction deleted signalled and propagated.
     #[cold]
     pub fn drain_deletions(&mut self, standalone: bool) {

@@ -7,7 +7,7 @@
 //!
 //! Two events are produced below the command layer, where no context exists: `expired` (every TTL deletion, lazy
 //! or active) and `new` (a key added to a database). The [`Db`](crate::keyspace::db::Db) queues them
-//! only while such notifications are wanted (`ServerState::db_events`, kept in step with the configuration by
+//! only while such notifications are wanted ([`ServerState::db_events`], kept in step with the configuration by
 //! [`sync`] and handed to the lookups and inserts in a [`LookupClock`](crate::keyspace::db::LookupClock)), and they are
 //! published before the next handler event ([`publish_queued_first`]) and after every command or active-expire cycle
 //! ([`drain_queues`], the one drain of the databases' [`Queue`](crate::keyspace::db::Queue)), so subscribers see
@@ -16,8 +16,9 @@
 //! So events take three routes, each for a reason: a handler's own events through
 //! [`Ctx::notify`](crate::command::Ctx::notify) (the event name is the command's); `expired` and `new` through the
 //! databases' queue, since they happen where no context exists; and `evicted` straight from
-//! `state::evict::perform_evictions`, which holds the server state and the client about to run, and runs before that
-//! client's command (so its events come first, as in Redis). All three end in [`emit`].
+//! [`state::evict::perform_evictions`](crate::state::evict::perform_evictions), which holds the server state and the
+//! client about to run, and runs before that client's command (so its events come first, as in Redis). All three end in
+//! [`emit`].
 //!
 //! An operation on the server state (it publishes through the pub/sub registry to other clients), so it sits
 //! with the state, above the keyspace: the keyspace only queues `expired` and `new`.
@@ -57,8 +58,9 @@ pub fn sync(srv: &mut ServerState) {
 ///    `lazyfree-lazy-eviction`), as Redis's `deleteExpiredKeyAndPropagate` and `performEvictions` do; with
 ///    `standalone` each is its own unit (active expiry, eviction), otherwise it joins the running command's unit
 ///    ahead of the command, so a replica deletes the key before it runs the command;
-/// 3. `between` runs: what the caller must do after the deletions and before the events (`Server::call_with`:
-///    the command's own propagation; the active expiry cycle: hash-field expiry);
+/// 3. `between` runs: what the caller must do after the deletions and before the events
+///    ([`Server::call_with`](crate::server::Server::call_with): the command's own propagation; the active expiry cycle:
+///    hash-field expiry);
 /// 4. the `expired` / `new` keyspace events are published, oldest first, after the command's propagation (the
 ///    change feed's entries follow the command's in the stream); `me` is the client that ran the command.
 #[inline]

@@ -1,7 +1,7 @@
 //! The sentinel's operations that need the whole server state: publishing its events on its own pub/sub, and
 //! saving its state in the config file (Redis's `sentinelEvent` publish step and `sentinelFlushConfig`).
 //!
-//! The model (`crate::sentinel`) only queues events and sets `flush_requested`; the server calls [`drain`] after
+//! The model ([`crate::sentinel`]) only queues events and sets `flush_requested`; the server calls [`drain`] after
 //! each timer run, each batch of replies and each SENTINEL command.
 
 #![forbid(unsafe_code)]

@@ -372,9 +372,9 @@ mod bt {
 
 pub use bt::{backtrace, backtrace_from_context};
 
-/// Where the executable's symbol table is: set once by [`init_symbols`] (`crash_report::install` at start-up),
-/// read when a crash report symbolises a backtrace. This and the next four are statics because they are read in
-/// a fatal-signal handler.
+/// Where the executable's symbol table is: set once by [`init_symbols`]
+/// ([`crash_report::install`](crate::crash_report::install) at start-up), read when a crash report symbolises a
+/// backtrace. This and the next four are statics because they are read in a fatal-signal handler.
 static SYMTAB_PTR: AtomicUsize = AtomicUsize::new(0);
 /// The symbol table's length in bytes (see [`SYMTAB_PTR`]).
 static SYMTAB_LEN: AtomicUsize = AtomicUsize::new(0);

@@ -110,6 +110,7 @@ impl Poller for Kqueue {
         let res = unsafe {
             libc::kevent(self.kq.as_raw_fd(), std::ptr::null(), 0, self.buf.as_mut_ptr(), self.buf.len() as _, ts_ptr)
         };
+        // The same wait step as epoll.rs's: each backend stays whole in its own file (one contract, two files).
         let n = match syscall!(res) {
             Ok(n) => n as usize,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),

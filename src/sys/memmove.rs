@@ -3,12 +3,12 @@
 //! musl's x86_64 `memmove` sends a forward move to its `memcpy` (`rep movsq`), but copies a backward move (the
 //! destination above an overlapping source) one byte at a time with `std; rep movsb`, which modern x86 cores run
 //! at roughly a byte per cycle. The server makes that move on every insertion into a listpack: LPUSH on a long
-//! list shifts its head node (up to 8 KB) right by one entry. Measured on the static musl binary, `LPUSH -P 16`
-//! spent 61% of its time in musl's memmove and 2.8 times the CPU of the glibc build.
+//! list shifts its head node (up to 8 KB) right by one entry, so on the static musl binary LPUSH spent most of its
+//! time in musl's memmove (the figures: `benches/README.md`, "Figures the module docs point to").
 //!
 //! [`move_bytes`] is our replacement, and the musl build exports it under the C name `memmove`. A static link
 //! takes an archive member only for a symbol still undefined, so libc.a's `memmove` object is never pulled in and
-//! every caller (Rust's `ptr::copy`, `Vec::insert`, musl itself) lands here. glibc builds keep glibc's memmove,
+//! every caller (Rust's `ptr::copy`, [`Vec::insert`], musl itself) lands here. glibc builds keep glibc's memmove,
 //! which is already vectorised; there [`move_bytes`] is compiled only for its unit tests.
 //!
 //! Because this function *is* `memmove` in that build, it must never call memmove: the compiler turns copy loops
@@ -225,7 +225,7 @@ pub unsafe extern "C" fn memmove(dst: *mut libc::c_void, src: *const libc::c_voi
 mod tests {
     use super::move_bytes;
 
-    /// A buffer with distinct bytes, moved both ways, checked against `ptr::copy` (libc's memmove here).
+    /// A buffer with distinct bytes, moved both ways, checked against [`ptr::copy`] (libc's memmove here).
     fn check(len: usize, from: usize, to: usize, buf_len: usize) {
         let orig: Vec<u8> = (0..buf_len).map(|i| (i * 7 + i / 251) as u8).collect();
         let mut want = orig.clone();

@@ -25,8 +25,8 @@ const ZEROONE: usize = 0x5555_5555_5555_5555_u64 as usize;
 const _: () = assert!(BACKUP_BYTES % (2 * PAGE) == 0 && DECACHE_BYTES % PAGE == 0);
 
 /// The backup area, mapped at start-up (address space only until a crash touches it). Set once by [`init`]
-/// (`crash_report::install` at start-up; the unit test below calls it too); read by the crash-time memory test,
-/// inside a fatal-signal handler, which is why it is a static.
+/// ([`crash_report::install`](crate::crash_report::install) at start-up; the unit test below calls it too); read by the
+/// crash-time memory test, inside a fatal-signal handler, which is why it is a static.
 static BACKUP: AtomicUsize = AtomicUsize::new(0);
 /// An address inside the event loop thread's thread-local block. glibc keeps the main thread's control block and
 /// static TLS in an anonymous mapping (which the kernel may merge with neighbours, such as the alternate signal

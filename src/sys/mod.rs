@@ -9,10 +9,11 @@
 //! condition goes away, exactly like `select(2)`. The event loop relies on that: it may read only part of what is
 //! available and come back to it on the next iteration.
 //!
-//! - Interest is set per descriptor with [`Poller::set_interest`](poller::Poller::set_interest), which is told both
-//!   the old and the new interest. The caller (the event loop) is the single source of truth for what is
-//!   registered; backends keep no per-descriptor bookkeeping of their own beyond what the kernel holds. Setting the
-//!   interest to `Interest::NONE` removes the descriptor. A descriptor must be removed before it is closed.
+//! - Interest is set per descriptor with [`Poller::set_interest`](poller::Poller::set_interest), which is told both the
+//!   old and the new interest. The caller (the event loop) is the single source of truth for what is registered;
+//!   backends keep no per-descriptor bookkeeping of their own beyond what the kernel holds. Setting the interest to
+//!   [`Interest::NONE`](crate::sys::poller::Interest::NONE) removes the descriptor. A descriptor must be removed before
+//!   it is closed.
 //! - A poll returns at most one [`Event`](poller::Event) per descriptor, carrying the token given at registration
 //!   and the union of what is ready. Backends whose kernel reports read and write readiness separately (kqueue)
 //!   merge them. Errors and hang-ups are reported as both readable and writable, so that the next `read`/`write`
@@ -74,6 +75,7 @@ pub mod poller;
 #[cfg(target_os = "linux")]
 pub mod epoll;
 
+// The BSD family's `cfg` list recurs below and in `socket.rs`: Rust has no named `cfg` alias without a build script.
 #[cfg(any(
     target_os = "macos",
     target_os = "ios",

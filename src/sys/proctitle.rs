@@ -10,7 +10,7 @@
 //! bounds from `/proc/self/stat` (fields 48-51: `arg_start arg_end env_start env_end`, Linux 3.5+), which names
 //! exactly the block the kernel reads back. (The other way, an `.init_array` constructor receiving `argv`, depends
 //! on the linker keeping a static from a library crate; the kernel's own numbers cannot be wrong.) It also keeps a
-//! copy of the arguments: after the first title change `std::env::args()` would return the title, so DEBUG
+//! copy of the arguments: after the first title change [`std::env::args()`] would return the title, so DEBUG
 //! RESTART execs from [`original_args`].
 //!
 //! Tested by tests/operations/log_events.rs (`ps -o args=` of a running server, after CONFIG SET, and of a BGSAVE

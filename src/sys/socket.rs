@@ -216,6 +216,8 @@ pub fn parse_bind_addr(addr: &str) -> Option<IpAddr> {
 fn sockaddr_of(ip: IpAddr, port: u16) -> (libc::sockaddr_storage, libc::socklen_t) {
     // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
     let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
+    // The two families fill alike but separate structs (libc has no common type to write through); the BSDs add
+    // a length field, hence the same `cfg` in each arm.
     let len = match ip {
         IpAddr::V4(v4) => {
             // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in.

@@ -13,9 +13,7 @@
 //!   after a fork into copying 2 MiB, for every huge page the parent writes while the child lives. Where the
 //!   kernel allows it (`prctl(PR_SET_THP_DISABLE)`, Linux 3.5+), the server turns them off for itself instead
 //!   of warning (`disable-thp yes`, the default), as Redis does; the flag is inherited by the forked children.
-//!   Measured (benches/README.md, "Tail latency"): with THP `always` and the flag off, ten million keys put
-//!   about 140 MiB of the key table in huge pages, and the growth10m load's longest pause grew from milliseconds
-//!   to hundreds of them.
+//!   What THP `always` costs the growth10m load's longest pause: `benches/README.md`, "Tail latency".
 //!
 //! On other systems every check reports "skipped".
 

@@ -1,6 +1,6 @@
 //! Defragmentation of the slab (the allocator's side of `activedefrag`): choosing the sparse pages of a class,
 //! keeping new allocations out of them, and unmapping them once the caller has moved what lived there. The
-//! keyspace's side (moving the values) is `state::defrag`.
+//! keyspace's side (moving the values) is [`state::defrag`](crate::state::defrag).
 
 use super::{
     class_of, class_size, is_slab, page_of, per_page, to_evac_list, unmap_page, PageHdr, Slab, CLASSES, MAX_ROUTED,

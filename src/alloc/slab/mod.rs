@@ -30,7 +30,7 @@
 //! after the first walk. A page whose chunks are all on the list has no live chunk, so nothing live is ever
 //! released; the class's current bump page may go too (it stops being the bump page when it is marked, and the
 //! next allocation maps a new one). The cron's [`release_step`] does the same for one class in bounded steps on a
-//! detached copy of its list (see `Sweep`).
+//! detached copy of its list (see [`Sweep`]).
 //!
 //! Threads: the state is thread-local so the hot path needs no locking, and a chunk may be freed on a different
 //! thread than the one that allocated it (it joins the freeing thread's free list). Only the owner (recorded in
@@ -474,7 +474,7 @@ fn page_of(chunk: *mut u8) -> *mut PageHdr {
     chunk.wrapping_sub(chunk as usize & (PAGE_BYTES - 1)).cast()
 }
 
-/// Allocates `size` (> 0) bytes, 8-byte aligned, uninitialized. Aborts on out-of-memory like `Box::new`.
+/// Allocates `size` (> 0) bytes, 8-byte aligned, uninitialized. Aborts on out-of-memory like [`Box::new`].
 #[inline]
 pub fn alloc(size: usize) -> NonNull<u8> {
     debug_assert!(size > 0);
@@ -512,7 +512,7 @@ fn alloc_in(s: &Slab, c: usize) -> NonNull<u8> {
 }
 
 thread_local! {
-    /// Set by [`route`] around one allocation (the defragmenter moving a value, `Entry::defrag`) and cleared by it
+    /// Set by [`route`] around one allocation (the defragmenter moving a value, [`Entry::defrag`]) and cleared by it
     /// or by [`alloc_routed`]: the global allocator, which reads it through [`routing`] on every allocation, then
     /// serves that allocation from [`alloc_routed`]. Per thread: it marks this thread's next allocation only.
     static ROUTE: Cell<bool> = const { Cell::new(false) };
@@ -525,7 +525,7 @@ pub fn routing() -> bool {
     ROUTE.with(|r| r.get())
 }
 
-/// Runs `f` (which must make exactly the one allocation it is meant for, e.g. `Vec::with_capacity`) with its
+/// Runs `f` (which must make exactly the one allocation it is meant for, e.g. [`Vec::with_capacity`]) with its
 /// allocation served from the slab's chunks where [`alloc_routed`] can ([`crate::alloc`]); the allocator's
 /// `dealloc`/`realloc` recognise such chunks ([`is_slab`]) whoever frees them later.
 pub fn route<T>(f: impl FnOnce() -> T) -> T {
@@ -1145,7 +1145,7 @@ pub unsafe fn realloc(p: NonNull<u8>, old_size: usize, new_size: usize, keep: us
 /// ```
 ///
 /// Invariants: `len <= cap`; `cap == 0` iff `ptr` is dangling (nothing allocated), otherwise `ptr` is a chunk
-/// from [`alloc`]`(cap)` owned by this buffer; bytes `0..len` are initialized. Sizes are limited to `u32::MAX`
+/// from [`alloc`]`(cap)` owned by this buffer; bytes `0..len` are initialized. Sizes are limited to [`u32::MAX`]
 /// like the listpack format (whose header stores its total size in 32 bits); exceeding that aborts as an
 /// allocation failure would. Tested by the unit tests below and by every listpack test.
 pub struct SlabBytes {

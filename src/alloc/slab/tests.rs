@@ -561,3 +561,64 @@ fn routed_buffers_live_in_the_slab_and_come_back() {
         assert!(class_size(class_of(size)) >= size && class_size(class_of(size)) < size * 5 / 4 + 64, "{size}");
     }
 }
+
+/// The header's invariants on one class after random allocations and frees with release walks among them: every
+/// chunk carved from the class's pages is either live or on the free list, exactly once (so every page but the bump
+/// page is fully carved); chunks are 8-aligned and lie in pages of this thread's slab; `scratch` is 0 outside a
+/// release walk.
+#[test]
+fn every_carved_chunk_is_live_or_free_exactly_once() {
+    // On a thread of its own, so that the slab holds this test's chunks only.
+    std::thread::spawn(carved_chunks_are_live_or_free).join().expect("the check passes");
+}
+
+fn carved_chunks_are_live_or_free() {
+    use std::collections::HashSet;
+    let size = 72;
+    let c = class_of(size);
+    let mut rng = Rng::new(11);
+    let mut live: Vec<NonNull<u8>> = Vec::new();
+    for round in 0..6000 {
+        if live.is_empty() || rng.below(3) != 0 {
+            live.push(alloc(size));
+        } else {
+            let p = live.swap_remove(rng.below(live.len() as u64) as usize);
+            // SAFETY: allocated above with this size, freed once.
+            unsafe { dealloc(p, size) };
+        }
+        if round % 1500 == 1499 {
+            // Free a run of them first, so that whole pages empty and the walk unmaps some.
+            for p in live.drain(..live.len() / 2) {
+                // SAFETY: as above.
+                unsafe { dealloc(p, size) };
+            }
+            release_free_pages();
+        }
+    }
+    SLAB.with(|s| {
+        let class = &s.classes[c];
+        let mut free = HashSet::new();
+        let mut p = class.free.get();
+        while !p.is_null() {
+            assert!(free.insert(p as usize), "a chunk twice on the free list");
+            // SAFETY: a free chunk's first word links the next free chunk (or is null).
+            p = unsafe { p.cast::<*mut u8>().read() };
+        }
+        let live_set: HashSet<usize> = live.iter().map(|p| p.as_ptr() as usize).collect();
+        assert_eq!(live_set.len(), live.len(), "a chunk handed out twice");
+        assert!(live_set.is_disjoint(&free), "a live chunk on the free list");
+        assert_eq!(class.live.get(), live.len());
+        assert_eq!(live.len() + free.len(), class.carved(c), "a carved chunk neither live nor free");
+        for &a in live_set.iter().chain(free.iter()) {
+            assert_eq!(a % 8, 0);
+            // SAFETY: every chunk lies in a mapped page of this slab, whose header is at the page's start.
+            let hdr = unsafe { &*page_of(a as *mut u8) };
+            assert_eq!(hdr.owner, s as *const Slab as usize, "a chunk outside this slab's pages");
+            assert_eq!(hdr.scratch, 0);
+        }
+    });
+    for p in live {
+        // SAFETY: as above.
+        unsafe { dealloc(p, size) };
+    }
+}

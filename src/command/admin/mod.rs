@@ -1,7 +1,7 @@
 //! Server commands: TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, and the MEMORY table
 //! (its handlers are in `memory.rs`).
 
-use super::shared::reply_help;
+use super::shared::{help_entry, reply_help};
 use super::{flag, memory, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE};
 use crate::keyspace::object::Entry;
 use crate::net::client::flags as cf;
@@ -12,6 +12,8 @@ use crate::util::parse_i64;
 const SERVER: Command = Command { group: Group::Server, ..BASE };
 const KEY_AT_2: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "time",
@@ -137,6 +139,8 @@ pub static COMMANDS: &[Command] = &[
 
 const COMMANDLOG_SUB: Command = Command { since: "8.1.0", ..SLOWLOG_SUB };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static COMMANDLOG_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "get",
@@ -148,16 +152,7 @@ static COMMANDLOG_SUBCOMMANDS: &[Command] = &[
         tips: "request_policy:all_nodes nondeterministic_output",
         ..COMMANDLOG_SUB
     },
-    Command {
-        name: "help",
-        arity: 2,
-        flags: flag::LOADING | flag::STALE,
-        acl: "slow",
-        summary: "Show helpful text about the different subcommands",
-        complexity: "O(1)",
-        handler: commandlog_help,
-        ..COMMANDLOG_SUB
-    },
+    Command { complexity: "O(1)", ..help_entry(COMMANDLOG_SUB, commandlog_help) },
     Command {
         name: "len",
         arity: 3,
@@ -187,6 +182,8 @@ const SLOWLOG_SUB: Command = Command {
     ..SERVER
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static SLOWLOG_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "get",
@@ -216,16 +213,7 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         tips: "request_policy:all_nodes response_policy:all_succeeded",
         ..SLOWLOG_SUB
     },
-    Command {
-        name: "help",
-        arity: 2,
-        flags: flag::LOADING | flag::STALE,
-        acl: "slow",
-        since: "6.2.0",
-        summary: "Show helpful text about the different subcommands",
-        handler: slowlog_help,
-        ..SLOWLOG_SUB
-    },
+    Command { since: "6.2.0", ..help_entry(SLOWLOG_SUB, slowlog_help) },
 ];
 
 const MEMORY_SUB: Command = Command {
@@ -234,6 +222,8 @@ const MEMORY_SUB: Command = Command {
     ..SERVER
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static MEMORY_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "doctor",
@@ -284,16 +274,7 @@ static MEMORY_SUBCOMMANDS: &[Command] = &[
         handler: memory::memory_usage,
         ..SERVER
     },
-    Command {
-        name: "help",
-        arity: 2,
-        flags: flag::LOADING | flag::STALE,
-        acl: "slow",
-        since: "4.0.0",
-        summary: "Show helpful text about the different subcommands",
-        handler: memory::memory_help,
-        ..SERVER
-    },
+    Command { since: "4.0.0", ..help_entry(SERVER, memory::memory_help) },
 ];
 
 /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`, the error commands give
@@ -326,7 +307,7 @@ fn lastsave(ctx: &mut Ctx, _args: Args) {
 
 /// SHUTDOWN [NOSAVE | SAVE] \[NOW\] \[FORCE\] \[ABORT\]
 ///
-/// Redis's `shutdownCommand`: the caller blocks and the event loop performs `Action::Shutdown`. On success no reply
+/// Redis's `shutdownCommand`: the caller blocks and the event loop performs [`Action::Shutdown`]. On success no reply
 /// comes: the process exits under the connection, at once or, with lagging replicas and no NOW, once they caught
 /// up or `shutdown-timeout` passed. A failed shutdown (or an aborted wait) answers every client blocked in
 /// SHUTDOWN with an error. ABORT cancels a wait, or a SIGTERM/SIGINT the cron has not acted on yet.

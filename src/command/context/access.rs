@@ -93,8 +93,9 @@ impl Ctx<'_> {
     }
 
     /// The lookup itself, shared with the door's write lookups (which hand the entry out mutably beside a
-    /// `KeyWrite`). The two common accesses have their own copies of the code with the access folded in, called
-    /// from every site (a few instructions fewer per lookup than one copy testing the flags).
+    /// [`KeyWrite`](crate::command::context::door::KeyWrite)). The two common accesses have their own copies of the
+    /// code with the access folded in, called from every site (a few instructions fewer per lookup than one copy
+    /// testing the flags).
     #[inline(always)]
     pub(super) fn find(
         &mut self,

@@ -1,6 +1,6 @@
 //! [`Ctx`], the context a handler runs in, and the views it gives.
 //!
-//! A `Ctx` holds the calling client and the server state, both private to this module and the door below it
+//! A [`Ctx`] holds the calling client and the server state, both private to this module and the door below it
 //! ([`door`]): a handler sees the server through named views, each as narrow as its use, so what a command family
 //! can touch reads off the methods it calls.
 //!
@@ -9,7 +9,7 @@
 //!   `LOOKUP_*` flags, documented in one place, [`access`]), and its typed forms [`Ctx::lookup_typed`] and
 //!   [`Ctx::lookup_rng`]; they hand out shared references. [`Ctx::db`] and [`Ctx::db_and_reply`] read several
 //!   keys at once after their lookups. Every change goes through the door for single keys ([`door`]: a write
-//!   lookup or [`Ctx::open_write`] hands out a `KeyWrite`, the operations on its key are its [`door::Door`], and
+//!   lookup or [`Ctx::open_write`] hands out a [`KeyWrite`], the operations on its key are its [`door::Door`], and
 //!   the handle is settled).
 //! - Reads of the server's settings, clock and role: [`Ctx::config`], [`Ctx::now_ms`], and [`Ctx::settings`]
 //!   ([`views::Settings`]: the LRU clock, conversion thresholds, stream limits, replication role, cluster or
@@ -208,7 +208,7 @@ impl<'a> Ctx<'a> {
         self.srv.swap_dbs(a, b)
     }
 
-    /// Asks the server to act after this command (`state::Action`: a save after FLUSHALL, ...).
+    /// Asks the server to act after this command ([`state::Action`](crate::state::Action): a save after FLUSHALL, ...).
     pub fn request_action(&mut self, action: crate::state::Action) {
         self.srv.actions.push(action);
     }

@@ -1,6 +1,6 @@
 //! The grouped views of [`Ctx`]: reads of the server's settings and role ([`Settings`]), the propagation requests
 //! ([`Propagation`]) and the registry of blocked clients ([`Blocking`]). Each is a borrow of the fields it names,
-//! made by one `#[inline]` call of `Ctx` ([`Ctx::settings`], [`Ctx::propagation`], [`Ctx::blocking`]).
+//! made by one `#[inline]` call of [`Ctx`] ([`Ctx::settings`], [`Ctx::propagation`], [`Ctx::blocking`]).
 
 use super::Ctx;
 use crate::state::ServerState;
@@ -19,7 +19,7 @@ impl<'a> Settings<'a> {
     }
 
     /// What a database lookup needs besides the key (the command's time, lazy expiry's mode, the events to
-    /// record: [`ServerState::lookup_clock`]), for a handler that works on a `Db` itself.
+    /// record: [`ServerState::lookup_clock`]), for a handler that works on a [`Db`](crate::keyspace::db::Db) itself.
     #[inline]
     pub fn lookup_clock(&self) -> crate::keyspace::db::LookupClock {
         self.srv.lookup_clock()
@@ -180,7 +180,8 @@ impl<'a> Blocking<'a> {
         Some((key, b.clients.get(&self.client_id)?))
     }
 
-    /// Asks the server to block the calling client once this call returns (`command::blocking::block`).
+    /// Asks the server to block the calling client once this call returns
+    /// ([`command::blocking::block`](crate::command::blocking::block)).
     #[inline]
     pub fn request(self, wait: crate::blocking::Blocked) {
         self.srv.blocking.request = Some(wait);

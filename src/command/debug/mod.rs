@@ -36,6 +36,8 @@ use crate::state::DebugSwitches;
 use crate::util::parse_i64;
 use std::sync::atomic::Ordering;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[Command {
     name: "debug",
     arity: -2,

@@ -170,9 +170,14 @@ fn httl_generic(ctx: &mut Ctx, args: Args, base: i64, unit_ms: i64) {
     } else {
         out.resize(fields.len(), -2);
     }
+    reply_codes(ctx, &out);
+}
+
+/// A per-field reply of the HTTL and HPERSIST families: one integer (a TTL, a time or a status code) per field.
+fn reply_codes(ctx: &mut Ctx, codes: &[i64]) {
     let r = ctx.reply();
-    r.array(out.len());
-    for v in out {
+    r.array(codes.len());
+    for &v in codes {
         r.int(v);
     }
 }
@@ -220,11 +225,7 @@ pub(super) fn hpersist(ctx: &mut Ctx, args: Args) {
     } else {
         out.resize(fields.len(), -2);
     }
-    let r = ctx.reply();
-    r.array(out.len());
-    for v in out {
-        r.int(v);
-    }
+    reply_codes(ctx, &out);
     if changed > 0 {
         ctx.door(&w).refile_hash();
         ctx.notify(nc::HASH, "hpersist", key);
@@ -277,6 +278,26 @@ fn parse_ttl_opt(ctx: &mut Ctx, args: Args, i: usize, word: &str, name: &str) ->
         return Err(());
     }
     Ok(Some((TtlOpt::At(t * unit + base), i + 2)))
+}
+
+/// [`parse_ttl_opt`] for HGETEX and HSETEX, which take one option at most: sets `opt` and returns the next index,
+/// `Ok(None)` when the argument is none of the options, `Err` after replying (a second option included).
+fn one_ttl_opt(
+    ctx: &mut Ctx,
+    args: Args,
+    i: usize,
+    opt: &mut TtlOpt,
+    word: &str,
+    name: &str,
+) -> Result<Option<usize>, ()> {
+    let Some((o, next)) = parse_ttl_opt(ctx, args, i, word, name)? else { return Ok(None) };
+    if *opt != TtlOpt::None {
+        let word = word.to_ascii_uppercase();
+        ctx.reply().error(&format!("ERR Only one of EX, PX, EXAT, PXAT or {word} arguments can be specified"));
+        return Err(());
+    }
+    *opt = o;
+    Ok(Some(next))
 }
 
 /// HGETDEL key FIELDS numfields field [field ...]: the values (nil for a missing field), then the fields go;
@@ -334,17 +355,10 @@ fn parse_hgetex_opt(ctx: &mut Ctx, args: Args) -> Option<(TtlOpt, usize)> {
     let mut opt = TtlOpt::None;
     let mut i = 2;
     while i < args.len() && !args.is(i, "fields") {
-        match parse_ttl_opt(ctx, args, i, "persist", "hgetex") {
+        match one_ttl_opt(ctx, args, i, &mut opt, "persist", "hgetex") {
             Err(()) => return None,
             Ok(None) => break,
-            Ok(Some((o, next))) => {
-                if opt != TtlOpt::None {
-                    ctx.reply().error("ERR Only one of EX, PX, EXAT, PXAT or PERSIST arguments can be specified");
-                    return None;
-                }
-                opt = o;
-                i = next;
-            }
+            Ok(Some(next)) => i = next,
         }
     }
     Some((opt, i))
@@ -512,17 +526,10 @@ fn parse_hsetex_options(ctx: &mut Ctx, args: Args) -> Option<HsetexOptions> {
             i += 1;
             continue;
         }
-        match parse_ttl_opt(ctx, args, i, "keepttl", "hsetex") {
+        match one_ttl_opt(ctx, args, i, &mut opt, "keepttl", "hsetex") {
             Err(()) => return None,
             Ok(None) => break,
-            Ok(Some((o, next))) => {
-                if opt != TtlOpt::None {
-                    ctx.reply().error("ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified");
-                    return None;
-                }
-                opt = o;
-                i = next;
-            }
+            Ok(Some(next)) => i = next,
         }
     }
     if i >= args.len() || !args.is(i, "fields") {

@@ -17,6 +17,8 @@ mod expiry;
 
 const HASH: Command = Command { group: Group::Hash, keys: ONE_KEY, since: "2.0.0", ..BASE };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "hset",

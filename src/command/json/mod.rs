@@ -223,6 +223,8 @@ macro_rules! json_cmd {
     };
 }
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     json_cmd!("json.del", flag::WRITE, write::del),
     json_cmd!("json.forget", flag::WRITE, write::del),

@@ -13,6 +13,8 @@ use crate::util::glob_match;
 const TWO_KEYS: KeySpec = KeySpec { first: 1, last: 2, step: 1 };
 const KEY_AT_2: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "del",
@@ -392,6 +394,8 @@ pub static COMMANDS: &[Command] = &[
     },
 ];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static OBJECT_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "encoding",
@@ -602,6 +606,7 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     }
 }
 
+// Thin handlers over one generic function (the architecture guide's style 8): alike by design.
 /// RENAME key newkey
 fn rename(ctx: &mut Ctx, args: Args) {
     rename_generic(ctx, args, false)
@@ -655,13 +660,7 @@ pub(crate) fn parse_cursor(s: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
+    let v = crate::util::decimal_u64(digits)?;
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
@@ -739,7 +738,8 @@ const EXP_XX: u32 = 2;
 const EXP_GT: u32 = 4;
 const EXP_LT: u32 = 8;
 
-/// Redis's `expireGenericCommand`: `base_ms` is 0 for the absolute forms, `ms_unit` false for seconds.
+/// Redis's `expireGenericCommand`: `base_ms` is 0 for the absolute forms, `seconds` true when the time is in
+/// seconds (Redis's `unit` is `UNIT_SECONDS`).
 fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &str) {
     let key = args.get(1);
     let mut flags = 0u32;

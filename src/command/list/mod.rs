@@ -49,6 +49,8 @@ const BLOCKING_MOVE: Command = Command {
     ..MOVE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "lpush",

@@ -4,7 +4,7 @@
 //! commands are copied out of the query buffer into the client's [`MultiState`] (the queue's model, beside the
 //! WATCH table in [`crate::multi`]). The server runs EXEC itself so each queued command goes through the full call
 //! path (commandstats, slowlog, MONITOR), using [`exec_prepare`] and [`exec_finish`] from here (the table's EXEC entry
-//! holds `shared::run_by_server`).
+//! holds [`shared::run_by_server`](crate::command::shared::run_by_server)).
 
 use super::context::Transaction;
 use super::{flag, Args, Command, Ctx, Group, BASE};
@@ -21,6 +21,8 @@ const TX: Command = Command {
     ..BASE
 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command { name: "multi", since: "1.2.0", summary: "Mark the start of a transaction block", handler: multi, ..TX },
     Command {

@@ -5,8 +5,8 @@
 //! group part to [`xreadgroup_now`]. What they propagate is described in the parent's header.
 
 use super::{
-    c_text, entry_size, id_or_reply, reply_entry, reply_group_position, reply_id, ReadBudget, BLOCKED_DEFAULT_COUNT,
-    INVALID_ID,
+    c_text, entry_size, id_or_reply, one_key_header, reply_entry, reply_group_position, reply_id, ReadBudget,
+    BLOCKED_DEFAULT_COUNT, INVALID_ID,
 };
 use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::command::admin::err_subcommand_syntax;
@@ -612,13 +612,7 @@ pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
         }
         let gt = g.last_id;
         if s.last_id > gt {
-            if r.is_resp3() {
-                r.map(1);
-            } else {
-                r.array(1);
-                r.array(2);
-            }
-            r.bulk(&key);
+            one_key_header(r, &key);
             let start = gt.incr().unwrap_or(StreamId::MAX);
             let mut budget = ReadBudget::new(0, 0);
             let read = GroupRead { gname, cname, noack, count: wait.count as i64, claim: -1, budget };

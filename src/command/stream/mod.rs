@@ -56,6 +56,8 @@ const REF_IDS_SYNTAX: &str = "key [KEEPREF | DELREF | ACKED]{condition} <IDS num
 const REF_IDS_GROUP_SYNTAX: &str = "key group [KEEPREF | DELREF | ACKED]{condition} <IDS numids{:integer} id [id ...]>";
 const RANGE_COMPLEXITY: &str = "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).";
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "xadd",
@@ -320,6 +322,8 @@ pub static COMMANDS: &[Command] = &[
     },
 ];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static XGROUP_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "help",
@@ -397,6 +401,8 @@ static XGROUP_SUBCOMMANDS: &[Command] = &[
     },
 ];
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 static XINFO_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "help",
@@ -1169,7 +1175,7 @@ fn parse_xread_ids(
 /// served.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ReadBudget {
-    /// Entries still allowed (`usize::MAX`: no MAXCOUNT).
+    /// Entries still allowed ([`usize::MAX`]: no MAXCOUNT).
     entries: usize,
     /// MAXSIZE in bytes (0: none).
     maxsize: usize,
@@ -1396,17 +1402,23 @@ fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
         return;
     }
     let Ok((Some(s), r)) = ctx.lookup_typed::<Stream>(Access::READ, &key) else { return };
-    if r.is_resp3() {
-        r.map(1);
-    } else {
-        r.array(1);
-        r.array(2);
-    }
-    r.bulk(&key);
+    one_key_header(r, &key);
     match gt.incr() {
         Some(start) => {
             reply_range(r, s, start, StreamId::MAX, wait.count, false);
         }
         None => r.array(0),
     }
+}
+
+/// The head of an XREAD or XREADGROUP reply served to a client that was blocked on one key: a one-entry map
+/// (RESP3) or a one-element array of `[key, entries]` (RESP2), up to the key; the entries follow.
+pub(super) fn one_key_header(r: &mut Reply, key: &[u8]) {
+    if r.is_resp3() {
+        r.map(1);
+    } else {
+        r.array(1);
+        r.array(2);
+    }
+    r.bulk(key);
 }

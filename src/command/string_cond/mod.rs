@@ -25,6 +25,8 @@ const ERR_DELEX_COND: &str = "ERR Invalid condition. Use IFEQ, IFNE, IFDEQ, or I
 
 const NO_KEYS: KeySpec = KeySpec { first: 0, last: 0, step: 0 };
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "digest",

@@ -34,6 +34,8 @@ use algebra::*;
 use pop::*;
 use range::*;
 
+/// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
+/// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "zadd",
@@ -1034,16 +1036,8 @@ fn zscan(ctx: &mut Ctx, args: Args) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::test_support::Harness;
+    use crate::command::test_support::{bulks, Harness};
     use crate::resp::reply::Proto;
-
-    fn bulks(items: &[&str]) -> String {
-        let mut s = format!("*{}\r\n", items.len());
-        for i in items {
-            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-        }
-        s
-    }
 
     #[test]
     fn zadd_flags_and_errors() {

@@ -32,24 +32,25 @@
 //!   incremental rehashes while a table grows: about 1.7× the element moves of doubling over a growth from empty.
 //! * **Linear probing with backward-shift deletion** (no tombstones), so lookups stop at the first empty slot and
 //!   the table never degrades under churn.
-//! * **Incremental rehash** as in Redis: during a resize both tables exist; lookups/deletes check both, inserts go
-//!   to the new one; each step moves the old table's elements in slot order from `rehash_idx`, whole *runs*
-//!   (maximal sequences of occupied slots) where it can. The slots below `rehash_idx` are empty, and the old
-//!   table's probes count them as occupied: a probe whose home is below `rehash_idx` starts there, and one that
-//!   wraps round the end jumps to it (`Table::probe_from`). So a step may stop inside a run without breaking the
-//!   probe path of the run's rest, and its length is bounded whatever the runs are: at least `n` entries, then
-//!   on to the end of the run but at most `STEP_RUN_MAX` more, or at most `n * 10` empty slots (`dictRehash`'s
-//!   bound). Steps happen on every mutable access and in the cron ([`Dict::rehash_for_us`]). Deleting from the
-//!   old table still backward-shifts, over the same cycle `rehash_idx..size` (`Table::take_at`), so a shift never
-//!   moves an element below `rehash_idx`, which keeps the "empty below `rehash_idx`" invariant.
-//!   A growing collection's big table is the exception to "inserts go to the new one": a new member whose home
-//!   and slot in the old table lie ahead of `rehash_idx` (without wrapping) goes there, onto pages already
-//!   touched, and moves with the rest (`Dict::old_slot_for_new`).
-//!   While rehashing, the new table must have room for the elements still in the old one too, so fill checks use
-//!   the total count, and an insert's step keeps pace (`Dict::insert_step`): when one entry per insert would
-//!   let the new table fill before the old one drains (a burst of inserts right after a shrink), each insert
-//!   moves its share of what is left. Should the new table still pass 7/8 (only if inserts outrun even that, as
-//!   in bulk paths that skip the steps), the migration is finished at once and the table then grows normally.
+//! * **Incremental rehash** as in Redis: during a resize both tables exist; lookups/deletes check both, inserts go to
+//!   the new one; each step moves the old table's elements in slot order from `rehash_idx`, whole *runs* (maximal
+//!   sequences of occupied slots) where it can. The slots below `rehash_idx` are empty, and the old table's probes
+//!   count them as occupied: a probe whose home is below `rehash_idx` starts there, and one that wraps round the end
+//!   jumps to it ([`Table::probe_from`](crate::keyspace::dict::table::Table::probe_from)). So a step may stop inside a
+//!   run without breaking the probe path of the run's rest, and its length is bounded whatever the runs are: at least
+//!   `n` entries, then on to the end of the run but at most `STEP_RUN_MAX` more, or at most `n * 10` empty slots
+//!   (`dictRehash`'s bound). Steps happen on every mutable access and in the cron ([`Dict::rehash_for_us`]). Deleting
+//!   from the old table still backward-shifts, over the same cycle `rehash_idx..size`
+//!   ([`Table::take_at`](crate::keyspace::dict::table::Table::take_at)), so a shift never moves an element below
+//!   `rehash_idx`, which keeps the "empty below `rehash_idx`" invariant. A growing collection's big table is the
+//!   exception to "inserts go to the new one": a new member whose home and slot in the old table lie ahead of
+//!   `rehash_idx` (without wrapping) goes there, onto pages already touched, and moves with the rest
+//!   ([`Dict::old_slot_for_new`](crate::keyspace::dict::Dict::old_slot_for_new)). While rehashing, the new table must
+//!   have room for the elements still in the old one too, so fill checks use the total count, and an insert's step
+//!   keeps pace ([`Dict::insert_step`](crate::keyspace::dict::Dict::insert_step)): when one entry per insert would let
+//!   the new table fill before the old one drains (a burst of inserts right after a shrink), each insert moves its
+//!   share of what is left. Should the new table still pass 7/8 (only if inserts outrun even that, as in bulk paths
+//!   that skip the steps), the migration is finished at once and the table then grows normally.
 //! * **Load factors**: grow to the next size when an insert would take the fill above 3/4; shrink when below 1/10 (the
 //!   keyspace's tables from the cron, [`Dict::resize_if_needed`]; a set's, hash's or sorted set's right after a
 //!   removal, [`Dict::shrink_if_sparse`], as Redis does after SREM/HDEL/ZREM). While a forked child shares our pages
@@ -92,10 +93,11 @@
 //!   order, say) is clustered if shrunk under the same seed; [`Dict::resize_if_needed`] simulates the placement
 //!   from the control bytes first (a big table's a slice per call, `CLUSTER_CHECK_SLICE`) and rebuilds under a
 //!   new seed if it would cluster.
-//! * **A rebuild is a migration** (`Dict::start_reseed`): the new table is the rehash target under the new
-//!   seed, the old one keeps its seed (`t0_seed`) until drained, and the same bounded steps move the elements;
-//!   meanwhile a lookup hashes its key under both seeds. No step of it is longer than a resize's (a guard that
-//!   fires while a growth migrates waits for it, with bigger steps meanwhile: `PENDING_RESEED_STEP`).
+//! * **A rebuild is a migration** ([`Dict::start_reseed`](crate::keyspace::dict::Dict::start_reseed)): the new table is
+//!   the rehash target under the new seed, the old one keeps its seed (`t0_seed`) until drained, and the same bounded
+//!   steps move the elements; meanwhile a lookup hashes its key under both seeds. No step of it is longer than a
+//!   resize's (a guard that fires while a growth migrates waits for it, with bigger steps meanwhile:
+//!   `PENDING_RESEED_STEP`).
 //! * **SCAN across a rebuild**: a rebuild under a new seed on a non-empty dict reorders it. Cursors carry a
 //!   5-bit tag that a rebuild changes. During the migration a scan walks the old table in its hash order (the
 //!   tag from before, so a scan begun earlier goes on), then the new table in its own from the start (the new
@@ -177,8 +179,9 @@ pub trait DictEntry {
     }
 
     /// Whether, while a big table grows, a new element may go into the old table instead of the new one (see
-    /// `Dict::old_slot_for_new`). For entry types whose inserts each advance the migration by a batch (the
-    /// collections' members, `keyspace::types::REHASH_BOOST`), so the old table still drains quickly.
+    /// [`Dict::old_slot_for_new`](crate::keyspace::dict::Dict::old_slot_for_new)). For entry types whose inserts each
+    /// advance the migration by a batch (the collections' members,
+    /// [`keyspace::types::REHASH_BOOST`](crate::keyspace::types::REHASH_BOOST)), so the old table still drains quickly.
     const INSERT_INTO_OLD_TABLE: bool = false;
 }
 
@@ -254,19 +257,19 @@ const PENDING_RESEED_STEP: usize = 64;
 thread_local! {
     /// `maxmemory` as this thread's tables see it (0 = no limit): a table between 3/4 and 7/8 full does not grow
     /// when the new array would take `used_memory` past it. Set through [`set_growth_limit`] by the server thread
-    /// whenever `maxmemory` changes (`state::evict::before_sleep`, before the loop sleeps); read when a table is
+    /// whenever `maxmemory` changes ([`state::evict::before_sleep`], before the loop sleeps); read when a table is
     /// about to grow. Thread-local: the keyspace lives on that thread, a table has no way to the configuration,
     /// and unit tests on other threads stay unaffected.
     static GROWTH_LIMIT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// Set while this thread loads a file: a table that starts growing is migrated at once, in one prefetching
     /// pass, instead of a step per write (nobody waits on single commands then, and one pass overlaps the cache
     /// misses of many entries; incremental steps pay them one by one). Set and cleared through [`set_bulk_load`]
-    /// by `Server::begin_loading` and `Server::end_loading`; read when a table starts growing.
+    /// by [`Server::begin_loading`] and [`Server::end_loading`]; read when a table starts growing.
     static BULK_LOAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Whether collections' dicts may shrink after removals: false while a forked child shares our pages (Redis's
     /// global `dict_can_resize`; the keyspace's own tables follow [`Dict::set_resize_allowed`]). Set through
-    /// [`set_collections_resize_allowed`] by `ServerState::set_child` whenever a child starts or ends (and by a
-    /// unit test of `keyspace::types::set`); read by a collection's dict after removals. Thread-local for the
+    /// [`set_collections_resize_allowed`] by [`ServerState::set_child`] whenever a child starts or ends (and by a
+    /// unit test of [`keyspace::types::set`]); read by a collection's dict after removals. Thread-local for the
     /// reasons [`GROWTH_LIMIT`] is: a collection's dict knows nothing of the server.
     static COLLECTIONS_RESIZE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }

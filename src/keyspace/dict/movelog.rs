@@ -1,12 +1,11 @@
 //! The move log: what a rebuild under a new seed moved, for a companion index that files elements by their hash.
 //!
-//! The cluster slot index (`keyspace::slots`) keeps, per hash slot, a fragment of each key's hash under the
-//! keyspace dict's seed, which says where in the table the key sits. A rebuild under a new seed
+//! The cluster slot index ([`keyspace::slots`](crate::keyspace::slots)) keeps, per hash slot, a fragment of each key's
+//! hash under the keyspace dict's seed, which says where in the table the key sits. A rebuild under a new seed
 //! ([`Dict::start_reseed`]) places every element anew, and recomputing every fragment at once would be O(n) on the
-//! event loop. With the log on ([`Dict::log_moves`]) each step of that migration records, for every
-//! element it moves, its hash under the old table's seed and under the new one and its group
-//! ([`DictEntry::group`]: the key's slot), and the index applies the records after the call that moved them: the
-//! work follows the migration's bounded steps.
+//! event loop. With the log on ([`Dict::log_moves`]) each step of that migration records, for every element it moves,
+//! its hash under the old table's seed and under the new one and its group ([`DictEntry::group`]: the key's slot), and
+//! the index applies the records after the call that moved them: the work follows the migration's bounded steps.
 //!
 //! The contract with the reader: the log holds only moves between the old table's seed (`from`) and the new one's
 //! (`to`) of one migration; should moves of two migrations meet in it undrained (nothing in the server does that:

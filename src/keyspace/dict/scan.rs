@@ -152,7 +152,7 @@ impl<E: DictEntry> Dict<E> {
 
     /// Calls `f` for the elements of table `ti` whose hash (under that table's seed) is in `[lo, hi)` (`hi == 0`
     /// means up to 2^64). The old table of a migration is walked as its probes walk it: from `rehash_idx` on, a
-    /// home below it counting as `rehash_idx` (`Table::probe_from`).
+    /// home below it counting as `rehash_idx` ([`Table::probe_from`](crate::keyspace::dict::table::Table::probe_from)).
     ///
     /// `f` is a `dyn`: one copy of the walk per entry type, not one per caller's closure (the call per element is
     /// small beside the element's hash).

@@ -77,8 +77,9 @@ impl<E: DictEntry> Dict<E> {
         self.shrink_to(target)
     }
 
-    /// Whether a shrink is waiting for its clustering check (see `Dict::shrink_to`): the table stays sparse
-    /// meanwhile, so a sampler that would otherwise wait for the shrink (the active expiry cycle) must carry on.
+    /// Whether a shrink is waiting for its clustering check (see
+    /// [`Dict::shrink_to`](crate::keyspace::dict::Dict::shrink_to)): the table stays sparse meanwhile, so a sampler
+    /// that would otherwise wait for the shrink (the active expiry cycle) must carry on.
     pub fn shrink_waiting(&self) -> bool {
         self.cluster_check.is_some()
     }

@@ -210,6 +210,7 @@ pub fn standard_geohash(score: f64) -> [u8; 11] {
     out
 }
 
+// move_x and move_y are Redis's geohash_move_x/geohash_move_y: the same steps on the odd and the even bits.
 fn move_x(h: &mut HashBits, d: i8) {
     if d == 0 {
         return;

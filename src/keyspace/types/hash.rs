@@ -23,10 +23,11 @@
 //! check all their arguments before writing (HSET/HMSET/HSETNX).
 //!
 //! Field TTLs: a field whose time is strictly in the past reads as missing ([`Hash::lookup`] says `Expired`; the
-//! command layer deletes it on a master). Active expiry ([`Hash::expire_due`]) pops due triplets from the
-//! listpack's front; the table keeps a lower bound of its TTLs and walks itself with a cursor to find due fields,
-//! raising the bound to the exact least TTL after each complete pass. The database files every hash with TTLs
-//! under its bound (`Db::hexpires`, see [`Db::has_field_ttls`](crate::keyspace::db::Db::has_field_ttls)).
+//! command layer deletes it on a master). Active expiry ([`Hash::expire_due`]) pops due triplets from the listpack's
+//! front; the table keeps a lower bound of its TTLs and walks itself with a cursor to find due fields, raising the
+//! bound to the exact least TTL after each complete pass. The database files every hash with TTLs under its bound
+//! ([`Db::hexpires`](crate::keyspace::db::Db::hexpires), see
+//! [`Db::has_field_ttls`](crate::keyspace::db::Db::has_field_ttls)).
 //!
 //! Tests: unit tests of conversions exactly at both thresholds and of the pair layout; a proptest against a
 //! `BTreeMap`; 100k fields; the TTL layouts and active expiry below; tests/types/hash_field_expiry.rs end to end.
@@ -49,11 +50,12 @@ pub const MAX_EXPIRE_MS: u64 = (1 << 46) - 1;
 /// "No TTL" where a field's expiry is stored (the listpack's third entry of a triplet, [`HashPair::expire`]).
 pub const NO_TTL: u64 = 0;
 
-/// A field and its value in one slot of the large encoding, with the field's expiry when it has one. Tags 1-4,
-/// never 0: an all-zero `Option<HashPair>` is `None`, so the table grows into zeroed memory (see
-/// `dict::ZeroIsNone`). The TTL variants fit the same 32 bytes: the inline one keeps 6 bytes of expiry (48 bits,
-/// more than [`MAX_EXPIRE_MS`] needs) where the plain one keeps 6 more bytes of data, and the heap one uses the 8
-/// bytes the plain heap variant leaves as padding. A hash whose fields have no TTL is laid out as before.
+/// A field and its value in one slot of the large encoding, with the field's expiry when it has one. Tags 1-4, never 0:
+/// an all-zero `Option<HashPair>` is `None`, so the table grows into zeroed memory (see
+/// [`dict::ZeroIsNone`](crate::keyspace::dict::ZeroIsNone)). The TTL variants fit the same 32 bytes: the inline one
+/// keeps 6 bytes of expiry (48 bits, more than [`MAX_EXPIRE_MS`] needs) where the plain one keeps 6 more bytes of data,
+/// and the heap one uses the 8 bytes the plain heap variant leaves as padding. A hash whose fields have no TTL is laid
+/// out as before.
 #[derive(Clone)]
 #[repr(u8)]
 pub enum HashPair {
@@ -300,10 +302,10 @@ impl TtlCond {
     }
 }
 
-/// A hash value, inline in its keyspace entry. The plain listpack is held directly; the other two encodings are
-/// boxed. Code outside this module reads the encoding through [`Hash::view`] / [`Hash::view_mut`]. (The enum is
-/// 24 bytes where the other collection types are 16, but the keyspace `Value` stays 24: rustc places the others
-/// beside this one's tag.)
+/// A hash value, inline in its keyspace entry. The plain listpack is held directly; the other two encodings are boxed.
+/// Code outside this module reads the encoding through [`Hash::view`] / [`Hash::view_mut`]. (The enum is 24 bytes where
+/// the other collection types are 16, but the keyspace [`Value`](crate::keyspace::object::Value) stays 24: rustc places
+/// the others beside this one's tag.)
 pub enum Hash {
     ListPack(Listpack),
     ListPackEx(Box<LpEx>),

@@ -197,7 +197,7 @@ pub fn dense_raise(r: &mut [u8], i: usize, v: u8) -> bool {
 }
 
 /// The dense form of a sparse sketch: header copied (cached cardinality too) with the encoding byte set to dense
-/// (Redis's `hllSparseToDense`). `Corrupt` when the opcodes do not cover exactly 16384 registers.
+/// (Redis's `hllSparseToDense`). [`Corrupt`] when the opcodes do not cover exactly 16384 registers.
 pub fn sparse_to_dense(b: &[u8]) -> Result<Vec<u8>, Corrupt> {
     let mut d = vec![0u8; DENSE_SIZE];
     d[..HDR].copy_from_slice(&b[..HDR]);
@@ -420,7 +420,7 @@ fn histo_dense(r: &[u8], h: &mut Histo) {
     }
 }
 
-/// The sparse histogram, or `Corrupt` when the opcodes do not cover 16384 registers.
+/// The sparse histogram, or [`Corrupt`] when the opcodes do not cover 16384 registers.
 fn histo_sparse(b: &[u8], h: &mut Histo) -> Result<(), Corrupt> {
     let mut idx = 0usize;
     let mut p = HDR;
@@ -514,7 +514,7 @@ pub fn count_registers(max: &[u8; REGISTERS]) -> u64 {
     estimate(&h)
 }
 
-/// Raises each of `max` to the sketch's register (Redis's `hllMerge`); `Corrupt` for sparse opcodes that do not
+/// Raises each of `max` to the sketch's register (Redis's `hllMerge`); [`Corrupt`] for sparse opcodes that do not
 /// cover 16384 registers.
 pub fn merge(max: &mut [u8; REGISTERS], buf: &[u8]) -> Result<(), Corrupt> {
     if buf[4] == DENSE {

@@ -1,8 +1,9 @@
 //! Intset: a sorted array of distinct integers stored in the narrowest width (16, 32 or 64 bits) that holds them
 //! all; the small encoding of sets whose members are all integers.
 //!
-//! The set is kept as Redis's own intset blob in one slab buffer ([`SlabBytes`], a 16-byte handle, so a `Set`
-//! stays 16 bytes and a keyspace `Value` 24):
+//! The set is kept as Redis's own intset blob in one slab buffer ([`SlabBytes`], a 16-byte handle, so a
+//! [`Set`](crate::keyspace::types::set::Set) stays 16 bytes and a keyspace [`Value`](crate::keyspace::object::Value)
+//! 24):
 //!
 //! ```text
 //!  | width u32 LE (2/4/8) | length u32 LE | member 0 | member 1 | ... |     members little-endian, ascending

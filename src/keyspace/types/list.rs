@@ -215,35 +215,7 @@ impl List {
             List::ListPack(lp) => {
                 let needle = Needle::new(v);
                 let limit = if count == 0 { usize::MAX } else { count.unsigned_abs() as usize };
-                let mut removed = 0;
-                if count >= 0 {
-                    let mut off = lp.first();
-                    while let Some(o) = off {
-                        if removed == limit {
-                            break;
-                        }
-                        if needle.matches(lp.get(o)) {
-                            off = lp.delete(o);
-                            removed += 1;
-                        } else {
-                            off = lp.next(o);
-                        }
-                    }
-                } else {
-                    let mut off = lp.last();
-                    while let Some(o) = off {
-                        if removed == limit {
-                            break;
-                        }
-                        let prev = lp.prev(o);
-                        if needle.matches(lp.get(o)) {
-                            lp.delete(o);
-                            removed += 1;
-                        }
-                        off = prev;
-                    }
-                }
-                removed
+                lp.remove_matching(&needle, count < 0, limit)
             }
             List::QuickList(q) => q.remove_matching(v, count),
         };

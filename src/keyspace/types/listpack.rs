@@ -616,6 +616,40 @@ impl Listpack {
         self.delete_at(off, 1)
     }
 
+    /// Deletes up to `limit` entries equal to `needle`, walking from the head, or from the tail with `from_tail`;
+    /// returns how many went. LREM on a listpack list and on each quicklist node.
+    pub fn remove_matching(&mut self, needle: &Needle<'_>, from_tail: bool, limit: usize) -> usize {
+        let mut removed = 0;
+        if from_tail {
+            let mut off = self.last();
+            while let Some(o) = off {
+                if removed == limit {
+                    break;
+                }
+                let prev = self.prev(o);
+                if needle.matches(self.get(o)) {
+                    self.delete(o);
+                    removed += 1;
+                }
+                off = prev;
+            }
+        } else {
+            let mut off = self.first();
+            while let Some(o) = off {
+                if removed == limit {
+                    break;
+                }
+                if needle.matches(self.get(o)) {
+                    off = self.delete(o);
+                    removed += 1;
+                } else {
+                    off = self.next(o);
+                }
+            }
+        }
+        removed
+    }
+
     /// Deletes `count` entries starting at entry `index` (negative counts from the end); out-of-range is a no-op.
     pub fn delete_range(&mut self, index: i64, count: usize) {
         if count == 0 {

@@ -163,8 +163,9 @@ pub const SMALL_INLINE: usize = 22;
 ///  Heap:   | tag | pad ...  | ptr (8) | len (8)       |   -> [u8; len] on the heap
 /// ```
 ///
-/// The tag byte is 1 or 2, never 0, so an all-zero `Option<SmallBytes>` is `None` and a set's table starts as
-/// zeroed memory (no pass writing `None` into each slot when it grows; see `dict::ZeroIsNone`).
+/// The tag byte is 1 or 2, never 0, so an all-zero `Option<SmallBytes>` is `None` and a set's table starts as zeroed
+/// memory (no pass writing `None` into each slot when it grows; see
+/// [`dict::ZeroIsNone`](crate::keyspace::dict::ZeroIsNone)).
 #[derive(Clone)]
 #[repr(u8)]
 pub enum SmallBytes {
@@ -234,6 +235,18 @@ impl crate::keyspace::dict::DictEntry for SmallBytes {
     }
 }
 
+/// `count` (at most `all.len()`) of `all`'s items picked uniformly, in random order: the first `count` steps of a
+/// Fisher-Yates shuffle. The dense case of both samplers below.
+fn partial_shuffle<T>(mut all: Vec<T>, count: usize, rng: &mut crate::util::Rng) -> Vec<T> {
+    let n = all.len();
+    for i in 0..count {
+        let j = i + rng.below((n - i) as u64) as usize;
+        all.swap(i, j);
+    }
+    all.truncate(count);
+    all
+}
+
 /// Picks `count` distinct indexes out of `0..n` uniformly (Floyd's algorithm when sparse, a partial shuffle when
 /// dense), in random order. `count` is clamped to `n`; memory is O(count).
 pub fn sample_distinct(n: usize, count: usize, rng: &mut crate::util::Rng) -> Vec<usize> {
@@ -242,13 +255,7 @@ pub fn sample_distinct(n: usize, count: usize, rng: &mut crate::util::Rng) -> Ve
         return Vec::new();
     }
     if count * 4 >= n {
-        let mut all: Vec<usize> = (0..n).collect();
-        for i in 0..count {
-            let j = i + rng.below((n - i) as u64) as usize;
-            all.swap(i, j);
-        }
-        all.truncate(count);
-        return all;
+        return partial_shuffle((0..n).collect(), count, rng);
     }
     // Floyd: for j in n-count..n pick t in 0..=j; take t unless already taken, else take j.
     let mut seen = std::collections::HashSet::with_capacity(count * 2);
@@ -275,18 +282,13 @@ pub fn sample_distinct(n: usize, count: usize, rng: &mut crate::util::Rng) -> Ve
 /// to 3/8 of it before the next resize), so the old table's memory is returned promptly. Each entry is still
 /// moved once, so the total work is unchanged.
 ///
-/// Budget: the work rides on the insert that pays it, so a command adding `n` members moves at most `16n`
-/// entries plus one run per insert (about 31 per insert in the sadd10m load below, 31k per 1000-member SADD).
-/// What such a command costs right after a big table grows is mostly the kernel's: the migration writes the new
-/// zeroed array front to back, and each first touch of a page is a page fault (3-4 microseconds on the benchmark
-/// machine, a VM), a fresh page per hundred-odd entries moved. New members no longer land on random fresh pages
-/// (see `Dict::old_slot_for_new`), so that is the whole burst: at most 806 faults between two 16 KiB reads of the
-/// sadd10m load (benches/tail_latency.sh's load, `perf record -e page-faults` and `syscalls:sys_enter_read` on
-/// the server thread), where members placed at random in the new array took up to 7572. Growing one set to 10M
-/// members by SADDs of 1000 (before that change, one build per value, `SLOWLOG` at 4 ms) the slowest SADD took
-/// 11, 14, 15 and 20 ms at 1, 4, 16 and 64 moves per insert, Redis 7.0.15's 9 ms; below 16 the old 12M-slot
-/// table (300 MB) was still waiting at the end of the load (`used_memory` 735 MB against 421 MB). Faulting the
-/// new array in on another thread (`MADV_POPULATE_WRITE`) made the slowest SADD slower (24 ms), not faster.
+/// Budget: the work rides on the insert that pays it, so a command adding `n` members moves at most `16n` entries plus
+/// one run per insert. What such a command costs right after a big table grows is mostly the kernel's: the migration
+/// writes the new zeroed array front to back, and each first touch of a page is a page fault, a fresh page per
+/// hundred-odd entries moved; new members do not land on random fresh pages (see
+/// [`Dict::old_slot_for_new`](crate::keyspace::dict::Dict::old_slot_for_new)), so that is the whole burst. Why 16
+/// (the slowest SADD and the memory left waiting at 1, 4, 16 and 64 moves per insert, against Redis) is measured in
+/// `benches/README.md`, "Figures the module docs point to".
 pub const REHASH_BOOST: usize = 16;
 
 /// Advances a value table's incremental rehash by [`REHASH_BOOST`] entries when one is in progress.
@@ -310,13 +312,7 @@ pub fn dict_sample_distinct<'a, E: crate::keyspace::dict::DictEntry>(
         return d.iter().collect();
     }
     if count * 3 > len {
-        let mut all: Vec<&E> = d.iter().collect();
-        for i in 0..count {
-            let j = i + rng.below((len - i) as u64) as usize;
-            all.swap(i, j);
-        }
-        all.truncate(count);
-        return all;
+        return partial_shuffle(d.iter().collect(), count, rng);
     }
     let mut seen = std::collections::HashSet::with_capacity(count * 2);
     let mut out = Vec::with_capacity(count);

@@ -22,7 +22,7 @@
 //! `recompress`); a read decompresses a copy and leaves the node as it is, which is what Redis's decompress,
 //! read, recompress cycle amounts to. The depth is the list's own (fixed when it became a quicklist, as Redis
 //! fixes it at creation): CONFIG SET affects lists created afterwards. The compressor is liblzf's algorithm
-//! (`crate::lzf`), so node sizes match Redis's for the same listpack.
+//! ([`crate::lzf`]), so node sizes match Redis's for the same listpack.
 //!
 //! Invariants: no node is empty; `count` is the sum of node lengths; every node with more than one entry obeys the
 //! fill rule (inserts in the middle and replacements split an oversized node; deletions merge a node into a
@@ -448,6 +448,8 @@ impl Quicklist {
         self.settle_edges();
     }
 
+    // push_back and push_front are alike but kept apart: each is on RPUSH's or LPUSH's path, and the deque's end
+    // methods differ at every step.
     pub fn push_back(&mut self, v: &[u8]) {
         let fill = self.fill;
         match self.nodes.back_mut() {
@@ -792,21 +794,9 @@ impl Quicklist {
                 if !open(node) {
                     continue;
                 }
-                let n = node.open(false);
-                let mut off = n.first();
-                let before = removed;
-                while let Some(o) = off {
-                    if removed == limit {
-                        break;
-                    }
-                    if needle.matches(n.get(o)) {
-                        off = n.delete(o);
-                        removed += 1;
-                    } else {
-                        off = n.next(o);
-                    }
-                }
-                if removed != before {
+                let k = node.open(false).remove_matching(&needle, false, limit - removed);
+                if k > 0 {
+                    removed += k;
                     node.touch();
                     touched.push(ni);
                 }
@@ -819,21 +809,9 @@ impl Quicklist {
                 if !open(node) {
                     continue;
                 }
-                let n = node.open(false);
-                let mut off = n.last();
-                let before = removed;
-                while let Some(o) = off {
-                    if removed == limit {
-                        break;
-                    }
-                    let prev = n.prev(o);
-                    if needle.matches(n.get(o)) {
-                        n.delete(o);
-                        removed += 1;
-                    }
-                    off = prev;
-                }
-                if removed != before {
+                let k = node.open(false).remove_matching(&needle, true, limit - removed);
+                if k > 0 {
+                    removed += k;
                     node.touch();
                     touched.push(ni);
                 }

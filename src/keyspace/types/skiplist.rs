@@ -19,10 +19,10 @@
 //!
 //! An upper-level link caches the score and the upper-block offset of the node it points to. A descent therefore
 //! runs through the upper arena alone (a quarter of the nodes, 24 bytes per level: small and cache-resident) and
-//! touches a node only to break a score tie or once it reaches level 0: about 3 node reads per descent of a
-//! 100k-element list instead of ~19 (every step and every stop used to read the next node). The cache costs 16
-//! bytes per upper level, 5.3 bytes per element on average; it must be rewritten wherever a node's score changes
-//! in place ([`SkipList::update_score`]).
+//! touches a node only to break a score tie or once it reaches level 0, where a plain skip list reads the next node at
+//! every step and every stop (the node reads per descent: `benches/README.md`, "Figures the module docs point to").
+//! The cache costs 16 bytes per upper level; it must be rewritten wherever a node's score changes in place
+//! ([`SkipList::update_score`]).
 //!
 //! Invariants: level-0 order is strictly ascending by (score, member); for every level the spans along the chain
 //! from the header sum to the element count; `backward` mirrors level 0; freed node slots and upper blocks are kept
@@ -437,6 +437,16 @@ impl SkipList {
     pub fn rank(&self, score: f64, member: &[u8]) -> Option<usize> {
         let (x, traversed) = self.walk(|s, n| s < score || (s == score && self.member_at(n) <= member), |_, _, _| {});
         (x != HEADER && self.key(x) == (score, member)).then(|| traversed - 1)
+    }
+
+    /// The node `offset` places past `first` (whose rank is `rank`) in the walk's direction, found by rank instead of
+    /// walked, and without a second descent when `offset` is 0: a range's LIMIT offset (ZRANGEBYSCORE, ZRANGEBYLEX).
+    pub fn offset_from(&self, first: NodeRef, rank: usize, offset: usize, rev: bool) -> Option<NodeRef> {
+        if offset == 0 {
+            return Some(first);
+        }
+        let start = if rev { rank.checked_sub(offset) } else { rank.checked_add(offset) }?;
+        self.by_rank(start)
     }
 
     /// The element at 0-based `rank`.

@@ -250,9 +250,9 @@ pub fn zadd_decide(cur: f64, score: f64, flags: ZAddFlags) -> ZAddOutcome {
 /// Longest member stored inline in a [`ZEntry`].
 pub const ZENTRY_INLINE: usize = 18;
 
-/// The hash-table entry of the large encoding: the member and the arena index of its skiplist node, in 24 bytes
-/// (the score lives in the node only, so each element pays for it once). Tags 1 and 2, never 0: an all-zero
-/// `Option<ZEntry>` is `None`, so the table grows into zeroed memory (see `dict::ZeroIsNone`).
+/// The hash-table entry of the large encoding: the member and the arena index of its skiplist node, in 24 bytes (the
+/// score lives in the node only, so each element pays for it once). Tags 1 and 2, never 0: an all-zero `Option<ZEntry>`
+/// is `None`, so the table grows into zeroed memory (see [`dict::ZeroIsNone`](crate::keyspace::dict::ZeroIsNone)).
 #[derive(Clone)]
 #[repr(u8)]
 pub enum ZEntry {
@@ -630,14 +630,7 @@ impl ZSet {
             ZSet::SkipList(z) => {
                 let found = if rev { z.list.last_in_score_range(r) } else { z.list.first_in_score_range(r) };
                 let Some((first, rank)) = found else { return };
-                // Jump over the offset by rank instead of walking it (no second descent without an offset).
-                let node = if offset == 0 {
-                    first
-                } else {
-                    let start = if rev { rank.checked_sub(offset) } else { rank.checked_add(offset) };
-                    let Some(node) = start.and_then(|s| z.list.by_rank(s)) else { return };
-                    node
-                };
+                let Some(node) = z.list.offset_from(first, rank, offset, rev) else { return };
                 z.list
                     .iter_from(Some(node), rev)
                     .take_while(|&(_, s)| r.contains(s))
@@ -723,13 +716,7 @@ impl ZSet {
             ZSet::SkipList(z) => {
                 let found = if rev { z.list.last_in_lex_range(r) } else { z.list.first_in_lex_range(r) };
                 let Some((first, rank)) = found else { return };
-                let node = if offset == 0 {
-                    first
-                } else {
-                    let start = if rev { rank.checked_sub(offset) } else { rank.checked_add(offset) };
-                    let Some(node) = start.and_then(|s| z.list.by_rank(s)) else { return };
-                    node
-                };
+                let Some(node) = z.list.offset_from(first, rank, offset, rev) else { return };
                 z.list
                     .iter_from(Some(node), rev)
                     .take_while(|&(m, _)| r.contains(m))

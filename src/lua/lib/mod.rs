@@ -8,7 +8,7 @@
 //! - `getfenv`, `setfenv`, `newproxy`: absent from Redis 7.0.15 as shipped with the CVE-2025-46818 fix (the
 //!   oracle build answers "nonexistent global variable" for all three).
 //! - `debug`: Redis loads it only to build its error handler, then sets the global to nil; the handler lives in
-//!   `crate::scripting`, so it is not opened here.
+//!   [`crate::scripting`], so it is not opened here.
 //! - `package`, `os`, `io`: never loaded by Redis.
 //!
 //! [`open_lua51_extras`] adds the stock Lua 5.1 globals Redis removes (`print`, `getfenv`, `setfenv`) for tests

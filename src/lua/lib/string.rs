@@ -82,29 +82,25 @@ fn str_sub(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
     Ok(1)
 }
 
-fn str_reverse(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+/// `string.reverse`, `string.lower` and `string.upper`: argument 1's bytes, changed by `f`, as a new string.
+fn map_str(l: &mut Lua, f: fn(&[u8]) -> Vec<u8>) -> Result<usize, LuaError> {
     let s = l.check_str(1)?;
-    let mut v = l.heap.str(s).to_vec();
-    v.reverse();
+    let v = f(l.heap.str(s));
     let v = l.new_string(v);
     l.push(v);
     Ok(1)
+}
+
+fn str_reverse(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    map_str(l, |s| s.iter().rev().copied().collect())
 }
 
 fn str_lower(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
-    let s = l.check_str(1)?;
-    let v = l.heap.str(s).to_ascii_lowercase();
-    let v = l.new_string(v);
-    l.push(v);
-    Ok(1)
+    map_str(l, <[u8]>::to_ascii_lowercase)
 }
 
 fn str_upper(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
-    let s = l.check_str(1)?;
-    let v = l.heap.str(s).to_ascii_uppercase();
-    let v = l.new_string(v);
-    l.push(v);
-    Ok(1)
+    map_str(l, <[u8]>::to_ascii_uppercase)
 }
 
 fn str_rep(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
@@ -516,6 +512,21 @@ fn add_s(out: &mut Vec<u8>, ms: &MatchState, news: &[u8], s: usize, e: usize) ->
     Ok(())
 }
 
+/// gsub's step after trying a match at `pos` (`e`: where it ended): past a non-empty match the walk resumes at its end;
+/// otherwise the byte at `pos` is copied as it is and the walk moves on by one. False at the subject's end (lstrlib.c's
+/// `else if (src < ms.src_end) ... else break`), for both kinds of replacement.
+fn gsub_advance(src: &[u8], e: Option<usize>, pos: &mut usize, out: &mut Vec<u8>) -> bool {
+    match e {
+        Some(e) if e > *pos => *pos = e,
+        _ if *pos < src.len() => {
+            out.push(src[*pos]);
+            *pos += 1;
+        }
+        _ => return false,
+    }
+    true
+}
+
 fn gsub_string(
     l: &mut Lua,
     host: &mut dyn Any,
@@ -542,15 +553,7 @@ fn gsub_string(
                     return Err(TOO_BIG);
                 }
             }
-            match e {
-                Some(e) if e > pos => pos = e,
-                _ if pos < src.len() => {
-                    out.push(src[pos]);
-                    pos += 1;
-                }
-                _ => break,
-            }
-            if anchor {
+            if !gsub_advance(src, e, &mut pos, &mut out) || anchor {
                 break;
             }
         }
@@ -680,15 +683,7 @@ fn gsub_call(
                 return Err(memory_error(l));
             }
         }
-        match e {
-            Some(e) if e > pos => pos = e,
-            _ if pos < src.len() => {
-                out.push(src[pos]);
-                pos += 1;
-            }
-            _ => break,
-        }
-        if anchor {
+        if !gsub_advance(&src, e, &mut pos, &mut out) || anchor {
             break;
         }
     }

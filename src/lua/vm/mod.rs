@@ -207,7 +207,7 @@ impl Lua {
     // ------------------------------------------------------------------------------------------------------------
 
     /// Compile `source` as a chunk named `chunkname` (for example `@user_script`) into a function whose
-    /// environment is the globals table. A syntax error is an `ErrorKind::Syntax` error whose value is the
+    /// environment is the globals table. A syntax error is an [`ErrorKind::Syntax`] error whose value is the
     /// message ("user_script:1: '=' expected near 'x'").
     pub fn load(&mut self, source: &[u8], chunkname: &str) -> Result<Value, LuaError> {
         let proto = match super::parse::compile(&mut self.heap, source, chunkname) {
@@ -278,7 +278,7 @@ impl Lua {
     /// - `Ok(false)`: it raised a catchable error; frames and stack are unwound to `func`, upvalues above
     ///   `func` closed, and the error value (the `handler`'s result when one is given, called at the point of the
     ///   error with the error value as its argument) is the only value at `stack[func]`.
-    /// - `Err(e)`: an error no `pcall` may catch (`ErrorKind::Killed`), still propagating.
+    /// - `Err(e)`: an error no `pcall` may catch ([`ErrorKind::Killed`]), still propagating.
     pub fn pcall(
         &mut self,
         host: &mut dyn Any,
@@ -1061,6 +1061,8 @@ impl Lua {
                             pc += 1;
                         }
                     }
+                    // OP_LT and OP_LE are alike but separate arms: the dispatch loop is the VM's hot path, and each
+                    // keeps its own number fast path and metamethod call inline.
                     OP_LT => {
                         let (b, c) = (arg_b(i), arg_c(i));
                         let r = if let (Some(p), Some(q)) = (rk!(b).as_num(), rk!(c).as_num()) {

@@ -12,12 +12,12 @@
 //! this client's fd for it.
 //!
 //! The per-client data of the modules that act on clients lives in leaves below this file that name nothing of the
-//! client, so those modules import the client and the client none of them: [`subs`] (the Pub/Sub subscriptions,
-//! kept by `pubsub` and `state::pubsub`), [`tracking`] (the client-side caching settings and slot, kept by
-//! `state::tracking`), [`preparsed`] (the commands an I/O thread parsed ahead, filled by
-//! `io::preparse`). The two small records client eviction and the I/O loops keep of a client ([`Tracked`],
-//! [`Written`]) are defined here, and so is what a client costs in memory ([`client_memory`]), beside what it
-//! measures.
+//! client, so those modules import the client and the client none of them: [`subs`] (the Pub/Sub subscriptions, kept by
+//! `pubsub` and [`state::pubsub`](crate::state::pubsub)), [`tracking`] (the client-side caching settings and slot, kept
+//! by [`state::tracking`](crate::state::tracking)), [`preparsed`] (the commands an I/O thread parsed ahead, filled by
+//! [`io::preparse`](crate::net::io::preparse)). The two small records client eviction and the I/O loops keep of a
+//! client ([`Tracked`], [`Written`]) are defined here, and so is what a client costs in memory ([`client_memory`]),
+//! beside what it measures.
 
 use crate::net::ring::Ring;
 use crate::resp::parse::Parser;
@@ -194,7 +194,7 @@ pub struct Client {
     pub tls: Option<Box<crate::net::tls::Session>>,
 }
 
-/// What client eviction (`state::evict::clients`) remembers of one client.
+/// What client eviction ([`state::evict::clients`](crate::state::evict::clients)) remembers of one client.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Tracked {
     /// Memory counted in the total the last time the client was updated; 0 = not tracked.
@@ -204,7 +204,7 @@ pub struct Tracked {
 }
 
 /// What an I/O thread wrote for a client since the main thread last had it, for the main thread's counters (see
-/// `net::io_loops`).
+/// [`net::io_loops`](crate::net::io_loops)).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Written {
     pub bytes: usize,
@@ -219,6 +219,19 @@ pub struct Written {
 /// Size of Redis's per-client static reply buffer: output up to this size counts as `obl`, beyond it as the
 /// reply list (`oll`/`omem`), which is what output-buffer limits measure.
 pub const REPLY_CHUNK_BYTES: usize = 16 * 1024;
+
+#[cfg(test)]
+impl Client {
+    /// A socketless client whose query buffer holds `bytes`: the socket steps' unit tests (`net/io.rs`,
+    /// `net/io_threads.rs`).
+    pub fn with_query(bytes: &[u8]) -> Box<Client> {
+        let mut c = Box::new(Client::new(ClientState::new(1, -1, String::new(), String::new(), 0), None));
+        let w = c.query.writable(bytes.len());
+        w[..bytes.len()].copy_from_slice(bytes);
+        c.query.commit(bytes.len());
+        c
+    }
+}
 
 impl Client {
     /// A client for an accepted socket. The query ring starts empty and grows on the first read.
@@ -284,7 +297,7 @@ pub fn output_figures(reply: &Reply) -> (usize, usize, usize) {
 /// so the allocation is the honest figure), the client structure, the parser's scratch space, the MULTI queue, the
 /// subscriptions' bookkeeping, watched keys and BCAST tracking prefixes. The arguments of the running command are
 /// not added again: they are slices of the query buffer, where Redis copies them out. Client eviction
-/// (`state::evict::clients`) adds this figure up.
+/// ([`state::evict::clients`](crate::state::evict::clients)) adds this figure up.
 pub fn client_memory(c: &Client) -> usize {
     client_memory_of(c.query.capacity(), &c.state, c.scratch.capacity(), c.spans.capacity())
 }

@@ -1,7 +1,7 @@
 //! Commands an I/O thread parsed ahead ([`Client::pre`](crate::net::client::Client::pre)): with `io-threads-do-reads
 //! yes` the thread that owns a connection reads it and parses the complete multibulk commands at the front of its query
 //! ring, without consuming them; the main thread then takes them one by one instead of parsing again (see
-//! `net::io_loops`).
+//! [`net::io_loops`](crate::net::io_loops)).
 //!
 //! ```text
 //!  query ring: [ *1 $4 PING ][ *2 $3 GET $1 k ][ PING (inline) ... ]
@@ -9,8 +9,8 @@
 //! ```
 //!
 //! A leaf: it names nothing of the client, so the client holds it while `io_threads` and `io_loops`, which act on
-//! clients, import the client, one way. Tested through `io::preparse` (its unit tests) and end to end by
-//! the I/O-thread tests of tests/protocol.
+//! clients, import the client, one way. Tested through [`io::preparse`](crate::net::io::preparse) (its unit tests) and
+//! end to end by the I/O-thread tests of tests/protocol.
 
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError};
 

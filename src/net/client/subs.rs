@@ -2,11 +2,12 @@
 //! [`ClientState::subs`](crate::net::client::ClientState::subs)), one insertion-ordered [`NameSet`] per [`Kind`] of
 //! namespace (channels, patterns, shard channels).
 //!
-//! A leaf: it names nothing of the client, so the client holds these sets while `pubsub` and `state::pubsub`,
-//! which act on clients, import the client, one way. The registry's side of each subscription (who listens to a
-//! name) is `pubsub::Registry`; `state::pubsub` keeps the two in step, and `pubsub` states the invariants.
+//! A leaf: it names nothing of the client, so the client holds these sets while `pubsub` and
+//! [`state::pubsub`](crate::state::pubsub), which act on clients, import the client, one way. The registry's side of
+//! each subscription (who listens to a name) is [`pubsub::Registry`](crate::pubsub::Registry);
+//! [`state::pubsub`](crate::state::pubsub) keeps the two in step, and `pubsub` states the invariants.
 //!
-//! Tested through its users: the unit tests of `state::pubsub` and end to end by tests/pubsub/.
+//! Tested through its users: the unit tests of [`state::pubsub`](crate::state::pubsub) and end to end by tests/pubsub/.
 
 #![forbid(unsafe_code)]
 

@@ -309,7 +309,7 @@ impl<R: BufRead> AofReader<R> {
 }
 
 /// Parses `<prefix><digits>\r\n` at the start of `buf` as [`AofReader::header_number`] accepts it (1 to 19
-/// digits, at most `i64::MAX`); returns the number and the bytes the line takes, or `None`.
+/// digits, at most [`i64::MAX`]); returns the number and the bytes the line takes, or `None`.
 #[inline]
 fn buffered_number(buf: &[u8], prefix: u8) -> Option<(u64, usize)> {
     if buf.first() != Some(&prefix) {

@@ -12,17 +12,17 @@
 //!      3. slab::defrag_end      unmap the pages that emptied, give the rest back; malloc_trim the heap
 //! ```
 //!
-//! Why it can compact: every keyspace chunk has exactly one pointer to it (the dict slot owns the entry, the
-//! entry owns its buffer; TTLs live inside the entry), so a move is alloc + copy + free + one pointer update.
-//! New chunks never land in a marked page (its free chunks are held on the page's own list), so the survivors
-//! gather in the dense pages and the marked ones empty. malloc's heap cannot be steered that way (glibc has no
-//! placement hint), so raw strings up to `slab::MAX_ROUTED` bytes leave it for slab chunks, after which the heap's
-//! holes are whole free pages that `malloc_trim` returns.
+//! Why it can compact: every keyspace chunk has exactly one pointer to it (the dict slot owns the entry, the entry owns
+//! its buffer; TTLs live inside the entry), so a move is alloc + copy + free + one pointer update. New chunks never
+//! land in a marked page (its free chunks are held on the page's own list), so the survivors gather in the dense pages
+//! and the marked ones empty. malloc's heap cannot be steered that way (glibc has no placement hint), so raw strings up
+//! to [`slab::MAX_ROUTED`](crate::alloc::slab::MAX_ROUTED) bytes leave it for slab chunks, after which the heap's holes
+//! are whole free pages that `malloc_trim` returns.
 //!
-//! Not moved: collection internals (listpacks, quicklist nodes, skiplists, hash tables of big keys) and keys
-//! longer than the slab serves; their pages just stay. Not run while a forked child shares our pages (a move
-//! would copy the page in the child's favour), as Redis. The lazy-free thread frees chunks into its own lists;
-//! they come back with `slab::adopt_freed` like any other, and a marked page holding one is simply kept.
+//! Not moved: collection internals (listpacks, quicklist nodes, skiplists, hash tables of big keys) and keys longer
+//! than the slab serves; their pages just stay. Not run while a forked child shares our pages (a move would copy the
+//! page in the child's favour), as Redis. The lazy-free thread frees chunks into its own lists; they come back with
+//! [`slab::adopt_freed`](crate::alloc::slab::adopt_freed) like any other, and a marked page holding one is simply kept.
 //!
 //! Tested by `tests/operations/defrag.rs` (CONFIG SET activedefrag yes, INFO fields move, DEBUG DIGEST unchanged) and
 //! the slab's unit tests (moving under a random model of allocations and frees).

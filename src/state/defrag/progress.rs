@@ -31,7 +31,8 @@ pub struct Defrag {
     pub(super) last_check: Option<Instant>,
     /// Whether a pass (slab preparation, then the keyspace walk) is under way.
     pub(super) in_pass: bool,
-    /// Whether the current pass marked the slab's sparse pages (see `slab::defrag_begin`).
+    /// Whether the current pass marked the slab's sparse pages (see
+    /// [`slab::defrag_begin`](crate::alloc::slab::defrag_begin)).
     pub(super) pass_marked: bool,
     /// `hits` when the current pass began (its log line reports the difference).
     pub(super) scan_hits: u64,

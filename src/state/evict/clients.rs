@@ -1,9 +1,9 @@
 //! Client eviction (`maxmemory-clients`, Redis 7.0's `evictClients`): when the connections together hold more
 //! memory than the limit, the biggest are closed until the total is back under it.
 //!
-//! What a client costs is [`client_memory`], Redis's `getClientMemoryUsage`: it is counted in `net::client`,
-//! beside the buffers and records it measures (whose doc says what it counts). What the tracker remembers of a
-//! client ([`Tracked`]) is kept in the client, and defined there.
+//! What a client costs is [`client_memory`], Redis's `getClientMemoryUsage`: it is counted in
+//! [`net::client`](crate::net::client), beside the buffers and records it measures (whose doc says what it counts).
+//! What the tracker remembers of a client ([`Tracked`]) is kept in the client, and defined there.
 //!
 //! Evictable clients sit in one of [`BUCKETS`] buckets by the base-2 logarithm of their memory, as in Redis:
 //!

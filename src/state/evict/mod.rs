@@ -4,12 +4,13 @@
 //!   over the limit, Redis's `performEvictions` with the victim choice per policy, the OOM check before a
 //!   command, and the background eviction timer;
 //! - [`pool`]: its data and maths: the header's LRU/LFU bit layout, the candidate pool, the touch, the scores
-//!   (what `ServerState` holds, so it names nothing of the state);
+//!   (what [`ServerState`] holds, so it names nothing of the state);
 //! - [`clients`]: client eviction (`maxmemory-clients`): client memory by bucket, the biggest closed first.
 //!
-//! The folder sits in the state layer, because its operations need the whole state (the databases, the
-//! clients, the statistics); the data files below them import nothing of `state/mod.rs`, so the state can hold
-//! them without an import cycle. What each client keeps for client eviction (`Tracked`) is part of the client.
+//! The folder sits in the state layer, because its operations need the whole state (the databases, the clients, the
+//! statistics); the data files below them import nothing of `state/mod.rs`, so the state can hold them without an
+//! import cycle. What each client keeps for client eviction ([`Tracked`](crate::net::client::Tracked)) is part of the
+//! client.
 
 #![forbid(unsafe_code)]
 

@@ -21,7 +21,7 @@
 //! lookup while a forked child shares our pages (a write to the header would copy the page).
 //!
 //! This file holds the data (the pool, the touch, the scores' maths); the operations on the server state
-//! (`perform_evictions`, the victim choice, the background timer) are `crate::state::evict`.
+//! (`perform_evictions`, the victim choice, the background timer) are [`crate::state::evict`].
 //!
 //! When `used_memory` minus the AOF buffer exceeds `maxmemory`, `perform_evictions` deletes keys until enough
 //! bytes were freed. Candidates come from the eviction pool:
@@ -49,8 +49,8 @@
 //! logged on its database ([`Db::evict`]) so WATCHes are invalidated and a DEL/UNLINK is propagated, and the
 //! `evicted` keyspace event is published.
 //!
-//! Tested by the unit tests below and in `crate::state::evict` (pool ordering, time limits, victims per policy) and end
-//! to end against redis-server by tests/operations/eviction.rs (per-policy behaviour, OOM replies, MULTI, the Zipf
+//! Tested by the unit tests below and in [`crate::state::evict`] (pool ordering, time limits, victims per policy) and
+//! end to end against redis-server by tests/operations/eviction.rs (per-policy behaviour, OOM replies, MULTI, the Zipf
 //! hit-ratio comparison).
 
 #![forbid(unsafe_code)]
@@ -171,7 +171,7 @@ pub struct Evictor {
 }
 
 /// How a key access updates the entry's LRU/LFU field; built once per lookup from the server state
-/// (`crate::state::evict::touch`).
+/// ([`crate::state::evict::touch`]).
 #[derive(Debug, Clone, Copy)]
 pub enum Touch {
     /// Not an access: no-touch lookups, or a forked child shares our pages.

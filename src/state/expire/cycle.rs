@@ -20,9 +20,11 @@ pub struct Cycle {
     pub(super) resize_db: usize,
     /// The database the cron's incremental rehashing works on.
     pub(super) rehash_db: usize,
-    /// What is left of the cron's rehash grant this call, in microseconds (`expire::rehash_slice` spends it).
+    /// What is left of the cron's rehash grant this call, in microseconds
+    /// ([`expire::rehash_slice`](crate::state::expire::rehash_slice) spends it).
     pub(super) rehash_credit_us: u64,
-    /// What the cron's slow expire cycle left of its share, in microseconds (`expire::expire_slice` spends it).
+    /// What the cron's slow expire cycle left of its share, in microseconds
+    /// ([`expire::expire_slice`](crate::state::expire::expire_slice) spends it).
     pub(super) slow_credit_us: u64,
     /// Cycle time not yet folded into `expire_cycle_cpu_ms` (microseconds below one millisecond).
     pub(super) us_remainder: u64,

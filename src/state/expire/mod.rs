@@ -246,13 +246,12 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
 /// loop sleeps (made only while the last call left due fields behind, and only once the loop has had
 /// [`FIELD_CYCLE_FAST_US`] to itself since the last call of either kind ended). The budget is checked between
 /// steps, so a call ends at most one step past it (see `FIELDS_PER_STEP`). The worst hold of the loop is then
-/// one slow call and the rest of its cron run, 2.4-2.6 ms measured during a mass expiry of a million fields: another
-/// client's PING stays under 5 ms.
+/// one slow call and the rest of its cron run (measured during a mass expiry of a million fields:
+/// `benches/README.md`, "Figures the module docs point to").
 pub const FIELD_CYCLE_SLOW_US: u64 = 2_000;
 pub const FIELD_CYCLE_FAST_US: u64 = FAST_DURATION_US;
-/// Fields one hash gives up in one step, and table buckets its pass walks in one step. A step of a million-field
-/// hash's mass expiry took 80 µs at the median, 0.3-0.4 ms at p99 and under 1 ms at most (release build, a quiet
-/// machine, `benches/hash_field_expiry.sh`); a step is the unit a call's budget can be overrun by.
+/// Fields one hash gives up in one step, and table buckets its pass walks in one step; a step is the unit a call's
+/// budget can be overrun by (what one step takes: `benches/README.md`, "Figures the module docs point to").
 const FIELDS_PER_STEP: usize = 256;
 const BUCKETS_PER_STEP: usize = 4096;
 

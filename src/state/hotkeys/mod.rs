@@ -13,8 +13,9 @@
 //! - the totals `all-commands-all-slots-us` and `net-bytes-all-commands-all-slots` count every such command,
 //!   the `selected-slots` totals only those in the selected slots, the `sampled` totals only the sampled ones.
 //!
-//! The cost when no session exists is one branch in the call path (`ServerState::hotkeys` is `None`); a stopped
-//! session keeps its results for HOTKEYS GET until HOTKEYS RESET.
+//! The cost when no session exists is one branch in the call path
+//! ([`ServerState::hotkeys`](crate::state::ServerState::hotkeys) is `None`); a stopped session keeps its results for
+//! HOTKEYS GET until HOTKEYS RESET.
 //!
 //! The sketch: Redis keeps a "Cuckoo Heavy Keeper" of `count * 10` items; [`TopK`] is a weighted Space-Saving
 //! summary of the same capacity. Both are exact while no more than `count * 10` distinct keys were seen, and

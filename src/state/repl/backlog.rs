@@ -127,7 +127,7 @@ impl Backlog {
 
     /// Drops the oldest blocks (at most [`TRIM_BLOCKS_PER_CALL`]) while the history after them still holds more
     /// than `size` bytes and no replica needs them: `pinned` is the lowest offset a replica has yet to send
-    /// (`i64::MAX` for none). The last block always stays. Returns whether blocks remain to be dropped.
+    /// ([`i64::MAX`] for none). The last block always stays. Returns whether blocks remain to be dropped.
     pub fn trim(&mut self, pinned: i64) -> bool {
         for _ in 0..TRIM_BLOCKS_PER_CALL {
             if self.blocks.len() <= 1 || self.histlen <= self.size {

@@ -455,7 +455,7 @@ pub fn announced_offset(r: &Repl) -> u64 {
     off.max(0) as u64
 }
 
-/// The lowest offset a replica has yet to send from the shared buffer (`i64::MAX`: none).
+/// The lowest offset a replica has yet to send from the shared buffer ([`i64::MAX`]: none).
 pub fn pinned_offset(r: &Repl) -> i64 {
     r.replicas
         .iter()

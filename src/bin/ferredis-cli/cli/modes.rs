@@ -774,7 +774,7 @@ pub fn replica(cli: &mut Cli, from_option: bool) -> i32 {
         send_replconf(conn, "capa", "eof");
         send_replconf(conn, "rdb-filter-only", "");
     }
-    let (mut payload, eofmark) = match send_sync(conn) {
+    let (payload, eofmark) = match send_sync(conn) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -783,29 +783,8 @@ pub fn replica(cli: &mut Cli, from_option: bool) -> i32 {
     } else {
         eprintln!("SYNC with master, discarding {payload} bytes of bulk transfer...");
     }
-    let mut lastbytes: Vec<u8> = vec![0; RDB_EOF_MARK_SIZE];
-    let mut buf = vec![0u8; 1024];
-    let mut read: u64 = 0;
-    while payload > 0 {
-        let want = (payload.min(buf.len() as u64)) as usize;
-        let n = match conn.read_raw(&mut buf[..want]) {
-            Ok(n) if n > 0 => n,
-            _ => {
-                eprintln!("Error reading RDB payload while SYNCing");
-                return 1;
-            }
-        };
-        payload -= n as u64;
-        read += n as u64;
-        if let Some(mark) = &eofmark {
-            lastbytes.extend_from_slice(&buf[..n]);
-            let cut = lastbytes.len() - RDB_EOF_MARK_SIZE;
-            lastbytes.drain(..cut);
-            if lastbytes == *mark {
-                break;
-            }
-        }
-    }
+    let read_err = "Error reading RDB payload while SYNCing";
+    let Some(read) = read_payload(conn, payload, eofmark.as_deref(), 1024, read_err, |_| true) else { return 1 };
     if eofmark.is_some() {
         eprintln!("SYNC done after {read} bytes. Logging commands from master.");
         // Put the replica online, as redis-cli does.
@@ -819,6 +798,46 @@ pub fn replica(cli: &mut Cli, from_option: bool) -> i32 {
     while cli.read_and_print(false, false).is_ok() {}
     cli.cfg.output = original;
     1
+}
+
+/// Reads a SYNC payload of `payload` bytes, or up to `eofmark` (the EOF-marked form), `chunk` bytes at a time, and
+/// hands each read to `sink`: the bytes read, or None after a message (`read_err` for a failed read; a sink that
+/// returns false prints its own).
+fn read_payload(
+    conn: &mut Conn,
+    mut payload: u64,
+    eofmark: Option<&[u8]>,
+    chunk: usize,
+    read_err: &str,
+    mut sink: impl FnMut(&[u8]) -> bool,
+) -> Option<u64> {
+    let mut lastbytes: Vec<u8> = vec![0; RDB_EOF_MARK_SIZE];
+    let mut buf = vec![0u8; chunk];
+    let mut read: u64 = 0;
+    while payload > 0 {
+        let want = (payload.min(buf.len() as u64)) as usize;
+        let n = match conn.read_raw(&mut buf[..want]) {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("{read_err}");
+                return None;
+            }
+        };
+        if !sink(&buf[..n]) {
+            return None;
+        }
+        read += n as u64;
+        payload -= n as u64;
+        if let Some(mark) = eofmark {
+            lastbytes.extend_from_slice(&buf[..n]);
+            let cut = lastbytes.len() - RDB_EOF_MARK_SIZE;
+            lastbytes.drain(..cut);
+            if lastbytes == mark {
+                break;
+            }
+        }
+    }
+    Some(read)
 }
 
 /// `--rdb file`: SYNC, then the payload (length-prefixed or EOF-marked) to `file` (`-` for stdout).
@@ -837,7 +856,7 @@ fn rdb(cli: &mut Cli, filename: &str) -> i32 {
 /// SYNC on the open connection and the payload to `filename` (also `--cluster backup`'s per-master RDB).
 pub fn rdb_to(cli: &mut Cli, filename: &str) -> i32 {
     let conn = conn_or_exit(cli);
-    let (mut payload, eofmark) = match send_sync(conn) {
+    let (payload, eofmark) = match send_sync(conn) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -858,33 +877,16 @@ pub fn rdb_to(cli: &mut Cli, filename: &str) -> i32 {
             }
         }
     };
-    let mut lastbytes: Vec<u8> = vec![0; RDB_EOF_MARK_SIZE];
-    let mut buf = vec![0u8; 4096];
-    let mut written: u64 = 0;
-    while payload > 0 {
-        let want = (payload.min(buf.len() as u64)) as usize;
-        let n = match conn.read_raw(&mut buf[..want]) {
-            Ok(n) if n > 0 => n,
-            _ => {
-                eprintln!("I/O Error reading RDB payload from socket");
-                return 1;
+    let read_err = "I/O Error reading RDB payload from socket";
+    let written =
+        read_payload(conn, payload, eofmark.as_deref(), 4096, read_err, |bytes| match file.write_all(bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("Error writing data to file: {}", conn::io_message(&e));
+                false
             }
-        };
-        if let Err(e) = file.write_all(&buf[..n]) {
-            eprintln!("Error writing data to file: {}", conn::io_message(&e));
-            return 1;
-        }
-        written += n as u64;
-        payload -= n as u64;
-        if let Some(mark) = &eofmark {
-            lastbytes.extend_from_slice(&buf[..n]);
-            let cut = lastbytes.len() - RDB_EOF_MARK_SIZE;
-            lastbytes.drain(..cut);
-            if lastbytes == *mark {
-                break;
-            }
-        }
-    }
+        });
+    let Some(written) = written else { return 1 };
     let _ = file.flush();
     drop(file);
     if eofmark.is_some() {

@@ -26,10 +26,10 @@
 //! `Drop` panics when it was neither settled nor declared untouched, so every path the tests run is checked. In
 //! release builds the handle is a key slice and a database index, and the check compiles away.
 //!
-//! Debug builds also check the keyspace invariant the collection types rely on: no command leaves an empty
-//! collection under a key (a removal that empties one deletes the key, [`Door::delete_if_empty`]). Every key a
-//! settlement reports is remembered (`ServerState::door_settled`), and when the handler's [`Ctx`] goes away each
-//! of them must be absent or hold something (`check_settled`).
+//! Debug builds also check the keyspace invariant the collection types rely on: no command leaves an empty collection
+//! under a key (a removal that empties one deletes the key, [`Door::delete_if_empty`]). Every key a settlement reports
+//! is remembered ([`ServerState::door_settled`](crate::state::ServerState::door_settled)), and when the handler's
+//! [`Ctx`] goes away each of them must be absent or hold something (`check_settled`).
 //!
 //! Two shortcuts open, act and settle in one call, for the common whole-key writes: [`Ctx::delete_key`] (DEL's
 //! and GETDEL's deletion) and [`Ctx::unlink_key`] (DEL and UNLINK, freeing as `lazyfree-lazy-user-del` says).
@@ -116,8 +116,9 @@ impl Drop for KeyWrite<'_> {
 
 /// Settling.
 impl Ctx<'_> {
-    /// The key of `w` changed, as `n` changes towards `dirty` (0: counted elsewhere, still signalled): WATCH,
-    /// blocked clients and client tracking hear of it at once (`Ctx::key_changed`).
+    /// The key of `w` changed, as `n` changes towards `dirty` (0: counted elsewhere, still signalled): WATCH, blocked
+    /// clients and client tracking hear of it at once
+    /// ([`Ctx::key_changed`](crate::command::context::Ctx::key_changed)).
     #[inline]
     pub fn changed(&mut self, w: &mut KeyWrite, n: u64) {
         w.close();
@@ -141,7 +142,7 @@ impl Ctx<'_> {
     /// counts its elements, as Redis does; 0 when the command's change is already counted on another key, as
     /// RENAME's destination or MOVE's): invalidates WATCHes of the key (Redis's `signalModifiedKey`), wakes
     /// clients blocked on it and invalidates tracking clients' copies. Private to this module: reached only
-    /// through a `KeyWrite`'s settlement.
+    /// through a [`KeyWrite`]'s settlement.
     #[inline]
     fn key_changed(&mut self, db: usize, key: &[u8], changes: u64) {
         self.srv.key_changed(db, key, changes, self.client.id);
@@ -250,7 +251,7 @@ impl<'c> Door<'c, '_> {
     }
 
     /// The entry lent for an in-place change: `INFO keysizes` counts it again when the handler is done (see
-    /// `keyspace::keysizes`).
+    /// [`keyspace::keysizes`](crate::keyspace::keysizes)).
     #[inline]
     fn lend(
         srv: &'c mut crate::state::ServerState,

@@ -3,7 +3,7 @@
 //! A document is a tree of [`Json`] nodes. The model follows RedisJSON's (its `ijson` values), because replies
 //! and files must come out byte for byte as RedisJSON writes them:
 //!
-//! - numbers keep their kind: an integer literal that fits `i64` is [`Json::Int`], one above `i64::MAX` that fits
+//! - numbers keep their kind: an integer literal that fits `i64` is [`Json::Int`], one above [`i64::MAX`] that fits
 //!   `u64` is [`Json::UInt`], everything else (a fraction, an exponent, `-0`, a longer integer) is
 //!   [`Json::Float`], printed by [`write`](mod@write) as `ryu` prints it (`1.0`, `1e16`, `1e-7`);
 //! - objects keep insertion order; a key set again keeps its place; a key removed has the last key moved into
@@ -26,7 +26,7 @@
 //! code stays in that file); the parser gives every array and object exactly the capacity it needs (they grow by
 //! doubling only when commands add to them). Unlike RedisJSON, equal strings are not shared between documents.
 //! Printing and JSON.SET's release of the old document touch each container's children together before walking
-//! them (`write::warm`), so the cache misses of a document that is not in cache overlap.
+//! them ([`write::warm`]), so the cache misses of a document that is not in cache overlap.
 //!
 //! Text in and out is [`parse`](mod@parse) (serde_json 1.0.118's grammar, limits and error texts, which RedisJSON replies
 //! with verbatim) and [`write`](mod@write) (compact, or with JSON.GET's INDENT/NEWLINE/SPACE). Paths are [`path`].
@@ -111,7 +111,7 @@ pub enum Json {
     Null,
     Bool(bool),
     Int(i64),
-    /// An integer above `i64::MAX` (up to `u64::MAX`).
+    /// An integer above [`i64::MAX`] (up to [`u64::MAX`]).
     UInt(u64),
     Float(f64),
     Str(SmallStr),
@@ -265,7 +265,7 @@ impl Json {
     }
 
     /// Frees the document (what dropping it does) container by container, each one's children touched together
-    /// before any is freed (see `write::warm`): the cache misses of a document that is not in cache overlap,
+    /// before any is freed (see [`write::warm`]): the cache misses of a document that is not in cache overlap,
     /// where the drop glue's recursion waits for each block in turn. With its own stack: any depth is safe.
     pub fn dispose(self) {
         let mut todo: Vec<Json> = Vec::with_capacity(16);

@@ -33,7 +33,7 @@ const OPT_ALL: u32 = OPT_NOROUND | OPT_ENTS_IS_BITS | OPT_FORCE64 | OPT_NO_SCALI
 
 /// The error rate of each new link is the previous one's times this (`ERROR_TIGHTENING_RATIO`).
 const ERROR_TIGHTENING_RATIO: f64 = 0.5;
-/// RedisBloom's `LN2`: 15 digits, not `std::f64::consts::LN_2`, so `ceil(LN2 * bpe)` gives its hash counts.
+/// RedisBloom's `LN2`: 15 digits, not [`std::f64::consts::LN_2`], so `ceil(LN2 * bpe)` gives its hash counts.
 #[allow(clippy::approx_constant)]
 const LN2: f64 = 0.693147180559945;
 /// BF.SCANDUMP's largest chunk (`MAX_SCANDUMP_SIZE`).

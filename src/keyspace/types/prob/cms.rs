@@ -1,6 +1,6 @@
 //! Count-Min sketch, as RedisBloom 2.8's (`cms.c`): `depth` rows of `width` 32-bit counters; row `i` counts an
 //! item at `MurmurHash2(item, seed = i) % width`. INCRBY adds to one counter per row and answers the smallest
-//! (a counter that would pass `u32::MAX` sticks there and the answer is an overflow error); QUERY answers the
+//! (a counter that would pass [`u32::MAX`] sticks there and the answer is an overflow error); QUERY answers the
 //! smallest of the item's counters; MERGE sums sketches of the same dimensions, times their weights, refusing any
 //! counter that would leave `0..=u32::MAX`.
 //!
@@ -66,7 +66,7 @@ impl Cms {
         (self.modw.of(h) + row.wrapping_mul(self.width)) as usize
     }
 
-    /// `CMS_IncrBy`: the item's new estimate (`u32::MAX` means overflow).
+    /// `CMS_IncrBy`: the item's new estimate ([`u32::MAX`] means overflow).
     pub fn incr_by(&mut self, item: &[u8], value: u64) -> u64 {
         let mut min = u64::MAX;
         for row in 0..self.depth {

@@ -53,7 +53,7 @@ pub fn cap_from_compression(compression: f64) -> Option<usize> {
     (cap.checked_mul(16)? <= super::MAX_ALLOC_BYTES).then_some(cap as usize)
 }
 
-/// t-digest-c's `__td_max(x, y)`: `x > y ? x : y` (not `f64::max`: NaN goes the same way C's does).
+/// t-digest-c's `__td_max(x, y)`: `x > y ? x : y` (not [`f64::max`]: NaN goes the same way C's does).
 #[inline]
 fn cmax(x: f64, y: f64) -> f64 {
     if x > y {

@@ -29,7 +29,7 @@ const GA: u32 = 1919;
 const DECAY_TABLE: usize = 256;
 /// RedisBloom's RDB encoding version of `TopK-TYPE`.
 pub const ENC_VER: u64 = 0;
-/// Sizes of RedisBloom's `Bucket` and `HeapBucket` structs as its files lay them out.
+/// Sizes of RedisBloom's [`Bucket`] and [`HeapBucket`] structs as its files lay them out.
 const BUCKET_BYTES: usize = 8;
 const HEAP_BUCKET_BYTES: usize = 24;
 
@@ -47,7 +47,7 @@ pub struct HeapBucket {
     pub count: u32,
 }
 
-/// A Top-K sketch (RedisBloom's `TopK`), the value of a `TopK-TYPE` key.
+/// A Top-K sketch (RedisBloom's [`TopK`]), the value of a `TopK-TYPE` key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TopK {
     pub k: u32,

@@ -15,9 +15,10 @@
 //! when it is next touched. Changing the duration or the size (XCFGSET with a different value) forgets every
 //! producer, as Redis does; the lifetime counters stay.
 //!
-//! A stream gets this state (`Stream::idmp`) when it is first used (an XADD with IDMP/IDMPAUTO, XCFGSET,
-//! XIDMPRECORD) or when it is created while `stream-idmp-duration` / `stream-idmp-maxsize` differ from their
-//! defaults; a stream without it is saved in Redis 7.0's RDB form, and XINFO STREAM shows 7.0's fields for it.
+//! A stream gets this state ([`Stream::idmp`](crate::keyspace::types::stream::Stream::idmp)) when it is first used (an
+//! XADD with IDMP/IDMPAUTO, XCFGSET, XIDMPRECORD) or when it is created while `stream-idmp-duration` /
+//! `stream-idmp-maxsize` differ from their defaults; a stream without it is saved in Redis 7.0's RDB form, and XINFO
+//! STREAM shows 7.0's fields for it.
 
 use super::StreamId;
 use std::collections::{BTreeMap, HashMap, VecDeque};

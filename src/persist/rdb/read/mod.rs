@@ -1,6 +1,6 @@
 //! The RDB loader, RESTORE payloads, and the visitor interface `ferredis-check-rdb` uses.
 //!
-//! Input comes through `BufRead`: bytes are taken straight from the reader's buffer when they are there (no copy)
+//! Input comes through [`BufRead`]: bytes are taken straight from the reader's buffer when they are there (no copy)
 //! and folded into the running CRC as they are consumed; only items that straddle the end of the buffer are
 //! copied into a scratch vector. The loader consumes exactly the file's bytes, checksum included, so a caller
 //! reading an AOF with an RDB preamble can continue with the same reader.
@@ -56,7 +56,7 @@ pub trait LoadSink {
 // ---------------------------------------------------------------------------------------------------------------
 // Input
 
-/// The two `BufRead` methods the loader uses. The loader takes its reader as `dyn Input` rather than
+/// The two [`BufRead`] methods the loader uses. The loader takes its reader as `dyn Input` rather than
 /// `dyn BufRead`: a `dyn BufRead` vtable would also instantiate every provided `Read` method for each reader type.
 trait Input {
     fn fill_buf(&mut self) -> io::Result<&[u8]>;
@@ -79,7 +79,7 @@ impl<R: BufRead> Input for R {
 /// start-up load's progress, which decides when clients are served) sees it advance steadily.
 const SETTLE_BYTES: usize = 16 * 1024;
 
-/// The byte source: a `BufRead`, the count of consumed bytes and their CRC.
+/// The byte source: a [`BufRead`], the count of consumed bytes and their CRC.
 struct Src<'r> {
     r: &'r mut dyn Input,
     /// Bytes handed out from the reader's buffer but not consumed yet (consumed at the next read).

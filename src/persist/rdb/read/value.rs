@@ -218,11 +218,12 @@ fn lp_header(b: &[u8]) -> Option<(usize, u16)> {
     Some((u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize, u16::from_le_bytes([h[4], h[5]])))
 }
 
-/// A closed stream node saved LZF-compressed, kept in that form. It is expanded and deep-checked here unless
-/// `defer` (a file loaded without `sanitize-dump-payload yes`): then, as Redis checks only a node's header in that
-/// case, the header is read from the LZF data's opening literal run (a compressor's output starts with one) and
-/// checked (total bytes, not empty), and the node gets the full check the first time it is expanded
-/// (`stream::Packed`). A node whose opening literal is too short to hold the header is checked now.
+/// A closed stream node saved LZF-compressed, kept in that form. It is expanded and deep-checked here unless `defer` (a
+/// file loaded without `sanitize-dump-payload yes`): then, as Redis checks only a node's header in that case, the
+/// header is read from the LZF data's opening literal run (a compressor's output starts with one) and checked (total
+/// bytes, not empty), and the node gets the full check the first time it is expanded
+/// ([`stream::Packed`](crate::keyspace::types::stream::Packed)). A node whose opening literal is too short to hold the
+/// header is checked now.
 fn packed_stream_node(z: &[u8], len: usize, deep: bool, defer: bool) -> Result<StreamNode, &'static str> {
     if len > u32::MAX as usize {
         return Err("Invalid LZF compressed string");

@@ -10,11 +10,11 @@
 //!                                 (RESP2 redirect to a subscriber), `tracking-redir-broken` for a lost redirect
 //! ```
 //!
-//! The table maps a key name (whatever the database, as in Redis) to the ids of the clients that may cache it; a
-//! key's entry goes away with the invalidation that reports it. As in Redis, a client that turns tracking off or
-//! disconnects leaves its ids in the table (they only cost memory until the key changes or the table limit evicts
-//! it; ids are stored as bits of per-client tracking slots, see `net::client::tracking`, which are reused only
-//! once swept); its BCAST prefixes are removed at once.
+//! The table maps a key name (whatever the database, as in Redis) to the ids of the clients that may cache it; a key's
+//! entry goes away with the invalidation that reports it. As in Redis, a client that turns tracking off or disconnects
+//! leaves its ids in the table (they only cost memory until the key changes or the table limit evicts it; ids are
+//! stored as bits of per-client tracking slots, see [`net::client::tracking`](crate::net::client::tracking), which are
+//! reused only once swept); its BCAST prefixes are removed at once.
 //!
 //! Messages are not written into clients' buffers where the key changes: they go through an outbox that is
 //! delivered right after the change when the handler reports it (its `KeyWrite` settled), after each command at top
