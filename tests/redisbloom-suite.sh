@@ -10,7 +10,8 @@
 # ignored). Without test files every tests/flow/test_*.py runs. RLTest, at the version tests/flow/requirements.txt
 # asks for, and numpy < 2 (the tests use numpy.NaN, gone in numpy 2) come from PyPI into a venv
 # (target/rltest-<version>). The tests import `paella` from RedisBloom's readies submodule only for platform names;
-# a stand-in module of three names takes its place.
+# a stand-in module of three names takes its place, and a `sitecustomize` makes RLTest's existing env connect with
+# the RESP version the test asks for (test_resp3).
 #
 # Each server is started once (`--enable-debug-command yes`; no save, no AOF) and the suite runs on it as RLTest's
 # existing env (`--env existing-env --existing-env-addr`, as tests.sh's EXT=1). Each test class (or top-level test
@@ -87,6 +88,28 @@ cat >"$WORK/py/paella/__init__.py" <<'PY'
 class Platform:
     def __init__(self):
         self.os, self.osnick, self.arch = "linux", "linux", "x64"
+PY
+# RLTest's existing env connects without the protocol the test's Env asks for (test_resp3's `Env(protocol=3)`
+# would run on RESP2 and fail on both servers): this passes it on.
+cat >"$WORK/py/sitecustomize.py" <<'PY'
+try:
+    import redis
+    from RLTest import exists_redis
+
+    _init = exists_redis.ExistsRedisEnv.__init__
+
+    def _init_with_protocol(self, *args, **kwargs):
+        _init(self, *args, **kwargs)
+        self.protocol = kwargs.get("protocol") or 2
+
+    def _connection(self, shardId=1):
+        return redis.StrictRedis(self.host, self.port, password=self.password,
+                                 decode_responses=self.decodeResponses, protocol=self.protocol)
+
+    exists_redis.ExistsRedisEnv.__init__ = _init_with_protocol
+    exists_redis.ExistsRedisEnv.getConnection = _connection
+except ImportError:
+    pass
 PY
 
 free_port() {

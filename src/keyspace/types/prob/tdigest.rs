@@ -42,7 +42,7 @@ pub struct TDigest {
     pub merged_weight: i64,
     pub unmerged_weight: i64,
     /// `(mean, weight)`: the merged centroids, then the buffer. Allocated up to `cap - 1` at the first sample
-    /// ([`TDigest::node_capacity`]), and as much by a load, so MEMORY USAGE stays the same through DEBUG RELOAD and
+    /// (`node_capacity`), and as much by a load, so MEMORY USAGE stays the same through DEBUG RELOAD and
     /// RESTORE.
     pub nodes: Vec<(f64, i64)>,
 }
@@ -718,6 +718,11 @@ mod tests {
         let back = TDigest::load(&mut In(out.0.clone().into_iter()), 0).unwrap();
         assert_eq!(back.nodes, t.nodes);
         assert_eq!(back.quantile(0.3), t.quantile(0.3));
+        // The same node buffer as the first sample reserved (MEMORY USAGE survives DEBUG RELOAD), none when empty.
+        assert_eq!(back.mem_usage(), t.mem_usage());
+        let mut empty_out = Out(Vec::new());
+        TDigest::new(50).unwrap().save(&mut empty_out);
+        assert_eq!(TDigest::load(&mut In(empty_out.0.into_iter()), 0).unwrap().mem_usage(), 0);
         // Damaged: a capacity that is not the compression's, node counts over it, a negative weight, a cut.
         for (at, item) in [(3usize, Item::U(9)), (4, Item::U(10_000)), (8, Item::D(-1.0)), (0, Item::D(f64::NAN))] {
             let mut bad = out.0.clone();
