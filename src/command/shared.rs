@@ -197,6 +197,9 @@ pub(crate) const PREFETCH_ITEMS: usize = 16;
 
 /// The table-entry prologue every probabilistic command shares (BF, CF, CMS, TOPK, TDIGEST): RedisBloom registers
 /// them all as one-key module commands with arity -1 and one "RW access update" key spec; each family sets `since`.
+/// COMMAND DOCS shows what Redis 8 shows for its bundled bf module (RedisBloom's command info: each command's
+/// summary, complexity, since and argument names and types, written in the `syntax` notation); RedisBloom 2.8 on
+/// Redis 7.0 registers none (`tests/types/redisbloom_flow.rs` holds the table it is checked against).
 pub(crate) const PROB_COMMAND: super::Command = super::Command {
     group: super::Group::Module,
     arity: -1,

@@ -23,8 +23,17 @@ const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::MODULE;
 
 macro_rules! td_command {
-    ($name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $handler:expr) => {
-        Command { name: $name, flags: $flags, acl: $acl, syntax: $syntax, summary: $summary, handler: $handler, ..TD }
+    ($name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $complexity:literal, $handler:expr) => {
+        Command {
+            name: $name,
+            flags: $flags,
+            acl: $acl,
+            syntax: $syntax,
+            summary: $summary,
+            complexity: $complexity,
+            handler: $handler,
+            ..TD
+        }
     };
 }
 
@@ -35,16 +44,16 @@ pub static COMMANDS: &[Command] = &[
         "tdigest.create",
         WRITE,
         "write tdigest slow",
-        "key [COMPRESSION compression]",
-        "Allocates memory and initializes a new t-digest sketch",
+        "key [COMPRESSION compression{:integer}]{compression_block:block}",
+        "Allocates memory and initializes a new t-digest sketch", "O(1)",
         create
     ),
     td_command!(
         "tdigest.add",
         WRITE,
         "write tdigest slow",
-        "key value [value ...]",
-        "Adds one or more observations to a t-digest sketch",
+        "key value{:double} [value ...]",
+        "Adds one or more observations to a t-digest sketch", "O(N), where N is the number of samples to add",
         add
     ),
     td_command!(
@@ -52,7 +61,7 @@ pub static COMMANDS: &[Command] = &[
         WRITE,
         "write tdigest slow",
         "key",
-        "Resets a t-digest sketch: empty the sketch and re-initializes it.",
+        "Resets a t-digest sketch: empty the sketch and re-initializes it.", "O(1)",
         reset
     ),
     Command {
@@ -62,8 +71,8 @@ pub static COMMANDS: &[Command] = &[
             "tdigest.merge",
             WRITE,
             "write tdigest slow",
-            "destination-key numkeys source-key [source-key ...] [COMPRESSION compression] [OVERRIDE]",
-            "Merges multiple t-digest sketches into a single sketch",
+            "destination-key{:key} numkeys source-key{:key} [source-key ...] [COMPRESSION compression{:integer}]{compression_block:block} [OVERRIDE]",
+            "Merges multiple t-digest sketches into a single sketch", "O(N*K), where N is the number of centroids and K being the number of input sketches",
             merge
         )
     },
@@ -72,7 +81,7 @@ pub static COMMANDS: &[Command] = &[
         READ,
         "read tdigest slow",
         "key",
-        "Returns the minimum observation value from a t-digest sketch",
+        "Returns the minimum observation value from a t-digest sketch", "O(1)",
         min
     ),
     td_command!(
@@ -80,63 +89,63 @@ pub static COMMANDS: &[Command] = &[
         READ,
         "read tdigest slow",
         "key",
-        "Returns the maximum observation value from a t-digest sketch",
+        "Returns the maximum observation value from a t-digest sketch", "O(1)",
         max
     ),
     td_command!(
         "tdigest.quantile",
         READ,
         "read tdigest slow",
-        "key quantile [quantile ...]",
-        "Returns, for each input fraction, an estimation of the value (floating point) that is smaller than the given fraction of observations",
+        "key quantile{:double} [quantile ...]",
+        "Returns, for each input fraction, an estimation of the value (floating point) that is smaller than the given fraction of observations", "O(N) where N is the number of quantiles specified.",
         quantile
     ),
     td_command!(
         "tdigest.byrank",
         READ,
         "read tdigest slow",
-        "key rank [rank ...]",
-        "Returns, for each input rank, an estimation of the value (floating-point) with that rank",
+        "key rank{:double} [rank ...]",
+        "Returns, for each input rank, an estimation of the value (floating-point) with that rank", "O(N) where N is the number of ranks specified",
         byrank
     ),
     td_command!(
         "tdigest.byrevrank",
         READ,
         "read tdigest slow",
-        "key reverse_rank [reverse_rank ...]",
-        "Returns, for each input reverse rank, an estimation of the value (floating-point) with that reverse rank",
+        "key reverse_rank{:double} [reverse_rank ...]",
+        "Returns, for each input reverse rank, an estimation of the value (floating-point) with that reverse rank", "O(N) where N is the number of reverse ranks specified.",
         byrank
     ),
     td_command!(
         "tdigest.rank",
         READ,
         "read tdigest slow",
-        "key value [value ...]",
-        "Returns, for each input value (floating-point), the estimated rank of the value (the number of observations in the sketch that are smaller than the value + half the number of observations that are equal to the value)",
+        "key value{:double} [value ...]",
+        "Returns, for each input value (floating-point), the estimated rank of the value (the number of observations in the sketch that are smaller than the value + half the number of observations that are equal to the value)", "O(N) where N is the number of values specified.",
         rank
     ),
     td_command!(
         "tdigest.revrank",
         READ,
         "read tdigest slow",
-        "key value [value ...]",
-        "Returns, for each input value (floating-point), the estimated reverse rank of the value (the number of observations in the sketch that are larger than the value + half the number of observations that are equal to the value)",
+        "key value{:double} [value ...]",
+        "Returns, for each input value (floating-point), the estimated reverse rank of the value (the number of observations in the sketch that are larger than the value + half the number of observations that are equal to the value)", "O(N) where N is the number of values specified.",
         rank
     ),
     td_command!(
         "tdigest.cdf",
         READ,
         "read tdigest slow",
-        "key value [value ...]",
-        "Returns, for each input value, an estimation of the fraction (floating-point) of (observations smaller than the given value + half the observations equal to the given value)",
+        "key value{:double} [value ...]",
+        "Returns, for each input value, an estimation of the floating-point fraction of (observations smaller than the given value + half the observations equal to the given value). Multiple fractions can be retrieved in a single call.", "O(N) where N is the number of values specified.",
         cdf
     ),
     td_command!(
         "tdigest.trimmed_mean",
         READ,
         "read tdigest slow",
-        "key low_cut_quantile high_cut_quantile",
-        "Returns an estimation of the mean value from the sketch, excluding observation values outside the low and high cutoff quantiles",
+        "key low_cut_quantile{:double} high_cut_quantile{:double}",
+        "Returns an estimation of the mean value from the sketch, excluding observation values outside the low and high cutoff quantiles", "O(N) where N is the number of centroids",
         trimmed_mean
     ),
     td_command!(
@@ -144,7 +153,7 @@ pub static COMMANDS: &[Command] = &[
         READ,
         "read tdigest slow",
         "key",
-        "Returns information and statistics about a t-digest sketch",
+        "Returns information and statistics about a t-digest sketch", "O(1)",
         info
     ),
 ];

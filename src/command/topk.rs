@@ -17,11 +17,7 @@ use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::{parse_f64, parse_i64};
 
-const TOPK: Command = Command {
-    since: "2.0.0",
-    complexity: "O(n * k) where n is the number of items and k is the depth",
-    ..super::shared::PROB_COMMAND
-};
+const TOPK: Command = Command { since: "2.0.0", ..super::shared::PROB_COMMAND };
 const WRITE: u64 = super::shared::PROB_WRITE;
 
 /// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
@@ -31,8 +27,9 @@ pub static COMMANDS: &[Command] = &[
         name: "topk.reserve",
         flags: WRITE,
         acl: "write topk slow",
-        syntax: "key topk [width depth decay]",
-        summary: "Initializes a TopK with specified parameters",
+        syntax: "key topk{:integer} [width{:integer} depth{:integer} decay{:double}]{params}",
+        summary: "Initializes a Top-K sketch with specified parameters",
+        complexity: "O(1)",
         handler: reserve,
         ..TOPK
     },
@@ -40,8 +37,9 @@ pub static COMMANDS: &[Command] = &[
         name: "topk.add",
         flags: WRITE,
         acl: "write topk slow",
-        syntax: "key items [items ...]",
-        summary: "Increases the count of one or more items by increment",
+        syntax: "key item [item ...]",
+        summary: "Adds an item to a Top-k sketch. Multiple items can be added at the same time.",
+        complexity: "O(n * k) where n is the number of items and k is the depth",
         handler: add,
         ..TOPK
     },
@@ -51,6 +49,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "write topk slow",
         syntax: "key item increment [item increment ...]",
         summary: "Increases the count of one or more items by increment",
+        complexity: "O(n * k * incr) where n is the number of items, k is the depth and incr is the increment",
         handler: incrby,
         ..TOPK
     },
@@ -60,6 +59,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "read topk slow",
         syntax: "key item [item ...]",
         summary: "Checks whether one or more items are in a sketch",
+        complexity: "O(n) where n is the number of items",
         handler: query,
         ..TOPK
     },
@@ -70,6 +70,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "write topk slow",
         syntax: "key item [item ...]",
         summary: "Return the count for one or more items are in a sketch",
+        complexity: "O(n) where n is the number of items",
         handler: count,
         ..TOPK
     },
@@ -78,7 +79,8 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::MODULE,
         acl: "read topk slow",
         syntax: "key [WITHCOUNT]",
-        summary: "Return full list of items in Top K list",
+        summary: "Return the full list of items in Top-K sketch.",
+        complexity: "O(k*log(k)) where k is the value of top-k",
         handler: list,
         ..TOPK
     },
@@ -88,6 +90,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "read topk slow",
         syntax: "key",
         summary: "Returns information about a sketch",
+        complexity: "O(1)",
         handler: info,
         ..TOPK
     },

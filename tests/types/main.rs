@@ -1,7 +1,8 @@
 //! Data types and the keyspace: bitmaps, geo, HyperLogLog, streams and consumer groups (with Redis 8.2's
 //! reference policies), blocking lists and sorted sets, keyspace notifications, list compression, ordered inserts,
 //! SCAN cursors, MULTI/EXEC and WATCH, lazy free, memory accounting, Redis 8.4's string commands (DIGEST, DELEX,
-//! MSETEX), INFO keysizes.
+//! MSETEX), INFO keysizes, the probabilistic types against Redis with RedisBloom (`probabilistic`, and
+//! `redisbloom_flow` for what RedisBloom's own flow tests found).
 //!
 //! One test binary (`cargo test --test types`), one module per topic; the shared harness is `tests/common`
 //! (tests/README.md).
@@ -27,6 +28,7 @@ mod probabilistic;
 mod r74_misc;
 mod redis84_strings;
 mod redis8_core;
+mod redisbloom_flow;
 mod scan_cursors;
 mod sets_notify;
 mod stream_groups;

@@ -590,8 +590,13 @@ impl Bloom {
 /// RedisBloom's RDB encoding versions of `MBbloom--` (`BF_MIN_OPTIONS_ENC`, `BF_MIN_GROWTH_ENC`).
 const ENC_MIN_OPTIONS: u64 = 2;
 const ENC_MIN_GROWTH: u64 = 4;
-/// The most links a loaded filter may have (RedisBloom asserts fewer than 1000).
-const MAX_LINKS: u64 = 1000;
+/// More links than a loaded filter may have. Not RedisBloom's (it loads any count it can allocate): a bound above
+/// every chain a filter can grow, so that what ferredis saves it loads again. Each link's error rate is half the
+/// one before and stays in (0, 1), and a positive double is at least 2^-1074, so a chain has at most 1075 links
+/// (BF.RESERVE 0.0001 1 EXPANSION 1 grows 1061, RedisBloom's build 1062). Every link's bytes come from the
+/// record, so the bound is not what limits memory.
+const MAX_LINKS: u64 = 1100;
+const _: () = assert!(MAX_LINKS > 1075);
 
 impl Bloom {
     /// `BFRdbSave`.

@@ -41,7 +41,9 @@ pub struct TDigest {
     pub total_compressions: i64,
     pub merged_weight: i64,
     pub unmerged_weight: i64,
-    /// `(mean, weight)`: the merged centroids, then the buffer. Allocated up to `cap` at the first sample.
+    /// `(mean, weight)`: the merged centroids, then the buffer. Allocated up to `cap - 1` at the first sample
+    /// (`node_capacity`), and as much by a load, so MEMORY USAGE stays the same through DEBUG RELOAD and
+    /// RESTORE.
     pub nodes: Vec<(f64, i64)>,
 }
 
@@ -187,6 +189,12 @@ impl TDigest {
         self.nodes.clear();
     }
 
+    /// The nodes a digest holding `held` nodes reserves: none while it is empty, else the `cap - 1` a digest made
+    /// of samples holds at most (or `held`, when a merge filled all `cap`).
+    fn node_capacity(&self, held: usize) -> usize {
+        self.cap.saturating_sub(1).max(1).max(held)
+    }
+
     /// `td_size`: the observations.
     pub fn size(&self) -> i64 {
         self.merged_weight.wrapping_add(self.unmerged_weight)
@@ -212,7 +220,7 @@ impl TDigest {
         // finite double, and so is `2 pi W ln W` for any such W (it stays under 1e21).
         if self.nodes.len() == self.nodes.capacity() {
             // The whole buffer at once (a node count of `cap` itself is rare: one more node then).
-            let want = if self.nodes.is_empty() { self.cap.saturating_sub(1).max(1) } else { 1 };
+            let want = if self.nodes.is_empty() { self.node_capacity(0) } else { 1 };
             self.nodes.try_reserve_exact(want).map_err(|_| Overflow)?;
         }
         if mean < self.min {
@@ -583,7 +591,10 @@ impl TDigest {
         t.unmerged_weight = count(input.double()?)?;
         t.merged_weight.checked_add(t.unmerged_weight)?;
         let mut nodes = Vec::new();
-        nodes.try_reserve_exact(cap).ok()?;
+        // The capacity the saved digest had after its first sample: MEMORY USAGE is the same after the load.
+        if merged + unmerged > 0 {
+            nodes.try_reserve_exact(t.node_capacity(merged + unmerged)).ok()?;
+        }
         for _ in 0..merged {
             let m = input.double()?;
             if m.is_nan() {
@@ -707,6 +718,11 @@ mod tests {
         let back = TDigest::load(&mut In(out.0.clone().into_iter()), 0).unwrap();
         assert_eq!(back.nodes, t.nodes);
         assert_eq!(back.quantile(0.3), t.quantile(0.3));
+        // The same node buffer as the first sample reserved (MEMORY USAGE survives DEBUG RELOAD), none when empty.
+        assert_eq!(back.mem_usage(), t.mem_usage());
+        let mut empty_out = Out(Vec::new());
+        TDigest::new(50).unwrap().save(&mut empty_out);
+        assert_eq!(TDigest::load(&mut In(empty_out.0.into_iter()), 0).unwrap().mem_usage(), 0);
         // Damaged: a capacity that is not the compression's, node counts over it, a negative weight, a cut.
         for (at, item) in [(3usize, Item::U(9)), (4, Item::U(10_000)), (8, Item::D(-1.0)), (0, Item::D(f64::NAN))] {
             let mut bad = out.0.clone();
