@@ -71,6 +71,11 @@ pub struct Db {
     /// `INFO keysizes`: the keys counted by type and size, and the entries lent for an in-place change not yet
     /// counted again ([`crate::keyspace::keysizes`]). Every insert and removal below counts its entry.
     ks: Keysizes,
+    /// Where the last read lookup ([`Db::lookup`]) found its key: a command that reads a key and then changes it
+    /// through the door (CMS.INCRBY checks its sketch and its numbers first) finds it again with a key compare
+    /// ([`Db::lend_mut`]). Only a hint: a position no longer holding that key (the table moved since) is looked
+    /// up again, and no other position can hold it.
+    read_hint: Option<crate::keyspace::dict::Pos>,
 }
 
 /// What a [`Db`] leaves for the server after a change it made on its own, below the command layer where there is
@@ -224,6 +229,7 @@ impl Db {
             queue: Queue::default(),
             hexpires: std::collections::BTreeSet::new(),
             ks: Keysizes::default(),
+            read_hint: None,
         }
     }
 
@@ -634,6 +640,7 @@ impl Db {
         if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
             return None;
         }
+        self.read_hint = Some(p);
         self.keys.at_mut(p)
     }
 
@@ -687,7 +694,12 @@ impl Db {
             return self.keys.at_mut(p);
         }
         self.settle();
-        let p = self.keys.find(key)?;
+        // Read just now (the handler's read lookup): found again with a key compare.
+        let hint = self.read_hint.take().filter(|&p| self.keys.at(p).is_some_and(|e| e.key() == key));
+        let p = match hint {
+            Some(p) => p,
+            None => self.keys.find(key)?,
+        };
         self.lend_at(p, reported)
     }
 

@@ -41,8 +41,9 @@
 //! full sync say, starts off again and is scanned at its first reading). What a client reads is the same as if it
 //! had been kept from the start.
 //!
-//! What the bookkeeping costs once on: two size reads and a compare per write (`benches/instr.sh` with
-//! `SETUP="info keysizes"`; the figures are in benches/README.md's keysizes section).
+//! What the bookkeeping costs once on: a compare of two bins for a reported write, two size reads and a compare
+//! for any other (`benches/instr.sh` with `SETUP="info keysizes"`; the figures are in benches/README.md's keysizes
+//! section).
 //!
 //! Tested by the unit tests below (bins, labels, the lend bookkeeping), by `Db`'s invariant check (the
 //! histogram equals a scan, in debug builds: the cron and the tests) and by `tests/types/keysizes.rs`, the
