@@ -18,18 +18,39 @@ pub fn utoa_buf(n: u64, buf: &mut [u8; 24]) -> &[u8] {
     &buf[start..]
 }
 
+/// The two-digit forms of 0 to 99, back to back ("00", "01", ..., "99").
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// Writes `n`'s digits at the end of `buf` (20 at most, so a sign still fits) and returns where they start.
+/// Two digits per step from a table (half the steps of one digit each: integer replies, RESP lengths and counts
+/// are formatted on every request that returns one).
 #[inline]
 fn utoa_at(mut v: u64, buf: &mut [u8; 24]) -> usize {
     let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return i;
-        }
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
+    }
+    i
 }
 
 /// The value of a run of decimal digits (nothing else: no sign, no space), None on any other byte or on overflow.
@@ -459,6 +480,27 @@ mod tests {
         for n in [0i64, 1, -1, 42, i64::MAX, i64::MIN, 1000000] {
             let mut b = [0u8; 24];
             assert_eq!(itoa_buf(n, &mut b), n.to_string().as_bytes());
+        }
+        // Every length of both signs, and each side of every power of ten (the table writes digits in pairs, a
+        // single one first for an odd count).
+        let mut p = 1u64;
+        loop {
+            for v in [p - 1, p, p + 1, p.saturating_mul(5), p.saturating_mul(10).saturating_sub(1)] {
+                let mut b = [0u8; 24];
+                assert_eq!(utoa_buf(v, &mut b), v.to_string().as_bytes());
+                if let Ok(n) = i64::try_from(v) {
+                    assert_eq!(itoa_buf(n, &mut b), n.to_string().as_bytes());
+                    assert_eq!(itoa_buf(-n, &mut b), (-n).to_string().as_bytes());
+                }
+            }
+            match p.checked_mul(10) {
+                Some(q) => p = q,
+                None => break,
+            }
+        }
+        for v in (0..100_000u64).chain([u64::MAX, u64::MAX - 1]) {
+            let mut b = [0u8; 24];
+            assert_eq!(utoa_buf(v, &mut b), v.to_string().as_bytes());
         }
     }
 

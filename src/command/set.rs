@@ -10,7 +10,7 @@ use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE
 use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::db::Db;
-use crate::keyspace::object::{StrRef, Value};
+use crate::keyspace::object::{ObjType, StrRef, Value};
 use crate::keyspace::types::set::Set;
 use crate::resp::reply::Reply;
 use crate::util::{glob_match, parse_i64};
@@ -443,14 +443,18 @@ fn set_of(v: &Value) -> Option<&Set> {
 fn sadd(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let th = ctx.settings().thresholds();
-    let Ok((set, r, mut w)) = ctx.write_or_create::<Set>(key, || Set::new_for(args.get(2))) else { return };
+    // The set's length before and after is reported to `INFO keysizes` here (the lookup reads no size).
+    let Ok((set, r, mut w)) = ctx.write_or_create_sized::<Set>(key, || Set::new_for(args.get(2))) else { return };
+    let before = set.len();
     let mut added = 0i64;
     for m in args.iter().skip(2) {
         if set.add(m, &th) {
             added += 1;
         }
     }
+    let after = set.len();
     r.int(added);
+    ctx.door(&w).len_changed(ObjType::Set, before, after);
     ctx.settle(&mut w, added as u64);
     if added > 0 {
         ctx.notify(nc::SET, "sadd", key);

@@ -858,9 +858,10 @@ fn strlen(ctx: &mut Ctx, args: Args) {
 }
 
 /// Redis's `incrDecrCommand`: adds `incr` to the integer at `key` (0 when missing), keeping its TTL.
+/// The value's length before and after is reported to `INFO keysizes` here (the lookup lends nothing).
 fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) {
     let lru = ctx.settings().fresh_lru();
-    let (e, r, mut w) = ctx.write(key);
+    let (e, r, mut w) = ctx.write_sized(key);
     match e {
         Some(e) => {
             let Some(s) = e.as_str() else {
@@ -877,6 +878,7 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) {
             };
             e.set_int(n);
             r.int(n);
+            ctx.door(&w).int_resized(old, n);
         }
         None => {
             r.int(incr);

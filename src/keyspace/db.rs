@@ -71,6 +71,11 @@ pub struct Db {
     /// `INFO keysizes`: the keys counted by type and size, and the entries lent for an in-place change not yet
     /// counted again ([`crate::keyspace::keysizes`]). Every insert and removal below counts its entry.
     ks: Keysizes,
+    /// Where the last read lookup ([`Db::lookup`]) found its key: a command that reads a key and then changes it
+    /// through the door (CMS.INCRBY checks its sketch and its numbers first) finds it again with a key compare
+    /// ([`Db::lend_mut`]). Only a hint: a position no longer holding that key (the table moved since) is looked
+    /// up again, and no other position can hold it.
+    read_hint: Option<crate::keyspace::dict::Pos>,
 }
 
 /// What a [`Db`] leaves for the server after a change it made on its own, below the command layer where there is
@@ -224,6 +229,7 @@ impl Db {
             queue: Queue::default(),
             hexpires: std::collections::BTreeSet::new(),
             ks: Keysizes::default(),
+            read_hint: None,
         }
     }
 
@@ -243,21 +249,22 @@ impl Db {
     /// Settles the lend, if any: the lent entry is counted again under its class now. Every method that may move
     /// entries in the table (a lookup's rehash step, an insert, a removal, a resize) or change one whole calls this
     /// first, so the lend's position still holds the lent entry (see "Lends" in [`crate::keyspace::keysizes`]).
+    /// With the histogram off (the default) the lend is only forgotten here, in line: every write settles
+    /// once when its handler is done.
     #[inline(always)]
     fn settle(&mut self) {
-        if self.ks.has_lent() {
-            self.settle_slow();
+        if let Some(l) = self.ks.take_lent() {
+            if self.ks.is_on() && !l.reported {
+                self.recount(l);
+            }
         }
     }
 
-    #[inline]
-    fn settle_slow(&mut self) {
-        if let Some(l) = self.ks.take_lent() {
-            if self.ks.is_on() {
-                let now = self.keys.at(l.pos).and_then(class_of);
-                self.ks.moved(l.before, now);
-            }
-        }
+    /// Counts the entry lent at `l` again under its class now (the histogram is kept).
+    #[inline(never)]
+    fn recount(&mut self, l: crate::keyspace::keysizes::Lent) {
+        let now = self.keys.at(l.pos).and_then(class_of);
+        self.ks.moved(l.before, now);
     }
 
     /// Where `key`'s entry is if it is the one lent now.
@@ -267,12 +274,17 @@ impl Db {
         self.keys.at(p).is_some_and(|e| e.key() == key).then_some(p)
     }
 
-    /// Lends the entry at `p` (found just now, after the last settle) for an in-place change.
+    /// Lends the entry at `p` (found just now, after the last settle) for an in-place change; `reported`: to a
+    /// write that reports its size change itself (see "Reported writes" in [`crate::keyspace::keysizes`]).
     #[inline(always)]
-    fn lend_at(&mut self, p: crate::keyspace::dict::Pos) -> Option<&mut Entry> {
+    fn lend_at(&mut self, p: crate::keyspace::dict::Pos, reported: bool) -> Option<&mut Entry> {
         let e = self.keys.at(p)?;
-        let before = cls(self.ks.is_on(), e);
-        self.ks.lend(p, before);
+        if reported {
+            self.ks.lend_reported(p);
+        } else {
+            let before = cls(self.ks.is_on(), e);
+            self.ks.lend(p, before);
+        }
         self.keys.at_mut(p)
     }
 
@@ -288,6 +300,15 @@ impl Db {
     #[inline]
     pub fn size_changed(&mut self, before: Option<Class>, after: Option<Class>) {
         self.settle();
+        self.ks.moved(before, after);
+    }
+
+    /// [`Db::size_changed`] for a write whose entry is lent reported (see "Reported writes" in
+    /// [`crate::keyspace::keysizes`]): the lend stays, so the command still finds the entry again with a key
+    /// compare.
+    #[inline]
+    pub fn size_reported(&mut self, before: Option<Class>, after: Option<Class>) {
+        debug_assert!(self.ks.lent().is_none_or(|l| l.reported), "keysizes: a size reported beside a counted lend");
         self.ks.moved(before, after);
     }
 
@@ -619,12 +640,25 @@ impl Db {
         if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
             return None;
         }
+        self.read_hint = Some(p);
         self.keys.at_mut(p)
     }
 
     /// [`Db::lookup`] for a write: the entry is lent for an in-place change, counted again by [`Db::sync_sizes`].
     #[inline]
     pub fn lookup_lend(&mut self, key: &[u8], clock: LookupClock) -> Option<&mut Entry> {
+        self.lookup_lend_as(key, clock, false)
+    }
+
+    /// [`Db::lookup_lend`] for a write that reports its size change itself ([`Db::size_changed`]): the entry is
+    /// lent reported (see "Reported writes" in [`crate::keyspace::keysizes`]), so no size is read for it.
+    #[inline]
+    pub fn lookup_lend_reported(&mut self, key: &[u8], clock: LookupClock) -> Option<&mut Entry> {
+        self.lookup_lend_as(key, clock, true)
+    }
+
+    #[inline(always)]
+    fn lookup_lend_as(&mut self, key: &[u8], clock: LookupClock, reported: bool) -> Option<&mut Entry> {
         // Lent already by this command's earlier write lookup (ZADD looks its key up twice): found again with a key
         // compare, its first class kept.
         if let Some(p) = self.lent_pos(key) {
@@ -637,20 +671,36 @@ impl Db {
         if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= clock.now_ms) && self.expire_at_if_needed(p, clock) {
             return None;
         }
-        self.lend_at(p)
+        self.lend_at(p, reported)
     }
 
     /// [`Db::find_mut`] for an in-place change of the value: the entry is lent, as [`Db::lookup_lend`] lends it
     /// (the entry lent already is found again without a lookup).
     #[inline]
     pub fn lend_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lend_mut_as(key, false)
+    }
+
+    /// [`Db::lend_mut`] for a write that reports its size change itself (see [`Db::lookup_lend_reported`]).
+    #[inline]
+    pub fn lend_mut_reported(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lend_mut_as(key, true)
+    }
+
+    #[inline(always)]
+    fn lend_mut_as(&mut self, key: &[u8], reported: bool) -> Option<&mut Entry> {
         // Lent already (the handler's write lookup): found again with a key compare, its first class kept.
         if let Some(p) = self.lent_pos(key) {
             return self.keys.at_mut(p);
         }
         self.settle();
-        let p = self.keys.find(key)?;
-        self.lend_at(p)
+        // Read just now (the handler's read lookup): found again with a key compare.
+        let hint = self.read_hint.take().filter(|&p| self.keys.at(p).is_some_and(|e| e.key() == key));
+        let p = match hint {
+            Some(p) => p,
+            None => self.keys.find(key)?,
+        };
+        self.lend_at(p, reported)
     }
 
     /// [`Db::lookup`], also handing out the key's hash (client-side caching's table reuses it). Kept apart from
@@ -1079,8 +1129,9 @@ impl Db {
     /// [`Db::find`] for changing a value in place (a handler's write through the door, active field expiry,
     /// tests). The caller changes neither the key nor its TTL (that is [`Db::set_expire`] / [`Db::persist`]'s), and
     /// follows a change to a hash's field TTLs with [`Db::refile_hash`]: the TTL count and the field-expiry index
-    /// depend on it (checked by [`Db::check_invariants`] in debug builds).
-    #[inline]
+    /// depend on it (checked by [`Db::check_invariants`] in debug builds). Inlined always: it is SET's one lookup
+    /// (as a call of its own, about 15 instructions per SET).
+    #[inline(always)]
     pub fn find_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.settle();
         self.keys.get_mut(key)

@@ -27,14 +27,23 @@
 //! instead of a hash lookup (`write_or_create` and the door's entry accessors rely on that, which keeps a write at one
 //! lookup). The lend is remembered while the histogram is off too (without a class), for that second finding.
 //!
+//! **Reported writes.** The hottest writes report their change themselves, as Redis's do (each type's write calls
+//! `updateKeysizesHist` with the old and new length): INCR/DECR/INCRBY with the old and new integer, SADD,
+//! HSET/HMSET and LPUSH/RPUSH with the collection's length before and after (`Ctx::write_sized`,
+//! `Ctx::write_or_create_sized`, the door's `int_resized` / `len_changed`). Their lookups lend the entry *reported*
+//! ([`Keysizes::lend_reported`]): no size is read at the lend, and settling counts nothing, so such a write reads
+//! no size at all (a compare of two bins computed from the lengths it knows). Every other write keeps the lend,
+//! which catches whatever it changes.
+//!
 //! **Kept from the first reading on.** A database counts nothing until its histogram is first read (`INFO
 //! keysizes`, `INFO all` / `everything`, DEBUG KEYSIZES-HIST-ASSERT): [`crate::keyspace::db::Db::track_keysizes`]
 //! then builds it with one scan of the keys and switches the bookkeeping on for good (a database made anew, by a
 //! full sync say, starts off again and is scanned at its first reading). What a client reads is the same as if it
 //! had been kept from the start.
 //!
-//! What the bookkeeping costs once on: two size reads and a compare per write (`benches/instr.sh` with
-//! `SETUP="info keysizes"`; the figures are in benches/README.md's keysizes section).
+//! What the bookkeeping costs once on: a compare of two bins for a reported write, two size reads and a compare
+//! for any other (`benches/instr.sh` with `SETUP="info keysizes"`; the figures are in benches/README.md's keysizes
+//! section).
 //!
 //! Tested by the unit tests below (bins, labels, the lend bookkeeping), by [`Db`](crate::keyspace::db::Db)'s invariant
 //! check (the histogram equals a scan, in debug builds: the cron and the tests) and by `tests/types/keysizes.rs`, the
@@ -127,11 +136,14 @@ pub fn string_class(len: usize) -> Option<Class> {
 }
 
 /// The entry lent for an in-place change (see "Lends" above): where it sits in the table and its class before
-/// the change (`None` also when the histogram was not kept at the lend).
+/// the change (`None` also when the histogram was not kept at the lend, or when the change is `reported`).
 #[derive(Debug, Clone, Copy)]
 pub struct Lent {
     pub pos: Pos,
     pub before: Option<Class>,
+    /// Lent to a write that reports its size change itself (see "Reported writes" above): settling it counts
+    /// nothing, the lend only lets the command find the entry again.
+    pub reported: bool,
 }
 
 /// One database's histograms and the entry lent for an in-place change not yet counted again.
@@ -214,7 +226,15 @@ impl Keysizes {
     #[inline]
     pub fn lend(&mut self, pos: Pos, before: Option<Class>) {
         debug_assert!(self.lent.is_none(), "keysizes: a lend was not settled before the next");
-        self.lent = Some(Lent { pos, before });
+        self.lent = Some(Lent { pos, before, reported: false });
+    }
+
+    /// Remembers the entry at `pos` as lent to a write that reports its size change itself (see "Reported
+    /// writes" above): no class is read now, and settling counts nothing.
+    #[inline]
+    pub fn lend_reported(&mut self, pos: Pos) {
+        debug_assert!(self.lent.is_none(), "keysizes: a lend was not settled before the next");
+        self.lent = Some(Lent { pos, before: None, reported: true });
     }
 
     /// Takes the lend back, for the database to count the entry again.

@@ -72,6 +72,11 @@ pub fn enforce_output_limit(
     disconnections: &mut u64,
     info: ClientInfoFn,
 ) -> bool {
+    // Nearly every command: nothing past the static buffer, no soft-limit timer running, no cut reply. No limit
+    // can be reached then, and the full check below would change nothing (it runs after every command).
+    if *soft_since_s == 0 && output_limit_bytes(c) == 0 && !c.reply.is_cut() {
+        return false;
+    }
     if c.has(flags::CLOSE_ASAP) {
         return false;
     }

@@ -443,6 +443,22 @@ impl Parser {
 /// and the index of the `\r`.
 #[inline]
 fn quick_count(buf: &[u8], start: usize, max: usize) -> Option<(i64, usize)> {
+    // One or two digits (the count of nearly every command and the length of nearly every argument): read at
+    // fixed places, with the same conditions as the loop below (no leading zero in two digits, the byte after
+    // the `\r` present, the line within `max`).
+    if let (Some(&d0), Some(&c1)) = (buf.get(start + 1), buf.get(start + 2)) {
+        if d0.is_ascii_digit() && c1 == b'\r' && start + 4 <= buf.len() && max >= 2 {
+            return Some(((d0 - b'0') as i64, start + 2));
+        }
+        if (b'1'..=b'9').contains(&d0)
+            && c1.is_ascii_digit()
+            && buf.get(start + 3) == Some(&b'\r')
+            && start + 5 <= buf.len()
+            && max >= 3
+        {
+            return Some((((d0 - b'0') * 10 + (c1 - b'0')) as i64, start + 3));
+        }
+    }
     let digits = buf.get(start + 1..)?;
     let first = *digits.first()?;
     if !first.is_ascii_digit() {
@@ -700,6 +716,59 @@ mod tests {
 
     fn first_error(input: &[u8]) -> Option<String> {
         parse_all(input).0.into_iter().find_map(|r| r.err()).map(|e| e.message())
+    }
+
+    /// The count fast path (one or two digits at fixed places) answers exactly as the digit loop would: every
+    /// line of up to five bytes over digits, `\r`, `\n` and another byte, at two offsets, for small and large
+    /// line limits.
+    #[test]
+    fn quick_count_agrees_with_its_loop() {
+        // The loop alone, as `quick_count` was before its fast path.
+        fn by_loop(buf: &[u8], start: usize, max: usize) -> Option<(i64, usize)> {
+            let digits = buf.get(start + 1..)?;
+            let first = *digits.first()?;
+            if !first.is_ascii_digit() {
+                return None;
+            }
+            let (mut v, mut n) = (0i64, 0);
+            loop {
+                let c = *digits.get(n)?;
+                if c.is_ascii_digit() {
+                    if n == 18 {
+                        return None;
+                    }
+                    v = v * 10 + (c - b'0') as i64;
+                    n += 1;
+                } else if c == b'\r' {
+                    break;
+                } else {
+                    return None;
+                }
+            }
+            let cr = start + 1 + n;
+            if (first == b'0' && n > 1) || cr - start > max || cr + 2 > buf.len() {
+                return None;
+            }
+            Some((v, cr))
+        }
+        let alphabet = [b'0', b'1', b'5', b'9', b'\r', b'\n', b'x'];
+        let mut lines: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let longer: Vec<Vec<u8>> =
+                lines.iter().flat_map(|l| alphabet.iter().map(move |&b| [l.as_slice(), &[b]].concat())).collect();
+            lines.extend(longer.into_iter().filter(|l| l.len() <= 5));
+            lines.sort();
+            lines.dedup();
+        }
+        for line in &lines {
+            for prefix in [&b"$"[..], b"ab*"] {
+                let buf = [prefix, line.as_slice()].concat();
+                let start = prefix.len() - 1;
+                for max in [1, 2, 3, 4, 1024] {
+                    assert_eq!(quick_count(&buf, start, max), by_loop(&buf, start, max), "{buf:?} max {max}");
+                }
+            }
+        }
     }
 
     #[test]

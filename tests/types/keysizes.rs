@@ -706,6 +706,86 @@ fn keyspace_moves(h: &mut Hist) {
     h.run("DEBUG RELOAD", "db0_STR:8=1");
 }
 
+/// The writes that report their size change themselves (INCR/DECR/INCRBY, SADD, HSET/HMSET, LPUSH/RPUSH: no
+/// size read at their lookup, see `keyspace/keysizes.rs`'s "Reported writes"): every bin crossing in both
+/// directions, new keys, encoding conversions, a TTL, and the same writes inside MULTI and a script, each
+/// compared with a scan of the keys (and, in the DEBUG KEYSIZES-HIST-ASSERT test, checked after every command).
+fn reported_writes(h: &mut Hist) {
+    h.run("FLUSHALL", "");
+    // Counters across decimal lengths, up and down, a negative sign, from a stored string and under a TTL.
+    for line in [
+        "SET n 9",
+        "INCR n",
+        "DECR n",
+        "INCRBY n 90",
+        "INCRBY n -100",
+        "DECRBY n 1",
+        "INCRBY n -999999",
+        "INCRBY n 1999998",
+        "SET m 0123",
+        "SET m 99",
+        "INCR m",
+        "DECRBY m 1000000000000",
+        "SET t 7 EX 100",
+        "INCRBY t 1000",
+        "INCR fresh",
+        "DECR fresh2",
+        "INCRBY big 9223372036854775806",
+        "INCR big",
+        "INCR big",
+    ] {
+        h.run(line, "EVAL");
+    }
+    for (line, reply) in [
+        ("GET n", "$6\r\n999997\r\n"),
+        ("GET m", "$13\r\n-999999999900\r\n"),
+        ("GET t", "$4\r\n1007\r\n"),
+        ("GET big", "$19\r\n9223372036854775807\r\n"),
+        ("GET fresh2", "$2\r\n-1\r\n"),
+    ] {
+        assert_eq!(String::from_utf8_lossy(&h.cmd(line)), reply, "{line}");
+    }
+    // Collections growing from nothing across bins, the same members or fields again, and conversions.
+    h.run("FLUSHALL", "");
+    for i in 0..20 {
+        h.run(&format!("SADD s {i} x{i}"), "EVAL");
+        h.run(&format!("SADD s {i}"), "EVAL");
+        h.run(&format!("HSET h f{i} v f{} v", i + 100), "EVAL");
+        h.run(&format!("HMSET h f{i} w"), "EVAL");
+        h.run(&format!("LPUSH l a{i} b{i}"), "EVAL");
+        h.run(&format!("RPUSH l c{i}"), "EVAL");
+        h.run(&format!("RPUSH l{i} only"), "EVAL");
+    }
+    h.run(&format!("SADD s {}", "y".repeat(100)), "EVAL");
+    h.run(&format!("HSET h long {}", "v".repeat(100)), "EVAL");
+    h.run(&format!("LPUSH l {}", "z".repeat(10000)), "EVAL");
+    // Inside a transaction and a script, and a write refused for the wrong type (nothing counted).
+    h.m.cmd(&["MULTI"]);
+    for line in ["INCR n2", "SADD s2 a b c", "HSET h2 a 1", "RPUSH l2 a b c d", "INCRBY n2 99"] {
+        h.m.cmd_str(line);
+    }
+    h.run("EXEC", "EVAL");
+    h.run("EVAL \"redis.call('incrby', 'n3', 12345) return redis.call('sadd', 's3', 'a', 'b', 'c')\" 0", "EVAL");
+    for line in ["INCR s", "SADD h a", "HSET l a b", "LPUSH n a"] {
+        h.run(line, "EVAL");
+    }
+    // The writes above did run (the comparisons are with a scan, so a write that did nothing would pass them).
+    let want = [
+        ("GET n2", "$3\r\n100\r\n"),
+        ("GET n3", "$5\r\n12345\r\n"),
+        ("SCARD s3", ":3\r\n"),
+        // (l2 had one element from the loop above.)
+        ("LLEN l2", ":5\r\n"),
+        ("SCARD s", ":41\r\n"),
+        ("HLEN h", ":41\r\n"),
+        ("LLEN l", ":61\r\n"),
+        ("LLEN n", ":1\r\n"),
+    ];
+    for (line, reply) in want {
+        assert_eq!(String::from_utf8_lossy(&h.cmd(line)), reply, "{line}");
+    }
+}
+
 fn test_all(h: &mut Hist) {
     h.m.cmd(&["SELECT", "0"]);
     bins_and_units(h);
@@ -723,6 +803,7 @@ fn test_all(h: &mut Hist) {
     h.cmd("CONFIG SET hash-max-listpack-entries 128");
     bits(h);
     keyspace_moves(h);
+    reported_writes(h);
 }
 
 /// The suite's cases on one server, with DEBUG KEYSIZES-HIST-ASSERT checking the histograms after every command.

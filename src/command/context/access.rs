@@ -36,6 +36,9 @@ impl Access {
     const NOSTATS_BIT: u8 = 1 << 2;
     /// No expiry check at all (the key was looked up earlier in the same command).
     const HELD_BIT: u8 = 1 << 3;
+    /// A write whose handler reports its value's size change itself (the door's `write_sized`): the entry is lent
+    /// reported, its size not read for `INFO keysizes`.
+    const SIZED_BIT: u8 = 1 << 4;
 
     /// A read (Redis's `lookupKeyRead`): lazy expiry, touch (unless the client is in NO-TOUCH mode), a keyspace
     /// hit or miss, and the key remembered for a tracking client.
@@ -50,6 +53,10 @@ impl Access {
     /// The key as it stands, for a caller that looked it up earlier in the same command: no expiry, no touch, no
     /// counting.
     pub const HELD: Access = Access(Self::NOTOUCH_BIT | Self::NOSTATS_BIT | Self::HELD_BIT);
+    /// [`Access::WRITE`] for the door's `write_sized` and `write_or_create_sized`, whose handler reports the size
+    /// change itself (Redis's writes call `updateKeysizesHist` with the old and new length).
+    pub(in crate::command::context) const WRITE_SIZED: Access =
+        Access(Self::WRITE_BIT | Self::NOSTATS_BIT | Self::SIZED_BIT);
 
     #[inline]
     fn has(self, bit: u8) -> bool {
@@ -144,6 +151,9 @@ impl Ctx<'_> {
             let (found, hk) = dbs[client.db].lookup_hashed(key, clock);
             tracking.note_lookup(key, hk);
             found
+        } else if access.has(Access::SIZED_BIT) {
+            // Lent without reading its size: the handler reports its change to `INFO keysizes` itself.
+            dbs[client.db].lookup_lend_reported(key, clock)
         } else if access.has(Access::WRITE_BIT) {
             // Lent for an in-place change, counted again for `INFO keysizes` when the handler is done.
             dbs[client.db].lookup_lend(key, clock)

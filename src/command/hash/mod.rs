@@ -8,7 +8,7 @@ use super::longdouble::F80;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::command::Access;
 use crate::config::notify as nc;
-use crate::keyspace::object::StrRef;
+use crate::keyspace::object::{ObjType, StrRef};
 use crate::keyspace::types::hash::{Hash, Lookup};
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
@@ -558,7 +558,9 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
     }
     let key = args.get(1);
     let th = ctx.settings().thresholds();
-    let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    // The hash's length before and after is reported to `INFO keysizes` here (the lookup reads no size).
+    let Ok((h, r, mut w)) = ctx.write_or_create_sized::<Hash>(key, Hash::new) else { return };
+    let before = h.len();
     h.convert_for_args(args.iter().skip(2), &th);
     let mut created = 0;
     let mut i = 2;
@@ -568,11 +570,13 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
         }
         i += 2;
     }
+    let after = h.len();
     if ok_reply {
         r.ok();
     } else {
         r.int(created);
     }
+    ctx.door(&w).len_changed(ObjType::Hash, before, after);
     ctx.notify(nc::HASH, "hset", key);
     ctx.changed(&mut w, 1);
 }

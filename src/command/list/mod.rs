@@ -17,7 +17,7 @@ use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE
 use crate::blocking::{BlockKind, TimeoutReply};
 use crate::command::Access;
 use crate::config::notify as nc;
-use crate::keyspace::object::StrRef;
+use crate::keyspace::object::{ObjType, StrRef};
 use crate::keyspace::types::list::List;
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
@@ -405,13 +405,20 @@ fn push_generic(ctx: &mut Ctx, args: Args, front: bool, only_existing: bool) {
             Ok((Some(l), r, w)) => Some((l, r, w)),
         }
     } else {
-        ctx.write_or_create::<List>(key, List::new).ok()
+        // LPUSH and RPUSH report the list's length before and after to `INFO keysizes` (below): the lookup reads
+        // no size. (LPUSHX and RPUSHX keep the lend.)
+        ctx.write_or_create_sized::<List>(key, List::new).ok()
     };
     let Some((list, r, mut w)) = found else { return };
+    let before = list.len();
     for v in args.iter().skip(2) {
         list.push(v, front, &th);
     }
-    r.int(list.len() as i64);
+    let after = list.len();
+    r.int(after as i64);
+    if !only_existing {
+        ctx.door(&w).len_changed(ObjType::List, before, after);
+    }
     ctx.notify(nc::LIST, push_event(front), key);
     ctx.changed(&mut w, 1);
 }

@@ -182,6 +182,18 @@ impl Ctx<'_> {
         (found, r, w)
     }
 
+    /// [`Ctx::write`] for a write that reports its in-place change to `INFO keysizes` itself (INCR, DECR, INCRBY:
+    /// [`Door::int_resized`]), as Redis's writes call `updateKeysizesHist` with the old and new length: the entry
+    /// is lent reported, so no size is read for it (see "Reported writes" in `keyspace::keysizes`). A new key is
+    /// counted by its insert as always.
+    #[inline]
+    pub fn write_sized<'k>(&mut self, key: &'k [u8]) -> (Option<&mut Entry>, &mut Reply, KeyWrite<'k>) {
+        let db = self.client.db;
+        let (found, r, _) = self.find(Access::WRITE_SIZED, key);
+        let w = KeyWrite::new(key, db, found.is_some());
+        (found, r, w)
+    }
+
     /// [`Ctx::write`] of a key that must hold a `T`. `Err(WrongType)` after replying WRONGTYPE. The handle is open
     /// when the key exists.
     #[inline]
@@ -207,7 +219,30 @@ impl Ctx<'_> {
         key: &'k [u8],
         make: impl FnOnce() -> T,
     ) -> Result<(&mut T, &mut Reply, KeyWrite<'k>), WrongType> {
-        let exists = self.lookup_typed::<T>(Access::WRITE, key)?.0.is_some();
+        self.write_or_create_as(Access::WRITE, key, make)
+    }
+
+    /// [`Ctx::write_or_create`] for a write that reports its collection's length before and after itself
+    /// ([`Door::len_changed`]; SADD, HSET, LPUSH), as Redis's writes call `updateKeysizesHist`: the entry is lent
+    /// reported, so `INFO keysizes` reads no size for it (see "Reported writes" in `keyspace::keysizes`). A new
+    /// key is counted (empty) by its insert, and its growth reported like any other.
+    #[inline]
+    pub fn write_or_create_sized<'k, T: ValueKind>(
+        &mut self,
+        key: &'k [u8],
+        make: impl FnOnce() -> T,
+    ) -> Result<(&mut T, &mut Reply, KeyWrite<'k>), WrongType> {
+        self.write_or_create_as(Access::WRITE_SIZED, key, make)
+    }
+
+    #[inline(always)]
+    fn write_or_create_as<'k, T: ValueKind>(
+        &mut self,
+        access: Access,
+        key: &'k [u8],
+        make: impl FnOnce() -> T,
+    ) -> Result<(&mut T, &mut Reply, KeyWrite<'k>), WrongType> {
+        let exists = self.lookup_typed::<T>(access, key)?.0.is_some();
         let w = self.open_write(key);
         if !exists {
             let mut e = Entry::new_value(key, make().into_value());
@@ -218,7 +253,7 @@ impl Ctx<'_> {
         // (counted empty by the insert).
         let (srv, client) = (&mut *self.srv, &mut *self.client);
         let db = &mut srv.dbs[client.db];
-        let e = db.lend_mut(key);
+        let e = if access == Access::WRITE_SIZED { db.lend_mut_reported(key) } else { db.lend_mut(key) };
         match e.and_then(|e| e.value_mut()).and_then(T::of) {
             Some(v) => Ok((v, &mut client.reply, w)),
             None => {
@@ -397,6 +432,38 @@ impl<'c> Door<'c, '_> {
         self.db_mut().refile_hash(key);
     }
 
+    /// The key's integer value, changed in place after a [`Ctx::write_sized`] lookup, went from `before` to
+    /// `after`: `INFO keysizes` moves the string between bins when its decimal length's bin changed (two length
+    /// computations and a compare when the histogram is kept, a load and a branch when not). A string that parses
+    /// as an integer is that integer's canonical decimal form (`util::parse_i64`), so `before`'s length is the old
+    /// value's.
+    #[inline]
+    pub fn int_resized(self, before: i64, after: i64) {
+        use crate::keyspace::keysizes::{int_len, string_class};
+        let db = &mut self.srv.dbs[self.db];
+        if db.keysizes().is_on() {
+            let (from, to) = (string_class(int_len(before)), string_class(int_len(after)));
+            if from != to {
+                db.size_reported(from, to);
+            }
+        }
+    }
+
+    /// The key's collection of type `ty`, changed in place after a [`Ctx::write_or_create_sized`] lookup, went
+    /// from `before` to `after` elements: `INFO keysizes` moves it between bins when they differ (a compare when
+    /// the histogram is kept, a load and a branch when not).
+    #[inline]
+    pub fn len_changed(self, ty: ObjType, before: usize, after: usize) {
+        use crate::keyspace::keysizes::class;
+        let db = &mut self.srv.dbs[self.db];
+        if db.keysizes().is_on() {
+            let (from, to) = (class(ty, before as u64), class(ty, after as u64));
+            if from != to {
+                db.size_reported(from, to);
+            }
+        }
+    }
+
     /// Stores `val` as the key's string value (Redis's `setKey`): overwrites in place when the key exists,
     /// dropping its TTL unless `keep_ttl`. An expired key is treated as absent.
     ///
@@ -407,15 +474,14 @@ impl<'c> Door<'c, '_> {
         use crate::state::evict::pool::Touch;
         let srv = self.srv;
         let lfu = srv.config.maxmemory_policy.is_lfu();
-        let lru = if lfu { crate::keyspace::object::lfu_init(srv.now_ms) } else { srv.lru_clock };
-        // (Only LFU reads the touch: LRU takes the clock below.)
-        let touch = if !lfu || !touch_old || self.client.has(crate::net::client::flags::NO_TOUCH) {
+        // The one access of the overwritten value: LFU keeps (and touches) its counter, LRU takes the clock.
+        let stamp = if !lfu {
+            Touch::Lru(srv.lru_clock)
+        } else if !touch_old || self.client.has(crate::net::client::flags::NO_TOUCH) {
             Touch::Skip
         } else {
             crate::state::evict::touch(srv)
         };
-        // The one access of the overwritten value: LFU keeps (and touches) its counter, LRU takes the clock.
-        let stamp = |e: &mut Entry| if lfu { touch.apply(e) } else { e.set_lru(lru) };
         // Redis 8.2's `overwritten` / `type_changed`: the replaced value's type is read only when they are wanted.
         let events_on = srv.config.notify_keyspace_events
             & (crate::config::notify::OVERWRITTEN | crate::config::notify::TYPE_CHANGED)
@@ -433,9 +499,11 @@ impl<'c> Door<'c, '_> {
                 let old_type = events_on.then(|| e.obj_type());
                 let before = if sizes { crate::keyspace::keysizes::class_of(e) } else { None };
                 e.set_string(val);
-                stamp(e);
-                if sizes {
-                    db.size_changed(before, crate::keyspace::keysizes::string_class(val.len()));
+                stamp.apply(e);
+                // (Found just now: nothing is lent, so only a change of bin has anything to count.)
+                let after = crate::keyspace::keysizes::string_class(val.len());
+                if sizes && before != after {
+                    db.size_changed(before, after);
                 }
                 if let Some(t) = old_type {
                     overwrite_events_slow(srv, self.client, key, self.db, t != ObjType::String);
@@ -444,6 +512,7 @@ impl<'c> Door<'c, '_> {
             }
         }
         let clock = srv.lookup_clock();
+        let lru = if lfu { crate::keyspace::object::lfu_init(srv.now_ms) } else { srv.lru_clock };
         let db = &mut srv.dbs[self.db];
         let exists = db.find(key).is_some() && !db.expire_if_needed(key, clock);
         let old_type = if exists && events_on { srv.dbs[self.db].find(key).map(|e| e.obj_type()) } else { None };
@@ -451,7 +520,7 @@ impl<'c> Door<'c, '_> {
         if let Some(old_lru) = db.find(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
             let mut e = Entry::new_string(key, val);
             e.set_lru(old_lru);
-            stamp(&mut e);
+            stamp.apply(&mut e);
             if keep_ttl {
                 db.insert_keep_ttl(e, clock.events);
             } else {
@@ -462,7 +531,7 @@ impl<'c> Door<'c, '_> {
             if let Some(e) = db.find_mut(key) {
                 let before = if sizes { crate::keyspace::keysizes::class_of(e) } else { None };
                 e.set_string(val);
-                stamp(e);
+                stamp.apply(e);
                 let persist = !keep_ttl && e.has_expire();
                 if sizes {
                     db.size_changed(before, crate::keyspace::keysizes::string_class(val.len()));
