@@ -7,6 +7,11 @@
 //! missing key, and the values BF.RESERVE and CF.RESERVE take for an option left out (`command::bloom`,
 //! `command::cuckoo` read them through the call's config).
 //!
+//! They match CONFIG GET's patterns, `*` included, as Redis 8 lists module configs there (unlike the hidden
+//! testing directives): Redis 7.0.15's own `CONFIG sanity` and `CONFIG REWRITE sanity` tests set every directive
+//! `*` lists back to its value and restart from a rewritten file, which these survive (each value round-trips),
+//! so its `unit/introspection` still passes.
+//!
 //! Invariants, as RedisBloom keeps them:
 //! - RedisBloom registers them as *string* configs, so CONFIG GET answers the text last set (`0.020` stays
 //!   `0.020`), except that an error rate above 0.25 is stored as 0.25 and then shown as `0.25`.
