@@ -504,6 +504,21 @@ pub static SECTIONS: &[Section] = &[
         ],
     },
     Section {
+        title: "PROBABILISTIC TYPES",
+        intro: "The filters BF.ADD, BF.MADD, BF.INSERT, CF.ADD and CF.INSERT create for a missing key, and the \
+                values BF.RESERVE and CF.RESERVE take for an option left out (Redis 8's `bf` module configs).",
+        entries: &[
+            opt("bf-error-rate", "Bloom false-positive rate, in (0, 1); above 0.25 counts as 0.25."),
+            opt("bf-initial-size", "Bloom capacity, 1 to 1073741824."),
+            opt("bf-expansion-factor", "How much each added Bloom sub-filter grows, 0 to 32768 (0 = non-scaling)."),
+            opt("cf-bucket-size", "Items per cuckoo bucket, 1 to 255 and at most half of cf-initial-size."),
+            opt("cf-initial-size", "Cuckoo capacity, at least twice cf-bucket-size, at most 1073741824."),
+            opt("cf-max-iterations", "Cuckoo relocations tried before a filter expands, 1 to 65535."),
+            opt("cf-expansion-factor", "How much each added cuckoo sub-filter grows, 0 to 32768."),
+            opt("cf-max-expansions", "Cuckoo adds are refused once a filter has this many sub-filters, 1 to 65536."),
+        ],
+    },
+    Section {
         title: "TLS",
         intro: "TLS needs a build with the `tls` feature (cargo build --features tls, make static TLS=1); other \
                 builds accept these so existing files load, and tls-port must stay 0 there.",

@@ -11,18 +11,13 @@
 use super::shared::{prob_mut, prob_ref, prob_wrong_arity as wrong_arity, ProbMiss};
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
+use crate::config::prob::ProbConfig;
 use crate::keyspace::db::Db;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::bloom::{Added, Bloom};
 use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::{parse_f64, parse_i64};
-
-/// RedisBloom's defaults for filters BF.ADD and BF.INSERT create (`BFDefaultErrorRate`, `BFDefaultInitCapacity`,
-/// `BF_DEFAULT_EXPANSION`).
-const DEFAULT_ERROR_RATE: f64 = 0.01;
-const DEFAULT_CAPACITY: i64 = 100;
-const DEFAULT_EXPANSION: i64 = 2;
 
 const BF: Command = Command { since: "1.0.0", ..super::shared::PROB_COMMAND };
 const WRITE: u64 = super::shared::PROB_WRITE;
@@ -179,8 +174,12 @@ fn reserve(ctx: &mut Ctx, args: Args) {
         Some(c) if c <= 0 => return r.error("ERR (capacity should be larger than 0)"),
         Some(c) => c,
     };
-    let non_scaling = arg_index(&args, "NONSCALING").is_some();
-    let mut expansion = DEFAULT_EXPANSION;
+    // Without EXPANSION the filter takes `bf-expansion-factor`, non-scaling when that is 0 (Redis 8's RedisBloom,
+    // where EXPANSION then meets "cannot expand" as after NONSCALING).
+    let default_expansion = ctx.config().prob.bf_expansion_factor.value;
+    let r = ctx.reply();
+    let non_scaling = default_expansion == 0 || arg_index(&args, "NONSCALING").is_some();
+    let mut expansion = default_expansion;
     let ex = arg_index(&args, "EXPANSION");
     if ex.is_some_and(|i| i + 1 == argc) {
         return r.error("ERR no expansion");
@@ -236,14 +235,16 @@ struct InsertOptions {
 }
 
 impl InsertOptions {
-    fn defaults(is_multi: bool) -> Self {
+    /// The filter `bf-initial-size`, `bf-error-rate` and `bf-expansion-factor` describe (non-scaling when the
+    /// factor is 0).
+    fn defaults(prob: &ProbConfig, is_multi: bool) -> Self {
         InsertOptions {
-            capacity: DEFAULT_CAPACITY,
-            error_rate: DEFAULT_ERROR_RATE,
+            capacity: prob.bf_initial_size.value,
+            error_rate: prob.bf_error_rate.value,
             autocreate: true,
             is_multi,
-            expansion: DEFAULT_EXPANSION,
-            non_scaling: false,
+            expansion: prob.bf_expansion_factor.value,
+            non_scaling: prob.bf_expansion_factor.value == 0,
         }
     }
 }
@@ -260,7 +261,8 @@ fn add(ctx: &mut Ctx, args: Args) {
     if (multi && argc < 3) || (!multi && argc != 3) {
         return wrong_arity(ctx.reply(), &args);
     }
-    insert_common(ctx, args.get(1), args.skip(2), &InsertOptions::defaults(multi));
+    let opts = InsertOptions::defaults(&ctx.config().prob, multi);
+    insert_common(ctx, args.get(1), args.skip(2), &opts);
 }
 
 /// `bfInsertCommon`: adds `items`, creating the filter with `opts` when the key is missing.
@@ -325,12 +327,13 @@ fn add_reply(r: &mut Reply, a: Added) {
 /// `BF.INSERT key [CAPACITY cap] [ERROR rate] [EXPANSION n] [NOCREATE] [NONSCALING] ITEMS item [item ...]`
 fn insert(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
+    let mut opts = InsertOptions::defaults(&ctx.config().prob, true);
     let r = ctx.reply();
     if argc < 4 {
         return wrong_arity(r, &args);
     }
-    let mut opts = InsertOptions::defaults(true);
     let mut items_index: Option<usize> = None;
+    let mut expansion_given = false;
     let mut pos = 2;
     while pos < argc && items_index.is_none() {
         let a = args.get(pos);
@@ -352,7 +355,7 @@ fn insert(ctx: &mut Ctx, args: Args) {
                     }
                 } else {
                     match parse_i64(args.get(pos)) {
-                        Some(v) => opts.expansion = v,
+                        Some(v) => (opts.expansion, expansion_given) = (v, true),
                         None => return r.error("Bad expansion"),
                     }
                 }
@@ -383,7 +386,9 @@ fn insert(ctx: &mut Ctx, args: Args) {
     let Some(items_index) = items_index.filter(|&i| i != argc) else {
         return wrong_arity(r, &args);
     };
-    if opts.error_rate <= 0.0 || opts.error_rate >= 1.0 || opts.capacity < 1 || opts.expansion < 1 {
+    // A `bf-expansion-factor` of 0 (non-scaling) is not a bad EXPANSION.
+    if opts.error_rate <= 0.0 || opts.error_rate >= 1.0 || opts.capacity < 1 || (expansion_given && opts.expansion < 1)
+    {
         return r.error("Bad argument received");
     }
     insert_common(ctx, args.get(1), args.skip(items_index), &opts);

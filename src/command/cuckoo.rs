@@ -11,17 +11,13 @@ use super::shared::prob_wrong_arity as wrong_arity;
 use super::shared::{prob_mut, prob_ref, ProbMiss};
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
+use crate::config::prob::ProbConfig;
 use crate::keyspace::db::Db;
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::cuckoo::{self, hash, Cuckoo, Insert};
 use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
-
-/// The capacity of filters CF.ADD and CF.INSERT create (`CFDefaultInitCapacity`).
-const DEFAULT_CAPACITY: i64 = 1024;
-/// Adds are refused once a filter has this many sub-filters (`CFMaxExpansions`).
-const MAX_EXPANSIONS: usize = 32;
 
 const CF: Command = Command { since: "1.0.0", ..super::shared::PROB_COMMAND };
 const WRITE: u64 = super::shared::PROB_WRITE;
@@ -196,9 +192,12 @@ fn reserve(ctx: &mut Ctx, args: Args) {
     if argc < 3 || argc % 2 == 0 {
         return wrong_arity(ctx.reply(), &args);
     }
+    // Options left out take `cf-max-iterations`, `cf-bucket-size` and `cf-expansion-factor`.
+    let prob = &ctx.config().prob;
+    let (mut max_iterations, mut bucket_size, mut expansion) =
+        (prob.cf_max_iterations.value, prob.cf_bucket_size.value, prob.cf_expansion_factor.value);
     let r = ctx.reply();
     let Some(capacity) = parse_i64(args.get(2)) else { return r.error("Bad capacity") };
-    let mut max_iterations = cuckoo::DEFAULT_MAX_ITERATIONS as i64;
     match option(&args, "MAXITERATIONS") {
         None => {}
         Some(None) => return r.error("Couldn't parse MAXITERATIONS"),
@@ -207,7 +206,6 @@ fn reserve(ctx: &mut Ctx, args: Args) {
         }
         Some(Some(v)) => max_iterations = v,
     }
-    let mut bucket_size = cuckoo::DEFAULT_BUCKET_SIZE as i64;
     match option(&args, "BUCKETSIZE") {
         None => {}
         Some(None) => return r.error("Couldn't parse BUCKETSIZE"),
@@ -216,7 +214,6 @@ fn reserve(ctx: &mut Ctx, args: Args) {
         }
         Some(Some(v)) => bucket_size = v,
     }
-    let mut expansion = cuckoo::DEFAULT_EXPANSION as i64;
     match option(&args, "EXPANSION") {
         None => {}
         Some(None) => return r.error("Couldn't parse EXPANSION"),
@@ -255,12 +252,36 @@ fn reserve(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// `CFInsertOptions`.
+/// `CFInsertOptions`, with the configuration a filter created for a missing key takes.
 struct InsertOptions {
     nx: bool,
     autocreate: bool,
     multi: bool,
     capacity: i64,
+    bucket_size: u16,
+    max_iterations: u16,
+    expansion: u16,
+    /// Adds are refused once a filter has this many sub-filters (`cf-max-expansions`).
+    max_expansions: usize,
+}
+
+impl InsertOptions {
+    /// CF.ADD's options: a filter of `cf-initial-size` with the other `cf-*` settings.
+    fn new(prob: &ProbConfig, nx: bool, multi: bool) -> Self {
+        // The directive table holds each setting in the range of its type (bucket size at most 255, iterations
+        // at most 65535, expansion at most 32768), so these conversions are exact.
+        let narrow = |v: i64| u16::try_from(v).unwrap_or(u16::MAX);
+        InsertOptions {
+            nx,
+            autocreate: true,
+            multi,
+            capacity: prob.cf_initial_size.value,
+            bucket_size: narrow(prob.cf_bucket_size.value),
+            max_iterations: narrow(prob.cf_max_iterations.value),
+            expansion: narrow(prob.cf_expansion_factor.value),
+            max_expansions: usize::try_from(prob.cf_max_expansions.value).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 /// Whether the command name ends in `x` (CF.ADDNX, CF.INSERTNX).
@@ -270,7 +291,7 @@ fn is_nx(args: &Args) -> bool {
 
 /// `CF.ADD key item`, `CF.ADDNX key item`
 fn add(ctx: &mut Ctx, args: Args) {
-    let opts = InsertOptions { nx: is_nx(&args), autocreate: true, multi: false, capacity: DEFAULT_CAPACITY };
+    let opts = InsertOptions::new(&ctx.config().prob, is_nx(&args), false);
     if args.len() != 3 {
         return wrong_arity(ctx.reply(), &args);
     }
@@ -279,7 +300,7 @@ fn add(ctx: &mut Ctx, args: Args) {
 
 /// `CF.INSERT key [CAPACITY cap] [NOCREATE] ITEMS item [item ...]` and CF.INSERTNX.
 fn insert(ctx: &mut Ctx, args: Args) {
-    let mut opts = InsertOptions { nx: is_nx(&args), autocreate: true, multi: true, capacity: DEFAULT_CAPACITY };
+    let mut opts = InsertOptions::new(&ctx.config().prob, is_nx(&args), true);
     let argc = args.len();
     let r = ctx.reply();
     if argc < 4 {
@@ -296,7 +317,7 @@ fn insert(ctx: &mut Ctx, args: Args) {
                 }
                 let Some(v) = parse_i64(args.get(pos)) else { return r.error("Bad capacity") };
                 pos += 1;
-                if 2 * (cuckoo::DEFAULT_BUCKET_SIZE as i64) > v {
+                if 2 * i64::from(opts.bucket_size) > v {
                     return r.error("Capacity must be at least (BucketSize * 2)");
                 }
                 opts.capacity = v;
@@ -323,12 +344,8 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
         // The common case: the filter is there, one lookup.
         Ok(c) => add_items(r, c, &items, opts),
         Err(ProbMiss::Missing) if opts.autocreate => {
-            let Some(c) = Cuckoo::new(
-                opts.capacity as u64,
-                cuckoo::DEFAULT_BUCKET_SIZE,
-                cuckoo::DEFAULT_MAX_ITERATIONS,
-                cuckoo::DEFAULT_EXPANSION,
-            ) else {
+            let Some(c) = Cuckoo::new(opts.capacity as u64, opts.bucket_size, opts.max_iterations, opts.expansion)
+            else {
                 r.error("Could not create filter");
                 return ctx.changed(&mut w, 0);
             };
@@ -352,7 +369,7 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
 /// The inserts of [`insert_common`] and their replies; the changes to count (0 when a full filter stopped a
 /// single insert, as RedisBloom then does not replicate).
 fn add_items(r: &mut Reply, c: &mut Cuckoo, items: &Args, opts: &InsertOptions) -> u64 {
-    if c.filters.len() >= MAX_EXPANSIONS {
+    if c.filters.len() >= opts.max_expansions {
         r.error("Maximum expansions reached");
         return 0;
     }

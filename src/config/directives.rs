@@ -79,7 +79,7 @@ pub struct Directive {
 }
 
 impl Directive {
-    const fn new(name: &'static str, kind: Kind, flags: u8) -> Directive {
+    pub(super) const fn new(name: &'static str, kind: Kind, flags: u8) -> Directive {
         Directive { name, alias: None, kind, default: "", flags, only: None }
     }
     const fn stored(name: &'static str, kind: Kind, default: &'static str, flags: u8) -> Directive {
@@ -492,6 +492,15 @@ pub static DIRECTIVES: &[Directive] = &[
     // Redis 7.4's hidden testing directive: a cluster node pings a peer whose last pong is this old (ms; 0: half
     // the node timeout, as 7.0). Its own tests set it for the `{cluster}` variants of their files.
     Directive::stored("cluster-ping-interval", Kind::StoredInt(0, LONG_MAX), "0", M | 4),
+    // Redis 8's bundled `bf` module configs (see `config::prob`).
+    prob::BF_ERROR_RATE,
+    prob::BF_INITIAL_SIZE,
+    prob::BF_EXPANSION_FACTOR,
+    prob::CF_BUCKET_SIZE,
+    prob::CF_INITIAL_SIZE,
+    prob::CF_MAX_ITERATIONS,
+    prob::CF_EXPANSION_FACTOR,
+    prob::CF_MAX_EXPANSIONS,
 ];
 
 /// Directives Redis 7.0 still accepts in a config file but ignores.

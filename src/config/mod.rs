@@ -26,6 +26,7 @@ use std::fmt;
 
 mod directives;
 mod load;
+pub mod prob;
 mod rewrite;
 pub use directives::*;
 pub use load::*;
@@ -273,6 +274,8 @@ pub struct Config {
     pub maxmemory_eviction_tenacity: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
+    /// The probabilistic types' defaults (`bf-*`, `cf-*`).
+    pub prob: prob::ProbConfig,
     /// The slow log: `slowlog-log-slower-than` (also named `commandlog-execution-slower-than`, Valkey 8.1's name)
     /// and `slowlog-max-len` (`commandlog-slow-execution-max-len`).
     pub slowlog_log_slower_than: i64,
@@ -417,6 +420,7 @@ impl Default for Config {
             maxmemory_eviction_tenacity: 10,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            prob: prob::ProbConfig::default(),
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             commandlog_request_larger_than: 1024 * 1024,

@@ -24,6 +24,7 @@ mod lists_blocking;
 mod lists_notify;
 mod memory_accounting;
 mod ordered_inserts;
+mod prob_config;
 mod probabilistic;
 mod r74_misc;
 mod redis84_strings;
