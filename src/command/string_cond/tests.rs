@@ -9,7 +9,7 @@ const NIL: &str = "$-1\r\n";
 const OK: &str = "+OK\r\n";
 const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 const SYNTAX: &str = "-ERR syntax error\r\n";
-const BAD_DIGEST: &str = "-ERR The digest must be exactly 16 hexadecimal characters\r\n";
+const BAD_DIGEST: &str = "-ERR must be exactly 16 hexadecimal characters\r\n";
 
 fn bulk(s: &str) -> String {
     format!("${}\r\n{s}\r\n", s.len())
