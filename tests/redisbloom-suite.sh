@@ -10,8 +10,8 @@
 # ignored). Without test files every tests/flow/test_*.py runs. RLTest, at the version tests/flow/requirements.txt
 # asks for, and numpy < 2 (the tests use numpy.NaN, gone in numpy 2) come from PyPI into a venv
 # (target/rltest-<version>). The tests import `paella` from RedisBloom's readies submodule only for platform names;
-# a stand-in module of three names takes its place, and a `sitecustomize` makes RLTest's existing env connect with
-# the RESP version the test asks for (test_resp3).
+# a stand-in module of three names takes its place, and a `sitecustomize` (both in tests/rltest/) makes RLTest's
+# existing env connect with the RESP version the test asks for (test_resp3).
 #
 # Each server is started once (`--enable-debug-command yes`; no save, no AOF) and the suite runs on it as RLTest's
 # existing env (`--env existing-env --existing-env-addr`, as tests.sh's EXT=1). Each test class (or top-level test
@@ -82,67 +82,8 @@ if ! "$VENV/bin/python" -c 'import RLTest, numpy, packaging' 2>/dev/null; then
     python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "RLTest==$RLTEST_VERSION" "numpy<2" packaging "setuptools<81" ||
         { echo "skipped: could not install RLTest $RLTEST_VERSION into $VENV"; exit 0; }
 fi
-mkdir -p "$WORK/py/paella"
-cat >"$WORK/py/paella/__init__.py" <<'PY'
-# Stands in for RedisBloom's readies/paella: the flow tests read only these names.
-class Platform:
-    def __init__(self):
-        self.os, self.osnick, self.arch = "linux", "linux", "x64"
-PY
-# RLTest's existing env connects without the protocol the test's Env asks for (test_resp3's `Env(protocol=3)`
-# would run on RESP2 and fail on both servers): this passes it on.
-cat >"$WORK/py/sitecustomize.py" <<'PY'
-try:
-    import redis
-    from RLTest import exists_redis
-
-    _init = exists_redis.ExistsRedisEnv.__init__
-
-    def _init_with_protocol(self, *args, **kwargs):
-        _init(self, *args, **kwargs)
-        self.protocol = kwargs.get("protocol") or 2
-
-    def _connection(self, shardId=1):
-        return redis.StrictRedis(self.host, self.port, password=self.password,
-                                 decode_responses=self.decodeResponses, protocol=self.protocol)
-
-    exists_redis.ExistsRedisEnv.__init__ = _init_with_protocol
-    exists_redis.ExistsRedisEnv.getConnection = _connection
-except ImportError:
-    pass
-PY
-
-free_port() {
-    python3 - <<'PY'
-import random, socket
-while True:
-    p = random.randrange(12000, 22000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        s.close()
-PY
-}
-
-# start NAME BIN PORT [ARGS...]
-start() {
-    local name=$1 bin=$2 port=$3
-    shift 3
-    local dir="$WORK/srv/$name-$port"
-    mkdir -p "$dir"
-    (cd "$dir" && exec "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --enable-debug-command yes \
-        --dir "$dir" "$@" >"$dir/log" 2>&1) &
-    PIDS+=($!)
-    for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
-    echo "$name on port $port did not start:"
-    cat "$dir/log"
-    exit 1
-}
+# The servers (free_port, start) and RLTest's shims.
+source "$ROOT/tests/rltest/lib.sh"
 
 declare -A PORT
 # launch SIDE: starts that side's server on a new free port.
@@ -165,7 +106,7 @@ for file in "${FILES[@]}"; do
     for unit in $(sed -n 's/^class \([A-Za-z0-9_]*\).*/\1/p; s/^def \(test[A-Za-z0-9_]*\).*/\1/p' "$FLOW/$file"); do
         runs=()
         for side in $SIDES; do
-            (cd "$FLOW" && PYTHONPATH="$WORK/py" PYTHONUNBUFFERED=1 timeout "$TEST_TIMEOUT" "$VENV/bin/python" -m RLTest \
+            (cd "$FLOW" && PYTHONPATH="$ROOT/tests/rltest" PYTHONUNBUFFERED=1 timeout "$TEST_TIMEOUT" "$VENV/bin/python" -m RLTest \
                 --env existing-env --existing-env-addr "127.0.0.1:${PORT[$side]}" --enable-debug-command \
                 --log-dir "$OUT/logs-$side" -t "$file:$unit" >"$OUT/$side-$file-$unit.log" 2>&1) &
             runs+=($!)

@@ -61,62 +61,14 @@ if ! "$VENV/bin/python" -c 'import RLTest, gevent, redis; assert redis.__version
         'six>=1.10.0' packaging || { echo "skipped: could not install RLTest into $VENV"; exit 0; }
 fi
 
-SHIM=$WORK/shim
-mkdir -p "$SHIM"
-cat >"$SHIM/paella.py" <<'EOF'
-# Stands in for RedisJSON's build helper (deps/readies), which includes.py imports only for the OS name.
-class Platform:
-    def __init__(self):
-        self.os = "linux"
-        self.osnick = "debian"
-EOF
-cat >"$SHIM/sitecustomize.py" <<'EOF'
-# RLTest 0.7's existing-env ignores Env(protocol=3): connect with the protocol the test asks for.
-try:
-    import redis
-    from RLTest import exists_redis
-
-    _init = exists_redis.ExistsRedisEnv.__init__
-
-    def __init__(self, *args, **kwargs):
-        _init(self, *args, **kwargs)
-        self.protocol = kwargs.get("protocol") or 2
-
-    def getConnection(self, shardId=1):
-        return redis.StrictRedis(self.host, self.port, password=self.password,
-                                 decode_responses=self.decodeResponses, protocol=self.protocol)
-
-    exists_redis.ExistsRedisEnv.__init__ = __init__
-    exists_redis.ExistsRedisEnv.getConnection = getConnection
-except Exception:
-    pass
-EOF
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start NAME BIN PORT [ARGS...]
-start() {
-    local name=$1 bin=$2 port=$3
-    shift 3
-    local dir="$WORK/srv/$name"
-    mkdir -p "$dir"
-    (cd "$dir" && exec "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --enable-debug-command yes \
-        --enable-protected-configs yes \
-        --dir "$dir" "$@" >"$dir/log" 2>&1) &
-    PIDS+=($!)
-    for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
-    echo "$name on port $port did not start:"
-    cat "$dir/log"
-    exit 1
-}
+# The servers (free_port, start) and RLTest's shims.
+source "$ROOT/tests/rltest/lib.sh"
 
 # suite SIDE PORT: one RLTest run; the outcome of every test in $OUT/SIDE.tsv (name, PASS/FAIL/SKIP).
 suite() {
     local side=$1 port=$2 args=()
     [ -n "${TEST:-}" ] && args+=(--test "$TEST")
-    (cd "$TESTS/tests/pytest" && PYTHONPATH="$SHIM" timeout 3000 "$VENV/bin/python" -m RLTest --env existing-env \
+    (cd "$TESTS/tests/pytest" && PYTHONPATH="$ROOT/tests/rltest" timeout 3000 "$VENV/bin/python" -m RLTest --env existing-env \
         --existing-env-addr "127.0.0.1:$port" --no-progress --log-dir "$OUT/$side-logs" "${args[@]}" \
         >"$OUT/$side.log" 2>&1)
     # RLTest prints "<file>:<test>:" then "[PASS]", "[FAIL]", "[ERROR]" or "[SKIP]" on the next line.
@@ -129,9 +81,9 @@ suite() {
 }
 
 rport=$(free_port)
-start redis "$REDIS_SERVER" "$rport" --loadmodule "$REJSON"
+start redis "$REDIS_SERVER" "$rport" --enable-protected-configs yes --loadmodule "$REJSON"
 fport=$(free_port)
-start ferredis "$FERREDIS" "$fport"
+start ferredis "$FERREDIS" "$fport" --enable-protected-configs yes
 suite redis "$rport" &
 r1=$!
 suite ferredis "$fport" &

@@ -19,30 +19,16 @@ use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::{parse_f64, parse_i64};
 
+use super::shared::prob_command;
+
 const BF: Command = Command { since: "1.0.0", ..super::shared::PROB_COMMAND };
 const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::FAST | flag::MODULE;
 
-macro_rules! bf_command {
-    ($name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $complexity:literal, $handler:expr) => {
-        Command {
-            name: $name,
-            flags: $flags,
-            acl: $acl,
-            syntax: $syntax,
-            summary: $summary,
-            complexity: $complexity,
-            handler: $handler,
-            ..BF
-        }
-    };
-}
-
 /// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
 /// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
-    bf_command!(
-        "bf.reserve",
+    prob_command!(BF, "bf.reserve",
         WRITE,
         "write bloom slow",
         "key error_rate{:double} capacity{:integer} [EXPANSION expansion{:integer}]{expansion:block} [NONSCALING]",
@@ -51,12 +37,11 @@ pub static COMMANDS: &[Command] = &[
     ),
     Command {
         prefetch: Some(prefetch_add),
-        ..bf_command!("bf.add", WRITE, "write bloom slow", "key item", "Adds an item to a Bloom Filter", "O(k), where k is the number of hash functions used by the last sub-filter", add)
+        ..prob_command!(BF, "bf.add", WRITE, "write bloom slow", "key item", "Adds an item to a Bloom Filter", "O(k), where k is the number of hash functions used by the last sub-filter", add)
     },
     Command {
         prefetch: Some(prefetch_add),
-        ..bf_command!(
-            "bf.madd",
+        ..prob_command!(BF, "bf.madd",
             WRITE,
             "write bloom slow",
             "key item [item ...]",
@@ -64,8 +49,7 @@ pub static COMMANDS: &[Command] = &[
             add
         )
     },
-    bf_command!(
-        "bf.insert",
+    prob_command!(BF, "bf.insert",
         WRITE,
         "write bloom slow",
         "key [CAPACITY capacity{:integer}]{capacity:block} [ERROR error{:double}]{error:block} [EXPANSION expansion{:integer}]{expansion:block} [NOCREATE] [NONSCALING] <ITEMS> item [item ...]",
@@ -74,8 +58,7 @@ pub static COMMANDS: &[Command] = &[
     ),
     Command {
         prefetch: Some(prefetch_exists),
-        ..bf_command!(
-            "bf.exists",
+        ..prob_command!(BF, "bf.exists",
             READ,
             "read bloom fast",
             "key item",
@@ -85,8 +68,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         prefetch: Some(prefetch_exists),
-        ..bf_command!(
-            "bf.mexists",
+        ..prob_command!(BF, "bf.mexists",
             READ,
             "read bloom fast",
             "key item [item ...]",
@@ -94,8 +76,7 @@ pub static COMMANDS: &[Command] = &[
             exists
         )
     },
-    bf_command!(
-        "bf.info",
+    prob_command!(BF, "bf.info",
         READ,
         "read bloom fast",
         "key [CAPACITY | SIZE | FILTERS | ITEMS | EXPANSION]{single_value}",
@@ -104,19 +85,17 @@ pub static COMMANDS: &[Command] = &[
     ),
     Command {
         since: "2.4.4",
-        ..bf_command!("bf.card", READ, "read bloom fast", "key", "Returns the cardinality of a Bloom filter", "O(1)", card)
+        ..prob_command!(BF, "bf.card", READ, "read bloom fast", "key", "Returns the cardinality of a Bloom filter", "O(1)", card)
     },
-    bf_command!("bf.debug", READ, "read bloom fast", "key", "Returns internal debug information about a Bloom Filter", "O(n), where n is the number of sub-filters", debug),
-    bf_command!(
-        "bf.scandump",
+    prob_command!(BF, "bf.debug", READ, "read bloom fast", "key", "Returns internal debug information about a Bloom Filter", "O(n), where n is the number of sub-filters", debug),
+    prob_command!(BF, "bf.scandump",
         READ,
         "read bloom fast",
         "key iterator{:integer}",
         "Begins an incremental save of the bloom filter", "O(n), where n is the capacity",
         scandump
     ),
-    bf_command!(
-        "bf.loadchunk",
+    prob_command!(BF, "bf.loadchunk",
         WRITE,
         "write bloom slow",
         "key iterator{:integer} data",

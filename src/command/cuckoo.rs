@@ -19,24 +19,11 @@ use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
 
+use super::shared::prob_command;
+
 const CF: Command = Command { since: "1.0.0", ..super::shared::PROB_COMMAND };
 const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::FAST | flag::MODULE;
-
-macro_rules! cf_command {
-    ($name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $complexity:expr, $handler:expr) => {
-        Command {
-            name: $name,
-            flags: $flags,
-            acl: $acl,
-            syntax: $syntax,
-            summary: $summary,
-            complexity: $complexity,
-            handler: $handler,
-            ..CF
-        }
-    };
-}
 
 const ADD_COMPLEXITY: &str = "O(k + i), where k is the number of sub-filters and i is maxIterations";
 const INSERT_COMPLEXITY: &str =
@@ -45,8 +32,7 @@ const INSERT_COMPLEXITY: &str =
 /// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
 /// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
-    cf_command!(
-        "cf.reserve",
+    prob_command!(CF, "cf.reserve",
         WRITE,
         "write cuckoo slow",
         "key capacity{:integer} [BUCKETSIZE bucketsize{:integer}]{bucketsize:block} [MAXITERATIONS maxiterations{:integer}]{maxiterations:block} [EXPANSION expansion{:integer}]{expansion:block}",
@@ -54,9 +40,8 @@ pub static COMMANDS: &[Command] = &[
         "O(1)",
         reserve
     ),
-    Command { prefetch: Some(prefetch), ..cf_command!("cf.add", WRITE, "write cuckoo slow", "key item", "Adds an item to a Cuckoo Filter", ADD_COMPLEXITY, add) },
-    Command { prefetch: Some(prefetch), ..cf_command!(
-            "cf.addnx",
+    Command { prefetch: Some(prefetch), ..prob_command!(CF, "cf.add", WRITE, "write cuckoo slow", "key item", "Adds an item to a Cuckoo Filter", ADD_COMPLEXITY, add) },
+    Command { prefetch: Some(prefetch), ..prob_command!(CF, "cf.addnx",
             WRITE,
             "write cuckoo slow",
             "key item",
@@ -64,8 +49,7 @@ pub static COMMANDS: &[Command] = &[
             ADD_COMPLEXITY,
             add
         ) },
-    cf_command!(
-            "cf.insert",
+    prob_command!(CF, "cf.insert",
             WRITE,
             "write cuckoo slow",
             "key [CAPACITY capacity{:integer}]{capacity:block} [NOCREATE] <ITEMS> item [item ...]",
@@ -73,8 +57,7 @@ pub static COMMANDS: &[Command] = &[
             INSERT_COMPLEXITY,
             insert
         ),
-    cf_command!(
-            "cf.insertnx",
+    prob_command!(CF, "cf.insertnx",
             WRITE,
             "write cuckoo slow",
             "key [CAPACITY capacity{:integer}]{capacity:block} [NOCREATE] <ITEMS> item [item ...]",
@@ -82,8 +65,7 @@ pub static COMMANDS: &[Command] = &[
             INSERT_COMPLEXITY,
             insert
         ),
-    Command { prefetch: Some(prefetch), ..cf_command!(
-        "cf.exists",
+    Command { prefetch: Some(prefetch), ..prob_command!(CF, "cf.exists",
         READ,
         "read cuckoo fast",
         "key item",
@@ -91,8 +73,7 @@ pub static COMMANDS: &[Command] = &[
         "O(k), where k is the number of sub-filters",
         check
     ) },
-    Command { prefetch: Some(prefetch), ..cf_command!(
-        "cf.mexists",
+    Command { prefetch: Some(prefetch), ..prob_command!(CF, "cf.mexists",
         READ,
         "read cuckoo fast",
         "key item [item ...]",
@@ -100,8 +81,7 @@ pub static COMMANDS: &[Command] = &[
         "O(k * n), where k is the number of sub-filters and n is the number of items",
         check
     ) },
-    Command { prefetch: Some(prefetch), ..cf_command!(
-        "cf.count",
+    Command { prefetch: Some(prefetch), ..prob_command!(CF, "cf.count",
         READ,
         "read cuckoo fast",
         "key item",
@@ -109,8 +89,7 @@ pub static COMMANDS: &[Command] = &[
         "O(k), where k is the number of sub-filters",
         check
     ) },
-    Command { prefetch: Some(prefetch), ..cf_command!(
-        "cf.del",
+    Command { prefetch: Some(prefetch), ..prob_command!(CF, "cf.del",
         flag::WRITE | flag::FAST | flag::MODULE,
         "write cuckoo fast",
         "key item",
@@ -118,8 +97,7 @@ pub static COMMANDS: &[Command] = &[
         "O(k), where k is the number of sub-filters",
         del
     ) },
-    cf_command!(
-        "cf.compact",
+    prob_command!(CF, "cf.compact",
         READ,
         "read cuckoo fast",
         "key",
@@ -127,8 +105,7 @@ pub static COMMANDS: &[Command] = &[
         "O(n), where n is the capacity",
         compact
     ),
-    cf_command!(
-        "cf.scandump",
+    prob_command!(CF, "cf.scandump",
         READ,
         "read cuckoo fast",
         "key iterator{:integer}",
@@ -136,8 +113,7 @@ pub static COMMANDS: &[Command] = &[
         "O(n), where n is the capacity",
         scandump
     ),
-    cf_command!(
-        "cf.loadchunk",
+    prob_command!(CF, "cf.loadchunk",
         WRITE,
         "write cuckoo slow",
         "key iterator{:integer} data",
@@ -145,8 +121,7 @@ pub static COMMANDS: &[Command] = &[
         "O(n), where n is the capacity",
         loadchunk
     ),
-    cf_command!(
-        "cf.info",
+    prob_command!(CF, "cf.info",
         READ,
         "read cuckoo fast",
         "key",
@@ -154,7 +129,7 @@ pub static COMMANDS: &[Command] = &[
         "O(1)",
         info
     ),
-    cf_command!("cf.debug", READ, "read cuckoo fast", "key", "Internal: the shape of a Cuckoo Filter", "O(1)", debug),
+    prob_command!(CF, "cf.debug", READ, "read cuckoo fast", "key", "Internal: the shape of a Cuckoo Filter", "O(1)", debug),
 ];
 
 /// [`Command::prefetch`] of CF.ADD, CF.ADDNX, CF.EXISTS, CF.MEXISTS, CF.COUNT and CF.DEL: the buckets of the

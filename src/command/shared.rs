@@ -207,6 +207,24 @@ pub(crate) const PROB_COMMAND: super::Command = super::Command {
     key_specs: &[super::KeySpecDef::at(1, "RW access update")],
     ..super::BASE
 };
+/// One probabilistic command's table entry over its family's base (`BF`, `CF`, `TD`: [`PROB_COMMAND`] with the
+/// family's `since`): the fields COMMAND and COMMAND DOCS show, and the handler.
+macro_rules! prob_command {
+    ($base:expr, $name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $complexity:expr,
+     $handler:expr) => {
+        Command {
+            name: $name,
+            flags: $flags,
+            acl: $acl,
+            syntax: $syntax,
+            summary: $summary,
+            complexity: $complexity,
+            handler: $handler,
+            ..$base
+        }
+    };
+}
+pub(crate) use prob_command;
 /// The arity error of a probabilistic command, named as the client spelled it (RedisBloom's
 /// `RedisModule_WrongArity`).
 pub(crate) fn prob_wrong_arity(r: &mut Reply, args: &Args) {

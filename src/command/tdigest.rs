@@ -18,46 +18,30 @@ use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::{fmt_g, parse_i64};
 
+use super::shared::prob_command;
+
 const TD: Command = Command { since: "2.4.0", ..super::shared::PROB_COMMAND };
 const WRITE: u64 = super::shared::PROB_WRITE;
 const READ: u64 = flag::READONLY | flag::MODULE;
 
-macro_rules! td_command {
-    ($name:literal, $flags:expr, $acl:literal, $syntax:literal, $summary:literal, $complexity:literal, $handler:expr) => {
-        Command {
-            name: $name,
-            flags: $flags,
-            acl: $acl,
-            syntax: $syntax,
-            summary: $summary,
-            complexity: $complexity,
-            handler: $handler,
-            ..TD
-        }
-    };
-}
-
 /// One entry per command, alike in shape by nature (the metadata of Redis's per-command JSON files); what
 /// the entries share is a base entry each one extends (`..BASE` and its kin).
 pub static COMMANDS: &[Command] = &[
-    td_command!(
-        "tdigest.create",
+    prob_command!(TD, "tdigest.create",
         WRITE,
         "write tdigest slow",
         "key [COMPRESSION compression{:integer}]{compression_block:block}",
         "Allocates memory and initializes a new t-digest sketch", "O(1)",
         create
     ),
-    td_command!(
-        "tdigest.add",
+    prob_command!(TD, "tdigest.add",
         WRITE,
         "write tdigest slow",
         "key value{:double} [value ...]",
         "Adds one or more observations to a t-digest sketch", "O(N), where N is the number of samples to add",
         add
     ),
-    td_command!(
-        "tdigest.reset",
+    prob_command!(TD, "tdigest.reset",
         WRITE,
         "write tdigest slow",
         "key",
@@ -67,8 +51,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         // RedisBloom registers its commands with the key at 1 only (the sources are not declared).
         keys: KeySpec { first: 1, last: 1, step: 1 },
-        ..td_command!(
-            "tdigest.merge",
+        ..prob_command!(TD, "tdigest.merge",
             WRITE,
             "write tdigest slow",
             "destination-key{:key} numkeys source-key{:key} [source-key ...] [COMPRESSION compression{:integer}]{compression_block:block} [OVERRIDE]",
@@ -76,80 +59,70 @@ pub static COMMANDS: &[Command] = &[
             merge
         )
     },
-    td_command!(
-        "tdigest.min",
+    prob_command!(TD, "tdigest.min",
         READ,
         "read tdigest slow",
         "key",
         "Returns the minimum observation value from a t-digest sketch", "O(1)",
         min
     ),
-    td_command!(
-        "tdigest.max",
+    prob_command!(TD, "tdigest.max",
         READ,
         "read tdigest slow",
         "key",
         "Returns the maximum observation value from a t-digest sketch", "O(1)",
         max
     ),
-    td_command!(
-        "tdigest.quantile",
+    prob_command!(TD, "tdigest.quantile",
         READ,
         "read tdigest slow",
         "key quantile{:double} [quantile ...]",
         "Returns, for each input fraction, an estimation of the value (floating point) that is smaller than the given fraction of observations", "O(N) where N is the number of quantiles specified.",
         quantile
     ),
-    td_command!(
-        "tdigest.byrank",
+    prob_command!(TD, "tdigest.byrank",
         READ,
         "read tdigest slow",
         "key rank{:double} [rank ...]",
         "Returns, for each input rank, an estimation of the value (floating-point) with that rank", "O(N) where N is the number of ranks specified",
         byrank
     ),
-    td_command!(
-        "tdigest.byrevrank",
+    prob_command!(TD, "tdigest.byrevrank",
         READ,
         "read tdigest slow",
         "key reverse_rank{:double} [reverse_rank ...]",
         "Returns, for each input reverse rank, an estimation of the value (floating-point) with that reverse rank", "O(N) where N is the number of reverse ranks specified.",
         byrank
     ),
-    td_command!(
-        "tdigest.rank",
+    prob_command!(TD, "tdigest.rank",
         READ,
         "read tdigest slow",
         "key value{:double} [value ...]",
         "Returns, for each input value (floating-point), the estimated rank of the value (the number of observations in the sketch that are smaller than the value + half the number of observations that are equal to the value)", "O(N) where N is the number of values specified.",
         rank
     ),
-    td_command!(
-        "tdigest.revrank",
+    prob_command!(TD, "tdigest.revrank",
         READ,
         "read tdigest slow",
         "key value{:double} [value ...]",
         "Returns, for each input value (floating-point), the estimated reverse rank of the value (the number of observations in the sketch that are larger than the value + half the number of observations that are equal to the value)", "O(N) where N is the number of values specified.",
         rank
     ),
-    td_command!(
-        "tdigest.cdf",
+    prob_command!(TD, "tdigest.cdf",
         READ,
         "read tdigest slow",
         "key value{:double} [value ...]",
         "Returns, for each input value, an estimation of the floating-point fraction of (observations smaller than the given value + half the observations equal to the given value). Multiple fractions can be retrieved in a single call.", "O(N) where N is the number of values specified.",
         cdf
     ),
-    td_command!(
-        "tdigest.trimmed_mean",
+    prob_command!(TD, "tdigest.trimmed_mean",
         READ,
         "read tdigest slow",
         "key low_cut_quantile{:double} high_cut_quantile{:double}",
         "Returns an estimation of the mean value from the sketch, excluding observation values outside the low and high cutoff quantiles", "O(N) where N is the number of centroids",
         trimmed_mean
     ),
-    td_command!(
-        "tdigest.info",
+    prob_command!(TD, "tdigest.info",
         READ,
         "read tdigest slow",
         "key",

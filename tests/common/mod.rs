@@ -512,6 +512,33 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// A ferredis-server started with exactly `args` (a config file, startup options: nothing added) in `dir`, waited
+/// for until it answers PING on `port`; panics if it exits first or does not answer within 20 s.
+pub fn start_ferredis_with(args: &[&str], dir: &Path, port: u16) -> KillOnDrop {
+    let child = Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ferredis-server");
+    let mut p = KillOnDrop(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(Some(st)) = p.0.try_wait() {
+            panic!("ferredis-server {args:?} exited: {st}");
+        }
+        if let Ok(mut c) = Conn::try_connect(port) {
+            if c.try_cmd(&[b"PING"]).is_ok_and(|r| r == b"+PONG\r\n") {
+                return p;
+            }
+        }
+        assert!(Instant::now() < deadline, "ferredis-server {args:?} did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A scratch directory for a test, removed on drop (`KEEP_TEST_DIRS=1` keeps it for inspection).
 pub struct TempDir {
     pub path: PathBuf,

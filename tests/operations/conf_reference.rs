@@ -4,11 +4,9 @@
 
 use crate::common;
 
-use common::{free_port, Conn, KillOnDrop, Resp};
+use common::{free_port, Conn, Resp};
 use ferredis::config::{self, Config};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn conf_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ferredis.conf")
@@ -91,31 +89,6 @@ fn file_parses_to_the_defaults_in_process() {
     }
 }
 
-fn start(args: &[&str], dir: &std::path::Path, port: u16) -> KillOnDrop {
-    let child = Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ferredis-server");
-    let mut p = KillOnDrop(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(Some(st)) = p.0.try_wait() {
-            panic!("ferredis-server {args:?} exited: {st}");
-        }
-        if let Ok(mut c) = Conn::try_connect(port) {
-            if c.try_cmd(&[b"PING"]).is_ok_and(|r| r == b"+PONG\r\n") {
-                return p;
-            }
-        }
-        assert!(Instant::now() < deadline, "ferredis-server {args:?} did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// CONFIG GET of every directive by exact name (hidden ones are only answered that way), as name → value.
 fn config_values(port: u16) -> Vec<(String, String)> {
     let mut c = Conn::connect(port);
@@ -140,8 +113,8 @@ fn file_loads_in_the_server_to_the_defaults() {
     let conf_s = conf.to_str().expect("UTF-8 path");
     let with_s = with.to_string();
     let without_s = without.to_string();
-    let _a = start(&[conf_s, "--port", &with_s], dir.path(), with);
-    let _b = start(&["--port", &without_s], dir.path(), without);
+    let _a = common::start_ferredis_with(&[conf_s, "--port", &with_s], dir.path(), with);
+    let _b = common::start_ferredis_with(&["--port", &without_s], dir.path(), without);
     let (a, b) = (config_values(with), config_values(without));
     for ((name, va), (_, vb)) in a.iter().zip(&b) {
         if name == "port" {

@@ -9,9 +9,8 @@
 //! CONFIG REWRITE writes them back.
 
 use crate::common::modules::module_pair;
-use crate::common::{self, free_port, Conn, KillOnDrop, Server};
+use crate::common::{self, free_port, Conn, Server};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// `CONFIG SET name value`'s reply.
 fn set(c: &mut Conn, name: &str, value: &str) -> Vec<u8> {
@@ -230,31 +229,6 @@ fn zero_expansion_makes_non_scaling_filters_and_max_expansions_stops_adds() {
     assert!(info.contains("Number of filters\r\n:2\r\n"), "{info}");
 }
 
-fn start(args: &[&str], dir: &std::path::Path, port: u16) -> KillOnDrop {
-    let child = Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ferredis-server");
-    let mut p = KillOnDrop(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(Some(st)) = p.0.try_wait() {
-            panic!("ferredis-server {args:?} exited: {st}");
-        }
-        if let Ok(mut c) = Conn::try_connect(port) {
-            if c.try_cmd(&[b"PING"]).is_ok_and(|r| r == b"+PONG\r\n") {
-                return p;
-            }
-        }
-        assert!(Instant::now() < deadline, "ferredis-server {args:?} did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn config_file_and_rewrite() {
     let dir = common::TempDir::new("prob-config");
@@ -263,7 +237,8 @@ fn config_file_and_rewrite() {
     let conf_s = conf.to_str().expect("UTF-8 path").to_string();
     let port = free_port();
     let port_s = port.to_string();
-    let server = start(&[&conf_s, "--port", &port_s, "--bf-initial-size", "300"], dir.path(), port);
+    let server =
+        common::start_ferredis_with(&[&conf_s, "--port", &port_s, "--bf-initial-size", "300"], dir.path(), port);
     let mut c = Conn::connect(port);
     assert_eq!(
         c.cmd(&["CONFIG", "GET", "bf-error-rate", "bf-initial-size", "cf-bucket-size"]),
@@ -285,7 +260,7 @@ fn config_file_and_rewrite() {
     // The rewritten file starts a server with the same values.
     let port = free_port();
     let port_s = port.to_string();
-    let _again = start(&[&conf_s, "--port", &port_s], dir.path(), port);
+    let _again = common::start_ferredis_with(&[&conf_s, "--port", &port_s], dir.path(), port);
     let mut c = Conn::connect(port);
     assert_eq!(c.cmd(&["CONFIG", "GET", "cf-max-iterations"]), b"*2\r\n$17\r\ncf-max-iterations\r\n$2\r\n77\r\n");
     // A value out of range in the file stops the server.

@@ -169,11 +169,8 @@ impl<'a> Reader<'a> {
 
     /// An embedded document (or the top one): its members in order, duplicate keys folded.
     fn document(&mut self, depth: usize) -> Result<Vec<(String, Bson)>, String> {
-        let mut out: Vec<(String, Bson)> = Vec::new();
-        self.elements(depth, |k, v| match out.iter_mut().find(|(x, _)| *x == k) {
-            Some(slot) => slot.1 = v,
-            None => out.push((k, v)),
-        })?;
+        let (mut out, mut seen): (Vec<(String, Bson)>, _) = (Vec::new(), super::parse::Members::default());
+        self.elements(depth, |k, v| seen.add(&mut out, 0, k, v))?;
         Ok(out)
     }
 

@@ -109,6 +109,54 @@ struct Parser<'a> {
     members: Vec<(SmallStr, Json)>,
 }
 
+/// Members an object is scanned for a key seen before; past them a hash index of its keys answers instead, so that
+/// an object of many members parses in linear time (a scan of each new key through all before it would make a
+/// 100,000-member object cost seconds).
+pub(super) const SCAN_MEMBERS: usize = 32;
+
+/// The duplicate-key rule of an object being read (the last value at the first key's place), for the JSON parser
+/// and the BSON reader ([`super::bson`]): the members are `members[start..]`; a scan while they are few, a hash
+/// index of their keys from [`SCAN_MEMBERS`] on.
+#[derive(Default)]
+pub(super) struct Members {
+    index: Option<std::collections::HashMap<Box<str>, usize>>,
+}
+
+impl Members {
+    /// Adds `(key, v)` to `members[start..]`, or gives the member already there under `key` the value `v`.
+    pub(super) fn add<K: std::ops::Deref<Target = str>, V>(
+        &mut self,
+        members: &mut Vec<(K, V)>,
+        start: usize,
+        key: K,
+        v: V,
+    ) {
+        let ours = &members[start..];
+        let found = match &self.index {
+            Some(index) => index.get(&*key).copied(),
+            None => ours.iter().position(|(k, _)| **k == *key),
+        };
+        if let Some(i) = found {
+            members[start + i].1 = v;
+            return;
+        }
+        let n = ours.len();
+        match &mut self.index {
+            Some(index) => {
+                index.insert((*key).into(), n);
+            }
+            None if n >= SCAN_MEMBERS => {
+                let mut index: std::collections::HashMap<Box<str>, usize> =
+                    ours.iter().enumerate().map(|(i, (k, _))| ((**k).into(), i)).collect();
+                index.insert((*key).into(), n);
+                self.index = Some(index);
+            }
+            None => {}
+        }
+        members.push((key, v));
+    }
+}
+
 /// Powers of ten that a double holds exactly.
 const EXACT_POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
@@ -275,6 +323,7 @@ impl<'a> Parser<'a> {
     /// An object's members onto `members` (above `start`), through the closing brace; a key seen before in this
     /// object has its value replaced in place.
     fn object_members(&mut self, start: usize) -> R<()> {
+        let mut seen = Members::default();
         let mut first = true;
         loop {
             let peek = match self.whitespace() {
@@ -309,10 +358,7 @@ impl<'a> Parser<'a> {
                 None => return Err(self.peek_error(Code::EofObject)),
             }
             let v = self.value()?;
-            match self.members[start..].iter_mut().find(|(k, _)| **k == *key) {
-                Some((_, slot)) => *slot = v,
-                None => self.members.push((key, v)),
-            }
+            seen.add(&mut self.members, start, key, v);
         }
     }
 

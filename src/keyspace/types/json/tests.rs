@@ -458,3 +458,21 @@ fn short_decimals_print_as_the_general_path() {
         assert_eq!(std::str::from_utf8(&out).unwrap().parse::<f64>().unwrap(), f, "{f:e} reads back");
     }
 }
+
+/// A key seen again keeps its first place and takes the last value, below and past the members a scan serves
+/// (the hash index takes over at `SCAN_MEMBERS`), nested objects keeping their own keys apart.
+#[test]
+fn duplicate_keys_fold_in_small_and_large_objects() {
+    assert_eq!(rt(r#"{"a":1,"b":2,"a":3}"#), r#"{"a":3,"b":2}"#);
+    for n in [parse::SCAN_MEMBERS - 1, parse::SCAN_MEMBERS, 100] {
+        let mut text: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+        text.push(r#""k0":{"k0":1,"k0":2}"#.into());
+        text.push(format!("\"k{}\":-1", n - 1));
+        text.push(r#""new":0"#.into());
+        let mut want: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+        want[0] = r#""k0":{"k0":2}"#.into();
+        want[n - 1] = format!("\"k{}\":-1", n - 1);
+        want.push(r#""new":0"#.into());
+        assert_eq!(rt(&format!("{{{}}}", text.join(","))), format!("{{{}}}", want.join(",")), "{n} members");
+    }
+}
