@@ -121,8 +121,8 @@
 //!  ┌──────────────────────────────────────────────────────────────────────────────────────────────────────┐
 //!  │ server   server/mod.rs + server/<part>.rs: the loop's handler; start-up (startup), the connections   │
 //!  │          (clients), the cron (cron), the call path (call) and each feature's I/O (acl, aof,          │
-//!  │          blocking, cluster, detached, io_home, persist, prefetch, repl, repl_load, scripting,        │
-//!  │          sentinel, shutdown, tx_pause)                                                               │
+//!  │          blocking, cluster, detached, io_home, persist, prefetch, scripting, sentinel, shutdown,     │
+//!  │          tx_pause); it lends the features in state/ the event loop through state::host::Host         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ funnel   admission: what a command must pass, for clients and for redis.call                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
@@ -193,7 +193,7 @@
 //! folder as `tests.rs`, so the production file does not import the server (`tests/README.md`, "Where a test goes").
 //! What does not hold yet (the `UPWARD` list names each import): the handler harness itself builds a whole server. The
 //! client holds the per-client data of the services that act on clients (its subscriptions, tracking settings, commands
-//! parsed ahead) as types from leaves below it that name nothing of the client (`net/client/`), so `pubsub`,
+//! parsed ahead) as plain fields or types from leaves below it that name nothing of the client (`net/client/`), so `pubsub`,
 //! [`state::tracking`], client eviction and the I/O threads import the client one way. The cycles left are families
 //! whose files name each other (the collection types, the Lua compiler: at most 8 files).
 //!
@@ -201,20 +201,22 @@
 //! key change reports through a settled [`KeyWrite`](crate::command::KeyWrite) (one key, [`command::door`]) or
 //! [`ServerState::empty_data`](crate::state::ServerState::empty_data)/`swap_dbs` (whole databases), and whatever must
 //! follow every key change goes into [`ServerState::key_changed`](crate::state::ServerState::key_changed); a new
-//! admission rule goes into [`admission`]; a feature's model, its commands and its server-side I/O are `<feature>` (or
-//! `state/<feature>/`), `command/<feature>.rs` and `server/<feature>.rs`.
+//! admission rule goes into [`admission`]; a feature's model, its commands and its event-loop side are `state/<feature>/` (through
+//! [`state::host::Host`] for what the loop lends), with its table rows in `command/<feature>.rs`.
 //!
 //! # Where each feature lives
 //!
-//! A reader looking for a feature finds its logic in one folder, as Redis has `replication.c`, `tracking.c` and
-//! `evict.c`. Two kinds of code stay outside it, by layer: the handlers, which are a command family in `command/` (they
-//! see a [`Ctx`](crate::command::Ctx), never the folder's internals), and the event-loop side written as `impl Server`
-//! (sockets, forks, timers), which only the server layer can name. Moving either into the folder would make the folder
-//! import the layer above it and that layer import the folder: an import that runs back up.
+//! A reader looking for a feature finds it in one folder, as Redis has `replication.c`, `tracking.c` and `evict.c`.
+//! The folder sits in `state/` and its imports point down: where a feature's work needs the event loop (sockets,
+//! forks, serving clients during a load), it asks through [`state::host::Host`], the list of what the loop lends a
+//! feature, which the server implements (as [`scripting::ScriptHost`] lends scripts the call path); where its
+//! handlers need the client and the server, the command table's row lends them (`command/<family>.rs` keeps every
+//! command's row: name, arity, flags, docs). The folder so never names the layers above it, and the layers above
+//! name it one way.
 //!
-//! | feature | its folder | handlers | event-loop side |
+//! | feature | its folder | table rows | what the server calls |
 //! |---|---|---|---|
-//! | replication | [`state::repl`]: IDs, offsets, the backlog, the replicas fed, the replica's link, FAILOVER, the operations on the state (the cron's steps that need no socket among them) | `command/repl.rs` | `server/repl.rs` (links, full sync, the cron's socket steps), `server/repl_load.rs` (loading a payload) |
+//! | replication | [`state::repl`]: IDs, offsets, the backlog, the replicas fed, the replica's link, FAILOVER, the commands ([`state::repl::commands`]), the event-loop side ([`state::repl::link`]: full syncs, the link, the cron) and loading a payload ([`state::repl::load`]) | `command/repl.rs` | `ReplLink`'s methods after commands, on link events, in the cron |
 //! | client-side caching | [`state::tracking`]: the tracker, its table, delivery | CLIENT TRACKING & co. in `command/connection.rs` (Redis: `networking.c`) | before-sleep and cron calls in `server/` |
 //! | eviction | [`state::evict`]: `maxmemory` (the pool, the touch, the runs) and `maxmemory-clients` | (none; OOM is an admission rule) | the timer and before-sleep calls in `server/` |
 //! | active expiry | [`state::expire`] | EXPIRE & co. in `command/keys/` | the cron |
@@ -222,7 +224,8 @@
 //! | output-buffer limits | [`net::output_limit`], every client class | | after each command and write, the cron |
 //!
 //! What each client keeps for a feature (its tracking settings, subscriptions, client-eviction record) is part
-//! of the client (`net/client/`), below the folder that acts on it, so the folder imports the client one way.
+//! of the client (`net/client/`: plain fields, or a leaf type that names nothing of the client), below the folder
+//! that acts on it, so the folder imports the client one way.
 //!
 //! # Design choices worth knowing
 //!

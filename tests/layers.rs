@@ -423,7 +423,10 @@ const WHOLE_SERVER_FAMILIES: &[(&str, &str)] = &[
     ("command/info.rs", "INFO: every part's figures"),
     ("command/memory/mod.rs", "MEMORY STATS/DOCTOR: every part's memory"),
     ("command/pubsub.rs", "(S)PUBLISH and (UN)SUBSCRIBE: delivery writes to other clients; the cluster bus"),
-    ("command/repl.rs", "REPLICAOF, SYNC/PSYNC, WAIT, FAILOVER, ROLE: replication with persistence"),
+    (
+        "command/repl.rs",
+        "REPLICAOF, SYNC/PSYNC, WAIT, FAILOVER, ROLE: lends the client and the server to state::repl::commands",
+    ),
     ("command/sentinel.rs", "SENTINEL: its events publish to subscribers, its config saves"),
     ("command/slot_stats.rs", "CLUSTER SLOT-STATS: the cluster's slots with the per-slot statistics it keeps"),
 ];

@@ -6,7 +6,6 @@ use super::{flag, Args, Command, Ctx, Handler, KeyWrite};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, Value};
 use crate::resp::reply::Reply;
-use crate::util::parse_i64;
 
 /// The handler of a command that only groups subcommands (CLIENT, CONFIG, OBJECT, ...). Admission resolves the
 /// subcommand before any handler runs and refuses an unknown one with this same text
@@ -54,78 +53,7 @@ pub(crate) fn reply_help(r: &mut Reply, cmd: &str, lines: &[&str]) {
 
 // --- integer arguments --------------------------------------------------------------------------------------
 
-/// Parses an integer argument (Redis's `getLongLongFromObjectOrReply`), replying the standard error on failure.
-#[inline]
-pub(crate) fn int_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
-    let v = parse_i64(a);
-    if v.is_none() {
-        r.err_not_int();
-    }
-    v
-}
-
-/// Parses a C `int` argument (`getIntFromObjectOrReply`): without `msg`, not an integer and out of `int` range are
-/// different errors; with it, both reply `msg`.
-pub(crate) fn i32_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i32> {
-    let v = range_long_arg(r, a, i32::MIN.into(), i32::MAX.into(), msg)?;
-    // In range by the check above.
-    i32::try_from(v).ok()
-}
-
-/// `getLongFromObjectOrReply` with an optional custom error message.
-pub(crate) fn long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i64> {
-    let v = parse_i64(a);
-    if v.is_none() {
-        match msg {
-            Some(m) => r.error(m),
-            None => r.err_not_int(),
-        }
-    }
-    v
-}
-
-/// `getRangeLongFromObjectOrReply`: an integer within `min..=max`, else `msg` (or Redis's default range error).
-pub(crate) fn range_long_arg(r: &mut Reply, a: &[u8], min: i64, max: i64, msg: Option<&str>) -> Option<i64> {
-    let v = long_arg(r, a, msg)?;
-    if v < min || v > max {
-        match msg {
-            Some(m) => r.error(m),
-            None => r.error(&format!("ERR value is out of range, value must between {min} and {max}")),
-        }
-        return None;
-    }
-    Some(v)
-}
-
-/// `getPositiveLongFromObjectOrReply`: a non-negative integer; both failures reply `msg` (or the default).
-pub(crate) fn positive_long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i64> {
-    let m = msg.unwrap_or("ERR value is out of range, must be positive");
-    match parse_i64(a) {
-        Some(v) if v >= 0 => Some(v),
-        _ => {
-            r.error(m);
-            None
-        }
-    }
-}
-
-/// A timeout in milliseconds (Redis's `getTimeoutFromObjectOrReply` with `UNIT_MILLISECONDS`, the one parser of
-/// XREAD/XREADGROUP BLOCK, WAIT and CLIENT PAUSE): an integer, not negative. Returns the relative timeout (0 = no
-/// timeout); each caller turns it into its deadline, because what a deadline past the end of time does differs
-/// between them. The blocking commands' timeouts in seconds are [`super::blocking::parse_timeout`].
-pub(crate) fn ms_timeout_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
-    match parse_i64(a) {
-        None => {
-            r.error("ERR timeout is not an integer or out of range");
-            None
-        }
-        Some(t) if t < 0 => {
-            r.error("ERR timeout is negative");
-            None
-        }
-        Some(t) => Some(t),
-    }
-}
+pub(crate) use crate::resp::int_args::{i32_arg, int_arg, long_arg, ms_timeout_arg, positive_long_arg, range_long_arg};
 
 // --- shared key writes -----------------------------------------------------------------------------------------
 

@@ -138,7 +138,7 @@ pub struct LazyExpiry {
     /// Set while CLIENT PAUSE holds (any mode), on a replica and during a load: a due key is reported missing
     /// but left in place, as Redis does, so the dataset stays static. Written by `Server::call_with` before each
     /// command and by whatever starts or ends a pause (CLIENT PAUSE/UNPAUSE, FAILOVER and its end in
-    /// `Server::repl_clear_failover`, a cluster manual failover in `Server::cluster_effect`, the shutdown's wait
+    /// `ReplLink::repl_clear_failover`, a cluster manual failover in `Server::cluster_effect`, the shutdown's wait
     /// in `Server::prepare_for_shutdown` and `Server::cancel_shutdown`); cleared and restored around
     /// `state::expire::expire_replica_keys`. Active expiry checks the pause itself.
     pub paused: bool,

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod int_args;
 pub mod parse;
 pub mod reply;
 

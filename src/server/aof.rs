@@ -17,6 +17,7 @@ use crate::event_loop::EventLoop;
 use crate::net::client::{flags, ClientState};
 use crate::persist::aof::{self, AofWriter, FileFormat, FlushOutcome, FsyncPolicy, Manifest, WriterConfig};
 use crate::persist::engine::{self, ChildKind, LimitCheck};
+use crate::state::repl::link::ReplLink as _;
 use crate::{log_notice, log_warning};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -19,6 +19,7 @@ use crate::command::{self, flag, Args, Command, Ctx};
 use crate::event_loop::EventLoop;
 use crate::log_warning;
 use crate::net::client::{flags, ClientState};
+use crate::state::repl::link::ReplLink as _;
 use crate::state::{Action, SlowlogEntry};
 
 impl Server {
@@ -124,7 +125,7 @@ impl Server {
     }
 
     /// Keeps the OOM score in line with the role (Redis calls `setOOMScoreAdj` when it becomes or stops being a
-    /// replica): at start-up, when the role changes ([`Server::repl_set_master`], [`Server::repl_unset_master`], a
+    /// replica): at start-up, when the role changes ([`ReplLink::repl_set_master`](crate::state::repl::link::ReplLink::repl_set_master), [`ReplLink::repl_unset_master`](crate::state::repl::link::ReplLink::repl_unset_master), a
     /// PSYNC FAILOVER) and from the cron.
     pub(super) fn sync_oom_role(&mut self, force: bool) {
         let replica = self.state.repl.is_replica();

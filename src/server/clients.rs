@@ -13,6 +13,7 @@ use crate::net::io_threads;
 use crate::net::output_limit::close_limit_bytes;
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
 use crate::state::evict::clients as client_evict;
+use crate::state::repl::link::ReplLink as _;
 use crate::sys::poller::Interest;
 use crate::sys::socket;
 use crate::{log_notice, log_verbose, log_warning};

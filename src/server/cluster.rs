@@ -13,6 +13,7 @@ use crate::log_warning;
 use crate::net::conn::Conn;
 use crate::net::listen;
 use crate::pubsub::Kind;
+use crate::state::repl::link::ReplLink as _;
 use crate::state::repl::roles::MasterAddr;
 use crate::sys::poller::Interest;
 use crate::sys::socket;

@@ -5,6 +5,7 @@ use crate::command::{self, Ctx};
 use crate::event_loop::{EventLoop, TimerNext};
 use crate::net::client::{flags, ClientState};
 use crate::state::evict::clients as client_evict;
+use crate::state::repl::link::ReplLink as _;
 use crate::sys::socket;
 use crate::{log_verbose, log_warning};
 use std::os::fd::RawFd;

@@ -37,6 +37,7 @@ use crate::event_loop::{EventHandler, EventLoop, TimerNext};
 use crate::net::io_loops;
 use crate::resp::reply::Reply;
 use crate::state::evict::clients as client_evict;
+use crate::state::repl::link::ReplLink as _;
 use crate::state::ServerState;
 use crate::sys::poller::Interest;
 use crate::sys::socket;
@@ -54,8 +55,6 @@ mod detached;
 mod io_home;
 mod persist;
 mod prefetch;
-mod repl;
-mod repl_load;
 mod scripting;
 mod sentinel;
 mod shutdown;
@@ -239,6 +238,62 @@ use crate::sys::error_text as os_error_text;
 fn busy_poll_bound(config: &Config, io_loops: bool) -> std::time::Duration {
     let us = if io_loops { 0 } else { config.busy_poll_us.clamp(0, 1000) as u64 };
     std::time::Duration::from_micros(us)
+}
+
+/// What the features in `state/` that need the loop may ask of it (see [`crate::state::host`]).
+impl crate::state::host::Host for Server {
+    fn state(&mut self) -> &mut ServerState {
+        &mut self.state
+    }
+    fn state_ref(&self) -> &ServerState {
+        &self.state
+    }
+    fn free_client_by_fd(&mut self, el: &mut EventLoop, fd: RawFd) {
+        Server::free_client_by_fd(self, el, fd)
+    }
+    fn adopt_client(&mut self, el: &mut EventLoop, mut c: Box<crate::net::client::Client>) {
+        self.connected += 1;
+        if !c.query.is_empty() {
+            self.process_input(el, &mut c);
+        }
+        self.put_client(c);
+    }
+    fn disconnect_all_blocked(&mut self) {
+        Server::disconnect_all_blocked(self)
+    }
+    fn running_command_name(&self) -> &'static str {
+        self.errors_cmd
+    }
+    fn sync_oom_role(&mut self, force: bool) {
+        Server::sync_oom_role(self, force)
+    }
+    fn tcp_port(&self) -> Option<u16> {
+        Server::tcp_port(self)
+    }
+    fn start_append_only(&mut self, in_exec: bool) {
+        Server::start_append_only(self, in_exec)
+    }
+    fn stop_append_only(&mut self) {
+        Server::stop_append_only(self)
+    }
+    fn begin_loading(&mut self, total_bytes: u64) {
+        Server::begin_loading(self, total_bytes)
+    }
+    fn end_loading(&mut self) {
+        Server::end_loading(self)
+    }
+    fn log_load_done(&mut self, st: &crate::persist::rdb::LoadStats) {
+        Server::log_load_done(self, st)
+    }
+    fn log_load_failure(&self, e: &crate::persist::rdb::RdbError, source: crate::persist::rdb::report::Source) -> bool {
+        Server::log_load_failure(self, e, source)
+    }
+    fn loading_progress(&mut self, el: &mut EventLoop, loaded_bytes: u64, last_events_at: &mut u64) {
+        Server::loading_progress(self, el, loaded_bytes, last_events_at)
+    }
+    fn exit_code(&self) -> Option<i32> {
+        self.exit_code
+    }
 }
 
 impl EventHandler for Server {

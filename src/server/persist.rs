@@ -4,111 +4,15 @@
 use super::Server;
 use crate::event_loop::EventLoop;
 use crate::keyspace::db::Db;
-use crate::keyspace::object::Entry;
 use crate::persist::engine::{self, ChildKind};
 use crate::persist::rdb::report::{self, Source};
-use crate::persist::rdb::{DbSink, LoadSink, RdbError};
+use crate::persist::rdb::{DbSink, RdbError};
+use crate::state::repl::link::ReplLink as _;
 use crate::state::ShutdownFlags;
 use crate::{log_notice, log_warning};
 use std::cell::Cell;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::rc::Rc;
-
-/// A reader that counts the bytes its consumer has consumed (load progress).
-pub(super) struct CountingReader<R> {
-    pub(super) inner: R,
-    pub(super) consumed: Rc<Cell<u64>>,
-}
-
-impl<R: BufRead> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.consumed.set(self.consumed.get() + n as u64);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for CountingReader<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-    fn consume(&mut self, amt: usize) {
-        self.consumed.set(self.consumed.get() + amt as u64);
-        self.inner.consume(amt)
-    }
-}
-
-/// The start-up RDB sink: keys go to the loading databases; every 1024 keys the server may serve clients, and
-/// `key-load-delay` (a testing directive) slows each key down.
-pub(super) struct ProgressSink<'a, 'd> {
-    inner: DbSink<'d>,
-    srv: &'a mut Server,
-    el: &'a mut EventLoop,
-    consumed: Rc<Cell<u64>>,
-    keys: u64,
-    last_events_at: u64,
-    key_delay_us: i64,
-    /// The database the file is in (for the DELs of expired keys).
-    db: usize,
-}
-
-impl<'a, 'd> ProgressSink<'a, 'd> {
-    pub(super) fn new(inner: DbSink<'d>, srv: &'a mut Server, el: &'a mut EventLoop, consumed: Rc<Cell<u64>>) -> Self {
-        let key_delay_us = srv.state.config.stored_i64("key-load-delay");
-        ProgressSink { inner, srv, el, consumed, keys: 0, last_events_at: 0, key_delay_us, db: 0 }
-    }
-}
-
-impl LoadSink for ProgressSink<'_, '_> {
-    fn aux(&mut self, key: &[u8], val: &[u8], offset: u64) {
-        log_rdb_aux_field(key, val);
-        self.inner.aux(key, val, offset)
-    }
-
-    fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
-        self.db = db as usize;
-        self.inner.select_db(db, offset)
-    }
-
-    /// A master restarting from its RDB (the backlog exists during the load only then) puts the deletion of a
-    /// key that expired while it was down into the stream, as Redis's `rdbLoad` with `RDBFLAGS_FEED_REPL`.
-    fn expired(&mut self, key: &[u8]) {
-        let st = &mut self.srv.state;
-        let verb = st.expire_del_verb();
-        if let Some(f) = st.prop.repl.as_mut() {
-            f.feed(self.db, &[verb, key]);
-            if f.buf.len() >= 64 * 1024 {
-                crate::state::repl::drain_feed(st, None);
-            }
-        }
-    }
-
-    fn resize_db(&mut self, keys: u64, expires: u64) {
-        self.inner.resize_db(keys, expires)
-    }
-
-    fn begin_key(&mut self, rdb_type: u8, key: &[u8]) {
-        self.inner.begin_key(rdb_type, key)
-    }
-
-    fn finish(&mut self) -> Result<(), String> {
-        self.inner.finish()
-    }
-
-    fn entry(&mut self, e: Entry, expire_ms: Option<i64>) -> Result<(), String> {
-        self.inner.entry(e, expire_ms)?;
-        if self.key_delay_us != 0 {
-            crate::util::debug_delay(self.key_delay_us);
-        }
-        self.keys += 1;
-        if self.keys % 1024 == 0 || self.key_delay_us != 0 {
-            self.srv.loading_progress(self.el, self.consumed.get(), &mut self.last_events_at);
-            // A CONFIG SET served meanwhile applies at once, as Redis reads the directive at every key.
-            self.key_delay_us = self.srv.state.config.stored_i64("key-load-delay");
-        }
-        Ok(())
-    }
-}
 
 impl Server {
     /// Loads the dataset at start-up (Redis's `loadDataFromDisk`): the AOF when `appendonly` is on, otherwise the
@@ -138,9 +42,11 @@ impl Server {
         let r = match std::fs::File::open(&path) {
             Ok(f) => {
                 let consumed = Rc::new(Cell::new(0u64));
-                let mut reader =
-                    CountingReader { inner: BufReader::with_capacity(1 << 20, f), consumed: consumed.clone() };
-                let mut sink = ProgressSink::new(DbSink::new(&mut dbs, false), self, el, consumed);
+                let mut reader = crate::state::host::CountingReader {
+                    inner: BufReader::with_capacity(1 << 20, f),
+                    consumed: consumed.clone(),
+                };
+                let mut sink = crate::state::host::ProgressSink::new(DbSink::new(&mut dbs, false), self, el, consumed);
                 crate::persist::rdb::read_rdb_with(&mut reader, &mut sink, &opts)
             }
             Err(e) => {
@@ -169,7 +75,7 @@ impl Server {
             }
             Err(e) => {
                 if self.log_load_failure(&e, Source::File) {
-                    rdb_file_failed(&path, now);
+                    crate::persist::rdb::check::report_damaged_file(&path, now);
                 } else {
                     log_warning!("Fatal error loading the DB: Invalid argument. Exiting.");
                 }
@@ -354,37 +260,5 @@ impl Server {
             }
         }
         true
-    }
-}
-
-/// Logs what Redis logs about a loaded RDB's aux fields.
-/// An AUX field as the loader reads it: the ones Redis logs, as it logs them (`rdbLoadRioWithLoadingCtx`), so a
-/// load that fails midway has logged what it read.
-pub(super) fn log_rdb_aux_field(key: &[u8], val: &[u8]) {
-    let v = String::from_utf8_lossy(val);
-    let int = |s: &str| s.trim().parse::<i64>().unwrap_or(0);
-    match key {
-        [b'%', ..] => log_notice!("RDB '{}': {v}", String::from_utf8_lossy(key)),
-        b"redis-ver" => log_notice!("Loading RDB produced by version {v}"),
-        b"ctime" => log_notice!("RDB age {} seconds", (crate::util::now_ms() / 1000 - int(&v)).max(0)),
-        b"used-mem" => log_notice!("RDB memory usage when created {:.2} Mb", int(&v) as f64 / 1024.0 / 1024.0),
-        b"aof-preamble" if int(&v) != 0 => log_notice!("RDB has an AOF tail"),
-        b"aof-base" if int(&v) != 0 => log_notice!("RDB is base AOF"),
-        _ => {}
-    }
-}
-
-/// A damaged RDB file with no command running: redis-check-rdb's report of it on standard output, as Redis runs
-/// the checker there, which ends the server (with Redis's last line when the checker found the damage inside a
-/// value, as Redis's does).
-pub(super) fn rdb_file_failed(path: &std::path::Path, now_ms: i64) {
-    let (_, report, terminated) = crate::persist::rdb::check::check_file_terminating(&path.to_string_lossy(), now_ms);
-    let mut out = std::io::stdout().lock();
-    for line in &report {
-        let _ = writeln!(out, "{line}");
-    }
-    let _ = out.flush();
-    if terminated {
-        log_warning!("Terminating server after rdb file reading failure.");
     }
 }

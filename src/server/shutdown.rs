@@ -30,6 +30,7 @@
 use super::{socket, Server};
 use crate::event_loop::EventLoop;
 use crate::net::client::{flags, ClientState};
+use crate::state::repl::link::ReplLink as _;
 use crate::state::SHUTDOWN_SIGNAL;
 use crate::state::{PauseMode, ShutdownFlags};
 use crate::{log_notice, log_warning};

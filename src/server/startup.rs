@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::event_loop::EventLoop;
 use crate::net::listen::{self, Listener};
 use crate::net::{io_loops, io_threads};
+use crate::state::repl::link::ReplLink as _;
 use crate::state::ServerState;
 use crate::state::SHUTDOWN_SIGNAL;
 use crate::sys::poller::Interest;

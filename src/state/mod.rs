@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod defrag;
 pub mod evict;
 pub mod expire;
+pub mod host;
 pub mod hotkeys;
 pub mod notify;
 pub mod pubsub;

@@ -13,9 +13,9 @@
 //!
 //! The per-client data of the modules that act on clients lives in leaves below this file that name nothing of the
 //! client, so those modules import the client and the client none of them: [`subs`] (the Pub/Sub subscriptions, kept by
-//! `pubsub` and [`state::pubsub`](crate::state::pubsub)), [`tracking`] (the client-side caching settings and slot, kept
-//! by [`state::tracking`](crate::state::tracking)), [`preparsed`] (the commands an I/O thread parsed ahead, filled by
-//! [`io::preparse`](crate::net::io::preparse)). The two small records client eviction and the I/O loops keep of a
+//! `pubsub` and [`state::pubsub`](crate::state::pubsub)), [`preparsed`] (the commands an I/O thread parsed ahead, filled by
+//! [`io::preparse`](crate::net::io::preparse)). The client-side caching settings are plain fields
+//! ([`ClientTracking`]) whose meaning [`state::tracking`](crate::state::tracking) keeps. The two small records client eviction and the I/O loops keep of a
 //! client ([`Tracked`], [`Written`]) are defined here, and so is what a client costs in memory ([`client_memory`]),
 //! beside what it measures.
 
@@ -26,7 +26,6 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 pub mod preparsed;
 pub mod subs;
-pub mod tracking;
 
 /// Client flags (bit set), named after Redis's `CLIENT_*` flags where one exists.
 pub mod flags {
@@ -143,7 +142,20 @@ pub struct ClientState {
     /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
     pub subs: Option<Box<subs::ClientSubs>>,
     /// Client-side caching: where invalidations go and the BCAST prefixes (see [`crate::state::tracking`]).
-    pub tracking: tracking::ClientTracking,
+    pub tracking: ClientTracking,
+}
+
+/// A client's client-side caching settings beyond its flags, kept by [`state::tracking`](crate::state::tracking) (as
+/// Redis keeps them in its client struct, for `tracking.c`).
+#[derive(Debug, Default)]
+pub struct ClientTracking {
+    /// The client invalidations are sent to (REDIRECT), 0 for the client itself.
+    pub redirect: u64,
+    /// Its tracking slot as the slot's bit, 0 when it has none (see
+    /// [`tracker::slot`](crate::state::tracking::tracker::slot)).
+    pub slot: u64,
+    /// BCAST prefixes, sorted (CLIENT TRACKINGINFO lists them in this order, as Redis's radix tree does).
+    pub prefixes: Vec<Box<[u8]>>,
 }
 
 /// Memory and buffer figures of a connection, as CLIENT LIST prints them.

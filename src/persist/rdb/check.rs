@@ -7,6 +7,7 @@
 
 use super::{op, read_rdb_with, ChecksumStatus, LoadOptions, LoadSink, RdbError};
 use crate::keyspace::object::Entry;
+use std::io::Write as _;
 
 #[derive(Default)]
 pub struct Checker {
@@ -131,4 +132,19 @@ pub fn check_file_terminating(path: &str, now_ms: i64) -> (bool, Vec<String>, bo
         }
     };
     (ok, c.out, c.terminated)
+}
+
+/// A damaged RDB file with no command running: redis-check-rdb's report of it on standard output, as Redis runs
+/// the checker there, which ends the server (with Redis's last line when the checker found the damage inside a
+/// value, as Redis's does).
+pub fn report_damaged_file(path: &std::path::Path, now_ms: i64) {
+    let (_, report, terminated) = crate::persist::rdb::check::check_file_terminating(&path.to_string_lossy(), now_ms);
+    let mut out = std::io::stdout().lock();
+    for line in &report {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+    if terminated {
+        crate::log_warning!("Terminating server after rdb file reading failure.");
+    }
 }

@@ -236,6 +236,22 @@ pub fn socket_errno_text(e: &RdbError) -> String {
     }
 }
 
+/// An AUX field as the loader reads it: the ones Redis logs, as it logs them (`rdbLoadRioWithLoadingCtx`), so a
+/// load that fails midway has logged what it read.
+pub fn log_aux_field(key: &[u8], val: &[u8]) {
+    let v = String::from_utf8_lossy(val);
+    let int = |s: &str| s.trim().parse::<i64>().unwrap_or(0);
+    match key {
+        [b'%', ..] => crate::log_notice!("RDB '{}': {v}", String::from_utf8_lossy(key)),
+        b"redis-ver" => crate::log_notice!("Loading RDB produced by version {v}"),
+        b"ctime" => crate::log_notice!("RDB age {} seconds", (crate::util::now_ms() / 1000 - int(&v)).max(0)),
+        b"used-mem" => crate::log_notice!("RDB memory usage when created {:.2} Mb", int(&v) as f64 / 1024.0 / 1024.0),
+        b"aof-preamble" if int(&v) != 0 => crate::log_notice!("RDB has an AOF tail"),
+        b"aof-base" if int(&v) != 0 => crate::log_notice!("RDB is base AOF"),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
 //! `FAILOVER` on a master (Redis 7.0's `failoverCommand` / `updateFailoverStatus` / `abortFailover`): the state
-//! and its decisions; the server does the I/O (`server/repl.rs`).
+//! and its decisions; the I/O is [`link`](super::link)'s.
 //!
 //! ```text
 //!  FAILOVER [TO host port [FORCE]] [TIMEOUT ms]

@@ -6,18 +6,24 @@
 //!   need no socket (the PINGs to replicas, the backlog's size and TTL);
 //! - [`roles`]: the data (the IDs and offsets, the replicas fed, the master link) and the picture of both roles;
 //! - [`backlog`]: the shared replication buffer; [`replica`]: the replica's side of the link (the handshake, the
-//!   payload); [`failover`]: FAILOVER's state machine.
+//!   payload); [`failover`]: FAILOVER's state machine;
+//! - [`commands`]: SYNC/PSYNC, REPLCONF, ROLE, WAIT, WAITAOF, REPLICAOF, FAILOVER (their rows in the command
+//!   table, name, arity, flags and docs, are `command/repl.rs`, as every command's);
+//! - [`link`]: the event-loop side (the stream after commands, full syncs and their fork, the link to our master,
+//!   the cron's socket steps); [`load`]: loading a received payload.
 //!
-//! The data files import nothing of `state/mod.rs`, so the state holds them without an import cycle. Two parts
-//! of the feature live elsewhere, by layer: its event-loop side (`server/repl.rs`: sockets, the fork of a full
-//! sync, the replica's link and cron; `server/repl_load.rs`: loading a received payload) is `impl Server`, which
-//! only the server layer can name, and the handlers (REPLICAOF, SYNC/PSYNC, REPLCONF, WAIT, FAILOVER, ROLE) are a
-//! command family, `command/repl.rs`.
+//! The data files import nothing of `state/mod.rs`, so the state holds them without an import cycle. `link` and
+//! `load` reach the server through [`Host`](crate::state::host::Host) (what the loop lends a feature: closing a
+//! client, the AOF switch, serving clients during a load), which the server implements, so the folder names
+//! nothing of the layers above it and every import still points down.
 
 #![forbid(unsafe_code)]
 
 pub mod backlog;
+pub mod commands;
 pub mod failover;
+pub mod link;
+pub mod load;
 pub mod replica;
 pub mod roles;
 

@@ -7,8 +7,9 @@
 //!   picture of the whole, with the tracked-keys table itself below it (`tracker/table.rs`).
 //!
 //! The data files import nothing of `state/mod.rs`, so the state holds them without an import cycle. What each
-//! client keeps (its settings and its tracking slot, [`crate::net::client::tracking`]) is part of the client,
-//! below this folder, because the tracker acts on clients; the CLIENT TRACKING/CACHING/GETREDIR/TRACKINGINFO
+//! client keeps are plain fields of the client ([`ClientTracking`](crate::net::client::ClientTracking): the
+//! redirect, the prefixes, the tracking slot's bit), as Redis keeps them in its client struct; what the slot means
+//! is [`tracker::slot`]'s. The CLIENT TRACKING/CACHING/GETREDIR/TRACKINGINFO
 //! handlers are in `command/connection.rs`, as Redis keeps them in `networking.c`.
 
 pub mod tracker;

@@ -13,7 +13,7 @@
 //! The table maps a key name (whatever the database, as in Redis) to the ids of the clients that may cache it; a key's
 //! entry goes away with the invalidation that reports it. As in Redis, a client that turns tracking off or disconnects
 //! leaves its ids in the table (they only cost memory until the key changes or the table limit evicts it; ids are
-//! stored as bits of per-client tracking slots, see [`net::client::tracking`](crate::net::client::tracking), which are
+//! stored as bits of per-client tracking slots, see [`slot`], which are
 //! reused only once swept); its BCAST prefixes are removed at once.
 //!
 //! Messages are not written into clients' buffers where the key changes: they go through an outbox that is
@@ -30,8 +30,8 @@
 //! as for the first prefix (and as Redis 7.2 does).
 //!
 //! This file holds the data: the table, the prefixes and the outbox, with the operations on those alone. What each
-//! client keeps (its settings and its tracking slot) is part of the client ([`crate::net::client::tracking`]),
-//! which so imports nothing of this file. The operations on the whole server state (delivering the outbox to the
+//! client keeps (its settings and its tracking slot's bit) are plain fields of the client
+//! ([`ClientTracking`](crate::net::client::ClientTracking)), which so imports nothing of this folder. The operations on the whole server state (delivering the outbox to the
 //! clients, the BCAST messages before the loop sleeps, the `tracking-table-max-keys` pass) are in the folder's
 //! [`mod.rs`](crate::state::tracking).
 
@@ -39,11 +39,13 @@ use crate::args::Args;
 use crate::command_spec::{flag, Command, Group};
 use crate::keyspace::dict::HashedKey;
 use crate::keyspace::types::{SmallBytes, SMALL_INLINE};
-use crate::net::client::tracking::{Slot, SLOTS};
 use crate::net::client::{flags as cf, ClientState};
+pub use slot::Slot;
+use slot::SLOTS;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+pub mod slot;
 mod table;
 use table::KeyTable;
 
@@ -529,7 +531,7 @@ impl Tracking {
     }
 
     fn disable_as(&mut self, c: &mut ClientState, gone: bool) {
-        let slot = std::mem::take(&mut c.tracking.slot);
+        let slot = Slot::from_bit(std::mem::take(&mut c.tracking.slot));
         if !slot.is_none() {
             self.free_slot(slot, gone);
         }
@@ -580,8 +582,8 @@ impl Tracking {
             }
         }
         c.flags |= options & (cf::TRACKING_OPTIN | cf::TRACKING_OPTOUT | cf::TRACKING_NOLOOP);
-        if options & cf::TRACKING_BCAST == 0 && c.tracking.slot.is_none() {
-            c.tracking.slot = self.take_slot(c.id);
+        if options & cf::TRACKING_BCAST == 0 && c.tracking.slot == 0 {
+            c.tracking.slot = self.take_slot(c.id).bit();
         }
     }
 
@@ -599,7 +601,7 @@ impl Tracking {
     /// read-only calls track (Redis's `trackingRememberKeys(server.script_caller)`).
     pub fn script_begins(&mut self, c: &ClientState, cmd: &Command, args: Args) {
         let keys = cmd.key_positions(args).into_iter().map(|i| args.get(i).into()).collect();
-        self.script_caller = Some((c.id, c.tracking.slot, c.flags, keys));
+        self.script_caller = Some((c.id, Slot::from_bit(c.tracking.slot), c.flags, keys));
     }
 
     #[inline]
@@ -681,8 +683,8 @@ pub fn remember_read(t: &mut Tracking, c: &mut ClientState, cmd: &Command, args:
     }
     // A client that found every slot taken or quarantined gets one once the sweep has freed some (its reads so far
     // stay in the entries' id lists, which invalidation merges with the bits).
-    if c.tracking.slot.is_none() && t.slot_free() {
-        c.tracking.slot = t.take_slot(c.id);
+    if c.tracking.slot == 0 && t.slot_free() {
+        c.tracking.slot = t.take_slot(c.id).bit();
     }
     // One key at argument 1 (GET and most reads): no key-spec walk. (No pub/sub or scripting command has this
     // shape: `single_key_commands_are_tracked_reads` checks it.)
@@ -694,7 +696,7 @@ pub fn remember_read(t: &mut Tracking, c: &mut ClientState, cmd: &Command, args:
         if args.len() > 1 {
             let key = args.get(1);
             let hi = t.hint_for(key);
-            t.remember(c.id, c.tracking.slot, key, hi);
+            t.remember(c.id, Slot::from_bit(c.tracking.slot), key, hi);
         }
         return;
     }
@@ -702,7 +704,7 @@ pub fn remember_read(t: &mut Tracking, c: &mut ClientState, cmd: &Command, args:
         return;
     }
     for i in cmd.key_positions(args) {
-        t.remember(c.id, c.tracking.slot, args.get(i), None);
+        t.remember(c.id, Slot::from_bit(c.tracking.slot), args.get(i), None);
     }
 }
 
@@ -783,7 +785,7 @@ mod tests {
     }
 
     fn read(t: &mut Tracking, c: &ClientState, key: &[u8]) {
-        t.remember(c.id, c.tracking.slot, key, None);
+        t.remember(c.id, Slot::from_bit(c.tracking.slot), key, None);
     }
 
     /// The ids `key`'s invalidation goes to (the outbox is emptied).
@@ -829,19 +831,19 @@ mod tests {
     fn freed_slot_is_reused_only_after_the_sweep() {
         let mut t = Tracking::default();
         let mut a = client(&mut t, 10);
-        assert_eq!(a.tracking.slot.index(), Some(0));
+        assert_eq!(Slot::from_bit(a.tracking.slot).index(), Some(0));
         read(&mut t, &a, b"x");
         read(&mut t, &a, b"y");
         t.client_gone(&mut a);
-        assert_eq!(a.tracking.slot.index(), None);
+        assert_eq!(Slot::from_bit(a.tracking.slot).index(), None);
         // Quarantined: the next client gets another slot, and the old bits still name the gone client.
         let b = client(&mut t, 11);
-        assert_eq!(b.tracking.slot.index(), Some(1));
+        assert_eq!(Slot::from_bit(b.tracking.slot).index(), Some(1));
         read(&mut t, &b, b"y");
         assert_eq!(invalidated(&mut t, b"x"), vec![10]);
         sweep(&mut t, 4);
         let c = client(&mut t, 12);
-        assert_eq!(c.tracking.slot.index(), Some(0), "swept slot reused");
+        assert_eq!(Slot::from_bit(c.tracking.slot).index(), Some(0), "swept slot reused");
         // The gone client's id still counts (Redis keeps stale ids until the key changes), but gets no message.
         assert_eq!((t.total_keys(), t.total_items()), (1, 2));
         assert_eq!(invalidated(&mut t, b"y"), vec![11]);
@@ -858,14 +860,14 @@ mod tests {
         // Back before the sweep: its own slot again.
         t.disable(&mut a);
         t.enable(&mut a, 0, 0, &[]);
-        assert_eq!(a.tracking.slot.index(), Some(0));
+        assert_eq!(Slot::from_bit(a.tracking.slot).index(), Some(0));
         assert_eq!(invalidated(&mut t, b"x"), vec![20]);
         // After the sweep: its bits became its id, so it still hears of what it read, once.
         t.disable(&mut a);
         let _other = client(&mut t, 21);
         sweep(&mut t, 1);
         t.enable(&mut a, 0, 0, &[]);
-        assert_eq!(a.tracking.slot.index(), Some(0));
+        assert_eq!(Slot::from_bit(a.tracking.slot).index(), Some(0));
         read(&mut t, &a, b"y");
         assert_eq!(t.total_items(), 2);
         assert_eq!(invalidated(&mut t, b"y"), vec![20]);
@@ -877,7 +879,7 @@ mod tests {
     fn more_clients_than_slots() {
         let mut t = Tracking::default();
         let cs: Vec<ClientState> = (100..200).map(|id| client(&mut t, id)).collect();
-        assert_eq!(cs.iter().filter(|c| c.tracking.slot.index().is_some()).count(), SLOTS);
+        assert_eq!(cs.iter().filter(|c| Slot::from_bit(c.tracking.slot).index().is_some()).count(), SLOTS);
         for c in cs.iter().rev() {
             read(&mut t, c, b"k");
             read(&mut t, c, b"k");
@@ -887,7 +889,7 @@ mod tests {
         // BCAST clients take no slot.
         let mut b = ClientState::new(7, -1, String::new(), String::new(), 0);
         t.enable(&mut b, 0, cf::TRACKING_BCAST, &[]);
-        assert_eq!(b.tracking.slot.index(), None);
+        assert_eq!(Slot::from_bit(b.tracking.slot).index(), None);
     }
 
     #[test]
@@ -897,19 +899,19 @@ mod tests {
         let args = |k: &str| crate::args::OwnedArgs::from_slices(&["get", k]);
         let mut cs: Vec<ClientState> = (1..=64).map(|id| client(&mut t, id)).collect();
         let mut late = client(&mut t, 100);
-        assert_eq!(late.tracking.slot.index(), None);
+        assert_eq!(Slot::from_bit(late.tracking.slot).index(), None);
         remember_read(&mut t, &mut late, get, args("a").args());
-        assert_eq!(late.tracking.slot.index(), None, "every slot is taken");
+        assert_eq!(Slot::from_bit(late.tracking.slot).index(), None, "every slot is taken");
         read(&mut t, &cs[0], b"a");
         for c in cs.iter_mut().take(20) {
             t.client_gone(c);
         }
         remember_read(&mut t, &mut late, get, args("b").args());
-        assert_eq!(late.tracking.slot.index(), None, "freed slots are quarantined until swept");
+        assert_eq!(Slot::from_bit(late.tracking.slot).index(), None, "freed slots are quarantined until swept");
         sweep(&mut t, 16);
         remember_read(&mut t, &mut late, get, args("a").args());
         remember_read(&mut t, &mut late, get, args("c").args());
-        assert!(late.tracking.slot.index().is_some());
+        assert!(Slot::from_bit(late.tracking.slot).index().is_some());
         // "a" is in its id list and now under its slot too: one message, one item.
         assert_eq!(t.total_items(), 4);
         assert_eq!(invalidated(&mut t, b"a"), vec![100]);
@@ -925,18 +927,18 @@ mod tests {
         assert!(t.sweeping());
         t.invalidate_all();
         assert!(!t.sweeping());
-        assert_eq!(client(&mut t, 2).tracking.slot.index(), Some(0));
+        assert_eq!(Slot::from_bit(client(&mut t, 2).tracking.slot).index(), Some(0));
         // A client leaving an empty table frees its slot at once; one whose keys were all invalidated (as the
         // table limit does) at the next cron call.
         let mut b = client(&mut t, 3);
-        assert_eq!(b.tracking.slot.index(), Some(1));
+        assert_eq!(Slot::from_bit(b.tracking.slot).index(), Some(1));
         read(&mut t, &b, b"y");
         t.client_gone(&mut b);
         t.invalidate_key(b"y", 0, false);
         t.sweep_step(1);
         assert!(!t.sweeping());
         let mut c = client(&mut t, 4);
-        assert_eq!(c.tracking.slot.index(), Some(1));
+        assert_eq!(Slot::from_bit(c.tracking.slot).index(), Some(1));
         t.client_gone(&mut c);
         assert!(!t.sweeping());
     }
@@ -948,7 +950,7 @@ mod tests {
         let mut t = Tracking::default();
         for id in [1, 2] {
             let mut c = client(&mut t, id);
-            assert_eq!(c.tracking.slot.index(), Some(0));
+            assert_eq!(Slot::from_bit(c.tracking.slot).index(), Some(0));
             read(&mut t, &c, b"k");
             read(&mut t, &c, b"other");
             t.client_gone(&mut c);
@@ -990,7 +992,7 @@ mod tests {
         assert!(t.table.iter().all(|e| e.bits & quarantined == 0));
         let items: u64 = t.table.iter().map(|e| e.items()).sum();
         assert_eq!(items, t.total_items());
-        assert_eq!(client(&mut t, 60).tracking.slot.index(), Some(0));
+        assert_eq!(Slot::from_bit(client(&mut t, 60).tracking.slot).index(), Some(0));
     }
 
     #[test]

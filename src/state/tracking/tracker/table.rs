@@ -328,7 +328,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn new_key(k: &[u8], hi: u32) -> TrackedKey {
-        TrackedKey::new(k, crate::net::client::tracking::Slot::of(0), 0, hi)
+        TrackedKey::new(k, crate::state::tracking::tracker::Slot::of(0), 0, hi)
     }
 
     #[test]

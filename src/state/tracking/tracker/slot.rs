@@ -1,30 +1,15 @@
-//! What one client keeps of client-side caching: its settings beyond its flags ([`ClientTracking`], held in
-//! [`ClientState::tracking`](crate::net::client::ClientState::tracking)) and its tracking slot ([`Slot`], see `SLOTS`).
+//! Tracking slots: the small numbers that make remembering a read a bit-or. A client keeps its slot as the bare bit
+//! ([`ClientTracking::slot`](crate::net::client::ClientTracking::slot)); only the tracker hands slots out and reads
+//! their bits.
 //!
-//! A leaf: it names nothing of the client, so the client holds these while `tracking` and
-//! [`state::tracking`](crate::state::tracking), which act on clients, import the client, one way. Only the tracking
-//! table hands slots out and reads their bits ([`Slot::of`](crate::net::client::tracking::Slot::of),
-//! [`Slot::bit`](crate::net::client::tracking::Slot::bit), `SLOTS` are visible to the crate for it).
-//!
-//! Tested by the unit tests of `tracking` (slots taken, quarantined, swept and reused).
-
-/// A client's tracking settings beyond its flags.
-#[derive(Debug, Default)]
-pub struct ClientTracking {
-    /// The client invalidations are sent to (REDIRECT), 0 for the client itself.
-    pub redirect: u64,
-    /// Its tracking slot (see `SLOTS`), if it has one.
-    pub slot: Slot,
-    /// BCAST prefixes, sorted (CLIENT TRACKINGINFO lists them in this order, as Redis's radix tree does).
-    pub prefixes: Vec<Box<[u8]>>,
-}
+//! Tested by the tracker's unit tests (slots taken, quarantined, swept and reused).
 
 /// Tracking slots: each client that tracks keys (not BCAST) gets one of 64 small numbers, and a key's entry holds a bit
 /// per slot, so remembering a read is a bit-or (no allocation, no search). Clients beyond 64 (or whose slot was swept,
 /// below) are kept as ids in the entry's sorted list. A freed slot (tracking off, RESET, disconnect) is quarantined:
-/// its bits still name its last owner (whose messages [`state::tracking`](crate::state::tracking)'s `send` drops when
+/// its bits still name its last owner (whose messages `state::tracking`'s `send` drops when
 /// it no longer tracks, as Redis drops them for a stale id), until a sweep
-/// ([`Tracking::sweep_step`](crate::state::tracking::tracker::Tracking::sweep_step), in the cron) has cleared them from
+/// ([`Tracking::sweep_step`](super::Tracking::sweep_step), in the cron) has cleared them from
 /// every entry (an owner still connected moves to the id list, so a later `CLIENT TRACKING on` hears of the keys it
 /// read before, as in Redis; a gone one is only counted), or the table was emptied. Only then is the slot given to
 /// another client, which so never hears of keys it did not read.
@@ -36,6 +21,12 @@ pub(crate) const SLOTS: usize = 64;
 pub struct Slot(u64);
 
 impl Slot {
+    /// The slot a client holds, from the bit kept in its [`ClientTracking::slot`](crate::net::client::ClientTracking::slot).
+    #[inline(always)]
+    pub(crate) fn from_bit(bit: u64) -> Slot {
+        Slot(bit)
+    }
+
     pub(crate) fn of(s: usize) -> Slot {
         Slot(1 << (s % SLOTS))
     }
