@@ -317,7 +317,7 @@ impl<'a> Parser<'a> {
         if r.is_err() {
             self.members.truncate(start);
         }
-        r.map(|()| Json::Object(Object::from_entries(self.members.drain(start..).collect())))
+        r.map(|()| Json::Object(Object::collect(self.members.drain(start..))))
     }
 
     /// An object's members onto `members` (above `start`), through the closing brace; a key seen before in this

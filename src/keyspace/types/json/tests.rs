@@ -476,3 +476,107 @@ fn duplicate_keys_fold_in_small_and_large_objects() {
         assert_eq!(rt(&format!("{{{}}}", text.join(","))), format!("{{{}}}", want.join(",")), "{n} members");
     }
 }
+
+/// An object against a model (a list of members, RedisJSON's order rules: a key set again keeps its place, a
+/// removed one has the last member moved into its place) under random sequences of sets, deletes, merges
+/// (a patch's keys set or, for null, deleted), retains, clears, clones and reloads from text, growing and
+/// shrinking across the size where the key index starts and stops: same members, same order, every key found.
+#[test]
+fn objects_match_a_model_across_the_index_threshold() {
+    fn set(o: &mut Object, m: &mut Vec<(String, i64)>, k: &str, v: i64) {
+        let old = o.insert(k, Json::Int(v));
+        match m.iter_mut().find(|(mk, _)| mk == k) {
+            Some(slot) => assert_eq!(old, Some(Json::Int(std::mem::replace(&mut slot.1, v)))),
+            None => {
+                assert_eq!(old, None);
+                m.push((k.to_string(), v));
+            }
+        }
+    }
+    fn del(o: &mut Object, m: &mut Vec<(String, i64)>, k: &str) {
+        let got = o.remove(k);
+        match m.iter().position(|(mk, _)| mk == k) {
+            Some(i) => assert_eq!(got, Some(Json::Int(m.swap_remove(i).1))),
+            None => assert_eq!(got, None),
+        }
+    }
+    let mut rng = crate::util::Rng::new(65);
+    for round in 0..40 {
+        let (mut o, mut m) = (Object::new(), Vec::<(String, i64)>::new());
+        // Rounds differ in how many distinct keys they draw from, so some stay small and some grow large.
+        let space = [8, 40, 120, 600][round % 4];
+        for step in 0..1500 {
+            let key = |rng: &mut crate::util::Rng| format!("k{}", rng.below(space));
+            match rng.below(100) {
+                0..=54 => set(&mut o, &mut m, &key(&mut rng), step),
+                55..=84 => del(&mut o, &mut m, &key(&mut rng)),
+                85..=92 => {
+                    for _ in 0..rng.below(20) {
+                        let k = key(&mut rng);
+                        if rng.below(3) == 0 {
+                            del(&mut o, &mut m, &k);
+                        } else {
+                            set(&mut o, &mut m, &k, step);
+                        }
+                    }
+                }
+                93..=95 => {
+                    let cut = rng.below(4) as i64;
+                    o.retain(|_, v| !matches!(v, Json::Int(n) if n % 4 == cut));
+                    m.retain(|(_, v)| v % 4 != cut);
+                }
+                96 if rng.below(8) == 0 => {
+                    o.clear();
+                    m.clear();
+                }
+                97 => o = o.clone(),
+                98 => {
+                    let Ok(Json::Object(back)) =
+                        parse(std::str::from_utf8(&Json::Object(o.clone()).to_text()).unwrap())
+                    else {
+                        panic!("an object reads back")
+                    };
+                    o = back;
+                }
+                _ => {}
+            }
+            let got: Vec<(String, i64)> = o
+                .iter()
+                .map(|(k, v)| match v {
+                    Json::Int(n) => (k.to_string(), *n),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(got, m, "round {round} step {step}");
+            assert_eq!(o.len(), m.len());
+            assert_eq!(o.indexed(), o.len() > index::INDEX_FROM || (o.indexed() && o.len() > index::INDEX_UNTIL));
+            if step % 50 == 0 {
+                for (k, v) in &m {
+                    assert_eq!(o.get(k), Some(&Json::Int(*v)), "{k}");
+                }
+                assert_eq!(o.get("absent"), None);
+            }
+        }
+    }
+}
+
+/// A large object's index is counted by MEMORY USAGE and leaves no trace in what the object shows: its length,
+/// its text, its equality with the same members without an index.
+#[test]
+fn the_key_index_is_hidden() {
+    let text = format!("{{{}}}", (0..100).map(|i| format!("\"k{i}\":{i}")).collect::<Vec<_>>().join(","));
+    let Ok(Json::Object(mut big)) = parse(&text) else { panic!("an object") };
+    assert!(big.indexed());
+    assert_eq!((big.len(), big.keys().next(), big.iter().count()), (100, Some("k0"), 100));
+    assert_eq!(String::from_utf8(Json::Object(big.clone()).to_text()).unwrap(), text);
+    let members_only = thin_chunk(100, 32);
+    assert!(Json::Object(big.clone()).heap_bytes() > members_only + thin_chunk(1, 32));
+    let mut plain = Object::new();
+    for (k, v) in big.iter() {
+        plain.entries.push((k.into(), v.clone()));
+    }
+    assert!(!plain.indexed() && plain == big);
+    big.retain(|k, _| k.len() == 2);
+    assert!(!big.indexed(), "ten members left drop the index");
+    assert_eq!(big.keys().collect::<Vec<_>>(), (0..10).map(|i| format!("k{i}")).collect::<Vec<_>>());
+}
