@@ -386,6 +386,21 @@ impl Json {
         }
     }
 
+    /// How many nodes the document has (this one included). Walks with its own stack, so any depth is safe.
+    pub fn nodes(&self) -> usize {
+        let mut n = 0;
+        let mut todo: Vec<&Json> = vec![self];
+        while let Some(v) = todo.pop() {
+            n += 1;
+            match v {
+                Json::Array(a) => todo.extend(a.iter()),
+                Json::Object(o) => todo.extend(o.iter().map(|(_, c)| c)),
+                _ => {}
+            }
+        }
+        n
+    }
+
     /// How many arrays and objects nest on the deepest path down from this node (0 for a scalar, 1 for `[]`).
     /// Walks with its own stack, so any depth is safe to measure.
     pub fn nesting(&self) -> usize {
