@@ -6,7 +6,9 @@
 //! [`SmallStr::Index`], see [`super::Object`]). The index is an open-addressing table of the members' positions
 //! (linear probing, at most half full, removals by shifting the following entries back: no tombstones), each
 //! slot beside the key's hash so that a probe compares keys only on a hash match and growing never rehashes a key.
-//! It owns no key: the members' keys are the only copy, and every operation takes the members' slice.
+//! It owns no key: the members' keys are the only copy, and every operation takes the members' slice. The JSON
+//! parser and the BSON reader fold repeated keys through one while they read an object's members
+//! ([`super::parse::Members`]), and the parser hands it to the object it builds.
 //!
 //! ```text
 //!  slot (u64): | hash, high 32 bits | position, low 32 bits |     empty slot: u64::MAX
@@ -18,8 +20,8 @@
 
 #![forbid(unsafe_code)]
 
-use super::{Json, SmallStr};
 use std::hash::{BuildHasher, RandomState};
+use std::ops::Deref;
 
 /// Members from which an object keeps an index (past this many a scan costs more than a hash).
 pub const INDEX_FROM: usize = super::parse::SCAN_MEMBERS;
@@ -38,11 +40,9 @@ pub struct KeyIndex {
     slots: Box<[u64]>,
 }
 
-type Members = [(SmallStr, Json)];
-
 impl KeyIndex {
     /// An index of `members`' keys (which are distinct).
-    pub fn build(members: &Members) -> KeyIndex {
+    pub fn build<K: Deref<Target = str>, V>(members: &[(K, V)]) -> KeyIndex {
         let mut ix = KeyIndex::unbuilt();
         ix.rebuild(members);
         ix
@@ -55,10 +55,10 @@ impl KeyIndex {
     }
 
     /// Fills the table anew from `members`, sized for them.
-    fn rebuild(&mut self, members: &Members) {
+    fn rebuild<K: Deref<Target = str>, V>(&mut self, members: &[(K, V)]) {
         self.slots = vec![EMPTY; table_len(members.len())].into_boxed_slice();
         for (pos, (k, _)) in members.iter().enumerate() {
-            let h = self.hash(k.as_bytes());
+            let h = self.hash((**k).as_bytes());
             self.place(h, pos);
         }
     }
@@ -98,7 +98,7 @@ impl KeyIndex {
     }
 
     /// The position of `key` in `members`.
-    pub fn find(&self, members: &Members, key: &[u8]) -> Option<usize> {
+    pub fn find<K: Deref<Target = str>, V>(&self, members: &[(K, V)], key: &[u8]) -> Option<usize> {
         if self.slots.is_empty() {
             return None;
         }
@@ -112,7 +112,7 @@ impl KeyIndex {
             }
             if (s >> 32) as u32 == h {
                 let pos = s as u32 as usize;
-                if members.get(pos).is_some_and(|(k, _)| k.as_bytes() == key) {
+                if members.get(pos).is_some_and(|(k, _)| (**k).as_bytes() == key) {
                     return Some(pos);
                 }
             }
@@ -121,7 +121,7 @@ impl KeyIndex {
     }
 
     /// Records the last of `members`, just appended.
-    pub fn appended(&mut self, members: &Members) {
+    pub fn appended<K: Deref<Target = str>, V>(&mut self, members: &[(K, V)]) {
         let Some((k, _)) = members.last() else { return };
         if members.len() * 2 > self.slots.len() {
             let old = std::mem::take(&mut self.slots);
@@ -130,21 +130,21 @@ impl KeyIndex {
                 self.place((s >> 32) as u32, s as u32 as usize);
             }
         }
-        let h = self.hash(k.as_bytes());
+        let h = self.hash((**k).as_bytes());
         self.place(h, members.len() - 1);
     }
 
     /// Forgets the member at `pos` before the caller swap-removes it from `members` (the last member then takes
     /// its place, which the index records too).
-    pub fn swap_removing(&mut self, members: &Members, pos: usize) {
+    pub fn swap_removing<K: Deref<Target = str>, V>(&mut self, members: &[(K, V)], pos: usize) {
         let Some((k, _)) = members.get(pos) else { return };
-        let h = self.hash(k.as_bytes());
+        let h = self.hash((**k).as_bytes());
         if let Some(i) = self.slot_of(h, pos) {
             self.vacate(i);
         }
         let last = members.len() - 1;
         if pos != last {
-            let hl = self.hash(members[last].0.as_bytes());
+            let hl = self.hash((*members[last].0).as_bytes());
             if let Some(i) = self.slot_of(hl, last) {
                 self.slots[i] = (u64::from(hl) << 32) | pos as u64;
             }
@@ -187,6 +187,7 @@ fn table_len(n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keyspace::types::json::{Json, SmallStr};
 
     fn members(keys: &[String]) -> Vec<(SmallStr, Json)> {
         keys.iter().map(|k| (SmallStr::new(k), Json::Null)).collect()

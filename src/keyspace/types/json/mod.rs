@@ -149,17 +149,21 @@ impl Object {
     }
 
     /// An object of these members (keys distinct), in a block of exactly their number (and the index's member
-    /// when they are many).
-    pub fn collect(members: impl ExactSizeIterator<Item = (SmallStr, Json)>) -> Object {
+    /// when they are many: `index`, the index of their keys when the reader built one, else built here).
+    pub fn collect(members: impl ExactSizeIterator<Item = (SmallStr, Json)>, index: Option<index::KeyIndex>) -> Object {
         let n = members.len();
         if n <= index::INDEX_FROM {
             return Object { entries: members.collect() };
         }
         let mut entries = ThinVec::with_capacity(n + 1);
-        entries.push((SmallStr::Index(Box::new(index::KeyIndex::unbuilt())), Json::Null));
+        let built = index.is_some();
+        let ix = index.unwrap_or_else(index::KeyIndex::unbuilt);
+        entries.push((SmallStr::Index(Box::new(ix)), Json::Null));
         entries.extend(members);
         let mut o = Object { entries };
-        o.reindex();
+        if !built {
+            o.reindex();
+        }
         o
     }
 
