@@ -3,7 +3,7 @@
 //!
 //! An object keeps its members in insertion order in one block ([`Object`](super::Object)); past
 //! [`INDEX_FROM`] members the block also holds this index, in a hidden first member (its key a
-//! [`SmallStr::Index`], see [`super::Object`]). The index is an open-addressing table of the members' positions
+//! [`SmallStr::Index`](super::SmallStr::Index), see [`super::Object`]). The index is an open-addressing table of the members' positions
 //! (linear probing, at most half full, removals by shifting the following entries back: no tombstones), each
 //! slot beside the key's hash so that a probe compares keys only on a hash match and growing never rehashes a key.
 //! It owns no key: the members' keys are the only copy, and every operation takes the members' slice. The JSON

@@ -227,14 +227,19 @@ pub fn path_text(path: &[Elem]) -> String {
 /// (JSON.NUMINCRBY) in 1.9 s with 1.2 GB of memory; a fifth would take its memory and hours. Here the first is
 /// answered as RedisJSON answers it, and past this budget (or past [`BUDGET_PER_NODE`] times the document's
 /// nodes, when that is more) the evaluation stops with [`BUDGET_ERROR`] and the command changes nothing: the
-/// fourth, and the third for the writing commands (whose locations count their length). Any path over a document
-/// of up to 250,000 nodes that does not repeat `..` stays within it.
+/// fourth, and the third for the writing commands (whose locations count their length). Paths that repeat
+/// nothing stay within it at any document size (see [`BUDGET_PER_NODE`]).
 pub const BUDGET: u64 = 1 << 24;
 
-/// The work allowed per node of the document, when that is more than [`BUDGET`]: a single `..` costs a few
-/// units per node (plus the locations' lengths for the writing commands), so large documents are never refused
-/// a walk that repeats nothing.
-pub const BUDGET_PER_NODE: u64 = 64;
+/// The work allowed per node of the document, when that is more than [`BUDGET`]: a path that does not repeat
+/// `..` costs a few units per node, plus [`LOCATION_UNITS`] per element of each match's location for the writing
+/// commands, so a walk of a large document that repeats nothing stays within it unless its matches lie deeper
+/// than about 30 levels on average.
+pub const BUDGET_PER_NODE: u64 = 256;
+
+/// Units a kept location costs per element (see [`Budget::match_cost`]): what bounds the memory of the
+/// locations a writing command collects to about 120 MB (within [`BUDGET`]).
+const LOCATION_UNITS: u64 = 8;
 
 /// Matches that cost one unit each whatever their size (see [`Budget::match_cost`]).
 const FREE_MATCHES: u64 = 1024;
@@ -284,14 +289,15 @@ impl<'a> Budget<'a> {
         !self.over.get()
     }
 
-    /// What a match costs: one, plus the length of its location when the caller keeps locations; past the first
+    /// What a match costs: one, plus [`LOCATION_UNITS`] per element of its location when the caller keeps
+    /// locations (the writing commands: each element is a 24-byte copy, and a key its own allocation); past the first
     /// [`FREE_MATCHES`], also a unit per [`MATCH_BYTES_PER_UNIT`] bytes of the matched subtree, because the reader
     /// commands print each match whole: a path repeating `..` over a document with a large value deep down would
     /// otherwise build a reply many times the document's size within a budget of matches.
     fn match_cost(&self, v: &Json, path: &[Elem], track: bool) -> u64 {
         let n = self.matches.get();
         self.matches.set(n + 1);
-        let located = if track { path.len() as u64 } else { 0 };
+        let located = if track { path.len() as u64 * LOCATION_UNITS } else { 0 };
         let printed = if n >= FREE_MATCHES { (v.heap_bytes() / MATCH_BYTES_PER_UNIT) as u64 } else { 0 };
         1 + located + printed
     }
