@@ -82,25 +82,19 @@ for port in "$FPORT" "$RPORT"; do
 done
 [ "$(cli "$FPORT" json.get a | md5sum)" = "$(cli "$RPORT" json.get a | md5sum)" ] || { echo "merged objects differ"; exit 1; }
 
+# line <test> <raw.csv column: 7 server CPU ms, 8 us/request> <label>: one row, the medians and their ratio.
+line() {
+    awk -v l="$3" -v f="$(col ferredis "$1" "$2")" -v r="$(col redis "$1" "$2")" \
+        'BEGIN {printf "| %s | %.2f | %.2f | %.2f |\n", l, f, r, (r > 0) ? f / r : 0}'
+}
+
 {
     echo "| benchmark | ferredis | RedisJSON | ratio |"
     echo "|---|---|---|---|"
-    for t in merge set_members set_big; do
-        case $t in
-            merge) label="JSON.MERGE of $MEMBERS members into $MEMBERS, server CPU (ms)" ;;
-            set_members) label="JSON.SET of a $MEMBERS-member object, server CPU (ms)" ;;
-            set_big) label="JSON.SET of a $BIG-member object, server CPU (ms)" ;;
-        esac
-        awk -v l="$label" -v f="$(col ferredis "$t" 7)" -v r="$(col redis "$t" 7)" \
-            'BEGIN {printf "| %s | %.2f | %.2f | %.2f |\n", l, f, r, (r > 0) ? f / r : 0}'
-    done
-    for t in get_key set_key; do
-        case $t in
-            get_key) label="JSON.GET big \$.k<rand> ($BIG members), -P 16, CPU us/request" ;;
-            set_key) label="JSON.SET big \$.k<rand> 1 ($BIG members), -P 16, CPU us/request" ;;
-        esac
-        awk -v l="$label" -v f="$(col ferredis "$t" 8)" -v r="$(col redis "$t" 8)" \
-            'BEGIN {printf "| %s | %.2f | %.2f | %.2f |\n", l, f, r, (r > 0) ? f / r : 0}'
-    done
+    line merge 7 "JSON.MERGE of $MEMBERS members into $MEMBERS, server CPU (ms)"
+    line set_members 7 "JSON.SET of a $MEMBERS-member object, server CPU (ms)"
+    line set_big 7 "JSON.SET of a $BIG-member object, server CPU (ms)"
+    line get_key 8 "JSON.GET big \$.k<rand> ($BIG members), -P 16, CPU us/request"
+    line set_key 8 "JSON.SET big \$.k<rand> 1 ($BIG members), -P 16, CPU us/request"
 } | tee "$OUT/summary.md"
 echo "medians of $ROUNDS rounds; raw rows: $OUT/raw.csv"

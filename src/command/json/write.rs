@@ -199,12 +199,7 @@ fn merge(doc: &mut Json, patch: &Json) {
         if matches!(v, Json::Null) {
             o.remove(k);
         } else {
-            if o.get(k).is_none() {
-                o.insert(k, Json::Null);
-            }
-            if let Some(slot) = o.get_mut(k) {
-                merge(slot, v);
-            }
+            merge(o.get_or_insert_with(k, || Json::Null), v);
         }
     }
 }

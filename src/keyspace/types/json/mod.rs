@@ -236,13 +236,30 @@ impl Object {
         if let Some(slot) = self.get_mut(key) {
             return Some(std::mem::replace(slot, value));
         }
+        self.append(key, value);
+        None
+    }
+
+    /// The value under `key`, appended as `make()` first when it is not there (one lookup).
+    pub fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> Json) -> &mut Json {
+        let i = match self.position(key) {
+            Some(i) => i,
+            None => {
+                self.append(key, make());
+                self.len() - 1
+            }
+        };
+        &mut self.split_mut().1[i].1
+    }
+
+    /// Appends a member whose key is not there yet.
+    fn append(&mut self, key: &str, value: Json) {
         self.entries.push((key.into(), value));
         if let (Some(ix), members) = self.split_mut() {
             ix.appended(members);
         } else if self.len() > index::INDEX_FROM {
             self.reindex();
         }
-        None
     }
 
     /// Removes `key`; the last member takes its place.

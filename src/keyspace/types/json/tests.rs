@@ -513,10 +513,17 @@ fn objects_match_a_model_across_the_index_threshold() {
                 85..=92 => {
                     for _ in 0..rng.below(20) {
                         let k = key(&mut rng);
-                        if rng.below(3) == 0 {
-                            del(&mut o, &mut m, &k);
-                        } else {
-                            set(&mut o, &mut m, &k, step);
+                        match rng.below(3) {
+                            0 => del(&mut o, &mut m, &k),
+                            1 => set(&mut o, &mut m, &k, step),
+                            // JSON.MERGE's way: the member, added as null first when it is not there.
+                            _ => {
+                                *o.get_or_insert_with(&k, || Json::Null) = Json::Int(step);
+                                match m.iter_mut().find(|(mk, _)| *mk == k) {
+                                    Some(slot) => slot.1 = step,
+                                    None => m.push((k, step)),
+                                }
+                            }
                         }
                     }
                 }
