@@ -13,9 +13,9 @@
 //!  Json (16 bytes)                                  Object: one block (ThinVec)
 //!  +-----+----------------------------------+       +---------+---------+--------------------------------+
 //!  | tag | i64 / u64 / f64 / bool           |       | len u32 | cap u32 | (SmallStr, Json) members, 32   |
-//!  |     | SmallStr: up to 14 bytes inline, |       +---------+---------+ bytes each, insertion order,   |
-//!  |     |   longer ones in one block       |       | linear lookup (RedisJSON documents are mostly      |
-//!  |     | ThinVec<Json> (array), one block |       | small objects)                                     |
+//!  |     | SmallStr: up to 14 bytes inline, |       +---------+---------+ bytes each, insertion order;   |
+//!  |     |   longer ones in one block       |       | a scan finds a key in up to 32 members, past that  |
+//!  |     | ThinVec<Json> (array), one block |       | a hidden first member holds a hash index of keys   |
 //!  |     | Object ------------------------------->  +----------------------------------------------------+
 //!  +-----+----------------------------------+
 //! ```
