@@ -649,6 +649,22 @@ fn large_objects_merge_and_change_as_in_redisjson() {
     lines.push(vec![a("JSON.GET"), a("big")]);
     let compared = vec![true; lines.len()];
     check(p.script_args("50,000-member merge", &lines, &compared));
+    // A copy (COPY) and a reload (DUMP/RESTORE) of the large object find and change members as the original does.
+    let mut c = p.fer.conn();
+    let dump = c.cmd(&["DUMP", "big"]);
+    let payload = Resp::parse(&dump).ok().and_then(|v| v.as_bytes().map(<[u8]>::to_vec)).unwrap_or_default();
+    assert_eq!(c.cmd(&[&b"RESTORE"[..], b"loaded", b"0", &payload]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["COPY", "big", "copied"]), b":1\r\n");
+    for k in ["big", "loaded", "copied"] {
+        c.cmd(&["JSON.DEL", k, "$.k30000"]);
+        c.cmd(&["JSON.SET", k, "$.k31000", "[]"]);
+        c.cmd(&["JSON.MERGE", k, "$", r#"{"k32000":null,"new":1,"k0x":2}"#]);
+    }
+    let want = c.cmd(&["JSON.GET", "big"]);
+    for k in ["loaded", "copied"] {
+        assert!(c.cmd(&["JSON.GET", k]) == want, "{k} differs from big");
+        assert_eq!(c.cmd(&["JSON.GET", k, "$.k31000", "$.new"]), c.cmd(&["JSON.GET", "big", "$.k31000", "$.new"]));
+    }
 }
 
 /// Random sets, deletes and merges on one object growing past and shrinking below the size where ferredis
