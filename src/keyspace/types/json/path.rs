@@ -224,11 +224,11 @@ pub fn path_text(path: &[Elem]) -> String {
 /// chain of `a` members `$..a..a..a` has C(127, 3) = 333,375 matches, `$..a..a..a..a` 10.4 million and one more
 /// `..a` 250 million. RedisJSON 2.8.3 (measured) answers the third with a 62 MB reply in 0.5 s, the fourth with a
 /// 1.5 GB reply after 44 s (JSON.TYPE: 13 s, 1.5 GB of memory at its peak), and a write through the third
-/// (JSON.NUMINCRBY) in 1.9 s with 1.2 GB of memory; a fifth would take its memory and hours. Here the first is
-/// answered as RedisJSON answers it, and past this budget (or past [`BUDGET_PER_NODE`] times the document's
-/// nodes, when that is more) the evaluation stops with [`BUDGET_ERROR`] and the command changes nothing: the
-/// fourth, and the third for the writing commands (whose locations count their length). Paths that repeat
-/// nothing stay within it at any document size (see [`BUDGET_PER_NODE`]).
+/// (JSON.NUMINCRBY) in 1.9 s with 1.2 GB of memory; each further `..a` multiplies all of it by about 25 (not
+/// run). Here the reads of `$..a..a..a` are answered as RedisJSON answers them, and past this budget (or past
+/// [`BUDGET_PER_NODE`] times the document's nodes, when that is more) the evaluation stops with [`BUDGET_ERROR`]
+/// and the command changes nothing: the fourth `..a`, and the third for the writing commands (whose locations
+/// count their length). Paths that repeat nothing stay within it at any document size (see [`BUDGET_PER_NODE`]).
 pub const BUDGET: u64 = 1 << 24;
 
 /// The work allowed per node of the document, when that is more than [`BUDGET`]: a path that does not repeat
