@@ -605,3 +605,140 @@ fn halfway_doubles_print_as_redisjson() {
     }
     check(p.script_args("halfway doubles", &lines, &vec![true; lines.len()]));
 }
+
+/// An object of `keys` members `"<prefix><i>":<value(i)>` (null where `value` says so).
+fn big_object(keys: impl Iterator<Item = usize>, prefix: &str, value: impl Fn(usize) -> String) -> Vec<u8> {
+    let members: Vec<String> = keys.map(|i| format!("\"{prefix}{i}\":{}", value(i))).collect();
+    format!("{{{}}}", members.join(",")).into_bytes()
+}
+
+/// Large objects find their keys through an index (ferredis#65): JSON.MERGE of a 50,000-member object into
+/// another, member reads and writes by key and deletions come out as in RedisJSON, key order included. (Before
+/// the index the merge scanned the target for each key: minutes in a debug build.)
+#[test]
+fn large_objects_merge_and_change_as_in_redisjson() {
+    if !have_rejson() {
+        return;
+    }
+    let mut p = Pair::with_rejson(&[]);
+    let a = |s: &str| s.as_bytes().to_vec();
+    let n = 50_000;
+    let mut lines = vec![
+        vec![a("JSON.SET"), a("big"), a("$"), big_object(0..n, "k", |i| i.to_string())],
+        // Half the patch's keys are new, a tenth of the old ones are deleted, the rest get new values.
+        vec![
+            a("JSON.MERGE"),
+            a("big"),
+            a("$"),
+            big_object((n / 2..n + n / 2).chain(0..n / 10), "k", |i| {
+                if i < n / 10 {
+                    "null".into()
+                } else {
+                    format!("[{i}]")
+                }
+            }),
+        ],
+        vec![a("JSON.OBJLEN"), a("big"), a("$")],
+        vec![a("JSON.GET"), a("big")],
+    ];
+    for k in ["k0", "k5000", "k24999", "k25000", "k74999", "nope"] {
+        lines.push(vec![a("JSON.GET"), a("big"), format!("$.{k}").into_bytes()]);
+        lines.push(vec![a("JSON.SET"), a("big"), format!("$.{k}").into_bytes(), a("\"x\"")]);
+        lines.push(vec![a("JSON.DEL"), a("big"), format!("$.{k}").into_bytes()]);
+    }
+    lines.push(vec![a("JSON.GET"), a("big")]);
+    let compared = vec![true; lines.len()];
+    check(p.script_args("50,000-member merge", &lines, &compared));
+    // A copy (COPY) and a reload (DUMP/RESTORE) of the large object find and change members as the original does.
+    let mut c = p.fer.conn();
+    let dump = c.cmd(&["DUMP", "big"]);
+    let payload = Resp::parse(&dump).ok().and_then(|v| v.as_bytes().map(<[u8]>::to_vec)).unwrap_or_default();
+    assert_eq!(c.cmd(&[&b"RESTORE"[..], b"loaded", b"0", &payload]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["COPY", "big", "copied"]), b":1\r\n");
+    for k in ["big", "loaded", "copied"] {
+        c.cmd(&["JSON.DEL", k, "$.k30000"]);
+        c.cmd(&["JSON.SET", k, "$.k31000", "[]"]);
+        c.cmd(&["JSON.MERGE", k, "$", r#"{"k32000":null,"new":1,"k0x":2}"#]);
+    }
+    let want = c.cmd(&["JSON.GET", "big"]);
+    for k in ["loaded", "copied"] {
+        assert!(c.cmd(&["JSON.GET", k]) == want, "{k} differs from big");
+        assert_eq!(c.cmd(&["JSON.GET", k, "$.k31000", "$.new"]), c.cmd(&["JSON.GET", "big", "$.k31000", "$.new"]));
+    }
+}
+
+/// Random sets, deletes and merges on one object growing past and shrinking below the size where ferredis
+/// starts (and stops) indexing its keys, against RedisJSON: the document after every few writes.
+#[test]
+fn objects_across_the_index_threshold_as_in_redisjson() {
+    if !have_rejson() {
+        return;
+    }
+    let mut p = Pair::with_rejson(&[]);
+    let mut g = Gen(0x65_6a73_6f6e);
+    let a = |s: &str| s.as_bytes().to_vec();
+    let mut lines = vec![vec![a("JSON.SET"), a("o"), a("$"), a("{}")]];
+    for round in 0..400usize {
+        // The key space widens and narrows, so the object's size rises to about 60 members and falls back.
+        let space = if (round / 100) % 2 == 0 { 70 } else { 12 };
+        let k = g.below(space);
+        let line = match g.below(10) {
+            0..=4 => vec![a("JSON.SET"), a("o"), format!("$.m{k}").into_bytes(), round.to_string().into_bytes()],
+            5..=7 => vec![a("JSON.DEL"), a("o"), format!("$.m{k}").into_bytes()],
+            _ => {
+                let patch = big_object((0..g.below(12)).map(|_| g.below(space) as usize), "m", |i| {
+                    if i % 3 == 0 {
+                        "null".into()
+                    } else {
+                        format!("{{\"r\":{round}}}")
+                    }
+                });
+                vec![a("JSON.MERGE"), a("o"), a("$"), patch]
+            }
+        };
+        lines.push(line);
+        if round % 5 == 4 {
+            lines.push(vec![a("JSON.GET"), a("o")]);
+            lines.push(vec![a("JSON.OBJKEYS"), a("o")]);
+        }
+    }
+    let compared = vec![true; lines.len()];
+    check(p.script_args("index threshold", &lines, &compared));
+}
+
+/// `..` repeated over a deep document (ferredis#65): what RedisJSON answers quickly comes out the same; a path
+/// past the evaluation budget gets ferredis's error and changes nothing (RedisJSON 2.8.3 spends 44 s and a
+/// 1.5 GB reply on `$..a..a..a..a` over a 127-deep chain, and would run out of memory on a fifth `..a`; that
+/// side is not run here).
+#[test]
+fn repeated_descent_is_bounded() {
+    if !have_rejson() {
+        return;
+    }
+    let mut p = Pair::with_rejson(&[]);
+    let chain = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+    let (d60, d127) = (chain(60), chain(127));
+    let mut lines: Vec<Vec<&str>> = vec![vec!["JSON.SET", "d", "$", &d60]];
+    for path in ["$..a", "$..a..a", "$..a..a..a", "$..*..a", "$..a..*..a"] {
+        lines.push(vec!["JSON.TYPE", "d", path]);
+        lines.push(vec!["JSON.GET", "d", path]);
+    }
+    lines.push(vec!["JSON.NUMINCRBY", "d", "$..a..a", "1"]);
+    lines.push(vec!["JSON.SET", "d", "$", &d127]);
+    lines.push(vec!["JSON.GET", "d", "$..a..a"]);
+    let lines: Vec<Vec<Vec<u8>>> = lines.iter().map(|l| l.iter().map(|s| s.as_bytes().to_vec()).collect()).collect();
+    let compared = vec![true; lines.len()];
+    check(p.script_args("repeated descent", &lines, &compared));
+    let mut c = p.fer.conn();
+    let before = c.cmd(&["JSON.GET", "d"]);
+    let err = b"-ERR JSONPath evaluation exceeds its budget (the path visits too many nodes)\r\n";
+    for cmd in [
+        vec!["JSON.GET", "d", "$..a..a..a..a..a"],
+        vec!["JSON.NUMINCRBY", "d", "$..a..a..a", "1"],
+        vec!["JSON.DEL", "d", "$..a..a..a..a..a"],
+        vec!["JSON.MGET", "d", "$..a..a..a..a..a"],
+    ] {
+        assert_eq!(escape(&c.cmd(&cmd)), escape(err), "{}", cmd[..3].join(" "));
+    }
+    assert_eq!(c.cmd(&["JSON.GET", "d"]), before, "nothing changed");
+}

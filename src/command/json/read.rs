@@ -4,7 +4,7 @@
 use super::*;
 use crate::command::Access;
 use crate::command::{Args, Ctx};
-use crate::keyspace::types::json::path::json_eq;
+use crate::keyspace::types::json::path::{json_eq, BUDGET_ERROR};
 use crate::keyspace::types::json::Object;
 
 /// Runs `f` over the document under `args[1]` (`None`: no key) and sends what it answers.
@@ -18,7 +18,7 @@ fn with_doc(ctx: &mut Ctx, args: &Args, f: impl FnOnce(Option<&Json>, bool) -> R
 /// The first match of a legacy path, or RedisJSON's "does not exist" naming the rewritten path.
 fn first<'a>(p: &PathArg, doc: &'a Json) -> Result<&'a Json, String> {
     let q = p.compile()?;
-    q.select(doc).into_iter().next().ok_or_else(|| no_path(&p.fixed))
+    q.select(doc)?.into_iter().next().ok_or_else(|| no_path(&p.fixed))
 }
 
 /// The reply format of JSON.GET and JSON.ARRPOP (RESP3 only, beside STRING).
@@ -137,10 +137,10 @@ pub(super) fn get(ctx: &mut Ctx, args: Args) {
         }
     } else {
         match p.compile() {
-            Ok(q) => {
-                let found = q.select(doc);
-                r.bulk_with(|out| write_array_formatted(&found, &f, out));
-            }
+            Ok(q) => match q.select(doc) {
+                Ok(found) => r.bulk_with(|out| write_array_formatted(&found, &f, out)),
+                Err(e) => error(r, &e),
+            },
             Err(e) => error(r, &e),
         }
     }
@@ -149,13 +149,13 @@ pub(super) fn get(ctx: &mut Ctx, args: Args) {
 fn get_reply(doc: &Json, paths: &[PathArg], f: &Format, fmt: ReplyFormat, resp3: bool) -> Res {
     let legacy = paths.iter().all(|p| p.legacy);
     if resp3 && matches!(fmt, ReplyFormat::Expand | ReplyFormat::Expand1) {
-        let all = paths
-            .iter()
-            .map(|p| match p.compile() {
-                Ok(q) => Rv::Array(q.select(doc).into_iter().map(|v| value_resp3(v, fmt, f)).collect()),
+        let mut all = Vec::with_capacity(paths.len());
+        for p in paths {
+            all.push(match p.compile() {
+                Ok(q) => Rv::Array(q.select(doc)?.into_iter().map(|v| value_resp3(v, fmt, f)).collect()),
                 Err(_) => Rv::Array(Vec::new()),
-            })
-            .collect();
+            });
+        }
         return Ok(Rv::Array(all));
     }
     if paths.len() > 1 {
@@ -168,7 +168,7 @@ fn get_reply(doc: &Json, paths: &[PathArg], f: &Format, fmt: ReplyFormat, resp3:
         let mut missing = None;
         for p in paths {
             let Ok(q) = p.compile() else { continue };
-            let found = q.select(doc);
+            let found = q.select(doc)?;
             let v = if legacy {
                 match found.first() {
                     Some(v) => (*v).clone(),
@@ -197,7 +197,7 @@ fn get_reply(doc: &Json, paths: &[PathArg], f: &Format, fmt: ReplyFormat, resp3:
         Ok(Rv::Bulk(out))
     } else {
         let q = p.compile()?;
-        Ok(Rv::Bulk(array_text(&q.select(doc), f)))
+        Ok(Rv::Bulk(array_text(&q.select(doc)?, f)))
     }
 }
 
@@ -218,9 +218,13 @@ pub(super) fn mget(ctx: &mut Ctx, args: Args) {
                 let got = if p.legacy {
                     first(&p, doc).map(text)
                 } else {
-                    p.compile().map(|q| array_text(&q.select(doc), &Format::default()))
+                    p.compile().and_then(|q| Ok(array_text(&q.select(doc)?, &Format::default())))
                 };
-                got.map_or(Rv::Null, Rv::Bulk)
+                match got {
+                    // A path past its evaluation budget fails the command (other errors are a null per key).
+                    Err(e) if e == BUDGET_ERROR => return error(ctx.reply(), &e),
+                    got => got.map_or(Rv::Null, Rv::Bulk),
+                }
             }
             _ => Rv::Null,
         };
@@ -252,7 +256,7 @@ pub(super) fn type_(ctx: &mut Ctx, args: Args) {
                 None => Rv::Null,
                 Some(doc) => {
                     let q = p.compile()?;
-                    Rv::Array(q.select(doc).iter().map(|v| Rv::Bulk(v.type_name().as_bytes().to_vec())).collect())
+                    Rv::Array(q.select(doc)?.iter().map(|v| Rv::Bulk(v.type_name().as_bytes().to_vec())).collect())
                 }
             }
         };
@@ -263,7 +267,7 @@ pub(super) fn type_(ctx: &mut Ctx, args: Args) {
 /// Each match of a JSONPath: `f`'s answer for the kind it wants, null for the others.
 fn each(doc: &Json, p: &PathArg, mut f: impl FnMut(&Json) -> Option<Rv>) -> Res {
     let q = p.compile()?;
-    Ok(Rv::Array(q.select(doc).into_iter().map(|v| f(v).unwrap_or(Rv::Null)).collect()))
+    Ok(Rv::Array(q.select(doc)?.into_iter().map(|v| f(v).unwrap_or(Rv::Null)).collect()))
 }
 
 /// `JSON.STRLEN key [path]`
@@ -300,7 +304,7 @@ pub(super) fn arrlen(ctx: &mut Ctx, args: Args) {
         };
         if p.legacy {
             let q = p.compile()?;
-            let found = q.select(doc);
+            let found = q.select(doc)?;
             let v = found.first().ok_or_else(|| no_path(p.original))?;
             len(v).ok_or_else(|| no_path_or(p.original, "not an array"))
         } else {
@@ -320,7 +324,7 @@ pub(super) fn objlen(ctx: &mut Ctx, args: Args) {
         if p.legacy {
             let Some(doc) = doc else { return Ok(Rv::Null) };
             let Ok(q) = p.compile() else { return Ok(Rv::Null) };
-            match q.select(doc).first() {
+            match q.select(doc)?.first() {
                 None => Ok(Rv::Null),
                 Some(v) => len(v).ok_or_else(|| expected("object", v.type_name())),
             }
@@ -342,7 +346,7 @@ pub(super) fn objkeys(ctx: &mut Ctx, args: Args) {
         if p.legacy {
             let Some(doc) = doc else { return Ok(Rv::Null) };
             let Ok(q) = p.compile() else { return Ok(Rv::Null) };
-            match q.select(doc).first() {
+            match q.select(doc)?.first() {
                 None => Ok(Rv::Null),
                 Some(v) => keys(v).ok_or_else(|| no_path_or(&p.fixed, "not an object")),
             }
@@ -476,7 +480,7 @@ pub(super) fn debug(ctx: &mut Ctx, args: Args) {
                     }))
                 } else {
                     Ok(Rv::Array(match doc {
-                        Some(doc) => p.compile()?.select(doc).into_iter().map(|v| Rv::Int(memory(v))).collect(),
+                        Some(doc) => p.compile()?.select(doc)?.into_iter().map(|v| Rv::Int(memory(v))).collect(),
                         None => Vec::new(),
                     }))
                 }
@@ -522,7 +526,7 @@ pub(super) fn resp(ctx: &mut Ctx, args: Args) {
         if p.legacy {
             Ok(resp_of(first(&p, doc)?))
         } else {
-            Ok(Rv::Array(p.compile()?.select(doc).into_iter().map(resp_of).collect()))
+            Ok(Rv::Array(p.compile()?.select(doc)?.into_iter().map(resp_of).collect()))
         }
     });
 }

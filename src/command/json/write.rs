@@ -110,7 +110,7 @@ enum Update {
 /// RedisJSON's `find_paths`: the existing matches (unless NX), else where a static path would add a member.
 fn find_updates(doc: &Json, p: &PathArg, op: SetOp) -> Result<Vec<Update>, String> {
     if op != SetOp::Nx {
-        let found = p.compile()?.select_paths(doc);
+        let found = p.compile()?.select_paths(doc)?;
         if !found.is_empty() {
             return Ok(found.into_iter().map(Update::Set).collect());
         }
@@ -130,11 +130,11 @@ fn find_updates(doc: &Json, p: &PathArg, op: SetOp) -> Result<Vec<Update>, Strin
             if parent.steps.is_empty() {
                 Ok(vec![Update::Add(Vec::new(), k)])
             } else {
-                Ok(parent.select_paths(doc).into_iter().map(|at| Update::Add(at, k.clone())).collect())
+                Ok(parent.select_paths(doc)?.into_iter().map(|at| Update::Add(at, k.clone())).collect())
             }
         }
         Elem0::Index(_) => {
-            if q.select_paths(doc).is_empty() {
+            if q.select_paths(doc)?.is_empty() {
                 Err("ERR array index out of range".into())
             } else {
                 Ok(Vec::new())
@@ -199,12 +199,7 @@ fn merge(doc: &mut Json, patch: &Json) {
         if matches!(v, Json::Null) {
             o.remove(k);
         } else {
-            if o.get(k).is_none() {
-                o.insert(k, Json::Null);
-            }
-            if let Some(slot) = o.get_mut(k) {
-                merge(slot, v);
-            }
+            merge(o.get_or_insert_with(k, || Json::Null), v);
         }
     }
 }
@@ -477,7 +472,7 @@ pub(super) fn del(ctx: &mut Ctx, args: Args) {
         if p.is_root() {
             return Ok((Rv::Int(1), Change::Deleted("json.del")));
         }
-        let mut paths = p.compile()?.select_paths(doc);
+        let mut paths = p.compile()?.select_paths(doc)?;
         order_for_deletion(&mut paths);
         let mut n = 0;
         for at in paths {
@@ -507,7 +502,7 @@ fn typed_paths_checked(doc: &Json, p: &PathArg, want: impl Fn(&Json) -> bool) ->
     let q = p.compile()?;
     let mut gone = false;
     let paths = q
-        .select_located(doc)
+        .select_located(doc)?
         .into_iter()
         .map(|(v, at)| {
             let typed = want(v);

@@ -13,9 +13,9 @@
 //!  Json (16 bytes)                                  Object: one block (ThinVec)
 //!  +-----+----------------------------------+       +---------+---------+--------------------------------+
 //!  | tag | i64 / u64 / f64 / bool           |       | len u32 | cap u32 | (SmallStr, Json) members, 32   |
-//!  |     | SmallStr: up to 14 bytes inline, |       +---------+---------+ bytes each, insertion order,   |
-//!  |     |   longer ones in one block       |       | linear lookup (RedisJSON documents are mostly      |
-//!  |     | ThinVec<Json> (array), one block |       | small objects)                                     |
+//!  |     | SmallStr: up to 14 bytes inline, |       +---------+---------+ bytes each, insertion order;   |
+//!  |     |   longer ones in one block       |       | a scan finds a key in up to 32 members, past that  |
+//!  |     | ThinVec<Json> (array), one block |       | a hidden first member holds a hash index of keys   |
 //!  |     | Object ------------------------------->  +----------------------------------------------------+
 //!  +-----+----------------------------------+
 //! ```
@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bson;
+pub mod index;
 pub mod parse;
 pub mod path;
 mod path_error;
@@ -125,9 +126,21 @@ const _: () = assert!(std::mem::size_of::<Json>() == 16);
 
 /// An object: its members in insertion order (see the module header for the order after a removal), behind one
 /// pointer (so that [`Json`] stays 16 bytes); keys are [`SmallStr`]s, short ones inline.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Past [`index::INDEX_FROM`] members the block starts with one more, hidden member: its key is the
+/// [`SmallStr::Index`] of the others' keys ([`index::KeyIndex`]), its value `null`, so that finding a key in a
+/// large object is a hash probe instead of a scan. Every accessor here skips that member and keeps the index in
+/// step with the members (insert, remove, retain, clear, and every constructor); an object that shrinks to
+/// [`index::INDEX_UNTIL`] members drops it. Small objects have none and cost nothing more.
+#[derive(Clone, Debug, Default)]
 pub struct Object {
     entries: ThinVec<(SmallStr, Json)>,
+}
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Object) -> bool {
+        self.members_slice() == other.members_slice()
+    }
 }
 
 impl Object {
@@ -135,76 +148,177 @@ impl Object {
         Object { entries: ThinVec::new() }
     }
 
-    /// An object of these members (keys distinct).
-    pub fn from_entries(entries: ThinVec<(SmallStr, Json)>) -> Object {
-        Object { entries }
+    /// An object of these members (keys distinct), in a block of exactly their number (and the index's member
+    /// when they are many: `index`, the index of their keys when the reader built one, else built here).
+    pub fn collect(members: impl ExactSizeIterator<Item = (SmallStr, Json)>, index: Option<index::KeyIndex>) -> Object {
+        let n = members.len();
+        if n <= index::INDEX_FROM {
+            return Object { entries: members.collect() };
+        }
+        let mut entries = ThinVec::with_capacity(n + 1);
+        let built = index.is_some();
+        let ix = index.unwrap_or_else(index::KeyIndex::unbuilt);
+        entries.push((SmallStr::Index(Box::new(ix)), Json::Null));
+        entries.extend(members);
+        let mut o = Object { entries };
+        if !built {
+            o.reindex();
+        }
+        o
+    }
+
+    fn indexed(&self) -> bool {
+        matches!(self.entries.first(), Some((SmallStr::Index(_), _)))
+    }
+
+    /// The members (without the index's).
+    fn members_slice(&self) -> &[(SmallStr, Json)] {
+        let skip = usize::from(self.indexed());
+        &self.entries[skip..]
+    }
+
+    /// The index (when the object has one) and the members.
+    fn split_mut(&mut self) -> (Option<&mut index::KeyIndex>, &mut [(SmallStr, Json)]) {
+        if !self.indexed() {
+            return (None, &mut self.entries[..]);
+        }
+        let (head, members) = self.entries.split_at_mut(1);
+        match &mut head[0].0 {
+            SmallStr::Index(ix) => (Some(&mut **ix), members),
+            _ => (None, members),
+        }
+    }
+
+    /// Builds the index anew (or drops it, or adds it) for the members the object has now.
+    fn reindex(&mut self) {
+        let n = self.len();
+        if n <= index::INDEX_UNTIL || (n <= index::INDEX_FROM && !self.indexed()) {
+            if self.indexed() {
+                self.entries.remove(0);
+            }
+            return;
+        }
+        if !self.indexed() {
+            self.entries.insert(0, (SmallStr::Index(Box::new(index::KeyIndex::unbuilt())), Json::Null));
+        }
+        if let (Some(ix), members) = self.split_mut() {
+            *ix = index::KeyIndex::build(members);
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() - usize::from(self.indexed())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _)| k.as_bytes() == key.as_bytes())
+        match self.entries.first() {
+            Some((SmallStr::Index(ix), _)) => ix.find(&self.entries[1..], key.as_bytes()),
+            _ => self.entries.iter().position(|(k, _)| k.as_bytes() == key.as_bytes()),
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&Json> {
-        self.entries.iter().find(|(k, _)| k.as_bytes() == key.as_bytes()).map(|(_, v)| v)
+        let i = self.position(key)?;
+        self.members_slice().get(i).map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
-        self.entries.iter_mut().find(|(k, _)| k.as_bytes() == key.as_bytes()).map(|(_, v)| v)
+        let i = self.position(key)?;
+        self.split_mut().1.get_mut(i).map(|(_, v)| v)
     }
 
     /// Sets `key`: in place when it is there, appended when not. Returns the old value.
     pub fn insert(&mut self, key: &str, value: Json) -> Option<Json> {
-        match self.position(key) {
-            Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+        if let Some(slot) = self.get_mut(key) {
+            return Some(std::mem::replace(slot, value));
+        }
+        self.append(key, value);
+        None
+    }
+
+    /// The value under `key`, appended as `make()` first when it is not there (one lookup).
+    pub fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> Json) -> &mut Json {
+        let i = match self.position(key) {
+            Some(i) => i,
             None => {
-                self.entries.push((key.into(), value));
-                None
+                self.append(key, make());
+                self.len() - 1
             }
+        };
+        &mut self.split_mut().1[i].1
+    }
+
+    /// Appends a member whose key is not there yet.
+    fn append(&mut self, key: &str, value: Json) {
+        self.entries.push((key.into(), value));
+        if let (Some(ix), members) = self.split_mut() {
+            ix.appended(members);
+        } else if self.len() > index::INDEX_FROM {
+            self.reindex();
         }
     }
 
     /// Removes `key`; the last member takes its place.
     pub fn remove(&mut self, key: &str) -> Option<Json> {
         let i = self.position(key)?;
-        self.entries.swap_remove(i).map(|(_, v)| v)
+        let skip = usize::from(self.indexed());
+        if let (Some(ix), members) = self.split_mut() {
+            ix.swap_removing(members, i);
+        }
+        let old = self.entries.swap_remove(i + skip).map(|(_, v)| v);
+        if skip == 1 && self.len() <= index::INDEX_UNTIL {
+            self.reindex();
+        }
+        old
     }
 
+    /// Removes every member (and the index).
     pub fn clear(&mut self) {
         self.entries.clear();
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Json)> {
-        self.entries.iter().map(|(k, v)| (&**k, v))
+        self.members_slice().iter().map(|(k, v)| (&**k, v))
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Json)> {
-        self.entries.iter_mut().map(|(k, v)| (&**k, v))
+        self.split_mut().1.iter_mut().map(|(k, v)| (&**k, v))
     }
 
     /// The members with their keys as stored (for writers, which need the bytes only).
     pub fn members(&self) -> impl Iterator<Item = (&SmallStr, &Json)> {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.members_slice().iter().map(|(k, v)| (k, v))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(k, _)| &**k)
+        self.members_slice().iter().map(|(k, _)| &**k)
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Json> {
-        self.entries.iter_mut().map(|(_, v)| v)
+        self.split_mut().1.iter_mut().map(|(_, v)| v)
     }
 
     /// Keeps the members for which `keep` is true, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &Json) -> bool) {
-        self.entries.retain(|(k, v)| keep(k, v));
+        let before = self.len();
+        self.entries.retain(|(k, v)| matches!(k, SmallStr::Index(_)) || keep(k, v));
+        if self.len() != before {
+            self.reindex();
+        }
+    }
+
+    /// Takes the last member out (the index, when it is left alone, goes with it).
+    fn pop(&mut self) -> Option<Json> {
+        let skip = usize::from(self.indexed());
+        if self.entries.len() == skip {
+            self.entries.clear();
+            return None;
+        }
+        self.entries.pop().map(|(_, v)| v)
     }
 
     fn heap_bytes(&self) -> usize {
@@ -282,7 +396,7 @@ impl Json {
                 }
                 Json::Object(mut o) => {
                     write::warm(o.members().map(|(_, x)| x));
-                    while let Some((_, x)) = o.entries.pop() {
+                    while let Some(x) = o.pop() {
                         if matches!(x, Json::Array(_) | Json::Object(_)) {
                             todo.push(x);
                         }
@@ -291,6 +405,21 @@ impl Json {
                 _ => {}
             }
         }
+    }
+
+    /// How many nodes the document has (this one included). Walks with its own stack, so any depth is safe.
+    pub fn nodes(&self) -> usize {
+        let mut n = 0;
+        let mut todo: Vec<&Json> = vec![self];
+        while let Some(v) = todo.pop() {
+            n += 1;
+            match v {
+                Json::Array(a) => todo.extend(a.iter()),
+                Json::Object(o) => todo.extend(o.iter().map(|(_, c)| c)),
+                _ => {}
+            }
+        }
+        n
     }
 
     /// How many arrays and objects nest on the deepest path down from this node (0 for a scalar, 1 for `[]`).

@@ -12,6 +12,7 @@
 //! input (every node consumes at least one byte). It recurses once per level of nesting; the limit bounds the
 //! depth for commands, and [`parse_unlimited`] (a file's documents) bounds it by [`MAX_NESTING`](super::MAX_NESTING).
 
+use super::index::KeyIndex;
 use super::{small, Json, Object, SmallStr};
 
 /// serde_json's default recursion budget: the 128th nested array or object fails.
@@ -115,11 +116,11 @@ struct Parser<'a> {
 pub(super) const SCAN_MEMBERS: usize = 32;
 
 /// The duplicate-key rule of an object being read (the last value at the first key's place), for the JSON parser
-/// and the BSON reader ([`super::bson`]): the members are `members[start..]`; a scan while they are few, a hash
-/// index of their keys from [`SCAN_MEMBERS`] on.
+/// and the BSON reader ([`super::bson`]): the members are `members[start..]`; a scan while they are few, an index
+/// of their keys ([`KeyIndex`], the one the object keeps) from [`SCAN_MEMBERS`] on.
 #[derive(Default)]
 pub(super) struct Members {
-    index: Option<std::collections::HashMap<Box<str>, usize>>,
+    index: Option<KeyIndex>,
 }
 
 impl Members {
@@ -133,27 +134,25 @@ impl Members {
     ) {
         let ours = &members[start..];
         let found = match &self.index {
-            Some(index) => index.get(&*key).copied(),
+            Some(index) => index.find(ours, key.as_bytes()),
             None => ours.iter().position(|(k, _)| **k == *key),
         };
         if let Some(i) = found {
             members[start + i].1 = v;
             return;
         }
-        let n = ours.len();
+        members.push((key, v));
+        let ours = &members[start..];
         match &mut self.index {
-            Some(index) => {
-                index.insert((*key).into(), n);
-            }
-            None if n >= SCAN_MEMBERS => {
-                let mut index: std::collections::HashMap<Box<str>, usize> =
-                    ours.iter().enumerate().map(|(i, (k, _))| ((**k).into(), i)).collect();
-                index.insert((*key).into(), n);
-                self.index = Some(index);
-            }
+            Some(index) => index.appended(ours),
+            None if ours.len() > SCAN_MEMBERS => self.index = Some(KeyIndex::build(ours)),
             None => {}
         }
-        members.push((key, v));
+    }
+
+    /// The index of the members' keys, when they are many enough to have one.
+    pub(super) fn into_index(self) -> Option<KeyIndex> {
+        self.index
     }
 }
 
@@ -317,19 +316,19 @@ impl<'a> Parser<'a> {
         if r.is_err() {
             self.members.truncate(start);
         }
-        r.map(|()| Json::Object(Object::from_entries(self.members.drain(start..).collect())))
+        r.map(|index| Json::Object(Object::collect(self.members.drain(start..), index)))
     }
 
     /// An object's members onto `members` (above `start`), through the closing brace; a key seen before in this
     /// object has its value replaced in place.
-    fn object_members(&mut self, start: usize) -> R<()> {
+    fn object_members(&mut self, start: usize) -> R<Option<KeyIndex>> {
         let mut seen = Members::default();
         let mut first = true;
         loop {
             let peek = match self.whitespace() {
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(());
+                    return Ok(seen.into_index());
                 }
                 Some(b',') if !first => {
                     self.i += 1;

@@ -12,11 +12,13 @@
 //!
 //! The parser is hand-written over the same grammar (spaces allowed between tokens as pest allows them there);
 //! it never panics and allocates in proportion to the path. Evaluation recurses once per step and per level of
-//! `..`, bounded by the document's depth.
+//! `..`, bounded by the document's depth, and stops at a budget of work ([`BUDGET`]): a path repeating `..`
+//! multiplies its matches with each repetition, and would otherwise keep the server busy for hours.
 
 use super::path_error;
 use super::regex::Regex;
 use super::Json;
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 /// One element of a concrete location: an object key or an array index.
@@ -121,29 +123,32 @@ impl Query {
         })
     }
 
-    /// The matches, in RedisJSON's order.
-    pub fn select<'a>(&self, root: &'a Json) -> Vec<&'a Json> {
+    /// The matches, in RedisJSON's order ([`BUDGET_ERROR`] past the evaluation's budget).
+    pub fn select<'a>(&self, root: &'a Json) -> Result<Vec<&'a Json>, String> {
         let mut out = Vec::new();
-        let mut ev = Eval { root, path: Vec::new(), track: false };
+        let budget = Budget::new(root);
+        let mut ev = Eval { root, path: Vec::new(), track: false, budget: &budget };
         ev.run(&self.steps, root, &mut |v, _| out.push(v));
-        out
+        budget.result(out)
     }
 
     /// The concrete locations of the matches, in RedisJSON's order.
-    pub fn select_paths(&self, root: &Json) -> Vec<Vec<Elem>> {
+    pub fn select_paths(&self, root: &Json) -> Result<Vec<Vec<Elem>>, String> {
         let mut out = Vec::new();
-        let mut ev = Eval { root, path: Vec::new(), track: true };
+        let budget = Budget::new(root);
+        let mut ev = Eval { root, path: Vec::new(), track: true, budget: &budget };
         ev.run(&self.steps, root, &mut |_, p| out.push(p.to_vec()));
-        out
+        budget.result(out)
     }
 
     /// The matches with their concrete locations, in RedisJSON's order. A location need not lead back to its
     /// match: RedisJSON's trackers record a filter's matches inside an object by position, not by key.
-    pub fn select_located<'a>(&self, root: &'a Json) -> Vec<(&'a Json, Vec<Elem>)> {
+    pub fn select_located<'a>(&self, root: &'a Json) -> Result<Vec<(&'a Json, Vec<Elem>)>, String> {
         let mut out = Vec::new();
-        let mut ev = Eval { root, path: Vec::new(), track: true };
+        let budget = Budget::new(root);
+        let mut ev = Eval { root, path: Vec::new(), track: true, budget: &budget };
         ev.run(&self.steps, root, &mut |v, p| out.push((v, p.to_vec())));
-        out
+        budget.result(out)
     }
 
     /// The query without its last step, and that step when it names one key or one index (RedisJSON's
@@ -214,10 +219,107 @@ pub fn path_text(path: &[Elem]) -> String {
 // ---------------------------------------------------------------------------------------------------------------
 // Evaluation
 
-struct Eval<'a> {
+/// The work one evaluation may do in any case: steps applied to nodes, plus matches (see
+/// [`Budget::match_cost`]). A path that repeats `..` multiplies its matches at each repetition: over a 127-deep
+/// chain of `a` members `$..a..a..a` has C(127, 3) = 333,375 matches, `$..a..a..a..a` 10.4 million and one more
+/// `..a` 250 million. RedisJSON 2.8.3 (measured) answers the third with a 62 MB reply in 0.5 s, the fourth with a
+/// 1.5 GB reply after 44 s (JSON.TYPE: 13 s, 1.5 GB of memory at its peak), and a write through the third
+/// (JSON.NUMINCRBY) in 1.9 s with 1.2 GB of memory; each further `..a` multiplies all of it by about 25 (not
+/// run). Here the reads of `$..a..a..a` are answered as RedisJSON answers them, and past this budget (or past
+/// [`BUDGET_PER_NODE`] times the document's nodes, when that is more) the evaluation stops with [`BUDGET_ERROR`]
+/// and the command changes nothing: the fourth `..a`, and the third for the writing commands (whose locations
+/// count their length). Paths that repeat nothing stay within it at any document size (see [`BUDGET_PER_NODE`]).
+pub const BUDGET: u64 = 1 << 24;
+
+/// The work allowed per node of the document, when that is more than [`BUDGET`]: a path that does not repeat
+/// `..` costs a few units per node, plus [`LOCATION_UNITS`] per element of each match's location for the writing
+/// commands, so a walk of a large document that repeats nothing stays within it unless its matches lie deeper
+/// than about 30 levels on average.
+pub const BUDGET_PER_NODE: u64 = 256;
+
+/// Units a kept location costs per element (see [`Budget::match_cost`]): what bounds the memory of the
+/// locations a writing command collects to about 120 MB (within [`BUDGET`]).
+const LOCATION_UNITS: u64 = 8;
+
+/// Matches that cost one unit each whatever their size (see [`Budget::match_cost`]).
+const FREE_MATCHES: u64 = 1024;
+
+/// Bytes of a matched subtree (as [`Json::heap_bytes`] counts them) per unit of budget, past [`FREE_MATCHES`].
+const MATCH_BYTES_PER_UNIT: usize = 64;
+
+/// The error a path gets when its evaluation passes the budget (RedisJSON has none: it evaluates until done or
+/// until its memory runs out).
+pub const BUDGET_ERROR: &str = "ERR JSONPath evaluation exceeds its budget (the path visits too many nodes)";
+
+/// What an evaluation has spent of its budget (shared with the sub-queries of its filters).
+struct Budget<'a> {
+    root: &'a Json,
+    spent: Cell<u64>,
+    limit: Cell<u64>,
+    /// Whether `limit` has been raised to the document's size yet (counted once, when [`BUDGET`] is reached).
+    sized: Cell<bool>,
+    over: Cell<bool>,
+    matches: Cell<u64>,
+}
+
+impl<'a> Budget<'a> {
+    fn new(root: &'a Json) -> Budget<'a> {
+        Budget {
+            root,
+            spent: Cell::new(0),
+            limit: Cell::new(BUDGET),
+            sized: Cell::new(false),
+            over: Cell::new(false),
+            matches: Cell::new(0),
+        }
+    }
+
+    /// Spends `n` units; false (and from then on [`Budget::over`]) when that passes the limit.
+    fn spend(&self, n: u64) -> bool {
+        let spent = self.spent.get().saturating_add(n);
+        self.spent.set(spent);
+        if spent > self.limit.get() && !self.sized.get() {
+            self.sized.set(true);
+            let nodes = self.root.nodes() as u64;
+            self.limit.set(self.limit.get().max(nodes.saturating_mul(BUDGET_PER_NODE)));
+        }
+        if spent > self.limit.get() {
+            self.over.set(true);
+        }
+        !self.over.get()
+    }
+
+    /// What a match costs: one, plus [`LOCATION_UNITS`] per element of its location when the caller keeps
+    /// locations (the writing commands: each element is a 24-byte copy, and a key its own allocation); past the first
+    /// [`FREE_MATCHES`], also a unit per [`MATCH_BYTES_PER_UNIT`] bytes of the matched subtree, because the reader
+    /// commands print each match whole: a path repeating `..` over a document with a large value deep down would
+    /// otherwise build a reply many times the document's size within a budget of matches.
+    fn match_cost(&self, v: &Json, path: &[Elem], track: bool) -> u64 {
+        let n = self.matches.get();
+        self.matches.set(n + 1);
+        let located = if track { path.len() as u64 * LOCATION_UNITS } else { 0 };
+        let printed = if n >= FREE_MATCHES { (v.heap_bytes() / MATCH_BYTES_PER_UNIT) as u64 } else { 0 };
+        1 + located + printed
+    }
+
+    fn over(&self) -> bool {
+        self.over.get()
+    }
+
+    fn result<T>(&self, out: T) -> Result<T, String> {
+        if self.over() {
+            Err(BUDGET_ERROR.to_string())
+        } else {
+            Ok(out)
+        }
+    }
+}
+
+struct Eval<'a, 'b> {
     root: &'a Json,
     path: Vec<Elem>,
     track: bool,
+    budget: &'b Budget<'a>,
 }
 
 fn abs_index(i: i64, n: usize) -> usize {
@@ -228,7 +330,7 @@ fn abs_index(i: i64, n: usize) -> usize {
     }
 }
 
-impl<'a> Eval<'a> {
+impl<'a> Eval<'a, '_> {
     fn child(&mut self, steps: &[Step], v: &'a Json, e: Elem, out: &mut dyn FnMut(&'a Json, &[Elem])) {
         if self.track {
             self.path.push(e);
@@ -241,9 +343,14 @@ impl<'a> Eval<'a> {
 
     fn run(&mut self, steps: &[Step], v: &'a Json, out: &mut dyn FnMut(&'a Json, &[Elem])) {
         let Some((step, rest)) = steps.split_first() else {
-            out(v, &self.path);
+            if self.budget.spend(self.budget.match_cost(v, &self.path, self.track)) {
+                out(v, &self.path);
+            }
             return;
         };
+        if !self.budget.spend(1) {
+            return;
+        }
         match step {
             Step::Key(k) => {
                 if let Json::Object(o) = v {
@@ -255,6 +362,9 @@ impl<'a> Eval<'a> {
             Step::Keys(ks) => {
                 if let Json::Object(o) = v {
                     for k in ks {
+                        if !self.budget.spend(1) {
+                            break;
+                        }
                         if let Some(c) = o.get(k) {
                             self.child(rest, c, Elem::Key(k.clone()), out);
                         }
@@ -264,6 +374,9 @@ impl<'a> Eval<'a> {
             Step::Indexes(is) => {
                 if let Json::Array(a) = v {
                     for &i in is {
+                        if !self.budget.spend(1) {
+                            break;
+                        }
                         let i = abs_index(i, a.len());
                         if let Some(c) = a.get(i) {
                             self.child(rest, c, Elem::Index(i), out);
@@ -277,6 +390,9 @@ impl<'a> Eval<'a> {
                     let s = start.map_or(0, |s| abs_index(s, n));
                     let e = end.map_or(n, |e| abs_index(e, n));
                     for i in (s..e).step_by((*step).max(1)) {
+                        if !self.budget.spend(1) {
+                            break;
+                        }
                         if let Some(c) = a.get(i) {
                             self.child(rest, c, Elem::Index(i), out);
                         }
@@ -291,6 +407,9 @@ impl<'a> Eval<'a> {
             Step::Filter(f) => match v {
                 Json::Array(a) => {
                     for (i, c) in a.iter().enumerate() {
+                        if !self.budget.spend(1) {
+                            break;
+                        }
                         if self.filter(f, c) {
                             self.child(rest, c, Elem::Index(i), out);
                         }
@@ -300,6 +419,9 @@ impl<'a> Eval<'a> {
                     // RedisJSON's path trackers record an object's filter matches by position, not by key, so
                     // the writing commands find nothing there (a scalar reached by `..` still matches itself).
                     for (i, (_, c)) in o.iter().enumerate() {
+                        if !self.budget.spend(1) {
+                            break;
+                        }
                         if self.filter(f, c) {
                             self.child(rest, c, Elem::Index(i), out);
                         }
@@ -318,12 +440,18 @@ impl<'a> Eval<'a> {
         match v {
             Json::Object(o) => {
                 for (k, c) in o.iter() {
+                    if self.budget.over() {
+                        break;
+                    }
                     let e = if self.track { Elem::Key(k.to_string()) } else { Elem::Index(0) };
                     self.child(steps, c, e, out);
                 }
             }
             Json::Array(a) => {
                 for (i, c) in a.iter().enumerate() {
+                    if self.budget.over() {
+                        break;
+                    }
                     self.child(steps, c, Elem::Index(i), out);
                 }
             }
@@ -335,6 +463,9 @@ impl<'a> Eval<'a> {
         match v {
             Json::Object(o) => {
                 for (k, c) in o.iter() {
+                    if self.budget.over() {
+                        break;
+                    }
                     let e = if self.track { Elem::Key(k.to_string()) } else { Elem::Index(0) };
                     if self.track {
                         self.path.push(e);
@@ -348,6 +479,9 @@ impl<'a> Eval<'a> {
             }
             Json::Array(a) => {
                 for (i, c) in a.iter().enumerate() {
+                    if self.budget.over() {
+                        break;
+                    }
                     if self.track {
                         self.path.push(Elem::Index(i));
                     }
@@ -388,7 +522,7 @@ impl<'a> Eval<'a> {
     fn term<'t>(&self, t: &'t Term, v: &'a Json) -> Val<'t, 'a> {
         let sub = |steps: &[Step], from: &'a Json| {
             let mut found: Vec<&'a Json> = Vec::new();
-            let mut ev = Eval { root: self.root, path: Vec::new(), track: false };
+            let mut ev = Eval { root: self.root, path: Vec::new(), track: false, budget: self.budget };
             ev.run(steps, from, &mut |x, _| found.push(x));
             if found.len() == 1 {
                 Val::Node(found[0])

@@ -25,6 +25,9 @@ pub enum SmallStr {
     /// The length, then that many bytes of UTF-8 (the bytes past them are unspecified and never read).
     Inline(u8, [u8; INLINE]),
     Heap(ThinStr),
+    /// Never a string: the key of the hidden member in front of a large object's members, which holds the index
+    /// of their keys ([`super::Object`], [`super::index`]); it reads as the empty string.
+    Index(Box<super::index::KeyIndex>),
 }
 
 impl SmallStr {
@@ -43,6 +46,7 @@ impl SmallStr {
             // Built from a `&str` (`new`), so always UTF-8; the fallback is never taken.
             SmallStr::Inline(n, buf) => std::str::from_utf8(&buf[..*n as usize]).unwrap_or_default(),
             SmallStr::Heap(b) => b.as_str(),
+            SmallStr::Index(_) => "",
         }
     }
 
@@ -51,6 +55,7 @@ impl SmallStr {
         match self {
             SmallStr::Inline(n, buf) => &buf[..*n as usize],
             SmallStr::Heap(b) => b.as_bytes(),
+            SmallStr::Index(_) => b"",
         }
     }
 
@@ -59,6 +64,7 @@ impl SmallStr {
         match self {
             SmallStr::Inline(..) => 0,
             SmallStr::Heap(b) => super::thin_chunk(b.capacity(), 1),
+            SmallStr::Index(ix) => ix.heap_bytes(),
         }
     }
 }

@@ -135,7 +135,7 @@ fn sel(path: &str, doc: &str) -> String {
     let d = parse(doc).unwrap();
     match path::Query::compile(path) {
         Ok(q) => {
-            let v: Vec<Json> = q.select(&d).into_iter().cloned().collect();
+            let v: Vec<Json> = q.select(&d).unwrap().into_iter().cloned().collect();
             String::from_utf8(Json::array(v.into()).to_text()).unwrap()
         }
         Err(e) => format!("ERR {}", e.0),
@@ -202,7 +202,7 @@ fn the_deepest_document_fits_the_stack() {
             assert!(copy == v && copy.heap_bytes() >= MAX_NESTING * std::mem::size_of::<Json>());
             drop(copy);
             let q = path::Query::compile("$..a").unwrap();
-            assert_eq!(q.select(&v).len(), MAX_NESTING / 2);
+            assert_eq!(q.select(&v).unwrap().len(), MAX_NESTING / 2);
             let deeper = format!("[{}]", std::str::from_utf8(&text).unwrap());
             assert!(parse_unlimited(&deeper).is_err(), "one level more is refused");
             assert_eq!(Json::check_nesting(1, [&v]), Err(NESTING_ERROR.to_string()));
@@ -475,4 +475,149 @@ fn duplicate_keys_fold_in_small_and_large_objects() {
         want.push(r#""new":0"#.into());
         assert_eq!(rt(&format!("{{{}}}", text.join(","))), format!("{{{}}}", want.join(",")), "{n} members");
     }
+}
+
+/// An object against a model (a list of members, RedisJSON's order rules: a key set again keeps its place, a
+/// removed one has the last member moved into its place) under random sequences of sets, deletes, merges
+/// (a patch's keys set or, for null, deleted), retains, clears, clones and reloads from text, growing and
+/// shrinking across the size where the key index starts and stops: same members, same order, every key found.
+#[test]
+fn objects_match_a_model_across_the_index_threshold() {
+    fn set(o: &mut Object, m: &mut Vec<(String, i64)>, k: &str, v: i64) {
+        let old = o.insert(k, Json::Int(v));
+        match m.iter_mut().find(|(mk, _)| mk == k) {
+            Some(slot) => assert_eq!(old, Some(Json::Int(std::mem::replace(&mut slot.1, v)))),
+            None => {
+                assert_eq!(old, None);
+                m.push((k.to_string(), v));
+            }
+        }
+    }
+    fn del(o: &mut Object, m: &mut Vec<(String, i64)>, k: &str) {
+        let got = o.remove(k);
+        match m.iter().position(|(mk, _)| mk == k) {
+            Some(i) => assert_eq!(got, Some(Json::Int(m.swap_remove(i).1))),
+            None => assert_eq!(got, None),
+        }
+    }
+    let mut rng = crate::util::Rng::new(65);
+    for round in 0..40 {
+        let (mut o, mut m) = (Object::new(), Vec::<(String, i64)>::new());
+        // Rounds differ in how many distinct keys they draw from, so some stay small and some grow large.
+        let space = [8, 40, 120, 600][round % 4];
+        for step in 0..1500 {
+            let key = |rng: &mut crate::util::Rng| format!("k{}", rng.below(space));
+            match rng.below(100) {
+                0..=54 => set(&mut o, &mut m, &key(&mut rng), step),
+                55..=84 => del(&mut o, &mut m, &key(&mut rng)),
+                85..=92 => {
+                    for _ in 0..rng.below(20) {
+                        let k = key(&mut rng);
+                        match rng.below(3) {
+                            0 => del(&mut o, &mut m, &k),
+                            1 => set(&mut o, &mut m, &k, step),
+                            // JSON.MERGE's way: the member, added as null first when it is not there.
+                            _ => {
+                                *o.get_or_insert_with(&k, || Json::Null) = Json::Int(step);
+                                match m.iter_mut().find(|(mk, _)| *mk == k) {
+                                    Some(slot) => slot.1 = step,
+                                    None => m.push((k, step)),
+                                }
+                            }
+                        }
+                    }
+                }
+                93..=95 => {
+                    let cut = rng.below(4) as i64;
+                    o.retain(|_, v| !matches!(v, Json::Int(n) if n % 4 == cut));
+                    m.retain(|(_, v)| v % 4 != cut);
+                }
+                96 if rng.below(8) == 0 => {
+                    o.clear();
+                    m.clear();
+                }
+                97 => o = o.clone(),
+                98 => {
+                    let Ok(Json::Object(back)) =
+                        parse(std::str::from_utf8(&Json::Object(o.clone()).to_text()).unwrap())
+                    else {
+                        panic!("an object reads back")
+                    };
+                    o = back;
+                }
+                _ => {}
+            }
+            let got: Vec<(String, i64)> = o
+                .iter()
+                .map(|(k, v)| match v {
+                    Json::Int(n) => (k.to_string(), *n),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(got, m, "round {round} step {step}");
+            assert_eq!(o.len(), m.len());
+            assert_eq!(o.indexed(), o.len() > index::INDEX_FROM || (o.indexed() && o.len() > index::INDEX_UNTIL));
+            if step % 50 == 0 {
+                for (k, v) in &m {
+                    assert_eq!(o.get(k), Some(&Json::Int(*v)), "{k}");
+                }
+                assert_eq!(o.get("absent"), None);
+            }
+        }
+    }
+}
+
+/// A large object's index is counted by MEMORY USAGE and leaves no trace in what the object shows: its length,
+/// its text, its equality with the same members without an index.
+#[test]
+fn the_key_index_is_hidden() {
+    let text = format!("{{{}}}", (0..100).map(|i| format!("\"k{i}\":{i}")).collect::<Vec<_>>().join(","));
+    let Ok(Json::Object(mut big)) = parse(&text) else { panic!("an object") };
+    assert!(big.indexed());
+    assert_eq!((big.len(), big.keys().next(), big.iter().count()), (100, Some("k0"), 100));
+    assert_eq!(String::from_utf8(Json::Object(big.clone()).to_text()).unwrap(), text);
+    let members_only = thin_chunk(100, 32);
+    assert!(Json::Object(big.clone()).heap_bytes() > members_only + thin_chunk(1, 32));
+    let mut plain = Object::new();
+    for (k, v) in big.iter() {
+        plain.entries.push((k.into(), v.clone()));
+    }
+    assert!(!plain.indexed() && plain == big);
+    big.retain(|k, _| k.len() == 2);
+    assert!(!big.indexed(), "ten members left drop the index");
+    assert_eq!(big.keys().collect::<Vec<_>>(), (0..10).map(|i| format!("k{i}")).collect::<Vec<_>>());
+}
+
+/// A chain of `levels` objects `{"a":{"a":...}}` around `inner`.
+fn chain(levels: usize, inner: &str) -> Json {
+    parse(&format!("{}{inner}{}", "{\"a\":".repeat(levels), "}".repeat(levels))).unwrap()
+}
+
+/// Repeated `..` multiplies the matches at each repetition; evaluation stops at its budget with
+/// `path::BUDGET_ERROR` instead of running for minutes (RedisJSON 2.8.3: `$..a..a..a..a` over the 127-deep chain
+/// takes 44 s and a 1.5 GB reply), while what RedisJSON answers quickly is answered.
+#[test]
+fn path_evaluation_stops_at_its_budget() {
+    let doc = chain(127, "1");
+    let q = |k: usize| path::Query::compile(&format!("${}", "..a".repeat(k))).unwrap();
+    let over = Err(path::BUDGET_ERROR.to_string());
+    // C(127, k) matches: 127, 8,001, 333,375, then 10.4 million.
+    assert_eq!(q(2).select(&doc).map(|v| v.len()), Ok(8_001));
+    assert_eq!(q(2).select_paths(&doc).map(|v| v.len()), Ok(8_001));
+    assert_eq!(q(3).select(&doc).map(|v| v.len()), Ok(333_375));
+    // Locations cost their length: a third `..a` is past the budget for the writing commands.
+    assert_eq!(q(3).select_paths(&doc).map(|v| v.len()), over);
+    assert_eq!(q(4).select(&doc).map(|v| v.len()), over);
+    assert_eq!(q(40).select_located(&doc).map(|v| v.len()), over);
+    // Matches past the first thousand cost their size: 9,880 copies of a 1 MB string would be a 10 GB reply.
+    let big = chain(40, &format!("\"{}\"", "x".repeat(1 << 20)));
+    assert_eq!(q(3).select(&big).map(|v| v.len()), over);
+    assert_eq!(q(2).select(&big).map(|v| v.len()), Ok(780));
+    // A filter's sub-queries spend the same budget.
+    let f = path::Query::compile("$..[?(@..a..a..a == 1)]").unwrap();
+    assert_eq!(f.select(&doc).map(|v| v.len()), over);
+    // A large document is walked whole: the budget grows with its nodes.
+    let wide = Json::array((0..300_000).map(Json::Int).collect());
+    assert_eq!(path::Query::compile("$..*").unwrap().select(&wide).map(|v| v.len()), Ok(300_000));
+    assert_eq!(path::Query::compile("$..*").unwrap().select_paths(&wide).map(|v| v.len()), Ok(300_000));
 }
