@@ -23,8 +23,9 @@
 use std::hash::{BuildHasher, RandomState};
 use std::ops::Deref;
 
-/// Members from which an object keeps an index (past this many a scan costs more than a hash).
-pub const INDEX_FROM: usize = super::parse::SCAN_MEMBERS;
+/// Members from which an object keeps an index (past this many a scan costs more than a hash); the parser folds
+/// repeated keys through a scan up to this many members too, so a 100,000-member object parses in linear time.
+pub const INDEX_FROM: usize = 32;
 
 /// Members at which an object that shrank drops its index (below [`INDEX_FROM`], so that an object going back
 /// and forth across the threshold does not rebuild it each time).

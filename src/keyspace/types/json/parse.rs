@@ -112,8 +112,8 @@ struct Parser<'a> {
 
 /// Members an object is scanned for a key seen before; past them a hash index of its keys answers instead, so that
 /// an object of many members parses in linear time (a scan of each new key through all before it would make a
-/// 100,000-member object cost seconds).
-pub(super) const SCAN_MEMBERS: usize = 32;
+/// 100,000-member object cost seconds). The index's own threshold, so the object keeps the one built here.
+pub(super) const SCAN_MEMBERS: usize = super::index::INDEX_FROM;
 
 /// The duplicate-key rule of an object being read (the last value at the first key's place), for the JSON parser
 /// and the BSON reader ([`super::bson`]): the members are `members[start..]`; a scan while they are few, an index
