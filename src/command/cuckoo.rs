@@ -161,44 +161,42 @@ fn option(args: &Args, word: &str) -> Option<Option<i64>> {
     Some(if i + 1 < args.len() { parse_i64(args.get(i + 1)) } else { None })
 }
 
+/// An option's number, `default` when the option is absent, or the error CF.RESERVE replies when it does not
+/// parse or falls outside `range`.
+fn bounded_option(args: &Args, word: &str, range: std::ops::RangeInclusive<i64>, default: i64) -> Result<i64, String> {
+    match option(args, word) {
+        None => Ok(default),
+        Some(None) => Err(format!("Couldn't parse {word}")),
+        Some(Some(v)) if !range.contains(&v) => {
+            Err(format!("{word}: value must be an integer between {} and {}, inclusive.", range.start(), range.end()))
+        }
+        Some(Some(v)) => Ok(v),
+    }
+}
+
+/// CF.RESERVE's MAXITERATIONS, BUCKETSIZE and EXPANSION, checked in that order (the first bad one is reported);
+/// one left out takes `cf-max-iterations`, `cf-bucket-size` or `cf-expansion-factor`.
+fn reserve_options(args: &Args, prob: &ProbConfig) -> Result<(i64, i64, i64), String> {
+    let max_iterations =
+        bounded_option(args, "MAXITERATIONS", 1..=cuckoo::MAX_ITERATIONS, prob.cf_max_iterations.value)?;
+    let bucket_size = bounded_option(args, "BUCKETSIZE", 1..=cuckoo::MAX_BUCKET_SIZE, prob.cf_bucket_size.value)?;
+    let expansion = bounded_option(args, "EXPANSION", 0..=cuckoo::MAX_EXPANSION, prob.cf_expansion_factor.value)?;
+    Ok((max_iterations, bucket_size, expansion))
+}
+
 /// `CF.RESERVE key capacity [BUCKETSIZE n] [MAXITERATIONS n] [EXPANSION n]`
 fn reserve(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     if argc < 3 || argc % 2 == 0 {
         return wrong_arity(ctx.reply(), &args);
     }
-    // Options left out take `cf-max-iterations`, `cf-bucket-size` and `cf-expansion-factor`.
-    let prob = &ctx.config().prob;
-    let (mut max_iterations, mut bucket_size, mut expansion) =
-        (prob.cf_max_iterations.value, prob.cf_bucket_size.value, prob.cf_expansion_factor.value);
-    let r = ctx.reply();
-    let Some(capacity) = parse_i64(args.get(2)) else { return r.error("Bad capacity") };
-    match option(&args, "MAXITERATIONS") {
-        None => {}
-        Some(None) => return r.error("Couldn't parse MAXITERATIONS"),
-        Some(Some(v)) if v <= 0 || v > cuckoo::MAX_ITERATIONS => {
-            return r.error("MAXITERATIONS: value must be an integer between 1 and 65535, inclusive.")
-        }
-        Some(Some(v)) => max_iterations = v,
-    }
-    match option(&args, "BUCKETSIZE") {
-        None => {}
-        Some(None) => return r.error("Couldn't parse BUCKETSIZE"),
-        Some(Some(v)) if v <= 0 || v > cuckoo::MAX_BUCKET_SIZE => {
-            return r.error("BUCKETSIZE: value must be an integer between 1 and 255, inclusive.")
-        }
-        Some(Some(v)) => bucket_size = v,
-    }
-    match option(&args, "EXPANSION") {
-        None => {}
-        Some(None) => return r.error("Couldn't parse EXPANSION"),
-        Some(Some(v)) if !(0..=cuckoo::MAX_EXPANSION).contains(&v) => {
-            return r.error("EXPANSION: value must be an integer between 0 and 32768, inclusive.")
-        }
-        Some(Some(v)) => expansion = v,
-    }
+    let Some(capacity) = parse_i64(args.get(2)) else { return ctx.reply().error("Bad capacity") };
+    let (max_iterations, bucket_size, expansion) = match reserve_options(&args, &ctx.config().prob) {
+        Ok(v) => v,
+        Err(msg) => return ctx.reply().error(&msg),
+    };
     if bucket_size * 2 > capacity {
-        return r.error("Capacity must be at least (BucketSize * 2)");
+        return ctx.reply().error("Capacity must be at least (BucketSize * 2)");
     }
     let key = args.get(1);
     let (e, r, mut w) = ctx.write(key);
