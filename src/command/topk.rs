@@ -218,22 +218,16 @@ fn incrby(ctx: &mut Ctx, args: Args) {
 
 /// `TOPK.QUERY key item [item ...]`
 fn query(ctx: &mut Ctx, args: Args) {
-    if args.len() < 3 {
-        return wrong_arity(ctx.reply(), &args);
-    }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let t = match sketch_ref(e) {
-        Ok(t) => t,
-        Err(msg) => return r.error(msg),
-    };
-    r.array(args.len() - 2);
-    for item in args.iter().skip(2) {
-        r.boolean(t.query(item));
-    }
+    per_item(ctx, args, |r, t, item| r.boolean(t.query(item)))
 }
 
 /// `TOPK.COUNT key item [item ...]`
 fn count(ctx: &mut Ctx, args: Args) {
+    per_item(ctx, args, |r, t, item| r.int(t.count(item) as i64))
+}
+
+/// TOPK.QUERY's and TOPK.COUNT's shared steps: the arity, the sketch, then an array of one `reply_one` an item.
+fn per_item(ctx: &mut Ctx, args: Args, reply_one: impl Fn(&mut Reply, &TopK, &[u8])) {
     if args.len() < 3 {
         return wrong_arity(ctx.reply(), &args);
     }
@@ -244,7 +238,7 @@ fn count(ctx: &mut Ctx, args: Args) {
     };
     r.array(args.len() - 2);
     for item in args.iter().skip(2) {
-        r.int(t.count(item) as i64);
+        reply_one(r, t, item);
     }
 }
 
