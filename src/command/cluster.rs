@@ -377,6 +377,16 @@ fn drop_lost_channels(ctx: &mut Ctx) {
     }
 }
 
+/// The end of a command that changed the slot table (FLUSHSLOTS, ADDSLOTS and its kin, SETSLOT): the cluster state
+/// and nodes.conf are redone before the loop sleeps, the lost slots' shard channels dropped, then `+OK`.
+fn slots_changed_ok(ctx: &mut Ctx) {
+    if let Some(cl) = ctx.server_mut().cluster.as_deref_mut() {
+        cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
+    }
+    drop_lost_channels(ctx);
+    ctx.reply().ok();
+}
+
 /// CLUSTER FLUSHSLOTS
 fn flushslots(ctx: &mut Ctx, _args: Args) {
     if cluster(ctx).is_none() {
@@ -393,9 +403,7 @@ fn flushslots(ctx: &mut Ctx, _args: Args) {
             cl.del_slot(s);
         }
     }
-    cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
-    drop_lost_channels(ctx);
-    ctx.reply().ok();
+    slots_changed_ok(ctx);
 }
 
 /// CLUSTER FLUSHSLOT slot [ASYNC | SYNC] (Valkey 9.0): deletes the slot's keys in every database (each a `del`
@@ -470,9 +478,7 @@ fn update_slots(ctx: &mut Ctx, seen: &[u8], del: bool) {
             cl.add_slot(me, s);
         }
     }
-    cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
-    drop_lost_channels(ctx);
-    ctx.reply().ok();
+    slots_changed_ok(ctx);
 }
 
 /// CLUSTER ADDSLOTS slot [slot ...] / DELSLOTS slot [slot ...]
@@ -619,10 +625,7 @@ fn setslot(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
         return;
     }
-    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
-    cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
-    drop_lost_channels(ctx);
-    ctx.reply().ok();
+    slots_changed_ok(ctx);
 }
 
 /// CLUSTER BUMPEPOCH
