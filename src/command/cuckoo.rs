@@ -8,12 +8,11 @@
 //! header) count nothing, as there. No keyspace events. CF.EXISTS/CF.COUNT of a key of another type answer 0.
 
 use super::shared::prob_wrong_arity as wrong_arity;
-use super::shared::{prob_mut, prob_ref, ProbMiss};
+use super::shared::{new_prob_entry, prob_mut, prob_ref, ProbMiss};
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
 use crate::config::prob::ProbConfig;
 use crate::keyspace::db::Db;
-use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::cuckoo::{self, hash, Cuckoo, Insert};
 use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
@@ -149,12 +148,6 @@ fn prefetch(db: &Db, args: Args) {
 /// WRONGTYPE for another type.
 const NOT_FOUND: &str = "ERR not found";
 
-fn new_entry(ctx: &Ctx, key: &[u8], c: Cuckoo) -> Entry {
-    let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::Cuckoo(c))));
-    e.set_lru(ctx.settings().fresh_lru());
-    e
-}
-
 /// `RMUtil_ArgIndex` then the number after it: `None` when absent, `Some(None)` when unparsable.
 fn option(args: &Args, word: &str) -> Option<Option<i64>> {
     let i = (0..args.len()).find(|&i| args.is(i, word))?;
@@ -217,7 +210,7 @@ fn reserve(ctx: &mut Ctx, args: Args) {
             ctx.changed(&mut w, 0);
         }
         Some(c) => {
-            let e = new_entry(ctx, key, c);
+            let e = new_prob_entry(ctx, key, Prob::Cuckoo(c));
             ctx.door(&w).insert(e);
             ctx.reply().ok();
             ctx.changed(&mut w, 1);
@@ -322,7 +315,7 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
                 r.error("Could not create filter");
                 return ctx.changed(&mut w, 0);
             };
-            let e = new_entry(ctx, key, c);
+            let e = new_prob_entry(ctx, key, Prob::Cuckoo(c));
             ctx.door(&w).insert(e);
             let (e, r) = ctx.door(&w).entry_reply();
             let Ok(c) = prob_mut::<Cuckoo>(e) else {
@@ -534,7 +527,7 @@ fn loadchunk(ctx: &mut Ctx, args: Args) {
                     ctx.changed(&mut w, 0);
                 }
                 Some(c) => {
-                    let e = new_entry(ctx, key, c);
+                    let e = new_prob_entry(ctx, key, Prob::Cuckoo(c));
                     ctx.door(&w).insert(e);
                     ctx.reply().ok();
                     ctx.changed(&mut w, 1);

@@ -5,6 +5,7 @@
 use super::{flag, Args, Command, Ctx, Handler, KeyWrite};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, Value};
+use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
 
@@ -241,6 +242,23 @@ pub(crate) fn prob_ref<T: crate::keyspace::types::prob::Kind>(e: Option<&Entry>)
         Some(Some(Value::Prob(p))) => T::of(p).ok_or(ProbMiss::WrongType),
         Some(_) => Err(ProbMiss::WrongType),
     }
+}
+
+/// A new key holding a probabilistic value, its LRU clock fresh: every creator of a Bloom, Cuckoo, CMS, Top-K or
+/// t-digest key builds its entry here.
+pub(crate) fn new_prob_entry(ctx: &Ctx, key: &[u8], p: Prob) -> Entry {
+    let mut e = Entry::new_value(key, Value::Prob(Box::new(p)));
+    e.set_lru(ctx.settings().fresh_lru());
+    e
+}
+
+/// The end of a command that creates a probabilistic key (CMS.INITBY*, TOPK.RESERVE, TDIGEST.CREATE and MERGE):
+/// `p` stored at `key`, opened as `w`, then `+OK`.
+pub(crate) fn insert_new_prob(ctx: &mut Ctx, w: &mut KeyWrite, key: &[u8], p: Prob) {
+    let e = new_prob_entry(ctx, key, p);
+    ctx.door(w).insert(e);
+    ctx.reply().ok();
+    ctx.changed(w, 1);
 }
 
 /// [`prob_ref`] for a write lookup's entry.

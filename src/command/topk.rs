@@ -11,7 +11,7 @@
 use super::shared::prob_wrong_arity as wrong_arity;
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
-use crate::keyspace::object::{Entry, Value};
+use crate::keyspace::object::Entry;
 use crate::keyspace::types::prob::topk::TopK;
 use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
@@ -156,13 +156,7 @@ fn reserve(ctx: &mut Ctx, args: Args) {
             r.error(msg);
             ctx.changed(&mut w, 0);
         }
-        Ok(t) => {
-            let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::TopK(t))));
-            e.set_lru(ctx.settings().fresh_lru());
-            ctx.door(&w).insert(e);
-            ctx.reply().ok();
-            ctx.changed(&mut w, 1);
-        }
+        Ok(t) => super::shared::insert_new_prob(ctx, &mut w, key, Prob::TopK(t)),
     }
 }
 
