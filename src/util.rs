@@ -314,18 +314,19 @@ pub fn split_args_into(line: &[u8], spans: &mut Vec<(u32, u32)>, scratch: &mut V
             return Some(());
         }
         let start = scratch.len();
-        let (mut inq, mut insq) = (false, false);
+        // The open quote, if any: `"` takes C escapes, `'` only `\'`; both end at their own quote.
+        let mut quote: Option<u8> = None;
         loop {
             let c = at(p);
-            if inq {
-                if c == b'\\' && at(p + 1) == b'x' {
+            if let Some(q) = quote {
+                if q == b'"' && c == b'\\' && at(p + 1) == b'x' {
                     if let (Some(h), Some(l)) = (hex_val(at(p + 2)), hex_val(at(p + 3))) {
                         scratch.push(h * 16 + l);
                         p += 4;
                         continue;
                     }
                 }
-                if c == b'\\' && at(p + 1) != 0 {
+                if q == b'"' && c == b'\\' && at(p + 1) != 0 {
                     p += 1;
                     scratch.push(match at(p) {
                         b'n' => b'\n',
@@ -335,23 +336,10 @@ pub fn split_args_into(line: &[u8], spans: &mut Vec<(u32, u32)>, scratch: &mut V
                         b'a' => 0x07,
                         other => other,
                     });
-                } else if c == b'"' {
-                    let next = at(p + 1);
-                    if next != 0 && !is_c_space(next) {
-                        return None;
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    scratch.push(c);
-                }
-            } else if insq {
-                if c == b'\\' && at(p + 1) == b'\'' {
+                } else if q == b'\'' && c == b'\\' && at(p + 1) == b'\'' {
                     p += 1;
                     scratch.push(b'\'');
-                } else if c == b'\'' {
+                } else if c == q {
                     let next = at(p + 1);
                     if next != 0 && !is_c_space(next) {
                         return None;
@@ -382,8 +370,7 @@ pub fn split_args_into(line: &[u8], spans: &mut Vec<(u32, u32)>, scratch: &mut V
                         break;
                     }
                     0 => break,
-                    b'"' => inq = true,
-                    b'\'' => insq = true,
+                    b'"' | b'\'' => quote = Some(c),
                     _ => scratch.push(c),
                 }
             }
