@@ -385,14 +385,7 @@ fn exists(ctx: &mut Ctx, args: Args) {
 
 /// A read command's filter, or its error replied.
 fn read_filter<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<(&'c Bloom, &'c mut Reply)> {
-    let (e, r) = ctx.lookup(Access::READ, key);
-    match prob_ref::<Bloom>(e) {
-        Ok(b) => Some((b, r)),
-        Err(miss) => {
-            r.error(miss.message(KEY_MISSING));
-            None
-        }
-    }
+    super::shared::prob_read(ctx, key, KEY_MISSING)
 }
 
 /// `BF.INFO key [CAPACITY | SIZE | FILTERS | ITEMS | EXPANSION]`

@@ -422,14 +422,7 @@ fn compact(ctx: &mut Ctx, args: Args) {
 
 /// A read command's filter, or its error replied.
 fn read_filter<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<(&'c Cuckoo, &'c mut Reply)> {
-    let (e, r) = ctx.lookup(Access::READ, key);
-    match prob_ref::<Cuckoo>(e) {
-        Ok(c) => Some((c, r)),
-        Err(miss) => {
-            r.error(miss.message(NOT_FOUND));
-            None
-        }
-    }
+    super::shared::prob_read(ctx, key, NOT_FOUND)
 }
 
 /// `CF.INFO key`

@@ -261,6 +261,23 @@ pub(crate) fn insert_new_prob(ctx: &mut Ctx, w: &mut KeyWrite, key: &[u8], p: Pr
     ctx.changed(w, 1);
 }
 
+/// A read command's probabilistic value of type `T`, or `None` once the error was replied (`missing`: the type's
+/// text for an absent key).
+pub(crate) fn prob_read<'c, T: crate::keyspace::types::prob::Kind>(
+    ctx: &'c mut Ctx,
+    key: &[u8],
+    missing: &'static str,
+) -> Option<(&'c T, &'c mut Reply)> {
+    let (e, r) = ctx.lookup(super::Access::READ, key);
+    match prob_ref::<T>(e) {
+        Ok(v) => Some((v, r)),
+        Err(miss) => {
+            r.error(miss.message(missing));
+            None
+        }
+    }
+}
+
 /// [`prob_ref`] for a write lookup's entry.
 pub(crate) fn prob_mut<T: crate::keyspace::types::prob::Kind>(e: Option<&mut Entry>) -> Result<&mut T, ProbMiss> {
     match e.map(|e| e.value_mut()) {
