@@ -696,6 +696,8 @@ impl ZSet {
     }
 
     /// Like [`ZSet::range_by_score`] over a lexicographic range (meaningful when all scores are equal).
+    // Same steps as `range_by_score`, but the bounds test member bytes (a listpack member decoded into a buffer
+    // first) instead of a score, as Redis's `genericZrangebylexCommand` beside `genericZrangebyscoreCommand`.
     pub fn range_by_lex<F: FnMut(StrRef<'_>, f64)>(
         &self,
         r: &LexRange,

@@ -1091,6 +1091,7 @@ impl Lua {
                             self.insert_call_tm(func, Some(a))?;
                         }
                     }
+                    // Same argument set-up as OP_CALL, but the callee takes over this frame instead of a new one.
                     OP_TAILCALL => {
                         let b = arg_b(i) as usize;
                         let func = base + a;
