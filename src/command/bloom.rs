@@ -167,18 +167,7 @@ fn reserve(ctx: &mut Ctx, args: Args) {
         }
     }
     let key = args.get(1);
-    let (e, r, mut w) = ctx.write(key);
-    match prob_mut::<Bloom>(e) {
-        Err(ProbMiss::Missing) => {}
-        Ok(_) => {
-            r.error("ERR item exists");
-            return ctx.changed(&mut w, 0);
-        }
-        Err(miss) => {
-            r.error(miss.message(KEY_MISSING));
-            return ctx.changed(&mut w, 0);
-        }
-    }
+    let Some(mut w) = super::shared::open_new_prob::<Bloom>(ctx, key, KEY_MISSING) else { return };
     match Bloom::new(capacity as u64, error_rate, expansion as u32, non_scaling) {
         // RedisBloom replicates even this failure.
         None => ctx.reply().error("ERR could not create filter"),

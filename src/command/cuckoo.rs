@@ -192,18 +192,7 @@ fn reserve(ctx: &mut Ctx, args: Args) {
         return ctx.reply().error("Capacity must be at least (BucketSize * 2)");
     }
     let key = args.get(1);
-    let (e, r, mut w) = ctx.write(key);
-    match prob_mut::<Cuckoo>(e) {
-        Err(ProbMiss::Missing) => {}
-        Ok(_) => {
-            r.error("ERR item exists");
-            return ctx.changed(&mut w, 0);
-        }
-        Err(miss) => {
-            r.error(miss.message(NOT_FOUND));
-            return ctx.changed(&mut w, 0);
-        }
-    }
+    let Some(mut w) = super::shared::open_new_prob::<Cuckoo>(ctx, key, NOT_FOUND) else { return };
     match Cuckoo::new(capacity as u64, bucket_size as u16, max_iterations as u16, expansion as u16) {
         None => {
             ctx.reply().error("Couldn't create Cuckoo Filter");

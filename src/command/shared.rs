@@ -252,6 +252,25 @@ pub(crate) fn new_prob_entry(ctx: &Ctx, key: &[u8], p: Prob) -> Entry {
     e
 }
 
+/// Opens `key` for BF.RESERVE or CF.RESERVE, which create a filter of type `T`: the write while the key is free,
+/// or `None` once the error was replied and the write settled (`ERR item exists` for a filter already there,
+/// `missing`'s type error for another value).
+pub(crate) fn open_new_prob<'k, T: crate::keyspace::types::prob::Kind>(
+    ctx: &mut Ctx,
+    key: &'k [u8],
+    missing: &'static str,
+) -> Option<KeyWrite<'k>> {
+    let (e, r, mut w) = ctx.write(key);
+    let err = match prob_mut::<T>(e) {
+        Err(ProbMiss::Missing) => return Some(w),
+        Ok(_) => "ERR item exists",
+        Err(miss) => miss.message(missing),
+    };
+    r.error(err);
+    ctx.changed(&mut w, 0);
+    None
+}
+
 /// The end of a command that creates a probabilistic key (CMS.INITBY*, TOPK.RESERVE, TDIGEST.CREATE and MERGE):
 /// `p` stored at `key`, opened as `w`, then `+OK`.
 pub(crate) fn insert_new_prob(ctx: &mut Ctx, w: &mut KeyWrite, key: &[u8], p: Prob) {
