@@ -194,11 +194,7 @@ fn query(ctx: &mut Ctx, args: Args) {
     if args.len() < 3 {
         return wrong_arity(ctx.reply(), &args);
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let c = match sketch_ref(e) {
-        Ok(c) => c,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((c, r)) = super::shared::prob_read::<Cms>(ctx, args.get(1), KEY_MISSING) else { return };
     r.array(args.len() - 2);
     for item in args.iter().skip(2) {
         r.int(c.query(item) as i64);
@@ -286,11 +282,7 @@ fn info(ctx: &mut Ctx, args: Args) {
     if args.len() != 2 {
         return wrong_arity(ctx.reply(), &args);
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let c = match sketch_ref(e) {
-        Ok(c) => c,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((c, r)) = super::shared::prob_read::<Cms>(ctx, args.get(1), KEY_MISSING) else { return };
     r.map(3);
     r.simple("width");
     r.int(c.width as i64);

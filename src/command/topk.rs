@@ -10,7 +10,6 @@
 
 use super::shared::prob_wrong_arity as wrong_arity;
 use super::{flag, Args, Command, Ctx};
-use crate::command::Access;
 use crate::keyspace::object::Entry;
 use crate::keyspace::types::prob::topk::TopK;
 use crate::keyspace::types::prob::Prob;
@@ -99,11 +98,7 @@ pub static COMMANDS: &[Command] = &[
 const KEY_MISSING: &str = "TopK: key does not exist";
 const BAD_INCREMENT: &str = "TopK: increment must be an integer greater or equal to 0                            and smaller or equal to 100,000";
 
-/// [`sketch`] for a read lookup's shared entry.
-fn sketch_ref(e: Option<&Entry>) -> Result<&TopK, &'static str> {
-    super::shared::prob_ref(e).map_err(|m| m.message(KEY_MISSING))
-}
-
+/// The sketch in a write lookup's entry, or the error RedisBloom gives for it.
 fn sketch(e: Option<&mut Entry>) -> Result<&mut TopK, &'static str> {
     super::shared::prob_mut(e).map_err(|m| m.message(KEY_MISSING))
 }
@@ -225,11 +220,7 @@ fn per_item(ctx: &mut Ctx, args: Args, reply_one: impl Fn(&mut Reply, &TopK, &[u
     if args.len() < 3 {
         return wrong_arity(ctx.reply(), &args);
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let t = match sketch_ref(e) {
-        Ok(t) => t,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((t, r)) = super::shared::prob_read::<TopK>(ctx, args.get(1), KEY_MISSING) else { return };
     r.array(args.len() - 2);
     for item in args.iter().skip(2) {
         reply_one(r, t, item);
@@ -250,11 +241,7 @@ fn list(ctx: &mut Ctx, args: Args) {
             return ctx.reply().error("WITHCOUNT keyword expected");
         }
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let t = match sketch_ref(e) {
-        Ok(t) => t,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((t, r)) = super::shared::prob_read::<TopK>(ctx, args.get(1), KEY_MISSING) else { return };
     let listed: Vec<_> = t.list().into_iter().take_while(|h| h.count != 0).collect();
     r.array(listed.len() * (1 + with_count as usize));
     for h in listed {
@@ -270,11 +257,7 @@ fn info(ctx: &mut Ctx, args: Args) {
     if args.len() != 2 {
         return wrong_arity(ctx.reply(), &args);
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let t = match sketch_ref(e) {
-        Ok(t) => t,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((t, r)) = super::shared::prob_read::<TopK>(ctx, args.get(1), KEY_MISSING) else { return };
     r.map(4);
     r.simple("k");
     r.int(t.k as i64);
