@@ -523,14 +523,7 @@ fn getbit(ctx: &mut Ctx, args: Args) {
 
 /// BIT or BYTE (case-insensitive) as whether the unit is bits; None after a syntax error.
 fn index_unit(r: &mut Reply, a: &[u8]) -> Option<bool> {
-    if a.eq_ignore_ascii_case(b"bit") {
-        Some(true)
-    } else if a.eq_ignore_ascii_case(b"byte") {
-        Some(false)
-    } else {
-        r.err_syntax();
-        None
-    }
+    super::shared::word_flag(r, a, "bit", "byte")
 }
 
 /// BITCOUNT key [start end [BYTE | BIT]]

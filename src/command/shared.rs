@@ -280,6 +280,19 @@ pub(crate) fn insert_new_prob(ctx: &mut Ctx, w: &mut KeyWrite, key: &[u8], p: Pr
     ctx.changed(w, 1);
 }
 
+/// One of two words (any case) as a flag, `yes` giving true (BITCOUNT/BITPOS's BIT | BYTE, LINSERT/LMOVE's
+/// LEFT | RIGHT...); `None` after a syntax error for any other argument.
+pub(crate) fn word_flag(r: &mut Reply, a: &[u8], yes: &str, no: &str) -> Option<bool> {
+    if a.eq_ignore_ascii_case(yes.as_bytes()) {
+        Some(true)
+    } else if a.eq_ignore_ascii_case(no.as_bytes()) {
+        Some(false)
+    } else {
+        r.err_syntax();
+        None
+    }
+}
+
 /// A read command's probabilistic value of type `T`, or `None` once the error was replied (`missing`: the type's
 /// text for an absent key).
 pub(crate) fn prob_read<'c, T: crate::keyspace::types::prob::Kind>(
