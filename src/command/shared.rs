@@ -163,6 +163,38 @@ pub(crate) fn removed_from(ctx: &mut Ctx, mut w: KeyWrite, removed: u64, class: 
     }
 }
 
+/// SREM's and ZREM's steps over their collection `T`: each named member removed with `remove` (stopping once the
+/// collection `is_empty`), the count replied, then [`removed_from`]'s events and deletion; a missing key replies 0.
+pub(crate) fn remove_members<T: crate::keyspace::object::ValueKind>(
+    ctx: &mut Ctx,
+    args: Args,
+    remove: fn(&mut T, &[u8]) -> bool,
+    is_empty: fn(&T) -> bool,
+    class: u32,
+    event: &str,
+) {
+    let Ok((coll, r, w)) = ctx.write_typed::<T>(args.get(1)) else { return };
+    let Some(coll) = coll else {
+        r.int(0);
+        return;
+    };
+    let mut removed = 0u64;
+    for m in args.iter().skip(2) {
+        if remove(coll, m) {
+            removed += 1;
+            if is_empty(coll) {
+                break;
+            }
+        }
+    }
+    r.int(removed as i64);
+    if removed > 0 {
+        removed_from(ctx, w, removed, class, event);
+    } else {
+        w.untouched();
+    }
+}
+
 /// The error for an option the SCAN family does not take here: NOVALUES and NOSCORES name the one command that
 /// takes them (Redis 7.4's and Valkey 8's words, which 7.0 did not know either), anything else is a syntax error.
 pub(crate) fn scan_option_error(r: &mut Reply, word: &[u8]) {
