@@ -902,15 +902,7 @@ impl ZSet {
         match self {
             ZSet::ListPack(lp) => {
                 let all: Vec<(StrRef<'_>, f64)> = lp.pairs().map(|(m, s)| (m, lp_score(s))).collect();
-                if all.is_empty() {
-                    return;
-                }
-                for _ in 0..count {
-                    let (m, s) = all[rng.below(all.len() as u64) as usize];
-                    if !f(m, s) {
-                        return;
-                    }
-                }
+                super::draw_with_replacement(&all, count, rng, |(m, s)| f(m, s));
             }
             ZSet::SkipList(z) => {
                 for _ in 0..count {
