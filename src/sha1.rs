@@ -1,15 +1,15 @@
 //! SHA-1 (FIPS 180-4), for `DEBUG DIGEST`, script hashes (`EVALSHA`) and `redis.sha1hex`.
 //!
 //! A streaming hasher: [`Sha1::update`] takes any number of byte slices, [`Sha1::finish`] pads and returns the 20-byte
-//! digest. State is five 32-bit words plus one pending 64-byte block:
+//! digest. State is five 32-bit words plus one pending 64-byte block ([`Blocks`]):
 //!
 //! ```text
 //!   h[0..5]  running hash        block[0..64]  bytes not yet compressed (block_len of them)
 //!   total_len  bytes seen so far (the padding encodes it in bits, big-endian, in the last 8 bytes)
 //! ```
 //!
-//! [`crate::sha256`] has the same streaming shape (state words, one pending block, a length), written twice on
-//! purpose: the two compression functions and their state sizes differ, and each file stays a self-contained port.
+//! The block buffering and padding ([`Blocks`]) serve [`crate::sha256`] as well: the two differ only in their
+//! state words and compression function.
 //!
 //! SHA-1 is broken for collision resistance; Redis uses it only as a content fingerprint, and so do we.
 //! Tested below with the FIPS/RFC 3174 vectors, the million-`a` vector, and split-point independence.
@@ -18,15 +18,66 @@
 
 /// The digest length in bytes.
 pub const DIGEST_LEN: usize = 20;
-const BLOCK_LEN: usize = 64;
+/// The block length of SHA-1 and SHA-256.
+pub(crate) const BLOCK_LEN: usize = 64;
+
+/// The message framing SHA-1 and SHA-256 share (FIPS 180-4, 5.1.1 and 6.x.2): 64-byte blocks, the bytes not yet
+/// compressed, and the final padding (`0x80`, zeros to 56 mod 64, the length in bits, big-endian). Each hash hands
+/// in its own compression function.
+#[derive(Clone)]
+pub(crate) struct Blocks {
+    block: [u8; BLOCK_LEN],
+    block_len: usize,
+    total_len: u64,
+}
+
+impl Blocks {
+    pub(crate) const fn new() -> Blocks {
+        Blocks { block: [0; BLOCK_LEN], block_len: 0, total_len: 0 }
+    }
+
+    /// Feeds more bytes, compressing each block as it fills.
+    pub(crate) fn update(&mut self, mut data: &[u8], mut compress: impl FnMut(&[u8; BLOCK_LEN])) {
+        self.total_len = self.total_len.wrapping_add(data.len() as u64);
+        if self.block_len > 0 {
+            let take = (BLOCK_LEN - self.block_len).min(data.len());
+            self.block[self.block_len..self.block_len + take].copy_from_slice(&data[..take]);
+            self.block_len += take;
+            data = &data[take..];
+            if self.block_len < BLOCK_LEN {
+                return;
+            }
+            compress(&self.block);
+            self.block_len = 0;
+        }
+        let mut chunks = data.chunks_exact(BLOCK_LEN);
+        for c in &mut chunks {
+            let mut b = [0u8; BLOCK_LEN];
+            b.copy_from_slice(c);
+            compress(&b);
+        }
+        let rest = chunks.remainder();
+        self.block[..rest.len()].copy_from_slice(rest);
+        self.block_len = rest.len();
+    }
+
+    /// Pads the message and compresses the last block(s).
+    pub(crate) fn finish(mut self, mut compress: impl FnMut(&[u8; BLOCK_LEN])) {
+        let bits = self.total_len.wrapping_mul(8);
+        let mut pad = [0u8; BLOCK_LEN * 2];
+        pad[0] = 0x80;
+        let pad_len = if self.block_len < 56 { 56 - self.block_len } else { 120 - self.block_len };
+        pad[pad_len..pad_len + 8].copy_from_slice(&bits.to_be_bytes());
+        self.update(&pad[..pad_len + 8], &mut compress);
+        debug_assert_eq!(self.block_len, 0);
+    }
+}
 
 /// An incremental SHA-1 computation.
 #[derive(Clone)]
 pub struct Sha1 {
     h: [u32; 5],
-    block: [u8; BLOCK_LEN],
-    block_len: usize,
-    total_len: u64,
+    blocks: Blocks,
 }
 
 impl Default for Sha1 {
@@ -37,56 +88,21 @@ impl Default for Sha1 {
 
 impl Sha1 {
     pub fn new() -> Sha1 {
-        Sha1 {
-            h: [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0],
-            block: [0; BLOCK_LEN],
-            block_len: 0,
-            total_len: 0,
-        }
+        Sha1 { h: [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0], blocks: Blocks::new() }
     }
 
     /// Feeds more bytes.
-    pub fn update(&mut self, mut data: &[u8]) {
-        self.total_len = self.total_len.wrapping_add(data.len() as u64);
-        if self.block_len > 0 {
-            let take = (BLOCK_LEN - self.block_len).min(data.len());
-            self.block[self.block_len..self.block_len + take].copy_from_slice(&data[..take]);
-            self.block_len += take;
-            data = &data[take..];
-            if self.block_len < BLOCK_LEN {
-                return;
-            }
-            let block = self.block;
-            compress(&mut self.h, &block);
-            self.block_len = 0;
-        }
-        let mut chunks = data.chunks_exact(BLOCK_LEN);
-        for c in &mut chunks {
-            let mut b = [0u8; BLOCK_LEN];
-            b.copy_from_slice(c);
-            compress(&mut self.h, &b);
-        }
-        let rest = chunks.remainder();
-        self.block[..rest.len()].copy_from_slice(rest);
-        self.block_len = rest.len();
+    pub fn update(&mut self, data: &[u8]) {
+        let h = &mut self.h;
+        self.blocks.update(data, |b| compress(h, b));
     }
 
     /// Pads the message and returns its digest.
-    pub fn finish(mut self) -> [u8; DIGEST_LEN] {
-        let bits = self.total_len.wrapping_mul(8);
-        let mut pad = [0u8; BLOCK_LEN + 8];
-        pad[0] = 0x80;
-        // Pad to 56 mod 64, then the 8-byte length.
-        let zeros = (BLOCK_LEN + 56 - (self.block_len + 1) % BLOCK_LEN) % BLOCK_LEN;
-        let n = 1 + zeros;
-        let saved = self.total_len;
-        self.update(&pad[..n]);
-        pad[..8].copy_from_slice(&bits.to_be_bytes());
-        self.update(&pad[..8]);
-        self.total_len = saved;
-        debug_assert_eq!(self.block_len, 0);
+    pub fn finish(self) -> [u8; DIGEST_LEN] {
+        let mut h = self.h;
+        self.blocks.finish(|b| compress(&mut h, b));
         let mut out = [0u8; DIGEST_LEN];
-        for (i, w) in self.h.iter().enumerate() {
+        for (i, w) in h.iter().enumerate() {
             out[i * 4..i * 4 + 4].copy_from_slice(&w.to_be_bytes());
         }
         out

@@ -2,12 +2,8 @@
 //!
 //! Redis stores every ACL password as the lowercase hex of its SHA-256 (`#<64 hex>` in ACL LIST and ACL files), so
 //! our hashes must be byte-for-byte the standard ones. A streaming hasher: [`Sha256::update`] takes any number of
-//! slices, [`Sha256::finish`] pads and returns the 32-byte digest. State:
-//!
-//! ```text
-//!   h[0..8]  running hash        block[0..64]  bytes not yet compressed (block_len of them)
-//!   total_len  bytes seen so far (the padding encodes it in bits, big-endian, in the last 8 bytes)
-//! ```
+//! slices, [`Sha256::finish`] pads and returns the 32-byte digest. State: eight 32-bit words of running hash, and
+//! the pending block, length and padding that SHA-1 shares ([`crate::sha1::Blocks`]).
 //!
 //! Tested below with the FIPS 180-2 appendix vectors ("abc", the two-block 448-bit message, a million `a`), the
 //! empty string, and independence from how the input is split.
@@ -16,7 +12,7 @@
 
 /// The digest length in bytes.
 pub const DIGEST_LEN: usize = 32;
-const BLOCK_LEN: usize = 64;
+use crate::sha1::{Blocks, BLOCK_LEN};
 
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -35,9 +31,7 @@ const H0: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f
 #[derive(Clone)]
 pub struct Sha256 {
     h: [u32; 8],
-    block: [u8; BLOCK_LEN],
-    block_len: usize,
-    total_len: u64,
+    blocks: Blocks,
 }
 
 impl Default for Sha256 {
@@ -48,82 +42,54 @@ impl Default for Sha256 {
 
 impl Sha256 {
     pub fn new() -> Sha256 {
-        Sha256 { h: H0, block: [0; BLOCK_LEN], block_len: 0, total_len: 0 }
+        Sha256 { h: H0, blocks: Blocks::new() }
     }
 
-    pub fn update(&mut self, mut data: &[u8]) {
-        self.total_len = self.total_len.wrapping_add(data.len() as u64);
-        if self.block_len > 0 {
-            let take = (BLOCK_LEN - self.block_len).min(data.len());
-            self.block[self.block_len..self.block_len + take].copy_from_slice(&data[..take]);
-            self.block_len += take;
-            data = &data[take..];
-            if self.block_len < BLOCK_LEN {
-                return;
-            }
-            let block = self.block;
-            self.compress(&block);
-            self.block_len = 0;
-        }
-        let mut chunks = data.chunks_exact(BLOCK_LEN);
-        for chunk in &mut chunks {
-            let mut b = [0u8; BLOCK_LEN];
-            b.copy_from_slice(chunk);
-            self.compress(&b);
-        }
-        let rest = chunks.remainder();
-        self.block[..rest.len()].copy_from_slice(rest);
-        self.block_len = rest.len();
+    pub fn update(&mut self, data: &[u8]) {
+        let h = &mut self.h;
+        self.blocks.update(data, |b| compress(h, b));
     }
 
-    pub fn finish(mut self) -> [u8; DIGEST_LEN] {
-        let bits = self.total_len.wrapping_mul(8);
-        let mut pad = [0u8; BLOCK_LEN * 2];
-        pad[0] = 0x80;
-        // Pad to 56 mod 64, then the 64-bit length.
-        let pad_len = if self.block_len < 56 { 56 - self.block_len } else { 120 - self.block_len };
-        pad[pad_len..pad_len + 8].copy_from_slice(&bits.to_be_bytes());
-        let total = self.total_len;
-        self.update(&pad[..pad_len + 8]);
-        self.total_len = total;
-        debug_assert_eq!(self.block_len, 0);
+    pub fn finish(self) -> [u8; DIGEST_LEN] {
+        let mut h = self.h;
+        self.blocks.finish(|b| compress(&mut h, b));
         let mut out = [0u8; DIGEST_LEN];
-        for (i, w) in self.h.iter().enumerate() {
+        for (i, w) in h.iter().enumerate() {
             out[i * 4..i * 4 + 4].copy_from_slice(&w.to_be_bytes());
         }
         out
     }
+}
 
-    fn compress(&mut self, block: &[u8; BLOCK_LEN]) {
-        let mut w = [0u32; 64];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = self.h;
-        for i in 0..64 {
-            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-            let ch = (e & f) ^ (!e & g);
-            let t1 = h.wrapping_add(s1).wrapping_add(ch).wrapping_add(K[i]).wrapping_add(w[i]);
-            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-            let maj = (a & b) ^ (a & c) ^ (b & c);
-            let t2 = s0.wrapping_add(maj);
-            h = g;
-            g = f;
-            f = e;
-            e = d.wrapping_add(t1);
-            d = c;
-            c = b;
-            b = a;
-            a = t1.wrapping_add(t2);
-        }
-        for (x, v) in self.h.iter_mut().zip([a, b, c, d, e, f, g, h]) {
-            *x = x.wrapping_add(v);
-        }
+fn compress(state: &mut [u32; 8], block: &[u8; BLOCK_LEN]) {
+    let mut w = [0u32; 64];
+    for (i, word) in block.chunks_exact(4).enumerate() {
+        w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+    }
+    for i in 16..64 {
+        let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+        let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+    }
+    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
+    for i in 0..64 {
+        let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+        let ch = (e & f) ^ (!e & g);
+        let t1 = h.wrapping_add(s1).wrapping_add(ch).wrapping_add(K[i]).wrapping_add(w[i]);
+        let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+        let maj = (a & b) ^ (a & c) ^ (b & c);
+        let t2 = s0.wrapping_add(maj);
+        h = g;
+        g = f;
+        f = e;
+        e = d.wrapping_add(t1);
+        d = c;
+        c = b;
+        b = a;
+        a = t1.wrapping_add(t2);
+    }
+    for (x, v) in state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
+        *x = x.wrapping_add(v);
     }
 }
 

@@ -278,90 +278,116 @@ pub fn now_us() -> i64 {
 }
 
 /// C's `isspace` in the "C" locale.
+#[inline]
 fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 /// Redis's `sdssplitargs`, the one splitter of quoted argument lines (redis.conf and CONFIG SET values, the AOF
-/// manifest, ACL rules, script shebangs, ferredis-cli's input): whitespace separates; `"..."` allows
+/// manifest, ACL rules, script shebangs, ferredis-cli's input; inline requests through [`split_args_into`]): whitespace separates; `"..."` allows
 /// `\n \r \t \b \a \xHH` and `\<any>`; `'...'` allows `\'`. Like the C function it reads `s` as a C string (a
 /// NUL ends it), skips any `isspace` byte between arguments but ends an unquoted argument only at space, tab,
 /// CR or LF. `None` on unbalanced quotes or a closing quote followed by something other than a space.
 pub fn split_args(s: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let at = |i: usize| s.get(i).copied().unwrap_or(0);
-    let mut out = Vec::new();
+    let line = &s[..memchr::memchr(0, s).unwrap_or(s.len())];
+    if u32::try_from(line.len()).is_err() {
+        return None;
+    }
+    let (mut spans, mut scratch) = (Vec::new(), Vec::new());
+    split_args_into(line, &mut spans, &mut scratch)?;
+    Some(spans.iter().map(|&(a, b)| scratch[a as usize..b as usize].to_vec()).collect())
+}
+
+/// [`split_args`] without an allocation per argument, for the inline requests of the protocol parser: writes the
+/// unquoted arguments one after another to `scratch` and each one's range in it to `spans` (both cleared first).
+/// `line` holds no NUL (the caller cut it at the first) and fits `u32` offsets; `None` as [`split_args`].
+pub fn split_args_into(line: &[u8], spans: &mut Vec<(u32, u32)>, scratch: &mut Vec<u8>) -> Option<()> {
+    spans.clear();
+    scratch.clear();
+    let at = |i: usize| line.get(i).copied().unwrap_or(0);
     let mut p = 0usize;
     loop {
-        while at(p) != 0 && is_c_space(at(p)) {
+        while p < line.len() && is_c_space(line[p]) {
             p += 1;
         }
-        if at(p) == 0 {
-            return Some(out);
+        if p >= line.len() {
+            return Some(());
         }
-        let (mut inq, mut insq, mut done) = (false, false, false);
-        let mut cur = Vec::new();
-        while !done {
+        let start = scratch.len();
+        // The open quote, if any: `"` takes C escapes, `'` only `\'`; both end at their own quote.
+        let mut quote: Option<u8> = None;
+        loop {
             let c = at(p);
-            if inq {
-                if c == b'\\' && at(p + 1) == b'x' && at(p + 2).is_ascii_hexdigit() && at(p + 3).is_ascii_hexdigit() {
-                    cur.push(hex_digit(at(p + 2)) * 16 + hex_digit(at(p + 3)));
-                    p += 3;
-                } else if c == b'\\' && at(p + 1) != 0 {
+            if let Some(q) = quote {
+                if q == b'"' && c == b'\\' && at(p + 1) == b'x' {
+                    if let (Some(h), Some(l)) = (hex_val(at(p + 2)), hex_val(at(p + 3))) {
+                        scratch.push(h * 16 + l);
+                        p += 4;
+                        continue;
+                    }
+                }
+                if q == b'"' && c == b'\\' && at(p + 1) != 0 {
                     p += 1;
-                    cur.push(match at(p) {
+                    scratch.push(match at(p) {
                         b'n' => b'\n',
                         b'r' => b'\r',
                         b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        o => o,
+                        b'b' => 0x08,
+                        b'a' => 0x07,
+                        other => other,
                     });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else if insq {
-                if c == b'\\' && at(p + 1) == b'\'' {
+                } else if q == b'\'' && c == b'\\' && at(p + 1) == b'\'' {
                     p += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
+                    scratch.push(b'\'');
+                } else if c == q {
+                    let next = at(p + 1);
+                    if next != 0 && !is_c_space(next) {
                         return None;
                     }
-                    done = true;
+                    p += 1;
+                    break;
                 } else if c == 0 {
                     return None;
                 } else {
-                    cur.push(c);
+                    scratch.push(c);
                 }
             } else {
+                // Copy a run of ordinary bytes in one go (the line holds no NUL).
+                let run = line
+                    .get(p..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .position(|&b| matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'"' | b'\''))
+                    .unwrap_or(line.len().saturating_sub(p));
+                if run > 0 {
+                    scratch.extend_from_slice(&line[p..p + run]);
+                    p += run;
+                    continue;
+                }
                 match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
-                    b'"' => inq = true,
-                    b'\'' => insq = true,
-                    _ => cur.push(c),
+                    b' ' | b'\n' | b'\r' | b'\t' => {
+                        p += 1;
+                        break;
+                    }
+                    0 => break,
+                    b'"' | b'\'' => quote = Some(c),
+                    _ => scratch.push(c),
                 }
             }
-            if at(p) != 0 {
-                p += 1;
-            }
+            p += 1;
         }
-        out.push(cur);
+        // The protocol's lines are at most max_inline_len bytes (its const asserts); split_args checks its own.
+        spans.push((start as u32, scratch.len() as u32));
     }
 }
 
-fn hex_digit(c: u8) -> u8 {
+#[inline]
+fn hex_val(c: u8) -> Option<u8> {
     match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
-        _ => 0,
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
     }
 }
 

@@ -523,14 +523,7 @@ fn getbit(ctx: &mut Ctx, args: Args) {
 
 /// BIT or BYTE (case-insensitive) as whether the unit is bits; None after a syntax error.
 fn index_unit(r: &mut Reply, a: &[u8]) -> Option<bool> {
-    if a.eq_ignore_ascii_case(b"bit") {
-        Some(true)
-    } else if a.eq_ignore_ascii_case(b"byte") {
-        Some(false)
-    } else {
-        r.err_syntax();
-        None
-    }
+    super::shared::word_flag(r, a, "bit", "byte")
 }
 
 /// BITCOUNT key [start end [BYTE | BIT]]
@@ -1065,13 +1058,8 @@ mod tests {
     /// different lengths (shorter ones read as zeros), some missing.
     #[test]
     fn redis_82_operations_match_their_definitions() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::util::Rng::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut next = move || rng.next_u64();
         for round in 0..200 {
             let n = 2 + (next() % 4) as usize;
             let srcs: Vec<Vec<u8>> = (0..n).map(|_| (0..next() % 70).map(|_| next() as u8).collect()).collect();

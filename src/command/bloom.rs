@@ -8,12 +8,11 @@
 //! reaches RedisBloom's `RedisModule_ReplicateVerbatim` counts one change, so it propagates as sent. No keyspace
 //! events (RedisBloom publishes none). BF.EXISTS of a key of another type answers 0 (RedisBloom does not check).
 
-use super::shared::{prob_mut, prob_ref, prob_wrong_arity as wrong_arity, ProbMiss};
+use super::shared::{new_prob_entry, prob_mut, prob_ref, prob_wrong_arity as wrong_arity, ProbMiss};
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
 use crate::config::prob::ProbConfig;
 use crate::keyspace::db::Db;
-use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::bloom::{Added, Bloom};
 use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
@@ -130,12 +129,6 @@ fn prefetch_items(db: &Db, args: Args, add: bool) {
 /// `statusStrerror` for a key that is not a filter (`bfGetChain`'s statuses).
 const KEY_MISSING: &str = "ERR not found";
 
-fn new_entry(ctx: &Ctx, key: &[u8], b: Bloom) -> Entry {
-    let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::Bloom(b))));
-    e.set_lru(ctx.settings().fresh_lru());
-    e
-}
-
 /// `BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]`
 fn reserve(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
@@ -174,23 +167,12 @@ fn reserve(ctx: &mut Ctx, args: Args) {
         }
     }
     let key = args.get(1);
-    let (e, r, mut w) = ctx.write(key);
-    match prob_mut::<Bloom>(e) {
-        Err(ProbMiss::Missing) => {}
-        Ok(_) => {
-            r.error("ERR item exists");
-            return ctx.changed(&mut w, 0);
-        }
-        Err(miss) => {
-            r.error(miss.message(KEY_MISSING));
-            return ctx.changed(&mut w, 0);
-        }
-    }
+    let Some(mut w) = super::shared::open_new_prob::<Bloom>(ctx, key, KEY_MISSING) else { return };
     match Bloom::new(capacity as u64, error_rate, expansion as u32, non_scaling) {
         // RedisBloom replicates even this failure.
         None => ctx.reply().error("ERR could not create filter"),
         Some(b) => {
-            let e = new_entry(ctx, key, b);
+            let e = new_prob_entry(ctx, key, Prob::Bloom(b));
             ctx.door(&w).insert(e);
             ctx.reply().ok();
         }
@@ -256,7 +238,7 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
                 r.error("ERR could not create filter");
                 return ctx.changed(&mut w, 0);
             };
-            let e = new_entry(ctx, key, b);
+            let e = new_prob_entry(ctx, key, Prob::Bloom(b));
             ctx.door(&w).insert(e);
             let (e, r) = ctx.door(&w).entry_reply();
             let Ok(b) = prob_mut::<Bloom>(e) else {
@@ -392,14 +374,7 @@ fn exists(ctx: &mut Ctx, args: Args) {
 
 /// A read command's filter, or its error replied.
 fn read_filter<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<(&'c Bloom, &'c mut Reply)> {
-    let (e, r) = ctx.lookup(Access::READ, key);
-    match prob_ref::<Bloom>(e) {
-        Ok(b) => Some((b, r)),
-        Err(miss) => {
-            r.error(miss.message(KEY_MISSING));
-            None
-        }
-    }
+    super::shared::prob_read(ctx, key, KEY_MISSING)
 }
 
 /// `BF.INFO key [CAPACITY | SIZE | FILTERS | ITEMS | EXPANSION]`
@@ -529,7 +504,7 @@ fn loadchunk(ctx: &mut Ctx, args: Args) {
                 ctx.changed(&mut w, 0);
             }
             Ok(b) => {
-                let e = new_entry(ctx, key, b);
+                let e = new_prob_entry(ctx, key, Prob::Bloom(b));
                 ctx.door(&w).insert(e);
                 ctx.reply().ok();
                 ctx.changed(&mut w, 1);

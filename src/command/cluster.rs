@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
 use crate::cluster::{self, flags as nf, nodes_conf, todo, Cluster, NodeIdx, NO_NODE, SLOTS};
 use crate::net::client::flags as cf;
+use crate::resp::reply::Reply;
 use crate::state::cluster as cluster_state;
 use crate::util::parse_i64;
 
@@ -146,8 +147,7 @@ fn meet(ctx: &mut Ctx, args: Args) {
         return;
     }
     if args.len() > 5 {
-        ctx.reply().error("ERR Unknown subcommand or wrong number of arguments for 'meet'. Try CLUSTER HELP.");
-        return;
+        return super::admin::err_subcommand_syntax(ctx.reply(), "cluster", args.get(1));
     }
     let text = |a: &[u8]| String::from_utf8_lossy(crate::util::c_str(a)).into_owned();
     let Some(port) = parse_i64(args.get(3)) else {
@@ -377,6 +377,16 @@ fn drop_lost_channels(ctx: &mut Ctx) {
     }
 }
 
+/// The end of a command that changed the slot table (FLUSHSLOTS, ADDSLOTS and its kin, SETSLOT): the cluster state
+/// and nodes.conf are redone before the loop sleeps, the lost slots' shard channels dropped, then `+OK`.
+fn slots_changed_ok(ctx: &mut Ctx) {
+    if let Some(cl) = ctx.server_mut().cluster.as_deref_mut() {
+        cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
+    }
+    drop_lost_channels(ctx);
+    ctx.reply().ok();
+}
+
 /// CLUSTER FLUSHSLOTS
 fn flushslots(ctx: &mut Ctx, _args: Args) {
     if cluster(ctx).is_none() {
@@ -393,9 +403,7 @@ fn flushslots(ctx: &mut Ctx, _args: Args) {
             cl.del_slot(s);
         }
     }
-    cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
-    drop_lost_channels(ctx);
-    ctx.reply().ok();
+    slots_changed_ok(ctx);
 }
 
 /// CLUSTER FLUSHSLOT slot [ASYNC | SYNC] (Valkey 9.0): deletes the slot's keys in every database (each a `del`
@@ -470,9 +478,7 @@ fn update_slots(ctx: &mut Ctx, seen: &[u8], del: bool) {
             cl.add_slot(me, s);
         }
     }
-    cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
-    drop_lost_channels(ctx);
-    ctx.reply().ok();
+    slots_changed_ok(ctx);
 }
 
 /// CLUSTER ADDSLOTS slot [slot ...] / DELSLOTS slot [slot ...]
@@ -619,10 +625,7 @@ fn setslot(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
         return;
     }
-    let Some(cl) = ctx.server_mut().cluster.as_deref_mut() else { return };
-    cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
-    drop_lost_channels(ctx);
-    ctx.reply().ok();
+    slots_changed_ok(ctx);
 }
 
 /// CLUSTER BUMPEPOCH
@@ -816,26 +819,35 @@ fn count_failure_reports(ctx: &mut Ctx, args: Args) {
     ctx.reply().int(count as i64);
 }
 
+/// The one optional word of CLUSTER FAILOVER and CLUSTER RESET: `default` without it, the value of the word among
+/// `choices` (any case) with it; `None` once the error was replied (more arguments: the subcommand syntax error;
+/// another word: a syntax error).
+fn option_word<T: Copy>(r: &mut Reply, args: &Args, choices: &[(&str, T)], default: T) -> Option<T> {
+    if args.len() > 3 {
+        super::admin::err_subcommand_syntax(r, "cluster", args.get(1));
+        return None;
+    }
+    if args.len() < 3 {
+        return Some(default);
+    }
+    match choices.iter().find(|(word, _)| args.is(2, word)) {
+        Some(&(_, v)) => Some(v),
+        None => {
+            r.err_syntax();
+            None
+        }
+    }
+}
+
 /// CLUSTER FAILOVER [FORCE|TAKEOVER]
 fn failover(ctx: &mut Ctx, args: Args) {
-    let Some(cl) = cluster(ctx) else { return };
-    if args.len() > 3 {
-        ctx.reply().error("ERR Unknown subcommand or wrong number of arguments for 'failover'. Try CLUSTER HELP.");
+    if cluster(ctx).is_none() {
         return;
     }
     use cluster::failover::Manual;
-    let how = if args.len() == 3 {
-        if args.is(2, "force") {
-            Manual::Force
-        } else if args.is(2, "takeover") {
-            Manual::Takeover
-        } else {
-            ctx.reply().err_syntax();
-            return;
-        }
-    } else {
-        Manual::Default
-    };
+    let choices = [("force", Manual::Force), ("takeover", Manual::Takeover)];
+    let Some(how) = option_word(ctx.reply(), &args, &choices, Manual::Default) else { return };
+    let Some(cl) = cluster(ctx) else { return };
     let me = cl.me();
     if me.is_master() {
         ctx.reply().error("ERR You should send CLUSTER FAILOVER to a replica");
@@ -880,23 +892,13 @@ fn set_config_epoch(ctx: &mut Ctx, args: Args) {
 
 /// CLUSTER RESET [HARD|SOFT]
 fn reset(ctx: &mut Ctx, args: Args) {
-    let Some(cl) = cluster(ctx) else { return };
-    if args.len() > 3 {
-        ctx.reply().error("ERR Unknown subcommand or wrong number of arguments for 'reset'. Try CLUSTER HELP.");
+    if cluster(ctx).is_none() {
         return;
     }
-    let hard = if args.len() == 3 {
-        if args.is(2, "hard") {
-            true
-        } else if args.is(2, "soft") {
-            false
-        } else {
-            ctx.reply().err_syntax();
-            return;
-        }
-    } else {
-        false
+    let Some(hard) = option_word(ctx.reply(), &args, &[("hard", true), ("soft", false)], false) else {
+        return;
     };
+    let Some(cl) = cluster(ctx) else { return };
     let me_master = cl.me().is_master();
     if me_master && !no_keys(ctx) {
         ctx.reply().error("ERR CLUSTER RESET can't be called with master nodes containing keys");

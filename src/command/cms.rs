@@ -11,7 +11,7 @@
 use super::shared::prob_wrong_arity as wrong_arity;
 use super::{flag, Args, Command, Ctx, KeySpec};
 use crate::command::Access;
-use crate::keyspace::object::{Entry, Value};
+use crate::keyspace::object::Entry;
 use crate::keyspace::types::prob::cms::{dims_from_prob, Cms, MakeError};
 use crate::keyspace::types::prob::Prob;
 use crate::util::{parse_f64, parse_i64};
@@ -142,13 +142,7 @@ fn create(ctx: &mut Ctx, args: Args) {
             r.error(msg);
             ctx.changed(&mut w, 0);
         }
-        Ok(c) => {
-            let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::Cms(c))));
-            e.set_lru(ctx.settings().fresh_lru());
-            ctx.door(&w).insert(e);
-            ctx.reply().ok();
-            ctx.changed(&mut w, 1);
-        }
+        Ok(c) => super::shared::insert_new_prob(ctx, &mut w, key, Prob::Cms(c)),
     }
 }
 
@@ -200,11 +194,7 @@ fn query(ctx: &mut Ctx, args: Args) {
     if args.len() < 3 {
         return wrong_arity(ctx.reply(), &args);
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let c = match sketch_ref(e) {
-        Ok(c) => c,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((c, r)) = super::shared::prob_read::<Cms>(ctx, args.get(1), KEY_MISSING) else { return };
     r.array(args.len() - 2);
     for item in args.iter().skip(2) {
         r.int(c.query(item) as i64);
@@ -292,11 +282,7 @@ fn info(ctx: &mut Ctx, args: Args) {
     if args.len() != 2 {
         return wrong_arity(ctx.reply(), &args);
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let c = match sketch_ref(e) {
-        Ok(c) => c,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((c, r)) = super::shared::prob_read::<Cms>(ctx, args.get(1), KEY_MISSING) else { return };
     r.map(3);
     r.simple("width");
     r.int(c.width as i64);

@@ -566,26 +566,25 @@ fn on_off(ctx: &mut Ctx, a: &[u8]) -> Option<bool> {
     }
 }
 
-/// CLIENT NO-EVICT ON | OFF
-fn client_no_evict(ctx: &mut Ctx, args: Args) {
+/// CLIENT NO-EVICT's and NO-TOUCH's steps: the client's `flag` set by ON, cleared by OFF, then `+OK`.
+fn switch_flag(ctx: &mut Ctx, args: Args, flag: u32) {
     let Some(on) = on_off(ctx, args.get(2)) else { return };
     if on {
-        ctx.client_mut().flags |= cf::NO_EVICT;
+        ctx.client_mut().flags |= flag;
     } else {
-        ctx.client_mut().flags &= !cf::NO_EVICT;
+        ctx.client_mut().flags &= !flag;
     }
     ctx.reply().ok();
 }
 
+/// CLIENT NO-EVICT ON | OFF
+fn client_no_evict(ctx: &mut Ctx, args: Args) {
+    switch_flag(ctx, args, cf::NO_EVICT)
+}
+
 /// CLIENT NO-TOUCH ON | OFF (Redis 7.2): while on, this client's reads leave keys' LRU/LFU data alone.
 fn client_no_touch(ctx: &mut Ctx, args: Args) {
-    let Some(on) = on_off(ctx, args.get(2)) else { return };
-    if on {
-        ctx.client_mut().flags |= cf::NO_TOUCH;
-    } else {
-        ctx.client_mut().flags &= !cf::NO_TOUCH;
-    }
-    ctx.reply().ok();
+    switch_flag(ctx, args, cf::NO_TOUCH)
 }
 
 /// CLIENT REPLY ON | OFF | SKIP

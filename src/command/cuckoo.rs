@@ -8,12 +8,11 @@
 //! header) count nothing, as there. No keyspace events. CF.EXISTS/CF.COUNT of a key of another type answer 0.
 
 use super::shared::prob_wrong_arity as wrong_arity;
-use super::shared::{prob_mut, prob_ref, ProbMiss};
+use super::shared::{new_prob_entry, prob_mut, prob_ref, ProbMiss};
 use super::{flag, Args, Command, Ctx};
 use crate::command::Access;
 use crate::config::prob::ProbConfig;
 use crate::keyspace::db::Db;
-use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::prob::cuckoo::{self, hash, Cuckoo, Insert};
 use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
@@ -149,16 +148,33 @@ fn prefetch(db: &Db, args: Args) {
 /// WRONGTYPE for another type.
 const NOT_FOUND: &str = "ERR not found";
 
-fn new_entry(ctx: &Ctx, key: &[u8], c: Cuckoo) -> Entry {
-    let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::Cuckoo(c))));
-    e.set_lru(ctx.settings().fresh_lru());
-    e
-}
-
 /// `RMUtil_ArgIndex` then the number after it: `None` when absent, `Some(None)` when unparsable.
 fn option(args: &Args, word: &str) -> Option<Option<i64>> {
     let i = (0..args.len()).find(|&i| args.is(i, word))?;
     Some(if i + 1 < args.len() { parse_i64(args.get(i + 1)) } else { None })
+}
+
+/// An option's number, `default` when the option is absent, or the error CF.RESERVE replies when it does not
+/// parse or falls outside `range`.
+fn bounded_option(args: &Args, word: &str, range: std::ops::RangeInclusive<i64>, default: i64) -> Result<i64, String> {
+    match option(args, word) {
+        None => Ok(default),
+        Some(None) => Err(format!("Couldn't parse {word}")),
+        Some(Some(v)) if !range.contains(&v) => {
+            Err(format!("{word}: value must be an integer between {} and {}, inclusive.", range.start(), range.end()))
+        }
+        Some(Some(v)) => Ok(v),
+    }
+}
+
+/// CF.RESERVE's MAXITERATIONS, BUCKETSIZE and EXPANSION, checked in that order (the first bad one is reported);
+/// one left out takes `cf-max-iterations`, `cf-bucket-size` or `cf-expansion-factor`.
+fn reserve_options(args: &Args, prob: &ProbConfig) -> Result<(i64, i64, i64), String> {
+    let max_iterations =
+        bounded_option(args, "MAXITERATIONS", 1..=cuckoo::MAX_ITERATIONS, prob.cf_max_iterations.value)?;
+    let bucket_size = bounded_option(args, "BUCKETSIZE", 1..=cuckoo::MAX_BUCKET_SIZE, prob.cf_bucket_size.value)?;
+    let expansion = bounded_option(args, "EXPANSION", 0..=cuckoo::MAX_EXPANSION, prob.cf_expansion_factor.value)?;
+    Ok((max_iterations, bucket_size, expansion))
 }
 
 /// `CF.RESERVE key capacity [BUCKETSIZE n] [MAXITERATIONS n] [EXPANSION n]`
@@ -167,59 +183,23 @@ fn reserve(ctx: &mut Ctx, args: Args) {
     if argc < 3 || argc % 2 == 0 {
         return wrong_arity(ctx.reply(), &args);
     }
-    // Options left out take `cf-max-iterations`, `cf-bucket-size` and `cf-expansion-factor`.
-    let prob = &ctx.config().prob;
-    let (mut max_iterations, mut bucket_size, mut expansion) =
-        (prob.cf_max_iterations.value, prob.cf_bucket_size.value, prob.cf_expansion_factor.value);
-    let r = ctx.reply();
-    let Some(capacity) = parse_i64(args.get(2)) else { return r.error("Bad capacity") };
-    match option(&args, "MAXITERATIONS") {
-        None => {}
-        Some(None) => return r.error("Couldn't parse MAXITERATIONS"),
-        Some(Some(v)) if v <= 0 || v > cuckoo::MAX_ITERATIONS => {
-            return r.error("MAXITERATIONS: value must be an integer between 1 and 65535, inclusive.")
-        }
-        Some(Some(v)) => max_iterations = v,
-    }
-    match option(&args, "BUCKETSIZE") {
-        None => {}
-        Some(None) => return r.error("Couldn't parse BUCKETSIZE"),
-        Some(Some(v)) if v <= 0 || v > cuckoo::MAX_BUCKET_SIZE => {
-            return r.error("BUCKETSIZE: value must be an integer between 1 and 255, inclusive.")
-        }
-        Some(Some(v)) => bucket_size = v,
-    }
-    match option(&args, "EXPANSION") {
-        None => {}
-        Some(None) => return r.error("Couldn't parse EXPANSION"),
-        Some(Some(v)) if !(0..=cuckoo::MAX_EXPANSION).contains(&v) => {
-            return r.error("EXPANSION: value must be an integer between 0 and 32768, inclusive.")
-        }
-        Some(Some(v)) => expansion = v,
-    }
+    let Some(capacity) = parse_i64(args.get(2)) else { return ctx.reply().error("Bad capacity") };
+    let (max_iterations, bucket_size, expansion) = match reserve_options(&args, &ctx.config().prob) {
+        Ok(v) => v,
+        Err(msg) => return ctx.reply().error(&msg),
+    };
     if bucket_size * 2 > capacity {
-        return r.error("Capacity must be at least (BucketSize * 2)");
+        return ctx.reply().error("Capacity must be at least (BucketSize * 2)");
     }
     let key = args.get(1);
-    let (e, r, mut w) = ctx.write(key);
-    match prob_mut::<Cuckoo>(e) {
-        Err(ProbMiss::Missing) => {}
-        Ok(_) => {
-            r.error("ERR item exists");
-            return ctx.changed(&mut w, 0);
-        }
-        Err(miss) => {
-            r.error(miss.message(NOT_FOUND));
-            return ctx.changed(&mut w, 0);
-        }
-    }
+    let Some(mut w) = super::shared::open_new_prob::<Cuckoo>(ctx, key, NOT_FOUND) else { return };
     match Cuckoo::new(capacity as u64, bucket_size as u16, max_iterations as u16, expansion as u16) {
         None => {
             ctx.reply().error("Couldn't create Cuckoo Filter");
             ctx.changed(&mut w, 0);
         }
         Some(c) => {
-            let e = new_entry(ctx, key, c);
+            let e = new_prob_entry(ctx, key, Prob::Cuckoo(c));
             ctx.door(&w).insert(e);
             ctx.reply().ok();
             ctx.changed(&mut w, 1);
@@ -324,7 +304,7 @@ fn insert_common(ctx: &mut Ctx, key: &[u8], items: Args, opts: &InsertOptions) {
                 r.error("Could not create filter");
                 return ctx.changed(&mut w, 0);
             };
-            let e = new_entry(ctx, key, c);
+            let e = new_prob_entry(ctx, key, Prob::Cuckoo(c));
             ctx.door(&w).insert(e);
             let (e, r) = ctx.door(&w).entry_reply();
             let Ok(c) = prob_mut::<Cuckoo>(e) else {
@@ -431,14 +411,7 @@ fn compact(ctx: &mut Ctx, args: Args) {
 
 /// A read command's filter, or its error replied.
 fn read_filter<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<(&'c Cuckoo, &'c mut Reply)> {
-    let (e, r) = ctx.lookup(Access::READ, key);
-    match prob_ref::<Cuckoo>(e) {
-        Ok(c) => Some((c, r)),
-        Err(miss) => {
-            r.error(miss.message(NOT_FOUND));
-            None
-        }
-    }
+    super::shared::prob_read(ctx, key, NOT_FOUND)
 }
 
 /// `CF.INFO key`
@@ -536,7 +509,7 @@ fn loadchunk(ctx: &mut Ctx, args: Args) {
                     ctx.changed(&mut w, 0);
                 }
                 Some(c) => {
-                    let e = new_entry(ctx, key, c);
+                    let e = new_prob_entry(ctx, key, Prob::Cuckoo(c));
                     ctx.door(&w).insert(e);
                     ctx.reply().ok();
                     ctx.changed(&mut w, 1);

@@ -282,7 +282,7 @@ fn float_outcome(
     };
     let delta = new.plus(cur.negated());
     if !delta.is_finite() {
-        r.error("ERR increment would produce NaN or Infinity");
+        r.error(super::longdouble::ERR_NOT_FINITE_SUM);
         return None;
     }
     Some((Outcome::Float { cur, new, delta }, true))

@@ -25,6 +25,10 @@ const MAX_E: i64 = 16383 - 63;
 /// Redis refuses numbers whose text is this long or longer (`MAX_LONG_DOUBLE_CHARS`).
 const MAX_CHARS: usize = 5 * 1024;
 
+/// The reply of an increment whose sum is NaN or infinite (Redis's `incrbyfloatCommand` and
+/// `hincrbyfloatCommand`), and of INCREX BYFLOAT whose change is.
+pub const ERR_NOT_FINITE_SUM: &str = "ERR increment would produce NaN or Infinity";
+
 /// An x87 extended-precision value (finite or infinite).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct F80 {
@@ -139,6 +143,13 @@ impl F80 {
             }
         };
         round_to_f80(neg, &mag, &Big::from_u64(1), emin)
+    }
+
+    /// INCRBYFLOAT's and HINCRBYFLOAT's new value: `self + incr` as [`F80::to_human_string`] prints it, or `None`
+    /// when the sum is NaN or infinite (both commands then reply [`ERR_NOT_FINITE_SUM`] and change nothing).
+    pub fn sum_text(self, incr: F80) -> Option<Vec<u8>> {
+        let sum = self.plus(incr);
+        sum.is_finite().then(|| sum.to_human_string())
     }
 
     /// `%.17Lf` with trailing zeros (and a trailing dot) removed, `-0` shown as `0`: Redis's `LD_STR_HUMAN`.

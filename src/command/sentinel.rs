@@ -383,38 +383,30 @@ fn masters(ctx: &mut Ctx, _args: Args) {
 
 /// `SENTINEL MASTER <name>`
 fn master(ctx: &mut Ctx, args: Args) {
+    with_master(ctx, &args, reply_instance)
+}
+
+/// SENTINEL MASTER's, REPLICAS' and SENTINELS' lookup: `reply` gets the master named by the third argument (and
+/// the time), or the reply is Redis's no-such-master error.
+fn with_master(ctx: &mut Ctx, args: &Args, reply: impl FnOnce(&mut Reply, &Sentinel, &Instance, i64)) {
     let now = crate::util::now_ms();
-    let name = arg(&args, 2);
+    let name = arg(args, 2);
     let (client, srv) = ctx.client_and_server();
     let Some(s) = srv.sentinel.as_deref() else { return };
     match s.master(&name) {
-        Some(m) => reply_instance(&mut client.reply, s, m, now),
+        Some(m) => reply(&mut client.reply, s, m, now),
         None => no_such_master(&mut client.reply),
     }
 }
 
 /// `SENTINEL REPLICAS <name>` (and its old name SLAVES)
 fn replicas(ctx: &mut Ctx, args: Args) {
-    let now = crate::util::now_ms();
-    let name = arg(&args, 2);
-    let (client, srv) = ctx.client_and_server();
-    let Some(s) = srv.sentinel.as_deref() else { return };
-    match s.master(&name) {
-        Some(m) => reply_instances(&mut client.reply, s, &m.replicas, now),
-        None => no_such_master(&mut client.reply),
-    }
+    with_master(ctx, &args, |r, s, m, now| reply_instances(r, s, &m.replicas, now))
 }
 
 /// `SENTINEL SENTINELS <name>`
 fn sentinels(ctx: &mut Ctx, args: Args) {
-    let now = crate::util::now_ms();
-    let name = arg(&args, 2);
-    let (client, srv) = ctx.client_and_server();
-    let Some(s) = srv.sentinel.as_deref() else { return };
-    match s.master(&name) {
-        Some(m) => reply_instances(&mut client.reply, s, &m.sentinels, now),
-        None => no_such_master(&mut client.reply),
-    }
+    with_master(ctx, &args, |r, s, m, now| reply_instances(r, s, &m.sentinels, now))
 }
 
 /// SENTINEL MYID

@@ -463,27 +463,7 @@ fn sadd(ctx: &mut Ctx, args: Args) {
 
 /// SREM key member [member ...]
 fn srem(ctx: &mut Ctx, args: Args) {
-    let key = args.get(1);
-    let Ok((set, r, w)) = ctx.write_typed::<Set>(key) else { return };
-    let Some(set) = set else {
-        r.int(0);
-        return;
-    };
-    let mut removed = 0i64;
-    for m in args.iter().skip(2) {
-        if set.remove(m) {
-            removed += 1;
-            if set.is_empty() {
-                break;
-            }
-        }
-    }
-    r.int(removed);
-    if removed > 0 {
-        removed_from(ctx, w, removed as u64, nc::SET, "srem");
-    } else {
-        w.untouched();
-    }
+    super::shared::remove_members::<Set>(ctx, args, Set::remove, Set::is_empty, nc::SET, "srem")
 }
 
 /// SISMEMBER key member

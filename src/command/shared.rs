@@ -5,6 +5,7 @@
 use super::{flag, Args, Command, Ctx, Handler, KeyWrite};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, Value};
+use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
 
 /// The handler of a command that only groups subcommands (CLIENT, CONFIG, OBJECT, ...). Admission resolves the
@@ -90,6 +91,38 @@ pub(crate) fn removed_from(ctx: &mut Ctx, mut w: KeyWrite, removed: u64, class: 
     }
 }
 
+/// SREM's and ZREM's steps over their collection `T`: each named member removed with `remove` (stopping once the
+/// collection `is_empty`), the count replied, then [`removed_from`]'s events and deletion; a missing key replies 0.
+pub(crate) fn remove_members<T: crate::keyspace::object::ValueKind>(
+    ctx: &mut Ctx,
+    args: Args,
+    remove: fn(&mut T, &[u8]) -> bool,
+    is_empty: fn(&T) -> bool,
+    class: u32,
+    event: &str,
+) {
+    let Ok((coll, r, w)) = ctx.write_typed::<T>(args.get(1)) else { return };
+    let Some(coll) = coll else {
+        r.int(0);
+        return;
+    };
+    let mut removed = 0u64;
+    for m in args.iter().skip(2) {
+        if remove(coll, m) {
+            removed += 1;
+            if is_empty(coll) {
+                break;
+            }
+        }
+    }
+    r.int(removed as i64);
+    if removed > 0 {
+        removed_from(ctx, w, removed, class, event);
+    } else {
+        w.untouched();
+    }
+}
+
 /// The error for an option the SCAN family does not take here: NOVALUES and NOSCORES name the one command that
 /// takes them (Redis 7.4's and Valkey 8's words, which 7.0 did not know either), anything else is a syntax error.
 pub(crate) fn scan_option_error(r: &mut Reply, word: &[u8]) {
@@ -168,6 +201,72 @@ pub(crate) fn prob_ref<T: crate::keyspace::types::prob::Kind>(e: Option<&Entry>)
         None => Err(ProbMiss::Missing),
         Some(Some(Value::Prob(p))) => T::of(p).ok_or(ProbMiss::WrongType),
         Some(_) => Err(ProbMiss::WrongType),
+    }
+}
+
+/// A new key holding a probabilistic value, its LRU clock fresh: every creator of a Bloom, Cuckoo, CMS, Top-K or
+/// t-digest key builds its entry here.
+pub(crate) fn new_prob_entry(ctx: &Ctx, key: &[u8], p: Prob) -> Entry {
+    let mut e = Entry::new_value(key, Value::Prob(Box::new(p)));
+    e.set_lru(ctx.settings().fresh_lru());
+    e
+}
+
+/// Opens `key` for BF.RESERVE or CF.RESERVE, which create a filter of type `T`: the write while the key is free,
+/// or `None` once the error was replied and the write settled (`ERR item exists` for a filter already there,
+/// `missing`'s type error for another value).
+pub(crate) fn open_new_prob<'k, T: crate::keyspace::types::prob::Kind>(
+    ctx: &mut Ctx,
+    key: &'k [u8],
+    missing: &'static str,
+) -> Option<KeyWrite<'k>> {
+    let (e, r, mut w) = ctx.write(key);
+    let err = match prob_mut::<T>(e) {
+        Err(ProbMiss::Missing) => return Some(w),
+        Ok(_) => "ERR item exists",
+        Err(miss) => miss.message(missing),
+    };
+    r.error(err);
+    ctx.changed(&mut w, 0);
+    None
+}
+
+/// The end of a command that creates a probabilistic key (CMS.INITBY*, TOPK.RESERVE, TDIGEST.CREATE and MERGE):
+/// `p` stored at `key`, opened as `w`, then `+OK`.
+pub(crate) fn insert_new_prob(ctx: &mut Ctx, w: &mut KeyWrite, key: &[u8], p: Prob) {
+    let e = new_prob_entry(ctx, key, p);
+    ctx.door(w).insert(e);
+    ctx.reply().ok();
+    ctx.changed(w, 1);
+}
+
+/// One of two words (any case) as a flag, `yes` giving true (BITCOUNT/BITPOS's BIT | BYTE, LINSERT/LMOVE's
+/// LEFT | RIGHT...); `None` after a syntax error for any other argument.
+pub(crate) fn word_flag(r: &mut Reply, a: &[u8], yes: &str, no: &str) -> Option<bool> {
+    if a.eq_ignore_ascii_case(yes.as_bytes()) {
+        Some(true)
+    } else if a.eq_ignore_ascii_case(no.as_bytes()) {
+        Some(false)
+    } else {
+        r.err_syntax();
+        None
+    }
+}
+
+/// A read command's probabilistic value of type `T`, or `None` once the error was replied (`missing`: the type's
+/// text for an absent key).
+pub(crate) fn prob_read<'c, T: crate::keyspace::types::prob::Kind>(
+    ctx: &'c mut Ctx,
+    key: &[u8],
+    missing: &'static str,
+) -> Option<(&'c T, &'c mut Reply)> {
+    let (e, r) = ctx.lookup(super::Access::READ, key);
+    match prob_ref::<T>(e) {
+        Ok(v) => Some((v, r)),
+        Err(miss) => {
+            r.error(miss.message(missing));
+            None
+        }
     }
 }
 

@@ -940,12 +940,10 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
         r.err_not_float();
         return w.untouched();
     };
-    let sum = cur.plus(incr);
-    if !sum.is_finite() {
-        r.error("ERR increment would produce NaN or Infinity");
+    let Some(text) = cur.sum_text(incr) else {
+        r.error(super::longdouble::ERR_NOT_FINITE_SUM);
         return w.untouched();
-    }
-    let text = sum.to_human_string();
+    };
     r.bulk(&text);
     let lru = ctx.settings().fresh_lru();
     let mut e = Entry::new_embstr(key, &text);

@@ -12,7 +12,7 @@
 use super::shared::prob_wrong_arity as wrong_arity;
 use super::{flag, Args, Command, Ctx, KeySpec};
 use crate::command::Access;
-use crate::keyspace::object::{Entry, Value};
+use crate::keyspace::object::Entry;
 use crate::keyspace::types::prob::tdigest::{TDigest, DEFAULT_COMPRESSION};
 use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
@@ -213,11 +213,7 @@ fn create(ctx: &mut Ctx, args: Args) {
         r.error("ERR T-Digest: allocation failed");
         return ctx.changed(&mut w, 0);
     };
-    let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::TDigest(t))));
-    e.set_lru(ctx.settings().fresh_lru());
-    ctx.door(&w).insert(e);
-    ctx.reply().ok();
-    ctx.changed(&mut w, 1);
+    super::shared::insert_new_prob(ctx, &mut w, key, Prob::TDigest(t));
 }
 
 /// `_TDigest_ParseCompressionParameter`.
@@ -373,11 +369,7 @@ fn merge(ctx: &mut Ctx, args: Args) {
         }
     }
     let mut w = ctx.open_write(dest);
-    let mut e = Entry::new_value(dest, Value::Prob(Box::new(Prob::TDigest(to))));
-    e.set_lru(ctx.settings().fresh_lru());
-    ctx.door(&w).insert(e);
-    ctx.reply().ok();
-    ctx.changed(&mut w, 1);
+    super::shared::insert_new_prob(ctx, &mut w, dest, Prob::TDigest(to));
 }
 
 /// `TDIGEST.MIN key` / `TDIGEST.MAX key`

@@ -10,8 +10,7 @@
 
 use super::shared::prob_wrong_arity as wrong_arity;
 use super::{flag, Args, Command, Ctx};
-use crate::command::Access;
-use crate::keyspace::object::{Entry, Value};
+use crate::keyspace::object::Entry;
 use crate::keyspace::types::prob::topk::TopK;
 use crate::keyspace::types::prob::Prob;
 use crate::resp::reply::Reply;
@@ -99,11 +98,7 @@ pub static COMMANDS: &[Command] = &[
 const KEY_MISSING: &str = "TopK: key does not exist";
 const BAD_INCREMENT: &str = "TopK: increment must be an integer greater or equal to 0                            and smaller or equal to 100,000";
 
-/// [`sketch`] for a read lookup's shared entry.
-fn sketch_ref(e: Option<&Entry>) -> Result<&TopK, &'static str> {
-    super::shared::prob_ref(e).map_err(|m| m.message(KEY_MISSING))
-}
-
+/// The sketch in a write lookup's entry, or the error RedisBloom gives for it.
 fn sketch(e: Option<&mut Entry>) -> Result<&mut TopK, &'static str> {
     super::shared::prob_mut(e).map_err(|m| m.message(KEY_MISSING))
 }
@@ -156,13 +151,7 @@ fn reserve(ctx: &mut Ctx, args: Args) {
             r.error(msg);
             ctx.changed(&mut w, 0);
         }
-        Ok(t) => {
-            let mut e = Entry::new_value(key, Value::Prob(Box::new(Prob::TopK(t))));
-            e.set_lru(ctx.settings().fresh_lru());
-            ctx.door(&w).insert(e);
-            ctx.reply().ok();
-            ctx.changed(&mut w, 1);
-        }
+        Ok(t) => super::shared::insert_new_prob(ctx, &mut w, key, Prob::TopK(t)),
     }
 }
 
@@ -218,33 +207,23 @@ fn incrby(ctx: &mut Ctx, args: Args) {
 
 /// `TOPK.QUERY key item [item ...]`
 fn query(ctx: &mut Ctx, args: Args) {
-    if args.len() < 3 {
-        return wrong_arity(ctx.reply(), &args);
-    }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let t = match sketch_ref(e) {
-        Ok(t) => t,
-        Err(msg) => return r.error(msg),
-    };
-    r.array(args.len() - 2);
-    for item in args.iter().skip(2) {
-        r.boolean(t.query(item));
-    }
+    per_item(ctx, args, |r, t, item| r.boolean(t.query(item)))
 }
 
 /// `TOPK.COUNT key item [item ...]`
 fn count(ctx: &mut Ctx, args: Args) {
+    per_item(ctx, args, |r, t, item| r.int(t.count(item) as i64))
+}
+
+/// TOPK.QUERY's and TOPK.COUNT's shared steps: the arity, the sketch, then an array of one `reply_one` an item.
+fn per_item(ctx: &mut Ctx, args: Args, reply_one: impl Fn(&mut Reply, &TopK, &[u8])) {
     if args.len() < 3 {
         return wrong_arity(ctx.reply(), &args);
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let t = match sketch_ref(e) {
-        Ok(t) => t,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((t, r)) = super::shared::prob_read::<TopK>(ctx, args.get(1), KEY_MISSING) else { return };
     r.array(args.len() - 2);
     for item in args.iter().skip(2) {
-        r.int(t.count(item) as i64);
+        reply_one(r, t, item);
     }
 }
 
@@ -262,11 +241,7 @@ fn list(ctx: &mut Ctx, args: Args) {
             return ctx.reply().error("WITHCOUNT keyword expected");
         }
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let t = match sketch_ref(e) {
-        Ok(t) => t,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((t, r)) = super::shared::prob_read::<TopK>(ctx, args.get(1), KEY_MISSING) else { return };
     let listed: Vec<_> = t.list().into_iter().take_while(|h| h.count != 0).collect();
     r.array(listed.len() * (1 + with_count as usize));
     for h in listed {
@@ -282,11 +257,7 @@ fn info(ctx: &mut Ctx, args: Args) {
     if args.len() != 2 {
         return wrong_arity(ctx.reply(), &args);
     }
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    let t = match sketch_ref(e) {
-        Ok(t) => t,
-        Err(msg) => return r.error(msg),
-    };
+    let Some((t, r)) = super::shared::prob_read::<TopK>(ctx, args.get(1), KEY_MISSING) else { return };
     r.map(4);
     r.simple("k");
     r.int(t.k as i64);

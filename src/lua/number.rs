@@ -99,7 +99,10 @@ pub fn str_to_number(s: &[u8]) -> Option<f64> {
         if c == b'x' || c == b'X' {
             // Lua's own rule for pre-C99 libcs: "0x..." through strtoul. glibc's strtod already read hex, so
             // this only sees odd inputs like "0x" with no digits, which strtoul rejects the same way.
-            let (v, used2) = strtoul16(s)?;
+            let (v, used2) = match strtoul(s, 16) {
+                (_, 0) => return None,
+                (v, used) => (v as f64, used),
+            };
             n = v;
             rest = &s[used2..];
         }
@@ -113,15 +116,17 @@ pub fn str_to_number(s: &[u8]) -> Option<f64> {
     Some(n)
 }
 
-/// A subset of C `strtoul(s, &end, 16)` sufficient for `luaO_str2d`'s fallback. `tonumber`'s general `strtoul`
-/// (any base, glibc's overflow rule) is in `lib::base`, above the number reader, which keeps this one to itself.
-fn strtoul16(s: &[u8]) -> Option<(f64, usize)> {
+/// `strtoul(s, &end, base)` as glibc reads it: the value (wrapped for a leading '-', saturated on overflow) and
+/// how many bytes it used (0 when there is no digit). `tonumber` with a base and `luaO_str2d`'s hex fallback
+/// both read through it.
+pub(crate) fn strtoul(s: &[u8], base: u32) -> (u64, usize) {
     let mut i = 0;
     while i < s.len() && is_space(s[i]) {
         i += 1;
     }
     let (neg, mut i) = c_sign(s, i);
-    if s.len() >= i + 2
+    if base == 16
+        && i + 1 < s.len()
         && s[i] == b'0'
         && (s[i + 1] | 0x20) == b'x'
         && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
@@ -130,15 +135,25 @@ fn strtoul16(s: &[u8]) -> Option<(f64, usize)> {
     }
     let start = i;
     let mut v: u64 = 0;
-    while i < s.len() && s[i].is_ascii_hexdigit() {
-        v = v.saturating_mul(16).saturating_add((s[i] as char).to_digit(16).unwrap_or(0) as u64);
+    let mut overflow = false;
+    while i < s.len() {
+        let d = match (s[i] as char).to_digit(36) {
+            Some(d) if d < base => d,
+            _ => break,
+        };
+        match v.checked_mul(base as u64).and_then(|x| x.checked_add(d as u64)) {
+            Some(x) => v = x,
+            None => overflow = true,
+        }
         i += 1;
     }
     if i == start {
-        return None;
+        return (0, 0);
     }
-    let v = if neg { v.wrapping_neg() } else { v };
-    Some((v as f64, i))
+    if overflow {
+        return (u64::MAX, i);
+    }
+    (if neg { v.wrapping_neg() } else { v }, i)
 }
 
 /// C `strtod` as glibc implements it: leading whitespace, sign, decimal or hexadecimal (with binary exponent)

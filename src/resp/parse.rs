@@ -341,7 +341,7 @@ impl Parser {
         if let Some((&b'\r', rest)) = line.split_last() {
             line = rest;
         }
-        split_args(line, spans, scratch)?;
+        crate::util::split_args_into(line, spans, scratch).ok_or(ProtoError::UnbalancedQuotes)?;
         Ok(Parsed::Complete { consumed: nl + 1, inline: true })
     }
 
@@ -531,119 +531,6 @@ fn find_line(buf: &[u8], start: usize, scan: usize, stuck: bool, max: usize) -> 
                 }
             }
         }
-    }
-}
-
-/// C `isspace` in the C locale.
-#[inline]
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-#[inline]
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Splits an inline request line with Redis's `sdssplitargs` rules, writing unquoted arguments to `scratch` and
-/// their ranges to `spans`. `line` contains no NUL and no `\n` (the caller cut it at the first of those). The same
-/// rules as [`crate::util::split_args`], written apart on purpose: this one allocates nothing per argument (spans
-/// into one reused buffer, on the request path) and answers with the protocol's error.
-fn split_args(line: &[u8], spans: &mut Vec<(u32, u32)>, scratch: &mut Vec<u8>) -> Result<(), ProtoError> {
-    spans.clear();
-    scratch.clear();
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let mut p = 0usize;
-    loop {
-        while p < line.len() && is_space(line[p]) {
-            p += 1;
-        }
-        if p >= line.len() {
-            return Ok(());
-        }
-        let start = scratch.len();
-        let (mut inq, mut insq) = (false, false);
-        loop {
-            let c = at(p);
-            if inq {
-                if c == b'\\' && at(p + 1) == b'x' {
-                    if let (Some(h), Some(l)) = (hex_val(at(p + 2)), hex_val(at(p + 3))) {
-                        scratch.push(h * 16 + l);
-                        p += 4;
-                        continue;
-                    }
-                }
-                if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    scratch.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    let next = at(p + 1);
-                    if next != 0 && !is_space(next) {
-                        return Err(ProtoError::UnbalancedQuotes);
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return Err(ProtoError::UnbalancedQuotes);
-                } else {
-                    scratch.push(c);
-                }
-            } else if insq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    scratch.push(b'\'');
-                } else if c == b'\'' {
-                    let next = at(p + 1);
-                    if next != 0 && !is_space(next) {
-                        return Err(ProtoError::UnbalancedQuotes);
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return Err(ProtoError::UnbalancedQuotes);
-                } else {
-                    scratch.push(c);
-                }
-            } else {
-                // Copy a run of ordinary bytes in one go (the line holds no NUL).
-                let run = line
-                    .get(p..)
-                    .unwrap_or(&[])
-                    .iter()
-                    .position(|&b| matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'"' | b'\''))
-                    .unwrap_or(line.len().saturating_sub(p));
-                if run > 0 {
-                    scratch.extend_from_slice(&line[p..p + run]);
-                    p += run;
-                    continue;
-                }
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' => {
-                        p += 1;
-                        break;
-                    }
-                    0 => break,
-                    b'"' => inq = true,
-                    b'\'' => insq = true,
-                    _ => scratch.push(c),
-                }
-            }
-            p += 1;
-        }
-        // The line is at most max_inline_len bytes, so scratch offsets fit u32 (see the const asserts).
-        spans.push((start as u32, scratch.len() as u32));
     }
 }
 

@@ -75,15 +75,8 @@ pub mod poller;
 #[cfg(target_os = "linux")]
 pub mod epoll;
 
-// The BSD family's `cfg` list recurs below and in `socket.rs`: Rust has no named `cfg` alias without a build script.
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly"
-))]
+// `cfg(bsd)` (set by build.rs): the BSD family, macOS included.
+#[cfg(bsd)]
 pub mod kqueue;
 
 pub mod affinity;
@@ -102,12 +95,5 @@ pub mod syscheck;
 pub type DefaultPoller = epoll::Epoll;
 
 /// The poller of this platform.
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly"
-))]
+#[cfg(bsd)]
 pub type DefaultPoller = kqueue::Kqueue;

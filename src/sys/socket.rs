@@ -223,14 +223,7 @@ fn sockaddr_of(ip: IpAddr, port: u16) -> (libc::sockaddr_storage, libc::socklen_
             // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in.
             let sin = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr_in) };
             sin.sin_family = libc::AF_INET as libc::sa_family_t;
-            #[cfg(any(
-                target_os = "macos",
-                target_os = "ios",
-                target_os = "freebsd",
-                target_os = "openbsd",
-                target_os = "netbsd",
-                target_os = "dragonfly"
-            ))]
+            #[cfg(bsd)]
             {
                 sin.sin_len = size_of::<libc::sockaddr_in>() as u8;
             }
@@ -242,14 +235,7 @@ fn sockaddr_of(ip: IpAddr, port: u16) -> (libc::sockaddr_storage, libc::socklen_
             // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in6.
             let sin6 = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr_in6) };
             sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-            #[cfg(any(
-                target_os = "macos",
-                target_os = "ios",
-                target_os = "freebsd",
-                target_os = "openbsd",
-                target_os = "netbsd",
-                target_os = "dragonfly"
-            ))]
+            #[cfg(bsd)]
             {
                 sin6.sin6_len = size_of::<libc::sockaddr_in6>() as u8;
             }
@@ -369,14 +355,7 @@ fn sockaddr_un_of(path: &str) -> io::Result<(libc::sockaddr_un, libc::socklen_t)
         *dst = src as libc::c_char;
     }
     let base = size_of::<libc::sockaddr_un>() - sun.sun_path.len();
-    #[cfg(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "netbsd",
-        target_os = "dragonfly"
-    ))]
+    #[cfg(bsd)]
     {
         sun.sun_len = (base + bytes.len() + 1) as u8;
     }

@@ -241,6 +241,10 @@ fn cluster_mode_single_node_like_redis() {
         "CLUSTER MEET 127.0.0.1 0",
         "CLUSTER MEET notanip 7000",
         "CLUSTER RESET bogus",
+        // One argument too many: the subcommand syntax error, naming the subcommand as sent.
+        "CLUSTER RESET HARD x",
+        "CLUSTER FailOver FORCE x",
+        "CLUSTER MEET 127.0.0.1 7000 17000 x",
         "CLUSTER SET-CONFIG-EPOCH -1",
         "SELECT 1",
         "SELECT 0",

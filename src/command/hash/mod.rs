@@ -4,7 +4,7 @@
 //! Checks run in Redis's order so the first failing one decides the error. A hash emptied by HDEL is deleted.
 //! HINCRBYFLOAT computes in x87 extended precision ([`super::longdouble::F80`]) and stores Redis's human format.
 
-use super::longdouble::F80;
+use super::longdouble::{ERR_NOT_FINITE_SUM, F80};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::command::Access;
 use crate::config::notify as nc;
@@ -709,12 +709,10 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
             }
         }
     };
-    let sum = cur.plus(incr);
-    if !sum.is_finite() {
-        r.error("ERR increment would produce NaN or Infinity");
+    let Some(text) = cur.sum_text(incr) else {
+        r.error(ERR_NOT_FINITE_SUM);
         return w.untouched();
-    }
-    let text = sum.to_human_string();
+    };
     h.set_keep_ttl(field, &text, &th);
     r.bulk(&text);
     ctx.notify(nc::HASH, "hincrbyfloat", key);

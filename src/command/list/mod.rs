@@ -360,14 +360,7 @@ pub(crate) fn reply_elem(r: &mut Reply, e: StrRef<'_>) {
 
 /// Parses `LEFT`/`RIGHT`; true for LEFT. Replies a syntax error otherwise.
 fn position_arg(r: &mut Reply, a: &[u8]) -> Option<bool> {
-    if a.eq_ignore_ascii_case(b"left") {
-        Some(true)
-    } else if a.eq_ignore_ascii_case(b"right") {
-        Some(false)
-    } else {
-        r.err_syntax();
-        None
-    }
+    super::shared::word_flag(r, a, "left", "right")
 }
 
 // ---- pushes ----------------------------------------------------------------------------------------------------

@@ -829,27 +829,7 @@ fn zincrby(ctx: &mut Ctx, args: Args) {
 
 /// ZREM key member [member ...]
 fn zrem(ctx: &mut Ctx, args: Args) {
-    let key = args.get(1);
-    let Ok((z, r, w)) = ctx.write_typed::<ZSet>(key) else { return };
-    let Some(z) = z else {
-        r.int(0);
-        return;
-    };
-    let mut removed = 0u64;
-    for m in args.iter().skip(2) {
-        if z.remove(m) {
-            removed += 1;
-            if z.is_empty() {
-                break;
-            }
-        }
-    }
-    r.int(removed as i64);
-    if removed > 0 {
-        removed_from(ctx, w, removed, nc::ZSET, "zrem");
-    } else {
-        w.untouched();
-    }
+    super::shared::remove_members::<ZSet>(ctx, args, ZSet::remove, ZSet::is_empty, nc::ZSET, "zrem")
 }
 
 /// ZCARD key

@@ -210,48 +210,37 @@ pub fn standard_geohash(score: f64) -> [u8; 11] {
     out
 }
 
-// move_x and move_y are Redis's geohash_move_x/geohash_move_y: the same steps on the odd and the even bits.
-fn move_x(h: &mut HashBits, d: i8) {
-    if d == 0 {
-        return;
-    }
-    let mut x = h.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let y = h.bits & 0x5555_5555_5555_5555;
-    let shift = 64 - 2 * u32::from(h.step);
-    let zz = 0x5555_5555_5555_5555u64 >> shift;
-    if d > 0 {
-        x = x.wrapping_add(zz + 1);
-    } else {
-        x |= zz;
-        x = x.wrapping_sub(zz + 1);
-    }
-    x &= 0xaaaa_aaaa_aaaa_aaaau64 >> shift;
-    h.bits = x | y;
-}
+/// The odd (longitude) bits of an interleaved hash.
+const X_BITS: u64 = 0xaaaa_aaaa_aaaa_aaaa;
+/// The even (latitude) bits.
+const Y_BITS: u64 = 0x5555_5555_5555_5555;
 
-fn move_y(h: &mut HashBits, d: i8) {
+/// Moves `h` one cell along the axis whose bits are `axis` (`X_BITS` or `Y_BITS`), up when `d > 0`, down when
+/// `d < 0`: Redis's `geohash_move_x` and `geohash_move_y`, one function over either set of interleaved bits.
+fn move_along(h: &mut HashBits, d: i8, axis: u64) {
     if d == 0 {
         return;
     }
-    let x = h.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let mut y = h.bits & 0x5555_5555_5555_5555;
+    let mut v = h.bits & axis;
+    let other = h.bits & !axis;
     let shift = 64 - 2 * u32::from(h.step);
-    let zz = 0xaaaa_aaaa_aaaa_aaaau64 >> shift;
+    // The other axis's bits all set: a carry or borrow crosses them.
+    let zz = !axis >> shift;
     if d > 0 {
-        y = y.wrapping_add(zz + 1);
+        v = v.wrapping_add(zz + 1);
     } else {
-        y |= zz;
-        y = y.wrapping_sub(zz + 1);
+        v |= zz;
+        v = v.wrapping_sub(zz + 1);
     }
-    y &= 0x5555_5555_5555_5555u64 >> shift;
-    h.bits = x | y;
+    v &= axis >> shift;
+    h.bits = v | other;
 }
 
 /// The cell one step away in longitude (`dx`) and latitude (`dy`).
 fn neighbour(h: HashBits, dx: i8, dy: i8) -> HashBits {
     let mut n = h;
-    move_x(&mut n, dx);
-    move_y(&mut n, dy);
+    move_along(&mut n, dx, X_BITS);
+    move_along(&mut n, dy, Y_BITS);
     n
 }
 

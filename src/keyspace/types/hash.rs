@@ -1068,15 +1068,7 @@ impl Hash {
         match self.view() {
             View::ListPack(_) | View::ListPackEx(_) => {
                 let all: Vec<(StrRef<'_>, StrRef<'_>)> = self.iter().collect();
-                if all.is_empty() {
-                    return;
-                }
-                for _ in 0..count {
-                    let (k, v) = all[rng.below(all.len() as u64) as usize];
-                    if !f(k, v) {
-                        return;
-                    }
-                }
+                super::draw_with_replacement(&all, count, rng, |(k, v)| f(k, v));
             }
             View::HashTable(d) => {
                 for _ in 0..count {

@@ -554,13 +554,8 @@ mod tests {
                     }
                     Op::Insert(i, v) => { let i = i % (m.len() + 1); l.insert(i, &v, &t); m.insert(i, v); }
                     Op::Rem(v, c) => {
-                        let limit = if c == 0 { usize::MAX } else { c.unsigned_abs() as usize };
-                        let mut idx: Vec<usize> = m.iter().enumerate().filter(|(_, x)| **x == v).map(|(i, _)| i).collect();
-                        if c < 0 { idx.reverse(); }
-                        idx.truncate(limit);
-                        idx.sort_unstable();
-                        for &i in idx.iter().rev() { m.remove(i); }
-                        prop_assert_eq!(l.remove_matching(&v, c), idx.len());
+                        let removed = super::super::quicklist::tests::model_remove_matching(&mut m, &v, c);
+                        prop_assert_eq!(l.remove_matching(&v, c), removed);
                     }
                     Op::Trim(a, b) => {
                         l.trim(a, b);

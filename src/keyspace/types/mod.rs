@@ -247,6 +247,24 @@ fn partial_shuffle<T>(mut all: Vec<T>, count: usize, rng: &mut crate::util::Rng)
     all
 }
 
+/// `count` draws with replacement from `all`, each handed to `f` until it returns false: the listpack encodings
+/// side of HRANDFIELD's and ZRANDMEMBER's negative count (nothing is drawn from an empty `all`).
+pub fn draw_with_replacement<T: Copy>(
+    all: &[T],
+    count: usize,
+    rng: &mut crate::util::Rng,
+    mut f: impl FnMut(T) -> bool,
+) {
+    if all.is_empty() {
+        return;
+    }
+    for _ in 0..count {
+        if !f(all[rng.below(all.len() as u64) as usize]) {
+            return;
+        }
+    }
+}
+
 /// Picks `count` distinct indexes out of `0..n` uniformly (Floyd's algorithm when sparse, a partial shuffle when
 /// dense), in random order. `count` is clamped to `n`; memory is O(count).
 pub fn sample_distinct(n: usize, count: usize, rng: &mut crate::util::Rng) -> Vec<usize> {

@@ -896,7 +896,24 @@ impl Quicklist {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
+    use std::collections::VecDeque;
+
+    /// LREM on a model list: removes up to `|count|` copies of `v` (all when 0), from the tail when `count < 0`;
+    /// returns how many it removed. The quicklist's and `List`'s property tests both check against it.
+    pub(in crate::keyspace::types) fn model_remove_matching(m: &mut VecDeque<Vec<u8>>, v: &[u8], count: i64) -> usize {
+        let limit = if count == 0 { usize::MAX } else { count.unsigned_abs() as usize };
+        let mut idx: Vec<usize> = m.iter().enumerate().filter(|(_, x)| x.as_slice() == v).map(|(i, _)| i).collect();
+        if count < 0 {
+            idx.reverse();
+        }
+        idx.truncate(limit);
+        idx.sort_unstable();
+        for &i in idx.iter().rev() {
+            m.remove(i);
+        }
+        idx.len()
+    }
     use super::*;
     use proptest::prelude::*;
 
@@ -1124,15 +1141,7 @@ mod tests {
                         let kept: VecDeque<Vec<u8>> = if a > b { VecDeque::new() } else { m.iter().skip(a).take(b + 1 - a).cloned().collect() };
                         m = kept;
                     }
-                    Op::Rem(v, c) => {
-                        let limit = if c == 0 { usize::MAX } else { c.unsigned_abs() as usize };
-                        let mut idx: Vec<usize> = m.iter().enumerate().filter(|(_, x)| **x == v).map(|(i, _)| i).collect();
-                        if c < 0 { idx.reverse(); }
-                        idx.truncate(limit);
-                        idx.sort_unstable();
-                        for &i in idx.iter().rev() { m.remove(i); }
-                        prop_assert_eq!(q.remove_matching(&v, c), idx.len());
-                    }
+                    Op::Rem(v, c) => prop_assert_eq!(q.remove_matching(&v, c), model_remove_matching(&mut m, &v, c)),
                 }
                 prop_assert!(q.check_invariants().is_ok(), "{:?}", q.check_invariants());
                 prop_assert_eq!(contents(&q), m.iter().cloned().collect::<Vec<_>>());

@@ -313,6 +313,32 @@ pub struct ZSkip {
     pub list: SkipList,
 }
 
+/// A run of the skip list to delete: by rank (0-based, inclusive), by score or by lexicographic range.
+enum Run<'a> {
+    Rank(usize, usize),
+    Score(&'a ScoreRange),
+    Lex(&'a LexRange),
+}
+
+impl ZSkip {
+    /// Deletes `run` from the skip list and each of its members from the dict (which may shrink after), handing
+    /// every removed member and score to `seen`; returns the number removed.
+    fn delete_run(&mut self, run: Run<'_>, mut seen: impl FnMut(&[u8], f64)) -> usize {
+        let dict = &mut self.dict;
+        let on_delete = |m: &[u8], s: f64| {
+            dict.remove(m);
+            seen(m, s);
+        };
+        let n = match run {
+            Run::Rank(start, end) => self.list.delete_rank_range(start, end, on_delete),
+            Run::Score(r) => self.list.delete_score_range(r, on_delete),
+            Run::Lex(r) => self.list.delete_lex_range(r, on_delete),
+        };
+        self.dict.shrink_if_sparse();
+        n
+    }
+}
+
 pub enum ZSet {
     ListPack(Listpack),
     SkipList(Box<ZSkip>),
@@ -670,6 +696,8 @@ impl ZSet {
     }
 
     /// Like [`ZSet::range_by_score`] over a lexicographic range (meaningful when all scores are equal).
+    // Same steps as `range_by_score`, but the bounds test member bytes (a listpack member decoded into a buffer
+    // first) instead of a score, as Redis's `genericZrangebylexCommand` beside `genericZrangebyscoreCommand`.
     pub fn range_by_lex<F: FnMut(StrRef<'_>, f64)>(
         &self,
         r: &LexRange,
@@ -780,12 +808,7 @@ impl ZSet {
             ZSet::SkipList(z) => {
                 let len = z.list.len();
                 let (start, end) = if max { (len - n, len - 1) } else { (0, n - 1) };
-                let dict = &mut z.dict;
-                z.list.delete_rank_range(start, end, |m, s| {
-                    dict.remove(m);
-                    out.push((m.to_vec(), s));
-                });
-                z.dict.shrink_if_sparse();
+                z.delete_run(Run::Rank(start, end), |m, s| out.push((m.to_vec(), s)));
                 if max {
                     out.reverse();
                 }
@@ -806,14 +829,7 @@ impl ZSet {
                 lp.delete_range((2 * start) as i64, 2 * (end - start + 1));
                 end - start + 1
             }
-            ZSet::SkipList(z) => {
-                let dict = &mut z.dict;
-                let n = z.list.delete_rank_range(start, end, |m, _| {
-                    dict.remove(m);
-                });
-                z.dict.shrink_if_sparse();
-                n
-            }
+            ZSet::SkipList(z) => z.delete_run(Run::Rank(start, end), |_, _| {}),
         }
     }
 
@@ -826,14 +842,7 @@ impl ZSet {
                 }
                 lp_remove_run(lp, |_, s| r.gte_min(s), |_, s| r.lte_max(s))
             }
-            ZSet::SkipList(z) => {
-                let dict = &mut z.dict;
-                let n = z.list.delete_score_range(r, |m, _| {
-                    dict.remove(m);
-                });
-                z.dict.shrink_if_sparse();
-                n
-            }
+            ZSet::SkipList(z) => z.delete_run(Run::Score(r), |_, _| {}),
         }
     }
 
@@ -849,14 +858,7 @@ impl ZSet {
                 }
                 lp_remove_run(lp, |m, _| lex_gte(r, m), |m, _| lex_lte(r, m))
             }
-            ZSet::SkipList(z) => {
-                let dict = &mut z.dict;
-                let n = z.list.delete_lex_range(r, |m, _| {
-                    dict.remove(m);
-                });
-                z.dict.shrink_if_sparse();
-                n
-            }
+            ZSet::SkipList(z) => z.delete_run(Run::Lex(r), |_, _| {}),
         }
     }
 
@@ -900,15 +902,7 @@ impl ZSet {
         match self {
             ZSet::ListPack(lp) => {
                 let all: Vec<(StrRef<'_>, f64)> = lp.pairs().map(|(m, s)| (m, lp_score(s))).collect();
-                if all.is_empty() {
-                    return;
-                }
-                for _ in 0..count {
-                    let (m, s) = all[rng.below(all.len() as u64) as usize];
-                    if !f(m, s) {
-                        return;
-                    }
-                }
+                super::draw_with_replacement(&all, count, rng, |(m, s)| f(m, s));
             }
             ZSet::SkipList(z) => {
                 for _ in 0..count {

@@ -13,6 +13,7 @@ use std::io::Write;
 
 use super::{check_int, check_option, error_bytes, opt_int, MAX_C_STACK};
 use crate::lua::heap::Function;
+use crate::lua::number::strtoul;
 use crate::lua::value::{LuaError, Value};
 use crate::lua::Lua;
 
@@ -285,49 +286,6 @@ fn select(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
         l.push(v);
     }
     Ok((n - i) as usize)
-}
-
-/// `strtoul(s, &end, base)` as glibc reads it: the value (wrapped for a leading '-', saturated on overflow) and
-/// how many bytes it used (0 when there is no digit).
-fn strtoul(s: &[u8], base: u32) -> (u64, usize) {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
-        i += 1;
-    }
-    let mut neg = false;
-    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
-        neg = s[i] == b'-';
-        i += 1;
-    }
-    if base == 16
-        && i + 1 < s.len()
-        && s[i] == b'0'
-        && (s[i + 1] | 0x20) == b'x'
-        && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
-    {
-        i += 2;
-    }
-    let start = i;
-    let mut v: u64 = 0;
-    let mut overflow = false;
-    while i < s.len() {
-        let d = match (s[i] as char).to_digit(36) {
-            Some(d) if d < base => d,
-            _ => break,
-        };
-        match v.checked_mul(base as u64).and_then(|x| x.checked_add(d as u64)) {
-            Some(x) => v = x,
-            None => overflow = true,
-        }
-        i += 1;
-    }
-    if i == start {
-        return (0, 0);
-    }
-    if overflow {
-        return (u64::MAX, i);
-    }
-    (if neg { v.wrapping_neg() } else { v }, i)
 }
 
 fn tonumber(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {

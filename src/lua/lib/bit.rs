@@ -143,11 +143,7 @@ pub fn open(l: &mut Lua) {
 mod tests {
     use super::*;
     use crate::lua::heap::NativeFn;
-
-    /// Call native `f` with `args` the way the VM does (function slot, then arguments above `base`).
-    fn call(l: &mut Lua, f: NativeFn, args: &[Value]) -> Vec<Value> {
-        crate::lua::lib::call_native(l, f, args).unwrap_or_else(|_| panic!("native failed"))
-    }
+    use crate::lua::lib::call_native_ok as call;
 
     fn num(l: &mut Lua, f: NativeFn, args: &[f64]) -> f64 {
         let args: Vec<Value> = args.iter().map(|&n| Value::Num(n)).collect();

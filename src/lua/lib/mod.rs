@@ -156,3 +156,13 @@ pub(crate) fn call_native(
     let n = f(l, &mut ())?;
     Ok(l.stack[l.stack.len() - n..].to_vec())
 }
+
+/// [`call_native`] for a call the test expects to succeed: panics with the error otherwise.
+#[cfg(test)]
+pub(crate) fn call_native_ok(
+    l: &mut Lua,
+    f: crate::lua::heap::NativeFn,
+    args: &[crate::lua::value::Value],
+) -> Vec<crate::lua::value::Value> {
+    call_native(l, f, args).unwrap_or_else(|e| panic!("native failed: {e:?}"))
+}

@@ -364,11 +364,7 @@ pub fn open(l: &mut Lua) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lua::heap::NativeFn;
-
-    fn call(l: &mut Lua, f: NativeFn, args: &[Value]) -> Vec<Value> {
-        crate::lua::lib::call_native(l, f, args).unwrap_or_else(|_| panic!("native failed"))
-    }
+    use crate::lua::lib::call_native_ok as call;
 
     fn pack(l: &mut Lua, fmt: &str, args: &[Value]) -> Vec<u8> {
         let mut all = vec![l.new_str(fmt.as_bytes())];

@@ -788,6 +788,40 @@ impl Lua {
                     pc = (pc as isize + 1 + arg_sbx(j) as isize) as usize;
                 }};
             }
+            // A binary arithmetic opcode `$i` into register `$a`: two numbers inline, anything else through the
+            // metamethod `$tm`. A macro, not a function: each arm keeps its own inline fast path in the dispatch loop.
+            // OP_LT or OP_LE (`$i`, expecting `$a`): two numbers compared inline, anything else through `$slow` (the
+            // metamethods); the next instruction, a jump, is taken when the result is the one expected.
+            macro_rules! order {
+                ($i:expr, $a:expr, |$p:ident, $q:ident| $num:expr, $slow:ident) => {{
+                    let (b, c) = (arg_b($i), arg_c($i));
+                    let r = if let (Some($p), Some($q)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                        $num
+                    } else {
+                        savepc!();
+                        let (x, y) = (rk!(b), rk!(c));
+                        self.$slow(host, x, y)?
+                    };
+                    if r == ($a != 0) {
+                        jump_next!();
+                    } else {
+                        pc += 1;
+                    }
+                }};
+            }
+            macro_rules! arith {
+                ($i:expr, $a:expr, |$x:ident, $y:ident| $num:expr, $tm:expr) => {{
+                    let (b, c) = (arg_b($i), arg_c($i));
+                    if let (Some($x), Some($y)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                        reg!($a) = Value::Num($num);
+                    } else {
+                        savepc!();
+                        let (vx, vy) = (rk!(b), rk!(c));
+                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), $tm)?;
+                        reg!($a) = v;
+                    }
+                }};
+            }
 
             loop {
                 let i = match code.get(pc) {
@@ -942,72 +976,12 @@ impl Lua {
                         let v = self.get_table(host, t, key, Some(b as usize))?;
                         reg!(a) = v;
                     }
-                    OP_ADD => {
-                        let (b, c) = (arg_b(i), arg_c(i));
-                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
-                            reg!(a) = Value::Num(x + y);
-                        } else {
-                            savepc!();
-                            let (vx, vy) = (rk!(b), rk!(c));
-                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Add)?;
-                            reg!(a) = v;
-                        }
-                    }
-                    OP_SUB => {
-                        let (b, c) = (arg_b(i), arg_c(i));
-                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
-                            reg!(a) = Value::Num(x - y);
-                        } else {
-                            savepc!();
-                            let (vx, vy) = (rk!(b), rk!(c));
-                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Sub)?;
-                            reg!(a) = v;
-                        }
-                    }
-                    OP_MUL => {
-                        let (b, c) = (arg_b(i), arg_c(i));
-                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
-                            reg!(a) = Value::Num(x * y);
-                        } else {
-                            savepc!();
-                            let (vx, vy) = (rk!(b), rk!(c));
-                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Mul)?;
-                            reg!(a) = v;
-                        }
-                    }
-                    OP_DIV => {
-                        let (b, c) = (arg_b(i), arg_c(i));
-                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
-                            reg!(a) = Value::Num(x / y);
-                        } else {
-                            savepc!();
-                            let (vx, vy) = (rk!(b), rk!(c));
-                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Div)?;
-                            reg!(a) = v;
-                        }
-                    }
-                    OP_MOD => {
-                        let (b, c) = (arg_b(i), arg_c(i));
-                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
-                            reg!(a) = Value::Num(num_mod(x, y));
-                        } else {
-                            savepc!();
-                            let (vx, vy) = (rk!(b), rk!(c));
-                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Mod)?;
-                            reg!(a) = v;
-                        }
-                    }
-                    OP_POW => {
-                        let (b, c) = (arg_b(i), arg_c(i));
-                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
-                            reg!(a) = Value::Num(x.powf(y));
-                        } else {
-                            savepc!();
-                            let (vx, vy) = (rk!(b), rk!(c));
-                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Pow)?;
-                            reg!(a) = v;
-                        }
-                    }
+                    OP_ADD => arith!(i, a, |x, y| x + y, Tm::Add),
+                    OP_SUB => arith!(i, a, |x, y| x - y, Tm::Sub),
+                    OP_MUL => arith!(i, a, |x, y| x * y, Tm::Mul),
+                    OP_DIV => arith!(i, a, |x, y| x / y, Tm::Div),
+                    OP_MOD => arith!(i, a, |x, y| num_mod(x, y), Tm::Mod),
+                    OP_POW => arith!(i, a, |x, y| x.powf(y), Tm::Pow),
                     OP_UNM => {
                         let b = arg_b(i);
                         let x = reg!(b);
@@ -1061,38 +1035,8 @@ impl Lua {
                             pc += 1;
                         }
                     }
-                    // OP_LT and OP_LE are alike but separate arms: the dispatch loop is the VM's hot path, and each
-                    // keeps its own number fast path and metamethod call inline.
-                    OP_LT => {
-                        let (b, c) = (arg_b(i), arg_c(i));
-                        let r = if let (Some(p), Some(q)) = (rk!(b).as_num(), rk!(c).as_num()) {
-                            p < q
-                        } else {
-                            savepc!();
-                            let (x, y) = (rk!(b), rk!(c));
-                            self.less_than(host, x, y)?
-                        };
-                        if r == (a != 0) {
-                            jump_next!();
-                        } else {
-                            pc += 1;
-                        }
-                    }
-                    OP_LE => {
-                        let (b, c) = (arg_b(i), arg_c(i));
-                        let r = if let (Some(p), Some(q)) = (rk!(b).as_num(), rk!(c).as_num()) {
-                            p <= q
-                        } else {
-                            savepc!();
-                            let (x, y) = (rk!(b), rk!(c));
-                            self.less_equal(host, x, y)?
-                        };
-                        if r == (a != 0) {
-                            jump_next!();
-                        } else {
-                            pc += 1;
-                        }
-                    }
+                    OP_LT => order!(i, a, |p, q| p < q, less_than),
+                    OP_LE => order!(i, a, |p, q| p <= q, less_equal),
                     OP_TEST => {
                         if reg!(a).truthy() == (arg_c(i) != 0) {
                             jump_next!();
@@ -1147,6 +1091,7 @@ impl Lua {
                             self.insert_call_tm(func, Some(a))?;
                         }
                     }
+                    // Same argument set-up as OP_CALL, but the callee takes over this frame instead of a new one.
                     OP_TAILCALL => {
                         let b = arg_b(i) as usize;
                         let func = base + a;

@@ -631,13 +631,8 @@ mod tests {
 
     #[test]
     fn fast_sort_gives_the_c_order() {
-        let mut seed = 0x1234_5678_9abc_def0u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::util::Rng::new(0x1234_5678_9abc_def0u64);
+        let mut next = move || rng.next_u64();
         for round in 0..200 {
             let len = 1 + (next() % 700) as usize;
             let spread = if round % 2 == 0 { 5 } else { 1_000_000 };
