@@ -389,9 +389,17 @@
 //!   MAXLEN and by MINID; persist/aof/check.rs `helpers_behave_like_libc` and scripting/convert.rs
 //!   `error_texts_like_lua_push_error_buff`; scripting/ldb.rs `replies_in_human_form`; lua/vm/tests.rs `n_next`
 //!   beside lua/lib/base.rs `next` (the VM's tests bring their own natives: the VM sits below the library).
-//! - **Left to their owners** (modules under other work): command/json/write.rs `del`/`clear`,
-//!   command/json/read.rs `strlen`/`objlen`, keyspace/types/json path.rs `get`/`get_mut` and `Op` beside
-//!   path_error.rs, json/parse.rs `integer`/`decimal`; server/persist.rs and server/repl_load.rs `resize_db`.
+//! - **JSON.** command/json/write.rs `per_match`, `per_match_lenient` and `per_match_adding` (one parameter list,
+//!   three rules for a match that vanished or would nest too deep, over the one `apply_per_match`);
+//!   command/json/read.rs `strlen`/`objlen` (RedisJSON answers a legacy path that does not compile with an error
+//!   for JSON.STRLEN and null for JSON.OBJLEN); keyspace/types/json/path.rs `get`/`get_mut` (the shared and the
+//!   mutable walk: Rust has no generics over mutability); path.rs `Op` and path_error.rs's token list (the
+//!   evaluator's comparison operators, and the parser's names for the tokens RedisJSON's errors report);
+//!   json/parse.rs `integer`/`decimal` (the digit loop of the integer part and of the fraction, which also counts
+//!   the exponent, as serde_json's `parse_integer`/`parse_decimal`).
+//! - **Two load sinks around one.** state/host.rs `ProgressSink` and state/repl/load.rs `DelaySink` forward each
+//!   `LoadSink` method to `DbSink` and add their own steps around it (serving clients every 1024 keys, the DELs
+//!   of expired keys; only the key delay): a trait's methods cannot be forwarded wholesale without a macro.
 //!
 //! # Modules
 //!

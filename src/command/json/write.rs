@@ -457,16 +457,25 @@ fn remove_at(doc: &mut Json, at: &[Elem]) -> bool {
     }
 }
 
+/// The path of a `name key [path]` command (the root when left out), or `None` once the arity or path error is
+/// replied (JSON.DEL and JSON.CLEAR).
+fn key_and_path<'a>(ctx: &mut Ctx, args: &Args<'a>, name: &str) -> Option<PathArg<'a>> {
+    if args.len() < 2 {
+        ctx.reply().error(&format!("ERR wrong number of arguments for '{name}' command"));
+        return None;
+    }
+    match path_at(args, 2) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            error(ctx.reply(), &e);
+            None
+        }
+    }
+}
+
 /// `JSON.DEL key [path] (and JSON.FORGET)`
 pub(super) fn del(ctx: &mut Ctx, args: Args) {
-    if args.len() < 2 {
-        return ctx.reply().error("ERR wrong number of arguments for 'json.del' command");
-    }
-    let p = path_at(&args, 2);
-    let p = match p {
-        Ok(p) => p,
-        Err(e) => return error(ctx.reply(), &e),
-    };
+    let Some(p) = key_and_path(ctx, &args, "json.del") else { return };
     write_doc(ctx, args.get(1), |doc, _| {
         let Some(doc) = doc else { return Ok((Rv::Int(0), Change::None)) };
         if p.is_root() {
@@ -936,14 +945,7 @@ pub(super) fn arrtrim(ctx: &mut Ctx, args: Args) {
 
 /// `JSON.CLEAR key [path ...] (only the first path counts, as in RedisJSON)`
 pub(super) fn clear(ctx: &mut Ctx, args: Args) {
-    if args.len() < 2 {
-        return ctx.reply().error("ERR wrong number of arguments for 'json.clear' command");
-    }
-    let p = path_at(&args, 2);
-    let p = match p {
-        Ok(p) => p,
-        Err(e) => return error(ctx.reply(), &e),
-    };
+    let Some(p) = key_and_path(ctx, &args, "json.clear") else { return };
     write_doc(ctx, args.get(1), |doc, _| {
         let doc = doc.ok_or_else(|| NO_KEY.to_string())?;
         let want = |v: &Json| match v {
