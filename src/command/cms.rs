@@ -4,9 +4,10 @@
 //!
 //! As RedisBloom: errors are `CMS: ...` (no `ERR` prefix), the arity is the command's own check, arguments are
 //! checked after the key (CMS.INITBYDIM of an existing key says so before it looks at the dimensions), and a
-//! write that reaches `RedisModule_ReplicateVerbatim` counts one change so it propagates as sent. CMS.INCRBY
-//! opens its key for reading only (RedisBloom's quirk), so it signals no WATCH; CMS.INITBY* and CMS.MERGE open
-//! theirs for writing. No keyspace events.
+//! write that reaches `RedisModule_ReplicateVerbatim` counts one change so it propagates as sent. Every write
+//! opens its key for writing, so it signals it (WATCH, client tracking), CMS.INCRBY included: RedisBloom 2.8
+//! opened CMS.INCRBY's key for reading only, and the module Redis 8 bundles opens it for writing (RedisBloom's
+//! MOD-8193 fix, `test_cms.py`'s `test_watch`), which ferredis follows. No keyspace events.
 
 use super::shared::prob_wrong_arity as wrong_arity;
 use super::{flag, Args, Command, Ctx, KeySpec};
@@ -146,33 +147,33 @@ fn create(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// `CMS.INCRBY key item increment [item increment ...]`
+/// `CMS.INCRBY key item increment [item increment ...]`: the key is opened for writing before anything else is
+/// checked, so an error (a missing key, another type, a bad increment) signals it too, as every RedisBloom write.
 fn incrby(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     if argc < 4 || argc % 2 == 1 {
         return wrong_arity(ctx.reply(), &args);
     }
-    // Checked before the key is changed: RedisBloom parses every pair first.
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
-    if let Err(msg) = sketch_ref(e) {
-        return r.error(msg);
-    }
+    let (e, r, mut w) = ctx.write(args.get(1));
+    let c = match sketch(e) {
+        Ok(c) => c,
+        Err(msg) => {
+            r.error(msg);
+            return ctx.changed(&mut w, 0);
+        }
+    };
+    // Every pair is parsed before the sketch changes, as RedisBloom does.
     let pairs = (argc - 2) / 2;
     let value = |i: usize| parse_i64(args.get(3 + 2 * i));
     for i in 0..pairs {
-        match value(i) {
-            None => return r.error("CMS: Cannot parse number"),
-            Some(v) if v < 0 => return r.error("CMS: Number cannot be negative"),
-            Some(_) => {}
-        }
+        let bad = match value(i) {
+            None => "CMS: Cannot parse number",
+            Some(v) if v < 0 => "CMS: Number cannot be negative",
+            Some(_) => continue,
+        };
+        r.error(bad);
+        return ctx.changed(&mut w, 0);
     }
-    // The sketch is changed through the door; the read lookup above did the expiry and the hit counting.
-    let w = ctx.open_write(args.get(1));
-    let (e, r) = ctx.door(&w).entry_reply();
-    let Ok(c) = sketch(e) else {
-        w.untouched();
-        return;
-    };
     r.array(pairs);
     for i in 0..pairs {
         // Parsed and checked above.
@@ -184,9 +185,8 @@ fn incrby(ctx: &mut Ctx, args: Args) {
             r.error("CMS: INCRBY overflow");
         }
     }
-    // The change counts (and propagates) without a WATCH signal: RedisBloom opens the key for reading.
-    w.unsignalled();
-    ctx.count_changes(1);
+    // One change: counted (it propagates as sent) and signalled.
+    ctx.changed(&mut w, 1);
 }
 
 /// `CMS.QUERY key item [item ...]`

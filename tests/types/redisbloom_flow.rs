@@ -228,3 +228,29 @@ const REDIS8_DOCS: &[(&str, &str, &str, &str, &str)] = &[
     ("topk.query", "2.0.0", "key:key item:string", "Checks whether one or more items are in a sketch", "O(n) where n is the number of items"),
     ("topk.reserve", "2.0.0", "key:key topk:integer params:block", "Initializes a Top-K sketch with specified parameters", "O(1)"),
 ];
+
+/// `test_cms.py`'s `test_watch` (RedisBloom's MOD-8193 fix, in the module Redis 8 bundles): CMS.INCRBY opens its
+/// key for writing, so a transaction that WATCHed the sketch is aborted, and so is one watching it when an
+/// increment is refused after the key was opened. RedisBloom 2.8.2 (the oracle of the other tests) opened the key
+/// for reading and let both EXECs through, so this runs on ferredis alone. The control: a WATCH of another key
+/// stays valid.
+#[test]
+fn cms_incrby_signals_watch_as_redis8s_module() {
+    let srv = crate::common::Server::ferredis();
+    let mut a = crate::common::Conn::connect(srv.port);
+    let mut b = crate::common::Conn::connect(srv.port);
+    assert_eq!(b.cmd(&["cms.initbydim", "sketch", "1000", "5"]), b"+OK\r\n");
+    let exec_after = |a: &mut crate::common::Conn, b: &mut crate::common::Conn, watched: &str, change: &[&str]| {
+        assert_eq!(a.cmd(&["watch", watched]), b"+OK\r\n");
+        b.cmd(change);
+        assert_eq!(a.cmd(&["multi"]), b"+OK\r\n");
+        assert_eq!(a.cmd(&["set", "x", "1"]), b"+QUEUED\r\n");
+        a.cmd(&["exec"])
+    };
+    let incr = ["cms.incrby", "sketch", "smur", "5", "rr", "9"];
+    assert_eq!(exec_after(&mut a, &mut b, "sketch", &incr), b"*-1\r\n", "WATCH of the sketch, CMS.INCRBY");
+    let refused = ["cms.incrby", "sketch", "smur", "-1"];
+    assert_eq!(exec_after(&mut a, &mut b, "sketch", &refused), b"*-1\r\n", "WATCH of the sketch, a refused INCRBY");
+    assert_eq!(exec_after(&mut a, &mut b, "other", &incr), b"*1\r\n+OK\r\n", "WATCH of another key");
+    assert_eq!(b.cmd(&["cms.query", "sketch", "smur", "rr"]), b"*2\r\n:10\r\n:18\r\n");
+}
