@@ -71,13 +71,7 @@ echo "ferredis: $FERREDIS | redis $("$REDIS" --version | awk '{print $3}')"
 echo "servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU; $ROUNDS rounds, medians; -c $CLIENTS; key bm of $BYTES" \
     "random bytes; SETBIT -n $N (-P 16: $((N * P_SCALE))) at offset $SETBIT_OFFSET; BITCOUNT -n $BITCOUNT_N"
 for r in $(seq 1 "$ROUNDS"); do
-    if [ $((r % 2)) = 1 ]; then
-        one_round ferredis "$FPID" "$FPORT" "$r"
-        one_round redis "$RPID" "$RPORT" "$r"
-    else
-        one_round redis "$RPID" "$RPORT" "$r"
-        one_round ferredis "$FPID" "$FPORT" "$r"
-    fi
+    one_round_both "$r"
     printf '.' >&2
 done
 echo >&2

@@ -84,11 +84,7 @@ one_round() { # <server> <pid> <port> <round>
 for r in $(seq 1 "$ROUNDS"); do
     for port in "$FPORT" "$RPORT"; do cli "$port" flushall >/dev/null; load_docs "$port" "$KEYSPACE" "$DOC" "doc:"; done
     [ "$(cli "$FPORT" json.get doc:000000000001 '$')" = "$(cli "$RPORT" json.get doc:000000000001 '$')" ] || { echo "documents differ"; exit 1; }
-    if [ $((r % 2)) = 1 ]; then
-        one_round ferredis "$FPID" "$FPORT" "$r"; one_round redis "$RPID" "$RPORT" "$r"
-    else
-        one_round redis "$RPID" "$RPORT" "$r"; one_round ferredis "$FPID" "$FPORT" "$r"
-    fi
+    one_round_both "$r"
     printf '.' >&2
 done
 echo >&2

@@ -150,6 +150,16 @@ bench_rb() {
 
 # The summary's ratio rows over $OUT/raw.csv (bench_rb's columns), medians of the rounds.
 # col <server> <test> <field>: the median of one column.
+# one_round_both ROUND: the script's `one_round SERVER PID PORT ROUND` on both servers, back to back, ferredis first
+# in odd rounds and Redis first in even ones, so neither always runs on the machine the other just warmed.
+one_round_both() {
+    if [ $(($1 % 2)) = 1 ]; then
+        one_round ferredis "$FPID" "$FPORT" "$1"; one_round redis "$RPID" "$RPORT" "$1"
+    else
+        one_round redis "$RPID" "$RPORT" "$1"; one_round ferredis "$FPID" "$FPORT" "$1"
+    fi
+}
+
 col() { awk -F, -v s="$1" -v t="$2" -v f="$3" '$1 == s && $2 == t && $f != "" {print $f}' "$OUT/raw.csv" | median; }
 # rps_col <server> <test>: requests per second from the run's count and wall time (redis-benchmark's CSV test name
 # may hold quotes, which its own rate column cannot be split from).

@@ -107,13 +107,7 @@ one_round() { # <server> <pid> <port> <round>
     bench_rb "$1" "$2" "$3" lrange "$4" "$READ_N" -P 1 LRANGE biglist 500000 500099
 }
 for r in $(seq 1 "$ROUNDS"); do
-    if [ $((r % 2)) = 1 ]; then
-        one_round ferredis "$FPID" "$FPORT" "$r"
-        one_round redis "$RPID" "$RPORT" "$r"
-    else
-        one_round redis "$RPID" "$RPORT" "$r"
-        one_round ferredis "$FPID" "$FPORT" "$r"
-    fi
+    one_round_both "$r"
     printf '.' >&2
 done
 echo >&2

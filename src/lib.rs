@@ -344,8 +344,7 @@
 //!   geo, bitmap, dump, set, increx, topk, string_cond, function, hotkeys; stream's `COMMANDS` and
 //!   `XGROUP_SUBCOMMANDS`; `SUBCOMMANDS` of cluster, hotkeys and latency; `SUB` of acl, config, commands and
 //!   hotkeys; function's `FCALL_BASE` and scripting's `EVAL_BASE`.
-//! - **Configuration and registration tables.** Directive entries (config/prob.rs `CF_BUCKET_SIZE`,
-//!   `CF_INITIAL_SIZE`: ranges that depend on another directive); config/mod.rs `Config::default` and
+//! - **Configuration and registration tables.** config/mod.rs `Config::default` and
 //!   keyspace/types/mod.rs `Thresholds::default` (the types may not name the configuration; `keyspace::tests` holds
 //!   the two lists equal); lua/lib bit.rs and struct_lib.rs `open` (each Lua library registers its own functions,
 //!   as Lua 5.1's `luaL_Reg` arrays).

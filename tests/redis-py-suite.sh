@@ -38,15 +38,8 @@ if ! "$VENV/bin/python" -c 'import pytest, pytest_asyncio, pytest_timeout, packa
         packaging mock ujson async-timeout ||
         { echo "skipped: could not install pytest into $VENV"; exit 0; }
 fi
-WORK=$(mktemp -d)
-OUT=${OUT:-$WORK/out}
-mkdir -p "$OUT"
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$WORK/srv"
-}
-trap cleanup EXIT
+source "$ROOT/tests/rltest/lib.sh"
+scratch
 
 # N consecutive free ports whose cluster-bus ports (+10000) are free too, below the ephemeral range.
 free_ports() {
@@ -68,21 +61,6 @@ while True:
         print(b)
         break
 EOF
-}
-
-# start NAME BIN PORT [ARGS...]
-start() {
-    local name=$1 bin=$2 port=$3
-    shift 3
-    local dir="$WORK/srv/$name-$port"
-    mkdir -p "$dir"
-    (cd "$dir" && exec "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --enable-debug-command yes \
-        --dir "$dir" "$@" >"$dir/log" 2>&1) &
-    PIDS+=($!)
-    for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
-    echo "$name on port $port did not start:"
-    cat "$dir/log"
-    exit 1
 }
 
 # run LABEL REDIS_PORT FERREDIS_PORT MARKS EXTRA_ARGS: one pytest run per server (at once), then the comparison.

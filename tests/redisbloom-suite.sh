@@ -54,15 +54,8 @@ else
     echo "no oracle: $REDIS_SERVER or $MODULE is missing (bash tests/deps.sh); ferredis runs alone"
 fi
 
-WORK=$(mktemp -d)
-OUT=${OUT:-$WORK/out}
-mkdir -p "$OUT"
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$WORK/srv" "$WORK/src"
-}
-trap cleanup EXIT
+source "$ROOT/tests/rltest/lib.sh"
+scratch src
 
 # The flow tests, from the tree or from the repository at REF.
 if [ -d "$SRC/tests/flow" ]; then
@@ -83,7 +76,6 @@ if ! "$VENV/bin/python" -c 'import RLTest, numpy, packaging' 2>/dev/null; then
         { echo "skipped: could not install RLTest $RLTEST_VERSION into $VENV"; exit 0; }
 fi
 # The servers (free_port, start) and RLTest's shims.
-source "$ROOT/tests/rltest/lib.sh"
 
 declare -A PORT
 # launch SIDE: starts that side's server on a new free port.

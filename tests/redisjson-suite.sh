@@ -28,15 +28,8 @@ REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 REJSON=$(readlink -f "${REJSON:-target/redis-stack/lib/rejson.so}")
 REDISJSON_GIT=${REDISJSON_GIT:-/work/.mirror/RedisJSON+RedisJSON/repo}
 VENV=${VENV:-$ROOT/target/rltest-venv}
-WORK=$(mktemp -d)
-OUT=${OUT:-$WORK/out}
-mkdir -p "$OUT"
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$WORK/srv"
-}
-trap cleanup EXIT
+source "$ROOT/tests/rltest/lib.sh"
+scratch
 
 [ -x "$FERREDIS" ] || { echo "missing $FERREDIS (cargo build --release)"; exit 1; }
 for t in "$REDIS_SERVER" redis-cli python3; do
@@ -62,7 +55,6 @@ if ! "$VENV/bin/python" -c 'import RLTest, gevent, redis; assert redis.__version
 fi
 
 # The servers (free_port, start) and RLTest's shims.
-source "$ROOT/tests/rltest/lib.sh"
 
 # suite SIDE PORT: one RLTest run; the outcome of every test in $OUT/SIDE.tsv (name, PASS/FAIL/SKIP).
 suite() {

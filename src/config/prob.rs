@@ -130,6 +130,20 @@ macro_rules! prob_int {
             M,
         )
     };
+    // A range that depends on another directive, from a `ProbConfig` method.
+    ($name:literal, $f:ident, range = $range:ident) => {
+        Directive::new(
+            $name,
+            Kind::Str {
+                get: |c| c.prob.$f.text.clone(),
+                set: |c, v| {
+                    let range = c.prob.$range();
+                    set_int($name, v, range, &mut c.prob.$f)
+                },
+            },
+            M,
+        )
+    };
 }
 
 // The eight directives, in RedisBloom's registration order; the directive table lists them last (CONFIG GET `*`
@@ -141,28 +155,9 @@ pub(super) const BF_ERROR_RATE: Directive = Directive::new(
 );
 pub(super) const BF_INITIAL_SIZE: Directive = prob_int!("bf-initial-size", bf_initial_size, 1, MAX_INITIAL_SIZE);
 pub(super) const BF_EXPANSION_FACTOR: Directive = prob_int!("bf-expansion-factor", bf_expansion_factor, 0, 32768);
-pub(super) const CF_BUCKET_SIZE: Directive = Directive::new(
-    "cf-bucket-size",
-    Kind::Str {
-        get: |c| c.prob.cf_bucket_size.text.clone(),
-        set: |c, v| {
-            let range = c.prob.cf_bucket_size_range();
-            set_int("cf-bucket-size", v, range, &mut c.prob.cf_bucket_size)
-        },
-    },
-    M,
-);
-pub(super) const CF_INITIAL_SIZE: Directive = Directive::new(
-    "cf-initial-size",
-    Kind::Str {
-        get: |c| c.prob.cf_initial_size.text.clone(),
-        set: |c, v| {
-            let range = c.prob.cf_initial_size_range();
-            set_int("cf-initial-size", v, range, &mut c.prob.cf_initial_size)
-        },
-    },
-    M,
-);
+pub(super) const CF_BUCKET_SIZE: Directive = prob_int!("cf-bucket-size", cf_bucket_size, range = cf_bucket_size_range);
+pub(super) const CF_INITIAL_SIZE: Directive =
+    prob_int!("cf-initial-size", cf_initial_size, range = cf_initial_size_range);
 pub(super) const CF_MAX_ITERATIONS: Directive = prob_int!("cf-max-iterations", cf_max_iterations, 1, 65535);
 pub(super) const CF_EXPANSION_FACTOR: Directive = prob_int!("cf-expansion-factor", cf_expansion_factor, 0, 32768);
 pub(super) const CF_MAX_EXPANSIONS: Directive = prob_int!("cf-max-expansions", cf_max_expansions, 1, 65536);

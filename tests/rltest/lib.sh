@@ -1,6 +1,23 @@
-# Shared by tests/redisjson-suite.sh and tests/redisbloom-suite.sh (sourced): the servers a module's own RLTest
-# suite runs against, and the Python shims RLTest needs there (this folder goes on PYTHONPATH: paella.py and
-# sitecustomize.py). Expects WORK (a scratch directory) and PIDS (an array the caller's EXIT trap kills).
+# Shared by the suites that run a client's or a module's own tests against both servers (sourced by
+# tests/redisjson-suite.sh, tests/redisbloom-suite.sh and tests/redis-py-suite.sh): the scratch directory and the
+# servers in it. The RLTest suites also put this folder on PYTHONPATH for the shims RLTest needs (paella.py and
+# sitecustomize.py).
+
+# scratch [DIR...]: WORK (a fresh scratch directory), OUT (the logs: $OUT, or $WORK/out) and PIDS (the servers
+# `start` starts); on exit the servers are killed and $WORK/srv and each $WORK/DIR removed.
+scratch() {
+    WORK=$(mktemp -d)
+    OUT=${OUT:-$WORK/out}
+    mkdir -p "$OUT"
+    PIDS=()
+    SCRATCH_DIRS=(srv "$@")
+    trap scratch_cleanup EXIT
+}
+
+scratch_cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for d in "${SCRATCH_DIRS[@]}"; do rm -rf "${WORK:?}/$d"; done
+}
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
