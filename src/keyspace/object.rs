@@ -88,7 +88,7 @@ pub enum Value {
     /// Boxed: a stream's header (counters, ids, groups) is bigger than the 24 bytes a value has in an entry.
     Stream(Box<crate::keyspace::types::stream::Stream>),
     /// A JSON document (RedisJSON's `ReJSON-RL` module type, built in): its root node in place (16 bytes).
-    Json(crate::keyspace::types::json::Json),
+    Json(crate::keyspace::types::json::Doc),
     /// A probabilistic type (Bloom, Count-Min), boxed for the same reason.
     Prob(Box<crate::keyspace::types::prob::Prob>),
 }
@@ -242,7 +242,7 @@ value_kind!(crate::keyspace::types::hash::Hash, Hash, Hash);
 value_kind!(crate::keyspace::types::set::Set, Set, Set);
 value_kind!(crate::keyspace::types::zset::ZSet, ZSet, ZSet);
 value_kind!(crate::keyspace::types::stream::Stream, Stream, Stream, boxed);
-value_kind!(crate::keyspace::types::json::Json, Json, Module);
+value_kind!(crate::keyspace::types::json::Doc, Json, Module);
 
 /// One key and its value, owned by the keyspace dict: a thin pointer to ONE packed allocation from the slab
 /// allocator ([`crate::alloc::slab`]), so a dict slot is 8 bytes and a small string key costs one small chunk.

@@ -742,3 +742,103 @@ fn repeated_descent_is_bounded() {
     }
     assert_eq!(c.cmd(&["JSON.GET", "d"]), before, "nothing changed");
 }
+
+/// Documents stored whole are kept as their text when it is canonical (`keyspace::types::json::doc`): every
+/// read answers from the text or thaws it, every write thaws it, and texts that are not canonical (whitespace,
+/// repeated keys, escapes and numbers the writer spells otherwise) are parsed as before.
+const PACKED: &str = r#"
+JSON.SET k $ '{"a":1,"s":"x","arr":[1,[2,3],{"q":"w"}],"o":{"b":true,"n":null,"e":{},"z":[]},"f":1.5,"t":"tail"}'
+JSON.GET k
+JSON.GET k $
+JSON.GET k .
+JSON.GET k a
+JSON.GET k .a
+JSON.GET k $.a
+JSON.GET k $.o.b
+JSON.GET k .o.n
+JSON.GET k $.o.e
+JSON.GET k $.o.z
+JSON.GET k $.arr[1]
+JSON.GET k .arr[1][0]
+JSON.GET k $.arr[2].q
+JSON.GET k $.arr[3]
+JSON.GET k .arr[3]
+JSON.GET k $.arr[01]
+JSON.GET k $.arr[-1]
+JSON.GET k $.nope
+JSON.GET k .nope
+JSON.GET k $.a.b
+JSON.GET k .a.b
+JSON.GET k $.t
+JSON.GET k $.f
+JSON.GET k $.o
+JSON.GET k INDENT "  " $.o
+JSON.GET k NEWLINE "\n" .
+JSON.SET k2 . '[{"a":1},{"a":2}]'
+JSON.MGET k k2 $.a
+JSON.MGET k k2 .a
+JSON.MGET k k2 $[1].a
+JSON.MGET k k2 $..a
+JSON.TYPE k
+JSON.TYPE k $.arr
+JSON.OBJLEN k
+JSON.STRLEN k $.s
+JSON.SET k $ '{"a":2}' NX
+JSON.SET k $ '{"a":2}' XX
+JSON.GET k
+JSON.SET k $ '{"a":1,"s":"x"}'
+JSON.SET k $.new '[1]'
+JSON.GET k
+JSON.NUMINCRBY k $.a 5
+JSON.GET k $.a
+JSON.SET d $ '{"a" : 1}'
+JSON.GET d $.a
+JSON.SET d $ '{"a":1,"a":2,"b":3}'
+JSON.GET d
+JSON.GET d $.a
+JSON.SET d $ '{"a\"b":1,"c\\d":"e\u0041\/\n\t\u001f\u00e9"}'
+JSON.GET d
+JSON.GET d $.c
+JSON.SET d $ '[1.50,1E2,1e+2,-0,0.0,-0.0,1e16,1.0e-7,0.1,18446744073709551615,18446744073709551616,-9223372036854775808,9223372036854775807,123456789012345678901234567890]'
+JSON.GET d
+JSON.GET d $[0]
+JSON.GET d $[9]
+JSON.SET d $ '[1e16,1.0,0.5,100.0,-1.25,1e-7,12345678.9,1.7976931348623157e308,5e-324]'
+JSON.GET d
+JSON.GET d $[8]
+JSON.SET d $ '"\ud83d\ude00 plain ü"'
+JSON.GET d
+JSON.SET d $ ' "x" '
+JSON.GET d
+JSON.SET d $ 'true'
+JSON.GET d
+JSON.GET d $
+JSON.SET d $ '{"a":1}x'
+JSON.SET d $ '{"a":1,}'
+JSON.SET d $ '[1,2'
+JSON.GET d
+JSON.MSET m1 $ '{"x":[1,2]}' m2 $ '{ "y" : 2 }' k $.s '"y"'
+JSON.GET m1 $.x[1]
+JSON.GET m2 $.y
+JSON.GET k $.s
+COPY m1 m3
+JSON.GET m3 $.x
+JSON.DEL m1 $
+EXISTS m1
+JSON.SET m2 $ '{"x":{"y":{"z":[0,1,{"w":"deep"}]}}}'
+DEBUG RELOAD
+JSON.GET m2 $.x.y.z[2].w
+JSON.GET m2 .x.y.z[2]
+JSON.GET k
+JSON.ARRAPPEND m2 $.x.y.z 3
+JSON.GET m2
+"#;
+
+#[test]
+fn packed_documents_answer_as_redisjson() {
+    if !have_rejson() {
+        return;
+    }
+    let mut p = Pair::with_rejson(&[]);
+    check(p.script("packed", PACKED));
+}

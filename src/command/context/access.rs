@@ -9,7 +9,9 @@
 //! | [`Access::QUIET`]       | yes         | no                                   | no               | no              | `LOOKUP_NOTOUCH \| LOOKUP_NOSTATS`      |
 //! | [`Access::HELD`]        | no          | no                                   | no               | no              | (the caller looked the key up already) |
 //!
-//! Every lookup hands out shared references: a read never changes a value. A change goes through the door for
+//! Every lookup hands out shared references: a read never changes a value. One lookup lends the entry mutably to a
+//! read, [`Ctx::lookup_reencode`], for a change of how the value is kept that is not a change of the value (a packed
+//! JSON document thawed into its tree, `keyspace::types::json::doc`). A change goes through the door for
 //! single keys ([`super::door`]): the write lookups there ([`Ctx::write`], [`Ctx::write_typed`],
 //! [`Ctx::write_or_create`]) look the key up as [`Access::WRITE`] does and hand out a [`KeyWrite`] with the
 //! mutable value, and every change is settled through that handle.
@@ -72,6 +74,15 @@ impl Ctx<'_> {
     pub fn lookup(&mut self, access: Access, key: &[u8]) -> (Option<&Entry>, &mut Reply) {
         let (e, r, _) = self.find(access, key);
         (e.map(|e| &*e), r)
+    }
+
+    /// [`Ctx::lookup`] lending the entry mutably, for a read that may change how the value is kept but never what
+    /// it is (see the module docs): nothing is signalled or counted as a change, so a handler may not change the
+    /// value through it.
+    #[inline]
+    pub fn lookup_reencode(&mut self, access: Access, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
+        let (e, r, _) = self.find(access, key);
+        (e, r)
     }
 
     /// [`Ctx::lookup`] of a key that must hold a `T`: `Ok(None)` when missing, `Err(WrongType)` after replying

@@ -22,7 +22,7 @@ mod write;
 use super::{flag, Command, Group, KeySpec, KeySpecDef, BASE};
 use crate::keyspace::object::{Entry, Value};
 use crate::keyspace::types::json::path::Query;
-use crate::keyspace::types::json::{write_array_formatted, write_compact, write_formatted, Format, Json};
+use crate::keyspace::types::json::{write_array_formatted, write_compact, write_formatted, Doc, Format, Json};
 use crate::resp::reply::Reply;
 
 /// RedisJSON's answer for a key of another type.
@@ -133,26 +133,20 @@ impl<'a> PathArg<'a> {
     }
 }
 
-/// The document under `key` for reading: `Ok(None)` when there is no key, RedisJSON's error for another type.
-fn doc_of(e: Option<&mut Entry>) -> Result<Option<&mut Json>, String> {
+/// The document under a key: `Ok(None)` when there is no key, RedisJSON's error for another type.
+fn doc_entry(e: Option<&mut Entry>) -> Result<Option<&mut Doc>, String> {
     match e {
         None => Ok(None),
         Some(e) => match e.value_mut() {
-            Some(Value::Json(j)) => Ok(Some(j)),
+            Some(Value::Json(d)) => Ok(Some(d)),
             _ => Err(WRONG_TYPE.to_string()),
         },
     }
 }
 
-/// [`doc_of`] for a read lookup's shared entry.
-fn doc_ref(e: Option<&Entry>) -> Result<Option<&Json>, String> {
-    match e {
-        None => Ok(None),
-        Some(e) => match e.value() {
-            Some(Value::Json(j)) => Ok(Some(j)),
-            _ => Err(WRONG_TYPE.to_string()),
-        },
-    }
+/// [`doc_entry`]'s tree, thawed when the document was packed (see `keyspace::types::json::doc`).
+fn doc_of(e: Option<&mut Entry>) -> Result<Option<&mut Json>, String> {
+    Ok(doc_entry(e)?.map(Doc::tree_mut))
 }
 
 /// Compact text of a value (serde_json's `to_string`).

@@ -4,14 +4,15 @@
 use super::*;
 use crate::command::Access;
 use crate::command::{Args, Ctx};
+use crate::keyspace::types::json::packed::{self, Step};
 use crate::keyspace::types::json::path::{json_eq, BUDGET_ERROR};
 use crate::keyspace::types::json::Object;
 
 /// Runs `f` over the document under `args[1]` (`None`: no key) and sends what it answers.
 fn with_doc(ctx: &mut Ctx, args: &Args, f: impl FnOnce(Option<&Json>, bool) -> Res) {
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
+    let (e, r) = ctx.lookup_reencode(Access::READ, args.get(1));
     let resp3 = r.is_resp3();
-    let res = doc_ref(e).and_then(|d| f(d, resp3));
+    let res = doc_of(e).and_then(|d| f(d.map(|d| &*d), resp3));
     answer(r, res);
 }
 
@@ -118,13 +119,19 @@ pub(super) fn get(ctx: &mut Ctx, args: Args) {
         Ok(x) => x,
         Err(e) => return error(ctx.reply(), &e),
     };
-    let (e, r) = ctx.lookup(Access::READ, args.get(1));
+    let (e, r) = ctx.lookup_reencode(Access::READ, args.get(1));
     let resp3 = r.is_resp3();
-    let doc = match doc_ref(e) {
+    let doc = match doc_entry(e) {
         Ok(Some(doc)) => doc,
         Ok(None) => return r.null(),
         Err(e) => return error(r, &e),
     };
+    if let Some(text) = doc.text() {
+        if get_packed(r, text, &paths, &f, fmt) {
+            return;
+        }
+    }
+    let doc = &*doc.tree_mut();
     if paths.len() > 1 || (resp3 && matches!(fmt, ReplyFormat::Expand | ReplyFormat::Expand1)) {
         return answer(r, get_reply(doc, &paths, &f, fmt, resp3));
     }
@@ -144,6 +151,68 @@ pub(super) fn get(ctx: &mut Ctx, args: Args) {
             Err(e) => error(r, &e),
         }
     }
+}
+
+/// JSON.GET of a packed document without thawing it: one path of keys and indexes (the root included), the compact
+/// text. Whether it answered (otherwise the caller thaws the document and answers from the tree).
+fn get_packed(r: &mut Reply, text: &[u8], paths: &[PathArg], f: &Format, fmt: ReplyFormat) -> bool {
+    let [p] = paths else { return false };
+    if !f.is_plain() || matches!(fmt, ReplyFormat::Expand | ReplyFormat::Expand1) {
+        return false;
+    }
+    let Some(value) = packed_match(text, p) else { return false };
+    r.bulk_with(|out| packed_reply(value, p, out));
+    true
+}
+
+/// The one value a path of keys and indexes reaches in a packed document's text, when it reaches one.
+fn packed_match<'t>(text: &'t [u8], p: &PathArg) -> Option<&'t [u8]> {
+    let steps = simple_steps(&p.fixed)?;
+    packed::locate(text, &steps).map(|at| &text[at])
+}
+
+/// What JSON.GET answers for one matched value: the value (legacy path) or an array of it (JSONPath).
+fn packed_reply(value: &[u8], p: &PathArg, out: &mut Vec<u8>) {
+    if p.legacy {
+        out.extend_from_slice(value);
+    } else {
+        out.reserve(value.len() + 2);
+        out.push(b'[');
+        out.extend_from_slice(value);
+        out.push(b']');
+    }
+}
+
+/// The steps of a JSONPath made only of `.name` keys (ASCII letters, digits and `_`, not starting with a digit) and
+/// `[n]` indexes (no sign, no leading zero), which match at most one value; `None` for any other path.
+fn simple_steps(fixed: &str) -> Option<Vec<Step<'_>>> {
+    let mut rest = fixed.strip_prefix('$')?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(r.len());
+            let key = &r[..end];
+            if !key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                return None;
+            }
+            steps.push(Step::Key(key));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let digits = &r[..end];
+            if digits.is_empty()
+                || !digits.bytes().all(|b| b.is_ascii_digit())
+                || (digits.len() > 1 && digits.starts_with('0'))
+            {
+                return None;
+            }
+            steps.push(Step::Index(digits.parse().ok()?));
+            rest = &r[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(steps)
 }
 
 fn get_reply(doc: &Json, paths: &[PathArg], f: &Format, fmt: ReplyFormat, resp3: bool) -> Res {
@@ -212,8 +281,15 @@ pub(super) fn mget(ctx: &mut Ctx, args: Args) {
     };
     let mut out = Vec::with_capacity(args.len() - 2);
     for i in 1..args.len() - 1 {
-        let (e, _) = ctx.lookup(Access::READ, args.get(i));
-        let v = match doc_ref(e) {
+        let (e, _) = ctx.lookup_reencode(Access::READ, args.get(i));
+        let doc = doc_entry(e);
+        if let Some(value) = doc.as_ref().ok().and_then(|d| d.as_ref()?.text()).and_then(|t| packed_match(t, &p)) {
+            let mut v = Vec::with_capacity(value.len() + 2);
+            packed_reply(value, &p, &mut v);
+            out.push(Rv::Bulk(v));
+            continue;
+        }
+        let v = match doc.map(|d| d.map(|d| &*d.tree_mut())) {
             Ok(Some(doc)) => {
                 let got = if p.legacy {
                     first(&p, doc).map(text)
@@ -471,8 +547,8 @@ pub(super) fn debug(ctx: &mut Ctx, args: Args) {
                 Ok(p) => p,
                 Err(e) => return error(ctx.reply(), &e),
             };
-            let (e, r) = ctx.lookup(Access::READ, args.get(2));
-            let res = doc_ref(e).and_then(|doc| {
+            let (e, r) = ctx.lookup_reencode(Access::READ, args.get(2));
+            let res = doc_of(e).map(|d| d.map(|d| &*d)).and_then(|doc| {
                 if p.legacy {
                     Ok(Rv::Int(match doc {
                         Some(doc) => memory(first(&p, doc)?),

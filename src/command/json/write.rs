@@ -8,7 +8,7 @@ use crate::command::{Args, Ctx};
 use crate::config::notify as nc;
 use crate::keyspace::types::json::path::{get, get_mut, Elem, Elem0};
 use crate::keyspace::types::json::write::write_f64;
-use crate::keyspace::types::json::{bson, parse};
+use crate::keyspace::types::json::{bson, packed, parse};
 
 /// What a write did, for the door and the keyspace event.
 enum Change {
@@ -16,16 +16,21 @@ enum Change {
     /// The document changed; RedisJSON's event name.
     Modified(&'static str),
     /// A new key holds this document.
-    Created(Json, &'static str),
+    Created(Doc, &'static str),
     /// The key was deleted.
     Deleted(&'static str),
 }
 
-/// Opens `key` for writing, runs `f` on its document (`None`: no key), answers, and settles the door.
+/// Opens `key` for writing, runs `f` on its document's tree (`None`: no key), answers, and settles the door.
 fn write_doc(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(Option<&mut Json>, bool) -> Result<(Rv, Change), String>) {
+    write_doc_kept(ctx, key, |d, resp3| f(d.map(Doc::tree_mut), resp3));
+}
+
+/// [`write_doc`] handing `f` the document as it is kept (JSON.SET at the root replaces a packed one unthawed).
+fn write_doc_kept(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(Option<&mut Doc>, bool) -> Result<(Rv, Change), String>) {
     let (e, r, mut w) = ctx.write(key);
     let resp3 = r.is_resp3();
-    let (reply, change) = match doc_of(e).and_then(|d| f(d, resp3)) {
+    let (reply, change) = match doc_entry(e).and_then(|d| f(d, resp3)) {
         Ok(x) => x,
         Err(msg) => {
             error(r, &msg);
@@ -54,12 +59,22 @@ fn write_doc(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(Option<&mut Json>, bool) 
 }
 
 /// Stores `doc` as a new key.
-fn create(ctx: &mut Ctx, key: &[u8], doc: Json) {
+fn create(ctx: &mut Ctx, key: &[u8], doc: Doc) {
     let mut w = ctx.open_write(key);
     let mut e = Entry::new_value(key, Value::Json(doc));
     e.set_lru(ctx.settings().fresh_lru());
     ctx.door(&w).insert(e);
     ctx.changed(&mut w, 1);
+}
+
+/// A whole document given as text (JSON.SET or JSON.MSET at the root): kept as the text when it is canonical
+/// (`keyspace::types::json::doc`), else parsed.
+fn root_value(raw: &[u8], canonical: bool) -> Result<Doc, String> {
+    if canonical {
+        Ok(Doc::packed(raw))
+    } else {
+        parse_value(raw).map(Doc::Tree)
+    }
 }
 
 fn parse_value(b: &[u8]) -> Result<Json, String> {
@@ -209,9 +224,14 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
     if args.len() < 4 {
         return ctx.reply().error("ERR wrong number of arguments for 'json.set' command");
     }
-    let parsed = (|| -> Result<(PathArg, SetOp, &str, InputFormat), String> {
+    let raw = args.get(3);
+    let parsed = (|| -> Result<(PathArg, SetOp, bool, InputFormat), String> {
         let p = PathArg::arg(args.get(2))?;
-        let text = utf8(args.get(3))?;
+        // A canonical text at the root is kept as it is; it is UTF-8 by that check.
+        let mut canonical = p.is_root() && packed::is_canonical(raw);
+        if !canonical {
+            utf8(raw)?;
+        }
         let mut op = SetOp::None;
         let mut format = InputFormat::Json;
         let mut i = 4;
@@ -229,23 +249,30 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
             }
             i += 1;
         }
-        Ok((p, op, text, format))
+        canonical &= format == InputFormat::Json;
+        Ok((p, op, canonical, format))
     })();
-    let (p, op, text, format) = match parsed {
+    let (p, op, canonical, format) = match parsed {
         Ok(x) => x,
         Err(e) => return error(ctx.reply(), &e),
     };
-    write_doc(ctx, args.get(1), |doc, _| {
-        let v = parse_input(text, format)?;
-        match doc {
-            Some(doc) if p.is_root() => {
-                if op == SetOp::Nx {
-                    return Ok((Rv::Null, Change::None));
+    write_doc_kept(ctx, args.get(1), |doc, _| {
+        if p.is_root() {
+            let v = if canonical { Doc::packed(raw) } else { Doc::Tree(parse_input(utf8(raw)?, format)?) };
+            return match doc {
+                Some(_) if op == SetOp::Nx => Ok((Rv::Null, Change::None)),
+                Some(doc) => {
+                    std::mem::replace(doc, v).dispose();
+                    Ok((Rv::Simple("OK"), Change::Modified("json.set")))
                 }
-                std::mem::replace(doc, v).dispose();
-                Ok((Rv::Simple("OK"), Change::Modified("json.set")))
-            }
+                None if op == SetOp::Xx => Ok((Rv::Null, Change::None)),
+                None => Ok((Rv::Simple("OK"), Change::Created(v, "json.set"))),
+            };
+        }
+        let v = parse_input(utf8(raw)?, format)?;
+        match doc {
             Some(doc) => {
+                let doc = doc.tree_mut();
                 let ups = find_updates(doc, &p, op)?;
                 check_nesting(&ups, &v)?;
                 if apply(doc, ups, &v, false) {
@@ -255,7 +282,6 @@ pub(super) fn set(ctx: &mut Ctx, args: Args) {
                 }
             }
             None if op == SetOp::Xx => Ok((Rv::Null, Change::None)),
-            None if p.is_root() => Ok((Rv::Simple("OK"), Change::Created(v, "json.set"))),
             None => Err("ERR new objects must be created at the root".into()),
         }
     });
@@ -310,7 +336,7 @@ pub(super) fn merge_cmd(ctx: &mut Ctx, args: Args) {
                     Ok((Rv::Null, Change::None))
                 }
             }
-            None if p.is_root() => Ok((Rv::Simple("OK"), Change::Created(v, "json.merge"))),
+            None if p.is_root() => Ok((Rv::Simple("OK"), Change::Created(Doc::Tree(v), "json.merge"))),
             None => Err("ERR new objects must be created at the root".into()),
         }
     });
@@ -324,40 +350,39 @@ pub(super) fn mset(ctx: &mut Ctx, args: Args) {
         return ctx.reply().error("ERR wrong number of arguments for 'json.mset' command");
     }
     // Every triple is checked (type, path, value) before any is applied, as RedisJSON does.
-    let mut plans: Vec<(usize, Option<Vec<Update>>, Json)> = Vec::new();
+    let mut plans: Vec<(usize, MsetPlan)> = Vec::new();
     for t in (1..args.len()).step_by(3) {
-        let (e, r) = ctx.lookup(Access::READ, args.get(t));
-        let plan = (|| -> Result<(Option<Vec<Update>>, Json), String> {
-            let doc = doc_ref(e)?;
+        let (e, r) = ctx.lookup_reencode(Access::READ, args.get(t));
+        let plan = (|| -> Result<MsetPlan, String> {
+            let doc = doc_entry(e)?;
             let p = PathArg::arg(args.get(t + 1))?;
-            let ups = if p.is_root() {
-                None
-            } else if let Some(doc) = doc {
-                Some(find_updates(doc, &p, SetOp::None)?)
-            } else {
+            if p.is_root() {
+                let raw = args.get(t + 2);
+                return root_value(raw, packed::is_canonical(raw)).map(MsetPlan::Root);
+            }
+            let Some(doc) = doc else {
                 return Err("ERR new objects must be created at the root".into());
             };
+            let ups = find_updates(doc.tree_mut(), &p, SetOp::None)?;
             let v = parse_value(args.get(t + 2))?;
-            if let Some(ups) = &ups {
-                check_nesting(ups, &v)?;
-            }
-            Ok((ups, v))
+            check_nesting(&ups, &v)?;
+            Ok(MsetPlan::At(ups, v))
         })();
         match plan {
-            Ok((ups, v)) => plans.push((t, ups, v)),
+            Ok(plan) => plans.push((t, plan)),
             Err(msg) => return error(r, &msg),
         }
     }
-    for (t, ups, v) in plans {
+    for (t, plan) in plans {
         let key = args.get(t);
         let (e, _, mut w) = ctx.write(key);
-        let changed = match (doc_of(e), ups) {
-            (Ok(Some(doc)), Some(ups)) => apply(doc, ups, &v, false),
-            (Ok(Some(doc)), None) => {
-                *doc = v;
+        let changed = match (doc_entry(e), plan) {
+            (Ok(Some(doc)), MsetPlan::At(ups, v)) => apply(doc.tree_mut(), ups, &v, false),
+            (Ok(Some(doc)), MsetPlan::Root(v)) => {
+                std::mem::replace(doc, v).dispose();
                 true
             }
-            (Ok(None), None) => {
+            (Ok(None), MsetPlan::Root(v)) => {
                 w.untouched();
                 create(ctx, key, v);
                 ctx.notify(nc::MODULE, "json.mset", key);
@@ -373,6 +398,12 @@ pub(super) fn mset(ctx: &mut Ctx, args: Args) {
         }
     }
     ctx.reply().ok();
+}
+
+/// One JSON.MSET triple, checked: a whole document, or a value and where it goes.
+enum MsetPlan {
+    Root(Doc),
+    At(Vec<Update>, Json),
 }
 
 /// A location's elements as RedisJSON's path trackers write them (indexes as decimal text).

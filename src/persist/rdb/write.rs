@@ -279,7 +279,10 @@ impl Enc<'_> {
                 use crate::keyspace::types::json::{rdb_module_id, RDB_ENCVER};
                 self.len(rdb_module_id(RDB_ENCVER));
                 self.len(5);
-                self.string(&j.to_text());
+                match j.text() {
+                    Some(text) => self.string(text),
+                    None => self.string(&j.to_text()),
+                }
                 self.len(0);
             }
             Value::Prob(p) => {

@@ -36,7 +36,9 @@
 #![forbid(unsafe_code)]
 
 pub mod bson;
+pub mod doc;
 pub mod index;
+pub mod packed;
 pub mod parse;
 pub mod path;
 mod path_error;
@@ -45,6 +47,7 @@ pub mod small;
 pub mod write;
 
 pub use crate::keyspace::thin::ThinVec;
+pub use doc::Doc;
 pub use parse::{parse, parse_unlimited, ParseError};
 pub use small::SmallStr;
 pub use write::{write_array_formatted, write_compact, write_formatted, Format};

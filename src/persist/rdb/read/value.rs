@@ -331,7 +331,7 @@ impl Loader<'_, '_> {
     /// RediSearch versions kept beside it) and 0 (RedisJSON 1.x's node tree, [`Self::json_v0`]). Module opcodes
     /// frame each field; the value ends with the EOF opcode.
     fn module_value(&mut self, key: &[u8]) -> Result<Option<Value>, RdbError> {
-        use crate::keyspace::types::json::{is_rejson_module_id, parse_unlimited};
+        use crate::keyspace::types::json::{is_rejson_module_id, Doc};
         const OPCODE_EOF: u64 = 0;
         const OPCODE_UINT: u64 = 2;
         const OPCODE_STRING: u64 = 5;
@@ -385,8 +385,8 @@ impl Loader<'_, '_> {
         if self.src.len()? != OPCODE_EOF {
             return Err(self.err("ReJSON-RL value: missing the module EOF opcode"));
         }
-        let text = std::str::from_utf8(&text).map_err(|_| self.err("ReJSON-RL value: not UTF-8"))?;
-        let doc = parse_unlimited(text).map_err(|e| self.err(format!("ReJSON-RL value: {}", e.0)))?;
+        // Kept as the text when it is canonical (what RedisJSON and ferredis write), see `types::json::doc`.
+        let doc = Doc::from_stored_text(&text).map_err(|e| self.err(format!("ReJSON-RL value: {e}")))?;
         Ok(Some(Value::Json(doc)))
     }
 
