@@ -8,7 +8,9 @@
 #    1`, each -P 16 and -P 1;
 # 3. memory per document: used_memory after loading DOCS 1 KB documents (mixed objects, arrays, numbers, strings),
 #    the same with each document's string values unique (informational: no sharing of equal strings to measure),
-#    and after SMALL_DOCS small ones (`{"a":1,"b":"x"}`), minus the empty server's, divided by the count.
+#    and after SMALL_DOCS small ones (`{"a":1,"b":"x"}`), minus the empty server's, divided by the count; and the
+#    1 KB documents again after a JSON.TYPE of a member of each (informational: ferredis keeps a document stored
+#    whole as its text until a command needs its tree, and that read thaws it).
 # Targets: server CPU per request at most 0.7x RedisJSON's at -P 16, requests/s at least 1.0x at -P 1, memory per
 # document at most 0.8x. Server CPU is utime+stime from /proc/<pid>/stat over each run.
 #
@@ -97,6 +99,10 @@ for side in ferredis redis; do
     base=$(used "$port")
     load_docs "$port" "$DOCS" "$DOC" "m:"
     MEM[$side,big]=$(( ($(used "$port") - base) / DOCS ))
+    # The same documents once a command has needed their trees (JSON.TYPE of a member thaws a packed document).
+    awk -v n="$DOCS" 'BEGIN { for (i = 0; i < n; i++) { k = sprintf("m:%012d", i)
+        printf "*3\r\n$9\r\nJSON.TYPE\r\n$%d\r\n%s\r\n$3\r\n$.n\r\n", length(k), k } }' | cli "$port" --pipe >/dev/null
+    MEM[$side,tree]=$(( ($(used "$port") - base) / DOCS ))
     cli "$port" flushall >/dev/null
     base=$(used "$port")
     load_docs "$port" "$DOCS" "$UNIQ" "u:"
@@ -123,11 +129,14 @@ done
     echo
     echo "| memory per document (bytes) | ferredis | RedisJSON | ratio | target | met |"
     echo "|---|---|---|---|---|---|"
-    for k in big uniq small; do
+    for k in big tree uniq small; do
         awk -v k="$k" -v f="${MEM[ferredis,$k]}" -v r="${MEM[redis,$k]}" -v n1="$DOCS" -v n2="$SMALL_DOCS" 'BEGIN {
             label = (k == "big") ? n1 " documents of 1 KB" : (k == "uniq") ? n1 " documents of 1 KB, strings unique per document" : n2 " small documents"
+            if (k == "tree") label = n1 " documents of 1 KB, after a read of each (ferredis: thawed into trees)"
             ratio = (r > 0) ? f / r : 0
-            printf "| %s | %d | %d | %.3f | <= 0.80 | %s |\n", label, f, r, ratio, (ratio <= 0.8) ? "yes" : "no"
+            target = (k == "tree") ? "(informational)" : "<= 0.80"
+            met = (k == "tree") ? "" : (ratio <= 0.8) ? "yes" : "no"
+            printf "| %s | %d | %d | %.3f | %s | %s |\n", label, f, r, ratio, target, met
         }'
     done
 } | tee "$OUT/summary.md"

@@ -106,7 +106,15 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
                 Some(Value::Stream(s)) => write_stream(&mut out, key, s),
                 // RedisJSON has no AOF rewrite callback; its documents replay as one JSON.SET at the root.
                 Some(Value::Json(j)) => {
-                    encode_multibulk_into(&mut out, [b"JSON.SET".as_slice(), key, b"$", &j.to_text()].into_iter())
+                    let tree_text;
+                    let text = match j.text() {
+                        Some(t) => t,
+                        None => {
+                            tree_text = j.to_text();
+                            &tree_text
+                        }
+                    };
+                    encode_multibulk_into(&mut out, [b"JSON.SET".as_slice(), key, b"$", text].into_iter())
                 }
                 Some(Value::Prob(p)) => write_prob(&mut out, key, e, p),
             }
