@@ -37,6 +37,7 @@
 
 pub mod bson;
 pub mod index;
+pub mod packed;
 pub mod parse;
 pub mod path;
 mod path_error;
