@@ -21,8 +21,8 @@
 //!   declared not canonical: the check of their keys would cost more than parsing them);
 //! - `true`, `false` and `null` as they are.
 //!
-//! Nothing here allocates per value: the keys of the open objects share one vector, and a double is printed into
-//! one reused buffer.
+//! Nothing here allocates per value: the keys of the open objects share one stack ([`Keys`], in place for up to
+//! [`INLINE_KEYS`] of them), and a double that needs printing is printed into one reused buffer.
 
 use super::index::INDEX_FROM;
 use super::parse::parse;
@@ -45,8 +45,62 @@ pub enum Step<'a> {
 /// and [`write_compact`](super::write_compact) prints its tree as the same bytes (see the module header).
 /// Conservative only for objects of more than [`INDEX_FROM`] members (false).
 pub fn is_canonical(text: &[u8]) -> bool {
-    let mut s = Scanner { s: text, i: 0, keys: Vec::new(), scratch: Vec::new() };
+    // Key positions are kept as `u32`: a longer text is declared not canonical (no argument is that long).
+    if u32::try_from(text.len()).is_err() {
+        return false;
+    }
+    let keys = Keys { inline: [(0, 0); INLINE_KEYS], len: 0, spill: Vec::new() };
+    let mut s = Scanner { s: text, i: 0, keys, scratch: Vec::new() };
     s.value(0) && s.i == text.len()
+}
+
+/// The keys [`Keys`] holds in place; past them it moves them all into its vector.
+const INLINE_KEYS: usize = 64;
+
+/// The byte ranges of the keys of the open objects (innermost last), each object's from where it began: in
+/// place while they are few, all in `spill` once they are not.
+struct Keys {
+    inline: [(u32, u32); INLINE_KEYS],
+    len: usize,
+    spill: Vec<(u32, u32)>,
+}
+
+impl Keys {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn spilled(&self) -> bool {
+        !self.spill.is_empty()
+    }
+
+    /// The keys from `base` on.
+    fn from(&self, base: usize) -> &[(u32, u32)] {
+        if self.spilled() {
+            &self.spill[base..]
+        } else {
+            &self.inline[base..self.len]
+        }
+    }
+
+    fn push(&mut self, key: (u32, u32)) {
+        if self.spilled() {
+            self.spill.push(key);
+        } else if self.len < INLINE_KEYS {
+            self.inline[self.len] = key;
+        } else {
+            self.spill.extend_from_slice(&self.inline);
+            self.spill.push(key);
+        }
+        self.len += 1;
+    }
+
+    fn truncate(&mut self, base: usize) {
+        self.len = base;
+        if self.spilled() {
+            self.spill.truncate(base);
+        }
+    }
 }
 
 /// The pass of [`is_canonical`]: the text, the position, the key ranges of the open objects (innermost last)
@@ -54,7 +108,7 @@ pub fn is_canonical(text: &[u8]) -> bool {
 struct Scanner<'a> {
     s: &'a [u8],
     i: usize,
-    keys: Vec<(usize, usize)>,
+    keys: Keys,
     scratch: Vec<u8>,
 }
 
@@ -127,11 +181,12 @@ impl Scanner<'_> {
             let start = self.i + 1;
             let Some(end) = self.string() else { return false };
             let key = &self.s[start..end];
-            let mine = &self.keys[base..];
-            if mine.len() == INDEX_FROM || mine.iter().any(|&(a, b)| &self.s[a..b] == key) {
+            let mine = self.keys.from(base);
+            if mine.len() == INDEX_FROM || mine.iter().any(|&(a, b)| &self.s[a as usize..b as usize] == key) {
                 return false;
             }
-            self.keys.push((start, end));
+            // Both fit: the text's length does.
+            self.keys.push((start as u32, end as u32));
             if self.next() != Some(b':') || !self.value(depth) {
                 return false;
             }
@@ -635,6 +690,39 @@ mod tests {
         assert!(reference(big.as_bytes()) && !is_canonical(big.as_bytes()));
         let dup_last = format!("{{{},\"k0\":1}}", &members(INDEX_FROM - 1)[1..members(INDEX_FROM - 1).len() - 1]);
         assert!(!is_canonical(dup_last.as_bytes()) && !reference(dup_last.as_bytes()));
+    }
+
+    /// Objects inside objects, `width` members each, the inner one in the middle of its parent: more keys open at
+    /// once than [`Keys`] holds in place; `dup` repeats a key at the deepest level or, after the inner object
+    /// closed, in the outermost.
+    fn wide_nest(levels: usize, width: usize, dup: Option<bool>) -> String {
+        let mut t = String::new();
+        for level in 0..levels {
+            let keys: Vec<String> = (0..width / 2).map(|i| format!("\"k{i}\":{level}")).collect();
+            t = if level == 0 { "1".to_string() } else { format!("{{{},\"inner\":{t}", keys.join(",")) };
+            let rest: Vec<String> = (width / 2..width - 1).map(|i| format!("\"k{i}\":{level}")).collect();
+            let extra = match dup {
+                Some(true) if level == 1 => ",\"k0\":0",
+                Some(false) if level == levels - 1 => ",\"k1\":0",
+                _ => "",
+            };
+            if level > 0 {
+                t = format!("{t},{}{extra}}}", rest.join(","));
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn many_open_keys() {
+        for levels in [2, 4, 6] {
+            let ok = wide_nest(levels, 30, None);
+            assert!(is_canonical(ok.as_bytes()) && reference(ok.as_bytes()), "{ok}");
+            for deep in [true, false] {
+                let dup = wide_nest(levels, 30, Some(deep));
+                assert!(!is_canonical(dup.as_bytes()) && !reference(dup.as_bytes()), "{dup}");
+            }
+        }
     }
 
     #[test]
