@@ -16,9 +16,9 @@
 //! - numbers: an integer that fits `i64` (or `u64` when positive) prints as written; `-0`, and integers beyond
 //!   those, are doubles, which always print with a `.` or an `e`; a fraction or an exponent is a double, canonical
 //!   when the writer prints the parser's double as the same bytes (`1.5`, `1e16`; not `1.50`, `1E16`, `1e+16`);
-//! - objects: no key twice (the parser keeps one member of the two), and at most
-//!   [`INDEX_FROM`] members (larger objects are
-//!   declared not canonical: the check of their keys would cost more than parsing them);
+//! - objects: no key twice (the parser keeps one member of the two); objects of more than [`INDEX_FROM`] members
+//!   are declared not canonical (the parser indexes their keys; here each key is compared with the ones before it,
+//!   which stays cheap only for few);
 //! - `true`, `false` and `null` as they are.
 //!
 //! Nothing here allocates per value: the keys of the open objects share one stack ([`Keys`], in place for up to
@@ -43,7 +43,7 @@ pub enum Step<'a> {
 
 /// Whether `text` is the compact text of a document: [`parse()`](super::parse()) accepts it (as UTF-8, whole)
 /// and [`write_compact`](super::write_compact) prints its tree as the same bytes (see the module header).
-/// Conservative only for objects of more than [`INDEX_FROM`] members (false).
+/// Conservative only for objects of more than [`INDEX_FROM`] members and texts of 4 GiB or more (false).
 pub fn is_canonical(text: &[u8]) -> bool {
     // Key positions are kept as `u32`: a longer text is declared not canonical (no argument is that long).
     if u32::try_from(text.len()).is_err() {
