@@ -28,6 +28,10 @@
 //! Printing and JSON.SET's release of the old document touch each container's children together before walking
 //! them ([`write::warm`]), so the cache misses of a document that is not in cache overlap.
 //!
+//! A key does not always hold the tree: a document stored whole in the one form JSON.GET prints is kept as that
+//! text until a command needs its tree ([`Doc`], [`doc`]; [`packed`] decides which texts qualify and finds a value
+//! in one), which costs less memory than the tree and makes storing and reading the whole document a copy.
+//!
 //! Text in and out is [`parse`](mod@parse) (serde_json 1.0.118's grammar, limits and error texts, which RedisJSON replies
 //! with verbatim) and [`write`](mod@write) (compact, or with JSON.GET's INDENT/NEWLINE/SPACE). Paths are [`path`].
 //! Tested by unit tests here and by `tests/types/json.rs` against Redis with RedisJSON loaded; the parsers are
