@@ -125,11 +125,12 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 # pest's rules), Valkey 9's CLUSTER FLUSHSLOT and Redis 8's INFO keysizes took it to 3,828,944 and the budget to
 # 3,840,000; JSON's compact nodes (thin vectors, inline strings, direct printing) and the filters' batch warm-up
 # took it to 3,857,616 and the budget to 3,870,000; BSON input and RedisJSON 1.x's records for JSON, Redis 8's bf
-# module configs and the per-command path's inlining took it to 3,910,864 and the budget to 3,930,000
-# (deploy/README.md says so).
+# module configs and the per-command path's inlining took it to 3,910,864 and the budget to 3,930,000; JSON's
+# packed documents (the canonical-text scanner, answers from the text) took it from 3,923,152 to 3,935,472 and the
+# budget to 3,940,000 (deploy/README.md says so).
 STATIC_LIBC      ?= musl
 STATIC_BUILD_STD ?= auto
-STATIC_BUDGET    ?= 3930000
+STATIC_BUDGET    ?= 3940000
 STATIC_INLINE    ?= 100
 STATIC_OPT_LEVEL ?= s
 MUSL_TRIPLE      ?= $(firstword $(subst -, ,$(TARGET_TRIPLE)))-unknown-linux-musl
