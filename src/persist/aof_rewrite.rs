@@ -104,7 +104,10 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
                     emit_batches(&mut out, b"HMSET", key, &items, 2);
                 }
                 Some(Value::Stream(s)) => write_stream(&mut out, key, s),
-                Some(Value::Json(j)) => write_json(&mut out, key, j),
+                // RedisJSON has no AOF rewrite callback; its documents replay as one JSON.SET at the root.
+                Some(Value::Json(j)) => {
+                    encode_multibulk_into(&mut out, [b"JSON.SET".as_slice(), key, b"$", &j.compact()].into_iter())
+                }
                 Some(Value::Prob(p)) => write_prob(&mut out, key, e, p),
             }
             if let Some(t) = expire {
@@ -122,20 +125,6 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
         }
     }
     w.write_all(&out)
-}
-
-/// A JSON document as one `JSON.SET key $ <text>` (RedisJSON has no AOF rewrite callback; its documents replay that
-/// way): a packed document's text as it is kept, a tree's printed.
-fn write_json(out: &mut Vec<u8>, key: &[u8], doc: &crate::keyspace::types::json::Doc) {
-    let printed;
-    let text = match doc.text() {
-        Some(t) => t,
-        None => {
-            printed = doc.to_text();
-            &printed
-        }
-    };
-    encode_multibulk_into(out, [b"JSON.SET".as_slice(), key, b"$", text].into_iter());
 }
 
 /// The commands rebuilding a stream, as Redis's `rewriteStreamObject`: one XADD per entry (an empty stream as

@@ -464,7 +464,7 @@ fn object_digest(digest: &mut [u8; DIGEST_LEN], e: &Entry) {
                 xor_digest(digest, &el);
             }
         }
-        Some(Value::Json(j)) => mix_digest(digest, &j.to_text()),
+        Some(Value::Json(j)) => mix_digest(digest, &j.compact()),
         Some(Value::Stream(s)) => {
             // Each entry in order: its id as `ms.seq`, then its fields and values (groups are not part of it).
             use crate::keyspace::types::stream::StreamId;

@@ -167,8 +167,7 @@ fn get_packed(r: &mut Reply, text: &[u8], paths: &[PathArg], f: &Format, fmt: Re
 
 /// The one value a path of keys and indexes reaches in a packed document's text, when it reaches one.
 fn packed_match<'t>(text: &'t [u8], p: &PathArg) -> Option<&'t [u8]> {
-    let steps = simple_steps(&p.fixed)?;
-    packed::locate(text, &steps).map(|at| &text[at])
+    packed::locate(text, simple_steps(&p.fixed)?).map(|at| &text[at])
 }
 
 /// What JSON.GET answers for one matched value: the value (legacy path) or an array of it (JSONPath).
@@ -184,35 +183,36 @@ fn packed_reply(value: &[u8], p: &PathArg, out: &mut Vec<u8>) {
 }
 
 /// The steps of a JSONPath made only of `.name` keys (ASCII letters, digits and `_`, not starting with a digit) and
-/// `[n]` indexes (no sign, no leading zero), which match at most one value; `None` for any other path.
-fn simple_steps(fixed: &str) -> Option<Vec<Step<'_>>> {
-    let mut rest = fixed.strip_prefix('$')?;
-    let mut steps = Vec::new();
+/// `[n]` indexes (no sign, no leading zero), which match at most one value; `None` for any other path. The path is
+/// checked whole first, then its steps are read again as the caller walks them.
+fn simple_steps(fixed: &str) -> Option<impl Iterator<Item = Step<'_>>> {
+    let path = fixed.strip_prefix('$')?;
+    let mut rest = path;
     while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(r.len());
-            let key = &r[..end];
-            if !key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-                return None;
-            }
-            steps.push(Step::Key(key));
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']')?;
-            let digits = &r[..end];
-            if digits.is_empty()
-                || !digits.bytes().all(|b| b.is_ascii_digit())
-                || (digits.len() > 1 && digits.starts_with('0'))
-            {
-                return None;
-            }
-            steps.push(Step::Index(digits.parse().ok()?));
-            rest = &r[end + 1..];
-        } else {
+        rest = next_step(rest)?.1;
+    }
+    Some(std::iter::successors(next_step(path), |&(_, rest)| next_step(rest)).map(|(step, _)| step))
+}
+
+/// The first step of a simple path (see [`simple_steps`]) and what follows it; `None` at the end or when it is not
+/// a simple step.
+fn next_step(rest: &str) -> Option<(Step<'_>, &str)> {
+    if let Some(r) = rest.strip_prefix('.') {
+        let end = r.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(r.len());
+        let key = &r[..end];
+        if !key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
             return None;
         }
+        return Some((Step::Key(key), &r[end..]));
     }
-    Some(steps)
+    let r = rest.strip_prefix('[')?;
+    let end = r.find(']')?;
+    let digits = &r[..end];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0'))
+    {
+        return None;
+    }
+    Some((Step::Index(digits.parse().ok()?), &r[end + 1..]))
 }
 
 fn get_reply(doc: &Json, paths: &[PathArg], f: &Format, fmt: ReplyFormat, resp3: bool) -> Res {

@@ -67,16 +67,6 @@ fn create(ctx: &mut Ctx, key: &[u8], doc: Doc) {
     ctx.changed(&mut w, 1);
 }
 
-/// A whole document given as text (JSON.SET or JSON.MSET at the root): kept as the text when it is canonical
-/// (`keyspace::types::json::doc`), else parsed.
-fn root_value(raw: &[u8], canonical: bool) -> Result<Doc, String> {
-    if canonical {
-        Ok(Doc::packed(raw))
-    } else {
-        parse_value(raw).map(Doc::Tree)
-    }
-}
-
 fn parse_value(b: &[u8]) -> Result<Json, String> {
     parse(utf8(b)?).map_err(|e| e.0)
 }
@@ -357,8 +347,7 @@ pub(super) fn mset(ctx: &mut Ctx, args: Args) {
             let doc = doc_entry(e)?;
             let p = PathArg::arg(args.get(t + 1))?;
             if p.is_root() {
-                let raw = args.get(t + 2);
-                return root_value(raw, packed::is_canonical(raw)).map(MsetPlan::Root);
+                return Doc::from_text(args.get(t + 2), parse_value).map(MsetPlan::Root);
             }
             let Some(doc) = doc else {
                 return Err("ERR new objects must be created at the root".into());

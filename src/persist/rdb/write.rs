@@ -279,10 +279,7 @@ impl Enc<'_> {
                 use crate::keyspace::types::json::{rdb_module_id, RDB_ENCVER};
                 self.len(rdb_module_id(RDB_ENCVER));
                 self.len(5);
-                match j.text() {
-                    Some(text) => self.string(text),
-                    None => self.string(&j.to_text()),
-                }
+                self.string(&j.compact());
                 self.len(0);
             }
             Value::Prob(p) => {

@@ -23,8 +23,8 @@
 //!  +------------------------+        +-------------------+
 //! ```
 
-use super::write::write_compact;
 use super::{packed, parse_unlimited, thin_chunk, Json, ThinVec};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A key's JSON document (see the module header).
@@ -46,14 +46,23 @@ impl Doc {
         Doc::Packed(v)
     }
 
-    /// The document of a text that must parse (an RDB record, a DUMP payload): packed when canonical, else its
-    /// tree, with no nesting limit (a file may hold what writes at deep paths built).
-    pub fn from_stored_text(text: &[u8]) -> Result<Doc, String> {
+    /// The document of a whole text: kept as the text when it is canonical, else the tree `parse` makes of it
+    /// (JSON.MSET's values with the command's limits, an RDB record or DUMP payload with none).
+    pub fn from_text<E>(text: &[u8], parse: impl FnOnce(&[u8]) -> Result<Json, E>) -> Result<Doc, E> {
         if packed::is_canonical(text) {
-            return Ok(Doc::packed(text));
+            Ok(Doc::packed(text))
+        } else {
+            parse(text).map(Doc::Tree)
         }
-        let s = std::str::from_utf8(text).map_err(|_| "not UTF-8".to_string())?;
-        parse_unlimited(s).map(Doc::Tree).map_err(|e| e.0)
+    }
+
+    /// [`Doc::from_text`] of a stored text (an RDB record, a DUMP payload), with no nesting limit: a file may hold
+    /// what writes at deep paths built.
+    pub fn from_stored_text(text: &[u8]) -> Result<Doc, String> {
+        Doc::from_text(text, |t| {
+            let s = std::str::from_utf8(t).map_err(|_| "not UTF-8".to_string())?;
+            parse_unlimited(s).map_err(|e| e.0)
+        })
     }
 
     /// The packed text, when the document is kept that way.
@@ -61,14 +70,6 @@ impl Doc {
         match self {
             Doc::Packed(t) => Some(t),
             Doc::Tree(_) => None,
-        }
-    }
-
-    /// The tree, when the document is kept that way.
-    pub fn as_tree(&self) -> Option<&Json> {
-        match self {
-            Doc::Tree(j) => Some(j),
-            Doc::Packed(_) => None,
         }
     }
 
@@ -85,20 +86,18 @@ impl Doc {
         }
     }
 
-    /// Writes the compact text (JSON.GET's default form).
-    pub fn write_compact(&self, out: &mut Vec<u8>) {
+    /// The compact text (JSON.GET's default form, what RDB files, DUMP and the AOF rewrite hold): a packed
+    /// document's own bytes, a tree's printed.
+    pub fn compact(&self) -> Cow<'_, [u8]> {
         match self {
-            Doc::Tree(j) => write_compact(j, out),
-            Doc::Packed(t) => out.extend_from_slice(t),
+            Doc::Tree(j) => Cow::Owned(j.to_text()),
+            Doc::Packed(t) => Cow::Borrowed(t),
         }
     }
 
-    /// The compact text.
+    /// The compact text, owned.
     pub fn to_text(&self) -> Vec<u8> {
-        match self {
-            Doc::Tree(j) => j.to_text(),
-            Doc::Packed(t) => t.to_vec(),
-        }
+        self.compact().into_owned()
     }
 
     /// Bytes the document holds on the heap, as the allocator charges them (MEMORY USAGE).
@@ -126,12 +125,6 @@ fn thaw(text: &[u8]) -> Json {
             debug_assert!(false, "a packed JSON document did not parse");
             Json::Null
         }
-    }
-}
-
-impl From<Json> for Doc {
-    fn from(j: Json) -> Doc {
-        Doc::Tree(j)
     }
 }
 

@@ -28,6 +28,7 @@ use super::index::INDEX_FROM;
 use super::parse::parse;
 use super::write::write_f64;
 use super::Json;
+use std::borrow::Borrow;
 use std::ops::Range;
 
 /// The most arrays and objects a canonical text nests: [`parse()`](super::parse()) refuses the 128th level
@@ -366,11 +367,12 @@ fn canonical_escape(s: &[u8], i: usize) -> Option<usize> {
 /// The byte range of the value `steps` lead to in `text`, a canonical text ([`is_canonical`]); the whole text
 /// for no steps. `None` when a step finds nothing there (no such key, an index past the end, not an object or an
 /// array), and when a key of an object searched holds an escape (the tree answers then). Keys are unique in a
-/// canonical text, so the first match is the one. Never panics, whatever the text.
-pub fn locate(text: &[u8], steps: &[Step<'_>]) -> Option<Range<usize>> {
+/// canonical text, so the first match is the one. Never panics, whatever the text. The steps are a slice or any
+/// iterator of them (JSON.GET reads them from its path argument as it goes, with no list to allocate).
+pub fn locate<'k, S: Borrow<Step<'k>>>(text: &[u8], steps: impl IntoIterator<Item = S>) -> Option<Range<usize>> {
     let mut at = 0..text.len();
     for step in steps {
-        at = match *step {
+        at = match *step.borrow() {
             Step::Key(k) => member(text, at.start, k.as_bytes())?,
             Step::Index(n) => element(text, at.start, n)?,
         };
@@ -935,7 +937,7 @@ mod tests {
         #[test]
         fn random_bytes(t in prop::collection::vec(any::<u8>(), 0..24)) {
             prop_assert_eq!(is_canonical(&t), reference(&t));
-            let _ = locate(&t, &[Step::Index(0), Step::Key("a")]);
+            let _ = locate(&t, [Step::Index(0), Step::Key("a")]);
         }
     }
 
@@ -1004,7 +1006,7 @@ mod tests {
             assert_eq!(time(&format!("parse, {what}"), &|| parse(std::hint::black_box(d)).is_ok()), n);
         }
         let steps = [Step::Key("items"), Step::Index(7), Step::Key("note")];
-        assert_eq!(time("locate $.items[7].note", &|| locate(std::hint::black_box(doc), &steps).is_some()), n);
-        assert_eq!(time("locate $.text", &|| locate(std::hint::black_box(doc), &[Step::Key("text")]).is_some()), n);
+        assert_eq!(time("locate $.items[7].note", &|| locate(std::hint::black_box(doc), steps).is_some()), n);
+        assert_eq!(time("locate $.text", &|| locate(std::hint::black_box(doc), [Step::Key("text")]).is_some()), n);
     }
 }
