@@ -16,11 +16,10 @@ use crate::config::notify as nc;
 use crate::keyspace::object::Entry;
 use crate::xxh3;
 
-/// The error for a digest argument that is not 16 characters long: the text of redis/redis#14502, which added the
-/// check in 8.4 (Redis's final source could not be read here; see the README's known gaps).
+/// The error for a digest argument that is not 16 characters long (Redis 8.4's `validateHexDigest`, t_string.c).
 pub(super) const ERR_DIGEST: &str = "ERR must be exactly 16 hexadecimal characters";
-/// DELEX with a condition on a key that is not a string.
-const ERR_DELEX_TYPE: &str = "ERR DELEX with conditions only supports string values";
+/// DELEX with a condition on a key that is not a string (Redis 8.4's `delexCommand`, db.c).
+const ERR_DELEX_TYPE: &str = "ERR Key should be of string type if conditions are specified";
 /// DELEX with a fourth argument that names no condition.
 const ERR_DELEX_COND: &str = "ERR Invalid condition. Use IFEQ, IFNE, IFDEQ, or IFDNE";
 
@@ -220,7 +219,8 @@ fn delex(ctx: &mut Ctx, args: Args) {
         }
         _ => return ctx.reply().err_arity("delex"),
     };
-    let lazy = ctx.config().lazyfree_lazy_user_del;
+    // Redis 8.4's delexCommand frees as the server's own deletions do (lazyfree-lazy-server-del), not as DEL.
+    let lazy = ctx.config().lazyfree_lazy_server_del;
     if deleted && ctx.unlink_key(key, lazy) {
         ctx.notify(nc::GENERIC, "del", key);
         ctx.propagation().rewrite(&[b"DEL".as_slice(), key]);
@@ -267,11 +267,11 @@ fn msetex(ctx: &mut Ctx, args: Args) {
         None => None,
     };
     let conditional = flags & (F_NX | F_XX) != 0;
-    // As Redis 8.4: NX looks each key up as a write, XX as a read (a keyspace hit or miss).
-    for k in (2..end).step_by(2) {
-        if (flags & F_NX != 0 && ctx.lookup(Access::WRITE, args.get(k)).0.is_some())
-            || (flags & F_XX != 0 && ctx.lookup(Access::READ, args.get(k)).0.is_none())
-        {
+    // As Redis 8.4's msetexCommand: each key looked up as a write (no keyspace hit or miss), the first that
+    // fails its condition ends the command.
+    for k in (2..end).step_by(2).filter(|_| conditional) {
+        let found = ctx.lookup(Access::WRITE, args.get(k)).0.is_some();
+        if (flags & F_NX != 0 && found) || (flags & F_XX != 0 && !found) {
             return ctx.reply().int(0);
         }
     }
