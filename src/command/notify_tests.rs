@@ -104,3 +104,30 @@ fn overwritten_and_type_changed_from_the_door() {
     assert_eq!(names(&mut h2, &["sunionstore", "dst", "s"]), ["overwritten", "type_changed", "sunionstore"]);
     assert_eq!(names(&mut h2, &["sunionstore", "dst", "s"]), ["overwritten", "sunionstore"]);
 }
+
+/// Hash fields a read finds past their TTL are deleted with one `hexpired` for the command, as Redis 7.4's HMGET
+/// and Redis 8.0's HGETDEL and HGETEX collect them (tests/unit/pubsub.tcl: "only one `hexpired` notification
+/// even two fields was expired"), then `hdel` and `del` in Redis's order.
+#[test]
+fn one_hexpired_per_command_for_lazily_expired_fields() {
+    let mut h = harness("Ehg");
+    h.run(&["hset", "h", "f1", "1", "f2", "2", "f3", "3"]);
+    h.run(&["hpexpire", "h", "10", "FIELDS", "2", "f1", "f2"]);
+    h.srv.now_ms += 20;
+    assert_eq!(names(&mut h, &["hmget", "h", "f1", "f2"]), ["hexpired"]);
+    h.run(&["hpexpire", "h", "10", "FIELDS", "1", "f3"]);
+    h.run(&["hset", "h", "f4", "4"]);
+    h.srv.now_ms += 20;
+    assert_eq!(names(&mut h, &["hmget", "h", "f3", "f4"]), ["hexpired"]);
+    h.run(&["hpexpire", "h", "10", "FIELDS", "1", "f4"]);
+    h.srv.now_ms += 20;
+    assert_eq!(names(&mut h, &["hmget", "h", "f4"]), ["hexpired", "del"]);
+    h.run(&["hset", "g", "a", "1", "b", "2", "c", "3"]);
+    h.run(&["hpexpire", "g", "10", "FIELDS", "2", "a", "b"]);
+    h.srv.now_ms += 20;
+    assert_eq!(names(&mut h, &["hgetdel", "g", "FIELDS", "3", "a", "b", "c"]), ["hexpired", "hdel", "del"]);
+    h.run(&["hset", "x", "a", "1", "b", "2"]);
+    h.run(&["hpexpire", "x", "10", "FIELDS", "2", "a", "b"]);
+    h.srv.now_ms += 20;
+    assert_eq!(names(&mut h, &["hgetex", "x", "PERSIST", "FIELDS", "2", "a", "b"]), ["hexpired", "del"]);
+}

@@ -331,8 +331,9 @@ pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
         values.resize(fields.len(), None);
     }
     reply_values(ctx.reply(), &values);
+    // Redis 8.0's order: `hexpired`, then `hdel`, then `del` once no field is left.
     if mode == Past::Delete {
-        expire_fields_now(ctx, key, &expired);
+        expire_fields_now(ctx, key, &expired, deleted.is_empty());
     }
     if deleted.is_empty() {
         ctx.propagation().prevent();
@@ -474,7 +475,7 @@ pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
     };
     reply_values(ctx.reply(), &read.values);
     if mode == Past::Delete {
-        expire_fields_now(ctx, key, &read.expired);
+        expire_fields_now(ctx, key, &read.expired, true);
     }
     ctx.propagation().prevent();
     if read.live.is_empty() || opt == TtlOpt::None {

@@ -437,13 +437,35 @@ fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
     emptied
 }
 
-/// [`expire_field_now`] for each of `fields` (whose TTLs were seen to have passed), until the hash goes.
-fn expire_fields_now(ctx: &mut Ctx, key: &[u8], fields: &[&[u8]]) {
-    for f in fields {
-        if expire_field_now(ctx, key, f) {
-            break;
+/// Deletes `fields` of `key` (whose TTLs were seen to have passed) by the master's lazy expiry, as Redis's HMGET,
+/// HGETDEL and HGETEX do for the fields they read: an HDEL propagated for each, one `hexpired` naming them all,
+/// and, when `drop_empty` and no field is left, `del` with the hash. Returns whether no field is left.
+fn expire_fields_now(ctx: &mut Ctx, key: &[u8], fields: &[&[u8]], drop_empty: bool) -> bool {
+    if fields.is_empty() {
+        return false;
+    }
+    let mut w = ctx.open_write(key);
+    let mut gone: Vec<&[u8]> = Vec::with_capacity(fields.len());
+    for &f in fields {
+        if hash_mut(ctx, &w).is_some_and(|h| h.remove(f)) {
+            gone.push(f);
+            ctx.propagation().also(&[&b"HDEL"[..], key, f]);
         }
     }
+    if gone.is_empty() {
+        w.untouched();
+        return false;
+    }
+    ctx.count_expired_fields(gone.len() as u64);
+    ctx.notify_fields(nc::HASH, "hexpired", key, &gone);
+    let emptied = hash_mut(ctx, &w).is_some_and(|h| h.is_empty());
+    if emptied && drop_empty {
+        ctx.notify(nc::GENERIC, "del", key);
+        ctx.door(&w).delete();
+    }
+    // The field expiry is propagated as its own HDELs: no change of the command's own is counted.
+    ctx.changed(&mut w, 0);
+    emptied
 }
 
 /// An array of values, nil for a missing field (HGETDEL's and HGETEX's reply).
@@ -767,7 +789,7 @@ fn hmget(ctx: &mut Ctx, args: Args) {
         }
     }
     if !due.is_empty() && past_mode(ctx) == Past::Delete {
-        expire_fields_now(ctx, key, &due);
+        expire_fields_now(ctx, key, &due, true);
     }
 }
 
