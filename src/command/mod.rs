@@ -193,3 +193,6 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
         .into_iter()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -130,4 +130,9 @@ fn one_hexpired_per_command_for_lazily_expired_fields() {
     h.run(&["hpexpire", "x", "10", "FIELDS", "2", "a", "b"]);
     h.srv.now_ms += 20;
     assert_eq!(names(&mut h, &["hgetex", "x", "PERSIST", "FIELDS", "2", "a", "b"]), ["hexpired", "del"]);
+    // A time already past given by HGETEX or HSETEX deletes the fields as `hdel` (Redis 8's t_hash.c).
+    h.run(&["hset", "y", "a", "1", "b", "2"]);
+    assert_eq!(names(&mut h, &["hgetex", "y", "PX", "0", "FIELDS", "1", "a"]), ["hdel"]);
+    assert_eq!(names(&mut h, &["hsetex", "y", "PXAT", "1", "FIELDS", "1", "c", "3"]), ["hset", "hdel"]);
+    assert_eq!(names(&mut h, &["hgetex", "y", "PX", "0", "FIELDS", "1", "b"]), ["hdel", "del"]);
 }

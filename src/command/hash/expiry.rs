@@ -17,11 +17,12 @@ fn parse_fields<'a>(ctx: &mut Ctx, args: Args<'a>, at: usize, numfields_err: &st
         ctx.reply().error("ERR Mandatory argument FIELDS is missing or not at the right position");
         return None;
     }
-    let n = match args.get(at + 1) {
-        a if at + 1 < args.len() => parse_i64(a).filter(|&n| n >= 1),
-        _ => None,
-    };
-    let Some(n) = n else {
+    if at + 1 >= args.len() {
+        // FIELDS without its count (Redis 8's parseHashFieldExpireArgs answers the arity error).
+        ctx.reply().err_arity(&String::from_utf8_lossy(args.get(0)));
+        return None;
+    }
+    let Some(n) = parse_i64(args.get(at + 1)).filter(|&n| n >= 1) else {
         ctx.reply().error(&format!("ERR {numfields_err}"));
         return None;
     };
@@ -454,7 +455,8 @@ fn propagate_hgetex(ctx: &mut Ctx, key: &[u8], opt: TtlOpt, applied: &TtlApplied
         argv.extend(gone.iter().copied());
         ctx.propagation().also(&argv);
         ctx.count_expired_fields(gone.len() as u64);
-        ctx.notify(nc::HASH, "hexpired", key);
+        // Deleted by this command's time, not by expiry: `hdel`, as Redis 8's hgetexCommand.
+        ctx.notify(nc::HASH, "hdel", key);
     }
 }
 
@@ -608,7 +610,8 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
     match opt {
         TtlOpt::At(_) if past => {
             ctx.count_expired_fields(n as u64);
-            ctx.notify(nc::HASH, "hexpired", key);
+            // As Redis 8's hsetexCommand: `hset`, then `hdel` for the fields the past time deleted.
+            ctx.notify(nc::HASH, "hdel", key);
             let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
             argv.extend(fields.iter().copied());
             ctx.propagation().rewrite(&argv);

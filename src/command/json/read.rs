@@ -10,10 +10,23 @@ use crate::keyspace::types::json::Object;
 
 /// Runs `f` over the document under `args[1]` (`None`: no key) and sends what it answers.
 fn with_doc(ctx: &mut Ctx, args: &Args, f: impl FnOnce(Option<&Json>, bool) -> Res) {
+    if !has_key(ctx, args) {
+        return;
+    }
     let (e, r) = ctx.lookup_reencode(Access::READ, args.get(1));
     let resp3 = r.is_resp3();
     let res = doc_of(e).and_then(|d| f(d.map(|d| &*d), resp3));
     answer(r, res);
+}
+
+/// Whether the command names a key; otherwise RedisJSON's arity error (its commands are registered with arity
+/// -1, so the server's own check lets a bare `JSON.GET` through) has been replied.
+fn has_key(ctx: &mut Ctx, args: &Args) -> bool {
+    if args.len() < 2 {
+        ctx.reply().err_arity(&String::from_utf8_lossy(args.get(0)));
+        return false;
+    }
+    true
 }
 
 /// The first match of a legacy path, or RedisJSON's "does not exist" naming the rewritten path.
@@ -66,6 +79,9 @@ pub(super) fn value_resp3(v: &Json, fmt: ReplyFormat, f: &Format) -> Rv {
 
 /// `JSON.GET key [INDENT s] [NEWLINE s] [SPACE s] [FORMAT f] [path ...]`
 pub(super) fn get(ctx: &mut Ctx, args: Args) {
+    if !has_key(ctx, &args) {
+        return;
+    }
     let resp3 = ctx.reply().is_resp3();
     let parsed = (|| -> Result<(Vec<PathArg>, Format, ReplyFormat), String> {
         let mut paths = Vec::new();
