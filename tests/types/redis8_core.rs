@@ -1,10 +1,10 @@
 //! Redis 8.8 / 8.10's core commands end to end: what LMOVEM, BLMOVEM and INCREX publish as keyspace events, write to
 //! the AOF and send to a replica, and BLMOVEM ... EXACTLY waiting through pushes to an existing list.
 //!
-//! No Redis 8 binary is on the test machines, so the expectations are written from Redis's documentation. LMOVEM is
-//! propagated as sent; BLMOVEM as the LMOVEM ... EXACTLY of what it moved (as Redis 8.10 rewrites it); INCREX as the
-//! resulting `SET` (with `PXAT` when it set a time, `KEEPTTL` when it kept one, bare after PERSIST), which Redis 7.0
-//! replays, as INCRBYFLOAT already is.
+//! No Redis 8 binary is on the test machines, so the expectations are written from Redis's source (src/t_string.c's
+//! increxCommand) and tests (tests/unit/type/list-4.tcl, increx.tcl). LMOVEM is propagated as sent; BLMOVEM as the
+//! LMOVEM ... EXACTLY of what it moved; INCREX as the resulting `SET` (with `PXAT` when it set a time, `KEEPTTL` when
+//! it kept one, bare after PERSIST), which Redis 7.0 replays, as INCRBYFLOAT already is.
 
 use super::redis84_strings::{aof_until, caught_up, events_until_end, master_and_replica};
 use crate::common::{info_field, wait_blocked, TempDir};
@@ -18,9 +18,13 @@ const SCRIPT: &[(&[&str], &[&str])] = &[
     (&["INCREX", "n", "BYINT", "5", "EX", "100"], &["incrby n", "expire n"]),
     (&["INCREX", "n", "UBOUND", "0"], &[]),
     (&["INCREX", "n", "BYFLOAT", "0.5", "PERSIST"], &["incrbyfloat n", "persist n"]),
-    // A time already past deletes the key, replayed as DEL (tests/unit/type/increx.tcl).
+    // A time already past deletes the key as it stands: only `del`, replayed as DEL (Redis 8.8's t_string.c,
+    // increxCommand); a missing key stays absent, with no event and nothing replayed.
     (&["SET", "p", "10"], &["set p"]),
-    (&["INCREX", "p", "BYINT", "1", "EXAT", "1"], &["incrby p", "del p"]),
+    (&["INCREX", "p", "BYINT", "1", "EXAT", "1"], &["del p"]),
+    (&["INCREX", "q", "BYINT", "1", "PXAT", "1"], &[]),
+    // PERSIST on a key without a TTL: no `persist` event, replayed as the bare SET all the same (t_string.c).
+    (&["INCREX", "p", "PERSIST"], &["incrby p"]),
 ];
 
 #[test]
@@ -75,10 +79,12 @@ fn events_aof_replica_and_blmovem() {
             "SET n 5.5".into(),
             "SET p 10".into(),
             "DEL p".into(),
+            "SET p 1".into(),
             "RPUSH w x".into(),
             "RPUSH w y".into(),
             "RPUSH w z".into(),
-            "LMOVEM w out left left EXACTLY 3 OBO".into(),
+            // The sides as the client wrote them (Redis 8.10's tests/unit/type/list-4.tcl).
+            "LMOVEM w out LEFT LEFT EXACTLY 3 OBO".into(),
             "SET end 1".into(),
         ]
     );
@@ -91,5 +97,6 @@ fn events_aof_replica_and_blmovem() {
     assert_eq!(m.cmd(&["LRANGE", "dst", "0", "-1"]), b"*5\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\na\r\n$1\r\nb\r\n");
     assert_eq!(r.cmd(&["GET", "n"]), b"$3\r\n5.5\r\n");
     assert_eq!(r.cmd(&["PEXPIRETIME", "n"]), b":-1\r\n");
-    assert_eq!(r.cmd(&["EXISTS", "src", "w"]), b":0\r\n");
+    assert_eq!(r.cmd(&["EXISTS", "src", "w", "q"]), b":0\r\n");
+    assert_eq!(r.cmd(&["GET", "p"]), b"$1\r\n1\r\n");
 }

@@ -147,15 +147,17 @@ pub(super) fn blmovem(ctx: &mut Ctx, args: Args) {
     match move_many(ctx, src, dst, from, to, hm) {
         (Moved::Done, 0) => {}
         (Moved::Done, n) => {
-            let side = |left: bool| if left { b"left".as_slice() } else { b"right".as_slice() };
+            // The two sides as the client wrote them, then `EXACTLY n OBO|BULK` (Redis 8.10's list-4.tcl expects
+            // `lmovem src dst left right EXACTLY 2 BULK` after `blmovem src dst left right 0 count 2 bulk`).
             let order = if hm.bulk { b"BULK".as_slice() } else { b"OBO".as_slice() };
             let n = n.to_string();
+            let (wherefrom, whereto) = (args.get(3), args.get(4));
             ctx.propagation().rewrite(&[
                 b"LMOVEM".as_slice(),
                 src,
                 dst,
-                side(from),
-                side(to),
+                wherefrom,
+                whereto,
                 b"EXACTLY",
                 n.as_bytes(),
                 order,
