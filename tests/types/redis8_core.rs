@@ -7,7 +7,7 @@
 //! it kept one, bare after PERSIST), which Redis 7.0 replays, as INCRBYFLOAT already is.
 
 use super::redis84_strings::{aof_until, caught_up, events_until_end, master_and_replica};
-use crate::common::{info_field, wait_blocked, TempDir};
+use crate::common::{info_field, wait_blocked, Server, TempDir};
 
 /// The commands, each with the events it must publish (`event key` pairs; `end` marks the last command).
 const SCRIPT: &[(&[&str], &[&str])] = &[
@@ -99,4 +99,42 @@ fn events_aof_replica_and_blmovem() {
     assert_eq!(r.cmd(&["PEXPIRETIME", "n"]), b":-1\r\n");
     assert_eq!(r.cmd(&["EXISTS", "src", "w", "q"]), b":0\r\n");
     assert_eq!(r.cmd(&["GET", "p"]), b"$1\r\n1\r\n");
+    // Both INCREX calls given a time already past count an expired key, the missing one too (t_string.c).
+    assert_eq!(info_field(&mut m, "stats", "expired_keys"), "2");
+}
+
+/// INCREX's replies and errors as Redis 8.8's src/t_string.c gives them, and its COMMAND DOCS as
+/// src/commands/increx.json (with the summaries of four arguments), over the wire.
+#[test]
+fn increx_errors_and_docs() {
+    let srv = Server::ferredis();
+    let mut c = srv.conn();
+    let cases: &[(&[&str], &str)] = &[
+        (&["INCREX", "k", "BYINT", "x"], "-ERR Increment is not an integer or out of range\r\n"),
+        (&["INCREX", "k", "BYFLOAT", "x"], "-ERR Increment is not a valid float\r\n"),
+        (&["INCREX", "k", "BYFLOAT", "inf"], "-ERR BYFLOAT increment cannot be Infinity\r\n"),
+        (&["INCREX", "k", "LBOUND", "x"], "-ERR LBOUND is not an integer or out of range\r\n"),
+        (&["INCREX", "k", "BYFLOAT", "1", "UBOUND", "x"], "-ERR UBOUND is not a valid float\r\n"),
+        (&["INCREX", "k", "LBOUND", "2", "UBOUND", "1", "ENX"], "-ERR LBOUND can't be greater than UBOUND\r\n"),
+        (&["INCREX", "k", "ENX"], "-ERR ENX flag requires an expiration\r\n"),
+        (&["INCREX", "k", "PERSIST", "ENX", "BYINT", "x"], "-ERR syntax error\r\n"),
+        (&["INCREX", "k", "EX", "0"], "-ERR invalid expire time in 'increx' command\r\n"),
+        (&["INCREX", "k"], "*2\r\n:1\r\n:1\r\n"),
+        (&["SET", "f", "inf"], "+OK\r\n"),
+        (&["INCREX", "f", "BYFLOAT", "1"], "-ERR value cannot be Infinity\r\n"),
+        (&["SET", "m", "9223372036854775800"], "+OK\r\n"),
+        (
+            &["INCREX", "m", "BYINT", "1", "SATURATE", "UBOUND", "-9223372036854775808"],
+            "-ERR applied increment would overflow\r\n",
+        ),
+    ];
+    for (argv, want) in cases {
+        assert_eq!(String::from_utf8_lossy(&c.cmd(argv)), *want, "{argv:?}");
+    }
+    let docs = String::from_utf8_lossy(&c.cmd(&["COMMAND", "DOCS", "INCREX"])).into_owned();
+    let enx = "$4\r\nname\r\n$3\r\nenx\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$3\r\nENX\r\n\
+               $7\r\nsummary\r\n$122\r\nOnly set the expiration if the key currently has no TTL. Requires one of \
+               EX/PX/EXAT/PXAT; cannot be combined with PERSIST.\r\n$5\r\nflags\r\n";
+    assert!(docs.contains(enx), "{docs}");
+    assert_eq!(docs.matches("$7\r\nsummary\r\n").count(), 5, "{docs}");
 }
