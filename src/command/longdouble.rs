@@ -26,7 +26,7 @@ const MAX_E: i64 = 16383 - 63;
 const MAX_CHARS: usize = 5 * 1024;
 
 /// The reply of an increment whose sum is NaN or infinite (Redis's `incrbyfloatCommand` and
-/// `hincrbyfloatCommand`), and of INCREX BYFLOAT whose change is.
+/// `hincrbyfloatCommand`).
 pub const ERR_NOT_FINITE_SUM: &str = "ERR increment would produce NaN or Infinity";
 
 /// An x87 extended-precision value (finite or infinite).
