@@ -489,6 +489,7 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
         let n = 2
             + usize::from(is_key)
             + usize::from(a.token.is_some())
+            + usize::from(a.summary.is_some())
             + usize::from(a.since.is_some())
             + usize::from(a.deprecated.is_some())
             + usize::from(!flags.is_empty())
@@ -508,7 +509,7 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
             r.bulk(b"token");
             r.bulk(t.as_bytes());
         }
-        for (k, v) in [("since", &a.since), ("deprecated_since", &a.deprecated)] {
+        for (k, v) in [("summary", &a.summary), ("since", &a.since), ("deprecated_since", &a.deprecated)] {
             if let Some(v) = v {
                 r.bulk(k.as_bytes());
                 r.bulk(v.as_bytes());
@@ -669,6 +670,9 @@ pub struct DocArg {
     pub deprecated: Option<String>,
     /// A key argument's spec, when not the next one in order (SORT's STORE destination is spec 2).
     pub key_spec: Option<usize>,
+    /// The argument's own summary, which Redis's JSON files give a few newer arguments (INCREX's SATURATE); written
+    /// `{~text}` after the argument.
+    pub summary: Option<String>,
     pub optional: bool,
     pub multiple: bool,
     pub multiple_token: bool,
@@ -692,6 +696,7 @@ impl DocArg {
             since: None,
             deprecated: None,
             key_spec: None,
+            summary: None,
             optional: false,
             multiple: false,
             multiple_token: false,
@@ -899,6 +904,11 @@ fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
             }
             Node::Name(n) => {
                 if let Some(last) = out.last_mut() {
+                    // `~` starts the argument's summary, which may hold the other annotations' marks.
+                    let (n, summary) = n.split_once('~').unwrap_or((n, ""));
+                    if !summary.is_empty() {
+                        last.summary = Some(summary.to_string());
+                    }
                     let (n, deprecated) = n.split_once('!').unwrap_or((n, ""));
                     if !deprecated.is_empty() {
                         last.deprecated = Some(deprecated.to_string());
@@ -1172,6 +1182,11 @@ mod tests {
             ("oneof", "filterby", Some("FILTERBY"), true)
         );
         assert_eq!(f.args[2], DocArg { token: Some("PATTERN".into()), ..v("pattern", "pattern") });
+        // `{~text}`: the argument's summary (INCREX's SATURATE in Redis 8.8's increx.json).
+        let args = parse_syntax("key [SATURATE]{~Saturate: the result [to a bound].} [LBOUND lowerbound]{~Integer.}");
+        assert_eq!(args[1].summary.as_deref(), Some("Saturate: the result [to a bound]."));
+        assert_eq!((args[1].name.as_str(), args[1].token.as_deref()), ("saturate", Some("SATURATE")));
+        assert_eq!((args[2].name.as_str(), args[2].summary.as_deref()), ("lowerbound", Some("Integer.")));
         let args = parse_syntax("key <ON | OFF>");
         assert_eq!((args[1].kind, args[1].optional), ("oneof", false));
         assert!(parse_syntax("").is_empty());

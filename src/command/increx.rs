@@ -6,21 +6,18 @@
 //! type's limits when none is given) leaves the key and its TTL alone and replies `[current, 0]`; SATURATE clamps
 //! it to the bound instead. ENX sets the expiration only on a key that has none.
 //!
-//! Events: `incrby` (`incrbyfloat` with BYFLOAT), then `expire` when a time was set, `del` when that time was
-//! already past (the key is deleted) or `persist` when PERSIST removed one. Propagated as the resulting
-//! `SET key value` with `PXAT ms` (a time set), `KEEPTTL` (the TTL kept) or nothing (PERSIST), which Redis 7.0
-//! replays, or as `DEL` / `UNLINK` for a time already past; a rejected increment propagates nothing.
+//! Events: `incrby` (`incrbyfloat` with BYFLOAT), then `persist` when PERSIST removed a TTL or `expire` when a time
+//! was set. Propagated as the resulting `SET key value` with `PXAT ms` (a time set), nothing more (PERSIST) or
+//! `KEEPTTL` (otherwise, ENX on a key with a TTL too), which Redis 7.0 replays; a rejected increment propagates
+//! nothing. A time already past deletes an existing key instead (only the `del` event, replayed as `DEL` /
+//! `UNLINK`) and leaves a missing one absent (no event, nothing replayed), the reply being the same.
 //!
-//! The options and the reply follow Redis 8.8's documentation (the SATURATE policy). Redis's source for the
-//! release was not readable here; the error texts of its own (`LBOUND can't be greater than UBOUND`, `ENX flag
-//! requires an expiration`, `value or increment would produce Infinity`) and the deletion by a time already past
-//! come from tests/unit/type/increx.tcl as it stood before the SATURATE rework (which matches them as patterns) and
-//! the `LBOUND can't be greater than UBOUND` reply of redis/redis#15045's parser, which also resolves the bounds
-//! before the key is looked up; the others are INCRBY's, INCRBYFLOAT's and SET's.
+//! Checked against Redis 8.8's source (src/t_string.c: parseIncrExArgumentsOrReply and increxCommand): the order
+//! the arguments are checked in, every error text, the replies, the events and the replayed forms.
 
 use super::longdouble::F80;
-use super::string::{err_expire_time, F_EX, F_EXAT, F_PX, F_PXAT};
-use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use super::string::{F_EX, F_EXAT, F_PX, F_PXAT};
+use super::{flag, Args, Command, Ctx, Group, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
@@ -40,19 +37,27 @@ pub static COMMANDS: &[Command] = &[Command {
     since: "8.8.0",
     summary: "Increments the numeric value of a key by a number and sets its expiration time. Uses 0 as initial value if the key doesn't exist.",
     complexity: "O(1)",
-    syntax: "key [BYFLOAT float{:double} | BYINT integer{:integer}]{increment} [SATURATE] [LBOUND lowerbound] [UBOUND upperbound] [EX seconds{:integer} | PX milliseconds{:integer} | EXAT unix-time-seconds{:unix-time} | PXAT unix-time-milliseconds{:unix-time} | PERSIST]{expiration} [ENX]",
+    syntax: "key [BYFLOAT float{:double} | BYINT integer{:integer}]{increment} [SATURATE]{~Saturate the result to LBOUND/UBOUND (or the type limits when no explicit bound is given) when out of bounds. Without this option, out-of-bounds operations are rejected and reply [current_value, 0].} [LBOUND lowerbound]{~Integer when used with BYINT, floating-point when used with BYFLOAT.} [UBOUND upperbound]{~Integer when used with BYINT, floating-point when used with BYFLOAT.} [EX seconds{:integer} | PX milliseconds{:integer} | EXAT unix-time-seconds{:unix-time} | PXAT unix-time-milliseconds{:unix-time} | PERSIST]{expiration} [ENX]{~Only set the expiration if the key currently has no TTL. Requires one of EX/PX/EXAT/PXAT; cannot be combined with PERSIST.}",
     handler: increx,
     ..BASE
 }];
 
-/// LBOUND above UBOUND (tests/unit/type/increx.tcl: `*LBOUND can't be greater than UBOUND*`).
+/// LBOUND above UBOUND (Redis 8.8's t_string.c, parseIncrExArgumentsOrReply).
 const ERR_BOUNDS: &str = "ERR LBOUND can't be greater than UBOUND";
-/// ENX without EX/PX/EXAT/PXAT (tests/unit/type/increx.tcl: `*ENX flag requires an expiration*`); ENX beside
-/// PERSIST stays a syntax error there.
+/// ENX without EX/PX/EXAT/PXAT (t_string.c); ENX beside PERSIST is a syntax error there.
 const ERR_ENX: &str = "ERR ENX flag requires an expiration";
-/// BYFLOAT with an infinite increment or an infinite value stored (tests/unit/type/increx.tcl:
-/// `*value or increment would produce Infinity*`).
-const ERR_INFINITY: &str = "ERR value or increment would produce Infinity";
+/// BYINT's increment not an integer (t_string.c).
+const ERR_INCR_INT: &str = "ERR Increment is not an integer or out of range";
+/// BYFLOAT's increment not a number (t_string.c).
+const ERR_INCR_FLOAT: &str = "ERR Increment is not a valid float";
+/// BYFLOAT with an infinite increment (t_string.c, checked while parsing).
+const ERR_INCR_INF: &str = "ERR BYFLOAT increment cannot be Infinity";
+/// BYFLOAT on an infinite value stored (t_string.c, checked once the key is read).
+const ERR_VALUE_INF: &str = "ERR value cannot be Infinity";
+/// SATURATE landing so far from the value that the applied increment does not fit (t_string.c).
+const ERR_DELTA_OVERFLOW: &str = "ERR applied increment would overflow";
+/// The BYFLOAT form of [`ERR_DELTA_OVERFLOW`] (t_string.c).
+const ERR_DELTA_INF: &str = "ERR applied increment would be Infinity";
 
 /// The expiration option.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -81,8 +86,10 @@ struct Options {
     enx: bool,
 }
 
-/// Every argument checked before the key is looked up, as Redis 8.8's parser does (the bounds resolved once the
-/// increment's type is known, redis/redis#15045).
+/// Every argument checked before the key is looked up, in Redis 8.8's order (t_string.c's
+/// parseIncrExArgumentsOrReply): the options one by one (an increment is read where it stands, a repeated or
+/// conflicting option is a syntax error there), then the bounds as the increment's type reads them, then ENX's
+/// need of a time, then the time itself.
 fn parse(r: &mut Reply, args: Args, now_ms: i64) -> Option<Options> {
     let mut o = Options {
         by_int: None,
@@ -93,26 +100,29 @@ fn parse(r: &mut Reply, args: Args, now_ms: i64) -> Option<Options> {
         enx: false,
     };
     let (mut lbound, mut ubound): (Option<&[u8]>, Option<&[u8]>) = (None, None);
-    let mut ttl_given = false;
+    // EX/PX/EXAT/PXAT's word and value, read after the bounds; PERSIST.
+    let mut expire: Option<(&[u8], &[u8])> = None;
+    let mut persist = false;
     let mut i = 2;
     while i < args.len() {
         let has_value = i + 1 < args.len();
         let incr_given = o.by_int.is_some() || o.by_float.is_some();
+        let ttl_given = persist || expire.is_some();
         if args.is(i, "byint") && has_value && !incr_given {
             i += 1;
             let Some(n) = parse_i64(args.get(i)) else {
-                r.err_not_int();
+                r.error(ERR_INCR_INT);
                 return None;
             };
             o.by_int = Some(n);
         } else if args.is(i, "byfloat") && has_value && !incr_given {
             i += 1;
             let Some(f) = F80::parse(args.get(i)) else {
-                r.err_not_float();
+                r.error(ERR_INCR_FLOAT);
                 return None;
             };
             if !f.is_finite() {
-                r.error(ERR_INFINITY);
+                r.error(ERR_INCR_INF);
                 return None;
             }
             o.by_float = Some(f);
@@ -124,68 +134,64 @@ fn parse(r: &mut Reply, args: Args, now_ms: i64) -> Option<Options> {
             ubound = Some(args.get(i));
         } else if args.is(i, "saturate") && !o.saturate {
             o.saturate = true;
-        } else if args.is(i, "enx") && !o.enx {
+        } else if args.is(i, "enx") && !o.enx && !persist {
             o.enx = true;
-        } else if args.is(i, "persist") && !ttl_given {
-            ttl_given = true;
-            o.ttl = Ttl::Persist;
+        } else if args.is(i, "persist") && !ttl_given && !o.enx {
+            persist = true;
         } else if has_value && !ttl_given && ["ex", "px", "exat", "pxat"].iter().any(|w| args.is(i, w)) {
-            ttl_given = true;
-            let word = args.get(i);
+            expire = Some((args.get(i), args.get(i + 1)));
             i += 1;
-            let seconds = word.eq_ignore_ascii_case(b"ex") || word.eq_ignore_ascii_case(b"exat");
-            let absolute = word.eq_ignore_ascii_case(b"exat") || word.eq_ignore_ascii_case(b"pxat");
-            o.ttl = Ttl::At(expire_at(r, args.get(i), seconds, absolute, now_ms)?);
         } else {
             r.err_syntax();
             return None;
         }
         i += 1;
     }
-    // ENX needs a time to set: PERSIST beside it is a syntax error, no time at all its own error.
-    match o.ttl {
-        Ttl::Persist if o.enx => {
-            r.err_syntax();
-            return None;
-        }
-        Ttl::Keep if o.enx => {
-            r.error(ERR_ENX);
-            return None;
-        }
-        _ => {}
-    }
     o.bounds = resolve_bounds(r, o.by_float.is_some(), lbound, ubound)?;
+    if o.enx && expire.is_none() {
+        r.error(ERR_ENX);
+        return None;
+    }
+    o.ttl = match expire {
+        Some((word, value)) => {
+            let seconds = word.eq_ignore_ascii_case(b"ex") || word.eq_ignore_ascii_case(b"exat");
+            let absolute = word.eq_ignore_ascii_case(b"exat") || word.eq_ignore_ascii_case(b"pxat");
+            Ttl::At(expire_at(r, value, seconds, absolute, now_ms)?)
+        }
+        None if persist => Ttl::Persist,
+        None => Ttl::Keep,
+    };
     Some(o)
 }
 
 /// LBOUND and UBOUND as the increment's type reads them (long doubles for BYFLOAT, else integers; the type's
-/// limits when not given), the lower not above the upper.
+/// limits when not given), the lower read first, the lower not above the upper.
 fn resolve_bounds(r: &mut Reply, float: bool, lbound: Option<&[u8]>, ubound: Option<&[u8]>) -> Option<Bounds> {
     Some(if float {
-        let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: F80| match b {
+        let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: F80, name: &str| match b {
             None => Some(dflt),
             Some(t) => F80::parse(t).or_else(|| {
-                r.err_not_float();
+                r.error(&format!("ERR {name} is not a valid float"));
                 None
             }),
         };
-        let lb = bound(r, lbound, F80::MAX.negated())?;
-        let ub = bound(r, ubound, F80::MAX)?;
+        let lb = bound(r, lbound, F80::MAX.negated(), "LBOUND")?;
+        let ub = bound(r, ubound, F80::MAX, "UBOUND")?;
         if lb.compare(ub) == Ordering::Greater {
             r.error(ERR_BOUNDS);
             return None;
         }
         Bounds::Float(lb, ub)
     } else {
-        let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: i64| match b {
+        let bound = |r: &mut Reply, b: Option<&[u8]>, dflt: i64, name: &str| match b {
             None => Some(dflt),
             Some(t) => parse_i64(t).or_else(|| {
-                r.err_not_int();
+                r.error(&format!("ERR {name} is not an integer or out of range"));
                 None
             }),
         };
-        let lb = bound(r, lbound, i64::MIN)?;
-        let ub = bound(r, ubound, i64::MAX)?;
+        let lb = bound(r, lbound, i64::MIN, "LBOUND")?;
+        let ub = bound(r, ubound, i64::MAX, "UBOUND")?;
         if lb > ub {
             r.error(ERR_BOUNDS);
             return None;
@@ -203,12 +209,7 @@ fn expire_at(r: &mut Reply, arg: &[u8], seconds: bool, absolute: bool, now_ms: i
         (true, false) => F_EX,
         (false, false) => F_PX,
     };
-    let ms = super::string::expire_ms(r, arg, flags, now_ms, "increx")?;
-    if ms <= 0 {
-        err_expire_time(r, "increx");
-        return None;
-    }
-    Some(ms)
+    super::string::expire_ms(r, arg, flags, now_ms, "increx")
 }
 
 /// The numbers of one increment: what was there, what it becomes, what was added.
@@ -239,7 +240,7 @@ fn int_outcome(r: &mut Reply, o: &Options, (lb, ub): (i64, i64), cur: Option<Str
         Some(n) => n.clamp(lb, ub),
     };
     let Some(delta) = new.checked_sub(cur) else {
-        r.error("ERR increment or decrement would overflow");
+        r.error(ERR_DELTA_OVERFLOW);
         return None;
     };
     Some((Outcome::Int { new, delta }, true))
@@ -266,7 +267,7 @@ fn float_outcome(
     };
     // The increment was checked by `parse`; an infinite value stored is refused here.
     if !cur.is_finite() {
-        r.error(ERR_INFINITY);
+        r.error(ERR_VALUE_INF);
         return None;
     }
     let sum = cur.plus(incr);
@@ -282,7 +283,7 @@ fn float_outcome(
     };
     let delta = new.plus(cur.negated());
     if !delta.is_finite() {
-        r.error(super::longdouble::ERR_NOT_FINITE_SUM);
+        r.error(ERR_DELTA_INF);
         return None;
     }
     Some((Outcome::Float { cur, new, delta }, true))
@@ -346,9 +347,30 @@ fn increx(ctx: &mut Ctx, args: Args) {
     if !apply {
         return w.untouched();
     }
+    // A time to set that is already past: the key is deleted as it stands (no increment event), replayed as
+    // DEL (UNLINK with lazyfree-lazy-expire); a key that did not exist stays absent and nothing is replayed.
+    // Either way the key counts as expired, as t_string.c's increxCommand counts it. A replica or an AOF being
+    // loaded keeps the key for the master's (or the file's) own deletion, as EXPIRE does.
+    let sets_time = match o.ttl {
+        Ttl::At(when) if !(o.enx && had_ttl) => Some(when),
+        _ => None,
+    };
+    if sets_time.is_some_and(|when| when <= now) && ctx.settings().deletes_already_expired() {
+        ctx.door(&w).count_expired();
+        if exists {
+            ctx.door(&w).delete_expired_by_command();
+            ctx.changed(&mut w, 1);
+            ctx.notify(nc::GENERIC, "del", key);
+            let verb = ctx.settings().del_verb();
+            ctx.propagation().rewrite(&[verb, key]);
+        } else {
+            w.untouched();
+        }
+        return;
+    }
     let value = match (&outcome, text) {
         (Outcome::Int { new, .. }, _) => {
-            match e {
+            match ctx.door(&w).entry_mut() {
                 Some(e) => e.set_int(*new),
                 None => {
                     let mut ne = Entry::new_int(key, *new);
@@ -369,34 +391,35 @@ fn increx(ctx: &mut Ctx, args: Args) {
             }
             text
         }
-        (Outcome::Float { .. }, None) => return,
+        (Outcome::Float { .. }, None) => return w.untouched(),
     };
-    ctx.changed(&mut w, 1);
+    settle_ttl(ctx, &mut w, &o, sets_time, &value);
+}
+
+/// The TTL part of an applied INCREX, its events (the increment's first) and its replay as the resulting `SET`
+/// (t_string.c): `PERSIST` → `SET key value` (the `persist` event only when a TTL was removed), a time set →
+/// `SET key value PXAT ms` and `expire`, otherwise (no time, or ENX on a key with a TTL) `SET key value KEEPTTL`.
+fn settle_ttl(ctx: &mut Ctx, w: &mut KeyWrite, o: &Options, sets_time: Option<i64>, value: &[u8]) {
+    let key = w.key();
+    let persisted = o.ttl == Ttl::Persist && ctx.door(w).persist();
+    if let Some(when) = sets_time {
+        ctx.door(w).set_expire(when);
+    }
+    ctx.changed(w, 1);
     let event = if o.by_float.is_some() { "incrbyfloat" } else { "incrby" };
     ctx.notify(nc::STRING, event, key);
     let mut nb = [0u8; 24];
-    match o.ttl {
-        // A time already past deletes the key, replayed as DEL (UNLINK with lazyfree-lazy-expire), as
-        // tests/unit/type/increx.tcl's "expiration already elapsed" cases expect; a replica or an AOF being
-        // loaded keeps it for the master's (or the file's) own deletion, as EXPIRE does.
-        Ttl::At(when) if !(o.enx && had_ttl) && when <= now && ctx.settings().deletes_already_expired() => {
-            ctx.door(&w).delete_expired_by_command();
-            ctx.notify(nc::GENERIC, "del", key);
-            let verb = ctx.settings().del_verb();
-            ctx.propagation().rewrite(&[verb, key]);
-        }
-        Ttl::At(when) if !(o.enx && had_ttl) => {
-            ctx.door(&w).set_expire(when);
-            ctx.notify(nc::GENERIC, "expire", key);
-            let when = crate::util::itoa_buf(when, &mut nb);
-            ctx.propagation().rewrite(&[b"SET".as_slice(), key, &value, b"PXAT", when]);
-        }
-        Ttl::Persist if had_ttl => {
-            ctx.door(&w).persist();
+    if o.ttl == Ttl::Persist {
+        if persisted {
             ctx.notify(nc::GENERIC, "persist", key);
-            ctx.propagation().rewrite(&[b"SET".as_slice(), key, &value]);
         }
-        _ => ctx.propagation().rewrite(&[b"SET".as_slice(), key, &value, b"KEEPTTL"]),
+        ctx.propagation().rewrite(&[b"SET".as_slice(), key, value]);
+    } else if let Some(when) = sets_time {
+        ctx.notify(nc::GENERIC, "expire", key);
+        let when = crate::util::itoa_buf(when, &mut nb);
+        ctx.propagation().rewrite(&[b"SET".as_slice(), key, value, b"PXAT", when]);
+    } else {
+        ctx.propagation().rewrite(&[b"SET".as_slice(), key, value, b"KEEPTTL"]);
     }
 }
 
@@ -472,6 +495,9 @@ mod tests {
         h.run(&["set", "p", "10"]);
         assert_eq!(h.run(&["increx", "p", "byint", "1", "pxat", "1"]), pair(11, 1));
         assert_eq!(h.run(&["exists", "p"]), ":0\r\n");
+        // A missing key given a time already past is answered and stays absent.
+        assert_eq!(h.run(&["increx", "p", "byint", "3", "pxat", "1"]), pair(3, 3));
+        assert_eq!(h.run(&["exists", "p"]), ":0\r\n");
         h.run(&["set", "p", "10", "ex", "500"]);
         assert_eq!(h.run(&["increx", "p", "byint", "1", "exat", "1", "enx"]), pair(11, 1));
         assert_eq!(h.run(&["get", "p"]), "$2\r\n11\r\n");
@@ -494,10 +520,11 @@ mod tests {
         ] {
             assert_eq!(h.run(argv), syntax, "{argv:?}");
         }
-        assert_eq!(h.run(&["increx", "k", "byint", "x"]), "-ERR value is not an integer or out of range\r\n");
-        assert_eq!(h.run(&["increx", "k", "byfloat", "x"]), "-ERR value is not a valid float\r\n");
+        // Texts from Redis 8.8's t_string.c (parseIncrExArgumentsOrReply and increxCommand).
+        assert_eq!(h.run(&["increx", "k", "byint", "x"]), "-ERR Increment is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["increx", "k", "byint", "1.5"]), "-ERR Increment is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["increx", "k", "byfloat", "x"]), "-ERR Increment is not a valid float\r\n");
         assert_eq!(h.run(&["increx", "k", "ex", "0"]), "-ERR invalid expire time in 'increx' command\r\n");
-        // Texts from tests/unit/type/increx.tcl.
         assert_eq!(h.run(&["increx", "k", "enx"]), "-ERR ENX flag requires an expiration\r\n");
         assert_eq!(h.run(&["increx", "k", "byint", "1", "enx"]), "-ERR ENX flag requires an expiration\r\n");
         assert_eq!(
@@ -508,29 +535,56 @@ mod tests {
             h.run(&["increx", "k", "byfloat", "0.5", "lbound", "10.5", "ubound", "1.5"]),
             "-ERR LBOUND can't be greater than UBOUND\r\n"
         );
-        let inf = "-ERR value or increment would produce Infinity\r\n";
+        let inf = "-ERR BYFLOAT increment cannot be Infinity\r\n";
         assert_eq!(h.run(&["increx", "k", "byfloat", "+inf"]), inf);
         assert_eq!(h.run(&["increx", "k", "byfloat", "-inf"]), inf);
+        let inf = "-ERR value cannot be Infinity\r\n";
         h.run(&["set", "i", "inf"]);
         assert_eq!(h.run(&["increx", "i", "byfloat", "1"]), inf);
         assert_eq!(h.run(&["increx", "i", "byfloat", "0", "lbound", "-100"]), inf);
         assert_eq!(h.run(&["get", "i"]), "$3\r\ninf\r\n");
-        assert_eq!(h.run(&["increx", "k", "lbound", "1.5"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["increx", "k", "lbound", "1.5"]), "-ERR LBOUND is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["increx", "k", "byfloat", "1", "ubound", "x"]), "-ERR UBOUND is not a valid float\r\n");
         h.run(&["set", "f", "1.5"]);
         assert_eq!(h.run(&["increx", "f"]), "-ERR value is not an integer or out of range\r\n");
         h.run(&["rpush", "l", "a"]);
         assert!(h.run(&["increx", "l"]).starts_with("-WRONGTYPE"));
-        // Every argument, the bounds included, is checked before the key is looked up (redis/redis#15045 resolves
-        // the bounds in its parser): a bad bound beats the wrong type, an infinite increment beats a bad bound.
+        // Every argument, the bounds included, is checked before the key is looked up (t_string.c resolves the
+        // bounds in its parser): a bad bound beats the wrong type, an infinite increment beats a bad bound.
         assert_eq!(
             h.run(&["increx", "l", "lbound", "5", "ubound", "1"]),
             "-ERR LBOUND can't be greater than UBOUND\r\n"
         );
-        assert_eq!(h.run(&["increx", "l", "ubound", "x"]), "-ERR value is not an integer or out of range\r\n");
-        assert_eq!(h.run(&["increx", "l", "byfloat", "1", "lbound", "x"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["increx", "l", "ubound", "x"]), "-ERR UBOUND is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["increx", "l", "byfloat", "1", "lbound", "x"]), "-ERR LBOUND is not a valid float\r\n");
         assert_eq!(
             h.run(&["increx", "l", "byfloat", "inf", "lbound", "5", "ubound", "1"]),
-            "-ERR value or increment would produce Infinity\r\n"
+            "-ERR BYFLOAT increment cannot be Infinity\r\n"
+        );
+        // t_string.c's order: options in turn (an increment read where it stands, a conflict refused there), then
+        // the bounds, then ENX's need of a time, then the time's value.
+        assert_eq!(
+            h.run(&["increx", "l", "ex", "x", "byint", "y"]),
+            "-ERR Increment is not an integer or out of range\r\n"
+        );
+        assert_eq!(h.run(&["increx", "l", "persist", "enx", "byint", "y"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["increx", "l", "enx", "lbound", "2", "ubound", "1"]),
+            "-ERR LBOUND can't be greater than UBOUND\r\n"
+        );
+        assert_eq!(
+            h.run(&["increx", "l", "ex", "0", "lbound", "x"]),
+            "-ERR LBOUND is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            h.run(&["increx", "l", "ex", "0", "lbound", "1"]),
+            "-ERR invalid expire time in 'increx' command\r\n"
+        );
+        // SATURATE to a bound so far off that the applied increment overflows.
+        h.run(&["set", "m", "9223372036854775800"]);
+        assert_eq!(
+            h.run(&["increx", "m", "byint", "1", "saturate", "ubound", "-9223372036854775808"]),
+            "-ERR applied increment would overflow\r\n"
         );
         assert_eq!(h.run(&["exists", "k"]), ":0\r\n");
     }

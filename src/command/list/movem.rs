@@ -1,5 +1,10 @@
 //! Redis 8.10's LMOVEM and BLMOVEM: LMOVE / BLMOVE of several elements, COUNT (up to) or EXACTLY (all or
 //! nothing), pushed one by one as popped (OBO) or as a block in their source order (BULK).
+//!
+//! Checked against Redis 8.10's tests/unit/type/list-4.tcl and src/commands/{lmovem,blmovem}.json: the replies
+//! (a null array when nothing moved, in every mode), the order of the moved block, the events (the push, then the
+//! pop, then `del`), the type checks (a source too short answers null before the destination's type is looked
+//! at), LMOVEM replayed as sent and BLMOVEM as `LMOVEM src dst <sides as sent> EXACTLY n OBO|BULK`.
 
 use super::{finish_removal_counted, pop_event, position_arg, push_event, Moved};
 use crate::blocking::{BlockKind, TimeoutReply};
@@ -127,8 +132,7 @@ pub(super) fn lmovem(ctx: &mut Ctx, args: Args) {
     let Some(to) = position_arg(ctx.reply(), args.get(4)) else { return };
     let Some(hm) = how_many_arg(ctx.reply(), args, 5) else { return };
     // Nothing moved (a missing source, or EXACTLY more than it holds) is a null array in every mode, as LMOVE's
-    // missing source is nil: redis/redis#15405's reply schema and the Redis client libraries built against it
-    // (jedis#4637: "nil (missing source / EXACTLY unsatisfied / timeout)").
+    // missing source is nil (8.10.2's lmovemCommand replies addReplyNullArray for both).
     if let (Moved::NoSource, _) = move_many(ctx, args.get(1), args.get(2), from, to, hm) {
         ctx.reply().null_array();
     }
@@ -147,15 +151,17 @@ pub(super) fn blmovem(ctx: &mut Ctx, args: Args) {
     match move_many(ctx, src, dst, from, to, hm) {
         (Moved::Done, 0) => {}
         (Moved::Done, n) => {
-            let side = |left: bool| if left { b"left".as_slice() } else { b"right".as_slice() };
+            // The two sides as the client wrote them, then `EXACTLY n OBO|BULK` (Redis 8.10's list-4.tcl expects
+            // `lmovem src dst left right EXACTLY 2 BULK` after `blmovem src dst left right 0 count 2 bulk`).
             let order = if hm.bulk { b"BULK".as_slice() } else { b"OBO".as_slice() };
             let n = n.to_string();
+            let (wherefrom, whereto) = (args.get(3), args.get(4));
             ctx.propagation().rewrite(&[
                 b"LMOVEM".as_slice(),
                 src,
                 dst,
-                side(from),
-                side(to),
+                wherefrom,
+                whereto,
                 b"EXACTLY",
                 n.as_bytes(),
                 order,

@@ -398,6 +398,13 @@ impl<'c> Door<'c, '_> {
         self.db_mut().delete_expired_by_command(key)
     }
 
+    /// Counts one key expired in `INFO stats` `expired_keys` (INCREX given a time already past counts one whether
+    /// or not the key existed, as Redis 8.8's increxCommand does).
+    #[inline]
+    pub fn count_expired(self) {
+        self.db_mut().expired_keys += 1;
+    }
+
     /// Deletes the key when its collection became empty (after pops and removals). Returns whether it was
     /// deleted.
     pub fn delete_if_empty(self) -> bool {
