@@ -569,6 +569,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
     let mut approx = false;
     let mut limit: i64 = 0;
     let mut limit_given = false;
+    let mut policy_given = false;
     let mut i = 2;
     while i < argc {
         let more = argc - 1 - i;
@@ -616,8 +617,10 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
             a.nomkstream = true;
         } else if xadd && ((args.is(i, "idmp") && more >= 2) || (args.is(i, "idmpauto") && more >= 1)) {
             i = idmp::parse_option(ctx.reply(), args, i, &mut a.idmp)?;
-        } else if let Some(p) = RefPolicy::parse(opt) {
+        } else if let Some(p) = RefPolicy::parse(opt).filter(|_| !policy_given) {
+            // A second policy is no option: XADD takes it for the id (an invalid one), XTRIM for a syntax error.
             a.policy = p;
+            policy_given = true;
         } else if xadd {
             a.id = Some(id_or_reply(ctx.reply(), opt, 0, true, true)?);
             break;
@@ -1081,11 +1084,11 @@ fn parse_xread_options<'a>(ctx: &mut Ctx, args: Args<'a>, xreadgroup: bool) -> O
     Some(o)
 }
 
-/// XREADGROUP's CLAIM min-idle-time (Redis 8.4): a non-negative integer, with Redis 8.4's two errors.
+/// XREADGROUP's CLAIM min-idle-time (Redis 8.4): a non-negative integer, with `xreadCommand`'s two errors.
 fn claim_arg(r: &mut Reply, arg: &[u8]) -> Option<i64> {
     match crate::util::parse_i64(arg) {
         None => {
-            r.error("ERR min-idle-time is not an integer");
+            r.error("ERR min-idle-time is not an integer or out of range");
             None
         }
         Some(n) if n < 0 => {
