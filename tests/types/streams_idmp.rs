@@ -323,3 +323,22 @@ fn replayed_duplicate_adds_nothing() {
     let last = String::from_utf8_lossy(&c.cmd(&["XREVRANGE", "s", "+", "-", "COUNT", "1"])).into_owned();
     assert!(last.contains(&id), "{last}");
 }
+
+/// IDMPAUTO's iid is the one Redis computes (`createIdempotencyHash` in Redis's `src/t_stream.c`: XXH3-128 of field,
+/// field length and value per pair, combined order-free): for `f v` the 16 bytes below (from
+/// `tests/vectors/xxh3_128.txt`, made with the reference xxhash). XIDMPRECORD of that pair on the entry is a
+/// no-op, as for a pair the stream already holds.
+#[test]
+fn idmpauto_iid_is_redis_s() {
+    let s = Server::start(Kind::Ferredis, &[]);
+    let mut c = s.conn();
+    let id = bulk(&mut c, &["XADD", "s", "IDMPAUTO", "p", "*", "f", "v"]);
+    let iid: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&"6e95729ee727f0814aedffba55730079"[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let record = [b"XIDMPRECORD".to_vec(), b"s".to_vec(), b"p".to_vec(), iid, id.clone().into_bytes()];
+    assert_eq!(c.cmd(&record), b"+OK\r\n");
+    assert_eq!(xinfo(&mut c, "s", "iids-added"), Some(1));
+    assert_eq!(xinfo(&mut c, "s", "iids-tracked"), Some(1));
+    assert_eq!(bulk(&mut c, &["XADD", "s", "IDMPAUTO", "p", "*", "f", "v"]), id);
+}

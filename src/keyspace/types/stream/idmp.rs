@@ -184,24 +184,11 @@ impl Idmp {
     }
 }
 
-/// IDMPAUTO's iid: a digest of the entry's field-value pairs that does not depend on their order (XXH3 of each
-/// pair, summed and xored). It only has to be the same for the same content on this server and its replicas (the
-/// propagated XADD keeps IDMPAUTO, so a replica computes it again).
+/// IDMPAUTO's iid: Redis 8.6's order-free XXH3-128 digest of the entry's field-value pairs (see
+/// [`crate::xxh3::idmp_auto_iid`]), so the same content names the same iid here, on Redis, and in an RDB or AOF
+/// moved between them.
 pub fn auto_iid(fv: &[&[u8]]) -> [u8; 16] {
-    let mut sum = 0u64;
-    let mut xor = 0u64;
-    for pair in fv.chunks(2) {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&crate::xxh3::hash64(pair[0]).to_le_bytes());
-        b[8..].copy_from_slice(&crate::xxh3::hash64(pair.get(1).copied().unwrap_or_default()).to_le_bytes());
-        let h = crate::xxh3::hash64(&b);
-        sum = sum.wrapping_add(h);
-        xor ^= h.rotate_left(29);
-    }
-    let mut out = [0u8; 16];
-    out[..8].copy_from_slice(&sum.to_le_bytes());
-    out[8..].copy_from_slice(&xor.to_le_bytes());
-    out
+    crate::xxh3::idmp_auto_iid(fv)
 }
 
 #[cfg(test)]
