@@ -128,14 +128,21 @@ impl Idmp {
         self.iids_added = self.iids_added.saturating_add(1);
     }
 
-    /// Adds a loaded producer's iid (RDB): no counting, no bound.
+    /// Adds a loaded producer's iid (RDB): no counting, no bound. An iid the producer already has keeps its first
+    /// entry id (false), as Redis's loader skips such a repeat.
     pub fn load(&mut self, pid: &[u8], iid: &[u8], id: StreamId) -> bool {
         let p = self.producers.entry(pid.into()).or_default();
-        if p.ids.insert(iid.into(), id).is_some() {
+        if p.ids.contains_key(iid) {
             return false;
         }
+        p.ids.insert(iid.into(), id);
         p.order.push_back(iid.into());
         true
+    }
+
+    /// Whether producer `pid` is known (the RDB loader refuses a producer given twice).
+    pub fn has_producer(&self, pid: &[u8]) -> bool {
+        self.producers.contains_key(pid)
     }
 
     /// XCFGSET: sets the bounds; a change of either forgets every producer.
@@ -197,6 +204,17 @@ mod tests {
 
     fn id(ms: u64) -> StreamId {
         StreamId::new(ms, 0)
+    }
+
+    /// Redis's `rdbLoadStreamIdmpEntries` skips an iid a producer already has: the first entry id stays.
+    #[test]
+    fn load_keeps_the_first_of_a_repeated_iid() {
+        let mut m = Idmp::new(100, 100);
+        assert!(!m.has_producer(b"p"));
+        assert!(m.load(b"p", b"a", id(1)));
+        assert!(!m.load(b"p", b"a", id(2)));
+        assert!(m.has_producer(b"p"));
+        assert_eq!(m.lookup(b"p", b"a", 0), Some(id(1)));
     }
 
     #[test]
