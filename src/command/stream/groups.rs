@@ -554,9 +554,9 @@ fn claim_scan(s: &Stream, g: &ConsumerGroup, min_idle: i64, now: i64) -> (bool, 
 }
 
 /// The group's pending entries CLAIM delivers (idle at least `min_idle` ms, still in the stream), longest idle
-/// first: each with its idle time and delivery count before this delivery. As in Redis 8.4's
-/// `streamReplyWithRange`, `take` bounds the idle entries looked at, those whose entry was deleted included (they
-/// stay pending and are not delivered).
+/// first, at most `take`: each with its idle time and delivery count before this delivery. An entry deleted from
+/// the stream stays pending, is not delivered and takes no place in `take` (Redis 8.4.0 counted it; later
+/// `streamReplyWithRange`s count only what they deliver).
 fn claim_candidates(s: &Stream, g: &ConsumerGroup, min_idle: i64, now: i64, take: usize) -> Vec<(StreamId, i64, u64)> {
     let mut idle: Vec<(i64, StreamId, u64)> = g
         .pel
@@ -566,8 +566,8 @@ fn claim_candidates(s: &Stream, g: &ConsumerGroup, min_idle: i64, now: i64, take
         .collect();
     idle.sort_unstable();
     idle.into_iter()
-        .take(take)
         .filter(|&(_, id, _)| s.range(id, id, false).next().is_some())
+        .take(take)
         .map(|(t, id, n)| (id, now.saturating_sub(t), n))
         .collect()
 }
