@@ -1,6 +1,7 @@
 //! XXH3-64 (xxHash's 64-bit XXH3, seed 0, default secret), for Redis 8.4's DIGEST and the IFDEQ/IFDNE conditions,
 //! and XXH3-128 for Redis 8.6's XADD IDMPAUTO ids ([`idmp_auto_iid`]; the 128-bit paths share the 64-bit ones'
-//! reads and long loop, and are checked against `tests/vectors/xxh3_128.txt`, from `tests/vectors/xxh3_128_vectors.py`).
+//! reads and long loop, and are checked against `tests/vectors/xxh3_128.txt`, which
+//! `tests/vectors/xxh3_128_vectors.py` writes).
 //!
 //! Redis 8.4 names a string value by the XXH3-64 of its bytes, printed as 16 lowercase hex digits, and clients
 //! compute the same digest themselves, so ours must equal the reference bit for bit. The algorithm picks a path by

@@ -73,7 +73,7 @@ fn errors_and_argument_rules() {
     // NOMKSTREAM on a missing key answers nil before any idempotency work.
     assert_eq!(c.cmd(&["XADD", "s", "NOMKSTREAM", "IDMP", "p", "i", "*", "f", "v"]), b"$-1\r\n");
     let id = bulk(&mut c, &["XADD", "s", "IDMP", "p1", "i1", "*", "f", "v"]);
-    // XIDMPRECORD (Redis 8.8's, for AOF rewrites): an existing entry only; the same pair again is a no-op. The id
+    // XIDMPRECORD (Redis 8.6.2's, for AOF rewrites): an existing entry only; the same pair again is a no-op. The id
     // is checked first, then the names, the key and the entry.
     let rec: &[(&[&str], &str)] = &[
         (&["XIDMPRECORD", "nokey", "p", "i", "1-1"], "ERR no such key"),
@@ -120,6 +120,9 @@ fn errors_and_argument_rules() {
     // The new commands and XADD's new arguments are documented.
     let info = String::from_utf8_lossy(&c.cmd(&["COMMAND", "INFO", "XCFGSET", "XIDMPRECORD"])).into_owned();
     assert!(info.contains("xcfgset") && info.contains("xidmprecord"), "{info}");
+    // `since` as Redis's src/commands/xidmprecord.json gives it.
+    let docs = String::from_utf8_lossy(&c.cmd(&["COMMAND", "DOCS", "XIDMPRECORD"])).into_owned();
+    assert!(docs.contains("$5\r\nsince\r\n$5\r\n8.6.2\r\n"), "{docs}");
     let docs = String::from_utf8_lossy(&c.cmd(&["COMMAND", "DOCS", "XADD"])).into_owned();
     assert!(docs.contains("IDMPAUTO") && docs.contains("8.6.0"), "{docs}");
 }

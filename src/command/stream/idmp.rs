@@ -144,10 +144,11 @@ pub(super) fn xcfgset(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// XIDMPRECORD key pid iid stream-id (Redis 8.8): the stream remembers that the producer's idempotent id added the
-/// existing entry `stream-id`; what an AOF rewrite writes for each remembered iid whose entry is still there. A pair
-/// already mapped to that entry is a no-op; mapped to another one, an error. In `xidmprecordCommand`'s order: the
-/// id, the two names, the key, the entry; a recording counts as a change without signalling the key.
+/// XIDMPRECORD key pid iid stream-id (Redis 8.6.2, its `since`): the stream remembers that the producer's
+/// idempotent id added the existing entry `stream-id`; what an AOF rewrite writes for each remembered iid whose entry
+/// is still there. A pair already mapped to that entry is a no-op; mapped to another one, an error. In
+/// `xidmprecordCommand`'s order: the id, the two names, the key, the entry; a recording counts as a change without
+/// signalling the key.
 pub(super) fn xidmprecord(ctx: &mut Ctx, args: Args) {
     let (pid, iid) = (args.get(2), args.get(3));
     let Some(id) = id_or_reply(ctx.reply(), args.get(4), 0, true, false) else { return };

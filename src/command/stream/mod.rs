@@ -100,7 +100,7 @@ pub static COMMANDS: &[Command] = &[
         syntax: "key pid{:string} iid{:string} stream-id{:string}",
         handler: xidmprecord,
         key_specs: &[KeySpecDef::at(1, "RW update")],
-        since: "8.8.0",
+        since: "8.6.2",
         ..STREAM
     },
     Command {
