@@ -425,7 +425,8 @@
 //! - [`lzf`]: LZF compression as liblzf does it (RDB strings, compressed list and stream nodes).
 //! - [`sha1`]: SHA-1 (DEBUG DIGEST, script hashes, `redis.sha1hex`).
 //! - [`sha256`]: SHA-256 (ACL password hashes).
-//! - [`xxh3`]: XXH3-64 (DIGEST, the IFDEQ/IFDNE conditions of SET and DELEX, XADD IDMPAUTO's idempotent ids).
+//! - [`xxh3`]: XXH3-64 (DIGEST, the IFDEQ/IFDNE conditions of SET and DELEX) and XXH3-128 (XADD IDMPAUTO's
+//!   idempotent ids, as Redis 8.6 builds them).
 //! - [`lua`]: the crate's own Lua 5.1: compiler, register VM, collector, the standard libraries and Redis's
 //!   `cjson`, `cmsgpack`, `bit` and `struct`; it knows nothing of the server.
 //! - [`command_spec`]: the command table's metadata without handlers (names, arity, flags, key specs, ACL

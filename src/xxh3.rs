@@ -1,4 +1,7 @@
-//! XXH3-64 (xxHash's 64-bit XXH3, seed 0, default secret), for Redis 8.4's DIGEST and the IFDEQ/IFDNE conditions.
+//! XXH3-64 (xxHash's 64-bit XXH3, seed 0, default secret), for Redis 8.4's DIGEST and the IFDEQ/IFDNE conditions,
+//! and XXH3-128 for Redis 8.6's XADD IDMPAUTO ids ([`idmp_auto_iid`]; the 128-bit paths share the 64-bit ones'
+//! reads and long loop, and are checked against `tests/vectors/xxh3_128.txt`, which
+//! `tests/vectors/xxh3_128_vectors.py` writes).
 //!
 //! Redis 8.4 names a string value by the XXH3-64 of its bytes, printed as 16 lowercase hex digits, and clients
 //! compute the same digest themselves, so ours must equal the reference bit for bit. The algorithm picks a path by
@@ -260,6 +263,11 @@ use sse2::Lanes;
 use portable::Lanes;
 
 fn hash_long(input: &[u8]) -> u64 {
+    merge(&long_lanes(input), 11, (input.len() as u64).wrapping_mul(P64_1))
+}
+
+/// The long loop's eight lanes over `input` (more than 240 bytes).
+fn long_lanes(input: &[u8]) -> [u64; 8] {
     let len = input.len();
     let mut acc = Lanes::new([P32_3, P64_1, P64_2, P64_3, P64_4, P32_2, P64_5, P32_1]);
     let scramble_key = &SECRET[SECRET.len() - STRIPE..];
@@ -274,13 +282,139 @@ fn hash_long(input: &[u8]) -> u64 {
     }
     let last_key = SECRET.len() - STRIPE - 7;
     acc.accumulate(&input[len - STRIPE..], &SECRET[last_key..last_key + STRIPE]);
-    let acc = acc.lanes();
-    let mut h = (len as u64).wrapping_mul(P64_1);
+    acc.lanes()
+}
+
+/// The lanes folded pairwise with 64 bytes of the secret from `sec` on, added to `start`, avalanched.
+fn merge(acc: &[u64; 8], sec: usize, start: u64) -> u64 {
+    let mut h = start;
     for i in 0..4 {
-        let s = 11 + 16 * i;
+        let s = sec + 16 * i;
         h = h.wrapping_add(fold64(acc[2 * i] ^ r64(&SECRET, s), acc[2 * i + 1] ^ r64(&SECRET, s + 8)));
     }
     avalanche(h)
+}
+
+/// The full 128-bit product of `a` and `b` as (low, high).
+#[inline(always)]
+fn mul128(a: u64, b: u64) -> (u64, u64) {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64, (p >> 64) as u64)
+}
+
+/// XXH3-128's 32-byte step: two 16-byte reads, each folded into one half and added raw into the other.
+#[inline(always)]
+fn mix32(acc: (u64, u64), input: &[u8], a: usize, b: usize, sec: usize) -> (u64, u64) {
+    let lo = acc.0.wrapping_add(mix16(input, a, sec)) ^ r64(input, b).wrapping_add(r64(input, b + 8));
+    let hi = acc.1.wrapping_add(mix16(input, b, sec + 16)) ^ r64(input, a).wrapping_add(r64(input, a + 8));
+    (lo, hi)
+}
+
+/// The two halves' last step on the 17-240 byte paths.
+fn finish_mid(acc: (u64, u64), l: u64) -> (u64, u64) {
+    let low = acc.0.wrapping_add(acc.1);
+    let high = acc.0.wrapping_mul(P64_1).wrapping_add(acc.1.wrapping_mul(P64_4)).wrapping_add(l.wrapping_mul(P64_2));
+    (avalanche(low), avalanche(high).wrapping_neg())
+}
+
+/// The XXH3-128 hash of `input` (seed 0, default secret) as (low 64 bits, high 64 bits): what Redis 8.6 hashes
+/// each field-value pair of an XADD IDMPAUTO with (see [`idmp_auto_iid`]).
+pub fn hash128(input: &[u8]) -> (u64, u64) {
+    let len = input.len();
+    let l = len as u64;
+    match len {
+        0 => {
+            (xxh64_avalanche(r64(&SECRET, 64) ^ r64(&SECRET, 72)), xxh64_avalanche(r64(&SECRET, 80) ^ r64(&SECRET, 88)))
+        }
+        1..=3 => {
+            let lo = (u32::from(input[0]) << 16)
+                | (u32::from(input[len >> 1]) << 24)
+                | u32::from(input[len - 1])
+                | ((len as u32) << 8);
+            let hi = lo.swap_bytes().rotate_left(13);
+            (
+                xxh64_avalanche(u64::from(lo) ^ (r32(&SECRET, 0) ^ r32(&SECRET, 4))),
+                xxh64_avalanche(u64::from(hi) ^ (r32(&SECRET, 8) ^ r32(&SECRET, 12))),
+            )
+        }
+        4..=8 => {
+            let v = r32(input, 0).wrapping_add(r32(input, len - 4) << 32);
+            let keyed = v ^ (r64(&SECRET, 16) ^ r64(&SECRET, 24));
+            let (mut lo, mut hi) = mul128(keyed, P64_1.wrapping_add(l << 2));
+            hi = hi.wrapping_add(lo << 1);
+            lo ^= hi >> 3;
+            lo ^= lo >> 35;
+            lo = lo.wrapping_mul(MX2);
+            lo ^= lo >> 28;
+            (lo, avalanche(hi))
+        }
+        9..=16 => {
+            let flip_lo = r64(&SECRET, 32) ^ r64(&SECRET, 40);
+            let flip_hi = r64(&SECRET, 48) ^ r64(&SECRET, 56);
+            let first = r64(input, 0);
+            let mut last = r64(input, len - 8);
+            let (mut lo, mut hi) = mul128(first ^ last ^ flip_lo, P64_1);
+            lo = lo.wrapping_add((l - 1) << 54);
+            last ^= flip_hi;
+            hi = hi.wrapping_add(last).wrapping_add((last & 0xFFFF_FFFF).wrapping_mul(P32_2 - 1));
+            lo ^= hi.swap_bytes();
+            let (h_lo, h_hi) = mul128(lo, P64_2);
+            (avalanche(h_lo), avalanche(h_hi.wrapping_add(hi.wrapping_mul(P64_2))))
+        }
+        17..=128 => {
+            let mut acc = (l.wrapping_mul(P64_1), 0u64);
+            // Pairs of 16-byte reads from both ends, the innermost pair first, the outermost with the secret's start.
+            for k in (0..=(len - 1) / 32).rev() {
+                acc = mix32(acc, input, 16 * k, len - 16 * (k + 1), 32 * k);
+            }
+            finish_mid(acc, l)
+        }
+        129..=240 => {
+            let mut acc = (l.wrapping_mul(P64_1), 0u64);
+            for i in 0..4 {
+                acc = mix32(acc, input, 32 * i, 32 * i + 16, 32 * i);
+            }
+            acc = (avalanche(acc.0), avalanche(acc.1));
+            for i in 4..len / 32 {
+                acc = mix32(acc, input, 32 * i, 32 * i + 16, 3 + 32 * (i - 4));
+            }
+            acc = mix32(acc, input, len - 16, len - 32, 136 - 17 - 16);
+            finish_mid(acc, l)
+        }
+        _ => {
+            let lanes = long_lanes(input);
+            (
+                merge(&lanes, 11, l.wrapping_mul(P64_1)),
+                merge(&lanes, SECRET.len() - STRIPE - 11, !l.wrapping_mul(P64_2)),
+            )
+        }
+    }
+}
+
+/// Redis 8.6's IDMPAUTO idempotent id of an entry's field-value pairs `fv` (`createIdempotencyHash` in
+/// `t_stream.c`): each pair is hashed with XXH3-128 over the field, the field's length as a little-endian 64-bit
+/// integer and the value; the pair hashes' halves are summed and xored (so the order of the pairs does not
+/// matter), and each half of the result is one sum xored with the other half's xor rotated left by one. The id is
+/// the 16 bytes of the low then the high half, little-endian, as Redis keeps the hash structure.
+pub fn idmp_auto_iid(fv: &[&[u8]]) -> [u8; 16] {
+    let (mut sum_lo, mut sum_hi, mut xor_lo, mut xor_hi) = (0u64, 0u64, 0u64, 0u64);
+    let mut buf = Vec::new();
+    for pair in fv.chunks(2) {
+        let (field, value) = (pair[0], pair.get(1).copied().unwrap_or_default());
+        buf.clear();
+        buf.extend_from_slice(field);
+        buf.extend_from_slice(&(field.len() as u64).to_le_bytes());
+        buf.extend_from_slice(value);
+        let (lo, hi) = hash128(&buf);
+        sum_lo = sum_lo.wrapping_add(lo);
+        sum_hi = sum_hi.wrapping_add(hi);
+        xor_lo ^= lo;
+        xor_hi ^= hi;
+    }
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&(sum_lo ^ xor_hi.rotate_left(1)).to_le_bytes());
+    out[8..].copy_from_slice(&(sum_hi ^ xor_lo.rotate_left(1)).to_le_bytes());
+    out
 }
 
 /// The digest as Redis prints it: 16 lowercase hex digits, zero-padded.
@@ -337,6 +471,47 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 2049, "only {checked} vectors");
+    }
+
+    /// XXH3-128 against `tests/vectors/xxh3_128.txt` (`len`/`off` lines as in the 64-bit table, the digest written
+    /// high half first), and Redis 8.6's IDMPAUTO ids (`idmp` lines) built on it.
+    #[test]
+    fn matches_the_committed_128_bit_vectors() {
+        const VECTORS_128: &str = include_str!("../tests/vectors/xxh3_128.txt");
+        let buf = pattern(1 << 21);
+        let (mut hashes, mut ids) = (0, 0);
+        for line in VECTORS_128.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let f: Vec<&str> = line.split(' ').collect();
+            let input: &[u8] = match f[0] {
+                "len" => &buf[..f[1].parse::<usize>().unwrap()],
+                "off" => {
+                    let (o, n) = (f[1].parse::<usize>().unwrap(), f[2].parse::<usize>().unwrap());
+                    &buf[o..o + n]
+                }
+                "idmp" => {
+                    let parts: Vec<Vec<u8>> =
+                        f[2..].iter().map(|p| if *p == "-" { Vec::new() } else { unhex(p) }).collect();
+                    let fv: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+                    assert_eq!(idmp_auto_iid(&fv).to_vec(), unhex(f[1]), "{line}");
+                    ids += 1;
+                    continue;
+                }
+                other => panic!("bad vector line kind {other}"),
+            };
+            let (lo, hi) = hash128(input);
+            assert_eq!(format!("{hi:016x}{lo:016x}"), *f.last().unwrap(), "{line}");
+            hashes += 1;
+        }
+        assert!(hashes > 1100 && ids >= 7, "only {hashes} hashes, {ids} ids");
+    }
+
+    #[test]
+    fn idmp_auto_iid_ignores_pair_order() {
+        let a = idmp_auto_iid(&[b"a", b"1", b"b", b"2", b"c", b"3"]);
+        assert_eq!(a, idmp_auto_iid(&[b"c", b"3", b"a", b"1", b"b", b"2"]));
+        assert_ne!(a, idmp_auto_iid(&[b"a", b"1", b"b", b"2", b"c", b"4"]));
+        // The field's length separates field from value.
+        assert_ne!(idmp_auto_iid(&[b"ab", b"c"]), idmp_auto_iid(&[b"a", b"bc"]));
     }
 
     #[test]

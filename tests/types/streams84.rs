@@ -105,7 +105,47 @@ fn claim_replies_and_pel() {
     assert_eq!(mask_idle(&got), format!("%1\r\n$1\r\ns\r\n*1\r\n{}", entry("1-0", "v1", ":IDLE\r\n:1\r\n")));
 }
 
-/// Redis 8.4's errors for CLAIM's argument and for XREAD.
+/// Two behaviours read from Redis's `src/t_stream.c` (8.4's and a newer one): COUNT bounds the entries CLAIM
+/// delivers, a deleted pending entry taking no place (`streamReplyWithRange` counts what it emits), and a stream
+/// read by history (an id other than `>`) turns CLAIM off for the streams after it (`xreadCommand` sets its
+/// `min_idle_time` to -1).
+#[test]
+fn claim_count_and_history() {
+    let s = Server::start(Kind::Ferredis, &[]);
+    let mut c = s.conn();
+    setup(&mut c);
+    c.cmd(&["XDEL", "s", "1-0"]);
+    // 1-0 (the longest idle) is gone: 2-0 is claimed and fills COUNT 1.
+    let got = c.cmd(&["XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "CLAIM", "10000", "STREAMS", "s", ">"]);
+    assert_eq!(
+        mask_idle(&got),
+        "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*4\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$2\r\nv2\r\n:IDLE\r\n:1\r\n"
+    );
+    // 1-0 stays pending (for c1), unclaimed.
+    assert!(c.cmd(&["XPENDING", "s", "g", "-", "+", "10", "c1"]).starts_with(b"*1\r\n"));
+
+    // History first: the second stream is read without CLAIM (entries of two elements, nothing claimed).
+    setup(&mut c);
+    c.cmd(&["DEL", "t"]);
+    c.cmd(&["XADD", "t", "1-0", "f", "t1"]);
+    c.cmd(&["XGROUP", "CREATE", "t", "g", "0"]);
+    c.cmd(&["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "t", ">"]);
+    let old = (now_ms(&mut c) - 50_000).to_string();
+    c.cmd(&["XCLAIM", "t", "g", "c1", "0", "1-0", "TIME", &old, "JUSTID"]);
+    c.cmd(&["XADD", "t", "2-0", "f", "t2"]);
+    let got = c.cmd(&["XREADGROUP", "GROUP", "g", "c1", "CLAIM", "10000", "STREAMS", "s", "t", "0", ">"]);
+    let s_history = "*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\nf\r\n$2\r\nv1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$2\r\nv2\r\n";
+    let t_new = "*2\r\n$1\r\nt\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$2\r\nt2\r\n";
+    assert_eq!(escape(&got), escape(format!("*2\r\n{s_history}{t_new}").as_bytes()));
+    // The other way round, `t` (first, `>`) claims its idle entry.
+    setup(&mut c);
+    c.cmd(&["XCLAIM", "t", "g", "c1", "0", "1-0", "TIME", &old, "JUSTID"]);
+    let got = c.cmd(&["XREADGROUP", "GROUP", "g", "c1", "CLAIM", "10000", "STREAMS", "t", "s", ">", "0"]);
+    assert!(mask_idle(&got).contains("t1\r\n:IDLE\r\n:"), "{}", escape(&got));
+}
+
+/// Redis 8.4's errors for CLAIM's argument and for XREAD. The texts are `xreadCommand`'s in Redis 8.4's
+/// `src/t_stream.c` (`getLongLongFromObjectOrReply` with "min-idle-time is not an integer or out of range").
 #[test]
 fn claim_errors() {
     let s = Server::start(Kind::Ferredis, &[]);
@@ -116,8 +156,9 @@ fn claim_errors() {
         a.extend_from_slice(extra);
         String::from_utf8_lossy(&c.cmd(&a)).into_owned()
     };
+    const NOT_INT: &str = "-ERR min-idle-time is not an integer or out of range\r\n";
     for bad in ["test", "5.5", "+10", "-0", "10e", "-5.5", "99999999999999999999"] {
-        assert_eq!(read(&mut c, &["CLAIM", bad, "STREAMS", "s", ">"]), "-ERR min-idle-time is not an integer\r\n");
+        assert_eq!(read(&mut c, &["CLAIM", bad, "STREAMS", "s", ">"]), NOT_INT);
     }
     for bad in ["-1", "-42"] {
         assert_eq!(
@@ -125,11 +166,8 @@ fn claim_errors() {
             "-ERR min-idle-time must be a positive integer\r\n"
         );
     }
-    assert_eq!(read(&mut c, &["CLAIM", "STREAMS", "s", ">"]), "-ERR min-idle-time is not an integer\r\n");
-    assert_eq!(
-        read(&mut c, &["CLAIM", "10", "CLAIM", "COUNT", "1", "STREAMS", "s", ">"]),
-        "-ERR min-idle-time is not an integer\r\n"
-    );
+    assert_eq!(read(&mut c, &["CLAIM", "STREAMS", "s", ">"]), NOT_INT);
+    assert_eq!(read(&mut c, &["CLAIM", "10", "CLAIM", "COUNT", "1", "STREAMS", "s", ">"]), NOT_INT);
     assert!(read(&mut c, &["STREAMS", "s", "CLAIM", ">"]).starts_with("-ERR Unbalanced"));
     assert!(read(&mut c, &["STREAMS", "s", ">", "CLAIM", "50"]).starts_with("-ERR Invalid stream ID"));
     assert_eq!(

@@ -3,8 +3,9 @@
 //! retried XADD on a promoted replica adds nothing).
 //!
 //! No Redis 8.6 binary is available: the replies asserted are the ones Redis's `tests/unit/type/stream.tcl` IDMP and
-//! XCFGSET cases and its documentation state (ported here), with the exact error texts where a client library or
-//! Redis's test quotes them whole.
+//! XCFGSET cases and its documentation state (ported here); the exact error texts, their order and what counts as
+//! a change are those of Redis's `src/t_stream.c` (`streamParseAddOrTrimArgsOrReply`, `xaddCommand`,
+//! `xcfgsetCommand`, `xidmprecordCommand`, `xinfoReplyWithStreamInfo`; the copy read has XNACK, so is newer than 8.8).
 
 use crate::common::{info_field, wait_for, Conn, Kind, Resp, Server};
 
@@ -38,29 +39,32 @@ fn errors_and_argument_rules() {
         (&["XADD", "s", "IDMP", "p1", "*", "f", "v"], "ERR Invalid stream ID specified as stream command argument"),
         (
             &["XADD", "s", "IDMP", "p1", "i1", "1-1", "f", "v"],
-            "ERR IDMP/IDMPAUTO can be used only with auto-generated IDs",
+            "ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs",
         ),
         (
             &["XADD", "s", "IDMPAUTO", "p1", "1-*", "f", "v"],
-            "ERR IDMP/IDMPAUTO can be used only with auto-generated IDs",
+            "ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs",
         ),
         (
             &["XADD", "s", "IDMP", "p1", "i1", "IDMP", "p2", "i2", "*", "f", "v"],
-            "ERR IDMP/IDMPAUTO specified multiple times",
+            "ERR syntax error, IDMP/IDMPAUTO specified multiple times",
         ),
         (
             &["XADD", "s", "IDMPAUTO", "p1", "IDMP", "p2", "i2", "*", "f", "v"],
-            "ERR IDMP/IDMPAUTO specified multiple times",
+            "ERR syntax error, IDMP/IDMPAUTO specified multiple times",
         ),
         (
             &["XADD", "s", "IDMP", "p1", "i1", "IDMPAUTO", "p2", "*", "f", "v"],
-            "ERR IDMP/IDMPAUTO specified multiple times",
+            "ERR syntax error, IDMP/IDMPAUTO specified multiple times",
         ),
-        (&["XADD", "s", "IDMP", "", "i1", "*", "f", "v"], "ERR IDMP requires a non-empty producer ID"),
-        (&["XADD", "s", "IDMP", "p1", "", "*", "f", "v"], "ERR IDMP requires a non-empty idempotent ID"),
-        (&["XADD", "s", "IDMPAUTO", "", "*", "f", "v"], "ERR IDMPAUTO requires a non-empty producer ID"),
+        (&["XADD", "s", "IDMP", "", "i1", "*", "f", "v"], "ERR syntax error, IDMP requires a non-empty producer ID"),
+        (&["XADD", "s", "IDMP", "p1", "", "*", "f", "v"], "ERR syntax error, IDMP requires a non-empty idempotent ID"),
+        (&["XADD", "s", "IDMPAUTO", "", "*", "f", "v"], "ERR syntax error, IDMPAUTO requires a non-empty producer ID"),
         (&["XTRIM", "s", "IDMP", "p", "i", "MAXLEN", "0"], "ERR syntax error"),
         (&["XCFGSET", "s", "IDMP-DURATION", "5"], "ERR no such key"),
+        // The key is looked up before the parameters are read.
+        (&["XCFGSET", "s", "IDMP-DURATION", "0"], "ERR no such key"),
+        (&["XCFGSET", "s"], "ERR no such key"),
     ];
     for (args, want) in cases {
         assert_eq!(err(&mut c, args), *want, "{args:?}");
@@ -69,13 +73,16 @@ fn errors_and_argument_rules() {
     // NOMKSTREAM on a missing key answers nil before any idempotency work.
     assert_eq!(c.cmd(&["XADD", "s", "NOMKSTREAM", "IDMP", "p", "i", "*", "f", "v"]), b"$-1\r\n");
     let id = bulk(&mut c, &["XADD", "s", "IDMP", "p1", "i1", "*", "f", "v"]);
-    // XIDMPRECORD (Redis 8.8's, for AOF rewrites): an existing entry only; the same pair again is a no-op.
+    // XIDMPRECORD (Redis 8.6.2's, for AOF rewrites): an existing entry only; the same pair again is a no-op. The id
+    // is checked first, then the names, the key and the entry.
     let rec: &[(&[&str], &str)] = &[
         (&["XIDMPRECORD", "nokey", "p", "i", "1-1"], "ERR no such key"),
-        (&["XIDMPRECORD", "s", "", "i", "1-1"], "ERR IDMP requires a non-empty producer ID"),
-        (&["XIDMPRECORD", "s", "p", "", "1-1"], "ERR IDMP requires a non-empty idempotent ID"),
+        (&["XIDMPRECORD", "nokey", "", "i", "1-1"], "ERR producer ID must be non-empty"),
+        (&["XIDMPRECORD", "nokey", "", "", "x"], "ERR Invalid stream ID specified as stream command argument"),
+        (&["XIDMPRECORD", "s", "", "i", "1-1"], "ERR producer ID must be non-empty"),
+        (&["XIDMPRECORD", "s", "p", "", "1-1"], "ERR idempotent ID must be non-empty"),
         (&["XIDMPRECORD", "s", "p", "i", "x"], "ERR Invalid stream ID specified as stream command argument"),
-        (&["XIDMPRECORD", "s", "p", "i", "1-1"], "ERR The specified stream ID was deleted or doesn't exist"),
+        (&["XIDMPRECORD", "s", "p", "i", "1-1"], "ERR No such message in stream"),
     ];
     for (args, want) in rec {
         assert_eq!(err(&mut c, args), *want, "{args:?}");
@@ -86,10 +93,12 @@ fn errors_and_argument_rules() {
     let other = bulk(&mut c, &["XADD", "s", "*", "f", "v"]);
     assert_eq!(
         err(&mut c, &["XIDMPRECORD", "s", "p2", "i1", &other]),
-        "ERR The specified IDMP producer-id/idempotent-id pair maps to a different stream ID"
+        "ERR IID already exists for this producer with a different stream ID"
     );
     let cfg: &[(&[&str], &str)] = &[
-        (&["XCFGSET", "s"], "ERR At least one parameter (IDMP-DURATION or IDMP-MAXSIZE) is required"),
+        (&["XCFGSET", "s"], "ERR At least one parameter must be specified"),
+        (&["XCFGSET", "s", "IDMP-DURATION", "5", "IDMP-DURATION", "6"], "ERR IDMP-DURATION specified multiple times"),
+        (&["XCFGSET", "s", "IDMP-MAXSIZE", "5", "IDMP-MAXSIZE", "x"], "ERR IDMP-MAXSIZE specified multiple times"),
         (&["XCFGSET", "s", "IDMP-DURATION"], "ERR syntax error"),
         (&["XCFGSET", "s", "INVALID"], "ERR syntax error"),
         (&["XCFGSET", "s", "IDMP-DURATION", "3.14"], "ERR value is not an integer or out of range"),
@@ -111,6 +120,9 @@ fn errors_and_argument_rules() {
     // The new commands and XADD's new arguments are documented.
     let info = String::from_utf8_lossy(&c.cmd(&["COMMAND", "INFO", "XCFGSET", "XIDMPRECORD"])).into_owned();
     assert!(info.contains("xcfgset") && info.contains("xidmprecord"), "{info}");
+    // `since` as Redis's src/commands/xidmprecord.json gives it.
+    let docs = String::from_utf8_lossy(&c.cmd(&["COMMAND", "DOCS", "XIDMPRECORD"])).into_owned();
+    assert!(docs.contains("$5\r\nsince\r\n$5\r\n8.6.2\r\n"), "{docs}");
     let docs = String::from_utf8_lossy(&c.cmd(&["COMMAND", "DOCS", "XADD"])).into_owned();
     assert!(docs.contains("IDMPAUTO") && docs.contains("8.6.0"), "{docs}");
 }
@@ -239,6 +251,8 @@ fn replicated_retry_after_failover() {
     wait_for("the link", || info_field(&mut r, "replication", "master_link_status") == "up");
     m.cmd(&["XADD", "s", "IDMP", "p", "before", "*", "f", "v"]);
     let a = bulk(&mut m, &["XADD", "s", "IDMP", "p", "order-1", "MAXLEN", "~", "10", "*", "f", "v"]);
+    // A retry the master answers from its table reaches the replica as sent, which counts the duplicate too.
+    assert_eq!(bulk(&mut m, &["XADD", "s", "IDMP", "p", "order-1", "*", "f", "v"]), a);
     let b = bulk(&mut m, &["XADD", "s", "IDMPAUTO", "q", "*", "f", "v", "g", "w"]);
     m.cmd(&["XCFGSET", "s", "IDMP-MAXSIZE", "50"]);
     let c2 = bulk(&mut m, &["XADD", "s", "IDMP", "p", "order-2", "*", "f", "v"]);
@@ -248,9 +262,86 @@ fn replicated_retry_after_failover() {
     });
     assert_eq!(xinfo(&mut r, "s", "idmp-maxsize"), Some(50));
     assert_eq!(xinfo(&mut r, "s", "iids-tracked"), Some(1));
+    assert_eq!(xinfo(&mut r, "s", "iids-duplicates"), Some(1));
     assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), b"+OK\r\n");
     assert_eq!(bulk(&mut r, &["XADD", "s", "IDMP", "p", "order-2", "*", "f", "v"]), c2);
     assert_ne!(bulk(&mut r, &["XADD", "s", "IDMP", "p", "order-1", "*", "f", "v"]), a);
     assert_eq!(int(&mut r, &["XLEN", "s"]), 5);
     let _ = b;
+}
+
+/// What counts as a change (`rdb_changes_since_last_save`: what reaches replicas and the AOF) and what touches a
+/// WATCH, as Redis's `xaddCommand`, `xcfgsetCommand` and `xidmprecordCommand` decide: a duplicate XADD and a newly
+/// recorded pair count without signalling the key; XCFGSET counts only when it changes a bound, and signals nothing.
+#[test]
+fn changes_and_watch() {
+    let s = Server::start(Kind::Ferredis, &[]);
+    let mut c = s.conn();
+    let mut w = s.conn();
+    let dirty = |c: &mut Conn| info_field(c, "persistence", "rdb_changes_since_last_save").parse::<i64>().unwrap();
+    let id = bulk(&mut c, &["XADD", "s", "IDMP", "p", "i", "*", "f", "v"]);
+    let cases: &[(&[&str], i64)] = &[
+        (&["XADD", "s", "IDMP", "p", "i", "*", "f", "v"], 1),
+        (&["XCFGSET", "s", "IDMP-DURATION", "100"], 0),
+        (&["XCFGSET", "s", "IDMP-DURATION", "100", "IDMP-MAXSIZE", "100"], 0),
+        (&["XCFGSET", "s", "IDMP-MAXSIZE", "7"], 1),
+        // XCFGSET cleared the table: the pair is new again, then known.
+        (&["XIDMPRECORD", "s", "p", "i", id.as_str()], 1),
+        (&["XIDMPRECORD", "s", "p", "i", id.as_str()], 0),
+    ];
+    for (args, n) in cases {
+        w.cmd(&["WATCH", "s"]);
+        let before = dirty(&mut c);
+        let reply = c.cmd(args);
+        assert_ne!(reply[0], b'-', "{args:?}: {}", String::from_utf8_lossy(&reply));
+        assert_eq!(dirty(&mut c) - before, *n, "{args:?}");
+        w.cmd(&["MULTI"]);
+        w.cmd(&["PING"]);
+        assert_eq!(w.cmd(&["EXEC"]), b"*1\r\n+PONG\r\n", "{args:?} signalled the key");
+    }
+    assert_eq!(xinfo(&mut c, "s", "idmp-maxsize"), Some(7));
+    assert_eq!(xinfo(&mut c, "s", "iids-duplicates"), Some(1));
+    // A new entry does signal it.
+    w.cmd(&["WATCH", "s"]);
+    bulk(&mut c, &["XADD", "s", "IDMP", "p", "j", "*", "f", "v"]);
+    w.cmd(&["MULTI"]);
+    w.cmd(&["PING"]);
+    assert_eq!(w.cmd(&["EXEC"]), b"*-1\r\n");
+}
+
+/// A duplicate reaches the AOF as sent (with `*`); replayed after its iid aged out, it still finds the iid and adds
+/// nothing, and the additions replay with their ids whatever the table says.
+#[test]
+fn replayed_duplicate_adds_nothing() {
+    let s = Server::start(Kind::Ferredis, &["--appendonly", "yes"]);
+    let mut c = s.conn();
+    bulk(&mut c, &["XADD", "s", "IDMP", "p", "r", "*", "f", "v"]);
+    c.cmd(&["XCFGSET", "s", "IDMP-DURATION", "1"]);
+    let id = bulk(&mut c, &["XADD", "s", "IDMP", "p", "r", "*", "f", "v"]);
+    assert_eq!(bulk(&mut c, &["XADD", "s", "IDMP", "p", "r", "*", "f", "v"]), id);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(c.cmd(&["DEBUG", "LOADAOF"]), b"+OK\r\n");
+    assert_eq!(int(&mut c, &["XLEN", "s"]), 2);
+    assert_eq!(xinfo(&mut c, "s", "iids-duplicates"), Some(1));
+    let last = String::from_utf8_lossy(&c.cmd(&["XREVRANGE", "s", "+", "-", "COUNT", "1"])).into_owned();
+    assert!(last.contains(&id), "{last}");
+}
+
+/// IDMPAUTO's iid is the one Redis computes (`createIdempotencyHash` in Redis's `src/t_stream.c`: XXH3-128 of field,
+/// field length and value per pair, combined order-free): for `f v` the 16 bytes below (from
+/// `tests/vectors/xxh3_128.txt`, made with the reference xxhash). XIDMPRECORD of that pair on the entry is a
+/// no-op, as for a pair the stream already holds.
+#[test]
+fn idmpauto_iid_is_redis_s() {
+    let s = Server::start(Kind::Ferredis, &[]);
+    let mut c = s.conn();
+    let id = bulk(&mut c, &["XADD", "s", "IDMPAUTO", "p", "*", "f", "v"]);
+    let iid: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&"6e95729ee727f0814aedffba55730079"[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let record = [b"XIDMPRECORD".to_vec(), b"s".to_vec(), b"p".to_vec(), iid, id.clone().into_bytes()];
+    assert_eq!(c.cmd(&record), b"+OK\r\n");
+    assert_eq!(xinfo(&mut c, "s", "iids-added"), Some(1));
+    assert_eq!(xinfo(&mut c, "s", "iids-tracked"), Some(1));
+    assert_eq!(bulk(&mut c, &["XADD", "s", "IDMPAUTO", "p", "*", "f", "v"]), id);
 }

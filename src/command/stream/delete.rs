@@ -2,18 +2,19 @@
 //! [`crate::keyspace::types::stream::RefPolicy`]) and a reply per id.
 //!
 //! Both are propagated as they are: the policy decides from the PELs and the groups' last ids, which a replica
-//! holds alike. A deletion signals the key and raises `xdel`; acknowledgements alone (XACKDEL) and references
-//! dropped without a deletion (XDELEX DELREF of an id already gone) count as changes without a signal, as XACK's
-//! do, so they reach replicas and the AOF too (Redis 8.2.0 dropped XDELEX's; later releases count it).
+//! holds alike. A deletion signals the key and raises `xdel`; acknowledgements alone (XACKDEL) count as changes
+//! without a signal, as XACK's do. References dropped without a deletion (XDELEX DELREF of an id already gone)
+//! are no change, as in Redis's `xdelexCommand` (it counts deletions only), so that XDELEX is not propagated.
 
 use super::{id_or_reply, Args, Ctx};
+use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::types::stream::{RefPolicy, Stream, StreamId, DEL_DONE, DEL_KEPT, DEL_MISSING};
 
-/// `[KEEPREF | DELREF | ACKED] IDS numids id [id ...]` from argument `from` on, in any order as Redis's parser
-/// takes them (one policy at most; anything after the ids is parsed as an option). The policy and the ids, all
-/// parsed before anything changes; None once an error was replied.
-fn parse_policy_ids(ctx: &mut Ctx, args: Args, from: usize) -> Option<(RefPolicy, Vec<StreamId>)> {
+/// `[KEEPREF | DELREF | ACKED] IDS numids id [id ...]` from argument `from` on (`streamParseAckDelArgsOrReply`):
+/// in any order, one policy at most, a later IDS block replacing an earlier one. The policy and where the `n` ids
+/// are; None once an error was replied. The ids themselves are parsed later, once the key (and group) was found.
+fn parse_policy_block(ctx: &mut Ctx, args: Args, from: usize) -> Option<(RefPolicy, usize, usize)> {
     let mut policy = None;
     let mut block = None;
     let mut i = from;
@@ -42,14 +43,19 @@ fn parse_policy_ids(ctx: &mut Ctx, args: Args, from: usize) -> Option<(RefPolicy
         }
     }
     let Some((at, n)) = block else {
-        ctx.reply().err_syntax();
+        ctx.reply().error("ERR IDS option is required");
         return None;
     };
+    Some((policy.unwrap_or_default(), at, n))
+}
+
+/// The `n` ids from argument `at` on, all parsed before anything changes; None once an error was replied.
+fn parse_ids(ctx: &mut Ctx, args: Args, at: usize, n: usize) -> Option<Vec<StreamId>> {
     let mut ids = Vec::with_capacity(n);
     for a in args.iter().skip(at).take(n) {
         ids.push(id_or_reply(ctx.reply(), a, 0, true, false)?.id);
     }
-    Some((policy.unwrap_or_default(), ids))
+    Some(ids)
 }
 
 /// XDELEX key [KEEPREF | DELREF | ACKED] IDS numids id [id ...]: per id -1 (no such entry), 1 (deleted), 2 (ACKED:
@@ -66,18 +72,29 @@ pub(super) fn xackdel(ctx: &mut Ctx, args: Args) {
 }
 
 /// XDELEX, or XACKDEL acknowledging in `group` first.
+/// In `xdelexCommand`'s and `xackdelCommand`'s order: the key's type, the options, the key (and group), whose
+/// absence answers -1 per id before the ids are even parsed, then the ids.
 fn delete_with_policy(ctx: &mut Ctx, args: Args, group: Option<&[u8]>) {
-    let Some((policy, ids)) = parse_policy_ids(ctx, args, if group.is_some() { 3 } else { 2 }) else { return };
     let key = args.get(1);
-    let Ok((s, r, mut w)) = ctx.write_typed::<Stream>(key) else { return };
-    let Some(s) = s.filter(|s| group.is_none_or(|g| s.groups.contains_key(g))) else {
-        r.array(ids.len());
-        for _ in &ids {
+    // XDELEX looks the key up for writing, XACKDEL for reading (a keyspace hit or miss).
+    let access = if group.is_some() { Access::READ } else { Access::WRITE };
+    let found = match ctx.lookup_typed::<Stream>(access, key) {
+        Ok((s, _)) => s.is_some_and(|s| group.is_none_or(|g| s.groups.contains_key(g))),
+        Err(_) => return,
+    };
+    let Some((policy, at, n)) = parse_policy_block(ctx, args, if group.is_some() { 3 } else { 2 }) else { return };
+    if !found {
+        let r = ctx.reply();
+        r.array(n);
+        for _ in 0..n {
             r.int(DEL_MISSING);
         }
-        return w.untouched();
-    };
+        return;
+    }
+    let Some(ids) = parse_ids(ctx, args, at, n) else { return };
+    let Ok((Some(s), r, mut w)) = ctx.write_typed::<Stream>(key) else { return };
     let (length, mut dropped, mut acked) = (s.length, false, 0u64);
+    // DELREF's dropped references are no change of their own (`dropped` is not counted).
     // XACKDEL's reply for an id acknowledged whose entry was already gone is 1.
     let gone = if group.is_some() { DEL_DONE } else { DEL_MISSING };
     let codes = s.delete_ids(&ids, gone, &mut |s, id| {
@@ -105,7 +122,7 @@ fn delete_with_policy(ctx: &mut Ctx, args: Args, group: Option<&[u8]>) {
     } else {
         w.untouched();
     }
-    ctx.count_changes(acked + u64::from(dropped && deleted == 0));
+    ctx.count_changes(acked);
 }
 
 #[cfg(test)]
@@ -114,8 +131,8 @@ mod tests {
     // harness. No Redis 8.2 runs here: the expected replies are those Redis's source and documentation state (parts
     // of 8.2's `t_stream.c`: `xdelexCommand`, `streamTrim`'s policy branches, `streamEntryIsReferenced`,
     // `streamCleanupEntryCGroupRefs`; `xdelex.json`, `xackdel.json`; redis.io's XDELEX / XACKDEL pages; redis#14259
-    // for ENTRIESREAD, in 8.2.2). Two choices are ours where those left it open: the ids are parsed before the key
-    // is looked up, and XACKDEL on a missing key or group answers -1 per id.
+    // for ENTRIESREAD, in 8.2.2). The order of the checks is `xdelexCommand`'s and `xackdelCommand`'s in Redis 8.4's
+    // `t_stream.c`: the key's type, the options, the key (and group), the ids.
 
     use crate::command::test_support::Harness;
     use crate::keyspace::object::Value;
@@ -197,7 +214,6 @@ mod tests {
             (&["xackdel", "s", "g", "IDS", "3", "1-0"], ERR_MATCH),
             (&["xackdel", "s", "g", "DELREF", "DELREF", "IDS", "1", "1-0"], ERR_SYNTAX),
             (&["xackdel", "s", "g", "IDS", "1", "1-0", "ACKED", "x"], ERR_SYNTAX),
-            (&["xackdel", "s", "g", "IDS", "1", "-"], ERR_ID),
             (&["xackdel", "s", "g", "IDS", "1"], "-ERR wrong number of arguments for 'xackdel' command\r\n"),
         ] {
             assert_eq!(h.run(args), want, "{args:?}");
@@ -208,6 +224,28 @@ mod tests {
         h.run(&["set", "str", "v"]);
         assert!(h.run(&["xdelex", "str", "IDS", "1", "1-0"]).starts_with("-WRONGTYPE"));
         assert!(h.run(&["xackdel", "str", "g", "IDS", "1", "1-0"]).starts_with("-WRONGTYPE"));
+    }
+
+    /// Redis 8.4's order: the type before the options, and a missing key (or XACKDEL's missing group) answers -1
+    /// per id before the ids are parsed.
+    #[test]
+    fn order_of_checks() {
+        let mut h = Harness::new();
+        stream(&mut h, 2);
+        h.run(&["set", "str", "v"]);
+        let wrongtype = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        assert_eq!(h.run(&["xdelex", "str", "IDS", "0", "1-0"]), wrongtype);
+        assert_eq!(h.run(&["xdelex", "str", "NOPE", "IDS", "1", "1-0"]), wrongtype);
+        assert_eq!(h.run(&["xackdel", "str", "g", "IDS", "9", "1-0"]), wrongtype);
+        assert_eq!(h.run(&["xdelex", "nokey", "IDS", "2", "bad", "1-0"]), ints(&[-1, -1]));
+        assert_eq!(h.run(&["xdelex", "nokey", "IDS", "0", "1-0"]), ERR_NUMIDS);
+        assert_eq!(h.run(&["xackdel", "nokey", "g", "IDS", "1", "-"]), ints(&[-1]));
+        assert_eq!(h.run(&["xackdel", "s", "nogroup", "ACKED", "IDS", "2", "-", "x"]), ints(&[-1, -1]));
+        assert_eq!(h.run(&["xackdel", "s", "nogroup", "IDS", "1", "1-0", "x"]), ERR_SYNTAX);
+        read(&mut h, "g", 0);
+        assert_eq!(h.run(&["xackdel", "s", "g", "IDS", "1", "-"]), ERR_ID);
+        assert_eq!(h.run(&["xdelex", "s", "IDS", "2", "1-0", "+"]), ERR_ID);
+        assert_eq!(ids(&mut h), ["1-0", "2-0"]);
     }
 
     #[test]
@@ -247,10 +285,11 @@ mod tests {
         assert_eq!(pending(&mut h, "g1"), ["1-0", "3-0"]);
         assert_eq!(pending(&mut h, "g2"), ["1-0"]);
         assert_eq!(h.run(&["xpending", "s", "g1", "-", "+", "10", "c"]).matches("-0\r\n").count(), 2);
-        // An id already deleted but still pending: -1, yet its references go, and that is a change.
+        // An id already deleted but still pending: -1, yet its references go; no deletion, so no change (Redis's
+        // `xdelexCommand` counts deletions only).
         let before = dirty(&h);
         assert_eq!(h.run(&["xdelex", "s", "DELREF", "IDS", "1", "1-0"]), ints(&[-1]));
-        assert_eq!(dirty(&h), before + 1);
+        assert_eq!(dirty(&h), before);
         assert_eq!(pending(&mut h, "g1"), ["3-0"]);
         assert!(pending(&mut h, "g2").is_empty());
         // Nothing to drop and nothing to delete: no change.
@@ -352,6 +391,12 @@ mod tests {
         // A policy without a trim is accepted and changes nothing else.
         assert_eq!(h.run(&["xadd", "s", "ACKED", "8-0", "f", "8"]), "$3\r\n8-0\r\n");
         assert_eq!(h.run(&["xtrim", "s", "KEEPREF", "MAXLEN", "3"]), ":0\r\n");
+        // One policy at most (`streamParseAddOrTrimArgsOrReply`): XADD reads a second one as its id, XTRIM as a
+        // syntax error.
+        assert_eq!(h.run(&["xadd", "s", "ACKED", "DELREF", "9-0", "f", "9"]), ERR_ID);
+        assert_eq!(h.run(&["xadd", "s", "KEEPREF", "MAXLEN", "1", "keepref", "*", "f", "9"]), ERR_ID);
+        assert_eq!(h.run(&["xtrim", "s", "MAXLEN", "1", "ACKED", "ACKED"]), ERR_SYNTAX);
+        assert_eq!(ids(&mut h), ["6-0", "7-0", "8-0"]);
     }
 
     #[test]

@@ -468,6 +468,7 @@ pub(super) fn xreadgroup_now(
     // CLAIM: the earliest time a pending entry becomes claimable, for a wait.
     let mut wake = 0;
     let mut budget = read.budget;
+    let mut claim_on = read.claim;
     for (k, &key) in keys.iter().enumerate() {
         if budget.exhausted() {
             break;
@@ -475,7 +476,11 @@ pub(super) fn xreadgroup_now(
         let Ok((Some(s), _)) = group_state(ctx, Access::READ, key) else { continue };
         let Some(g) = s.groups.get(read.gname) else { continue };
         let history = ids[k] != StreamId::MAX;
-        let claim = if history { -1 } else { read.claim };
+        if history {
+            // As `xreadCommand` resets its min-idle-time: no CLAIM for this stream nor for the ones after it.
+            claim_on = -1;
+        }
+        let claim = claim_on;
         let mut claimable = false;
         if claim >= 0 {
             let (any, next) = claim_scan(s, g, claim, now);
@@ -549,7 +554,9 @@ fn claim_scan(s: &Stream, g: &ConsumerGroup, min_idle: i64, now: i64) -> (bool, 
 }
 
 /// The group's pending entries CLAIM delivers (idle at least `min_idle` ms, still in the stream), longest idle
-/// first, at most `take`: each with its idle time and delivery count before this delivery.
+/// first, at most `take`: each with its idle time and delivery count before this delivery. An entry deleted from
+/// the stream stays pending, is not delivered and takes no place in `take` (Redis 8.4.0 counted it; later
+/// `streamReplyWithRange`s count only what they deliver).
 fn claim_candidates(s: &Stream, g: &ConsumerGroup, min_idle: i64, now: i64, take: usize) -> Vec<(StreamId, i64, u64)> {
     let mut idle: Vec<(i64, StreamId, u64)> = g
         .pel

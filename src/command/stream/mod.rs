@@ -30,6 +30,7 @@ use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::command::Access;
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
+use crate::keyspace::types::stream::idmp::{DEFAULT_DURATION, DEFAULT_MAXSIZE};
 use crate::keyspace::types::stream::{
     parse_id, parse_interval_id, AddError, ConsumerGroup, EntryRef, IdSpec, ParsedId, RefPolicy, Stream, StreamId,
     Trim, TrimStrategy, ENTRIES_READ_INVALID,
@@ -99,7 +100,7 @@ pub static COMMANDS: &[Command] = &[
         syntax: "key pid{:string} iid{:string} stream-id{:string}",
         handler: xidmprecord,
         key_specs: &[KeySpecDef::at(1, "RW update")],
-        since: "8.8.0",
+        since: "8.6.2",
         ..STREAM
     },
     Command {
@@ -569,6 +570,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
     let mut approx = false;
     let mut limit: i64 = 0;
     let mut limit_given = false;
+    let mut policy_given = false;
     let mut i = 2;
     while i < argc {
         let more = argc - 1 - i;
@@ -616,8 +618,10 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
             a.nomkstream = true;
         } else if xadd && ((args.is(i, "idmp") && more >= 2) || (args.is(i, "idmpauto") && more >= 1)) {
             i = idmp::parse_option(ctx.reply(), args, i, &mut a.idmp)?;
-        } else if let Some(p) = RefPolicy::parse(opt) {
+        } else if let Some(p) = RefPolicy::parse(opt).filter(|_| !policy_given) {
+            // A second policy is no option: XADD takes it for the id (an invalid one), XTRIM for a syntax error.
             a.policy = p;
+            policy_given = true;
         } else if xadd {
             a.id = Some(id_or_reply(ctx.reply(), opt, 0, true, true)?);
             break;
@@ -630,7 +634,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
     a.id_pos = i;
     // The master's and the AOF's XADD carry the id the first one got.
     if a.idmp.is_some() && a.id.is_some() && !crate::net::client::must_obey(ctx.client()) {
-        ctx.reply().error("ERR IDMP/IDMPAUTO can be used only with auto-generated IDs");
+        ctx.reply().error("ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs");
         return None;
     }
     if limit != 0 && a.trim.is_none() {
@@ -723,6 +727,7 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     let (idmp_duration, idmp_maxsize) = ctx.settings().stream_idmp_defaults();
     let now = ctx.now_ms().max(0) as u64;
     let propagating = ctx.propagation().enabled();
+    let replaying = crate::net::client::must_obey(ctx.client());
     // The fields and values, on the stack for up to 8 pairs.
     let mut small: [&[u8]; 16] = [&[]; 16];
     let heap: Vec<&[u8]>;
@@ -740,9 +745,12 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     let make = || idmp::new_stream(idmp_duration, idmp_maxsize);
     let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, make) else { return };
     // A retried XADD of an entry still remembered answers that entry's id and adds nothing.
-    if let Some(id) = idmp.and_then(|(pid, iid)| idmp::duplicate(s, pid, iid, now)) {
+    // As Redis 8.6, it counts as a change without signalling the key: the command reaches replicas and the AOF as
+    // sent, where it finds the same iid and counts the duplicate too.
+    if let Some(id) = idmp::retried(s, idmp, replaying, a.id.is_some(), now) {
         reply_id(r, id);
-        return w.untouched();
+        w.untouched();
+        return ctx.count_changes(1);
     }
     if s.last_id == StreamId::MAX {
         r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
@@ -766,7 +774,8 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     };
     reply_id(r, id);
     if let Some((pid, iid)) = idmp {
-        s.idmp_mut(idmp_duration, idmp_maxsize).record(pid, iid, id);
+        // A stream created just now has its state when the configured bounds are not the defaults.
+        s.idmp_mut(DEFAULT_DURATION, DEFAULT_MAXSIZE).record(pid, iid, id);
     }
     let trimmed = a.trim.map_or(0, |t| s.trim_with(&t, a.policy, &mut false));
     let rewrite_id = !a.id.is_some_and(|p| p.seq_given);
@@ -1081,11 +1090,11 @@ fn parse_xread_options<'a>(ctx: &mut Ctx, args: Args<'a>, xreadgroup: bool) -> O
     Some(o)
 }
 
-/// XREADGROUP's CLAIM min-idle-time (Redis 8.4): a non-negative integer, with Redis 8.4's two errors.
+/// XREADGROUP's CLAIM min-idle-time (Redis 8.4): a non-negative integer, with `xreadCommand`'s two errors.
 fn claim_arg(r: &mut Reply, arg: &[u8]) -> Option<i64> {
     match crate::util::parse_i64(arg) {
         None => {
-            r.error("ERR min-idle-time is not an integer");
+            r.error("ERR min-idle-time is not an integer or out of range");
             None
         }
         Some(n) if n < 0 => {

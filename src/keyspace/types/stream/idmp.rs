@@ -128,14 +128,21 @@ impl Idmp {
         self.iids_added = self.iids_added.saturating_add(1);
     }
 
-    /// Adds a loaded producer's iid (RDB): no counting, no bound.
+    /// Adds a loaded producer's iid (RDB): no counting, no bound. An iid the producer already has keeps its first
+    /// entry id (false), as Redis's loader skips such a repeat.
     pub fn load(&mut self, pid: &[u8], iid: &[u8], id: StreamId) -> bool {
         let p = self.producers.entry(pid.into()).or_default();
-        if p.ids.insert(iid.into(), id).is_some() {
+        if p.ids.contains_key(iid) {
             return false;
         }
+        p.ids.insert(iid.into(), id);
         p.order.push_back(iid.into());
         true
+    }
+
+    /// Whether producer `pid` is known (the RDB loader refuses a producer given twice).
+    pub fn has_producer(&self, pid: &[u8]) -> bool {
+        self.producers.contains_key(pid)
     }
 
     /// XCFGSET: sets the bounds; a change of either forgets every producer.
@@ -184,24 +191,11 @@ impl Idmp {
     }
 }
 
-/// IDMPAUTO's iid: a digest of the entry's field-value pairs that does not depend on their order (XXH3 of each
-/// pair, summed and xored). It only has to be the same for the same content on this server and its replicas (the
-/// propagated XADD keeps IDMPAUTO, so a replica computes it again).
+/// IDMPAUTO's iid: Redis 8.6's order-free XXH3-128 digest of the entry's field-value pairs (see
+/// [`crate::xxh3::idmp_auto_iid`]), so the same content names the same iid here, on Redis, and in an RDB or AOF
+/// moved between them.
 pub fn auto_iid(fv: &[&[u8]]) -> [u8; 16] {
-    let mut sum = 0u64;
-    let mut xor = 0u64;
-    for pair in fv.chunks(2) {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&crate::xxh3::hash64(pair[0]).to_le_bytes());
-        b[8..].copy_from_slice(&crate::xxh3::hash64(pair.get(1).copied().unwrap_or_default()).to_le_bytes());
-        let h = crate::xxh3::hash64(&b);
-        sum = sum.wrapping_add(h);
-        xor ^= h.rotate_left(29);
-    }
-    let mut out = [0u8; 16];
-    out[..8].copy_from_slice(&sum.to_le_bytes());
-    out[8..].copy_from_slice(&xor.to_le_bytes());
-    out
+    crate::xxh3::idmp_auto_iid(fv)
 }
 
 #[cfg(test)]
@@ -210,6 +204,17 @@ mod tests {
 
     fn id(ms: u64) -> StreamId {
         StreamId::new(ms, 0)
+    }
+
+    /// Redis's `rdbLoadStreamIdmpEntries` skips an iid a producer already has: the first entry id stays.
+    #[test]
+    fn load_keeps_the_first_of_a_repeated_iid() {
+        let mut m = Idmp::new(100, 100);
+        assert!(!m.has_producer(b"p"));
+        assert!(m.load(b"p", b"a", id(1)));
+        assert!(!m.load(b"p", b"a", id(2)));
+        assert!(m.has_producer(b"p"));
+        assert_eq!(m.lookup(b"p", b"a", 0), Some(id(1)));
     }
 
     #[test]

@@ -883,13 +883,15 @@ impl Loader<'_, '_> {
         let producers = self.src.len()?;
         for _ in 0..producers {
             let pid = self.src.owned()?;
+            if m.has_producer(&pid) {
+                return Err(self.src.err("Duplicated IDMP producer ID loading a stream"));
+            }
             let n = self.src.len()?;
             for _ in 0..n {
                 let iid = self.src.owned()?;
                 let id = StreamId::new(self.src.len()?, self.src.len()?);
-                if !m.load(&pid, &iid, id) {
-                    return Err(self.src.err("Duplicated IDMP idempotent ID loading a stream"));
-                }
+                // A repeated iid is skipped, as `rdbLoadStreamIdmpEntries` does (the first one stays).
+                m.load(&pid, &iid, id);
             }
         }
         m.iids_added = self.src.len()?;
