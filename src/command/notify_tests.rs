@@ -135,4 +135,16 @@ fn one_hexpired_per_command_for_lazily_expired_fields() {
     assert_eq!(names(&mut h, &["hgetex", "y", "PX", "0", "FIELDS", "1", "a"]), ["hdel"]);
     assert_eq!(names(&mut h, &["hsetex", "y", "PXAT", "1", "FIELDS", "1", "c", "3"]), ["hset", "hdel"]);
     assert_eq!(names(&mut h, &["hgetex", "y", "PX", "0", "FIELDS", "1", "b"]), ["hdel", "del"]);
+    // HSETEX FXX / FNX delete the fields they find expired, whether their condition holds or not (Redis 8).
+    h.run(&["hset", "z", "f", "v", "f2", "v"]);
+    h.run(&["hpexpire", "z", "10", "FIELDS", "1", "f"]);
+    h.srv.now_ms += 20;
+    assert_eq!(names(&mut h, &["hsetex", "z", "FXX", "FIELDS", "1", "f", "w"]), ["hexpired"]);
+    h.run(&["hpexpire", "z", "10", "FIELDS", "1", "f2"]);
+    h.srv.now_ms += 20;
+    assert_eq!(names(&mut h, &["hsetex", "z", "FXX", "FIELDS", "1", "f2", "w"]), ["hexpired", "del"]);
+    h.run(&["hset", "z", "f", "v"]);
+    h.run(&["hpexpire", "z", "10", "FIELDS", "1", "f"]);
+    h.srv.now_ms += 20;
+    assert_eq!(names(&mut h, &["hsetex", "z", "FNX", "FIELDS", "1", "f", "w"]), ["hexpired", "hset"]);
 }

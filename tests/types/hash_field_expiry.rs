@@ -301,8 +301,16 @@ fn propagation_in_the_aof() {
     cmd(&mut c, "HPEXPIRE h1 100000 NX FIELDS 2 f1 f2");
     cmd(&mut c, "HSET h2 a 1");
     cmd(&mut c, "HPEXPIRE h2 1 FIELDS 1 a");
+    cmd(&mut c, "HSET h4 a 1");
+    cmd(&mut c, "HPEXPIRE h4 1 FIELDS 1 a");
     std::thread::sleep(Duration::from_millis(10));
     assert_eq!(cmd(&mut c, "HGET h2 a"), "$-1\r\n");
+    // Redis 8: HSETEX FXX deletes the field it finds expired even though its condition fails, and the emptied hash.
+    assert_eq!(cmd(&mut c, "HSETEX h4 FXX FIELDS 1 a 2"), ":0\r\n");
+    assert_eq!(cmd(&mut c, "EXISTS h4"), ":0\r\n");
+    // Redis 8 replays HGETDEL as HDEL of every field named.
+    cmd(&mut c, "HSET h3 f1 v1 f2 v2 f3 v3");
+    cmd(&mut c, "HGETDEL h3 FIELDS 3 f1 nosuch f2");
     let aof = read_aof(&dir);
     let want = [
         "hset h0 x1 y1 x2 y2",
@@ -315,7 +323,12 @@ fn propagation_in_the_aof() {
         "hpexpireat h1 * NX FIELDS 1 f2",
         "hset h2 a 1",
         "hpexpireat h2 * FIELDS 1 a",
+        "hset h4 a 1",
+        "hpexpireat h4 * FIELDS 1 a",
         "hdel h2 a",
+        "hdel h4 a",
+        "hset h3 f1 v1 f2 v2 f3 v3",
+        "hdel h3 f1 nosuch f2",
     ];
     let got: Vec<String> = aof.into_iter().filter(|l| !l.starts_with("select")).collect();
     assert_eq!(got.len(), want.len(), "{got:#?}");

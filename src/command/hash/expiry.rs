@@ -302,7 +302,7 @@ fn one_ttl_opt(
 }
 
 /// HGETDEL key FIELDS numfields field [field ...]: the values (nil for a missing field), then the fields go;
-/// propagated as HDEL of the fields that were there.
+/// propagated, when one was there, as HDEL of the fields named.
 pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let Ok(exists) = ctx.lookup_typed::<Hash>(Access::WRITE, key).map(|(v, _)| v.is_some()) else { return };
@@ -346,8 +346,9 @@ pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, deleted.len() as u64);
+    // Replayed as Redis 8 rewrites it: HDEL of every field the command named.
     let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
-    argv.extend(deleted.iter().copied());
+    argv.extend(fields.iter().copied());
     ctx.propagation().rewrite(&argv);
 }
 
@@ -551,17 +552,35 @@ fn parse_hsetex_options(ctx: &mut Ctx, args: Args) -> Option<HsetexOptions> {
     Some(HsetexOptions { fnx, fxx, opt, fields_at: i, n: n as usize })
 }
 
-/// HSETEX's FNX (no field there) or FXX (every field there) condition.
-fn hsetex_condition(ctx: &mut Ctx, key: &[u8], exists: bool, fields: &[&[u8]], fnx: bool, now: i64) -> bool {
-    let present = |h: Option<&Hash>, f: &[u8]| h.is_some_and(|h| matches!(h.lookup(f, now), Lookup::Live(_)));
-    fields.iter().all(|f| {
-        let p = present(if exists { hash_ref(ctx, key) } else { None }, f);
-        if fnx {
-            !p
-        } else {
-            p
+/// HSETEX's FNX (no field there) or FXX (every field there) condition, read as Redis 8's hsetexCommand reads it:
+/// the fields in order until the answer is known, a field past its TTL counting as absent. Returns the answer and
+/// the fields seen past their TTL (for the caller to delete).
+fn hsetex_condition<'a>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    exists: bool,
+    fields: &[&'a [u8]],
+    fnx: bool,
+    now: i64,
+) -> (bool, Vec<&'a [u8]>) {
+    let mut expired = Vec::new();
+    let mut found = 0;
+    let h = if exists { hash_ref(ctx, key) } else { None };
+    for &f in fields {
+        let live = match h.map(|h| h.lookup(f, now)) {
+            Some(Lookup::Live(_)) => true,
+            Some(Lookup::Expired) => {
+                expired.push(f);
+                false
+            }
+            _ => false,
+        };
+        found += usize::from(live);
+        if live == fnx {
+            break;
         }
-    })
+    }
+    (if fnx { found == 0 } else { found == fields.len() }, expired)
 }
 
 /// HSETEX key [FNX | FXX] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] FIELDS numfields field value [...]: 1 when the
@@ -575,10 +594,23 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
     let pairs_at = i + 2;
     let fields: Vec<&[u8]> = (0..n).map(|k| args.get(pairs_at + 2 * k)).collect();
     let now = field_now(ctx);
-    if (fnx || fxx) && !hsetex_condition(ctx, key, exists, &fields, fnx, now) {
+    if fxx && !exists {
         ctx.reply().int(0);
         ctx.propagation().prevent();
         return;
+    }
+    if fnx || fxx {
+        let (holds, expired) = hsetex_condition(ctx, key, exists, &fields, fnx, now);
+        // The fields seen past their TTL go first (`hexpired`), whether the condition holds or not; a hash they
+        // empty goes with them only when nothing is set (Redis 8 deletes an empty hash at the end).
+        if past_mode(ctx) == Past::Delete {
+            expire_fields_now(ctx, key, &expired, !holds);
+        }
+        if !holds {
+            ctx.reply().int(0);
+            ctx.propagation().prevent();
+            return;
+        }
     }
     let th = ctx.settings().thresholds();
     let delete_past = ctx.settings().deletes_already_expired();
