@@ -334,7 +334,7 @@ pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
     reply_values(ctx.reply(), &values);
     // Redis 8.0's order: `hexpired`, then `hdel`, then `del` once no field is left.
     if mode == Past::Delete {
-        expire_fields_now(ctx, key, &expired, deleted.is_empty());
+        expire_fields_now(ctx, key, &expired, deleted.is_empty(), true);
     }
     if deleted.is_empty() {
         ctx.propagation().prevent();
@@ -478,7 +478,7 @@ pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
     };
     reply_values(ctx.reply(), &read.values);
     if mode == Past::Delete {
-        expire_fields_now(ctx, key, &read.expired, true);
+        expire_fields_now(ctx, key, &read.expired, true, true);
     }
     ctx.propagation().prevent();
     if read.live.is_empty() || opt == TtlOpt::None {
@@ -604,7 +604,7 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
         // The fields seen past their TTL go first (`hexpired`), whether the condition holds or not; a hash they
         // empty goes with them only when nothing is set (Redis 8 deletes an empty hash at the end).
         if past_mode(ctx) == Past::Delete {
-            expire_fields_now(ctx, key, &expired, !holds);
+            expire_fields_now(ctx, key, &expired, !holds, true);
         }
         if !holds {
             ctx.reply().int(0);

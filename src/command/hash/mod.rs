@@ -427,7 +427,10 @@ fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
     let emptied = h.is_empty();
     ctx.count_expired_fields(1);
     ctx.propagation().also(&[&b"HDEL"[..], key, field]);
-    ctx.notify_fields(nc::HASH, "hexpired", key, &[field]);
+    // As Redis's hashTypeGetValue: `hexpired` while fields are left, `del` alone for the last one.
+    if !emptied {
+        ctx.notify_fields(nc::HASH, "hexpired", key, &[field]);
+    }
     if emptied {
         ctx.notify(nc::GENERIC, "del", key);
         ctx.door(&w).delete();
@@ -438,27 +441,35 @@ fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
 }
 
 /// Deletes `fields` of `key` (whose TTLs were seen to have passed) by the master's lazy expiry, as Redis's HMGET,
-/// HGETDEL and HGETEX do for the fields they read: an HDEL propagated for each, one `hexpired` naming them all,
-/// and, when `drop_empty` and no field is left, `del` with the hash. Returns whether no field is left.
-fn expire_fields_now(ctx: &mut Ctx, key: &[u8], fields: &[&[u8]], drop_empty: bool) -> bool {
+/// HGETDEL, HGETEX and HSETEX do for the fields they read: an HDEL propagated for each, one `hexpired` naming them,
+/// and, when `drop_empty` and no field is left, `del` with the hash. `name_last`: whether `hexpired` names the
+/// field whose deletion emptied the hash (HMGET's reads, which delete the hash at once, name it only in `del`).
+/// Returns whether no field is left.
+fn expire_fields_now(ctx: &mut Ctx, key: &[u8], fields: &[&[u8]], drop_empty: bool, name_last: bool) -> bool {
     if fields.is_empty() {
         return false;
     }
     let mut w = ctx.open_write(key);
     let mut gone: Vec<&[u8]> = Vec::with_capacity(fields.len());
+    let mut emptied = false;
     for &f in fields {
-        if hash_mut(ctx, &w).is_some_and(|h| h.remove(f)) {
-            gone.push(f);
+        let Some(h) = hash_mut(ctx, &w) else { break };
+        if h.remove(f) {
+            emptied = h.is_empty();
+            ctx.count_expired_fields(1);
             ctx.propagation().also(&[&b"HDEL"[..], key, f]);
+            if !emptied || name_last {
+                gone.push(f);
+            }
         }
     }
-    if gone.is_empty() {
+    if gone.is_empty() && !emptied {
         w.untouched();
         return false;
     }
-    ctx.count_expired_fields(gone.len() as u64);
-    ctx.notify_fields(nc::HASH, "hexpired", key, &gone);
-    let emptied = hash_mut(ctx, &w).is_some_and(|h| h.is_empty());
+    if !gone.is_empty() {
+        ctx.notify_fields(nc::HASH, "hexpired", key, &gone);
+    }
     if emptied && drop_empty {
         ctx.notify(nc::GENERIC, "del", key);
         ctx.door(&w).delete();
@@ -789,7 +800,7 @@ fn hmget(ctx: &mut Ctx, args: Args) {
         }
     }
     if !due.is_empty() && past_mode(ctx) == Past::Delete {
-        expire_fields_now(ctx, key, &due, true);
+        expire_fields_now(ctx, key, &due, true, false);
     }
 }
 
