@@ -27,7 +27,6 @@ const SKIP: &[&str] = &[
     "quit",
     "module",
     "config",
-    "acl",
     "pfselftest",
     "wait",
     "waitaof",
@@ -45,10 +44,10 @@ const SKIP: &[&str] = &[
     "subscribe",
     "psubscribe",
     "ssubscribe",
-    "cluster",
-    "sentinel",
-    "lolwut",
 ];
+
+/// Subcommands not called, as [`SKIP`] (ACL SAVE / LOAD touch the ACL file).
+const SKIP_SUB: &[&str] = &["acl|save", "acl|load"];
 
 /// The setups the calls run against: no key, then `k` holding each type.
 const SETUPS: &[&[&str]] = &[
@@ -124,7 +123,9 @@ fn targets() -> Vec<(Vec<&'static str>, &'static Command)> {
             out.push((vec![c.name], c));
         }
         for s in c.subcommands {
-            out.push((vec![c.name, s.name], s));
+            if !SKIP_SUB.contains(&format!("{}|{}", c.name, s.name).as_str()) {
+                out.push((vec![c.name, s.name], s));
+            }
         }
     }
     out
