@@ -153,7 +153,8 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     let idle = idle.map(|v| v as u64);
     let freq = freq.map(|v| v as u8);
     rdb::read::apply_lru_lfu(&mut e, lfu, freq, idle, clock, now);
-    ctx.door(&w).insert_replacing(e, replaced);
+    let new_type = e.obj_type();
+    ctx.door(&w).insert_replacing(e);
     if ttl != 0 {
         ctx.door(&w).set_expire(ttl);
         if !absttl && ctx.propagation().enabled() {
@@ -168,6 +169,11 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     }
     ctx.changed(&mut w, 1);
     ctx.notify(nc::GENERIC, "restore", key);
+    // Redis 8.2's `restoreCommand`: the replaced key's events follow `restore`.
+    if let Some(old) = replaced {
+        let db = ctx.client().db;
+        ctx.notify_overwritten(key, db, old, new_type);
+    }
     ctx.reply().ok();
 }
 

@@ -364,7 +364,6 @@ impl Server {
                 depth: self.nesting,
                 script: c.id == crate::scripting::SCRIPT_CLIENT_ID,
                 blocked,
-                now_ms: self.state.now_ms,
             };
             h.after_call(cmd, args, &cost);
         }

@@ -17,15 +17,17 @@
 //! ([`ServerState::hotkeys`](crate::state::ServerState::hotkeys) is `None`); a stopped session keeps its results for
 //! HOTKEYS GET until HOTKEYS RESET.
 //!
-//! The sketch: Redis keeps a "Cuckoo Heavy Keeper" of `count * 10` items; [`TopK`] is a weighted Space-Saving
-//! summary of the same capacity. Both are exact while no more than `count * 10` distinct keys were seen, and
-//! otherwise overestimate the keys that entered late; the heaviest keys are kept by both. A session bound by
-//! DURATION ends lazily: at the first command or HOTKEYS call after its time, as a cron pass would see it.
+//! The sketch is Redis's Cuckoo Heavy Keeper ([`chk`]): `count * 10` named keys over two tables of
+//! `count * 100` buckets (a power of two), with Redis's hash and layout. A session bound by
+//! DURATION is ended by the server's cron at its first tick after that time, as Redis's serverCron ends it
+//! (`collection-duration-ms` is then the time until that tick).
 
 use crate::args::Args;
 use crate::command_spec::Command;
 use crate::util::Rng;
-use std::collections::HashMap;
+
+pub mod chk;
+pub use chk::Chk;
 
 /// The metrics HOTKEYS START accepts (CPU and NET): METRICS's count is at most this.
 pub const METRICS_COUNT: i64 = 2;
@@ -35,52 +37,6 @@ pub const TRACK_CPU: u8 = 1;
 pub const TRACK_NET: u8 = 2;
 /// The number of hash slots (CLUSTER's 16384).
 pub const SLOTS: usize = 16384;
-
-/// A weighted Space-Saving summary: at most `cap` keys with their weights. A new key when full replaces the
-/// lightest one and inherits its weight (the classic overestimate, never an underestimate of a kept key).
-pub struct TopK {
-    cap: usize,
-    index: HashMap<Vec<u8>, usize>,
-    items: Vec<(Vec<u8>, u64)>,
-    /// Every weight added (Redis's `total`: HOTKEYS GET's `total-net-bytes`).
-    pub total: u64,
-}
-
-impl TopK {
-    pub fn new(cap: usize) -> TopK {
-        TopK { cap: cap.max(1), index: HashMap::new(), items: Vec::new(), total: 0 }
-    }
-
-    /// Adds `weight` to `key`; a zero weight is ignored, as Redis's `chkTopKUpdate` does.
-    pub fn add(&mut self, key: &[u8], weight: u64) {
-        if weight == 0 {
-            return;
-        }
-        self.total = self.total.saturating_add(weight);
-        if let Some(&i) = self.index.get(key) {
-            self.items[i].1 = self.items[i].1.saturating_add(weight);
-            return;
-        }
-        if self.items.len() < self.cap {
-            self.index.insert(key.to_vec(), self.items.len());
-            self.items.push((key.to_vec(), weight));
-            return;
-        }
-        // Full: the lightest key leaves (at most `cap` = 640 entries scanned, only for a key not kept).
-        let (i, min) = self.items.iter().enumerate().map(|(i, e)| (i, e.1)).min_by_key(|e| e.1).unwrap_or((0, 0));
-        let old = std::mem::replace(&mut self.items[i], (key.to_vec(), min.saturating_add(weight)));
-        self.index.remove(&old.0);
-        self.index.insert(key.to_vec(), i);
-    }
-
-    /// The `k` heaviest keys, heaviest first (ties by key, so the order is stable).
-    pub fn top(&self, k: usize) -> Vec<(&[u8], u64)> {
-        let mut v: Vec<(&[u8], u64)> = self.items.iter().map(|(key, w)| (key.as_slice(), *w)).collect();
-        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        v.truncate(k);
-        v
-    }
-}
 
 /// What HOTKEYS START asked for (parsed and checked by the handler).
 pub struct Options {
@@ -107,8 +63,8 @@ pub struct HotKeys {
     pub stopped_duration_ms: i64,
     /// The process's (system, user) CPU seconds when it started.
     pub cpu_at_start: (f64, f64),
-    pub cpu: Option<TopK>,
-    pub net: Option<TopK>,
+    pub cpu: Option<Chk>,
+    pub net: Option<Chk>,
     pub us_all_slots: u64,
     pub us_selected_slots: u64,
     pub us_sampled_selected_slots: u64,
@@ -132,17 +88,16 @@ pub struct CallCost {
     pub script: bool,
     /// The command blocked (it is counted when served).
     pub blocked: bool,
-    /// The command's clock (unix ms).
-    pub now_ms: i64,
 }
 
 impl HotKeys {
-    /// A session starting at `now_ms`; the sketches hold `count * 10` keys.
+    /// A session starting at `now_ms`; the sketches name `count * 10` keys over tables of `count * 100` buckets
+    /// rounded up to a power of two (Redis's `hotkeyStatsCreate`).
     pub fn new(opts: Options, now_ms: i64) -> HotKeys {
-        let cap = opts.count * 10;
+        let (names, buckets) = (opts.count * 10, opts.count * 100);
         HotKeys {
-            cpu: (opts.metrics & TRACK_CPU != 0).then(|| TopK::new(cap)),
-            net: (opts.metrics & TRACK_NET != 0).then(|| TopK::new(cap)),
+            cpu: (opts.metrics & TRACK_CPU != 0).then(|| Chk::new(names, buckets)),
+            net: (opts.metrics & TRACK_NET != 0).then(|| Chk::new(names, buckets)),
             opts,
             active: true,
             start_ms: now_ms,
@@ -158,11 +113,13 @@ impl HotKeys {
         }
     }
 
-    /// Ends the session if its DURATION ran out by `now_ms`.
+    /// Ends the session if its DURATION ran out by `now_ms` (the server's cron, every tick, as Redis's serverCron):
+    /// its length is then the time it ran until that tick, as Redis records it.
     pub fn expire(&mut self, now_ms: i64) {
-        if self.active && self.opts.duration_ms > 0 && now_ms.saturating_sub(self.start_ms) >= self.opts.duration_ms {
+        let elapsed = now_ms.saturating_sub(self.start_ms);
+        if self.active && self.opts.duration_ms > 0 && elapsed >= self.opts.duration_ms {
             self.active = false;
-            self.stopped_duration_ms = self.opts.duration_ms;
+            self.stopped_duration_ms = elapsed;
         }
     }
 
@@ -192,10 +149,6 @@ impl HotKeys {
     /// Counts one finished call (see the module header for what counts).
     pub fn after_call(&mut self, cmd: &Command, args: Args, cost: &CallCost) {
         if !self.active || cost.blocked || !(cost.depth == 0 || (cost.depth == 1 && !cost.script)) {
-            return;
-        }
-        self.expire(cost.now_ms);
-        if !self.active {
             return;
         }
         let keys = cmd.key_positions(args);
@@ -259,22 +212,6 @@ pub fn slot_ranges(sorted: &[u16]) -> Vec<(u16, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn topk_is_exact_below_capacity_and_keeps_heavy_keys() {
-        let mut t = TopK::new(3);
-        t.add(b"a", 5);
-        t.add(b"b", 1);
-        t.add(b"a", 5);
-        t.add(b"z", 0);
-        assert_eq!(t.top(10), vec![(&b"a"[..], 10), (&b"b"[..], 1)]);
-        t.add(b"c", 2);
-        t.add(b"d", 1);
-        // d replaced b (the lightest, 1) and inherited its weight.
-        assert_eq!(t.top(3), vec![(&b"a"[..], 10), (&b"c"[..], 2), (&b"d"[..], 2)]);
-        assert_eq!(t.total, 14);
-        assert_eq!(t.top(1).len(), 1);
-    }
 
     #[test]
     fn ranges_merge_neighbours() {
