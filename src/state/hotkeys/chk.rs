@@ -55,16 +55,19 @@ struct Bucket {
     lobby: Lobby,
 }
 
-/// One heap place: a key's name and the count its heavy entry had when last seen (empty: count 0, no name).
+/// One heap place: a key's name and the count its heavy entry had when last seen (empty: count 0, no name), with
+/// the name's hash so that a search compares names only when their hashes agree (Redis keeps one too).
 #[derive(Clone, Default)]
 struct Named {
     count: u64,
+    hash: u64,
     key: Option<Box<[u8]>>,
 }
 
-/// A key's fingerprint and its bucket in each table.
+/// A key's hash, its fingerprint and its bucket in each table.
 #[derive(Clone, Copy)]
 struct Place {
+    hash: u64,
     fp: u16,
     idx: [usize; 2],
 }
@@ -123,7 +126,7 @@ impl Chk {
         let h = crate::xxh3::hash64(key);
         let fp = (h & 0xffff) as u16;
         let first = (h >> 32) as usize & self.mask;
-        Place { fp, idx: [first, self.alt(fp, first)] }
+        Place { hash: h, fp, idx: [first, self.alt(fp, first)] }
     }
 
     fn bucket(&mut self, table: usize, p: &Place) -> &mut Bucket {
@@ -150,7 +153,7 @@ impl Chk {
         };
         if let Some((table, Some(pos))) = found {
             let count = self.tables[table][p.idx[table]].heavy[pos].count;
-            self.offer(key, count);
+            self.offer(key, p.hash, count);
         }
     }
 
@@ -313,18 +316,19 @@ impl Chk {
     }
 
     /// A heavy entry of `key` now at `count`: it enters the heap (or moves in it) unless lighter than the root.
-    fn offer(&mut self, key: &[u8], count: u64) {
+    fn offer(&mut self, key: &[u8], hash: u64, count: u64) {
         if count < self.heap[0].count {
             return;
         }
-        let at = (0..self.heap.len()).rev().find(|&i| self.heap[i].key.as_deref() == Some(key));
+        let at =
+            (0..self.heap.len()).rev().find(|&i| self.heap[i].hash == hash && self.heap[i].key.as_deref() == Some(key));
         match at {
             Some(i) => {
                 self.heap[i].count = count;
                 sift_down(&mut self.heap, i);
             }
             None => {
-                self.heap[0] = Named { count, key: Some(key.into()) };
+                self.heap[0] = Named { count, hash, key: Some(key.into()) };
                 sift_down(&mut self.heap, 0);
             }
         }
@@ -431,8 +435,10 @@ mod tests {
 
     #[test]
     fn heap_sift_keeps_the_lightest_at_the_root() {
-        let mut heap: Vec<Named> =
-            [5u64, 3, 8, 4, 9].iter().map(|&count| Named { count, key: Some(vec![count as u8].into()) }).collect();
+        let mut heap: Vec<Named> = [5u64, 3, 8, 4, 9]
+            .iter()
+            .map(|&count| Named { count, hash: count, key: Some(vec![count as u8].into()) })
+            .collect();
         sift_down(&mut heap, 0);
         assert_eq!(heap[0].count, 3);
         assert!(heap[1].count >= heap[0].count && heap[2].count >= heap[0].count);
