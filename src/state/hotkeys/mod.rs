@@ -3,7 +3,9 @@
 //! `HOTKEYS START METRICS n [CPU] [NET] [COUNT k] [DURATION s] [SAMPLE ratio] [SLOTS n slot ...]` opens a session
 //! (the handlers are `command/hotkeys.rs`); from then on every command with keys that the call path finishes
 //! hands its cost to [`HotKeys::after_call`]: its time in microseconds (what commandstats counts) and its network
-//! bytes (the request plus the reply), shared equally by its keys (integer division, as Redis). A sampled command
+//! bytes (the replication stream's, then the request's and the reply's, as Redis's `call()`), each shared equally
+//! by its keys (integer division, as Redis). A command EXEC runs counts EXEC's request and EXEC's reply so far
+//! (Redis's per-request byte counters, which EXEC's commands share). A sampled command
 //! (each one with probability `1/ratio`) in a selected slot adds its keys to one top-K sketch per metric.
 //!
 //! What counts, as Redis's `hotkeyStatsUpdateCurrentCmd`:
@@ -71,6 +73,9 @@ pub struct HotKeys {
     pub bytes_all_slots: u64,
     pub bytes_selected_slots: u64,
     pub bytes_sampled_selected_slots: u64,
+    /// The time the sketches' updates took, each update's in whole milliseconds (Redis's `cpu_time`: INFO's
+    /// `hotkeys-cmd-cpu-time`).
+    pub cpu_time_ms: u64,
     rng: Rng,
 }
 
@@ -78,10 +83,14 @@ pub struct HotKeys {
 pub struct CallCost {
     /// The call's time in microseconds.
     pub duration_us: u64,
-    /// The request's bytes as read (meaningful for a client's own command, `depth` 0).
+    /// The client's current request's bytes as read (for a command EXEC runs: EXEC's, as Redis's
+    /// `net_input_bytes_curr_cmd`).
     pub in_bytes: u64,
-    /// The bytes this call added to the reply.
-    pub reply_bytes: u64,
+    /// The bytes added to the client's reply since its current request began (for a command EXEC runs: EXEC's
+    /// reply so far, this command's included, as Redis's `net_output_bytes_curr_cmd`).
+    pub out_bytes: u64,
+    /// The bytes the call added to the replication stream (a client's own command, while a backlog exists).
+    pub repl_bytes: u64,
     /// Calls still running around this one (0: a client's command; 1: one EXEC or a script runs).
     pub depth: u32,
     /// The caller is the script client (a `redis.call`).
@@ -109,6 +118,7 @@ impl HotKeys {
             bytes_all_slots: 0,
             bytes_selected_slots: 0,
             bytes_sampled_selected_slots: 0,
+            cpu_time_ms: 0,
             rng: Rng::from_entropy(),
         }
     }
@@ -146,7 +156,9 @@ impl HotKeys {
         }
     }
 
-    /// Counts one finished call (see the module header for what counts).
+    /// Counts one finished call (see the module header for what counts). As Redis's `call()`, the call's time,
+    /// then its replication bytes, then its request and reply bytes are three updates, each shared by the keys
+    /// with its own integer division.
     pub fn after_call(&mut self, cmd: &Command, args: Args, cost: &CallCost) {
         if !self.active || cost.blocked || !(cost.depth == 0 || (cost.depth == 1 && !cost.script)) {
             return;
@@ -155,14 +167,22 @@ impl HotKeys {
         if keys.is_empty() {
             return;
         }
-        let in_bytes = if cost.depth == 0 { cost.in_bytes } else { request_bytes(args) };
-        let bytes = in_bytes + cost.reply_bytes;
-        let us = cost.duration_us;
-        self.us_all_slots += us;
-        self.bytes_all_slots += bytes;
         let selected =
             self.opts.slots.is_none() || self.selects(crate::keyspace::hash_slot::key_hash_slot(args.get(keys[0])));
         let sampled = self.opts.sample_ratio <= 1 || self.rng.below(self.opts.sample_ratio) == 0;
+        let repl = if cost.depth == 0 { cost.repl_bytes } else { 0 };
+        for (us, bytes) in [(cost.duration_us, 0), (0, repl), (0, cost.in_bytes + cost.out_bytes)] {
+            if us > 0 || bytes > 0 {
+                self.update(args, &keys, selected, sampled, us, bytes);
+            }
+        }
+    }
+
+    /// One update of a counted call (Redis's `hotkeyStatsUpdateCurrentCmd`): the totals, then, for a sampled
+    /// call in the selected slots, each key's share in the sketches.
+    fn update(&mut self, args: Args, keys: &[usize], selected: bool, sampled: bool, us: u64, bytes: u64) {
+        self.us_all_slots += us;
+        self.bytes_all_slots += bytes;
         if selected {
             self.us_selected_slots += us;
             self.bytes_selected_slots += bytes;
@@ -174,8 +194,9 @@ impl HotKeys {
         if !selected || !sampled {
             return;
         }
+        let start = crate::util::now_us();
         let n = keys.len() as u64;
-        for &i in &keys {
+        for &i in keys {
             let key = args.get(i);
             if let Some(t) = self.cpu.as_mut() {
                 t.add(key, us / n);
@@ -184,17 +205,8 @@ impl HotKeys {
                 t.add(key, bytes / n);
             }
         }
+        self.cpu_time_ms += (crate::util::now_us() - start).max(0) as u64 / 1000;
     }
-}
-
-/// A command's size in RESP multibulk form (a command EXEC runs: its own request was read with MULTI's queue).
-fn request_bytes(args: Args) -> u64 {
-    let digits = |n: usize| n.checked_ilog10().unwrap_or(0) as u64 + 1;
-    let mut total = 3 + digits(args.len());
-    for a in args.iter() {
-        total += 5 + digits(a.len()) + a.len() as u64;
-    }
-    total
 }
 
 /// Sorted, distinct slots as inclusive ranges (`[0, 1, 2, 5, 6, 10]` is `(0, 2), (5, 6), (10, 10)`).
@@ -218,12 +230,5 @@ mod tests {
         assert_eq!(slot_ranges(&[0, 1, 2, 5, 6, 10]), vec![(0, 2), (5, 6), (10, 10)]);
         assert_eq!(slot_ranges(&[]), vec![]);
         assert_eq!(slot_ranges(&[16383]), vec![(16383, 16383)]);
-    }
-
-    #[test]
-    fn request_bytes_is_the_multibulk_size() {
-        let a = crate::args::OwnedArgs::from_slices(&["set", "key1", "value1"]);
-        // *3\r\n$3\r\nset\r\n$4\r\nkey1\r\n$6\r\nvalue1\r\n
-        assert_eq!(request_bytes(a.args()), 4 + 9 + 10 + 12);
     }
 }
