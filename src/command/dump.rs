@@ -129,7 +129,10 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
             return;
         }
     };
-    // With REPLACE the old value goes whatever its TTL (Redis's dbDelete, no lazy-expiry check first).
+    // With REPLACE the old value goes whatever its TTL (Redis 7.0's dbDelete, no lazy-expiry check first). Redis
+    // 8's restoreCommand looks the key up first, so one past its TTL is no overwritten key for its events.
+    let clock = ctx.settings().lookup_clock();
+    let live = replace && (clock.expiry.off || !ctx.db().is_expired(key, clock.now_ms));
     let mut w = ctx.open_write(key);
     let replaced = if replace { ctx.door(&w).delete_typed() } else { None };
     let deleted = replaced.is_some();
@@ -170,7 +173,7 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     ctx.changed(&mut w, 1);
     ctx.notify(nc::GENERIC, "restore", key);
     // Redis 8.2's `restoreCommand`: the replaced key's events follow `restore`.
-    if let Some(old) = replaced {
+    if let Some(old) = replaced.filter(|_| live) {
         let db = ctx.client().db;
         ctx.notify_overwritten(key, db, old, new_type);
     }

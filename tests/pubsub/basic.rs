@@ -207,7 +207,7 @@ fn reply_off_still_delivers_pushes() {
 /// - in-place changes (APPEND, SETRANGE, INCR) and writes to a new key publish neither.
 #[test]
 fn overwritten_and_type_changed_events_follow_redis_8_order() {
-    let s = Server::start(Kind::Ferredis, &[]);
+    let s = Server::start(Kind::Ferredis, &["--enable-debug-command", "yes"]);
     let mut c = s.conn();
     assert_eq!(c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Eocg$ls"]), b"+OK\r\n");
     // keyspaceEventsFlagsToString's order: the type classes, then `o` and `c`, then `E`.
@@ -243,6 +243,11 @@ fn overwritten_and_type_changed_events_follow_redis_8_order() {
     assert_eq!(run(&[b"RESTORE", b"l", b"0", &payload, b"REPLACE"]), ["restore:l", "overwritten:l", "type_changed:l"]);
     assert_eq!(run(&[b"RESTORE", b"l", b"0", &payload, b"REPLACE"]), ["restore:l", "overwritten:l"]);
     assert_eq!(run(&[b"RESTORE", b"new", b"0", &payload]), ["restore:new"]);
+    // A key past its TTL is no overwritten key: Redis 8's restoreCommand looks it up (and so expires it) first.
+    assert_eq!(run(&[b"DEBUG", b"SET-ACTIVE-EXPIRE", b"0"]), Vec::<String>::new());
+    assert_eq!(run(&[b"SET", b"gone", b"v", b"PX", b"1"]), ["set:gone", "expire:gone"]);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(run(&[b"RESTORE", b"gone", b"0", &payload, b"REPLACE"]), ["restore:gone"]);
 }
 
 /// The keyevent messages a pattern subscriber received since the last call, as `event:key` in order (a PING marks
