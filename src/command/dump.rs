@@ -129,10 +129,8 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
             return;
         }
     };
-    // With REPLACE the old value goes whatever its TTL (Redis 7.0's dbDelete, no lazy-expiry check first). Redis
-    // 8's restoreCommand looks the key up first, so one past its TTL is no overwritten key for its events.
-    let clock = ctx.settings().lookup_clock();
-    let live = replace && (clock.expiry.off || !ctx.db().is_expired(key, clock.now_ms));
+    // With REPLACE the old value goes whatever its TTL (Redis 7.0's dbDelete, no lazy-expiry check first).
+    let live = replace && is_live(ctx, key);
     let mut w = ctx.open_write(key);
     let replaced = if replace { ctx.door(&w).delete_typed() } else { None };
     let deleted = replaced.is_some();
@@ -174,10 +172,16 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     ctx.notify(nc::GENERIC, "restore", key);
     // Redis 8.2's `restoreCommand`: the replaced key's events follow `restore`.
     if let Some(old) = replaced.filter(|_| live) {
-        let db = ctx.client().db;
-        ctx.notify_overwritten(key, db, old, new_type);
+        ctx.notify_overwritten(key, ctx.client().db, old, new_type);
     }
     ctx.reply().ok();
+}
+
+/// Whether `key` is there for a lookup (not past its TTL, or lazy expiry is off): Redis 8's `restoreCommand` looks
+/// the key up first, so a key past its TTL is no overwritten key for its `overwritten` / `type_changed` events.
+fn is_live(ctx: &Ctx, key: &[u8]) -> bool {
+    let clock = ctx.settings().lookup_clock();
+    clock.expiry.off || !ctx.db().is_expired(key, clock.now_ms)
 }
 
 #[cfg(test)]
