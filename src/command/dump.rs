@@ -129,7 +129,8 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
             return;
         }
     };
-    // With REPLACE the old value goes whatever its TTL (Redis's dbDelete, no lazy-expiry check first).
+    // With REPLACE the old value goes whatever its TTL (Redis 7.0's dbDelete, no lazy-expiry check first).
+    let live = replace && is_live(ctx, key);
     let mut w = ctx.open_write(key);
     let replaced = if replace { ctx.door(&w).delete_typed() } else { None };
     let deleted = replaced.is_some();
@@ -153,7 +154,8 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     let idle = idle.map(|v| v as u64);
     let freq = freq.map(|v| v as u8);
     rdb::read::apply_lru_lfu(&mut e, lfu, freq, idle, clock, now);
-    ctx.door(&w).insert_replacing(e, replaced);
+    let new_type = e.obj_type();
+    ctx.door(&w).insert_replacing(e);
     if ttl != 0 {
         ctx.door(&w).set_expire(ttl);
         if !absttl && ctx.propagation().enabled() {
@@ -168,7 +170,18 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     }
     ctx.changed(&mut w, 1);
     ctx.notify(nc::GENERIC, "restore", key);
+    // Redis 8.2's `restoreCommand`: the replaced key's events follow `restore`.
+    if let Some(old) = replaced.filter(|_| live) {
+        ctx.notify_overwritten(key, ctx.client().db, old, new_type);
+    }
     ctx.reply().ok();
+}
+
+/// Whether `key` is there for a lookup (not past its TTL, or lazy expiry is off): Redis 8's `restoreCommand` looks
+/// the key up first, so a key past its TTL is no overwritten key for its `overwritten` / `type_changed` events.
+fn is_live(ctx: &Ctx, key: &[u8]) -> bool {
+    let clock = ctx.settings().lookup_clock();
+    clock.expiry.off || !ctx.db().is_expired(key, clock.now_ms)
 }
 
 #[cfg(test)]

@@ -81,12 +81,9 @@ static SUBCOMMANDS: &[Command] = &[
     Command { name: "stop", arity: 2, summary: "Stops hotkeys tracking.", handler: hotkeys_stop, ..SUB },
 ];
 
-/// The session, after ending it if its DURATION ran out.
+/// The session (a DURATION runs out in the server's cron, as Redis's serverCron ends it).
 fn session<'a>(ctx: &'a mut Ctx<'_>) -> Option<&'a mut HotKeys> {
-    let now = ctx.now_ms();
-    let h = ctx.server_mut().hotkeys.as_deref_mut()?;
-    h.expire(now);
-    Some(h)
+    ctx.server_mut().hotkeys.as_deref_mut()
 }
 
 /// `HOTKEYS START <METRICS count [CPU] [NET]> [COUNT k] [DURATION seconds] [SAMPLE ratio] [SLOTS count slot ...]`

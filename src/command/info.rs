@@ -1,8 +1,8 @@
 //! INFO [section [section ...]]: Redis 7.0's sections and field names, with our real figures, plus the fields Redis
 //! 7.2 and 7.4 added that we measure (listeners, pub/sub, WATCH and blocking counts, buffer-limit disconnections,
-//! event-loop cycles, ACL denials) and Redis 8's `keysizes` section, in `all` and `everything` after `keyspace`
-//! (Redis 8 has it in the default set too; ferredis's default set stays Redis 7.0's). Features ferredis doesn't
-//! have (modules) show their off state.
+//! event-loop cycles, ACL denials) and Redis 8's `keysizes` section, in `all` and `everything` after `keyspace`,
+//! and its `hotkeys` section after `cpu` (Redis 8 has both in the default set too; ferredis's default set stays
+//! Redis 7.0's). Features ferredis doesn't have (modules) show their off state.
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::{self, REDIS_VERSION};
@@ -49,7 +49,7 @@ pub fn bytes_to_human(n: u64) -> String {
     }
 }
 
-// Two lists in Redis's section order: the default set is all but commandstats, latencystats and keysizes, which
+// Two lists in Redis's section order: the default set is all but hotkeys, commandstats, latencystats and keysizes, which
 // fall between the others, so neither list is the other plus a tail.
 const DEFAULT_SECTIONS: &[&str] = &[
     "server",
@@ -72,6 +72,7 @@ const ALL_SECTIONS: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "hotkeys",
     "modules",
     "commandstats",
     "errorstats",
@@ -167,6 +168,7 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
             "stats" => stats(&mut out, srv),
             "replication" => replication(&mut out, srv),
             "cpu" => cpu(&mut out),
+            "hotkeys" => hotkeys(&mut out, srv),
             "modules" => {
                 out.push_str("# Modules\r\n");
                 out.push_str(&super::module::info_modules_lines());
@@ -606,6 +608,16 @@ fn replication(out: &mut String, srv: &ServerState) {
         "repl_backlog_first_byte_offset" => b.map_or(0, |b| b.first_offset()),
         "repl_backlog_histlen" => b.map_or(0, |b| b.histlen()),
     );
+}
+
+/// Redis 8's `hotkeys` section (its `server.c`): with a HOTKEYS session, whether it is tracking and the
+/// milliseconds its sketches' updates took (each update's time in whole milliseconds, as Redis adds them up);
+/// the header alone without one.
+fn hotkeys(out: &mut String, srv: &ServerState) {
+    out.push_str("# Hotkeys\r\n");
+    if let Some(h) = srv.hotkeys.as_deref() {
+        fields!(out, "hotkeys-tracking-active" => h.active as u8, "hotkeys-cmd-cpu-time" => h.cpu_time_ms);
+    }
 }
 
 fn cpu(out: &mut String) {

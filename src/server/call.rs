@@ -308,6 +308,14 @@ impl Server {
             Some(f) if top && self.slot_stats_on() => Some((f.buf.len(), f.select_bytes)),
             _ => None,
         };
+        // HOTKEYS counts a client's request with its whole reply and the replication bytes it caused.
+        let hot_repl_before = match self.state.prop.repl.as_ref() {
+            Some(f) if top && self.state.hotkeys.is_some() => Some(f.buf.len()),
+            _ => None,
+        };
+        if top {
+            self.reply_start = reply_before;
+        }
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;
@@ -356,17 +364,9 @@ impl Server {
         let failed = self.count_errors(c) > 0 || unblock_errors;
         // Blocked on keys (the request is taken after the call) or in WAIT (which flags the client itself).
         let blocked = self.state.blocking.request.is_some() || (mode == CallMode::Call && c.has(flags::BLOCKED));
-        if let Some(h) = self.state.hotkeys.as_deref_mut() {
-            let cost = crate::state::hotkeys::CallCost {
-                duration_us,
-                in_bytes: c.cmd_in_bytes,
-                reply_bytes,
-                depth: self.nesting,
-                script: c.id == crate::scripting::SCRIPT_CLIENT_ID,
-                blocked,
-                now_ms: self.state.now_ms,
-            };
-            h.after_call(cmd, args, &cost);
+        if self.state.hotkeys.is_some() {
+            let out_start = if top { reply_before } else { self.reply_start };
+            self.hotkeys_after_call(c, cmd, args, (duration_us, blocked), out_start, hot_repl_before);
         }
         // Whether slot statistics are on is read again: the command may have been the CONFIG SET that changed it.
         if top && self.slot_stats_on() {
@@ -518,6 +518,38 @@ impl Server {
         self.state.commandlog.slow.next_id += 1;
         self.state.commandlog.slow.entries.push_front(entry);
         self.state.commandlog.slow.entries.truncate(max);
+    }
+
+    /// HOTKEYS' share of a finished call ([`crate::state::hotkeys::HotKeys::after_call`]): `(time, blocked)`,
+    /// `out_start` the reply's length when the client's request began (EXEC's commands share their EXEC's, as
+    /// Redis's per-request byte counters), `repl_before` the replication stream's length before a client's own
+    /// command (a backlog exists), whose growth counts too.
+    #[cold]
+    fn hotkeys_after_call(
+        &mut self,
+        c: &ClientState,
+        cmd: &'static Command,
+        args: Args,
+        (duration_us, blocked): (u64, bool),
+        out_start: usize,
+        repl_before: Option<usize>,
+    ) {
+        let repl_bytes = match (repl_before, self.state.prop.repl.as_ref()) {
+            (Some(len), Some(f)) => f.buf.len().saturating_sub(len) as u64,
+            _ => 0,
+        };
+        let cost = crate::state::hotkeys::CallCost {
+            duration_us,
+            in_bytes: c.cmd_in_bytes,
+            out_bytes: c.reply.buf.len().saturating_sub(out_start) as u64,
+            repl_bytes,
+            depth: self.nesting,
+            script: c.id == crate::scripting::SCRIPT_CLIENT_ID,
+            blocked,
+        };
+        if let Some(h) = self.state.hotkeys.as_deref_mut() {
+            h.after_call(cmd, args, &cost);
+        }
     }
 
     /// Whether CLUSTER SLOT-STATS counts CPU time and network bytes (cluster mode, `cluster-slot-stats-enabled`).

@@ -66,6 +66,10 @@ impl Server {
         if self.state.tracking.clients() > 0 {
             crate::state::tracking::limit_used_slots(&mut self.state);
         }
+        // HOTKEYS START ... DURATION ends on the first tick after its time, as in Redis's serverCron.
+        if let Some(h) = self.state.hotkeys.as_deref_mut() {
+            h.expire(now);
+        }
         // Freed tracking slots become reusable once their bits are swept from the table.
         if self.state.tracking.sweeping() {
             self.state.tracking.sweep_step(crate::state::tracking::tracker::SWEEP_BUDGET);

@@ -131,6 +131,8 @@ pub struct Server {
     pending_stat: Option<PendingStat>,
     /// Depth of `call_with` (EXEC's queued commands run at depth 2): propagation flushes at depth 0.
     nesting: u32,
+    /// The client's reply length when the running top-level call began (HOTKEYS' bytes of EXEC's commands).
+    reply_start: usize,
     /// The command table (see [`command::table`]).
     commands: &'static command::CommandTable,
     /// The AOF's directory and manifest (see `server/aof.rs`).

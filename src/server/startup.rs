@@ -490,6 +490,7 @@ impl Server {
             pause: PauseTracker::default(),
             pending_stat: None,
             nesting: 0,
+            reply_start: 0,
             commands,
             aof_files: None,
             busy_loop: None,

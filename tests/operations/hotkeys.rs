@@ -96,12 +96,16 @@ fn hotkeys_start_errors_and_session_lifecycle() {
     assert_eq!(lines[0].as_bytes(), Some(&b"HOTKEYS <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"[..]));
     assert_eq!(lines.len(), 24);
 
-    // DURATION ends the session by itself.
+    // DURATION ends the session by itself, in the cron as Redis 8.6's serverCron: its length is then the time it
+    // ran until that tick (at least the DURATION), and it is no longer in progress.
     ok(&mut c, "HOTKEYS START METRICS 1 CPU DURATION 1");
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    crate::common::wait_for("the session's end", || {
+        field(&report(&mut c), "tracking-active").and_then(Resp::as_int) == Some(0)
+    });
     let rep = report(&mut c);
-    assert_eq!(field(&rep, "tracking-active").and_then(Resp::as_int), Some(0));
-    assert_eq!(field(&rep, "collection-duration-ms").and_then(Resp::as_int), Some(1000));
+    assert!(field(&rep, "collection-duration-ms").and_then(Resp::as_int).is_some_and(|d| d >= 1000), "{rep:?}");
+    ok(&mut c, "HOTKEYS START METRICS 1 NET");
+    ok(&mut c, "HOTKEYS STOP");
     ok(&mut c, "HOTKEYS RESET");
 
     // Admin command: COMMAND INFO's flags and categories.
@@ -172,8 +176,11 @@ fn hotkeys_report_fields_and_counting() {
     let t = top(&rep, "by-net-bytes");
     assert_eq!(t.len(), 3, "{t:?}");
     let w = |k: &str| t.iter().find(|e| e.0 == k).map(|e| e.1);
-    // Inside EXEC: SET x{t} v as a request (30 bytes) and its +OK (5).
-    assert_eq!(w("x{t}"), Some(3 * 35));
+    // Inside EXEC a command counts EXEC's request (`*1\r\n$4\r\nEXEC\r\n`, 14 bytes) and EXEC's reply so far
+    // (`*4\r\n` and one `+OK\r\n` per command run): Redis 8.6's `call()` (server.c) adds the client's
+    // `net_input_bytes_curr_cmd` and `net_output_bytes_curr_cmd`, which EXEC's commands share. So the three
+    // SET x{t} count 14 + 9, 14 + 14 and 14 + 19.
+    assert_eq!(w("x{t}"), Some(23 + 28 + 33));
     assert!(w("s").is_some(), "{t:?}");
     assert!(t.iter().all(|e| e.0 != "z"), "{t:?}");
     ok(&mut c, "HOTKEYS STOP");
@@ -261,4 +268,70 @@ fn hotkeys_slots_in_cluster_mode() {
     assert!(n("net-bytes-all-commands-selected-slots") >= n("net-bytes-sampled-commands-selected-slots"));
     assert!(n("net-bytes-sampled-commands-selected-slots") > 0);
     assert!(field(&rep, "sampled-commands-selected-slots-us").is_some());
+}
+
+/// With a replica (a replication backlog), a command's keys also get the bytes it wrote to the replication stream:
+/// Redis 8.6's `replBufWriterEnd` (replication.c) updates the running command's keys with them, before its
+/// request and reply bytes (server.c `call()`), each update shared by the keys on its own.
+#[test]
+fn hotkeys_counts_replication_bytes_with_a_backlog() {
+    let m = Server::start(Kind::Ferredis, &[]);
+    let r = Server::start(Kind::Ferredis, &[]);
+    let mut rc = r.conn();
+    ok(&mut rc, &format!("REPLICAOF 127.0.0.1 {}", m.port));
+    crate::common::wait_for("the replica's sync", || {
+        String::from_utf8_lossy(&rc.cmd_str("INFO replication")).contains("master_link_status:up")
+    });
+    let mut c = m.conn();
+    ok(&mut c, "HOTKEYS START METRICS 1 NET");
+    c.cmd_str("SET key1 value1");
+    c.cmd_str("SET key1 value1");
+    c.cmd_str("MSET a{t} 1 b{t} 2");
+    ok(&mut c, "HOTKEYS STOP");
+    let rep = report(&mut c);
+    let t = top(&rep, "by-net-bytes");
+    let w = |k: &str| t.iter().find(|e| e.0 == k).map(|e| e.1);
+    // Each SET: 35 bytes in, 5 out, and the same 35 to the stream, after a SELECT (23 bytes) for the first write
+    // since the backlog began.
+    assert_eq!(w("key1"), Some(23 + 35 + 40 + 35 + 40), "{t:?}");
+    // MSET a{t} 1 b{t} 2 (48 bytes in, 5 out, 48 to the stream): each key gets 48 / 2, then 53 / 2.
+    assert_eq!(w("a{t}"), Some(24 + 26), "{t:?}");
+    assert_eq!(w("b{t}"), Some(24 + 26), "{t:?}");
+    let n = |f: &str| field(&rep, f).and_then(Resp::as_int).unwrap_or(-1);
+    assert_eq!(n("net-bytes-all-commands-all-slots"), 23 + 2 * 75 + 48 + 53);
+}
+
+/// INFO's `hotkeys` section (Redis 8's `server.c`): after `cpu` in `all` and `everything`, out of the default set
+/// (which keeps Redis 7.0's sections); the header alone without a session, else `hotkeys-tracking-active` and
+/// `hotkeys-cmd-cpu-time` (the milliseconds the sketches' updates took).
+#[test]
+fn info_hotkeys_section() {
+    let s = Server::start(Kind::Ferredis, &[]);
+    let mut c = s.conn();
+    let info = |c: &mut Conn, args: &[&str]| -> String {
+        let raw = c.cmd(args);
+        String::from_utf8_lossy(
+            Resp::parse(&raw).ok().and_then(|r| r.as_bytes().map(<[u8]>::to_vec)).as_deref().unwrap_or_default(),
+        )
+        .into_owned()
+    };
+    assert_eq!(info(&mut c, &["INFO", "hotkeys"]), "# Hotkeys\r\n");
+    assert!(!info(&mut c, &["INFO"]).contains("# Hotkeys"));
+    for all in ["all", "everything"] {
+        let text = info(&mut c, &["INFO", all]);
+        let headers: Vec<&str> = text.split("\r\n").filter(|l| l.starts_with("# ")).collect();
+        let at = headers.iter().position(|h| *h == "# Hotkeys").expect("a hotkeys section");
+        assert_eq!(headers[at - 1], "# CPU", "{headers:?}");
+    }
+    ok(&mut c, "HOTKEYS START METRICS 1 CPU");
+    c.cmd_str("SET k v");
+    let text = info(&mut c, &["INFO", "HOTKEYS"]);
+    let lines: Vec<&str> = text.split_terminator("\r\n").collect();
+    assert_eq!(lines[..2], ["# Hotkeys", "hotkeys-tracking-active:1"], "{text}");
+    let ms = lines.get(2).and_then(|l| l.strip_prefix("hotkeys-cmd-cpu-time:"));
+    assert!(lines.len() == 3 && ms.is_some_and(|v| v.parse::<u64>().is_ok()), "{text}");
+    ok(&mut c, "HOTKEYS STOP");
+    assert!(info(&mut c, &["INFO", "hotkeys"]).contains("hotkeys-tracking-active:0\r\n"));
+    ok(&mut c, "HOTKEYS RESET");
+    assert_eq!(info(&mut c, &["INFO", "hotkeys"]), "# Hotkeys\r\n");
 }

@@ -196,3 +196,75 @@ fn reply_off_still_delivers_pushes() {
         assert_eq!(String::from_utf8_lossy(&f), String::from_utf8_lossy(&r), "RESP{proto}");
     }
 }
+
+/// Redis 8.2's `overwritten` / `type_changed` events (classes `o` and `c`), on ferredis alone (no Redis 8 server is
+/// installable here, so the oracle is Redis's source). Expected orders, from Redis 8's source:
+/// - `db.c` `setKey`: a write that replaces a value whole (SET, MSET, the *STORE commands) publishes `overwritten`
+///   (and `type_changed` when the type differs) from `setKey`, before the command's own event;
+/// - `db.c` `renameGenericCommand`, `copyCommand` and `cluster.c` `restoreCommand`: these delete the destination
+///   and add it again, then publish `rename_from` / `rename_to`, `copy_to` or `restore` first and the
+///   destination's `overwritten` / `type_changed` after;
+/// - in-place changes (APPEND, SETRANGE, INCR) and writes to a new key publish neither.
+#[test]
+fn overwritten_and_type_changed_events_follow_redis_8_order() {
+    let s = Server::start(Kind::Ferredis, &["--enable-debug-command", "yes"]);
+    let mut c = s.conn();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Eocg$ls"]), b"+OK\r\n");
+    // keyspaceEventsFlagsToString's order: the type classes, then `o` and `c`, then `E`.
+    let conf = c.cmd(&["CONFIG", "GET", "notify-keyspace-events"]);
+    assert!(conf.ends_with(b"$7\r\ng$lsocE\r\n"), "{}", String::from_utf8_lossy(&conf));
+    let mut sub = s.conn();
+    sub.cmd(&["PSUBSCRIBE", "__keyevent@*__:*"]);
+    let mut run = |args: &[&[u8]]| -> Vec<String> {
+        c.cmd(args);
+        events(&mut sub)
+    };
+    assert_eq!(run(&[b"SET", b"k", b"v"]), ["set:k"]);
+    assert_eq!(run(&[b"SET", b"k", b"w"]), ["overwritten:k", "set:k"]);
+    assert_eq!(run(&[b"APPEND", b"k", b"x"]), ["append:k"]);
+    assert_eq!(run(&[b"RPUSH", b"l", b"a"]), ["rpush:l"]);
+    assert_eq!(run(&[b"SET", b"l", b"v"]), ["overwritten:l", "type_changed:l", "set:l"]);
+    assert_eq!(run(&[b"MSET", b"k", b"1", b"m", b"2"]), ["overwritten:k", "set:k", "set:m"]);
+    assert_eq!(run(&[b"SADD", b"s", b"a"]), ["sadd:s"]);
+    assert_eq!(run(&[b"SUNIONSTORE", b"k", b"s"]), ["overwritten:k", "type_changed:k", "sunionstore:k"]);
+    // RENAME, COPY and RESTORE publish the destination's events after their own.
+    assert_eq!(run(&[b"RPUSH", b"l2", b"a"]), ["rpush:l2"]);
+    assert_eq!(run(&[b"RENAME", b"l2", b"m"]), ["rename_from:l2", "rename_to:m", "overwritten:m", "type_changed:m"]);
+    assert_eq!(run(&[b"RENAME", b"m", b"x"]), ["rename_from:m", "rename_to:x"]);
+    assert_eq!(run(&[b"COPY", b"x", b"l", b"REPLACE"]), ["copy_to:l", "overwritten:l", "type_changed:l"]);
+    assert_eq!(run(&[b"COPY", b"x", b"l", b"REPLACE"]), ["copy_to:l", "overwritten:l"]);
+    assert_eq!(run(&[b"COPY", b"x", b"fresh"]), ["copy_to:fresh"]);
+    let dump = common::Resp::parse(&c.cmd(&["DUMP", "s"])).unwrap();
+    let payload = dump.as_bytes().unwrap().to_vec();
+    let mut run = |args: &[&[u8]]| -> Vec<String> {
+        c.cmd(args);
+        events(&mut sub)
+    };
+    assert_eq!(run(&[b"RESTORE", b"l", b"0", &payload, b"REPLACE"]), ["restore:l", "overwritten:l", "type_changed:l"]);
+    assert_eq!(run(&[b"RESTORE", b"l", b"0", &payload, b"REPLACE"]), ["restore:l", "overwritten:l"]);
+    assert_eq!(run(&[b"RESTORE", b"new", b"0", &payload]), ["restore:new"]);
+    // A key past its TTL is no overwritten key: Redis 8's restoreCommand looks it up (and so expires it) first.
+    assert_eq!(run(&[b"DEBUG", b"SET-ACTIVE-EXPIRE", b"0"]), Vec::<String>::new());
+    assert_eq!(run(&[b"SET", b"gone", b"v", b"PX", b"1"]), ["set:gone", "expire:gone"]);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(run(&[b"RESTORE", b"gone", b"0", &payload, b"REPLACE"]), ["restore:gone"]);
+}
+
+/// The keyevent messages a pattern subscriber received since the last call, as `event:key` in order (a PING marks
+/// the end: the server answers it after every push the previous command caused).
+fn events(sub: &mut common::Conn) -> Vec<String> {
+    sub.send(&["PING"]).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let frame = common::Resp::parse(&sub.read_reply().unwrap()).unwrap();
+        let Some(items) = frame.items() else { break };
+        // pmessage, pattern, `__keyevent@<db>__:<event>`, key
+        if items.len() != 4 {
+            break;
+        }
+        let chan = String::from_utf8_lossy(items[2].as_bytes().unwrap()).to_string();
+        let key = String::from_utf8_lossy(items[3].as_bytes().unwrap()).to_string();
+        out.push(format!("{}:{key}", chan.rsplit(':').next().unwrap_or_default()));
+    }
+    out
+}

@@ -811,6 +811,12 @@ fn test_all(h: &mut Hist) {
 fn keysizes_histograms_follow_every_write() {
     let s = Server::start(Kind::Ferredis, &["--enable-debug-command", "yes"]);
     let mut m = s.conn();
+    // Redis 8's debug.c reads the switch as an integer (getLongLongFromObjectOrReply); a wrong count of arguments
+    // is an unknown subcommand.
+    assert_eq!(m.cmd_str("DEBUG KEYSIZES-HIST-ASSERT on"), b"-ERR value is not an integer or out of range\r\n");
+    let unknown =
+        "-ERR unknown subcommand or wrong number of arguments for 'KEYSIZES-HIST-ASSERT'. Try DEBUG HELP.\r\n";
+    assert_eq!(m.cmd_str("DEBUG KEYSIZES-HIST-ASSERT"), unknown.as_bytes());
     assert_eq!(m.cmd_str("DEBUG KEYSIZES-HIST-ASSERT 1"), b"+OK\r\n");
     let mut h = Hist { m, r: None };
     test_all(&mut h);

@@ -45,6 +45,7 @@ pub mod views;
 
 use super::{lookup, Args};
 use crate::keyspace::db::{Db, LookupClock};
+use crate::keyspace::object::ObjType;
 use crate::net::client::ClientState;
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
@@ -281,6 +282,18 @@ impl Ctx<'_> {
             return;
         }
         self.notify_slow(class, event, key, db);
+    }
+
+    /// Redis 8.2's `overwritten`, then `type_changed` when `new` differs from the replaced value's type `old`,
+    /// about `key` of database `db`: for RENAME, COPY and RESTORE, which publish them after their own event
+    /// (Redis's `renameGenericCommand`, `copyCommand` and `restoreCommand`; SET and the *STORE commands publish
+    /// them before theirs, from `setKey`, which the door's [`Door::insert`](door::Door::insert) does).
+    pub fn notify_overwritten(&mut self, key: &[u8], db: usize, old: ObjType, new: ObjType) {
+        use crate::config::notify as nc;
+        self.notify_db(nc::OVERWRITTEN, "overwritten", key, db);
+        if old != new {
+            self.notify_db(nc::TYPE_CHANGED, "type_changed", key, db);
+        }
     }
 
     #[cold]

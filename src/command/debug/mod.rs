@@ -235,6 +235,8 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else if is("sleep") && argc == 3 {
         sleep(args.get(2));
         ctx.reply().ok();
+    } else if is("keysizes-hist-assert") && argc == 3 {
+        keysizes_hist_assert(ctx, args.get(2));
     } else if argc == 3 && set_switch(ctx, sub, args.get(2)) {
         ctx.reply().ok();
     } else if is("quicklist-packed-threshold") && argc == 3 {
@@ -274,7 +276,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
 }
 
 /// The on/off test switches, `DEBUG <name> <0|1>` (any number but 0 is on, as Redis's `atoi`): SET-ACTIVE-EXPIRE,
-/// SET-DISABLE-DENY-SCRIPTS, PAUSE-CRON and KEYSIZES-HIST-ASSERT. Returns false for another subcommand.
+/// SET-DISABLE-DENY-SCRIPTS and PAUSE-CRON. Returns false for another subcommand.
 fn set_switch(ctx: &mut Ctx, sub: &[u8], arg: &[u8]) -> bool {
     let on = crate::util::atoll(arg) != 0;
     let srv = ctx.server_mut();
@@ -282,11 +284,23 @@ fn set_switch(ctx: &mut Ctx, sub: &[u8], arg: &[u8]) -> bool {
         b"set-active-expire" => &mut srv.active_expire_enabled,
         b"set-disable-deny-scripts" => &mut srv.debug.disable_deny_scripts,
         b"pause-cron" => &mut srv.debug.pause_cron,
-        b"keysizes-hist-assert" => &mut srv.keysizes_hist_assert,
         _ => return false,
     };
     *switch = on;
     true
+}
+
+/// `DEBUG KEYSIZES-HIST-ASSERT <0|1>` (Redis 8): check the key-size histograms after every command. Unlike the
+/// older switches the argument must be an integer (Redis 8's `debug.c` parses it with
+/// `getLongLongFromObjectOrReply`).
+fn keysizes_hist_assert(ctx: &mut Ctx, arg: &[u8]) {
+    match crate::util::parse_i64(arg) {
+        Some(v) => {
+            ctx.server_mut().keysizes_hist_assert = v != 0;
+            ctx.reply().ok();
+        }
+        None => ctx.reply().err_not_int(),
+    }
 }
 
 /// `DEBUG LEAK <string>`: leaks a copy of the string.

@@ -590,7 +590,8 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
         return;
     };
     let replaced = if dst_exists { ctx.door(&to).delete_typed() } else { None };
-    ctx.door(&to).insert_replacing(old.with_key(dst), replaced);
+    let new_type = old.obj_type();
+    ctx.door(&to).insert_replacing(old.with_key(dst));
     if let Some(when) = expire {
         ctx.door(&to).set_expire(when);
     }
@@ -599,6 +600,11 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     ctx.changed(&mut to, 0);
     ctx.notify(nc::GENERIC, "rename_from", src);
     ctx.notify(nc::GENERIC, "rename_to", dst);
+    // Redis 8.2's `renameGenericCommand`: the overwritten destination's events follow `rename_to`.
+    if let Some(old) = replaced {
+        let db = ctx.client().db;
+        ctx.notify_overwritten(dst, db, old, new_type);
+    }
     if nx {
         ctx.reply().int(1)
     } else {
@@ -980,12 +986,17 @@ fn copy(ctx: &mut Ctx, args: Args) {
     if let Some(len) = copy.raw_capacity().and_then(|_| copy.as_str()).map(|s| s.len()) {
         super::admin::set_raw_capacity(&mut copy, super::admin::sds_new_alloc(len));
     }
-    ctx.door(&w).insert_replacing(copy, replaced);
+    let new_type = copy.obj_type();
+    ctx.door(&w).insert_replacing(copy);
     if let Some(when) = expire {
         ctx.door(&w).set_expire(when);
     }
     ctx.changed(&mut w, 1);
     ctx.notify_db(nc::GENERIC, "copy_to", dst, dst_db);
+    // Redis 8.2's `copyCommand`: the replaced destination's events follow `copy_to`.
+    if let Some(old) = replaced {
+        ctx.notify_overwritten(dst, dst_db, old, new_type);
+    }
     ctx.reply().int(1);
 }
 

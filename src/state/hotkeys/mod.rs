@@ -3,7 +3,9 @@
 //! `HOTKEYS START METRICS n [CPU] [NET] [COUNT k] [DURATION s] [SAMPLE ratio] [SLOTS n slot ...]` opens a session
 //! (the handlers are `command/hotkeys.rs`); from then on every command with keys that the call path finishes
 //! hands its cost to [`HotKeys::after_call`]: its time in microseconds (what commandstats counts) and its network
-//! bytes (the request plus the reply), shared equally by its keys (integer division, as Redis). A sampled command
+//! bytes (the replication stream's, then the request's and the reply's, as Redis's `call()`), each shared equally
+//! by its keys (integer division, as Redis). A command EXEC runs counts EXEC's request and EXEC's reply so far
+//! (Redis's per-request byte counters, which EXEC's commands share). A sampled command
 //! (each one with probability `1/ratio`) in a selected slot adds its keys to one top-K sketch per metric.
 //!
 //! What counts, as Redis's `hotkeyStatsUpdateCurrentCmd`:
@@ -17,15 +19,17 @@
 //! ([`ServerState::hotkeys`](crate::state::ServerState::hotkeys) is `None`); a stopped session keeps its results for
 //! HOTKEYS GET until HOTKEYS RESET.
 //!
-//! The sketch: Redis keeps a "Cuckoo Heavy Keeper" of `count * 10` items; [`TopK`] is a weighted Space-Saving
-//! summary of the same capacity. Both are exact while no more than `count * 10` distinct keys were seen, and
-//! otherwise overestimate the keys that entered late; the heaviest keys are kept by both. A session bound by
-//! DURATION ends lazily: at the first command or HOTKEYS call after its time, as a cron pass would see it.
+//! The sketch is Redis's Cuckoo Heavy Keeper ([`chk`]): `count * 10` named keys over two tables of
+//! `count * 100` buckets (a power of two), with Redis's hash and layout. A session bound by
+//! DURATION is ended by the server's cron at its first tick after that time, as Redis's serverCron ends it
+//! (`collection-duration-ms` is then the time until that tick).
 
 use crate::args::Args;
 use crate::command_spec::Command;
 use crate::util::Rng;
-use std::collections::HashMap;
+
+pub mod chk;
+pub use chk::Chk;
 
 /// The metrics HOTKEYS START accepts (CPU and NET): METRICS's count is at most this.
 pub const METRICS_COUNT: i64 = 2;
@@ -35,52 +39,6 @@ pub const TRACK_CPU: u8 = 1;
 pub const TRACK_NET: u8 = 2;
 /// The number of hash slots (CLUSTER's 16384).
 pub const SLOTS: usize = 16384;
-
-/// A weighted Space-Saving summary: at most `cap` keys with their weights. A new key when full replaces the
-/// lightest one and inherits its weight (the classic overestimate, never an underestimate of a kept key).
-pub struct TopK {
-    cap: usize,
-    index: HashMap<Vec<u8>, usize>,
-    items: Vec<(Vec<u8>, u64)>,
-    /// Every weight added (Redis's `total`: HOTKEYS GET's `total-net-bytes`).
-    pub total: u64,
-}
-
-impl TopK {
-    pub fn new(cap: usize) -> TopK {
-        TopK { cap: cap.max(1), index: HashMap::new(), items: Vec::new(), total: 0 }
-    }
-
-    /// Adds `weight` to `key`; a zero weight is ignored, as Redis's `chkTopKUpdate` does.
-    pub fn add(&mut self, key: &[u8], weight: u64) {
-        if weight == 0 {
-            return;
-        }
-        self.total = self.total.saturating_add(weight);
-        if let Some(&i) = self.index.get(key) {
-            self.items[i].1 = self.items[i].1.saturating_add(weight);
-            return;
-        }
-        if self.items.len() < self.cap {
-            self.index.insert(key.to_vec(), self.items.len());
-            self.items.push((key.to_vec(), weight));
-            return;
-        }
-        // Full: the lightest key leaves (at most `cap` = 640 entries scanned, only for a key not kept).
-        let (i, min) = self.items.iter().enumerate().map(|(i, e)| (i, e.1)).min_by_key(|e| e.1).unwrap_or((0, 0));
-        let old = std::mem::replace(&mut self.items[i], (key.to_vec(), min.saturating_add(weight)));
-        self.index.remove(&old.0);
-        self.index.insert(key.to_vec(), i);
-    }
-
-    /// The `k` heaviest keys, heaviest first (ties by key, so the order is stable).
-    pub fn top(&self, k: usize) -> Vec<(&[u8], u64)> {
-        let mut v: Vec<(&[u8], u64)> = self.items.iter().map(|(key, w)| (key.as_slice(), *w)).collect();
-        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        v.truncate(k);
-        v
-    }
-}
 
 /// What HOTKEYS START asked for (parsed and checked by the handler).
 pub struct Options {
@@ -107,14 +65,17 @@ pub struct HotKeys {
     pub stopped_duration_ms: i64,
     /// The process's (system, user) CPU seconds when it started.
     pub cpu_at_start: (f64, f64),
-    pub cpu: Option<TopK>,
-    pub net: Option<TopK>,
+    pub cpu: Option<Chk>,
+    pub net: Option<Chk>,
     pub us_all_slots: u64,
     pub us_selected_slots: u64,
     pub us_sampled_selected_slots: u64,
     pub bytes_all_slots: u64,
     pub bytes_selected_slots: u64,
     pub bytes_sampled_selected_slots: u64,
+    /// The time the sketches' updates took, each update's in whole milliseconds (Redis's `cpu_time`: INFO's
+    /// `hotkeys-cmd-cpu-time`).
+    pub cpu_time_ms: u64,
     rng: Rng,
 }
 
@@ -122,27 +83,30 @@ pub struct HotKeys {
 pub struct CallCost {
     /// The call's time in microseconds.
     pub duration_us: u64,
-    /// The request's bytes as read (meaningful for a client's own command, `depth` 0).
+    /// The client's current request's bytes as read (for a command EXEC runs: EXEC's, as Redis's
+    /// `net_input_bytes_curr_cmd`).
     pub in_bytes: u64,
-    /// The bytes this call added to the reply.
-    pub reply_bytes: u64,
+    /// The bytes added to the client's reply since its current request began (for a command EXEC runs: EXEC's
+    /// reply so far, this command's included, as Redis's `net_output_bytes_curr_cmd`).
+    pub out_bytes: u64,
+    /// The bytes the call added to the replication stream (a client's own command, while a backlog exists).
+    pub repl_bytes: u64,
     /// Calls still running around this one (0: a client's command; 1: one EXEC or a script runs).
     pub depth: u32,
     /// The caller is the script client (a `redis.call`).
     pub script: bool,
     /// The command blocked (it is counted when served).
     pub blocked: bool,
-    /// The command's clock (unix ms).
-    pub now_ms: i64,
 }
 
 impl HotKeys {
-    /// A session starting at `now_ms`; the sketches hold `count * 10` keys.
+    /// A session starting at `now_ms`; the sketches name `count * 10` keys over tables of `count * 100` buckets
+    /// rounded up to a power of two (Redis's `hotkeyStatsCreate`).
     pub fn new(opts: Options, now_ms: i64) -> HotKeys {
-        let cap = opts.count * 10;
+        let (names, buckets) = (opts.count * 10, opts.count * 100);
         HotKeys {
-            cpu: (opts.metrics & TRACK_CPU != 0).then(|| TopK::new(cap)),
-            net: (opts.metrics & TRACK_NET != 0).then(|| TopK::new(cap)),
+            cpu: (opts.metrics & TRACK_CPU != 0).then(|| Chk::new(names, buckets)),
+            net: (opts.metrics & TRACK_NET != 0).then(|| Chk::new(names, buckets)),
             opts,
             active: true,
             start_ms: now_ms,
@@ -154,15 +118,18 @@ impl HotKeys {
             bytes_all_slots: 0,
             bytes_selected_slots: 0,
             bytes_sampled_selected_slots: 0,
+            cpu_time_ms: 0,
             rng: Rng::from_entropy(),
         }
     }
 
-    /// Ends the session if its DURATION ran out by `now_ms`.
+    /// Ends the session if its DURATION ran out by `now_ms` (the server's cron, every tick, as Redis's serverCron):
+    /// its length is then the time it ran until that tick, as Redis records it.
     pub fn expire(&mut self, now_ms: i64) {
-        if self.active && self.opts.duration_ms > 0 && now_ms.saturating_sub(self.start_ms) >= self.opts.duration_ms {
+        let elapsed = now_ms.saturating_sub(self.start_ms);
+        if self.active && self.opts.duration_ms > 0 && elapsed >= self.opts.duration_ms {
             self.active = false;
-            self.stopped_duration_ms = self.opts.duration_ms;
+            self.stopped_duration_ms = elapsed;
         }
     }
 
@@ -189,27 +156,33 @@ impl HotKeys {
         }
     }
 
-    /// Counts one finished call (see the module header for what counts).
+    /// Counts one finished call (see the module header for what counts). As Redis's `call()`, the call's time,
+    /// then its replication bytes, then its request and reply bytes are three updates, each shared by the keys
+    /// with its own integer division.
     pub fn after_call(&mut self, cmd: &Command, args: Args, cost: &CallCost) {
         if !self.active || cost.blocked || !(cost.depth == 0 || (cost.depth == 1 && !cost.script)) {
-            return;
-        }
-        self.expire(cost.now_ms);
-        if !self.active {
             return;
         }
         let keys = cmd.key_positions(args);
         if keys.is_empty() {
             return;
         }
-        let in_bytes = if cost.depth == 0 { cost.in_bytes } else { request_bytes(args) };
-        let bytes = in_bytes + cost.reply_bytes;
-        let us = cost.duration_us;
-        self.us_all_slots += us;
-        self.bytes_all_slots += bytes;
         let selected =
             self.opts.slots.is_none() || self.selects(crate::keyspace::hash_slot::key_hash_slot(args.get(keys[0])));
         let sampled = self.opts.sample_ratio <= 1 || self.rng.below(self.opts.sample_ratio) == 0;
+        let repl = if cost.depth == 0 { cost.repl_bytes } else { 0 };
+        for (us, bytes) in [(cost.duration_us, 0), (0, repl), (0, cost.in_bytes + cost.out_bytes)] {
+            if us > 0 || bytes > 0 {
+                self.update(args, &keys, selected, sampled, us, bytes);
+            }
+        }
+    }
+
+    /// One update of a counted call (Redis's `hotkeyStatsUpdateCurrentCmd`): the totals, then, for a sampled
+    /// call in the selected slots, each key's share in the sketches.
+    fn update(&mut self, args: Args, keys: &[usize], selected: bool, sampled: bool, us: u64, bytes: u64) {
+        self.us_all_slots += us;
+        self.bytes_all_slots += bytes;
         if selected {
             self.us_selected_slots += us;
             self.bytes_selected_slots += bytes;
@@ -221,8 +194,9 @@ impl HotKeys {
         if !selected || !sampled {
             return;
         }
+        let start = crate::util::now_us();
         let n = keys.len() as u64;
-        for &i in &keys {
+        for &i in keys {
             let key = args.get(i);
             if let Some(t) = self.cpu.as_mut() {
                 t.add(key, us / n);
@@ -231,17 +205,8 @@ impl HotKeys {
                 t.add(key, bytes / n);
             }
         }
+        self.cpu_time_ms += (crate::util::now_us() - start).max(0) as u64 / 1000;
     }
-}
-
-/// A command's size in RESP multibulk form (a command EXEC runs: its own request was read with MULTI's queue).
-fn request_bytes(args: Args) -> u64 {
-    let digits = |n: usize| n.checked_ilog10().unwrap_or(0) as u64 + 1;
-    let mut total = 3 + digits(args.len());
-    for a in args.iter() {
-        total += 5 + digits(a.len()) + a.len() as u64;
-    }
-    total
 }
 
 /// Sorted, distinct slots as inclusive ranges (`[0, 1, 2, 5, 6, 10]` is `(0, 2), (5, 6), (10, 10)`).
@@ -261,32 +226,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn topk_is_exact_below_capacity_and_keeps_heavy_keys() {
-        let mut t = TopK::new(3);
-        t.add(b"a", 5);
-        t.add(b"b", 1);
-        t.add(b"a", 5);
-        t.add(b"z", 0);
-        assert_eq!(t.top(10), vec![(&b"a"[..], 10), (&b"b"[..], 1)]);
-        t.add(b"c", 2);
-        t.add(b"d", 1);
-        // d replaced b (the lightest, 1) and inherited its weight.
-        assert_eq!(t.top(3), vec![(&b"a"[..], 10), (&b"c"[..], 2), (&b"d"[..], 2)]);
-        assert_eq!(t.total, 14);
-        assert_eq!(t.top(1).len(), 1);
-    }
-
-    #[test]
     fn ranges_merge_neighbours() {
         assert_eq!(slot_ranges(&[0, 1, 2, 5, 6, 10]), vec![(0, 2), (5, 6), (10, 10)]);
         assert_eq!(slot_ranges(&[]), vec![]);
         assert_eq!(slot_ranges(&[16383]), vec![(16383, 16383)]);
-    }
-
-    #[test]
-    fn request_bytes_is_the_multibulk_size() {
-        let a = crate::args::OwnedArgs::from_slices(&["set", "key1", "value1"]);
-        // *3\r\n$3\r\nset\r\n$4\r\nkey1\r\n$6\r\nvalue1\r\n
-        assert_eq!(request_bytes(a.args()), 4 + 9 + 10 + 12);
     }
 }

@@ -341,18 +341,14 @@ impl<'c> Door<'c, '_> {
     }
 
     /// [`Door::insert`] of a value into a key whose old value the command deleted first (RENAME, COPY and RESTORE
-    /// over their destination, which Redis deletes and adds again): `replaced` is the deleted value's type, and
-    /// Redis 8.2's `overwritten` / `type_changed` events are published for it.
+    /// over their destination, which Redis deletes and adds again), without events: Redis 8.2 publishes
+    /// `overwritten` / `type_changed` for these after the command's own event, which the caller does with
+    /// [`Ctx::notify_overwritten`](crate::command::context::Ctx::notify_overwritten).
     #[inline]
-    pub fn insert_replacing(self, e: Entry, replaced: Option<ObjType>) -> Option<Entry> {
-        let new_type = e.obj_type();
-        let (srv, client, key, db) = (self.srv, self.client, self.key, self.db);
+    pub fn insert_replacing(self, e: Entry) -> Option<Entry> {
+        let (srv, db) = (self.srv, self.db);
         let events = srv.db_events;
-        let old = srv.dbs[db].set_key(e, events);
-        if let Some(t) = replaced.or(old.as_ref().map(|o| o.obj_type())) {
-            overwrite_events(srv, client, key, db, t, new_type);
-        }
-        old
+        srv.dbs[db].set_key(e, events)
     }
 
     /// Overwrites the key with `e`, keeping its TTL ([`crate::keyspace::db::Db::insert_keep_ttl`]).
