@@ -35,6 +35,9 @@
 #                `make bench`)
 #   make bench-bitmaps  SETBIT at -P 1/-P 16 and BITCOUNT over a 1 MB string vs redis-server (benches/bitmaps.sh,
 #                part of `make bench`)
+#   make bench-msetex  MSETEX of 10 keys with EX against MSET of the same keys, server CPU per request at -P 1/-P 16
+#                (issue 64's target: at most MSET's plus 10%), redis-server's MSET beside (benches/msetex.sh, part
+#                of `make bench`)
 #   make bench-lists  memory of a 1M-element list at list-compress-depth 1 and 0, and LPUSH/LINDEX/LRANGE at depth 1
 #                vs redis-server (benches/lists.sh, part of `make bench`)
 #   make bench-defrag  RSS after a 900k-key churn with activedefrag yes vs a fresh reload, GET/SET latency during
@@ -76,7 +79,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static dist msrv test-banner install conf check-ports doc run test test-tls test-io-threads deps toolchain fmt-check clippy unit bench bench-headline bench-chart bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-tls bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static dist msrv test-banner install conf check-ports doc run test test-tls test-io-threads deps toolchain fmt-check clippy unit bench bench-headline bench-chart bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-msetex bench-lists bench-defrag bench-cluster bench-io-threads bench-tls bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -394,6 +397,7 @@ bench: deps
 	SKIP_BUILD=1 benches/hll.sh
 	SKIP_BUILD=1 benches/geo.sh
 	SKIP_BUILD=1 benches/bitmaps.sh
+	SKIP_BUILD=1 benches/msetex.sh
 	SKIP_BUILD=1 benches/lists.sh
 	SKIP_BUILD=1 benches/defrag.sh
 	SKIP_BUILD=1 benches/io_threads.sh
@@ -477,6 +481,10 @@ bench-geo: deps
 # edges) over a 1 MB string: benches/bitmaps.sh (prints a markdown table).
 bench-bitmaps: deps
 	benches/bitmaps.sh
+
+# MSETEX of 10 keys with EX against MSET, server CPU per request: benches/msetex.sh.
+bench-msetex: deps
+	benches/msetex.sh
 
 # Memory after churn with activedefrag, and GET/SET latency during it, vs redis-server: benches/defrag.sh.
 bench-defrag: deps

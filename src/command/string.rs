@@ -591,13 +591,14 @@ fn set_generic(
         }
     }
     let mut w = ctx.open_write(key);
-    ctx.door(&w).store_string(val, flags & F_KEEPTTL != 0, !conditional);
-    ctx.changed(&mut w, 1);
     if expire.is_some() {
         // As in Redis 7.0, an absolute time already in the past is stored like any other: the key is then
         // expired lazily or by the active cycle.
-        ctx.door(&w).set_expire(when_ms);
+        ctx.door(&w).store_string_expiring(val, when_ms, !conditional);
+    } else {
+        ctx.door(&w).store_string(val, flags & F_KEEPTTL != 0, !conditional);
     }
+    ctx.changed(&mut w, 1);
     ctx.notify(nc::STRING, "set", key);
     if expire.is_some() {
         ctx.notify(nc::GENERIC, "expire", key);

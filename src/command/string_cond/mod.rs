@@ -277,15 +277,22 @@ fn msetex(ctx: &mut Ctx, args: Args) {
     }
     let keep_ttl = flags & F_KEEPTTL != 0;
     let mut nb = [0u8; 24];
+    // The one time every key takes, as replayed (`SET key value PXAT ms`): formatted once.
+    let pxat: &[u8] = match when {
+        Some(when) => crate::util::itoa_buf(when, &mut nb),
+        None => b"",
+    };
     for k in (2..end).step_by(2) {
         let (key, val) = (args.get(k), args.get(k + 1));
         let mut w = ctx.open_write(key);
-        ctx.door(&w).store_string(val, keep_ttl, !conditional);
+        match when {
+            Some(when) => ctx.door(&w).store_string_expiring(val, when, !conditional),
+            None => ctx.door(&w).store_string(val, keep_ttl, !conditional),
+        }
         ctx.changed(&mut w, 1);
-        if let Some(when) = when {
-            ctx.door(&w).set_expire(when);
+        if when.is_some() {
             ctx.notify(nc::GENERIC, "expire", key);
-            ctx.propagation().also(&[b"SET".as_slice(), key, val, b"PXAT", crate::util::itoa_buf(when, &mut nb)]);
+            ctx.propagation().also(&[b"SET".as_slice(), key, val, b"PXAT", pxat]);
         } else if keep_ttl {
             ctx.propagation().also(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
         } else {

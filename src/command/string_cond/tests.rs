@@ -352,3 +352,33 @@ fn delex_frees_under_lazyfree_lazy_server_del() {
     assert!(!lazily_freed(&mut h, "l1", "no"));
     assert!(lazily_freed(&mut h, "l2", "yes"));
 }
+
+/// SET ... EX and MSETEX store the value and its time in one step (`Door::store_string_expiring`): over a key
+/// with a TTL not yet due (kept in place), without one, with one already due, and a new key; the TTLs, the values
+/// and INFO's expires count come out as the two steps gave them.
+#[test]
+fn store_and_expire_in_one_step() {
+    let mut h = Harness::new();
+    let expires = |h: &mut Harness| {
+        let info = h.run(&["info", "keyspace"]);
+        info.split("expires=").nth(1).and_then(|s| s.split(',').next()).unwrap_or("0").to_string()
+    };
+    h.run(&["set", "k", "v", "ex", "100"]);
+    assert_eq!(h.run(&["set", "k", "w", "ex", "200"]), OK);
+    assert_eq!((h.run(&["get", "k"]), h.run(&["ttl", "k"])), (bulk("w"), ":200\r\n".to_string()));
+    h.run(&["set", "n", "1"]);
+    assert_eq!(h.run(&["set", "n", "2", "px", "5000"]), OK);
+    assert_eq!(h.run(&["pttl", "n"]), ":5000\r\n");
+    h.run(&["set", "d", "old", "px", "10"]);
+    h.srv.now_ms += 20;
+    assert_eq!(h.run(&["set", "d", "new", "ex", "100"]), OK);
+    assert_eq!((h.run(&["get", "d"]), h.run(&["ttl", "d"])), (bulk("new"), ":100\r\n".to_string()));
+    assert_eq!(expires(&mut h), "3");
+    assert_eq!(h.run(&["msetex", "3", "k", "a", "n", "b", "fresh", "c", "px", "7000"]), ":1\r\n");
+    for (key, val) in [("k", "a"), ("n", "b"), ("fresh", "c")] {
+        assert_eq!((h.run(&["get", key]), h.run(&["pttl", key])), (bulk(val), ":7000\r\n".to_string()));
+    }
+    assert_eq!(expires(&mut h), "4");
+    assert_eq!(h.run(&["set", "k", "plain"]), OK);
+    assert_eq!((h.run(&["ttl", "k"]), expires(&mut h)), (":-1\r\n".to_string(), "3".to_string()));
+}

@@ -474,6 +474,17 @@ impl<'c> Door<'c, '_> {
     /// false when the caller's own lookup already counted it, and CLIENT NO-TOUCH skips it): under LFU the value
     /// keeps the old counter after that touch, as `dbOverwrite` does; otherwise it gets the current LRU clock.
     pub fn store_string(self, val: &[u8], keep_ttl: bool, touch_old: bool) {
+        self.store_string_at(val, keep_ttl, touch_old, None);
+    }
+
+    /// [`Door::store_string`] and then [`Door::set_expire`] of `when_ms`, in one step (SET ... EX, MSETEX): a key
+    /// that already has a TTL, not yet due, is overwritten in place and takes the new time in its own field (one
+    /// lookup; the two steps apart would drop the field, rebuilding the entry, then add it back).
+    pub fn store_string_expiring(self, val: &[u8], when_ms: i64, touch_old: bool) {
+        self.store_string_at(val, false, touch_old, Some(when_ms));
+    }
+
+    fn store_string_at(self, val: &[u8], keep_ttl: bool, touch_old: bool, expire: Option<i64>) {
         use crate::state::evict::pool::Touch;
         let srv = self.srv;
         let lfu = srv.config.maxmemory_policy.is_lfu();
@@ -496,17 +507,27 @@ impl<'c> Door<'c, '_> {
         let big = |e: &Entry| e.free_effort() > crate::keyspace::object::FREE_EFFORT_THRESHOLD;
         // `INFO keysizes` (see `keyspace::keysizes`): the two sizes of an in-place overwrite, once it is kept.
         let sizes = db.keysizes().is_on();
+        let now = srv.now_ms;
         if let Some(e) = db.find_mut(key) {
+            // A TTL not yet due is kept in its field when a new time replaces it (an expired key goes the slow
+            // way, which expires it first).
+            let ttl_kept = expire.is_some() && e.expire_ms().is_some_and(|t| t > now);
             // (A hash filed for field expiry goes the slow way, which unfiles it.)
-            if !e.has_expire() && !big(e) && !e.is_filed_hash() {
+            if (!e.has_expire() || ttl_kept) && !big(e) && !e.is_filed_hash() {
                 let old_type = events_on.then(|| e.obj_type());
                 let before = if sizes { crate::keyspace::keysizes::class_of(e) } else { None };
                 e.set_string(val);
                 stamp.apply(e);
+                if ttl_kept {
+                    e.set_expire(expire);
+                }
                 // (Found just now: nothing is lent, so only a change of bin has anything to count.)
                 let after = crate::keyspace::keysizes::string_class(val.len());
                 if sizes && before != after {
                     db.size_changed(before, after);
+                }
+                if let (Some(when), false) = (expire, ttl_kept) {
+                    db.set_expire(key, when);
                 }
                 if let Some(t) = old_type {
                     overwrite_events_slow(srv, self.client, key, self.db, t != ObjType::String);
@@ -547,6 +568,9 @@ impl<'c> Door<'c, '_> {
             let mut e = Entry::new_string(key, val);
             e.set_lru(lru);
             db.set_key(e, clock.events);
+        }
+        if let Some(when) = expire {
+            srv.dbs[self.db].set_expire(key, when);
         }
         if let Some(t) = old_type {
             overwrite_events(srv, self.client, key, self.db, t, ObjType::String);
