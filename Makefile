@@ -130,10 +130,11 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 # took it to 3,857,616 and the budget to 3,870,000; BSON input and RedisJSON 1.x's records for JSON, Redis 8's bf
 # module configs and the per-command path's inlining took it to 3,910,864 and the budget to 3,930,000; JSON's
 # packed documents (the canonical-text scanner, answers from the text) took it from 3,923,152 to 3,935,472 and the
-# budget to 3,940,000 (deploy/README.md says so).
+# budget to 3,940,000; Redis 8.6's Cuckoo Heavy Keeper for HOTKEYS, XXH3-128 for IDMPAUTO's iids and the Redis 8
+# checks and texts read from its source took it to 3,943,664 and the budget to 3,955,000 (deploy/README.md says so).
 STATIC_LIBC      ?= musl
 STATIC_BUILD_STD ?= auto
-STATIC_BUDGET    ?= 3940000
+STATIC_BUDGET    ?= 3955000
 STATIC_INLINE    ?= 100
 STATIC_OPT_LEVEL ?= s
 MUSL_TRIPLE      ?= $(firstword $(subst -, ,$(TARGET_TRIPLE)))-unknown-linux-musl

@@ -363,14 +363,14 @@ fn static_binary_unusable() -> Option<String> {
     }
 }
 
-/// The stripped static server fits its budget, 3,940,000 bytes (3,000,000 for Redis 7.0's command set; deploy/README.md
+/// The stripped static server fits its budget, 3,955,000 bytes (3,000,000 for Redis 7.0's command set; deploy/README.md
 /// says what the commands past 7.0 and Sentinel added). The budget is for the build `make static`
 /// makes by default (musl, the standard library rebuilt by nightly `-Z build-std`), which it names in
 /// target/static.build; a fallback build (no nightly rust-src: stable's prebuilt std, or glibc) is reported and
 /// skipped, as `make static` reports it.
 #[test]
 fn static_server_fits_the_size_budget() {
-    const BUDGET: u64 = 3_940_000;
+    const BUDGET: u64 = 3_955_000;
     if let Some(why) = static_binary_unusable() {
         println!("skipped: {why}");
         return;
