@@ -484,6 +484,7 @@ impl<'c> Door<'c, '_> {
         self.store_string_at(val, false, touch_old, Some(when_ms));
     }
 
+    #[inline(always)]
     fn store_string_at(self, val: &[u8], keep_ttl: bool, touch_old: bool, expire: Option<i64>) {
         use crate::state::evict::pool::Touch;
         let srv = self.srv;
