@@ -512,6 +512,9 @@ mod tests {
         assert_ne!(a, idmp_auto_iid(&[b"a", b"1", b"b", b"2", b"c", b"4"]));
         // The field's length separates field from value.
         assert_ne!(idmp_auto_iid(&[b"ab", b"c"]), idmp_auto_iid(&[b"a", b"bc"]));
+        // Values swapped between fields, and one value under another field, are other contents.
+        assert_ne!(idmp_auto_iid(&[b"f1", b"a", b"f2", b"b"]), idmp_auto_iid(&[b"f1", b"b", b"f2", b"a"]));
+        assert_ne!(idmp_auto_iid(&[b"f1", b"v"]), idmp_auto_iid(&[b"f2", b"v"]));
     }
 
     #[test]

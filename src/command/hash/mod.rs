@@ -412,32 +412,11 @@ fn field_now(ctx: &Ctx) -> i64 {
     }
 }
 
-/// One field of `key` (a hash, selected db) whose TTL passed, deleted by the master's lazy expiry: an HDEL
-/// propagated, `hexpired`, and `del` with the hash when it was the last field. Returns whether the hash went.
+/// One field of `key` (a hash, selected db) whose TTL passed, deleted by the master's lazy expiry (Redis's
+/// hashTypeGetValue): an HDEL propagated, `hexpired` while fields are left, `del` alone with the hash for the last
+/// one. Returns whether the hash went.
 fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
-    let mut w = ctx.open_write(key);
-    let Some(h) = hash_mut(ctx, &w) else {
-        w.untouched();
-        return false;
-    };
-    if !h.remove(field) {
-        w.untouched();
-        return false;
-    }
-    let emptied = h.is_empty();
-    ctx.count_expired_fields(1);
-    ctx.propagation().also(&[&b"HDEL"[..], key, field]);
-    // As Redis's hashTypeGetValue: `hexpired` while fields are left, `del` alone for the last one.
-    if !emptied {
-        ctx.notify_fields(nc::HASH, "hexpired", key, &[field]);
-    }
-    if emptied {
-        ctx.notify(nc::GENERIC, "del", key);
-        ctx.door(&w).delete();
-    }
-    // The field expiry is propagated as its own HDEL: no change of the command's own is counted.
-    ctx.changed(&mut w, 0);
-    emptied
+    expire_fields_now(ctx, key, &[field], true, false)
 }
 
 /// Deletes `fields` of `key` (whose TTLs were seen to have passed) by the master's lazy expiry, as Redis's HMGET,

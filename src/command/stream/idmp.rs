@@ -49,7 +49,8 @@ pub(super) fn ids<'a>(
     let iid = match iid {
         Some(i) => args.get(i),
         None => {
-            *auto = crate::keyspace::types::stream::idmp::auto_iid(fv);
+            // Redis 8.6's order-free XXH3-128 digest of the pairs: the same content, the same iid as on Redis.
+            *auto = crate::xxh3::idmp_auto_iid(fv);
             &auto[..]
         }
     };

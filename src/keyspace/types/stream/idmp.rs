@@ -191,13 +191,6 @@ impl Idmp {
     }
 }
 
-/// IDMPAUTO's iid: Redis 8.6's order-free XXH3-128 digest of the entry's field-value pairs (see
-/// [`crate::xxh3::idmp_auto_iid`]), so the same content names the same iid here, on Redis, and in an RDB or AOF
-/// moved between them.
-pub fn auto_iid(fv: &[&[u8]]) -> [u8; 16] {
-    crate::xxh3::idmp_auto_iid(fv)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,13 +236,5 @@ mod tests {
         m.configure(None, Some(5));
         assert_eq!(m.lookup(b"p", b"a", 2), None);
         assert_eq!((m.duration, m.maxsize, m.iids_added), (100, 5, 1));
-    }
-
-    #[test]
-    fn auto_iid_ignores_pair_order() {
-        let a = auto_iid(&[b"f1", b"a", b"f2", b"b"]);
-        assert_eq!(a, auto_iid(&[b"f2", b"b", b"f1", b"a"]));
-        assert_ne!(a, auto_iid(&[b"f1", b"b", b"f2", b"a"]));
-        assert_ne!(auto_iid(&[b"f1", b"v"]), auto_iid(&[b"f2", b"v"]));
     }
 }
